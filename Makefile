@@ -1,0 +1,130 @@
+# mailflow - one non-recursive Makefile.
+#
+#   make                  build lib/libmailflow.a and every tool into bin/
+#   make check            install missing packages, build, run every test
+#   make check SANITIZE=1 the same under AddressSanitizer + UBSan
+#   make bench            compare speed with the peer tools
+#   make env-up/env-down  start/stop the real-server test bed for people
+#   make demo             the mail-flow demo against the local bed
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+ENV_DIR ?= /tmp/mailflow-bed
+
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+BINDIR  := build-san/bin
+LIBA    := build-san/libmailflow.a
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+else
+BUILD   := build
+BINDIR  := bin
+LIBA    := lib/libmailflow.a
+SANFLAGS :=
+endif
+
+PKGS      := gnutls libmagic
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgnutls -lmagic)
+MF_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+             -Wstrict-prototypes -Wformat=2 -Ilib $(PKG_CFLAGS) $(SANFLAGS)
+MF_LDFLAGS = $(SANFLAGS)
+MF_LIBS    = $(PKG_LIBS) -lresolv
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
+TOOL_SRC  := $(wildcard cmd/*.c)
+TOOLS     := $(patsubst cmd/%.c,$(BINDIR)/%,$(TOOL_SRC))
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+MANS      := $(wildcard man/*.[1-8])
+
+.PHONY: all check check-run deps unit fake integration lint-man \
+        check-completions bench env-up env-down demo install clean
+
+all: $(LIBA) $(TOOLS)
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(MF_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(MF_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BINDIR)/%: $(BUILD)/cmd/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(MF_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(MF_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(MF_CFLAGS) $(CFLAGS) -Wno-shadow -Wno-strict-prototypes \
+	    -Itests/unit -o $@ $< $(LIBA) $(MF_LDFLAGS) $(LDFLAGS) \
+	    -lcriterion $(MF_LIBS)
+
+# make check: install what is missing first (pkg-config must see the
+# libraries before the build rules expand), then everything else.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+deps:
+	@bash tests/deps.sh
+
+check-run: all $(UNITS)
+	@bash tests/run-all.sh "$(BUILD)" "$(BINDIR)"
+
+unit: $(UNITS)
+	@bash tests/run-unit.sh "$(BUILD)"
+
+fake: all
+	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/fake/run-cases.sh
+
+integration: all
+	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/run-integration.sh
+
+lint-man:
+	@bash tests/lint-man.sh
+
+check-completions: all
+	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/check-completions.sh
+
+bench: all
+	@bash tests/bench/run.sh
+
+env-up: all
+	@mkdir -p "$(ENV_DIR)"
+	@bash tests/bed/bed.sh up "$(ENV_DIR)"
+
+env-down:
+	@bash tests/bed/bed.sh down "$(ENV_DIR)"
+
+demo: all
+	@bash tests/demo.sh "$(ENV_DIR)"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(PREFIX)/bin/; done
+	for m in $(MANS); do \
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	for f in completions/bash/*; do [ -f "$$f" ] && install -m 644 $$f \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ || true; done
+	for f in completions/zsh/_*; do [ -f "$$f" ] && install -m 644 $$f \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/ || true; done
+	for f in completions/fish/*.fish; do [ -f "$$f" ] && install -m 644 $$f \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ || true; done
+
+clean:
+	rm -rf build build-san bin lib/libmailflow.a

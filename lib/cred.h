@@ -1,0 +1,47 @@
+/* cred.h - getting a password or OAuth token without ever taking it from
+ * the command line, and wiping it after use.
+ *
+ * Sources, in order: the account's passwordeval command, the account's
+ * password (0600 config only), the environment variable MAILFLOW_PASSWORD,
+ * ~/.netrc (machine HOST login USER password P; refused if readable by
+ * others), and finally a prompt on the controlling TTY (when there is one
+ * and prompting is allowed). */
+#ifndef MF_CRED_H
+#define MF_CRED_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct mf_secret {
+	char *data;     /* NUL-terminated; wiped and freed by mf_secret_wipe */
+	size_t len;
+	char source[32]; /* "passwordeval", "config", "environment", "netrc", "tty" */
+};
+
+struct mf_cred_query {
+	const char *host;          /* for .netrc and the prompt */
+	const char *user;          /* for .netrc and the prompt */
+	const char *passwordeval;  /* command, run with /bin/sh -c */
+	const char *password;      /* from a 0600 config file */
+	int allow_tty;             /* may prompt on /dev/tty */
+	const char *netrc_path;    /* NULL: ~/.netrc */
+	int timeout_ms;            /* passwordeval time limit; 0: 30 s */
+};
+
+/* Find the secret. -1 with MF_E_AUTH ("no password: ...", naming the
+ * sources tried) when none is available, MF_E_CONFIG when passwordeval
+ * fails (exit status and its stderr first line in the message). */
+int mf_cred_get(const struct mf_cred_query *q, struct mf_secret *out,
+                struct mf_err *e);
+
+/* Run cmd with /bin/sh -c, stdin from /dev/null, and take the first line
+ * of its output (trailing CR/LF removed). Fails if it exits non-zero,
+ * prints nothing, or runs past timeout_ms. */
+int mf_cred_eval(const char *cmd, int timeout_ms, struct mf_secret *out,
+                 struct mf_err *e);
+
+/* Wipe and free; safe on a zeroed struct. */
+void mf_secret_wipe(struct mf_secret *s);
+
+#endif

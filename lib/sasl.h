@@ -1,0 +1,94 @@
+/* sasl.h - one SASL client engine for SMTP (RFC 4954), POP3 (RFC 5034)
+ * and IMAP (RFC 3501 §6.2.2).
+ *
+ * The protocol module picks a mechanism with mf_sasl_choose(), creates a
+ * session, sends mf_sasl_initial()'s response (initial-response when the
+ * protocol allows it), then feeds every server challenge to mf_sasl_step()
+ * until the server says success; it then calls mf_sasl_finish(), which
+ * fails if a mechanism that authenticates the server (SCRAM) did not see a
+ * valid server signature.  Payloads here are raw bytes; base64 is the
+ * protocol module's job (see base64.h).  Secrets are wiped at free. */
+#ifndef MF_SASL_H
+#define MF_SASL_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct mf_sasl_params {
+	const char *user;          /* authentication identity */
+	const char *authzid;       /* authorization identity, or NULL */
+	const char *password;      /* password (PLAIN, LOGIN, CRAM-MD5, SCRAM) */
+	const char *token;         /* OAuth 2 bearer token (XOAUTH2, OAUTHBEARER) */
+	const char *host;          /* server host, for OAUTHBEARER's host= */
+	unsigned port;             /* server port, for OAUTHBEARER's port= */
+	const unsigned char *cb_data; /* tls-exporter channel binding (RFC 9266),
+	                                 for *-PLUS; NULL when not on TLS */
+	size_t cb_len;
+	const char *test_nonce;    /* fixed client nonce, for RFC test vectors only */
+};
+
+struct mf_sasl;
+
+/* Mechanisms we implement, in our order of preference (strongest first). */
+extern const char *const mf_sasl_mechs[];
+
+/* 1 if we implement `mech` (case-insensitive). */
+int mf_sasl_supported(const char *mech);
+
+/* 1 if mech sends the password in a recoverable form (PLAIN, LOGIN). */
+int mf_sasl_is_plaintext(const char *mech);
+
+/* Pick the best mechanism among `offered` (space-separated, as in EHLO
+ * AUTH / CAPA SASL / IMAP AUTH=) that we support and can use with what we
+ * have: token mechanisms need p->token, password ones p->password, -PLUS
+ * needs p->cb_data, plaintext ones need `encrypted` (or allow_plain).
+ * `want` (NULL: any) restricts to a space/comma-separated list.
+ * Writes the name into out. -1 (MF_E_UNSUPPORTED with a message listing
+ * what was offered) if none fits. */
+int mf_sasl_choose(const char *offered, const char *want,
+                   const struct mf_sasl_params *p, int encrypted,
+                   int allow_plain, char *out, size_t outlen,
+                   struct mf_err *e);
+
+/* Start a session for `mech` (MF_E_UNSUPPORTED if unknown). Copies what
+ * it needs from p (strings are duplicated). */
+struct mf_sasl *mf_sasl_new(const char *mech, const struct mf_sasl_params *p,
+                            struct mf_err *e);
+void mf_sasl_free(struct mf_sasl *s);
+
+const char *mf_sasl_mech(const struct mf_sasl *s);
+
+/* The client's first message. *has_initial is set to 0 for mechanisms that
+ * wait for a server challenge first (LOGIN, CRAM-MD5); otherwise `out`
+ * holds the initial response (possibly empty: EXTERNAL). */
+int mf_sasl_initial(struct mf_sasl *s, struct mf_buf *out, int *has_initial,
+                    struct mf_err *e);
+
+/* Answer a server challenge in[0..len) by writing the response to out.
+ * For SCRAM the server-final message is checked here (MF_E_AUTH if its
+ * signature is wrong, the server is an impostor).  For XOAUTH2 and
+ * OAUTHBEARER a challenge is the server's JSON error: it is decoded into
+ * mf_sasl_server_error() and the response is the empty dummy the RFCs ask
+ * for (RFC 7628 §3.2.3). */
+int mf_sasl_step(struct mf_sasl *s, const unsigned char *in, size_t len,
+                 struct mf_buf *out, struct mf_err *e);
+
+/* Call after the server reported success.  Optional additional data
+ * (IMAP/SMTP success with data) may be given in in/len (else NULL, 0).
+ * -1 with MF_E_AUTH if a mutual-auth mechanism did not verify the server. */
+int mf_sasl_finish(struct mf_sasl *s, const unsigned char *in, size_t len,
+                   struct mf_err *e);
+
+/* A readable rendering of the last error payload the server sent (decoded
+ * XOAUTH2/OAUTHBEARER JSON: status, scope, schemes), or "" if none. */
+const char *mf_sasl_server_error(const struct mf_sasl *s);
+
+/* Decode a base64 XOAUTH2/OAUTHBEARER error payload into readable text,
+ * e.g. "status 401 (invalid_token: expired or revoked), scope
+ * https://mail.google.com/". Writes "" if it is not such a payload. */
+void mf_sasl_describe_oauth_error(const unsigned char *json, size_t len,
+                                  char *out, size_t outlen);
+
+#endif

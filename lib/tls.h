@@ -1,0 +1,118 @@
+/* tls.h - TLS as a layer over any transport (GnuTLS inside; only tls.c and
+ * crypto.c include GnuTLS).
+ *
+ * mf_tls_wrap() runs the handshake over an existing transport and returns a
+ * new transport that owns it: implicit TLS wraps a fresh socket, STARTTLS
+ * wraps the live connection after the server's go-ahead.
+ * Verification is on by default (system trust store, or ca_file), and the
+ * peer's name is checked against verify_name.  After the handshake -- and
+ * also after a failed one, as far as it got -- struct mf_tls_info says what
+ * was negotiated, what the peer's chain is and, on failure, why in words. */
+#ifndef MF_TLS_H
+#define MF_TLS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "err.h"
+#include "transport.h"
+
+/* How a tool secures a protocol connection (shared by SMTP, POP3, IMAP). */
+enum mf_tls_mode {
+	MF_TLS_UNSET = 0,  /* not configured: the tool picks its default */
+	MF_TLS_STARTTLS,   /* upgrade in-protocol; required */
+	MF_TLS_IMPLICIT,   /* TLS from the first byte (465, 993, 995) */
+	MF_TLS_NONE,       /* cleartext */
+	MF_TLS_AUTO        /* smtp-auth-test: implicit on 465, else STARTTLS if offered */
+};
+
+/* Parse "starttls", "implicit" (also "tls", "ssl"), "none", "auto".
+ * -1 on anything else. */
+int mf_tls_mode_parse(const char *s, enum mf_tls_mode *out);
+const char *mf_tls_mode_name(enum mf_tls_mode m);
+
+struct mf_tls_params {
+	const char *sni;          /* server name sent in SNI; NULL: verify_name if a DNS name */
+	const char *verify_name;  /* name the certificate must match; NULL: no name check */
+	const char *ca_file;      /* PEM trust anchors; NULL: system trust store */
+	const char *fingerprint;  /* pin: SHA-256 of the certificate or of its
+	                             SubjectPublicKeyInfo, hex (colons allowed) or
+	                             "sha256/BASE64"; when set, a match is the trust
+	                             decision and the CA chain is not required */
+	const char *cert_file;    /* client certificate (PEM), optional */
+	const char *key_file;     /* its key (PEM), optional */
+	const char *min_version;  /* "1.0" "1.1" "1.2" "1.3"; NULL: GnuTLS default */
+	const char *priority;     /* a GnuTLS priority string; overrides min_version */
+	const char *session_file; /* resume from / save to this file (0600); optional */
+	int insecure;             /* skip verification (the tool warns loudly) */
+	int timeout_ms;           /* handshake timeout; 0: the transport's timeout */
+};
+
+struct mf_cert_info {
+	char subject[256];
+	char issuer[256];
+	char sans[512];           /* "DNS:a.example, DNS:b.example, IP:127.0.0.1" */
+	time_t not_before;
+	time_t not_after;
+	char sha256[65];          /* certificate fingerprint, lowercase hex */
+	char spki_sha256[65];     /* public key (SPKI) fingerprint, lowercase hex */
+	int self_signed;
+	int is_ca;
+	char key_desc[64];        /* "RSA 2048", "ECDSA secp256r1", ... */
+};
+
+#define MF_TLS_CHAIN_MAX 8
+
+struct mf_tls_info {
+	int handshake_done;       /* 1 when the handshake completed */
+	char version[16];         /* "TLS1.3" */
+	char cipher[64];          /* "AES-256-GCM" */
+	char kx[32];              /* key exchange "ECDHE-X25519" ... */
+	char mac[32];
+	int resumed;              /* session was resumed from session_file */
+	int verified;             /* certificate (or pin) accepted */
+	unsigned verify_status;   /* GnuTLS status bits (0 = fine) */
+	char verify_reason[512];  /* in words, e.g. "certificate expired on
+	                             2025-01-01 (now 2026-11-21)" */
+	int name_mismatch;        /* the checked name is not in the certificate */
+	int expired;              /* not_after in the past */
+	int not_yet_valid;
+	int unknown_ca;           /* no path to a trusted anchor */
+	int pin_mismatch;
+	char checked_name[256];   /* the name we verified against */
+	size_t chain_len;
+	struct mf_cert_info chain[MF_TLS_CHAIN_MAX];  /* as the peer sent it */
+	char alert[128];          /* TLS alert received, if any */
+	char plaintext_seen[64];  /* printable copy of the first bytes when the
+	                             peer answered the ClientHello with non-TLS
+	                             data (e.g. "220 mail ESMTP"), else "" */
+};
+
+/* Run a client handshake over `inner` and return a transport that reads and
+ * writes through TLS and owns `inner`.  On failure returns NULL, `inner`
+ * still belongs to the caller, e is MF_E_TLS_VERIFY (certificate refused;
+ * e->msg says why), MF_E_TLS (handshake failed: version/cipher mismatch,
+ * non-TLS peer, alert) or MF_E_TIMEOUT.  `info` may be NULL; otherwise it
+ * is filled on success and as far as possible on failure. */
+struct mf_transport *mf_tls_wrap(struct mf_transport *inner,
+                                 const struct mf_tls_params *p,
+                                 struct mf_tls_info *info, struct mf_err *e);
+
+/* Channel binding data of type tls-exporter (RFC 9266) for SCRAM-*-PLUS.
+ * t must be a transport returned by mf_tls_wrap. Writes up to *len bytes
+ * into out and sets *len. -1 when t is not TLS or the binding is not
+ * available (TLS 1.2 without extended master secret). */
+int mf_tls_channel_binding(struct mf_transport *t, unsigned char *out,
+                           size_t *len, struct mf_err *e);
+
+/* The info of a TLS transport (NULL for a non-TLS transport). */
+const struct mf_tls_info *mf_tls_get_info(struct mf_transport *t);
+
+/* Save the session for resumption now (also done at close). */
+int mf_tls_save_session(struct mf_transport *t, struct mf_err *e);
+
+/* One line per certificate for people: "0 s:CN=... i:CN=... SAN ... valid
+ * 2026-01-01..2027-01-01". Writes into out (always NUL-terminated). */
+void mf_tls_format_cert(const struct mf_cert_info *c, char *out, size_t outlen);
+
+#endif

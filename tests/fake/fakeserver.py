@@ -1,0 +1,736 @@
+#!/usr/bin/env python3
+"""mailflow's scripted fake mail server (test layer 2).
+
+Real servers (Dovecot, Postfix) cover the well-behaved paths.  This server
+exists for the misbehaviour they will not produce on demand: a 4xx at any
+step, a stripped STARTTLS, garbage or overlong replies, silence, dropped
+connections, TLS where plaintext was expected, hostile IMAP names, endless
+multi-line replies.  It plays a script line by line, records every line the
+client sent (also inside TLS) and fails loudly when the client deviates.
+
+The script language and the .case file format are documented in
+tests/fake/README.  Python 3 standard library only.
+
+Modes:
+  fakeserver.py --script FILE [--port N] [--certs DIR] ...   serve
+  fakeserver.py --split-case FILE DIR     write each section of a .case to DIR
+  fakeserver.py --match EXPECTED ACTUAL   compare a transcript with patterns
+
+Exit status of the server mode: 0 the script was played to the end, 1 the
+client deviated (or the global timeout hit), 2 the script or the usage is
+wrong.
+"""
+
+import argparse
+import os
+import re
+import select
+import signal
+import socket
+import ssl
+import sys
+import time
+
+MAX_LINE = 64 * 1024          # a client line longer than this is a failure
+DRAIN_SECONDS = 2.0           # how long to wait for the client after the end
+SILENT_SECONDS = 30.0         # default duration of !silent
+CERT_NAMES = ("ok", "expired", "wrongname", "unknownca", "selfsigned")
+
+SECTIONS = ("info", "server", "client", "exit", "stdout", "stderr",
+            "not-output", "transcript", "captured", "timeout", "requires")
+
+
+class ScriptError(Exception):
+    """The script or case file itself is wrong (author error, exit 2)."""
+
+
+class Failure(Exception):
+    """The client did not do what the script expected (exit 1)."""
+
+
+class ClientClosed(Exception):
+    """The client closed the connection (EOF, reset, or TLS handshake failed)."""
+
+
+class Timeout(Exception):
+    """The global deadline passed (raised from the SIGALRM handler)."""
+
+
+class Terminated(Exception):
+    """SIGTERM from the runner: it gave up waiting for us."""
+
+
+# ---------------------------------------------------------------- text helpers
+
+ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\", "0": b"\0"}
+
+
+def _scan(text, on_plain, on_star=None, on_query=None):
+    """Walk TEXT, decoding backslash escapes; shared by unescape and globs.
+
+    Calls on_plain(bytes) for literal bytes and, when given, on_star() and
+    on_query() for unescaped '*' and '?'.  '\\*' and '\\?' are literal."""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            n = text[i + 1]
+            if n in ESCAPES:
+                on_plain(ESCAPES[n])
+                i += 2
+                continue
+            if n == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", text[i + 2:i + 4]):
+                on_plain(bytes([int(text[i + 2:i + 4], 16)]))
+                i += 4
+                continue
+            if n in "*?" and on_star:
+                on_plain(n.encode())
+                i += 2
+                continue
+        if c == "*" and on_star:
+            on_star()
+        elif c == "?" and on_query:
+            on_query()
+        else:
+            on_plain(c.encode("utf-8"))
+        i += 1
+
+
+def unescape(text):
+    """Script text (UTF-8) with \\r \\n \\t \\0 \\\\ \\xNN escapes -> bytes."""
+    out = []
+    _scan(text, out.append)
+    return b"".join(out)
+
+
+def glob_regex(pattern):
+    """Compile a line pattern to a bytes regex matching the whole line.
+
+    Only '*' (any run of bytes) and '?' (one byte) are special.  Brackets
+    are literal on purpose: IMAP lines are full of them (BODY[], [ALERT]),
+    and fnmatch's character classes would make every such pattern a trap."""
+    parts = []
+    _scan(pattern, lambda b: parts.append(re.escape(b)),
+          lambda: parts.append(b".*"), lambda: parts.append(b"."))
+    return re.compile(b"".join(parts) + b"\\Z", re.DOTALL)
+
+
+def show(data):
+    """Render bytes readably for reports: UTF-8 kept, controls escaped."""
+    text = data.decode("utf-8", "backslashreplace")
+    text = re.sub(r"[\x00-\x1f\x7f]",
+                  lambda m: {"\r": "\\r", "\n": "\\n", "\t": "\\t"}.get(
+                      m.group(), "\\x%02x" % ord(m.group())), text)
+    return '"' + text + '"'
+
+
+# ---------------------------------------------------------------- case files
+
+def split_sections(text, path):
+    """Split a .case file into {section: [(lineno, line), ...]}.
+
+    A file without any '--- NAME' line is a bare server script.  Trailing
+    blank lines of a section are dropped: they only separate sections."""
+    if not re.search(r"^--- ", text, re.M):
+        sections = {"server": []}
+        current = "server"
+    else:
+        sections, current = {}, None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = re.fullmatch(r"--- ([A-Za-z-]+)\s*", line)
+        if m:
+            current = m.group(1).lower()
+            if current not in SECTIONS:
+                raise ScriptError("%s:%d: unknown section '%s' (known: %s)"
+                                  % (path, lineno, current, " ".join(SECTIONS)))
+            if current in sections:
+                raise ScriptError("%s:%d: section '%s' appears twice"
+                                  % (path, lineno, current))
+            sections[current] = []
+        elif current is None:
+            if line.strip():
+                raise ScriptError("%s:%d: text before the first section"
+                                  % (path, lineno))
+        else:
+            sections[current].append((lineno, line))
+    for lines in sections.values():
+        while lines and not lines[-1][1].strip():
+            lines.pop()
+    return sections
+
+
+def read_case(path):
+    """Read and split a case or script file (UTF-8, undecodable bytes kept)."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        return split_sections(f.read(), path)
+
+
+# ---------------------------------------------------------------- the script
+
+class Directive:
+    """One script line: operator, argument text, and where it came from."""
+
+    def __init__(self, lineno, op, arg, source):
+        self.lineno, self.op, self.arg, self.source = lineno, op, arg, source
+
+    def where(self):
+        return "script line %d (%s)" % (self.lineno, self.source)
+
+
+def _number(d, text, kind=float):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ScriptError("line %d: '%s' needs a number, got '%s'"
+                          % (d.lineno, d.op, text)) from None
+    if value < 0:
+        raise ScriptError("line %d: negative number" % d.lineno)
+    return value
+
+
+def _check(d):
+    """Validate a directive's argument at load time, so typos fail early."""
+    if d.op in ("!starttls", "!tls"):
+        if d.arg not in CERT_NAMES:
+            raise ScriptError("line %d: %s needs one of %s, got '%s'"
+                              % (d.lineno, d.op, "|".join(CERT_NAMES), d.arg))
+    elif d.op in ("!sleep",):
+        _number(d, d.arg)
+    elif d.op == "!silent" and d.arg:
+        _number(d, d.arg)
+    elif d.op in ("<repeat", "<long"):
+        count, _, _ = d.arg.partition(" ")
+        _number(d, count, int)
+    elif d.op in ("!close", "!accept", "!expect-close", ">LITERAL") and d.arg:
+        raise ScriptError("line %d: %s takes no argument" % (d.lineno, d.op))
+
+
+OPS = ("<", "<raw", "<repeat", "<long", ">", ">?", ">>", ">LITERAL",
+       "!starttls", "!tls", "!sleep", "!close", "!silent", "!accept",
+       "!expect-close", "!flood", "!raw")
+
+
+def parse_script(lines):
+    """[(lineno, text)] -> [Directive].  '#' lines and blank lines are skipped.
+
+    The operator is everything up to the first space; the argument is the
+    rest verbatim (so '<  x' sends ' x')."""
+    script = []
+    for lineno, text in lines:
+        if not text.strip() or text.startswith("#"):
+            continue
+        op, _, arg = text.partition(" ")
+        if op == "!raw":                 # alias, the brief used both names
+            op = "<raw"
+        if op not in OPS:
+            raise ScriptError("line %d: unknown directive '%s'" % (lineno, op))
+        d = Directive(lineno, op, arg, text)
+        _check(d)
+        script.append(d)
+    return script
+
+
+# ---------------------------------------------------------------- recording
+
+class Recorder:
+    """Writes what happened: client lines (transcript), captures, and a log.
+
+    The transcript holds the raw bytes of each client line, one per line, so
+    the runner can compare it with the case's expected transcript.  The log
+    has both directions ('C: ', 'S: ') and events ('-- '), for humans."""
+
+    def __init__(self, transcript, captured, log):
+        self.files = {}
+        for key, path in (("t", transcript), ("c", captured), ("l", log)):
+            self.files[key] = open(path, "wb", buffering=0) if path else None
+
+    def _write(self, key, data):
+        if self.files[key]:
+            self.files[key].write(data + b"\n")
+
+    def client(self, line):
+        self._write("t", line)
+        self._write("l", b"C: " + self._clip(line))
+
+    def capture(self, line):
+        self._write("c", line)
+
+    def server(self, data):
+        lines = data.split(b"\r\n")
+        last = lines.pop()
+        for line in lines:
+            self._write("l", b"S: " + self._clip(line))
+        if last:
+            self._write("l", b"S: " + self._clip(last) + b" [no CRLF]")
+
+    @staticmethod
+    def _clip(line):
+        """Keep the log readable when a line is huge (overlong-line tests)."""
+        if len(line) <= 300:
+            return line
+        return line[:300] + b"...[%d bytes]" % len(line)
+
+    def event(self, text):
+        self._write("l", ("-- " + text).encode("utf-8", "backslashreplace"))
+
+
+# ---------------------------------------------------------------- connection
+
+class Conn:
+    """One client connection: a socket (maybe TLS) plus a read buffer.
+
+    Reads are line based with a hard maximum; the buffer is exposed so that
+    STARTTLS can refuse plaintext that arrived before the handshake."""
+
+    def __init__(self, sock, rec):
+        self.sock, self.rec, self.buf = sock, rec, b""
+        self.closed_reason = None    # set once we know the client is gone
+        self.tls = False
+
+    def _fill(self):
+        """Read more bytes into the buffer; ClientClosed on EOF or reset."""
+        if self.closed_reason:
+            raise ClientClosed(self.closed_reason)
+        try:
+            data = self.sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError) as e:
+            self.closed_reason = "connection reset (%s)" % e.__class__.__name__
+            raise ClientClosed(self.closed_reason) from None
+        except ssl.SSLError as e:
+            self.closed_reason = "TLS error: %s" % e
+            raise ClientClosed(self.closed_reason) from None
+        if not data:
+            self.closed_reason = "client closed the connection"
+            raise ClientClosed(self.closed_reason)
+        self.buf += data
+
+    def readline(self):
+        """Return the next client line without its CRLF; record it.
+
+        A bare LF is a failure: mail protocols require CRLF and a client
+        sending bare LF is exploitable (SMTP smuggling)."""
+        while b"\n" not in self.buf:
+            if len(self.buf) > MAX_LINE:
+                raise Failure("client line longer than %d bytes: %s..."
+                              % (MAX_LINE, show(self.buf[:80])))
+            try:
+                self._fill()
+            except ClientClosed:
+                if self.buf:
+                    self.rec.client(self.buf)
+                    self.rec.event("partial line before close")
+                raise
+        line, _, self.buf = self.buf.partition(b"\n")
+        if not line.endswith(b"\r"):
+            self.rec.client(line)
+            raise Failure("client line ends in bare LF, not CRLF: %s" % show(line))
+        line = line[:-1]
+        self.rec.client(line)
+        return line
+
+    def read_exact(self, n):
+        """Return exactly N bytes (an IMAP literal), not recorded here."""
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def send(self, data):
+        self.rec.server(data)
+        try:
+            self.sock.sendall(data)
+        except (OSError, ssl.SSLError) as e:
+            self.closed_reason = "send failed: %s" % e
+            raise ClientClosed(self.closed_reason) from None
+
+    def has_input(self):
+        """True if a read would not block (buffered, TLS-pending or socket)."""
+        if self.buf or (self.tls and self.sock.pending()):
+            return True
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        return bool(readable)
+
+    def start_tls(self, context):
+        """Wrap the live socket server-side and handshake.
+
+        A failed handshake (the client rejected our certificate, or spoke
+        plaintext) means the client is gone for the rest of the script."""
+        if self.buf:
+            raise Failure("client sent %s after STARTTLS, before the TLS "
+                          "handshake (command injection)" % show(self.buf[:80]))
+        try:
+            self.sock = context.wrap_socket(self.sock, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            self.closed_reason = "TLS handshake failed: %s" % e
+            self.rec.event(self.closed_reason)
+            return
+        self.tls = True
+        self.rec.event("TLS established (%s)" % self.sock.version())
+
+    def close(self):
+        """Close at once: unread input may turn this into an RST, on purpose."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.closed_reason = self.closed_reason or "closed by the script"
+
+    def half_close(self):
+        """Tell the client we are done writing, keep reading.
+
+        Plain TCP: shutdown(SHUT_WR).  TLS: send close_notify without waiting
+        for the peer's (a non-blocking SSL_shutdown); if that is not possible
+        the client simply sees the close a little later."""
+        try:
+            if not self.tls:
+                self.sock.shutdown(socket.SHUT_WR)
+                return
+            timeout = self.sock.gettimeout()
+            self.sock.setblocking(False)
+            try:
+                self.sock._sslobj.shutdown()
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+            finally:
+                self.sock.settimeout(timeout)
+        except (OSError, ssl.SSLError, AttributeError):
+            pass
+
+
+# ---------------------------------------------------------------- player
+
+class Player:
+    """Plays a script against the connections accepted on one listener."""
+
+    def __init__(self, script, listener, certs, rec):
+        self.script, self.listener, self.certs, self.rec = script, listener, certs, rec
+        self.conn = None
+        self.last_line = b""         # for >LITERAL and %TAG
+        self.contexts = {}
+        self.current = None          # directive being played, for reports
+
+    # -- plumbing
+
+    def accept(self):
+        sock, peer = self.listener.accept()
+        self.rec.event("accepted connection from %s:%d" % peer)
+        self.conn = Conn(sock, self.rec)
+        self.last_line = b""
+
+    def context(self, name):
+        """TLS server context for certificate NAME (loaded once)."""
+        if name not in self.contexts:
+            if not self.certs:
+                raise ScriptError("%s needs --certs DIR" % self.current.where())
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(self.certs, name + ".pem"),
+                                os.path.join(self.certs, name + ".key"))
+            self.contexts[name] = ctx
+        return self.contexts[name]
+
+    def expect(self, pattern, got):
+        if not glob_regex(pattern).match(got):
+            raise Failure("expected %s\n          got %s"
+                          % (show(unescape(pattern)), show(got)))
+
+    def send_text(self, text):
+        """Send script text plus CRLF; %TAG is the client's last tag."""
+        data = unescape(text).replace(b"%TAG", self.last_line.split(b" ")[0])
+        self.conn.send(data + b"\r\n")
+
+    # -- directives
+
+    def op_send(self, arg):                       # <
+        self.send_text(arg)
+
+    def op_raw(self, arg):                        # <raw
+        self.conn.send(unescape(arg))
+
+    def op_repeat(self, arg):                     # <repeat N TEXT
+        count, _, text = arg.partition(" ")
+        for _ in range(int(count)):
+            self.send_text(text)
+
+    def op_long(self, arg):                       # <long N PREFIX
+        size, _, prefix = arg.partition(" ")
+        head = unescape(prefix)
+        self.conn.send(head + b"x" * max(0, int(size) - len(head)) + b"\r\n")
+
+    def op_expect(self, arg, capture=False):      # > and >?
+        line = self.conn.readline()
+        self.last_line = line
+        if capture:
+            self.rec.capture(line)
+        self.expect(arg, line)
+
+    def op_capture(self, arg):
+        self.op_expect(arg, capture=True)
+
+    def op_body(self, arg):                       # >> END
+        while True:
+            line = self.conn.readline()
+            if glob_regex(arg).match(line):
+                return
+
+    def op_literal(self, arg):                    # >LITERAL
+        m = re.search(rb"\{(\d+)\+?\}\Z", self.last_line)
+        if not m:
+            raise Failure("%s: the previous client line %s announces no "
+                          "literal {N}" % (self.current.where(), show(self.last_line)))
+        data = self.conn.read_exact(int(m.group(1)))
+        self.rec.event("literal of %d bytes" % len(data))
+        for line in data.split(b"\r\n"):
+            self.rec.client(line)
+        self.last_line = b""
+
+    def op_tls(self, arg):                        # !starttls CERT, !tls CERT
+        self.conn.start_tls(self.context(arg))
+
+    def op_sleep(self, arg):
+        time.sleep(float(arg))
+
+    def op_close(self, arg):
+        self.rec.event("closing the connection")
+        self.conn.close()
+
+    def op_silent(self, arg):
+        """Swallow input without answering until the client gives up."""
+        end = time.monotonic() + (float(arg) if arg else SILENT_SECONDS)
+        conn = self.conn
+        try:
+            while True:
+                conn.buf = self.record_lines(conn.buf)
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    return
+                if not (conn.tls and conn.sock.pending()) and \
+                        not select.select([conn.sock], [], [], remaining)[0]:
+                    return
+                conn._fill()
+        except ClientClosed:
+            return
+
+    def record_lines(self, buf):
+        """Record the complete lines in BUF, return the incomplete rest."""
+        *lines, rest = buf.split(b"\n")
+        for line in lines:
+            self.rec.client(line[:-1] if line.endswith(b"\r") else line)
+        return rest
+
+    def op_accept(self, arg):
+        self.finish_connection()
+        self.accept()
+
+    def op_expect_close(self, arg):
+        try:
+            line = self.conn.readline()
+        except ClientClosed:
+            return
+        raise Failure("expected the client to close, got %s" % show(line))
+
+    def op_flood(self, arg):
+        """Send TEXT lines until the client sends something or goes away.
+
+        For endless multi-line replies: the client must stop on its own
+        limit.  Whatever it sends stays buffered for the next directive."""
+        chunk = (unescape(arg) + b"\r\n") * max(1, 16384 // (len(arg) + 2))
+        sent = 0
+        try:
+            while not self.conn.has_input():
+                select.select([self.conn.sock], [self.conn.sock], [])
+                if self.conn.has_input():
+                    break
+                self.conn.sock.sendall(chunk)
+                sent += len(chunk)
+        except (OSError, ssl.SSLError) as e:
+            self.conn.closed_reason = "client went away during flood (%s)" % \
+                e.__class__.__name__
+        self.rec.event("flood: sent %d bytes" % sent)
+
+    HANDLERS = {
+        "<": op_send, "<raw": op_raw, "<repeat": op_repeat, "<long": op_long,
+        ">": op_expect, ">?": op_capture, ">>": op_body, ">LITERAL": op_literal,
+        "!starttls": op_tls, "!tls": op_tls, "!sleep": op_sleep,
+        "!close": op_close, "!silent": op_silent, "!accept": op_accept,
+        "!expect-close": op_expect_close, "!flood": op_flood,
+    }
+
+    # -- driver
+
+    def play(self):
+        """Play every directive, then let the client finish."""
+        self.accept()
+        for d in self.script:
+            self.current = d
+            self.rec.event(d.where())
+            try:
+                self.HANDLERS[d.op](self, d.arg)
+            except ClientClosed as e:
+                if d.op.startswith(">"):
+                    raise Failure("expected %s, but %s"
+                                  % (show(unescape(d.arg)), e)) from None
+                raise Failure(str(e)) from None
+        self.current = None
+        self.finish_connection()
+
+    def finish_connection(self):
+        """End of script (or !accept): half-close, then anything the client
+        still sends is a failure; its EOF or a short silence is fine."""
+        conn = self.conn
+        if conn.closed_reason:
+            conn.sock.close()
+            return
+        conn.half_close()
+        conn.sock.settimeout(DRAIN_SECONDS)
+        try:
+            line = conn.readline()
+        except (ClientClosed, socket.timeout):
+            return
+        finally:
+            conn.sock.close()
+        raise Failure("client sent %s after the script ended" % show(line))
+
+
+# ---------------------------------------------------------------- modes
+
+def match_lines(expected_path, actual_path):
+    """Compare ACTUAL lines (raw bytes) with EXPECTED patterns in full.
+
+    A pattern line '...' matches any number of lines.  Prints a report
+    and returns True on a match."""
+    with open(expected_path, encoding="utf-8", errors="surrogateescape") as f:
+        patterns = f.read().splitlines()
+    actual = []
+    if os.path.exists(actual_path):
+        with open(actual_path, "rb") as f:
+            actual = f.read().split(b"\n")[:-1]
+    if _match(patterns, actual):
+        return True
+    print("expected (patterns):")
+    for p in patterns:
+        print("    " + p)
+    print("actual:")
+    for i, line in enumerate(actual):
+        mark = "  "
+        if i < len(patterns) and patterns[i] != "..." and \
+                not glob_regex(patterns[i]).match(line):
+            mark = "! "
+        print("  " + mark + show(line)[1:-1])
+    return False
+
+
+def _match(patterns, lines):
+    """Glob match of a line list; '...' is a line wildcard (memoised)."""
+    memo = {}
+
+    def at(p, l):
+        if (p, l) not in memo:
+            if p == len(patterns):
+                ok = l == len(lines)
+            elif patterns[p] == "...":
+                ok = at(p + 1, l) or (l < len(lines) and at(p, l + 1))
+            else:
+                ok = l < len(lines) and bool(
+                    glob_regex(patterns[p]).match(lines[l])) and at(p + 1, l + 1)
+            memo[(p, l)] = ok
+        return memo[(p, l)]
+    return at(0, 0)
+
+
+def split_case(path, outdir):
+    """Write each section of a case to OUTDIR/NAME (the runner reads them)."""
+    sections = read_case(path)
+    for name, lines in sections.items():
+        with open(os.path.join(outdir, name), "w", encoding="utf-8",
+                  errors="surrogateescape") as f:
+            f.write("".join(text + "\n" for _, text in lines))
+    if "server" in sections:
+        parse_script(sections["server"])   # validate now: clear error early
+
+
+def _raise(exc):
+    def handler(signum, frame):
+        raise exc()
+    return handler
+
+
+def serve(args):
+    """Listen, report the port, play the script; returns the exit status."""
+    sections = read_case(args.script)
+    script = parse_script(sections.get("server", []))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    print(port, flush=True)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, args.port_file)   # atomic: the runner polls for it
+    rec = Recorder(args.transcript, args.captured, args.log)
+    player = Player(script, listener, args.certs, rec)
+    signal.signal(signal.SIGALRM, _raise(Timeout))
+    signal.signal(signal.SIGTERM, _raise(Terminated))
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        player.play()
+    except Failure as e:
+        return report(player, rec, str(e))
+    except Timeout:
+        return report(player, rec, "global timeout (%g s) hit" % args.timeout)
+    except Terminated:
+        return report(player, rec, "stopped by the runner while waiting")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    rec.event("script complete")
+    return 0
+
+
+def report(player, rec, reason):
+    """Print a failure the runner shows verbatim, and log it."""
+    where = player.current.where() if player.current else "after the script"
+    if player.conn is None and player.current is None:
+        where = "waiting for the first connection"
+    msg = "fakeserver: FAIL at %s: %s" % (where, reason)
+    rec.event(msg)
+    print(msg, file=sys.stderr)
+    return 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--script", help="case file (its 'server' section) or bare script")
+    ap.add_argument("--port", type=int, default=0, help="0 = let the OS choose")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port-file", help="also write the port here (atomically)")
+    ap.add_argument("--certs", help="directory with NAME.pem/NAME.key for TLS")
+    ap.add_argument("--transcript", help="file for the raw client lines")
+    ap.add_argument("--captured", help="file for the lines captured with >?")
+    ap.add_argument("--log", help="file for the full conversation log")
+    ap.add_argument("--timeout", type=float, default=30.0,
+                    help="global deadline in seconds (default 30)")
+    ap.add_argument("--split-case", nargs=2, metavar=("CASE", "DIR"))
+    ap.add_argument("--match", nargs=2, metavar=("EXPECTED", "ACTUAL"))
+    args = ap.parse_args()
+    try:
+        if args.split_case:
+            split_case(*args.split_case)
+            return 0
+        if args.match:
+            return 0 if match_lines(*args.match) else 1
+        if not args.script:
+            ap.error("--script is required")
+        return serve(args)
+    except ScriptError as e:
+        print("fakeserver: script error: %s" % e, file=sys.stderr)
+        return 2
+    except OSError as e:
+        print("fakeserver: %s" % e, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
