@@ -1,0 +1,88 @@
+/* maildir.h - Maildir storage (https://cr.yp.to/proto/maildir.html),
+ * written so that a message is never lost and never half-visible.
+ *
+ * Delivery: mf_maildir_begin() opens a file in tmp/ with a unique name,
+ * mf_maildir_write() streams the message into it, mf_maildir_commit()
+ * fsyncs the file and renames it into new/ or cur/.  The rename is durable
+ * only after mf_maildir_sync() has fsynced the directories: callers may
+ * commit several messages and sync once (group commit), but must not
+ * record a message as delivered (or delete it on the server) before the
+ * sync returned.
+ * Names: "<sec>.M<usec>P<pid>Q<n>.<host>[,U=<uid>][:2,<flags>]"; the
+ * optional ",K=V" fields (U= for a server UID) let state be rebuilt from
+ * the directory alone.  Flags are Maildir's letters, kept sorted:
+ * D draft, F flagged, P passed, R replied, S seen, T trashed. */
+#ifndef MF_MAILDIR_H
+#define MF_MAILDIR_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct mf_maildir;
+struct mf_maildir_msg;
+
+/* Open the Maildir at path; with create, make path, tmp/, new/ and cur/
+ * (mode 0700) as needed. MF_E_IO when it is not a usable Maildir. */
+struct mf_maildir *mf_maildir_open(const char *path, int create,
+                                   struct mf_err *e);
+void mf_maildir_close(struct mf_maildir *md);
+const char *mf_maildir_path(const struct mf_maildir *md);
+
+/* Take an exclusive lock on the Maildir (a lock file inside it), waiting
+ * up to wait_ms (0: do not wait). MF_E_TEMP with a message naming the
+ * lock file when another process holds it. Released at close. */
+int mf_maildir_lock(struct mf_maildir *md, int wait_ms, struct mf_err *e);
+
+/* Start a new message in tmp/. */
+struct mf_maildir_msg *mf_maildir_begin(struct mf_maildir *md,
+                                        struct mf_err *e);
+/* Append bytes (buffered). A full disk is MF_E_IO with ENOSPC. */
+int mf_maildir_write(struct mf_maildir_msg *m, const void *p, size_t n,
+                     struct mf_err *e);
+/* Bytes written so far. */
+size_t mf_maildir_msg_size(const struct mf_maildir_msg *m);
+/* fsync the file and rename it into `subdir` ("new" or "cur").  `fields`
+ * (e.g. "U=42", or NULL) is appended to the unique name as ",U=42";
+ * `flags` (e.g. "FS", or NULL for none) gives ":2,FS" -- only in cur/.
+ * The final name relative to the Maildir ("cur/...") is written to
+ * out_name if given. Frees m on success and on failure (then the tmp file
+ * is removed). */
+int mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
+                      const char *fields, const char *flags,
+                      char *out_name, size_t out_len, struct mf_err *e);
+/* Give up: remove the tmp file and free m. NULL is fine. */
+void mf_maildir_abort(struct mf_maildir_msg *m);
+
+/* fsync new/ and cur/ (and tmp/): the group-commit point. */
+int mf_maildir_sync(struct mf_maildir *md, struct mf_err *e);
+
+/* Call fn for every message file in new/ and cur/ (name is relative to
+ * the Maildir, e.g. "cur/123.M1P2Q3.host,U=7:2,S"). A non-zero return of
+ * fn stops the walk and is returned. */
+int mf_maildir_scan(struct mf_maildir *md,
+                    int (*fn)(void *arg, const char *name), void *arg,
+                    struct mf_err *e);
+
+/* Change the flags of a message (renames within cur/, or from new/ into
+ * cur/). rel is "new/..." or "cur/..."; the new relative name is written
+ * to out_name. */
+int mf_maildir_set_flags(struct mf_maildir *md, const char *rel,
+                         const char *flags, char *out_name, size_t out_len,
+                         struct mf_err *e);
+
+/* Remove a message file (rel as above) and sync the directory. */
+int mf_maildir_remove(struct mf_maildir *md, const char *rel,
+                      struct mf_err *e);
+
+/* ---- pure helpers on names (no I/O) ---- */
+
+/* The flags of a file name ("" when it has no ":2," part). */
+void mf_maildir_name_flags(const char *name, char *flags, size_t len);
+/* Value of field K (",K=V" before ":2,") into out; -1 if absent. */
+int mf_maildir_name_field(const char *name, const char *key, char *out,
+                          size_t len);
+/* Normalise a flag string: unique, sorted, only letters A-Z kept. */
+void mf_maildir_flags_normalise(const char *in, char *out, size_t len);
+
+#endif

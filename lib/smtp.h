@@ -1,0 +1,155 @@
+/* smtp.h - SMTP client (RFC 5321) for mailsend, smtp-auth-test and mxprobe.
+ *
+ * A session is driven step by step -- connect, greeting, EHLO, STARTTLS,
+ * AUTH, MAIL/RCPT/DATA -- so a diagnostic tool can stop and look after each
+ * step, and a sender can run them all with mf_smtp_send_message(), which
+ * pipelines (RFC 2920) when offered.  Every reply is parsed into
+ * struct mf_smtp_reply (multi-line replies joined, enhanced status codes
+ * of RFC 3463 split out); a malformed reply is MF_E_PROTO.  Nothing here
+ * prints: the transcript (if any) records the lines. */
+#ifndef MF_SMTP_H
+#define MF_SMTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "sasl.h"
+#include "sock.h"
+#include "tls.h"
+#include "transcript.h"
+
+#define MF_SMTP_REPLY_MAX 65536   /* all lines of one reply together */
+
+struct mf_smtp_reply {
+	int code;               /* 220, 250, 535 ...; 0 if none was read */
+	char enhanced[16];      /* "5.7.8" or "" */
+	char text[4096];        /* the lines' text after the code (and after the
+	                           enhanced code), joined with '\n'; truncated */
+	size_t nlines;
+};
+
+/* What EHLO announced (RFC 5321 §4.1.1.1 and the extensions' RFCs). */
+struct mf_smtp_caps {
+	int esmtp;              /* EHLO accepted (else HELO was used) */
+	int starttls;
+	int pipelining;
+	int size;               /* SIZE offered */
+	unsigned long size_max; /* its value, 0 = no limit given */
+	int eightbitmime;
+	int smtputf8;
+	int dsn;
+	int chunking;
+	int enhancedstatuscodes;
+	char auth[512];         /* mechanisms after AUTH (and AUTH=), space-separated */
+	char raw[2048];         /* the EHLO keywords, one per line, for display */
+};
+
+struct mf_smtp_params {
+	const char *host;            /* to connect to */
+	const char *port;            /* "587" ... */
+	enum mf_tls_mode tls;        /* IMPLICIT: TLS right after connect */
+	struct mf_tls_params tlsp;   /* verification etc. (verify_name: host) */
+	struct mf_sock_opts sock;
+	const char *ehlo_name;       /* NULL: this machine's FQDN, else "localhost" */
+	struct mf_transcript *tr;    /* may be NULL */
+	int timeout_ms;              /* per reply; 0: 5 minutes (RFC 5321 §4.5.3.2) */
+};
+
+struct mf_smtp;
+
+struct mf_smtp *mf_smtp_new(const struct mf_smtp_params *p, struct mf_err *e);
+/* Send QUIT if connected and possible, close, free. NULL is fine. */
+void mf_smtp_free(struct mf_smtp *s);
+
+/* TCP connect (and the TLS handshake for MF_TLS_IMPLICIT). */
+int mf_smtp_connect(struct mf_smtp *s, struct mf_err *e);
+/* Read the greeting. A non-220 greeting fills r and fails: MF_E_TEMP for
+ * 4xx (421 busy), MF_E_PERM for 5xx (554 no service). */
+int mf_smtp_greeting(struct mf_smtp *s, struct mf_smtp_reply *r,
+                     struct mf_err *e);
+/* EHLO, falling back to HELO when EHLO is refused with 5xx; fills the
+ * capabilities (also readable later with mf_smtp_caps()). */
+int mf_smtp_ehlo(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e);
+/* STARTTLS (RFC 3207) and wrap; the caller then sends EHLO again (the
+ * capabilities are reset, as §4.2 requires). MF_E_UNSUPPORTED if not
+ * offered, MF_E_TEMP/PERM if refused (454), TLS errors from the handshake. */
+int mf_smtp_starttls(struct mf_smtp *s, struct mf_smtp_reply *r,
+                     struct mf_tls_info *info, struct mf_err *e);
+/* AUTH with one mechanism (RFC 4954), initial response when allowed.
+ * 235 -> 0. Failure: MF_E_AUTH for 535/534/538/5.7.x, MF_E_TEMP for 454
+ * and other 4xx, MF_E_UNSUPPORTED for 504, MF_E_PROTO for nonsense; r has
+ * the final reply and `sasl_error` (may be NULL, size 512) the decoded
+ * server error payload of OAuth mechanisms. The password never reaches
+ * the transcript unredacted unless it shows secrets. */
+int mf_smtp_auth(struct mf_smtp *s, const char *mech,
+                 const struct mf_sasl_params *sp, struct mf_smtp_reply *r,
+                 char *sasl_error, size_t sasl_error_len, struct mf_err *e);
+
+/* Send one command line and read its reply (for diagnostics: MAIL, RCPT,
+ * RSET, NOOP ...). Returns 0 when a reply was read, whatever its code. */
+int mf_smtp_command(struct mf_smtp *s, struct mf_smtp_reply *r,
+                    struct mf_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Read one reply (e.g. after a pipelined group). */
+int mf_smtp_read_reply(struct mf_smtp *s, struct mf_smtp_reply *r,
+                       struct mf_err *e);
+
+const struct mf_smtp_caps *mf_smtp_caps(const struct mf_smtp *s);
+int mf_smtp_is_tls(const struct mf_smtp *s);
+struct mf_transport *mf_smtp_transport(struct mf_smtp *s);
+/* Peer address actually connected to ("127.0.0.1"). */
+const char *mf_smtp_peer(struct mf_smtp *s);
+
+/* Classify a reply code into an error kind: 2xx/3xx MF_OK, 4xx MF_E_TEMP,
+ * 5xx MF_E_PERM, anything else MF_E_PROTO. */
+enum mf_err_kind mf_smtp_reply_kind(int code);
+
+/* Parse one reply line "250-text" / "250 text" (pure; for tests).
+ * Returns 1 for a continuation line, 0 for the last line, -1 malformed. */
+int mf_smtp_parse_reply_line(const char *line, size_t len, int *code,
+                             const char **text);
+
+/* ---- sending a message ---- */
+
+struct mf_smtp_envelope {
+	const char *from;              /* reverse-path, "" for <> */
+	const char *const *rcpts;      /* forward-paths */
+	size_t nrcpts;
+	const char *dsn_notify;        /* "SUCCESS,FAILURE", "NEVER" or NULL */
+	const char *dsn_ret;           /* "FULL" / "HDRS" or NULL */
+	const char *envid;             /* DSN ENVID or NULL */
+	int eightbit;                  /* body has 8-bit data: BODY=8BITMIME */
+	int smtputf8;                  /* addresses need SMTPUTF8 */
+};
+
+struct mf_smtp_rcpt_result {
+	int code;
+	char enhanced[16];
+	char text[512];
+};
+
+struct mf_smtp_result {
+	struct mf_smtp_reply final;          /* the reply to the end of data */
+	struct mf_smtp_rcpt_result *rcpt;    /* nrcpts entries, caller-provided
+	                                        array or NULL */
+	size_t accepted;                     /* recipients accepted */
+};
+
+/* Send one message: MAIL FROM (with SIZE=, BODY=, SMTPUTF8, RET/ENVID),
+ * RCPT TO for each recipient (NOTIFY), then DATA (dot-stuffed, every bare
+ * CR or LF made CRLF, so a lone "." in the input cannot end the data
+ * early) or BDAT when CHUNKING is offered. The message is `msg` of `len`
+ * bytes, any line endings.  Pipelined when offered.  A message larger
+ * than the server's SIZE is refused before MAIL (MF_E_PERM).  Succeeds
+ * when at least one recipient was accepted and the data was accepted;
+ * recipients refused are reported in res->rcpt. After a failure the
+ * session is reset (RSET) so the next message can be sent. */
+int mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+                         const char *msg, size_t len,
+                         struct mf_smtp_result *res, struct mf_err *e);
+
+/* Quit politely (QUIT, read 221) without freeing. */
+int mf_smtp_quit(struct mf_smtp *s, struct mf_err *e);
+
+#endif
