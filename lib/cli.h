@@ -1,0 +1,108 @@
+/* cli.h - what the client tools' command lines share: the account, the
+ * server, TLS and credential options, merged over the config file.
+ *
+ * A tool adds MF_CLI_LONGOPTS to its getopt_long table and MF_CLI_SHORTOPTS
+ * to its short option string, passes every option to mf_cli_option() first,
+ * then calls mf_cli_resolve() to get the effective settings: command line
+ * over account over defaults.  Passwords are never options. */
+#ifndef MF_CLI_H
+#define MF_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "cred.h"
+#include "err.h"
+#include "tls.h"
+
+enum {
+	MF_OPT_CONFIG = 1000,
+	MF_OPT_TLS,
+	MF_OPT_TLS_TRUST_FILE,
+	MF_OPT_TLS_FINGERPRINT,
+	MF_OPT_TLS_CERT,
+	MF_OPT_TLS_KEY,
+	MF_OPT_TLS_MIN_VERSION,
+	MF_OPT_TLS_PRIORITY,
+	MF_OPT_INSECURE,
+	MF_OPT_AUTH,
+	MF_OPT_PASSWORDEVAL,
+	MF_OPT_TIMEOUT,
+	MF_OPT_SHOW_SECRETS,
+	MF_OPT_SNI,
+	MF_OPT_TOOL_BASE = 1100   /* tools number their own long options from here */
+};
+
+/* -a ACCOUNT, -s HOST[:PORT], -p PORT, -u USER, -v */
+#define MF_CLI_SHORTOPTS "a:s:p:u:v"
+
+#define MF_CLI_LONGOPTS \
+	{ "account",          required_argument, NULL, 'a' }, \
+	{ "config",           required_argument, NULL, MF_OPT_CONFIG }, \
+	{ "server",           required_argument, NULL, 's' }, \
+	{ "port",             required_argument, NULL, 'p' }, \
+	{ "user",             required_argument, NULL, 'u' }, \
+	{ "verbose",          no_argument,       NULL, 'v' }, \
+	{ "tls",              required_argument, NULL, MF_OPT_TLS }, \
+	{ "tls-trust-file",   required_argument, NULL, MF_OPT_TLS_TRUST_FILE }, \
+	{ "tls-fingerprint",  required_argument, NULL, MF_OPT_TLS_FINGERPRINT }, \
+	{ "tls-cert",         required_argument, NULL, MF_OPT_TLS_CERT }, \
+	{ "tls-key",          required_argument, NULL, MF_OPT_TLS_KEY }, \
+	{ "tls-min-version",  required_argument, NULL, MF_OPT_TLS_MIN_VERSION }, \
+	{ "tls-priority",     required_argument, NULL, MF_OPT_TLS_PRIORITY }, \
+	{ "insecure",         no_argument,       NULL, MF_OPT_INSECURE }, \
+	{ "sni",              required_argument, NULL, MF_OPT_SNI }, \
+	{ "auth",             required_argument, NULL, MF_OPT_AUTH }, \
+	{ "passwordeval",     required_argument, NULL, MF_OPT_PASSWORDEVAL }, \
+	{ "timeout",          required_argument, NULL, MF_OPT_TIMEOUT }, \
+	{ "show-secrets",     no_argument,       NULL, MF_OPT_SHOW_SECRETS }
+
+/* The options' help text, for a tool's --help (one option per line). */
+extern const char mf_cli_usage[];
+
+/* What the command line said (NULL/0: not given). */
+struct mf_cli {
+	const char *account, *config, *server, *port, *user;
+	const char *tls, *trust_file, *fingerprint, *cert, *key;
+	const char *min_version, *priority, *sni, *auth, *passwordeval;
+	int insecure, timeout, show_secrets, verbose;
+};
+
+/* Handle opt/arg if it is one of the shared options: returns 1 if it was
+ * (the value stored in c), 0 if it is the tool's own, -1 on a bad value
+ * (MF_E_USAGE with a message). Options given twice: the last one wins,
+ * except -v, which counts. */
+int mf_cli_option(struct mf_cli *c, int opt, const char *arg, struct mf_err *e);
+
+/* The effective settings of one run. Strings point into the config or the
+ * command line and live until mf_cli_settings_free(). */
+struct mf_settings {
+	struct mf_config *cfg;
+	const struct mf_account *acct;   /* may be NULL: no account configured */
+	char host[256];                  /* "" if none given anywhere */
+	char port[8];                    /* "" if none given anywhere */
+	enum mf_tls_mode tls;            /* MF_TLS_UNSET if not given */
+	struct mf_tls_params tlsp;       /* trust, pin, client cert, min version,
+	                                    priority, insecure, sni; verify_name
+	                                    = host */
+	const char *user, *auth, *passwordeval, *password;
+	const char *from, *maildir, *state, *queue, *ehlo;
+	int timeout_ms;                  /* 0: tool default */
+	int verbose, show_secrets;
+};
+
+/* Load the config (c->config or the default search), select c->account
+ * (or `account_arg`, a positional ACCOUNT, when c->account is NULL; or the
+ * default account) and merge the command line over it. MF_E_CONFIG for a
+ * config error or unknown account, MF_E_USAGE for bad option values. */
+int mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
+                   struct mf_settings *s, struct mf_err *e);
+void mf_cli_settings_free(struct mf_settings *s);
+
+/* Get the password (or OAuth token) for s: passwordeval, config password,
+ * MAILFLOW_PASSWORD, ~/.netrc, then a TTY prompt. */
+int mf_cli_password(const struct mf_settings *s, struct mf_secret *out,
+                    struct mf_err *e);
+
+#endif
