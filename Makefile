@@ -33,7 +33,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgnutls -lma
 MF_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
              -Wstrict-prototypes -Wformat=2 -Ilib $(PKG_CFLAGS) $(SANFLAGS)
 MF_LDFLAGS = $(SANFLAGS)
-MF_LIBS    = $(PKG_LIBS) -lresolv
+MF_LIBS    = $(PKG_LIBS) -lresolv -lm
 
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))

@@ -34,13 +34,15 @@ die() { say "$*"; exit 1; }
 # down
 # ---------------------------------------------------------------------------
 
-# pid_alive PID COMM: true if PID runs and its command name is COMM
-# (guards against a pid file naming a long-gone, reused pid).
+# pid_alive PID COMM: true if PID runs and its command name is COMM or
+# starts with it ("nsd: xfrd") - guards against a pid file naming a
+# long-gone pid that was reused.
 pid_alive() {
 	local comm
 	[ -n "$1" ] && [ -r "/proc/$1/comm" ] || return 1
 	comm="$(cat "/proc/$1/comm" 2>/dev/null)" || return 1
-	[ "$comm" = "$2" ]
+	case "$comm" in "$2" | "$2:"*) return 0 ;; esac
+	return 1
 }
 
 # session_members SID: pids of processes in session SID.  Each daemon we start

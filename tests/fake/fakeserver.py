@@ -201,6 +201,8 @@ def _check(d):
     elif d.op in ("<repeat", "<long"):
         count, _, _ = d.arg.partition(" ")
         _number(d, count, int)
+    elif d.op in (">>", "!flood") and not d.arg:
+        raise ScriptError("line %d: %s needs an argument" % (d.lineno, d.op))
     elif d.op in ("!close", "!accept", "!expect-close", ">LITERAL") and d.arg:
         raise ScriptError("line %d: %s takes no argument" % (d.lineno, d.op))
 
@@ -230,6 +232,16 @@ def parse_script(lines):
     return script
 
 
+def load_script(path):
+    """The server script of a case (or bare script) file, validated."""
+    try:
+        return parse_script(read_case(path).get("server", []))
+    except ScriptError as e:
+        if str(e).startswith("line "):
+            raise ScriptError("%s:%s" % (path, str(e)[5:])) from None
+        raise
+
+
 # ---------------------------------------------------------------- recording
 
 class Recorder:
@@ -242,15 +254,25 @@ class Recorder:
     def __init__(self, transcript, captured, log):
         self.files = {}
         for key, path in (("t", transcript), ("c", captured), ("l", log)):
-            self.files[key] = open(path, "wb", buffering=0) if path else None
+            if path == "-":
+                self.files[key] = sys.stderr.buffer
+            else:
+                self.files[key] = open(path, "wb", buffering=0) if path else None
 
     def _write(self, key, data):
         if self.files[key]:
             self.files[key].write(data + b"\n")
 
+    def _log(self, prefix, line, suffix=""):
+        """Log lines are escaped: a hostile reply must not drive the terminal
+        of whoever reads the log (the runner prints it on failure)."""
+        if len(line) > 300:
+            line, suffix = line[:300], "...[%d bytes]%s" % (len(line), suffix)
+        self._write("l", (prefix + show(line)[1:-1] + suffix).encode("utf-8"))
+
     def client(self, line):
         self._write("t", line)
-        self._write("l", b"C: " + self._clip(line))
+        self._log("C: ", line)
 
     def capture(self, line):
         self._write("c", line)
@@ -259,16 +281,9 @@ class Recorder:
         lines = data.split(b"\r\n")
         last = lines.pop()
         for line in lines:
-            self._write("l", b"S: " + self._clip(line))
+            self._log("S: ", line)
         if last:
-            self._write("l", b"S: " + self._clip(last) + b" [no CRLF]")
-
-    @staticmethod
-    def _clip(line):
-        """Keep the log readable when a line is huge (overlong-line tests)."""
-        if len(line) <= 300:
-            return line
-        return line[:300] + b"...[%d bytes]" % len(line)
+            self._log("S: ", last, " [no CRLF]")
 
     def event(self, text):
         self._write("l", ("-- " + text).encode("utf-8", "backslashreplace"))
@@ -406,7 +421,9 @@ class Player:
     def __init__(self, script, listener, certs, rec):
         self.script, self.listener, self.certs, self.rec = script, listener, certs, rec
         self.conn = None
-        self.last_line = b""         # for >LITERAL and %TAG
+        self.last_line = b""         # for >LITERAL
+        self.tag = b""               # %TAG: first word of the last command
+        self.continuation = False    # next client line ends a literal command
         self.contexts = {}
         self.current = None          # directive being played, for reports
 
@@ -416,7 +433,7 @@ class Player:
         sock, peer = self.listener.accept()
         self.rec.event("accepted connection from %s:%d" % peer)
         self.conn = Conn(sock, self.rec)
-        self.last_line = b""
+        self.last_line, self.tag, self.continuation = b"", b"", False
 
     def context(self, name):
         """TLS server context for certificate NAME (loaded once)."""
@@ -436,7 +453,7 @@ class Player:
 
     def send_text(self, text):
         """Send script text plus CRLF; %TAG is the client's last tag."""
-        data = unescape(text).replace(b"%TAG", self.last_line.split(b" ")[0])
+        data = unescape(text).replace(b"%TAG", self.tag)
         self.conn.send(data + b"\r\n")
 
     # -- directives
@@ -460,6 +477,9 @@ class Player:
     def op_expect(self, arg, capture=False):      # > and >?
         line = self.conn.readline()
         self.last_line = line
+        if not self.continuation:
+            self.tag = line.split(b" ")[0]
+        self.continuation = False
         if capture:
             self.rec.capture(line)
         self.expect(arg, line)
@@ -480,9 +500,13 @@ class Player:
                           "literal {N}" % (self.current.where(), show(self.last_line)))
         data = self.conn.read_exact(int(m.group(1)))
         self.rec.event("literal of %d bytes" % len(data))
-        for line in data.split(b"\r\n"):
+        lines = data.split(b"\r\n")
+        if lines[-1] == b"":             # CRLF-terminated, like a read line
+            lines.pop()
+        for line in lines:
             self.rec.client(line)
         self.last_line = b""
+        self.continuation = True
 
     def op_tls(self, arg):                        # !starttls CERT, !tls CERT
         self.conn.start_tls(self.context(arg))
@@ -646,7 +670,7 @@ def split_case(path, outdir):
                   errors="surrogateescape") as f:
             f.write("".join(text + "\n" for _, text in lines))
     if "server" in sections:
-        parse_script(sections["server"])   # validate now: clear error early
+        load_script(path)                  # validate now: a clear error early
 
 
 def _raise(exc):
@@ -657,8 +681,7 @@ def _raise(exc):
 
 def serve(args):
     """Listen, report the port, play the script; returns the exit status."""
-    sections = read_case(args.script)
-    script = parse_script(sections.get("server", []))
+    script = load_script(args.script)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((args.host, args.port))
@@ -691,17 +714,22 @@ def serve(args):
 
 def report(player, rec, reason):
     """Print a failure the runner shows verbatim, and log it."""
-    where = player.current.where() if player.current else "after the script"
-    if player.conn is None and player.current is None:
-        where = "waiting for the first connection"
-    msg = "fakeserver: FAIL at %s: %s" % (where, reason)
+    if player.current:
+        where = "at " + player.current.where()
+    elif player.conn is None:
+        where = "while waiting for the first connection"
+    else:
+        where = "after the end of the script"
+    msg = "fakeserver: FAIL %s: %s" % (where, reason)
     rec.event(msg)
     print(msg, file=sys.stderr)
     return 1
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="The script format is described in tests/fake/README.")
     ap.add_argument("--script", help="case file (its 'server' section) or bare script")
     ap.add_argument("--port", type=int, default=0, help="0 = let the OS choose")
     ap.add_argument("--host", default="127.0.0.1")
@@ -709,11 +737,13 @@ def main():
     ap.add_argument("--certs", help="directory with NAME.pem/NAME.key for TLS")
     ap.add_argument("--transcript", help="file for the raw client lines")
     ap.add_argument("--captured", help="file for the lines captured with >?")
-    ap.add_argument("--log", help="file for the full conversation log")
+    ap.add_argument("--log", help="file for the full conversation log ('-': stderr)")
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="global deadline in seconds (default 30)")
-    ap.add_argument("--split-case", nargs=2, metavar=("CASE", "DIR"))
-    ap.add_argument("--match", nargs=2, metavar=("EXPECTED", "ACTUAL"))
+    ap.add_argument("--split-case", nargs=2, metavar=("CASE", "DIR"),
+                    help="write each section of CASE to DIR/NAME and exit")
+    ap.add_argument("--match", nargs=2, metavar=("EXPECTED", "ACTUAL"),
+                    help="match ACTUAL lines against EXPECTED patterns in full")
     args = ap.parse_args()
     try:
         if args.split_case:

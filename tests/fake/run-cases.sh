@@ -192,7 +192,6 @@ check_lines() {
 
 check_results() {
 	local want
-	[ "$SRC" = 0 ] || fail "server: $(cat "$T/server.err")"
 	want=$(section exit | tr -d '[:space:]')
 	want=${want:-0}
 	[ "$CRC" = "$want" ] || fail "client exit status $CRC, expected $want"
@@ -238,6 +237,7 @@ run_case() {
 		run_client
 	fi
 	stop_server
+	[ "$SRC" = 0 ] || fail "server: $(cat "$T/server.err")"
 	[ -n "$FAILMSG" ] || check_results
 	if [ -n "$FAILMSG" ]; then
 		echo "FAIL $NAME"
@@ -266,7 +266,7 @@ passed=0 failed=0 skipped=0
 for c in "$HERE"/cases/*.case; do
 	[ -e "$c" ] || continue
 	name=$(basename "$c" .case)
-	[[ $name == *"$FILTER"* ]] || continue
+	[[ $name == *$FILTER* ]] || continue
 	run_case "$c"
 	case $? in
 	0) passed=$((passed + 1)) ;;
