@@ -336,6 +336,9 @@ class Conn:
                     self.rec.event("partial line before close")
                 raise
         line, _, self.buf = self.buf.partition(b"\n")
+        if len(line) > MAX_LINE:
+            raise Failure("client line longer than %d bytes: %s..."
+                          % (MAX_LINE, show(line[:80])))
         if not line.endswith(b"\r"):
             self.rec.client(line)
             raise Failure("client line ends in bare LF, not CRLF: %s" % show(line))

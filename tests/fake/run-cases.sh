@@ -68,22 +68,23 @@ make_cert() {
 make_certs() {
 	local dir=$1
 	command -v certtool >/dev/null || die "certtool not found (apt install gnutls-bin)"
-	mkdir -p "$dir" &&
-	make_cert "$dir" ca "mailflow test CA" ca self &&
-	make_cert "$dir" otherca "mailflow unknown CA" ca self &&
-	make_cert "$dir" ok localhost leaf ca &&
-	make_cert "$dir" expired localhost leaf ca expired &&
-	make_cert "$dir" wrongname wrong.invalid leaf ca &&
-	make_cert "$dir" unknownca localhost leaf otherca &&
-	make_cert "$dir" selfsigned localhost leaf self ||
+	if ! { mkdir -p "$dir" &&
+		make_cert "$dir" ca "mailflow test CA" ca self &&
+		make_cert "$dir" otherca "mailflow unknown CA" ca self &&
+		make_cert "$dir" ok localhost leaf ca &&
+		make_cert "$dir" expired localhost leaf ca expired &&
+		make_cert "$dir" wrongname wrong.invalid leaf ca &&
+		make_cert "$dir" unknownca localhost leaf otherca &&
+		make_cert "$dir" selfsigned localhost leaf self; }; then
 		die "certificate generation failed in $dir"
+	fi
 	rm -f "$dir"/*.tmpl
 }
 
 # ---------------------------------------------------------------- one case
 
 # Per-case state, reset by run_case.
-CASE= NAME= T= SEC= FAILMSG=
+CASE='' NAME='' T='' SEC='' FAILMSG=''
 
 fail() { FAILMSG+="$*"$'\n'; }
 
@@ -105,7 +106,7 @@ check_requires() {
 # start_server: run fakeserver.py on the case in the background, set SPID
 # and PORT; it stops by itself at its own deadline.
 start_server() {
-	SPID= PORT=
+	SPID='' PORT=''
 	[ -s "$SEC/server" ] || return 0
 	python3 "$SERVER" --script "$CASE" --certs "$CERTS" --timeout "$TIMEOUT" \
 		--port-file "$T/port" --transcript "$T/transcript" \
@@ -232,7 +233,7 @@ run_case() {
 	fi
 	TIMEOUT=$(section timeout | tr -d '[:space:]')
 	TIMEOUT=${TIMEOUT:-30}
-	CRC=0 SRC=0 SPID=
+	CRC=0 SRC=0 SPID=''
 	if start_server; then
 		run_client
 	fi

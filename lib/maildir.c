@@ -1,0 +1,479 @@
+/* maildir.c - crash-safe Maildir delivery, flags and scanning. */
+#include "maildir.h"
+#include "buf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WBUF_SIZE 65536
+#define NAME_MAX_LEN 255
+
+struct mf_maildir {
+	char *path;
+	int tmpfd, newfd, curfd;
+	int lockfd;
+	unsigned long counter;
+	char host[64];
+};
+
+struct mf_maildir_msg {
+	struct mf_maildir *md;
+	int fd;
+	char uniq[NAME_MAX_LEN + 1];
+	struct mf_buf wbuf;
+	size_t size;
+};
+
+/* mkdir -p with mode; existing directories are fine. */
+static int
+mkdirs(const char *path, mode_t mode, struct mf_err *e)
+{
+	char tmp[4096];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return mf_err_set(e, MF_E_IO, "path too long: %s", path);
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, mode) == -1 && errno != EEXIST)
+			return mf_err_sys(e, MF_E_IO, errno, "cannot create %s", tmp);
+		tmp[i] = path[i];
+	}
+	return 0;
+}
+
+static int
+open_sub(const char *path, const char *sub, int create, struct mf_err *e)
+{
+	char p[4096];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", path, sub);
+	if (create && mkdir(p, 0700) == -1 && errno != EEXIST)
+		return mf_err_sys(e, MF_E_IO, errno, "cannot create %s", p);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "%s is not a usable Maildir "
+		    "(%s/)", path, sub);
+	return fd;
+}
+
+/* The Maildir spec's host part: '/' and ':' would break the name. */
+static void
+host_part(char *out, size_t outlen)
+{
+	char h[64], *p;
+	size_t o = 0;
+
+	if (gethostname(h, sizeof(h)) == -1)
+		mf_strlcpy(h, "localhost", sizeof(h));
+	h[sizeof(h) - 1] = '\0';
+	for (p = h; *p != '\0' && o + 5 < outlen; p++) {
+		if (*p == '/' || *p == ':' || *p == ',')
+			o += (size_t)snprintf(out + o, outlen - o, "\\%03o",
+			    (unsigned char)*p);
+		else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+struct mf_maildir *
+mf_maildir_open(const char *path, int create, struct mf_err *e)
+{
+	struct mf_maildir *md = calloc(1, sizeof(*md));
+
+	if (md == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "maildir");
+		return NULL;
+	}
+	md->tmpfd = md->newfd = md->curfd = md->lockfd = -1;
+	md->path = strdup(path);
+	if (md->path == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "maildir");
+		goto fail;
+	}
+	if (create && mkdirs(path, 0700, e) == -1)
+		goto fail;
+	if ((md->tmpfd = open_sub(path, "tmp", create, e)) == -1 ||
+	    (md->newfd = open_sub(path, "new", create, e)) == -1 ||
+	    (md->curfd = open_sub(path, "cur", create, e)) == -1)
+		goto fail;
+	host_part(md->host, sizeof(md->host));
+	return md;
+fail:
+	mf_maildir_close(md);
+	return NULL;
+}
+
+void
+mf_maildir_close(struct mf_maildir *md)
+{
+	if (md == NULL)
+		return;
+	if (md->tmpfd >= 0) close(md->tmpfd);
+	if (md->newfd >= 0) close(md->newfd);
+	if (md->curfd >= 0) close(md->curfd);
+	if (md->lockfd >= 0) close(md->lockfd);
+	free(md->path);
+	free(md);
+}
+
+const char *
+mf_maildir_path(const struct mf_maildir *md)
+{
+	return md->path;
+}
+
+int
+mf_maildir_lock(struct mf_maildir *md, int wait_ms, struct mf_err *e)
+{
+	char p[4096];
+	int waited = 0;
+
+	snprintf(p, sizeof(p), "%s/.mailflow.lock", md->path);
+	if (md->lockfd < 0) {
+		md->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (md->lockfd == -1)
+			return mf_err_sys(e, MF_E_IO, errno, "cannot open %s", p);
+	}
+	while (flock(md->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			return mf_err_sys(e, MF_E_IO, errno, "cannot lock %s", p);
+		if (waited >= wait_ms)
+			return mf_err_set(e, MF_E_TEMP, "another process is using "
+			    "the Maildir %s (lock %s held)", md->path, p);
+		usleep(50000);
+		waited += 50;
+	}
+	return 0;
+}
+
+struct mf_maildir_msg *
+mf_maildir_begin(struct mf_maildir *md, struct mf_err *e)
+{
+	struct mf_maildir_msg *m = calloc(1, sizeof(*m));
+	struct timeval tv;
+	int tries;
+
+	if (m == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "maildir message");
+		return NULL;
+	}
+	m->md = md;
+	mf_buf_init(&m->wbuf, WBUF_SIZE);
+	for (tries = 0; tries < 100; tries++) {
+		gettimeofday(&tv, NULL);
+		snprintf(m->uniq, sizeof(m->uniq), "%lld.M%06ldP%ldQ%lu.%s",
+		    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+		    ++md->counter, md->host);
+		m->fd = openat(md->tmpfd, m->uniq,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (m->fd >= 0)
+			return m;
+		if (errno != EEXIST)
+			break;
+	}
+	mf_err_sys(e, MF_E_IO, errno, "cannot create a file in %s/tmp",
+	    md->path);
+	free(m);
+	return NULL;
+}
+
+static int
+write_all(struct mf_maildir_msg *m, const char *p, size_t n, struct mf_err *e)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(m->fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return mf_err_sys(e, MF_E_IO, errno, "writing %s/tmp/%s",
+			    m->md->path, m->uniq);
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+flush_buf(struct mf_maildir_msg *m, struct mf_err *e)
+{
+	int r = write_all(m, m->wbuf.data, m->wbuf.len, e);
+
+	mf_buf_reset(&m->wbuf);
+	return r;
+}
+
+int
+mf_maildir_write(struct mf_maildir_msg *m, const void *p, size_t n,
+                 struct mf_err *e)
+{
+	m->size += n;
+	if (n >= WBUF_SIZE) {
+		if (m->wbuf.len > 0 && flush_buf(m, e) == -1)
+			return -1;
+		return write_all(m, p, n, e);
+	}
+	if (m->wbuf.len + n > WBUF_SIZE && flush_buf(m, e) == -1)
+		return -1;
+	return mf_buf_append(&m->wbuf, p, n, e);
+}
+
+size_t
+mf_maildir_msg_size(const struct mf_maildir_msg *m)
+{
+	return m->size;
+}
+
+void
+mf_maildir_abort(struct mf_maildir_msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->fd >= 0)
+		close(m->fd);
+	unlinkat(m->md->tmpfd, m->uniq, 0);
+	mf_buf_free(&m->wbuf);
+	free(m);
+}
+
+/* Build the final name; -1 if it would not be a sane file name. */
+static int
+final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
+           const char *flags, char *out, size_t outlen, struct mf_err *e)
+{
+	char nflags[32] = "";
+	int n;
+
+	if (fields != NULL && (strpbrk(fields, "/:") != NULL || *fields == '\0'))
+		return mf_err_set(e, MF_E_INTERNAL, "bad Maildir field '%s'", fields);
+	if (flags != NULL)
+		mf_maildir_flags_normalise(flags, nflags, sizeof(nflags));
+	n = snprintf(out, outlen, "%s%s%s%s%s", m->uniq, fields ? "," : "",
+	    fields ? fields : "", cur ? ":2," : "", cur ? nflags : "");
+	if (n < 0 || (size_t)n >= outlen || n > NAME_MAX_LEN)
+		return mf_err_set(e, MF_E_INTERNAL, "Maildir name too long");
+	return 0;
+}
+
+int
+mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
+                  const char *fields, const char *flags, char *out_name,
+                  size_t out_len, struct mf_err *e)
+{
+	int cur = strcmp(subdir, "cur") == 0, dfd;
+	char name[NAME_MAX_LEN + 1];
+
+	if (!cur && strcmp(subdir, "new") != 0) {
+		mf_maildir_abort(m);
+		return mf_err_set(e, MF_E_INTERNAL, "bad Maildir subdir %s", subdir);
+	}
+	dfd = cur ? m->md->curfd : m->md->newfd;
+	if (final_name(m, cur, fields, flags, name, sizeof(name), e) == -1 ||
+	    flush_buf(m, e) == -1)
+		goto fail;
+	if (fsync(m->fd) == -1) {
+		mf_err_sys(e, MF_E_IO, errno, "fsync %s/tmp/%s", m->md->path, m->uniq);
+		goto fail;
+	}
+	if (close(m->fd) == -1) {
+		m->fd = -1;
+		mf_err_sys(e, MF_E_IO, errno, "close %s/tmp/%s", m->md->path, m->uniq);
+		goto fail;
+	}
+	m->fd = -1;
+	/* RENAME_NOREPLACE: a clash must never overwrite another message. */
+	if (renameat2(m->md->tmpfd, m->uniq, dfd, name, RENAME_NOREPLACE) == -1) {
+		mf_err_sys(e, MF_E_IO, errno, "moving %s into %s/%s", m->uniq,
+		    m->md->path, subdir);
+		goto fail;
+	}
+	if (out_name != NULL)
+		snprintf(out_name, out_len, "%s/%s", subdir, name);
+	mf_buf_free(&m->wbuf);
+	free(m);
+	return 0;
+fail:
+	mf_maildir_abort(m);
+	return -1;
+}
+
+int
+mf_maildir_sync(struct mf_maildir *md, struct mf_err *e)
+{
+	if (fsync(md->newfd) == -1 || fsync(md->curfd) == -1 ||
+	    fsync(md->tmpfd) == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync of %s", md->path);
+	return 0;
+}
+
+static int
+scan_one(struct mf_maildir *md, const char *sub, int dfd,
+         int (*fn)(void *, const char *), void *arg, struct mf_err *e)
+{
+	char rel[NAME_MAX_LEN + 8];
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return mf_err_sys(e, MF_E_IO, errno, "reading %s/%s",
+		    md->path, sub);
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(rel, sizeof(rel), "%s/%s", sub, de->d_name);
+		r = fn(arg, rel);
+	}
+	closedir(d);
+	return r;
+}
+
+int
+mf_maildir_scan(struct mf_maildir *md, int (*fn)(void *, const char *),
+                void *arg, struct mf_err *e)
+{
+	int r = scan_one(md, "new", md->newfd, fn, arg, e);
+
+	if (r == 0)
+		r = scan_one(md, "cur", md->curfd, fn, arg, e);
+	return r;
+}
+
+/* Split "new/x" or "cur/x" into its directory fd and name. */
+static int
+split_rel(struct mf_maildir *md, const char *rel, int *dfd, const char **name,
+          struct mf_err *e)
+{
+	if (strncmp(rel, "new/", 4) == 0)
+		*dfd = md->newfd;
+	else if (strncmp(rel, "cur/", 4) == 0)
+		*dfd = md->curfd;
+	else
+		return mf_err_set(e, MF_E_INTERNAL, "bad Maildir name %s", rel);
+	*name = rel + 4;
+	if (**name == '\0' || strchr(*name, '/') != NULL || **name == '.')
+		return mf_err_set(e, MF_E_INTERNAL, "bad Maildir name %s", rel);
+	return 0;
+}
+
+int
+mf_maildir_set_flags(struct mf_maildir *md, const char *rel, const char *flags,
+                     char *out_name, size_t out_len, struct mf_err *e)
+{
+	char base[NAME_MAX_LEN + 1], nflags[32], name[NAME_MAX_LEN + 40];
+	const char *old, *colon;
+	int sfd, n;
+	size_t bl;
+
+	if (split_rel(md, rel, &sfd, &old, e) == -1)
+		return -1;
+	colon = strstr(old, ":2,");
+	bl = colon ? (size_t)(colon - old) : strlen(old);
+	if (bl >= sizeof(base))
+		return mf_err_set(e, MF_E_INTERNAL, "bad Maildir name %s", rel);
+	memcpy(base, old, bl);
+	base[bl] = '\0';
+	mf_maildir_flags_normalise(flags, nflags, sizeof(nflags));
+	n = snprintf(name, sizeof(name), "%s:2,%s", base, nflags);
+	if (n < 0 || n > NAME_MAX_LEN)
+		return mf_err_set(e, MF_E_INTERNAL, "Maildir name too long: %s", rel);
+	if (sfd != md->curfd || strcmp(old, name) != 0) {
+		if (renameat2(sfd, old, md->curfd, name, RENAME_NOREPLACE) == -1)
+			return mf_err_sys(e, MF_E_IO, errno, "renaming %s/%s",
+			    md->path, rel);
+		if (fsync(md->curfd) == -1 ||
+		    (sfd != md->curfd && fsync(sfd) == -1))
+			return mf_err_sys(e, MF_E_IO, errno, "fsync of %s", md->path);
+	}
+	if (out_name != NULL)
+		snprintf(out_name, out_len, "cur/%s", name);
+	return 0;
+}
+
+int
+mf_maildir_remove(struct mf_maildir *md, const char *rel, struct mf_err *e)
+{
+	const char *name;
+	int dfd;
+
+	if (split_rel(md, rel, &dfd, &name, e) == -1)
+		return -1;
+	if (unlinkat(dfd, name, 0) == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "removing %s/%s", md->path, rel);
+	if (fsync(dfd) == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync of %s", md->path);
+	return 0;
+}
+
+void
+mf_maildir_name_flags(const char *name, char *flags, size_t len)
+{
+	const char *p = strstr(name, ":2,");
+
+	mf_maildir_flags_normalise(p ? p + 3 : "", flags, len);
+}
+
+int
+mf_maildir_name_field(const char *name, const char *key, char *out, size_t len)
+{
+	const char *slash = strrchr(name, '/'), *end, *p, *v;
+	size_t kl = strlen(key), vl;
+
+	if (slash != NULL)
+		name = slash + 1;
+	end = strstr(name, ":2,");
+	if (end == NULL)
+		end = name + strlen(name);
+	for (p = name; p < end && (p = memchr(p, ',', (size_t)(end - p))); p++) {
+		if ((size_t)(end - p) > kl + 1 && strncmp(p + 1, key, kl) == 0 &&
+		    p[1 + kl] == '=') {
+			v = p + kl + 2;
+			vl = strcspn(v, ",:");
+			if (v + vl > end)
+				vl = (size_t)(end - v);
+			if (vl >= len)
+				return -1;
+			memcpy(out, v, vl);
+			out[vl] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+mf_maildir_flags_normalise(const char *in, char *out, size_t len)
+{
+	int seen[26] = { 0 };
+	size_t o = 0;
+	int i;
+
+	for (; *in != '\0'; in++)
+		if (*in >= 'A' && *in <= 'Z')
+			seen[*in - 'A'] = 1;
+	for (i = 0; i < 26 && o + 1 < len; i++)
+		if (seen[i])
+			out[o++] = (char)('A' + i);
+	if (len > 0)
+		out[o] = '\0';
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make check's runner: every test layer, then one closing line.
+# Usage: tests/run-all.sh BUILD_DIR BIN_DIR
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+export MF_BIN="$top/${2:-bin}"
+export MF_BUILD="$top/$build"
+cd "$top"
+tp=0 tf=0 ts=0 rc=0
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+
+# Run one layer; add its "N passed, N failed[, N skipped]" closing line.
+layer() {
+	local name=$1 line p f s; shift
+	echo "==== $name"
+	"$@" 2>&1 | tee "$logdir/$name"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$logdir/$name" | tail -n 1)
+	p=$(sed -n 's/.* \{0,1\}\([0-9][0-9]*\) passed.*/\1/p' <<<"$line")
+	f=$(sed -n 's/.*passed, \([0-9][0-9]*\) failed.*/\1/p' <<<"$line")
+	s=$(sed -n 's/.*failed, \([0-9][0-9]*\) skipped.*/\1/p' <<<"$line")
+	if [ -z "$line" ]; then echo "$name: no result line"; rc=1; f=1; fi
+	tp=$((tp + ${p:-0})); tf=$((tf + ${f:-0})); ts=$((ts + ${s:-0}))
+}
+
+start=$(date +%s)
+layer unit bash tests/run-unit.sh "$build"
+layer man bash tests/lint-man.sh
+layer completions bash tests/check-completions.sh
+layer fake bash tests/fake/run-cases.sh
+layer integration bash tests/run-integration.sh
+echo "==== done in $(( $(date +%s) - start )) s"
+[ "$tf" -eq 0 ] || rc=1
+echo "check: $tp passed, $tf failed, $ts skipped"
+exit $rc

@@ -1,0 +1,202 @@
+/* Unit tests: Maildir delivery, names, flags, scanning, locking. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "maildir.h"
+
+static char root[256];
+
+static void
+setup(void)
+{
+	snprintf(root, sizeof(root), "/tmp/mf-maildir-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+}
+
+static void
+teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static int
+count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert_not_null(d, "%s", dir);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+TestSuite(maildir, .init = setup, .fini = teardown);
+
+Test(maildir, deliver_into_new_exact_bytes)
+{
+	char path[300], name[300], file[700], got[64] = "";
+	struct mf_err e;
+	struct mf_maildir *md;
+	struct mf_maildir_msg *m;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/a/b/Maildir", root);
+	md = mf_maildir_open(path, 1, &e);
+	cr_assert_not_null(md, "%s", e.msg);
+	m = mf_maildir_begin(md, &e);
+	cr_assert_not_null(m);
+	cr_assert_eq(mf_maildir_write(m, "Subject: x\n\nbody\n", 17, &e), 0);
+	cr_assert_eq(mf_maildir_msg_size(m), 17);
+	cr_assert_eq(mf_maildir_commit(m, "new", NULL, NULL, name, sizeof(name), &e), 0);
+	cr_assert_eq(mf_maildir_sync(md, &e), 0);
+	cr_assert_eq(strncmp(name, "new/", 4), 0);
+	cr_assert_null(strchr(name, ':'), "new/ names carry no info: %s", name);
+	snprintf(file, sizeof(file), "%s/%s", path, name);
+	f = fopen(file, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fread(got, 1, sizeof(got), f), 17);
+	fclose(f);
+	cr_assert_str_eq(got, "Subject: x\n\nbody\n");
+	snprintf(file, sizeof(file), "%s/tmp", path);
+	cr_assert_eq(count_files(file), 0, "tmp/ must be empty after commit");
+	mf_maildir_close(md);
+}
+
+Test(maildir, cur_with_uid_field_and_flags)
+{
+	char name[300], uid[32], flags[16], moved[300];
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+	struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+
+	mf_maildir_write(m, "x\n", 2, &e);
+	cr_assert_eq(mf_maildir_commit(m, "cur", "U=42", "SF", name, sizeof(name), &e), 0);
+	cr_assert(strstr(name, ",U=42:2,FS") != NULL, "%s", name);
+	cr_assert_eq(mf_maildir_name_field(name, "U", uid, sizeof(uid)), 0);
+	cr_assert_str_eq(uid, "42");
+	mf_maildir_name_flags(name, flags, sizeof(flags));
+	cr_assert_str_eq(flags, "FS");
+	cr_assert_eq(mf_maildir_set_flags(md, name, "RS", moved, sizeof(moved), &e), 0);
+	cr_assert(strstr(moved, ",U=42:2,RS") != NULL, "%s", moved);
+	cr_assert_eq(mf_maildir_remove(md, moved, &e), 0);
+	mf_maildir_close(md);
+}
+
+Test(maildir, unique_names_for_many_messages)
+{
+	char path[300];
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+		cr_assert_not_null(m);
+		mf_maildir_write(m, "m\n", 2, &e);
+		cr_assert_eq(mf_maildir_commit(m, "new", NULL, NULL, NULL, 0, &e), 0);
+	}
+	snprintf(path, sizeof(path), "%s/new", root);
+	cr_assert_eq(count_files(path), 200);
+	mf_maildir_close(md);
+}
+
+Test(maildir, abort_leaves_nothing)
+{
+	char path[300];
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+	struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+
+	mf_maildir_write(m, "partial", 7, &e);
+	mf_maildir_abort(m);
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	cr_assert_eq(count_files(path), 0);
+	mf_maildir_close(md);
+}
+
+static int
+collect(void *arg, const char *name)
+{
+	(*(int *)arg)++;
+	cr_assert(strncmp(name, "new/", 4) == 0 || strncmp(name, "cur/", 4) == 0);
+	return 0;
+}
+
+Test(maildir, scan_sees_new_and_cur)
+{
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+	int n = 0;
+	struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+
+	mf_maildir_commit(m, "new", NULL, NULL, NULL, 0, &e);
+	m = mf_maildir_begin(md, &e);
+	mf_maildir_commit(m, "cur", "U=1", "", NULL, 0, &e);
+	cr_assert_eq(mf_maildir_scan(md, collect, &n, &e), 0);
+	cr_assert_eq(n, 2);
+	mf_maildir_close(md);
+}
+
+Test(maildir, missing_maildir_without_create_fails)
+{
+	char path[300];
+	struct mf_err e;
+
+	snprintf(path, sizeof(path), "%s/nope", root);
+	cr_assert_null(mf_maildir_open(path, 0, &e));
+	cr_assert_eq(e.kind, MF_E_IO);
+}
+
+Test(maildir, second_lock_is_refused)
+{
+	struct mf_err e;
+	struct mf_maildir *a = mf_maildir_open(root, 1, &e);
+	struct mf_maildir *b = mf_maildir_open(root, 0, &e);
+
+	cr_assert_eq(mf_maildir_lock(a, 0, &e), 0);
+	cr_assert_eq(mf_maildir_lock(b, 100, &e), -1);
+	cr_assert_eq(e.kind, MF_E_TEMP);
+	cr_assert(strstr(e.msg, "another process") != NULL);
+	mf_maildir_close(a);
+	cr_assert_eq(mf_maildir_lock(b, 0, &e), 0, "lock freed at close");
+	mf_maildir_close(b);
+}
+
+Test(maildir, name_helpers_table)
+{
+	static const struct { const char *name, *key, *val; } f[] = {
+		{ "1.M2P3Q4.h,U=7:2,S", "U", "7" },
+		{ "cur/1.M2P3Q4.h,S=1234,W=1260,U=99:2,", "U", "99" },
+		{ "1.M2P3Q4.h,S=1234:2,S", "S", "1234" },
+		{ "1.M2P3Q4.h:2,S", "U", NULL },
+		{ "1.M2P3Q4.h,UU=5", "U", NULL },
+	};
+	char v[32], fl[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		int r = mf_maildir_name_field(f[i].name, f[i].key, v, sizeof(v));
+		if (f[i].val == NULL) {
+			cr_assert_eq(r, -1, "case %zu", i);
+		} else {
+			cr_assert_eq(r, 0, "case %zu", i);
+			cr_assert_str_eq(v, f[i].val);
+		}
+	}
+	mf_maildir_flags_normalise("TSsFFa", fl, sizeof(fl));
+	cr_assert_str_eq(fl, "FST");
+	mf_maildir_name_flags("x", fl, sizeof(fl));
+	cr_assert_str_eq(fl, "");
+}
