@@ -72,8 +72,12 @@ struct mf_tls_info {
 	int resumed;              /* session was resumed from session_file */
 	int verified;             /* certificate (or pin) accepted */
 	unsigned verify_status;   /* GnuTLS status bits (0 = fine) */
-	char verify_reason[512];  /* in words, e.g. "certificate expired on
-	                             2025-01-01 (now 2026-11-21)" */
+	char verify_reason[512];  /* in words, naming the facts, e.g.
+	                             "certificate has expired: valid until
+	                             2025-03-01 10:00 UTC, now 2026-11-21
+	                             23:00 UTC"; several joined by "; ".
+	                             Filled also with insecure (then only
+	                             informative) */
 	int name_mismatch;        /* the checked name is not in the certificate */
 	int expired;              /* not_after in the past */
 	int not_yet_valid;
@@ -91,9 +95,21 @@ struct mf_tls_info {
 /* Run a client handshake over `inner` and return a transport that reads and
  * writes through TLS and owns `inner`.  On failure returns NULL, `inner`
  * still belongs to the caller, e is MF_E_TLS_VERIFY (certificate refused;
- * e->msg says why), MF_E_TLS (handshake failed: version/cipher mismatch,
- * non-TLS peer, alert) or MF_E_TIMEOUT.  `info` may be NULL; otherwise it
- * is filled on success and as far as possible on failure. */
+ * e->msg says why, the same words as info->verify_reason), MF_E_TLS
+ * (handshake failed: version/cipher mismatch, non-TLS peer, alert) or
+ * MF_E_TIMEOUT; MF_E_USAGE for a bad min_version, priority string (the
+ * message names the bad part) or fingerprint; MF_E_CONFIG when ca_file,
+ * the system trust store or the client certificate/key cannot be loaded.
+ * `info` may be NULL; otherwise it is filled on success and as far as
+ * possible on failure.
+ * Reads of the returned transport: 0 at the peer's close_notify, -1 with
+ * MF_E_CLOSED when the peer closed without one, MF_E_TIMEOUT, MF_E_TLS.
+ * Closing it sends close_notify (without waiting), saves the session to
+ * session_file and closes `inner`.
+ * A session from session_file is only used when the file is a regular file
+ * owned by the effective user; a resumed session's stored certificate
+ * chain is verified again (info->resumed says whether resumption
+ * happened). */
 struct mf_transport *mf_tls_wrap(struct mf_transport *inner,
                                  const struct mf_tls_params *p,
                                  struct mf_tls_info *info, struct mf_err *e);
@@ -108,8 +124,22 @@ int mf_tls_channel_binding(struct mf_transport *t, unsigned char *out,
 /* The info of a TLS transport (NULL for a non-TLS transport). */
 const struct mf_tls_info *mf_tls_get_info(struct mf_transport *t);
 
-/* Save the session for resumption now (also done at close). */
+/* Save the session for resumption now (also done at close): to
+ * session_file, mode 0600, by temp file + fsync + rename.  Does nothing
+ * (returns 0) without a session_file, for an unverified (insecure)
+ * connection, or with TLS 1.3 before the server's ticket has arrived --
+ * the ticket comes with the first data read, so call this after the
+ * server's greeting.  -1 with MF_E_IO when the file cannot be written. */
 int mf_tls_save_session(struct mf_transport *t, struct mf_err *e);
+
+/* Parse a certificate pin as mf_tls_params.fingerprint takes it: 64 hex
+ * digits (any case, colons allowed between bytes) or "sha256/BASE64" (the
+ * HPKP style, RFC 7469 §2.4).  out gets the 32-byte digest; *kind is 1 for
+ * hex, 2 for base64.  A pin matches the leaf when it equals the SHA-256 of
+ * its DER encoding or of its SubjectPublicKeyInfo, whichever form it was
+ * given in.  -1 (MF_E_USAGE) on anything else. */
+int mf_tls_parse_pin(const char *s, unsigned char out[32], int *kind,
+                     struct mf_err *e);
 
 /* One line per certificate for people: "0 s:CN=... i:CN=... SAN ... valid
  * 2026-01-01..2027-01-01". Writes into out (always NUL-terminated). */

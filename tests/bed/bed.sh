@@ -12,6 +12,30 @@
 #
 # Needs root: Dovecot and Postfix switch to their own users (dovecot,
 # dovenull, postfix, uid 5000 for mail) which only root can do.
+#
+# Choices a test may rely on:
+# - Users alice/alice-secret-1 and bob/bob-secret-2 (login names without
+#   domain), mail for alice@example.test / bob@example.test, Maildirs under
+#   DIR/mail/USER/Maildir owned by uid/gid 5000.  Files a test writes there
+#   must be chowned to 5000.
+# - Dovecot allows cleartext logins before STARTTLS (disable_plaintext_auth
+#   = no) so "--tls none" can be tested; auth_failure_delay = 0.
+#   Mechanisms: PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256, APOP on POP3.
+# - Postfix: submission and the bad-certificate ports offer AUTH only after
+#   STARTTLS and refuse unauthenticated mail; the MX port takes mail for
+#   example.test without AUTH (unknown users: 550 at RCPT); any other domain
+#   resolves to the error transport, which Postfix refuses at RCPT with
+#   "550 5.1.1 ... outbound mail is disabled in the test bed" - nothing is
+#   ever relayed.
+# - Certificate files served by the bed hold the leaf followed by its CA.
+# - DNS: every tests/bed/zones/NAME.zone is served by NSD as zone NAME, after
+#   replacing @MF_...@ placeholders with values from DIR/env (ports,
+#   MF_SPKI_SHA256_OK for TLSA ...).  Zones listed in zones/SIGNED are signed
+#   with fresh keys; a signed zone whose parent is a signed bed zone gets its
+#   DS appended to the parent, otherwise its DS is an Unbound trust anchor.
+#   Delegate child zones with NS records in the parent (NS targets resolve to
+#   127.0.0.1; Unbound has a stub for every bed zone, so port 53 is never
+#   used).  Unbound refuses every name outside the bed's zones.
 set -eu
 
 BED_SRC="$(cd "$(dirname "$0")" && pwd)"
@@ -41,28 +65,29 @@ pid_alive() {
 	local comm
 	[ -n "$1" ] && [ -r "/proc/$1/comm" ] || return 1
 	comm="$(cat "/proc/$1/comm" 2>/dev/null)" || return 1
-	case "$comm" in "$2" | "$2:"*) return 0 ;; esac
-	return 1
+	case "$comm" in "$2" | "$2:"*) ;; *) return 1 ;; esac
+	# A zombie has exited; pid 1 here may take seconds to reap it.
+	case "$(ps -o stat= -p "$1" 2>/dev/null)" in Z* | "") return 1 ;; esac
 }
 
-# session_members SID: pids of processes in session SID.  Each daemon we start
-# makes itself a session leader when it detaches, so its workers share its
-# session id even after the leader is gone.
+# session_members SID: live (non-zombie) processes in session SID.  Each
+# daemon we start makes itself a session leader when it detaches, so its
+# workers share its session id even after the leader is gone.
 session_members() {
-	ps -eo pid=,sid= | awk -v s="$1" '$2 == s { print $1 }'
+	ps -eo pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'
 }
 
 # stop_daemon NAME PIDFILE COMM: TERM the daemon whose pid is in PIDFILE, wait
 # for it and its workers to exit, KILL what is left after 8 s.
 stop_daemon() {
-	local name="$1" pidfile="$2" comm="$3" pid="" i left
+	local name="$1" pidfile="$2" comm="$3" pid="" _ left
 	[ -s "$pidfile" ] || return 0
 	pid="$(head -n 1 "$pidfile" | tr -dc '0-9')"
 	[ -n "$pid" ] || return 0
 	if pid_alive "$pid" "$comm"; then
 		kill -TERM "$pid" 2>/dev/null || true
 	fi
-	for i in $(seq 1 80); do
+	for _ in $(seq 1 80); do
 		left="$(session_members "$pid")"
 		if [ -z "$left" ] && ! pid_alive "$pid" "$comm"; then
 			rm -f "$pidfile"
@@ -130,8 +155,8 @@ start_daemon() {
 
 # record_pid NAME PIDFILE: copy a daemon's pid for "down".
 record_pid() {
-	local i
-	for i in $(seq 1 50); do
+	local _
+	for _ in $(seq 1 50); do
 		if [ -s "$2" ]; then
 			head -n 1 "$2" >"$DIR/pids/$1"
 			return 0
@@ -143,9 +168,9 @@ record_pid() {
 
 # wait_tcp PORT...: true once every port accepts a connection (max ~10 s).
 wait_tcp() {
-	local port i
+	local port _
 	for port in "$@"; do
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 				continue 2
 			fi
@@ -156,11 +181,13 @@ wait_tcp() {
 	done
 }
 
-# wait_dns PORT NAME: true once a DNS server on PORT answers NAME SOA.
+# wait_dns PORT NAME [DIG-OPTION...]: true once the DNS server on PORT
+# answers NAME SOA (max ~10 s).
 wait_dns() {
-	local i
-	for i in $(seq 1 100); do
-		if dig +time=1 +tries=1 +short -p "$1" @127.0.0.1 SOA "$2" 2>/dev/null | grep -q .; then
+	local port="$1" name="$2" _
+	shift 2
+	for _ in $(seq 1 100); do
+		if dig +time=1 +tries=1 +short "$@" -p "$port" @127.0.0.1 SOA "$name" 2>/dev/null | grep -q .; then
 			return 0
 		fi
 		sleep 0.1
@@ -251,7 +278,10 @@ spki_sha256() {
 	certtool --pubkey-info --infile "$1" --outder 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 cert_sha256() {
-	certtool -i --infile "$1" --outder 2>/dev/null | sha256sum | cut -d' ' -f1
+	local f=$1
+	# Server files hold the leaf followed by its CA: hash the leaf alone.
+	[ -f "${f%.pem}.leaf.pem" ] && f="${f%.pem}.leaf.pem"
+	certtool -i --infile "$f" --outder 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
 setup_certs() {
@@ -358,6 +388,9 @@ namespace inbox {
 }
 
 service imap-login {
+  # One long-lived login process keeps one TLS ticket key, so a client can
+  # resume its TLS session on the next connection (tested in 10-tls.sh).
+  service_count = 0
   inet_listener imap {
     address = 127.0.0.1
     port = $IMAP_PORT
@@ -433,12 +466,17 @@ pf_smtpd() {
 	done
 }
 
-# Option sets for pf_smtpd.
+# Options for submission-style listeners: AUTH offered, mail only from
+# authenticated clients.
+# shellcheck disable=SC2054 # the commas belong to the Postfix value
 PF_AUTH=(-o smtpd_sasl_auth_enable=yes
 	-o smtpd_recipient_restrictions=permit_sasl_authenticated,reject)
-# pf_certs NAME: serve certs/NAME.pem instead of the valid one.
-pf_certs() {
-	printf '%s\n' -o "smtpd_tls_cert_file=$DIR/certs/$1.pem" -o "smtpd_tls_key_file=$DIR/certs/$1-key.pem"
+
+# pf_badcert NAME PORT CERT: a submission-style STARTTLS listener serving
+# certs/CERT.pem instead of the valid certificate.
+pf_badcert() {
+	pf_smtpd "$1" "$2" "${PF_AUTH[@]}" \
+		-o "smtpd_tls_cert_file=$DIR/certs/$3.pem" -o "smtpd_tls_key_file=$DIR/certs/$3-key.pem"
 }
 
 setup_postfix() {
@@ -553,9 +591,9 @@ EOF
 		pf_smtpd submission-plain "$SUBMISSION_PLAIN_PORT" "${PF_AUTH[@]}" \
 			-o smtpd_tls_security_level=none -o smtpd_tls_auth_only=no
 		# Bad certificates behind STARTTLS.
-		pf_smtpd expired "$SMTP_EXPIRED_PORT" "${PF_AUTH[@]}" $(pf_certs expired)
-		pf_smtpd wrongname "$SMTP_WRONGNAME_PORT" "${PF_AUTH[@]}" $(pf_certs wrongname)
-		pf_smtpd unknownca "$SMTP_UNKNOWNCA_PORT" "${PF_AUTH[@]}" $(pf_certs unknownca)
+		pf_badcert expired "$SMTP_EXPIRED_PORT" expired
+		pf_badcert wrongname "$SMTP_WRONGNAME_PORT" wrongname
+		pf_badcert unknownca "$SMTP_UNKNOWNCA_PORT" unknownca
 	} >"$p/master.cf"
 	chmod 644 "$p/main.cf" "$p/master.cf" "$p/vmailbox" "$p/valias"
 
@@ -620,17 +658,17 @@ setup_dns() {
 	mkdir -p "$z" "$k" "$DIR/dns/xfr"
 	chmod 755 "$DIR/dns" "$z"
 	: >"$DIR/dns/trust-anchors"
-	ZONES="$(zone_names)"
-	[ -n "$ZONES" ] || fail nsd "" "no zone files in $ZONES_SRC"
+	mapfile -t ZONES < <(zone_names)
+	[ "${#ZONES[@]}" -gt 0 ] || fail nsd "" "no zone files in $ZONES_SRC"
 
-	for zone in $ZONES; do
+	for zone in "${ZONES[@]}"; do
 		fill_placeholders "$ZONES_SRC/$zone.zone" "$z/$zone.zone" >>"$LOG/dns-setup.log" 2>&1 ||
 			fail nsd "$LOG/dns-setup.log" "zone $zone: placeholders"
 	done
 
 	# Fresh keys for every signed zone: a KSK (its DS is the trust anchor or
 	# goes into the parent zone) and a ZSK.
-	for zone in $ZONES; do
+	for zone in "${ZONES[@]}"; do
 		[ -n "$(signed_line "$zone")" ] || continue
 		(cd "$k" &&
 			ldns-keygen -a ECDSAP256SHA256 -k "$zone" >"$zone.ksk" &&
@@ -641,12 +679,12 @@ setup_dns() {
 	# A signed zone whose parent is a signed bed zone gets its DS published
 	# in the parent (unless "no-parent-ds"); otherwise its DS is a trust
 	# anchor for Unbound.
-	for child in $ZONES; do
+	for child in "${ZONES[@]}"; do
 		line="$(signed_line "$child")"
 		[ -n "$line" ] || continue
 		ksk="$k/$(cat "$k/$child.ksk")"
 		parent=""
-		for zone in $ZONES; do
+		for zone in "${ZONES[@]}"; do
 			case "$child" in
 			*."$zone")
 				if [ -n "$(signed_line "$zone")" ] && [ ${#zone} -gt ${#parent} ]; then
@@ -665,7 +703,7 @@ setup_dns() {
 		fi
 	done
 
-	for zone in $ZONES; do
+	for zone in "${ZONES[@]}"; do
 		line="$(signed_line "$zone")"
 		[ -n "$line" ] || continue
 		opts=()
@@ -700,7 +738,7 @@ server:
 remote-control:
   control-enable: no
 EOF
-		for zone in $ZONES; do
+		for zone in "${ZONES[@]}"; do
 			if [ -e "$z/$zone.zone.signed" ]; then
 				printf 'zone:\n  name: "%s"\n  zonefile: "%s.zone.signed"\n' "$zone" "$zone"
 			else
@@ -734,6 +772,7 @@ server:
   val-permissive-mode: no
   qname-minimisation: no
   rrset-roundrobin: no
+  trust-anchor-signaling: no
   local-zone: "." refuse
 EOF
 		if [ -s "$DIR/dns/trust-anchors" ]; then
@@ -741,13 +780,13 @@ EOF
 		fi
 		# "transparent" overrides the refusal (and Unbound's built-in
 		# local zones such as "test.") for the test zones.
-		for zone in $ZONES; do
+		for zone in "${ZONES[@]}"; do
 			printf '  local-zone: "%s." transparent\n' "$zone"
 		done
 		printf 'remote-control:\n  control-enable: no\n'
 		# A stub per zone: a delegation to another bed zone would otherwise
 		# be followed to port 53.
-		for zone in $ZONES; do
+		for zone in "${ZONES[@]}"; do
 			printf 'stub-zone:\n  name: "%s."\n  stub-addr: 127.0.0.1@%s\n' "$zone" "$DNS_PORT"
 		done
 	} >"$DIR/dns/unbound.conf"
@@ -755,17 +794,22 @@ EOF
 }
 
 start_dns() {
-	local first
-	first="$(printf '%s\n' $ZONES | head -n 1)"
+	local zone first
 	start_daemon "$LOG/nsd.log" nsd -c "$DIR/dns/nsd.conf" ||
 		fail nsd "$LOG/nsd.log" "nsd did not start"
 	record_pid nsd "$DIR/dns/nsd.pid" || fail nsd "$LOG/nsd.log" "no pid file"
-	wait_dns "$DNS_PORT" "$first" || fail nsd "$LOG/nsd.log" "no answer for $first SOA on port $DNS_PORT"
+	# NSD starts even when a zone fails to load: ask for every zone.
+	for zone in "${ZONES[@]}"; do
+		wait_dns "$DNS_PORT" "$zone" +norecurse ||
+			fail nsd "$LOG/nsd.log" "no answer for $zone SOA on port $DNS_PORT"
+	done
 
 	start_daemon "$LOG/unbound.log" unbound -c "$DIR/dns/unbound.conf" ||
 		fail unbound "$LOG/unbound.log" "unbound did not start"
 	record_pid unbound "$DIR/dns/unbound.pid" || fail unbound "$LOG/unbound.log" "no pid file"
-	wait_dns "$RESOLVER_PORT" "$first" ||
+	# +cd: a zone may be deliberately bogus; readiness is not validation.
+	first="${ZONES[0]}"
+	wait_dns "$RESOLVER_PORT" "$first" +cd ||
 		fail unbound "$LOG/unbound.log" "no answer for $first SOA on port $RESOLVER_PORT"
 }
 
@@ -843,7 +887,7 @@ mailflow test bed up in $DIR (${SECONDS}s)
   SMTP     submission $SUBMISSION_PORT (STARTTLS, AUTH after TLS)  smtps $SMTPS_PORT
            mx $MX_PORT (no AUTH)  submission-plain $SUBMISSION_PLAIN_PORT (no TLS, AUTH in clear)
            bad certs: expired $SMTP_EXPIRED_PORT  wrong name $SMTP_WRONGNAME_PORT  unknown CA $SMTP_UNKNOWNCA_PORT
-  DNS      NSD 127.0.0.1:$DNS_PORT   Unbound (validating) 127.0.0.1:$RESOLVER_PORT   zones: $(echo $ZONES)
+  DNS      NSD 127.0.0.1:$DNS_PORT   Unbound (validating) 127.0.0.1:$RESOLVER_PORT   zones: ${ZONES[*]}
   users    $USER1 / $PASS1  ($USER1@$MAIL_DOMAIN)    $USER2 / $PASS2  ($USER2@$MAIL_DOMAIN)
   CA       $DIR/certs/ca.pem   (TLS name: localhost or mail.example.test)
   env      source $DIR/env     logs: $LOG
@@ -856,7 +900,6 @@ EOF
 
 bed_up() {
 	SECONDS=0
-	[ "$(id -u)" -eq 0 ] || die "up needs root (Dovecot and Postfix change users)"
 	for cmd in dovecot doveconf postfix nsd nsd-checkconf unbound unbound-checkconf \
 		certtool ldns-keygen ldns-signzone dig python3 flock; do
 		command -v "$cmd" >/dev/null || die "$cmd not found; run tests/deps.sh"
@@ -901,6 +944,7 @@ usage() {
 }
 
 [ $# -eq 2 ] || usage
+[ "$(id -u)" -eq 0 ] || die "needs root (Dovecot and Postfix change users)"
 DIR="$2"
 case "$DIR" in /*) ;; *) usage ;; esac
 [ -d "$DIR" ] || die "$DIR: no such directory"

@@ -6,7 +6,12 @@
 set -eu
 
 : "${MF_BED_DIR:?run me through tests/run-integration.sh}"
-TMP="${MF_TMP:-$(mktemp -d)}"
+if [ -n "${MF_TMP:-}" ]; then
+	TMP="$MF_TMP"
+else
+	TMP="$(mktemp -d)"
+	trap 'rm -rf "$TMP"' EXIT
+fi
 
 step() { printf '== %s\n' "$*"; }
 die() { printf 'FAIL: %s\n' "$*"; exit 1; }
@@ -19,7 +24,7 @@ step "IMAPS handshake verified against MF_CA, LOGIN"
 	printf 'a LOGIN %s %s\r\n' "$MF_USER" "$MF_PASS"
 	sleep 0.5
 	printf 'b LOGOUT\r\n'
-	sleep 2
+	sleep 1
 } | timeout 20 gnutls-cli --x509cafile "$MF_CA" -p "$MF_IMAPS_PORT" localhost \
 	>"$TMP/imaps.out" 2>&1 || die "gnutls-cli to IMAPS failed: $(tail -5 "$TMP/imaps.out")"
 grep -q '^a OK' "$TMP/imaps.out" || die "no 'a OK' for LOGIN: $(tail -5 "$TMP/imaps.out")"
