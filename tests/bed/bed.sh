@@ -939,8 +939,19 @@ bed_up() {
 }
 
 usage() {
-	echo "usage: $0 up|down DIR   (DIR: absolute path of an existing directory)" >&2
+	echo "usage: $0 up|down|status DIR   (DIR: absolute path of an existing directory)" >&2
 	exit 2
+}
+
+# status: exit 0 when every server of the bed in DIR is still running.
+bed_status() {
+	local f pid
+	[ -f "$DIR/env" ] || { echo "no bed in $DIR"; return 1; }
+	for f in postfix dovecot unbound nsd; do
+		pid=$(head -n 1 "$DIR/pids/$f" 2>/dev/null) || { echo "$f: not started"; return 1; }
+		kill -0 "$pid" 2>/dev/null || { echo "$f: not running"; return 1; }
+	done
+	echo "bed in $DIR is running"
 }
 
 [ $# -eq 2 ] || usage
@@ -952,5 +963,6 @@ DIR="$(cd "$DIR" && pwd -P)"
 case "$1" in
 up) bed_up ;;
 down) bed_down "$DIR" ;;
+status) bed_status ;;
 *) usage ;;
 esac
