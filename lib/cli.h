@@ -79,13 +79,15 @@ int mf_cli_option(struct mf_cli *c, int opt, const char *arg, struct mf_err *e);
  * command line and live until mf_cli_settings_free(). */
 struct mf_settings {
 	struct mf_config *cfg;
-	const struct mf_account *acct;   /* may be NULL: no account configured */
+	const struct mf_account *acct;   /* NULL: no account (only the defaults,
+	                                    or no configuration at all) */
 	char host[256];                  /* "" if none given anywhere */
 	char port[8];                    /* "" if none given anywhere */
 	enum mf_tls_mode tls;            /* MF_TLS_UNSET if not given */
 	struct mf_tls_params tlsp;       /* trust, pin, client cert, min version,
 	                                    priority, insecure, sni; verify_name
-	                                    = host */
+	                                    = host (points into this struct:
+	                                    do not copy the settings) */
 	const char *user, *auth, *passwordeval, *password;
 	const char *from, *maildir, *state, *queue, *ehlo;
 	int timeout_ms;                  /* 0: tool default */
@@ -101,7 +103,8 @@ int mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
 void mf_cli_settings_free(struct mf_settings *s);
 
 /* Get the password (or OAuth token) for s: passwordeval, config password,
- * MAILFLOW_PASSWORD, ~/.netrc, then a TTY prompt. */
+ * MAILFLOW_PASSWORD, ~/.netrc, then a prompt on /dev/tty (only when stdin
+ * or stderr is a terminal). */
 int mf_cli_password(const struct mf_settings *s, struct mf_secret *out,
                     struct mf_err *e);
 

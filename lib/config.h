@@ -10,9 +10,12 @@
  *     account NAME             start an account
  *     account NAME : PARENT    start an account that inherits PARENT
  *     account default : NAME   make NAME the default account
- * Values may be double-quoted (with \" and \\ escapes).  Unknown keys and
- * bad values are errors that name file:line.  A file readable by group or
- * others that contains a `password` is refused. */
+ * Values may be double-quoted (with \" and \\ escapes; a quoted "" unsets
+ * an inherited value).  "~/" starts the home directory in path keys.
+ * Every account starts from the defaults; a parent may be defined after
+ * its child; cycles are refused.  Unknown keys and bad values are errors
+ * that name file:line.  A file readable by group or others that contains
+ * a `password` is refused.  The format is documented in mailflow(5). */
 #ifndef MF_CONFIG_H
 #define MF_CONFIG_H
 
@@ -57,8 +60,10 @@ struct mf_config *mf_config_load(const char *path, struct mf_err *e);
 struct mf_config *mf_config_parse(const char *text, const char *name,
                                   unsigned mode, struct mf_err *e);
 
-/* The account NAME, or the default account when name is NULL (the one
- * named by "account default : X", else the defaults alone).
+/* The account NAME, or the default account when name is NULL or "default"
+ * (the one named by "account default : X" -- or the account "default"
+ * itself when keys follow that line -- else the defaults alone, with
+ * name == NULL).
  * NULL with MF_E_CONFIG if NAME does not exist. The result lives as long
  * as the config. */
 const struct mf_account *mf_config_account(const struct mf_config *c,

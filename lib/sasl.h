@@ -31,20 +31,25 @@ struct mf_sasl_params {
 
 struct mf_sasl;
 
-/* Mechanisms we implement, in our order of preference (strongest first). */
+/* Mechanisms we implement, in our order of preference (strongest first;
+ * the OAuth ones are only usable with a token, EXTERNAL only on request),
+ * NULL-terminated. */
 extern const char *const mf_sasl_mechs[];
 
 /* 1 if we implement `mech` (case-insensitive). */
 int mf_sasl_supported(const char *mech);
 
-/* 1 if mech sends the password in a recoverable form (PLAIN, LOGIN). */
+/* 1 if mech sends the password in a recoverable form (PLAIN, LOGIN; also
+ * XOAUTH2 and OAUTHBEARER, whose bearer token is as good as a password). */
 int mf_sasl_is_plaintext(const char *mech);
 
 /* Pick the best mechanism among `offered` (space-separated, as in EHLO
  * AUTH / CAPA SASL / IMAP AUTH=) that we support and can use with what we
  * have: token mechanisms need p->token, password ones p->password, -PLUS
  * needs p->cb_data, plaintext ones need `encrypted` (or allow_plain).
- * `want` (NULL: any) restricts to a space/comma-separated list.
+ * `want` (NULL, "" or "auto": any) restricts to a space/comma-separated
+ * list; EXTERNAL is only chosen when `want` names it. With a token the
+ * OAuth mechanisms come first.
  * Writes the name into out. -1 (MF_E_UNSUPPORTED with a message listing
  * what was offered) if none fits. */
 int mf_sasl_choose(const char *offered, const char *want,
@@ -70,8 +75,10 @@ int mf_sasl_initial(struct mf_sasl *s, struct mf_buf *out, int *has_initial,
  * For SCRAM the server-final message is checked here (MF_E_AUTH if its
  * signature is wrong, the server is an impostor).  For XOAUTH2 and
  * OAUTHBEARER a challenge is the server's JSON error: it is decoded into
- * mf_sasl_server_error() and the response is the empty dummy the RFCs ask
- * for (RFC 7628 §3.2.3). */
+ * mf_sasl_server_error() and the response is the dummy the RFCs ask for
+ * (OAUTHBEARER: a single 0x01, RFC 7628 §3.2.3; XOAUTH2: empty).
+ * An empty first challenge to a mechanism with an initial response
+ * (protocols without initial-response support) is answered with it. */
 int mf_sasl_step(struct mf_sasl *s, const unsigned char *in, size_t len,
                  struct mf_buf *out, struct mf_err *e);
 
@@ -85,8 +92,9 @@ int mf_sasl_finish(struct mf_sasl *s, const unsigned char *in, size_t len,
  * XOAUTH2/OAUTHBEARER JSON: status, scope, schemes), or "" if none. */
 const char *mf_sasl_server_error(const struct mf_sasl *s);
 
-/* Decode a base64 XOAUTH2/OAUTHBEARER error payload into readable text,
- * e.g. "status 401 (invalid_token: expired or revoked), scope
+/* Decode an XOAUTH2/OAUTHBEARER error payload (the JSON object, raw or
+ * still base64-encoded) into readable text, e.g. "status 401
+ * (invalid_token: the token is expired or revoked); required scope:
  * https://mail.google.com/". Writes "" if it is not such a payload. */
 void mf_sasl_describe_oauth_error(const unsigned char *json, size_t len,
                                   char *out, size_t outlen);

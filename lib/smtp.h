@@ -152,4 +152,85 @@ int mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 /* Quit politely (QUIT, read 221) without freeing. */
 int mf_smtp_quit(struct mf_smtp *s, struct mf_err *e);
 
+/* ---- additions ---- */
+
+/* Allow (1, default) or forbid (0) BDAT / PIPELINING even when offered
+ * (mailsend --no-chunking / --no-pipelining, and tests). */
+void mf_smtp_set_chunking(struct mf_smtp *s, int allow);
+void mf_smtp_set_pipelining(struct mf_smtp *s, int allow);
+
+/* The usual start of a sending session: connect, greeting, EHLO and, for
+ * MF_TLS_STARTTLS and MF_TLS_UNSET, STARTTLS (required: MF_E_UNSUPPORTED
+ * "the server does not offer STARTTLS; refusing to send credentials in
+ * clear" when it is not offered -- `will_auth` only picks the wording)
+ * and EHLO again.  MF_TLS_AUTO upgrades only when offered.  info (may be
+ * NULL) receives the STARTTLS handshake's details. */
+int mf_smtp_open(struct mf_smtp *s, int will_auth, struct mf_tls_info *info,
+                 struct mf_err *e);
+
+/* Choose a mechanism among the offered ones (want: NULL/"auto" or a list)
+ * and authenticate; tls-exporter channel binding is filled in when on
+ * TLS.  PLAIN/LOGIN only over TLS unless the session is MF_TLS_NONE.
+ * MF_E_UNSUPPORTED when the server offers no AUTH or nothing fits; else
+ * as mf_smtp_auth().  The chosen mechanism is written to mech (may be
+ * NULL). */
+int mf_smtp_login(struct mf_smtp *s, const char *want,
+                  const struct mf_sasl_params *sp, char *mech, size_t mechlen,
+                  struct mf_err *e);
+
+/* Run the session over an already connected transport t (taken over,
+ * also on failure) instead of mf_smtp_connect(): unit tests, or a caller
+ * that connected by other means. */
+int mf_smtp_attach(struct mf_smtp *s, struct mf_transport *t,
+                   struct mf_err *e);
+
+/* 0 once the connection was lost or the server broke the protocol: a
+ * sender then starts a new session. */
+int mf_smtp_usable(const struct mf_smtp *s);
+
+/* ---- a sender's client: lazy session, reconnects, AUTH ---- */
+
+struct mf_secret;
+
+struct mf_smtp_client_params {
+	struct mf_smtp_params smtp;
+	int auth;                    /* authenticate after (STARTTLS and) EHLO */
+	const char *auth_want;       /* NULL / "auto" or a mechanism list */
+	const char *user;
+	/* Called once per session, after EHLO, to get the password/token;
+	 * the client wipes it after AUTH. */
+	int (*secret)(void *arg, struct mf_secret *out, struct mf_err *e);
+	void *secret_arg;
+	int no_chunking, no_pipelining;
+};
+
+struct mf_smtp_client;
+
+/* p is copied (its strings are borrowed and must outlive the client). */
+struct mf_smtp_client *mf_smtp_client_new(const struct mf_smtp_client_params *p,
+                                          struct mf_err *e);
+/* Send one message, opening (mf_smtp_open + mf_smtp_login) a session
+ * first when there is none; after a failure that lost the connection the
+ * next call starts a new session, so one bad message does not stop a
+ * batch. Errors as mf_smtp_open/login/send_message. */
+int mf_smtp_client_send(struct mf_smtp_client *c,
+                        const struct mf_smtp_envelope *env, const char *msg,
+                        size_t len, struct mf_smtp_result *res,
+                        struct mf_err *e);
+/* 1 while a session is open. */
+int mf_smtp_client_connected(const struct mf_smtp_client *c);
+/* QUIT (if connected) and free; NULL is fine. */
+void mf_smtp_client_free(struct mf_smtp_client *c);
+
+/* Pure helpers (exposed for tests and the MIME module):
+ * the wire form of a message -- every bare CR, bare LF and CRLF becomes
+ * CRLF, the last line gets one if it had none, and with `dotstuff` a line
+ * starting with "." gets another (RFC 5321 §4.5.2) -- appended to out. */
+int mf_smtp_normalise(const char *msg, size_t len, int dotstuff,
+                      struct mf_buf *out, struct mf_err *e);
+/* 1 if the message has a byte with the high bit set. */
+int mf_smtp_message_8bit(const char *msg, size_t len);
+/* 1 if `word` is in the space/comma-separated list (case-insensitive). */
+int mf_smtp_word_in(const char *list, const char *word);
+
 #endif

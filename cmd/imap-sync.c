@@ -1,0 +1,355 @@
+/* imap-sync - keep a local Maildir in step with IMAP folders. */
+#include "buf.h"
+#include "cli.h"
+#include "err.h"
+#include "imapsync.h"
+#include "json.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LIST_MAX 256
+
+enum { O_LAYOUT = MF_OPT_TOOL_BASE, O_FOLDER, O_EXCLUDE, O_PULL, O_TWOWAY,
+       O_EXPUNGE, O_DRY, O_IDLE, O_JOBS, O_STATE, O_PROGRESS, O_JSON, O_HELP };
+
+static const struct option longopts[] = {
+	MF_CLI_LONGOPTS,
+	{ "maildir", required_argument, NULL, 'm' },
+	{ "layout", required_argument, NULL, O_LAYOUT },
+	{ "folder", required_argument, NULL, O_FOLDER },
+	{ "exclude", required_argument, NULL, O_EXCLUDE },
+	{ "pull", no_argument, NULL, O_PULL },
+	{ "two-way", no_argument, NULL, O_TWOWAY },
+	{ "expunge", no_argument, NULL, O_EXPUNGE },
+	{ "dry-run", no_argument, NULL, O_DRY },
+	{ "idle", no_argument, NULL, O_IDLE },
+	{ "jobs", required_argument, NULL, O_JOBS },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "progress", no_argument, NULL, O_PROGRESS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct opts {
+	struct mf_cli cli;
+	const char *maildir, *state, *folders[LIST_MAX], *excludes[LIST_MAX];
+	size_t nfolders, nexcludes;
+	enum mf_imapsync_layout layout;
+	int two_way, expunge, dry, idle, jobs, progress, quiet, json;
+};
+
+struct ui {
+	struct opts *o;
+	struct mf_buf json;
+	struct mf_json j;
+	int bar;
+	unsigned long fetched;
+};
+
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: imap-sync [OPTIONS] [ACCOUNT]\n%s"
+	    "  -m, --maildir DIR         local Maildir root\n"
+	    "      --layout maildir++|fs subfolders as .A.B or as A/B\n"
+	    "      --folder PATTERN      IMAP LIST pattern to sync (repeatable;\n"
+	    "                            default: all folders)\n"
+	    "      --exclude PATTERN     skip folders matching PATTERN (repeatable)\n"
+	    "      --pull                server to local only (the default)\n"
+	    "      --two-way             also send local changes to the server\n"
+	    "      --expunge             propagate deletions\n"
+	    "      --dry-run             say what would change, change nothing\n"
+	    "      --idle                after syncing, wait for new mail (IDLE)\n"
+	    "      --jobs N              accepted; folders are synced one by one\n"
+	    "      --state DIR           sync state directory\n"
+	    "      --progress            progress bar on the terminal\n"
+	    "  -q, --quiet               print only errors\n"
+	    "      --json                JSON summary per folder on stdout\n"
+	    "      --help                this text\n", mf_cli_usage);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
+{
+	int c;
+	long v;
+
+	while ((c = getopt_long(argc, argv, MF_CLI_SHORTOPTS "m:q", longopts,
+	                        NULL)) != -1) {
+		int r = mf_cli_option(&o->cli, c, optarg, e);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			continue;
+		switch (c) {
+		case 'm': o->maildir = optarg; break;
+		case O_LAYOUT:
+			if (!strcmp(optarg, "maildir++"))
+				o->layout = MF_LAYOUT_MAILDIRPP;
+			else if (!strcmp(optarg, "fs"))
+				o->layout = MF_LAYOUT_FS;
+			else
+				return mf_err_set(e, MF_E_USAGE,
+				                  "--layout: use maildir++ or fs");
+			break;
+		case O_FOLDER:
+		case O_EXCLUDE: {
+			const char **v2 = c == O_FOLDER ? o->folders : o->excludes;
+			size_t *n = c == O_FOLDER ? &o->nfolders : &o->nexcludes;
+			if (*n >= LIST_MAX)
+				return mf_err_set(e, MF_E_USAGE, "too many %s options",
+				                  c == O_FOLDER ? "--folder" : "--exclude");
+			v2[(*n)++] = optarg;
+			break;
+		}
+		case O_PULL: o->two_way = 0; break;
+		case O_TWOWAY: o->two_way = 1; break;
+		case O_EXPUNGE: o->expunge = 1; break;
+		case O_DRY: o->dry = 1; break;
+		case O_IDLE: o->idle = 1; break;
+		case O_JOBS:
+			if (mf_parse_long(optarg, 1, 64, &v) < 0)
+				return mf_err_set(e, MF_E_USAGE, "--jobs: a number 1..64");
+			o->jobs = (int)v;
+			break;
+		case O_STATE: o->state = optarg; break;
+		case O_PROGRESS: o->progress = 1; break;
+		case 'q': o->quiet = 1; break;
+		case O_JSON: o->json = 1; break;
+		case O_HELP:
+			usage(stdout);
+			exit(0);
+		default:
+			return mf_err_set(e, MF_E_USAGE, "bad option %s (see --help)",
+			                  argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return mf_err_set(e, MF_E_USAGE, "unexpected argument %s",
+		                  argv[optind + 1]);
+	return 0;
+}
+
+/* imap-sync(1) EXIT STATUS: 0 75 77 69 74 76 64 78. */
+static int exit_for(const struct mf_err *e)
+{
+	switch (e->kind) {
+	case MF_E_DATA:
+	case MF_E_IO:
+		return 74;
+	case MF_E_NOMEM:
+	case MF_E_CONNECT:
+	case MF_E_TIMEOUT:
+	case MF_E_CLOSED:
+	case MF_E_TEMP:
+		return 75;
+	case MF_E_AUTH:
+		return 77;
+	case MF_E_PROTO:
+	case MF_E_LIMIT:
+		return 76;
+	case MF_E_USAGE:
+		return 64;
+	case MF_E_CONFIG:
+		return 78;
+	default:
+		return 69;
+	}
+}
+
+static void on_warn(void *arg, const char *msg)
+{
+	struct ui *ui = arg;
+
+	if (!ui->o->quiet)
+		fprintf(stderr, "imap-sync: warning: %s\n", msg);
+}
+
+static void on_progress(void *arg, const char *folder, unsigned long done,
+                        unsigned long total)
+{
+	struct ui *ui = arg;
+
+	if (ui->bar)
+		fprintf(stderr, "\r\033[K%s: %lu/%lu", folder, done, total);
+}
+
+static void on_report(void *arg, const struct mf_imapsync_result *r)
+{
+	struct ui *ui = arg;
+	struct mf_json *j = &ui->j;
+
+	if (ui->bar)
+		fprintf(stderr, "\r\033[K");
+	ui->fetched += r->fetched;
+	if (ui->o->json) {
+		mf_json_object_begin(j);
+		mf_json_kv_string(j, "folder", r->folder);
+		mf_json_kv_string(j, "path", r->path);
+		mf_json_kv_bool(j, "ok", r->error == NULL);
+		if (r->error) {
+			mf_json_kv_string(j, "error", r->error);
+			mf_json_kv_bool(j, "refused", r->refused);
+		}
+		mf_json_kv_bool(j, "dry_run", r->dry_run);
+		mf_json_kv_bool(j, "uidvalidity_reset", r->uidvalidity_reset);
+		mf_json_kv_int(j, "fetched", (long long)r->fetched);
+		mf_json_kv_int(j, "bytes", (long long)r->bytes);
+		mf_json_kv_int(j, "adopted", (long long)r->adopted);
+		mf_json_kv_int(j, "flags_local", (long long)r->flags_local);
+		mf_json_kv_int(j, "flags_remote", (long long)r->flags_remote);
+		mf_json_kv_int(j, "uploaded", (long long)r->uploaded);
+		mf_json_kv_int(j, "deleted_local", (long long)r->deleted_local);
+		mf_json_kv_int(j, "deleted_remote", (long long)r->deleted_remote);
+		mf_json_kv_int(j, "messages", (long long)r->messages);
+		mf_json_object_end(j);
+		return;
+	}
+	if (r->refused)
+		return;   /* the warning said it */
+	if (r->error) {
+		fprintf(stderr, "imap-sync: %s: %s\n", r->folder, r->error);
+		return;
+	}
+	if (ui->o->quiet)
+		return;
+	printf("%s%s: %lu new (%llu bytes), %lu adopted, flags %lu local/%lu "
+	       "server, %lu uploaded, %lu/%lu deleted local/server%s\n",
+	       r->dry_run ? "(dry run) " : "", r->folder, r->fetched, r->bytes,
+	       r->adopted, r->flags_local, r->flags_remote, r->uploaded,
+	       r->deleted_local, r->deleted_remote,
+	       r->uidvalidity_reset ? ", UIDVALIDITY reset" : "");
+	fflush(stdout);
+}
+
+static int maildir_path(const char *in, char *out, size_t len, struct mf_err *e)
+{
+	const char *home = getenv("HOME");
+
+	if (!in || !*in)
+		return mf_err_set(e, MF_E_USAGE, "no Maildir: use -m or an account's "
+		                  "maildir");
+	if (!strncmp(in, "~/", 2) && home)
+		snprintf(out, len, "%s/%s", home, in + 2);
+	else
+		mf_strlcpy(out, in, len);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char maildir[4096];
+	struct mf_imapsync_params p;
+	struct mf_settings s;
+	struct mf_secret pw;
+	struct mf_transcript *tr = NULL;
+	struct opts o;
+	struct ui ui;
+	struct mf_err e;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&o, 0, sizeof o);
+	memset(&s, 0, sizeof s);
+	memset(&pw, 0, sizeof pw);
+	memset(&ui, 0, sizeof ui);
+	mf_err_clear(&e);
+	if (parse_opts(argc, argv, &o, &e) < 0) {
+		fprintf(stderr, "imap-sync: %s\n", e.msg);
+		return 64;
+	}
+	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) < 0) {
+		fprintf(stderr, "imap-sync: %s\n", e.msg);
+		return exit_for(&e);
+	}
+	memset(&p, 0, sizeof p);
+	if (!s.host[0] || !s.user) {
+		mf_err_set(&e, MF_E_USAGE, "%s", !s.host[0]
+		           ? "no server: use --server or an account"
+		           : "no user: use --user or an account");
+		goto fail;
+	}
+	if (s.tls == MF_TLS_AUTO) {
+		mf_err_set(&e, MF_E_USAGE, "--tls: use starttls, implicit or none");
+		goto fail;
+	}
+	if (maildir_path(o.maildir ? o.maildir : s.maildir, maildir, sizeof maildir,
+	                 &e) < 0 || mf_cli_password(&s, &pw, &e) < 0)
+		goto fail;
+	if (s.verbose)
+		tr = mf_transcript_new(stderr, s.show_secrets ? MF_TX_SHOW_SECRETS : 0);
+	ui.o = &o;
+	ui.bar = !o.quiet && o.progress && isatty(2);
+	mf_buf_init(&ui.json, 64u << 20);
+	mf_json_init(&ui.j, &ui.json);
+	mf_json_object_begin(&ui.j);
+	mf_json_key(&ui.j, "folders");
+	mf_json_array_begin(&ui.j);
+	p.imap.host = s.host;
+	p.imap.port = s.port;
+	p.imap.tls = s.tls;
+	p.imap.tlsp = s.tlsp;
+	p.imap.user = s.user;
+	p.imap.password = pw.data;
+	p.imap.auth = s.auth;
+	p.imap.tr = tr;
+	p.imap.timeout_ms = s.timeout_ms;
+	p.maildir = maildir;
+	p.state_dir = o.state ? o.state : s.state;
+	p.layout = o.layout;
+	p.folders = o.folders;
+	p.nfolders = o.nfolders;
+	p.excludes = o.excludes;
+	p.nexcludes = o.nexcludes;
+	p.two_way = o.two_way;
+	p.expunge = o.expunge;
+	p.dry_run = o.dry;
+	p.idle = o.idle;
+	p.jobs = o.jobs;
+	p.lock_wait_ms = 2000;
+	p.report = on_report;
+	p.warn = on_warn;
+	p.progress = on_progress;
+	p.arg = &ui;
+	p.stop = &stop;
+	if (o.idle) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
+	rc = mf_imapsync_run(&p, &e);
+	mf_json_array_end(&ui.j);
+	mf_json_kv_bool(&ui.j, "ok", rc == 0);
+	mf_json_kv_int(&ui.j, "fetched", (long long)ui.fetched);
+	if (rc < 0)
+		mf_json_kv_string(&ui.j, "error", e.msg);
+	mf_json_object_end(&ui.j);
+	if (o.json)
+		printf("%s\n", ui.json.data ? ui.json.data : "{}");
+	mf_buf_free(&ui.json);
+	mf_secret_wipe(&pw);
+	mf_transcript_free(tr);
+	mf_cli_settings_free(&s);
+	if (rc < 0) {
+		fprintf(stderr, "imap-sync: %s\n", e.msg);
+		return exit_for(&e);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "imap-sync: %s\n", e.msg);
+	mf_secret_wipe(&pw);
+	mf_cli_settings_free(&s);
+	return exit_for(&e);
+}

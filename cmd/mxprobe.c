@@ -1,0 +1,313 @@
+/* mxprobe - where does mail for a domain go, and is that path secure.
+ * Options in, lib/mx.h does the work, reports out; concurrency for
+ * --batch is a pool of worker threads, each with its own DNS context. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "err.h"
+#include "mx.h"
+
+#define EXIT_CLEAN 0
+#define EXIT_FINDINGS 1
+#define EXIT_OPERATIONAL 2
+#define EXIT_USAGE 64
+#define JOBS_MAX 256
+#define DOMAINS_MAX 1000000
+
+enum {
+	OPT_RESOLVER = 1100, OPT_TIMEOUT, OPT_PORT, OPT_EHLO, OPT_TRUST,
+	OPT_DNS_ONLY, OPT_NO_DANE, OPT_NO_STS, OPT_BATCH, OPT_JOBS, OPT_JSON,
+	OPT_PER_IP
+};
+
+static const struct option longopts[] = {
+	{ "resolver",       required_argument, NULL, OPT_RESOLVER },
+	{ "timeout",        required_argument, NULL, OPT_TIMEOUT },
+	{ "port",           required_argument, NULL, OPT_PORT },
+	{ "ehlo",           required_argument, NULL, OPT_EHLO },
+	{ "tls-trust-file", required_argument, NULL, OPT_TRUST },
+	{ "dns-only",       no_argument,       NULL, OPT_DNS_ONLY },
+	{ "no-dane",        no_argument,       NULL, OPT_NO_DANE },
+	{ "no-mta-sts",     no_argument,       NULL, OPT_NO_STS },
+	{ "batch",          required_argument, NULL, OPT_BATCH },
+	{ "jobs",           required_argument, NULL, OPT_JOBS },
+	{ "per-ip",         required_argument, NULL, OPT_PER_IP },
+	{ "json",           no_argument,       NULL, OPT_JSON },
+	{ "help",           no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usage_text[] =
+"usage: mxprobe [options] DOMAIN...\n"
+"       mxprobe [options] --batch FILE|-\n"
+"Show where mail for each DOMAIN goes (MX routing, RFC 5321 5.1) and check\n"
+"that path: every MX address over SMTP with STARTTLS, DANE, MTA-STS.\n"
+"  --resolver IP[:PORT]  ask this DNS server (default: the system's)\n"
+"  -4, -6                IPv4 / IPv6 addresses only\n"
+"  --timeout SEC         per DNS try and per SMTP stage (default: 5 and 30)\n"
+"  --port N              SMTP port to probe (default 25)\n"
+"  --ehlo NAME           name to send in EHLO\n"
+"  --tls-trust-file F    PEM trust anchors for certificates (default: system)\n"
+"  --dns-only            no SMTP connections\n"
+"  --no-dane             skip TLSA lookups and DANE checks\n"
+"  --no-mta-sts          skip MTA-STS and TLS-RPT\n"
+"  --batch FILE|-        read domains, one per line ('-': standard input)\n"
+"  --jobs N              domains probed concurrently (default 8)\n"
+"  --per-ip N            SMTP sessions at once per address (default 2)\n"
+"  --json                JSON Lines: one record per address, one summary\n"
+"                        per domain\n"
+"  -h, --help            this help\n"
+"Exit status: 0 no findings, 1 findings, 2 operational error, 64 usage.\n";
+
+struct run {
+	struct mf_mx_params p;
+	struct mf_dns_opts dopts;
+	struct mf_mx_cache *cache;
+	int json;
+	char **domains;
+	size_t ndomains, next;
+	int worst;
+	pthread_mutex_t mu;
+};
+
+static int
+usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "mxprobe: %s%s (see mxprobe --help)\n", what,
+	    arg ? arg : "");
+	return EXIT_USAGE;
+}
+
+static int
+add_domain(struct run *r, const char *d, size_t *cap)
+{
+	char **nd;
+
+	if (r->ndomains == *cap) {
+		if (*cap >= DOMAINS_MAX)
+			return -1;
+		*cap = *cap ? *cap * 2 : 64;
+		nd = realloc(r->domains, *cap * sizeof(*nd));
+		if (nd == NULL)
+			return -1;
+		r->domains = nd;
+	}
+	r->domains[r->ndomains] = strdup(d);
+	return r->domains[r->ndomains++] == NULL ? -1 : 0;
+}
+
+static int
+read_batch(struct run *r, const char *path, size_t *cap)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char line[512];
+	char *s, *end;
+
+	if (f == NULL) {
+		fprintf(stderr, "mxprobe: --batch %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		s = line + strspn(line, " \t");
+		end = s + strcspn(s, " \t\r\n#");
+		*end = '\0';
+		if (*s && add_domain(r, s, cap) == -1) {
+			fprintf(stderr, "mxprobe: --batch %s: too many domains\n",
+			    path);
+			return -1;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+static void
+emit(struct run *r, const struct mf_mx_report *rep)
+{
+	struct mf_buf out = MF_BUF_INIT(8 << 20);
+	struct mf_err e;
+
+	if (r->json)
+		mf_mx_format_json(rep, &out, &e);
+	else
+		mf_mx_format_text(rep, &out, &e);
+	pthread_mutex_lock(&r->mu);
+	fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	if (!r->json)
+		fputc('\n', stdout);
+	fflush(stdout);
+	if (rep->status > r->worst)
+		r->worst = rep->status;
+	pthread_mutex_unlock(&r->mu);
+	mf_buf_free(&out);
+}
+
+static void *
+worker(void *arg)
+{
+	struct run *r = arg;
+	struct mf_mx_report rep;
+	struct mf_dns *d;
+	struct mf_err e;
+	size_t i;
+
+	d = mf_dns_new(&r->dopts, &e);
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		i = r->next++;
+		pthread_mutex_unlock(&r->mu);
+		if (i >= r->ndomains)
+			break;
+		if (d == NULL || mf_mx_check(d, r->cache, &r->p, r->domains[i],
+		    &rep, &e) == -1) {
+			pthread_mutex_lock(&r->mu);
+			fprintf(stderr, "mxprobe: %s: %s\n", r->domains[i], e.msg);
+			r->worst = EXIT_OPERATIONAL;
+			pthread_mutex_unlock(&r->mu);
+			continue;
+		}
+		emit(r, &rep);
+		mf_mx_report_free(&rep);
+	}
+	mf_dns_free(d);
+	return NULL;
+}
+
+static int
+run_pool(struct run *r, long jobs)
+{
+	pthread_t tid[JOBS_MAX];
+	pthread_attr_t at;
+	long i, started = 0;
+
+	if ((size_t)jobs > r->ndomains)
+		jobs = (long)r->ndomains;
+	pthread_attr_init(&at);
+	/* Reports are on the heap; workers need little stack beyond them. */
+	pthread_attr_setstacksize(&at, 1 << 20);
+	for (i = 0; i < jobs; i++)
+		if (pthread_create(&tid[i], &at, worker, r) == 0)
+			started++;
+	pthread_attr_destroy(&at);
+	if (started == 0)
+		worker(r);
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	return r->worst;
+}
+
+static int
+parse_num(const char *opt, const char *arg, long min, long max, long *out)
+{
+	if (mf_parse_long(arg, min, max, out) == -1)
+		return usage_error("bad value for ", opt);
+	return 0;
+}
+
+static int
+options(int argc, char **argv, struct run *r, long *jobs, size_t *cap)
+{
+	long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "46h", longopts, NULL)) != -1) {
+		switch (c) {
+		case '4': r->p.family = 4; break;
+		case '6': r->p.family = 6; break;
+		case OPT_RESOLVER: r->dopts.resolver = optarg; break;
+		case OPT_TIMEOUT:
+			if (parse_num("--timeout", optarg, 1, 3600, &n))
+				return EXIT_USAGE;
+			r->p.timeout_ms = (int)n * 1000;
+			r->dopts.timeout_ms = (int)n * 1000;
+			break;
+		case OPT_PORT:
+			if (parse_num("--port", optarg, 1, 65535, &n))
+				return EXIT_USAGE;
+			r->p.port = optarg;
+			break;
+		case OPT_EHLO: r->p.ehlo = optarg; break;
+		case OPT_TRUST:
+			r->p.ca_file = optarg;
+			r->p.sts.ca_file = optarg;
+			break;
+		case OPT_DNS_ONLY: r->p.dns_only = 1; break;
+		case OPT_NO_DANE: r->p.no_dane = 1; break;
+		case OPT_NO_STS: r->p.no_mta_sts = 1; break;
+		case OPT_BATCH:
+			if (read_batch(r, optarg, cap) == -1)
+				return EXIT_OPERATIONAL;
+			break;
+		case OPT_JOBS:
+			if (parse_num("--jobs", optarg, 1, JOBS_MAX, jobs))
+				return EXIT_USAGE;
+			break;
+		case OPT_PER_IP:
+			if (parse_num("--per-ip", optarg, 1, 64, &n))
+				return EXIT_USAGE;
+			r->p.per_ip_limit = (int)n;
+			break;
+		case OPT_JSON: r->json = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_CLEAN);
+		default:
+			return EXIT_USAGE;   /* getopt named the option */
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct run r;
+	struct mf_dns *probe;
+	struct mf_err e;
+	long jobs = 8;
+	size_t cap = 0;
+	int rc, i;
+
+	pthread_mutex_init(&r.mu, NULL);
+	r.p.port = "25";
+	r.p.timeout_ms = 30000;
+	r.dopts.timeout_ms = 5000;
+	/* An MTA-STS policy host in tests listens on a non-standard port. */
+	r.p.sts.port = getenv("MXPROBE_MTA_STS_PORT");
+	if ((rc = options(argc, argv, &r, &jobs, &cap)) != 0)
+		return rc;
+	r.p.sts.timeout_ms = r.p.timeout_ms;
+	for (i = optind; i < argc; i++)
+		if (add_domain(&r, argv[i], &cap) == -1)
+			return EXIT_OPERATIONAL;
+	if (r.ndomains == 0)
+		return usage_error("no DOMAIN given", NULL);
+	/* Check the resolver address once, before any thread starts. */
+	probe = mf_dns_new(&r.dopts, &e);
+	if (probe == NULL) {
+		fprintf(stderr, "mxprobe: %s\n", e.msg);
+		return e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_OPERATIONAL;
+	}
+	mf_dns_free(probe);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	r.cache = mf_mx_cache_new(&e);
+	if (r.cache == NULL) {
+		fprintf(stderr, "mxprobe: %s\n", e.msg);
+		return EXIT_OPERATIONAL;
+	}
+	rc = run_pool(&r, jobs);
+	mf_mx_cache_free(r.cache);
+	for (i = 0; (size_t)i < r.ndomains; i++)
+		free(r.domains[i]);
+	free(r.domains);
+	return rc;
+}

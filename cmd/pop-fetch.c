@@ -1,0 +1,357 @@
+/* pop-fetch - retrieve POP3 mail into a Maildir (or an MDA), never losing
+ * or duplicating a message.  Options, account, params; lib/pop3.c does
+ * the work. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "config.h"
+#include "cred.h"
+#include "err.h"
+#include "json.h"
+#include "pop3.h"
+#include "transcript.h"
+
+enum {
+	OPT_MDA = MF_OPT_TOOL_BASE,
+	OPT_KEEP,
+	OPT_DELETE,
+	OPT_ALL,
+	OPT_MAX_SIZE,
+	OPT_LIMIT,
+	OPT_STATE,
+	OPT_PROGRESS,
+	OPT_JSON,
+	OPT_HELP
+};
+
+static const struct option longopts[] = {
+	MF_CLI_LONGOPTS,
+	{ "maildir",   required_argument, NULL, 'm' },
+	{ "mda",       required_argument, NULL, OPT_MDA },
+	{ "keep",      no_argument,       NULL, OPT_KEEP },
+	{ "delete",    no_argument,       NULL, OPT_DELETE },
+	{ "all",       no_argument,       NULL, OPT_ALL },
+	{ "max-size",  required_argument, NULL, OPT_MAX_SIZE },
+	{ "limit",     required_argument, NULL, OPT_LIMIT },
+	{ "state",     required_argument, NULL, OPT_STATE },
+	{ "progress",  no_argument,       NULL, OPT_PROGRESS },
+	{ "quiet",     no_argument,       NULL, 'q' },
+	{ "json",      no_argument,       NULL, OPT_JSON },
+	{ "help",      no_argument,       NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usage_own[] =
+"  -m, --maildir DIR         deliver into this Maildir (default: the\n"
+"                            account's, else ~/Maildir; created if missing)\n"
+"      --mda CMD             deliver each message to CMD's standard input\n"
+"                            (run with sh -c; exit 0 means delivered)\n"
+"      --keep                leave messages on the server (default)\n"
+"      --delete              delete messages on the server once delivered\n"
+"      --all                 fetch also messages fetched before\n"
+"      --max-size BYTES      leave bigger messages on the server\n"
+"      --limit N             fetch at most N messages\n"
+"      --state FILE          UIDL state file (default: $XDG_STATE_HOME/\n"
+"                            mailflow/pop-USER@HOST.state)\n"
+"      --progress            show a progress bar (default on a terminal)\n"
+"  -q, --quiet               print only errors\n"
+"      --json                print a JSON summary on standard output\n"
+"      --help                show this help\n";
+
+struct opts {
+	struct mf_cli cli;
+	const char *maildir, *mda, *state;
+	int del, all, progress, quiet, json;
+	unsigned long long max_size;
+	unsigned long limit;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: pop-fetch [OPTIONS] [ACCOUNT]\n"
+	    "Retrieve POP3 mail into a Maildir (RFC 1939, 2449, 2595, 5034).\n\n"
+	    "%s%s", mf_cli_usage, usage_own);
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
+{
+	long v;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, MF_CLI_SHORTOPTS "m:q", longopts,
+	    NULL)) != -1) {
+		r = mf_cli_option(&o->cli, c, optarg, e);
+		if (r != 0) {
+			if (r == -1)
+				return -1;
+			continue;
+		}
+		switch (c) {
+		case 'm': o->maildir = optarg; break;
+		case OPT_MDA: o->mda = optarg; break;
+		case OPT_KEEP: o->del = 0; break;
+		case OPT_DELETE: o->del = 1; break;
+		case OPT_ALL: o->all = 1; break;
+		case OPT_STATE: o->state = optarg; break;
+		case OPT_PROGRESS: o->progress = 1; break;
+		case 'q': o->quiet = 1; break;
+		case OPT_JSON: o->json = 1; break;
+		case OPT_HELP: usage(stdout); exit(0);
+		case OPT_MAX_SIZE:
+			if (mf_parse_long(optarg, 1, 0x7fffffffffffffffL, &v) == -1)
+				return mf_err_set(e, MF_E_USAGE, "--max-size: not a "
+				    "positive number of bytes: %s", optarg);
+			o->max_size = (unsigned long long)v;
+			break;
+		case OPT_LIMIT:
+			if (mf_parse_long(optarg, 1, 0x7fffffffL, &v) == -1)
+				return mf_err_set(e, MF_E_USAGE, "--limit: not a "
+				    "positive number: %s", optarg);
+			o->limit = (unsigned long)v;
+			break;
+		default:
+			return mf_err_set(e, MF_E_USAGE, "unknown option %s "
+			    "(see --help)", argv[optind - 1]);
+		}
+	}
+	if (o->maildir != NULL && o->mda != NULL)
+		return mf_err_set(e, MF_E_USAGE, "--maildir and --mda exclude "
+		    "each other");
+	if (argc - optind > 1)
+		return mf_err_set(e, MF_E_USAGE, "too many arguments: %s",
+		    argv[optind + 1]);
+	return 0;
+}
+
+static int
+auth_method(const char *a, struct mf_pop3_auth_params *ap, struct mf_err *e)
+{
+	if (a == NULL || strcasecmp(a, "auto") == 0)
+		ap->method = MF_POP3_AUTH_AUTO;
+	else if (strcasecmp(a, "user") == 0)
+		ap->method = MF_POP3_AUTH_USER;
+	else if (strcasecmp(a, "apop") == 0)
+		ap->method = MF_POP3_AUTH_APOP;
+	else if (strcasecmp(a, "none") == 0)
+		return mf_err_set(e, MF_E_USAGE, "--auth none: POP3 needs a login");
+	else {
+		ap->method = MF_POP3_AUTH_SASL;
+		ap->sasl_mech = a;
+	}
+	return 0;
+}
+
+/* The state file: --state, else the account's (a directory gets the
+ * default name inside), else $XDG_STATE_HOME/mailflow/. */
+static int
+state_path(const char *given, const char *account, char *out, size_t outlen,
+           struct mf_err *e)
+{
+	char dir[4096];
+	struct stat st;
+	size_t n;
+
+	if (given != NULL) {
+		n = strlen(given);
+		if (!(stat(given, &st) == 0 && S_ISDIR(st.st_mode)) &&
+		    (n == 0 || given[n - 1] != '/'))
+			return mf_strlcpy(out, given, outlen) < outlen ? 0 :
+			    mf_err_set(e, MF_E_USAGE, "state path too long");
+		mf_strlcpy(dir, given, sizeof(dir));
+	} else if (mf_config_state_dir(dir, sizeof(dir)) == -1) {
+		return mf_err_set(e, MF_E_CONFIG, "no state directory: HOME "
+		    "unknown; use --state");
+	}
+	n = (size_t)snprintf(out, outlen, "%s/pop-%s.state", dir, account);
+	return n < outlen ? 0 : mf_err_set(e, MF_E_USAGE, "state path too long");
+}
+
+static int
+maildir_path(const char *given, char *out, size_t outlen, struct mf_err *e)
+{
+	const char *home = getenv("HOME");
+
+	if (given != NULL) {
+		if (given[0] == '~' && given[1] == '/' && home != NULL)
+			snprintf(out, outlen, "%s/%s", home, given + 2);
+		else
+			mf_strlcpy(out, given, outlen);
+		return 0;
+	}
+	if (home == NULL || home[0] == '\0')
+		return mf_err_set(e, MF_E_CONFIG, "HOME is not set: use --maildir");
+	snprintf(out, outlen, "%s/Maildir", home);
+	return 0;
+}
+
+struct ui {
+	int bar, quiet;
+};
+
+static void
+on_progress(void *arg, const struct mf_pop3_stats *st)
+{
+	const struct ui *u = arg;
+	char bar[31];
+	size_t i, fill;
+
+	if (!u->bar || st->todo == 0)
+		return;
+	fill = (size_t)(30 * (st->fetched) / st->todo);
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "\r[%s] %lu/%lu messages, %.1f MiB", bar, st->fetched,
+	    st->todo, (double)st->bytes / 1048576.0);
+	fflush(stderr);
+}
+
+static void
+on_notice(void *arg, const char *msg)
+{
+	const struct ui *u = arg;
+
+	if (!u->quiet)
+		fprintf(stderr, "%spop-fetch: %s\n", u->bar ? "\r\033[K" : "", msg);
+}
+
+static void
+print_json(const struct mf_pop3_stats *st, int rc, const struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(65536);
+	struct mf_json j;
+
+	mf_json_init(&j, &b);
+	mf_json_object_begin(&j);
+	mf_json_kv_int(&j, "listed", (long long)st->listed);
+	mf_json_kv_int(&j, "fetched", (long long)st->fetched);
+	mf_json_kv_int(&j, "skipped", (long long)st->skipped);
+	mf_json_kv_int(&j, "deleted", (long long)st->deleted);
+	mf_json_kv_int(&j, "bytes", (long long)st->bytes);
+	mf_json_kv_double(&j, "seconds", st->seconds);
+	mf_json_kv_int(&j, "exit", rc);
+	if (rc != 0)
+		mf_json_kv_string(&j, "error", e->msg);
+	mf_json_object_end(&j);
+	if (b.data != NULL)
+		printf("%s\n", b.data);
+	mf_buf_free(&b);
+}
+
+static int
+fail(const struct opts *o, const struct mf_pop3_stats *st,
+     const struct mf_err *e)
+{
+	int rc = mf_err_exit_code(e);
+
+	fprintf(stderr, "pop-fetch: %s\n", e->msg);
+	if (o->json)
+		print_json(st, rc, e);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char maildir[4096], state[4096], account[600];
+	struct mf_pop3_fetch_params fp;
+	struct mf_pop3_stats st;
+	struct mf_settings s;
+	struct mf_secret pw;
+	struct mf_transcript *tr = NULL;
+	struct opts o;
+	struct ui ui;
+	struct mf_err e;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);  /* a dead peer or MDA is an error, not a kill */
+	memset(&o, 0, sizeof(o));
+	memset(&s, 0, sizeof(s));
+	memset(&pw, 0, sizeof(pw));
+	memset(&st, 0, sizeof(st));
+	mf_err_clear(&e);
+	if (parse_opts(argc, argv, &o, &e) == -1) {
+		fprintf(stderr, "pop-fetch: %s\n", e.msg);
+		return 64;
+	}
+	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) == -1)
+		return fail(&o, &st, &e);
+	memset(&fp, 0, sizeof(fp));
+	fp.conn.tls = s.tls == MF_TLS_UNSET ? (strcmp(s.port, "995") == 0 ?
+	    MF_TLS_IMPLICIT : MF_TLS_STARTTLS) : s.tls;
+	if (s.port[0] == '\0')
+		mf_strlcpy(s.port, fp.conn.tls == MF_TLS_IMPLICIT ? "995" : "110",
+		    sizeof(s.port));
+	if (s.host[0] == '\0' || s.user == NULL) {
+		mf_err_set(&e, MF_E_USAGE, "%s", s.host[0] == '\0' ? "no server: "
+		    "use --server or an account" : "no user: use --user or an account");
+		rc = fail(&o, &st, &e);
+		goto out;
+	}
+	if (fp.conn.tls == MF_TLS_AUTO) {
+		mf_err_set(&e, MF_E_USAGE, "--tls: use starttls, implicit or none");
+		rc = fail(&o, &st, &e);
+		goto out;
+	}
+	snprintf(account, sizeof(account), "%s@%s", s.user, s.host);
+	if (auth_method(s.auth, &fp.auth, &e) == -1 ||
+	    state_path(o.state ? o.state : s.state, account, state, sizeof(state),
+	    &e) == -1 || (o.mda == NULL && maildir_path(o.maildir ? o.maildir :
+	    s.maildir, maildir, sizeof(maildir), &e) == -1) ||
+	    mf_cli_password(&s, &pw, &e) == -1) {
+		rc = fail(&o, &st, &e);
+		goto out;
+	}
+	if (s.verbose)
+		tr = mf_transcript_new(stderr, s.show_secrets ? MF_TX_SHOW_SECRETS : 0);
+	ui.quiet = o.quiet;
+	ui.bar = !o.quiet && (o.progress || isatty(2));
+	fp.conn.host = s.host;
+	fp.conn.port = s.port;
+	fp.conn.tlsp = &s.tlsp;
+	fp.conn.timeout_ms = s.timeout_ms;
+	fp.conn.connect_timeout_ms = s.timeout_ms;
+	fp.conn.tr = tr;
+	fp.auth.user = s.user;
+	fp.auth.password = pw.data;
+	fp.maildir = o.mda ? NULL : maildir;
+	fp.mda = o.mda;
+	fp.state = state;
+	fp.account = account;
+	fp.delete_after = o.del;
+	fp.all = o.all;
+	fp.max_size = o.max_size;
+	fp.limit = o.limit;
+	fp.progress = on_progress;
+	fp.notice = on_notice;
+	fp.cb_arg = &ui;
+	rc = mf_pop3_fetch(&fp, &st, &e);
+	if (ui.bar && st.todo > 0)
+		fprintf(stderr, "\r\033[K");
+	if (rc == -1) {
+		rc = fail(&o, &st, &e);
+		goto out;
+	}
+	rc = 0;
+	if (o.json)
+		print_json(&st, 0, &e);
+	else if (!o.quiet)
+		printf("pop-fetch: %lu fetched (%llu bytes), %lu skipped, %lu "
+		    "deleted, %lu on the server, %.2f s\n", st.fetched, st.bytes,
+		    st.skipped, st.deleted, st.listed, st.seconds);
+out:
+	mf_secret_wipe(&pw);
+	mf_transcript_free(tr);
+	mf_cli_settings_free(&s);
+	return rc;
+}

@@ -1,0 +1,264 @@
+/* smtp-auth-test - say why SMTP AUTH or STARTTLS fails, and how to fix it.
+ * Options, account and password here; lib/diag.c walks the session and
+ * diagnoses, lib/diagfmt.c writes the report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "cred.h"
+#include "diag.h"
+#include "diagfmt.h"
+#include "err.h"
+#include "sock.h"
+#include "transcript.h"
+
+#define EXIT_USAGE 64
+#define EXIT_SOFTWARE 70
+#define EXIT_CONFIG 78
+
+enum {
+	OPT_MECH = MF_OPT_TOOL_BASE,
+	OPT_QUIT_AFTER,
+	OPT_FROM,
+	OPT_TO,
+	OPT_JSON,
+	OPT_EHLO,
+	OPT_HELP
+};
+
+static const struct option longopts[] = {
+	MF_CLI_LONGOPTS,
+	{ "mech",       required_argument, NULL, OPT_MECH },
+	{ "quit-after", required_argument, NULL, OPT_QUIT_AFTER },
+	{ "from",       required_argument, NULL, OPT_FROM },
+	{ "to",         required_argument, NULL, OPT_TO },
+	{ "ehlo",       required_argument, NULL, OPT_EHLO },
+	{ "json",       no_argument,       NULL, OPT_JSON },
+	{ "quiet",      no_argument,       NULL, 'q' },
+	{ "help",       no_argument,       NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usage_own[] =
+"      --mech LIST|all       mechanisms to try (comma-separated); default:\n"
+"                            each offered one mailflow implements (OAuth\n"
+"                            ones only when named); all: every offered one\n"
+"      --quit-after STEP     stop after connect, banner, ehlo, tls, auth,\n"
+"                            mail or rcpt\n"
+"      --from ADDR           after AUTH, try MAIL FROM:<ADDR>\n"
+"      --to ADDR             after MAIL, try RCPT TO:<ADDR>\n"
+"      --ehlo NAME           name to send in EHLO (default: this host)\n"
+"      --json                print one JSON document instead of the report\n"
+"  -q, --quiet               print only the verdict line\n"
+"      --help                show this help\n";
+
+struct opts {
+	struct mf_cli cli;
+	const char *mech, *from, *to, *ehlo, *target;
+	enum mf_diag_stage_id quit_after;
+	int json, quiet;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: smtp-auth-test [OPTIONS] HOST[:PORT]\n"
+	        "Walk an SMTP submission session step by step and explain why "
+	        "AUTH or\nSTARTTLS fails.\n\nOptions:\n%s%s\nExit status: 0 every "
+	        "requested step worked, 77 credentials or sender\nrefused, 75 "
+	        "temporary failure, 69 unreachable or TLS failure, 76 protocol\n"
+	        "violation, 64 usage, 78 configuration.\n", mf_cli_usage, usage_own);
+}
+
+static int
+bad_usage(const char *msg)
+{
+	fprintf(stderr, "smtp-auth-test: %s (see --help)\n", msg);
+	return EXIT_USAGE;
+}
+
+/* 0 go on, else the exit status. */
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	struct mf_err e;
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, MF_CLI_SHORTOPTS "qh", longopts,
+	                        NULL)) != -1) {
+		mf_err_clear(&e);
+		if ((r = mf_cli_option(&o->cli, c, optarg, &e)) == -1)
+			return bad_usage(e.msg);
+		if (r == 1)
+			continue;
+		switch (c) {
+		case OPT_MECH: o->mech = optarg; break;
+		case OPT_FROM: o->from = optarg; break;
+		case OPT_TO: o->to = optarg; break;
+		case OPT_EHLO: o->ehlo = optarg; break;
+		case OPT_JSON: o->json = 1; break;
+		case 'q': o->quiet = 1; break;
+		case OPT_QUIT_AFTER:
+			if (mf_diag_stage_parse(optarg, &o->quit_after) == -1)
+				return bad_usage("--quit-after: expected connect, "
+				                 "banner, ehlo, tls, auth, mail or rcpt");
+			break;
+		case 'h': case OPT_HELP:
+			usage(stdout);
+			return -1;
+		default:
+			fprintf(stderr, "smtp-auth-test: unknown or incomplete "
+			        "option '%s' (see --help)\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		o->target = argv[optind++];
+	if (optind < argc)
+		return bad_usage("too many arguments: one HOST[:PORT]");
+	return 0;
+}
+
+/* The host: HOST[:PORT] argument over -s over the account. */
+static int
+apply_target(const struct opts *o, struct mf_settings *s)
+{
+	struct mf_err e;
+
+	mf_err_clear(&e);
+	if (o->target != NULL &&
+	    mf_sock_split_hostport(o->target, s->host, sizeof(s->host), s->port,
+	                           sizeof(s->port), &e) == -1)
+		return bad_usage("HOST[:PORT]: malformed server argument");
+	if (o->cli.port != NULL)
+		mf_strlcpy(s->port, o->cli.port, sizeof(s->port));
+	if (s->host[0] == '\0')
+		return bad_usage("no server: give HOST[:PORT], -s or -a");
+	s->tlsp.verify_name = s->tlsp.sni != NULL ? s->tlsp.sni : s->host;
+	return 0;
+}
+
+static void
+live_line(void *arg, enum mf_tx_dir dir, int tls, const char *line)
+{
+	(void)arg;
+	printf("%s %s\n", mf_transcript_marker(dir, tls), line);
+	fflush(stdout);
+}
+
+/* --mech, else the account's or --auth's mechanism list ("auto": ours). */
+static const char *
+mech_list(const struct opts *o, const struct mf_settings *s)
+{
+	if (o->mech != NULL)
+		return o->mech;
+	if (s->auth != NULL && strcasecmp(s->auth, "auto") != 0 &&
+	    strcasecmp(s->auth, "none") != 0)
+		return s->auth;
+	return NULL;
+}
+
+static int
+print_report(const struct opts *o, const struct mf_diag_report *r)
+{
+	struct mf_buf out = MF_BUF_INIT(4 * 1024 * 1024);
+	struct mf_err e;
+	int rc;
+
+	mf_err_clear(&e);
+	if (o->json)
+		rc = mf_diagfmt_json(r, &out, &e);
+	else if (o->quiet)
+		rc = mf_diagfmt_verdict(r, &out, &e);
+	else
+		rc = mf_diagfmt_text(r, &out, &e);
+	if (out.len)
+		fwrite(out.data, 1, out.len, stdout);
+	mf_buf_free(&out);
+	if (rc == -1)
+		fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+	return rc;
+}
+
+static int
+run(const struct opts *o, struct mf_settings *s)
+{
+	struct mf_diag_params p;
+	struct mf_diag_report *r;
+	struct mf_secret secret;
+	struct mf_err e;
+	int status;
+
+	memset(&p, 0, sizeof(p));
+	memset(&secret, 0, sizeof(secret));
+	mf_err_clear(&e);
+	p.user = s->auth != NULL && strcasecmp(s->auth, "none") == 0 ? NULL : s->user;
+	if (p.user != NULL && o->quit_after >= MF_DIAG_AUTH) {
+		if (mf_cli_password(s, &secret, &e) == -1) {
+			fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+			return EXIT_CONFIG;
+		}
+		p.secret = secret.data;
+	}
+	p.host = s->host;
+	p.port = s->port[0] ? s->port : NULL;
+	p.tls = s->tls;
+	p.tlsp = s->tlsp;
+	p.ehlo_name = o->ehlo != NULL ? o->ehlo : s->ehlo;
+	p.mechs = mech_list(o, s);
+	p.quit_after = o->quit_after;
+	p.from = o->from;
+	p.to = o->to;
+	p.timeout_ms = s->timeout_ms;
+	p.show_secrets = s->show_secrets;
+	if (!o->json && !o->quiet)
+		p.line_fn = live_line;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		mf_secret_wipe(&secret);
+		fprintf(stderr, "smtp-auth-test: out of memory\n");
+		return 71;
+	}
+	mf_diag_report_init(r);
+	if (mf_diag_run(&p, r, &e) == -1) {
+		fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+		status = e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_SOFTWARE;
+	} else {
+		status = r->exit_code;
+		if (print_report(o, r) == -1 && status == 0)
+			status = EXIT_SOFTWARE;
+	}
+	mf_secret_wipe(&secret);
+	mf_diag_report_free(r);
+	free(r);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct mf_settings s;
+	struct mf_err e;
+	int status;
+
+	memset(&o, 0, sizeof(o));
+	o.quit_after = MF_DIAG_NSTAGES;
+	if ((status = parse_args(argc, argv, &o)) != 0)
+		return status < 0 ? 0 : status;
+	mf_err_clear(&e);
+	if (mf_cli_resolve(&o.cli, NULL, &s, &e) == -1) {
+		fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+		return e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_CONFIG;
+	}
+	if ((status = apply_target(&o, &s)) == 0)
+		status = run(&o, &s);
+	mf_cli_settings_free(&s);
+	fflush(stdout);
+	return status;
+}

@@ -1,0 +1,264 @@
+/* cli.c - the client tools' shared options, merged over the config file:
+ * command line over account over defaults. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "sock.h"
+
+#define CLI_TIMEOUT_MAX 86400
+
+const char mf_cli_usage[] =
+"  -a, --account NAME        use account NAME from the configuration file\n"
+"      --config FILE         configuration file (default:\n"
+"                            $XDG_CONFIG_HOME/mailflow/config)\n"
+"  -s, --server HOST[:PORT]  server to connect to (overrides the account)\n"
+"  -p, --port PORT           server port\n"
+"  -u, --user USER           user name to authenticate as\n"
+"  -v, --verbose             show the protocol dialogue (twice: more)\n"
+"      --tls MODE            starttls, implicit, none or auto\n"
+"      --tls-trust-file FILE trust the CA certificates in FILE (PEM)\n"
+"      --tls-fingerprint FP  trust the server certificate with this SHA-256\n"
+"                            fingerprint (of the certificate or its key)\n"
+"      --tls-cert FILE       client certificate (PEM)\n"
+"      --tls-key FILE        key of the client certificate (PEM)\n"
+"      --tls-min-version V   lowest TLS version: 1.0, 1.1, 1.2 or 1.3\n"
+"      --tls-priority STR    GnuTLS priority string\n"
+"      --insecure            do not verify the server certificate (unsafe)\n"
+"      --sni NAME            server name to send in TLS SNI\n"
+"      --auth MECHS          SASL mechanism(s) to use, \"auto\" or \"none\"\n"
+"      --passwordeval CMD    run CMD to get the password (first output line)\n"
+"      --timeout SECONDS     network time limit\n"
+"      --show-secrets        do not hide credentials in the -v transcript\n";
+
+static int
+valid_min_version(const char *v)
+{
+	return strcmp(v, "1.0") == 0 || strcmp(v, "1.1") == 0 ||
+	    strcmp(v, "1.2") == 0 || strcmp(v, "1.3") == 0;
+}
+
+static int
+check_server(const char *arg, struct mf_err *e)
+{
+	char host[256], port[8] = "";
+
+	if (mf_sock_split_hostport(arg, host, sizeof(host), port, sizeof(port),
+	    e) == -1)
+		return mf_err_set(e, MF_E_USAGE, "--server: bad value '%s'"
+		    " (expected HOST or HOST:PORT)", arg);
+	return 0;
+}
+
+static int
+option_value(struct mf_cli *c, int opt, const char *arg, struct mf_err *e)
+{
+	enum mf_tls_mode m;
+	long n;
+
+	switch (opt) {
+	case 's':
+		if (check_server(arg, e) == -1)
+			return -1;
+		c->server = arg;
+		return 1;
+	case 'p':
+		if (mf_parse_long(arg, 1, 65535, &n) == -1)
+			return mf_err_set(e, MF_E_USAGE, "--port: bad value '%s'"
+			    " (1 to 65535)", arg);
+		c->port = arg;
+		return 1;
+	case MF_OPT_TLS:
+		if (mf_tls_mode_parse(arg, &m) == -1)
+			return mf_err_set(e, MF_E_USAGE, "--tls: bad value '%s'"
+			    " (starttls, implicit, none or auto)", arg);
+		c->tls = arg;
+		return 1;
+	case MF_OPT_TLS_MIN_VERSION:
+		if (!valid_min_version(arg))
+			return mf_err_set(e, MF_E_USAGE, "--tls-min-version: bad"
+			    " value '%s' (1.0, 1.1, 1.2 or 1.3)", arg);
+		c->min_version = arg;
+		return 1;
+	case MF_OPT_TIMEOUT:
+		if (mf_parse_long(arg, 1, CLI_TIMEOUT_MAX, &n) == -1)
+			return mf_err_set(e, MF_E_USAGE, "--timeout: bad value '%s'"
+			    " (seconds, 1 to %d)", arg, CLI_TIMEOUT_MAX);
+		c->timeout = (int)n;
+		return 1;
+	}
+	return 0;
+}
+
+static const char **
+string_slot(struct mf_cli *c, int opt)
+{
+	switch (opt) {
+	case 'a': return &c->account;
+	case 'u': return &c->user;
+	case MF_OPT_CONFIG: return &c->config;
+	case MF_OPT_TLS_TRUST_FILE: return &c->trust_file;
+	case MF_OPT_TLS_FINGERPRINT: return &c->fingerprint;
+	case MF_OPT_TLS_CERT: return &c->cert;
+	case MF_OPT_TLS_KEY: return &c->key;
+	case MF_OPT_TLS_PRIORITY: return &c->priority;
+	case MF_OPT_SNI: return &c->sni;
+	case MF_OPT_AUTH: return &c->auth;
+	case MF_OPT_PASSWORDEVAL: return &c->passwordeval;
+	}
+	return NULL;
+}
+
+static const char *
+option_name(int opt)
+{
+	static const struct option longopts[] = { MF_CLI_LONGOPTS };
+	size_t i;
+
+	for (i = 0; i < sizeof(longopts) / sizeof(longopts[0]); i++)
+		if (longopts[i].val == opt)
+			return longopts[i].name;
+	return "?";
+}
+
+int
+mf_cli_option(struct mf_cli *c, int opt, const char *arg, struct mf_err *e)
+{
+	const char **slot;
+	int r;
+
+	switch (opt) {
+	case 'v':
+		c->verbose++;
+		return 1;
+	case MF_OPT_INSECURE:
+		c->insecure = 1;
+		return 1;
+	case MF_OPT_SHOW_SECRETS:
+		c->show_secrets = 1;
+		return 1;
+	}
+	if ((r = option_value(c, opt, arg, e)) != 0)
+		return r;
+	if ((slot = string_slot(c, opt)) == NULL)
+		return 0;
+	if (arg == NULL || arg[0] == '\0')
+		return mf_err_set(e, MF_E_USAGE, "--%s: the value must not be"
+		    " empty", option_name(opt));
+	*slot = arg;
+	return 1;
+}
+
+static const char *
+pick(const char *cmdline, const char *acct)
+{
+	return cmdline != NULL ? cmdline : acct;
+}
+
+static int
+merge_server(const struct mf_cli *c, const struct mf_account *a,
+             struct mf_settings *s, struct mf_err *e)
+{
+	if (a->host != NULL &&
+	    mf_strlcpy(s->host, a->host, sizeof(s->host)) >= sizeof(s->host))
+		return mf_err_set(e, MF_E_CONFIG, "%s: host name too long",
+		    a->source ? a->source : "config");
+	if (a->port != 0)
+		snprintf(s->port, sizeof(s->port), "%d", a->port);
+	if (c->server != NULL && mf_sock_split_hostport(c->server, s->host,
+	    sizeof(s->host), s->port, sizeof(s->port), e) == -1)
+		return mf_err_set(e, MF_E_USAGE, "--server: bad value '%s'",
+		    c->server);
+	if (c->port != NULL)
+		mf_strlcpy(s->port, c->port, sizeof(s->port));
+	return 0;
+}
+
+static int
+merge_tls(const struct mf_cli *c, const struct mf_account *a,
+          struct mf_settings *s, struct mf_err *e)
+{
+	struct mf_tls_params *t = &s->tlsp;
+
+	s->tls = a->tls;
+	if (c->tls != NULL && mf_tls_mode_parse(c->tls, &s->tls) == -1)
+		return mf_err_set(e, MF_E_USAGE, "--tls: bad value '%s'", c->tls);
+	t->verify_name = s->host[0] != '\0' ? s->host : NULL;
+	t->sni = c->sni;
+	t->ca_file = pick(c->trust_file, a->tls_trust_file);
+	t->fingerprint = pick(c->fingerprint, a->tls_fingerprint);
+	t->cert_file = pick(c->cert, a->tls_cert_file);
+	t->key_file = pick(c->key, a->tls_key_file);
+	t->min_version = pick(c->min_version, a->tls_min_version);
+	t->priority = pick(c->priority, a->tls_priority);
+	t->insecure = c->insecure || a->tls_insecure;
+	return 0;
+}
+
+int
+mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
+               struct mf_settings *s, struct mf_err *e)
+{
+	const struct mf_account *a;
+	const char *name = c->account != NULL ? c->account : account_arg;
+	int timeout;
+
+	memset(s, 0, sizeof(*s));
+	if ((s->cfg = mf_config_load(c->config, e)) == NULL)
+		return -1;
+	if ((a = mf_config_account(s->cfg, name, e)) == NULL)
+		goto fail;
+	/* The defaults alone (no account selected or configured) are not an
+	 * account; their values still apply. */
+	s->acct = a->name != NULL ? a : NULL;
+	if (merge_server(c, a, s, e) == -1 || merge_tls(c, a, s, e) == -1)
+		goto fail;
+	s->user = pick(c->user, a->user);
+	s->auth = pick(c->auth, a->auth);
+	s->passwordeval = pick(c->passwordeval, a->passwordeval);
+	s->password = c->passwordeval != NULL ? NULL : a->password;
+	s->from = a->from;
+	s->maildir = a->maildir;
+	s->state = a->state;
+	s->queue = a->queue;
+	s->ehlo = a->ehlo;
+	timeout = c->timeout != 0 ? c->timeout : a->timeout;
+	s->timeout_ms = timeout * 1000;
+	s->verbose = c->verbose;
+	s->show_secrets = c->show_secrets;
+	return 0;
+fail:
+	mf_config_free(s->cfg);
+	memset(s, 0, sizeof(*s));
+	return -1;
+}
+
+void
+mf_cli_settings_free(struct mf_settings *s)
+{
+	if (s == NULL)
+		return;
+	mf_config_free(s->cfg);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+mf_cli_password(const struct mf_settings *s, struct mf_secret *out,
+                struct mf_err *e)
+{
+	struct mf_cred_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.host = s->host;
+	q.user = s->user;
+	q.passwordeval = s->passwordeval;
+	q.password = s->password;
+	/* /dev/tty works even when stdin is a message pipe (mailsend); still
+	 * only prompt when a person is plausibly there. */
+	q.allow_tty = isatty(STDIN_FILENO) || isatty(STDERR_FILENO);
+	return mf_cred_get(&q, out, e);
+}

@@ -1,0 +1,225 @@
+/* dane.c - DANE for SMTP: TLSA lookup and matching (RFC 7672, RFC 7671). */
+#include "dane.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "crypto.h"
+
+const char *
+mf_dane_state_name(enum mf_dane_state s)
+{
+	static const char *const n[] = { "not-applicable", "pass", "fail",
+	    "no-tls", "unusable", "uncheckable", "tempfail" };
+
+	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
+}
+
+const char *
+mf_dane_lookup_name(enum mf_dane_lookup l)
+{
+	static const char *const n[] = { "none", "unsigned", "lookup-failed",
+	    "secure" };
+
+	return (unsigned)l < sizeof(n) / sizeof(n[0]) ? n[l] : "?";
+}
+
+void
+mf_dane_set_add(struct mf_dane_set *set, unsigned usage, unsigned selector,
+                unsigned mtype, const unsigned char *data, size_t len)
+{
+	struct mf_dane_tlsa *t;
+
+	if (set->n == MF_DANE_RR_MAX)
+		return;
+	t = &set->rr[set->n++];
+	t->usage = (unsigned char)usage;
+	t->selector = (unsigned char)selector;
+	t->mtype = (unsigned char)mtype;
+	t->len = len;
+	memcpy(t->data, data, len < sizeof(t->data) ? len : sizeof(t->data));
+	/* RFC 7672 §3.1.3: PKIX-TA(0) and PKIX-EE(1) are not for SMTP. */
+	if (usage == 2 || usage == 3)
+		set->usable++;
+}
+
+int
+mf_dane_lookup(struct mf_dns *d, const char *host, const char *port,
+               struct mf_dane_set *set, struct mf_err *e)
+{
+	struct mf_dns_answer a;
+	struct mf_err qe;
+	size_t i;
+
+	memset(set, 0, sizeof(*set));
+	memset(&a, 0, sizeof(a));
+	if (snprintf(set->qname, sizeof(set->qname), "_%s._tcp.%s", port,
+	    host) >= (int)sizeof(set->qname))
+		return mf_err_set(e, MF_E_USAGE, "TLSA name too long");
+	if (mf_dns_query(d, set->qname, MF_DNS_TLSA, &a, &qe) == -1) {
+		mf_dns_answer_free(&a);
+		set->lookup = MF_DANE_LOOKUP_FAILED;
+		return 0;
+	}
+	switch (a.status) {
+	case MF_DNS_ANSWER:
+		set->lookup = a.ad ? MF_DANE_SECURE : MF_DANE_UNSIGNED;
+		break;
+	case MF_DNS_NODATA:
+	case MF_DNS_NXDOMAIN:
+		set->lookup = MF_DANE_NO_TLSA;
+		break;
+	default:
+		set->lookup = MF_DANE_LOOKUP_FAILED;
+		break;
+	}
+	for (i = 0; i < a.n; i++)
+		mf_dane_set_add(set, a.rr[i].usage, a.rr[i].selector,
+		    a.rr[i].mtype, a.rr[i].data, a.rr[i].datalen);
+	mf_dns_answer_free(&a);
+	return 0;
+}
+
+int
+mf_dane_match(const struct mf_dane_tlsa *t, const struct mf_cert_info *c)
+{
+	const char *have;
+	char hex[65];
+
+	/* RFC 6698 §2.1.3: only SHA-256 digests are available to us. */
+	if (t->mtype != 1 || t->len != 32)
+		return t->mtype == 1 ? 0 : -1;
+	if (t->selector == 0)
+		have = c->sha256;
+	else if (t->selector == 1)
+		have = c->spki_sha256;
+	else
+		return 0;
+	if (have[0] == '\0')
+		return -1;
+	mf_hex(t->data, 32, hex);
+	return strcasecmp(hex, have) == 0;
+}
+
+/* RFC 7671 §5.2.2: the trust anchor must be an issuer on the leaf's chain.
+ * Walk from the leaf by issuer name through the certificates the peer
+ * sent; a leaf from an unrelated intermediate never reaches the anchor,
+ * however the anchor was appended to the chain.  (Signatures are not
+ * re-checked here: the TLS layer does not expose the DER.) */
+static int
+chains_to(const struct mf_tls_info *tls, size_t ta)
+{
+	size_t cur = 0, steps, j;
+	int used[MF_TLS_CHAIN_MAX] = { 0 };
+
+	used[0] = 1;
+	for (steps = 0; steps < tls->chain_len; steps++) {
+		if (strcmp(tls->chain[cur].issuer, tls->chain[ta].subject) == 0)
+			return 1;
+		for (j = 1; j < tls->chain_len; j++)
+			if (!used[j] && strcmp(tls->chain[j].subject,
+			    tls->chain[cur].issuer) == 0)
+				break;
+		if (j == tls->chain_len)
+			return 0;
+		used[j] = 1;
+		cur = j;
+		if (cur == ta)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+try_record(const struct mf_dane_tlsa *t, const struct mf_tls_info *tls,
+           struct mf_dane_result *res, int *uncheckable)
+{
+	size_t i;
+	int m;
+
+	if (t->usage == 3) {
+		m = mf_dane_match(t, &tls->chain[0]);
+		if (m == -1)
+			(*uncheckable)++;
+		return m == 1 ? 0 : -1;
+	}
+	for (i = 1; i < tls->chain_len; i++) {
+		m = mf_dane_match(t, &tls->chain[i]);
+		if (m == -1) {
+			(*uncheckable)++;
+			continue;
+		}
+		if (m != 1)
+			continue;
+		if (!chains_to(tls, i)) {
+			snprintf(res->reason, sizeof(res->reason), "trust anchor "
+			    "%s matches, but the leaf (issuer %s) does not chain "
+			    "to it", tls->chain[i].subject, tls->chain[0].issuer);
+			continue;
+		}
+		if (tls->name_mismatch || tls->expired || tls->not_yet_valid) {
+			snprintf(res->reason, sizeof(res->reason), "DANE-TA "
+			    "matched but the leaf %s", tls->name_mismatch ?
+			    "does not name the MX host" : "is outside its "
+			    "validity period");
+			continue;
+		}
+		res->depth = i;
+		return 0;
+	}
+	return -1;
+}
+
+void
+mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
+              struct mf_dane_result *res)
+{
+	size_t i;
+	int unc = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->matched = -1;
+	if (set->lookup == MF_DANE_LOOKUP_FAILED) {
+		res->state = MF_DANE_TEMPFAIL;
+		mf_strlcpy(res->reason, "TLSA lookup failed", sizeof(res->reason));
+		return;
+	}
+	if (set->lookup != MF_DANE_SECURE)
+		return;
+	if (set->usable == 0) {
+		res->state = MF_DANE_UNUSABLE;
+		mf_strlcpy(res->reason, "no TLSA record with usage 2 or 3",
+		    sizeof(res->reason));
+		return;
+	}
+	if (tls == NULL || !tls->handshake_done || tls->chain_len == 0) {
+		res->state = MF_DANE_NO_TLS;
+		mf_strlcpy(res->reason, "DANE requires TLS, none was negotiated",
+		    sizeof(res->reason));
+		return;
+	}
+	for (i = 0; i < set->n; i++) {
+		if (set->rr[i].usage != 2 && set->rr[i].usage != 3)
+			continue;
+		if (try_record(&set->rr[i], tls, res, &unc) == 0) {
+			res->state = MF_DANE_PASS;
+			res->matched = (int)i;
+			snprintf(res->reason, sizeof(res->reason), "TLSA %u %u %u "
+			    "matches certificate %zu", set->rr[i].usage,
+			    set->rr[i].selector, set->rr[i].mtype, res->depth);
+			return;
+		}
+	}
+	if (unc > 0 && res->reason[0] == '\0') {
+		res->state = MF_DANE_UNCHECKABLE;
+		mf_strlcpy(res->reason, "TLSA records need the certificate DER "
+		    "(matching type 0 or 2), not available", sizeof(res->reason));
+		return;
+	}
+	res->state = MF_DANE_FAIL;
+	if (res->reason[0] == '\0')
+		mf_strlcpy(res->reason, "no TLSA record matches the server's "
+		    "certificate chain", sizeof(res->reason));
+}

@@ -1,0 +1,91 @@
+/* dane.h - DANE for SMTP (RFC 7672, RFC 7671, RFC 6698).
+ *
+ * TLSA records at _PORT._tcp.<mx-host> are used only when the answer
+ * carries the AD bit of the validating resolver; only DANE-TA(2) and
+ * DANE-EE(3) are usable for SMTP (RFC 7672 §3.1.3).  DANE-EE matches the
+ * leaf and ignores names and dates; DANE-TA matches a certificate of the
+ * peer's chain and then needs the leaf to chain up to it (built here, not
+ * by libgnutls-dane) and the name to match.
+ *
+ * Matching works on what struct mf_tls_info carries: the SHA-256 of each
+ * certificate and of its SubjectPublicKeyInfo.  So "x 0 1" and "x 1 1"
+ * records can be checked; "x x 0" (full data) and "x x 2" (SHA-512) need
+ * the DER of the chain, which the TLS layer does not hand out yet: such
+ * records are reported as not checkable, never as a match. */
+#ifndef MF_DANE_H
+#define MF_DANE_H
+
+#include <stddef.h>
+
+#include "dns.h"
+#include "err.h"
+#include "tls.h"
+
+#define MF_DANE_RR_MAX 16
+
+struct mf_dane_tlsa {
+	unsigned char usage, selector, mtype;
+	unsigned char data[64];   /* longer data (full certificates) is cut */
+	size_t len;               /* the real length */
+};
+
+/* Outcome of the TLSA lookup. */
+enum mf_dane_lookup {
+	MF_DANE_NO_TLSA = 0,      /* NXDOMAIN / NODATA: no DANE for this host */
+	MF_DANE_UNSIGNED,         /* TLSA present without AD: ignored (§2.2) */
+	MF_DANE_LOOKUP_FAILED,    /* SERVFAIL / timeout: delivery must wait */
+	MF_DANE_SECURE            /* validated TLSA records */
+};
+
+struct mf_dane_set {
+	enum mf_dane_lookup lookup;
+	char qname[MF_DNS_NAME_MAX];
+	size_t n;
+	struct mf_dane_tlsa rr[MF_DANE_RR_MAX];
+	size_t usable;            /* records with usage 2/3 */
+};
+
+/* Verdict for one TLS session against a set. */
+enum mf_dane_state {
+	MF_DANE_NOT_APPLICABLE = 0,  /* no secure TLSA: DANE does not apply */
+	MF_DANE_PASS,
+	MF_DANE_FAIL,                /* no usable record matched */
+	MF_DANE_NO_TLS,              /* DANE applies but TLS did not happen */
+	MF_DANE_UNUSABLE,            /* secure TLSA, none usable: RFC 7672
+	                                §2.2: opportunistic, no authentication */
+	MF_DANE_UNCHECKABLE,         /* only records we cannot compute */
+	MF_DANE_TEMPFAIL             /* TLSA lookup failed */
+};
+
+struct mf_dane_result {
+	enum mf_dane_state state;
+	int matched;              /* index in the set, -1 none */
+	size_t depth;             /* chain position of the matched certificate */
+	char reason[640];
+};
+
+/* Look up TLSA at _PORT._tcp.HOST. 0 when the lookup came to a verdict in
+ * set->lookup (including LOOKUP_FAILED); -1 only for internal errors. */
+int mf_dane_lookup(struct mf_dns *d, const char *host, const char *port,
+                   struct mf_dane_set *set, struct mf_err *e);
+
+/* Add a record to a set (pure; also used by tests). */
+void mf_dane_set_add(struct mf_dane_set *set, unsigned usage,
+                     unsigned selector, unsigned mtype,
+                     const unsigned char *data, size_t len);
+
+/* Does record t match certificate c? 1 yes, 0 no, -1 cannot tell (the
+ * record needs the certificate's DER). Pure. */
+int mf_dane_match(const struct mf_dane_tlsa *t, const struct mf_cert_info *c);
+
+/* Judge a session: tls may be NULL when STARTTLS did not happen.  Pure:
+ * uses the set and the TLS info (chain, name_mismatch, expired). */
+void mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
+                   struct mf_dane_result *res);
+
+/* "not-applicable", "pass", "fail", "no-tls", "unusable", "uncheckable",
+ * "tempfail"; and "none", "unsigned", "lookup-failed", "secure". */
+const char *mf_dane_state_name(enum mf_dane_state s);
+const char *mf_dane_lookup_name(enum mf_dane_lookup l);
+
+#endif

@@ -1,0 +1,1501 @@
+/* imap.c - IMAP4rev1 response parser and client (RFC 3501 §7, §9). */
+#include "imap.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base64.h"
+#include "lineio.h"
+#include "sasl.h"
+#include "sock.h"
+
+/* ================================================================== */
+/* Parser                                                              */
+
+enum pstate { P_LINE, P_LIT };
+
+struct lit {
+	uint64_t size;
+	int kept;
+};
+
+struct mf_imap_parser {
+	struct mf_imap_limits lim;
+	struct mf_imap_hooks hk;
+	enum pstate state;
+	int broken;
+	int done;
+	struct mf_buf raw;        /* segments; a literal is "{N}" '\0' [bytes] */
+	size_t seg_start;         /* start of the current segment in raw */
+	uint64_t lit_left;
+	int lit_stream;
+	struct lit *lits;
+	size_t nlits, caplits;
+	struct mf_imap_tok *toks;
+	size_t ntoks, captoks;
+	struct mf_buf arena;      /* NUL-terminated token values */
+	struct mf_imap_resp resp;
+};
+
+static void set_limits(struct mf_imap_limits *l, const struct mf_imap_limits *in)
+{
+	if (in)
+		*l = *in;
+	else
+		memset(l, 0, sizeof *l);
+	if (!l->max_line)
+		l->max_line = 1u << 20;
+	if (!l->max_response)
+		l->max_response = 16u << 20;
+	if (!l->max_literal_kept)
+		l->max_literal_kept = 1u << 20;
+	if (!l->max_tokens)
+		l->max_tokens = 1000000;
+	if (!l->max_depth)
+		l->max_depth = 64;
+}
+
+struct mf_imap_parser *mf_imap_parser_new(const struct mf_imap_limits *lim,
+                                          const struct mf_imap_hooks *hooks)
+{
+	struct mf_imap_parser *p = calloc(1, sizeof *p);
+
+	if (!p)
+		return NULL;
+	set_limits(&p->lim, lim);
+	if (hooks)
+		p->hk = *hooks;
+	/* the raw text holds a response, its literal markers and kept
+	 * literals; the arena holds token values copied from it. */
+	mf_buf_init(&p->raw, p->lim.max_response + 64);
+	mf_buf_init(&p->arena, p->lim.max_response + p->lim.max_response / 2 + 64);
+	return p;
+}
+
+void mf_imap_parser_set_hooks(struct mf_imap_parser *p,
+                              const struct mf_imap_hooks *hooks)
+{
+	if (hooks)
+		p->hk = *hooks;
+	else
+		memset(&p->hk, 0, sizeof p->hk);
+}
+
+void mf_imap_parser_free(struct mf_imap_parser *p)
+{
+	if (!p)
+		return;
+	mf_buf_free(&p->raw);
+	mf_buf_free(&p->arena);
+	free(p->lits);
+	free(p->toks);
+	free(p);
+}
+
+int mf_imap_parser_idle(const struct mf_imap_parser *p)
+{
+	return p->state == P_LINE && (p->done || p->raw.len == 0);
+}
+
+const struct mf_imap_resp *mf_imap_parser_response(struct mf_imap_parser *p)
+{
+	return p->done ? &p->resp : NULL;
+}
+
+static void reset_response(struct mf_imap_parser *p)
+{
+	mf_buf_reset(&p->raw);
+	mf_buf_reset(&p->arena);
+	p->seg_start = 0;
+	p->nlits = 0;
+	p->ntoks = 0;
+	p->done = 0;
+	memset(&p->resp, 0, sizeof p->resp);
+}
+
+/* "{123}" or "{123+}" (RFC 7888) at the end of seg[0..len): literal size. */
+static int literal_marker(const char *seg, size_t len, uint64_t *size,
+                          size_t *open)
+{
+	size_t i;
+	uint64_t v = 0;
+
+	if (len < 3 || seg[len - 1] != '}')
+		return 0;
+	i = len - 1;
+	if (seg[i - 1] == '+')
+		i--;
+	size_t end = i;
+	while (i > 0 && isdigit((unsigned char)seg[i - 1]))
+		i--;
+	if (i == end || i == 0 || seg[i - 1] != '{')
+		return 0;
+	if (end - i > 18)
+		return -1;
+	for (size_t k = i; k < end; k++)
+		v = v * 10 + (uint64_t)(seg[k] - '0');
+	*size = v;
+	*open = i - 1;
+	return 1;
+}
+
+static int push_lit(struct mf_imap_parser *p, uint64_t size, int kept,
+                    struct mf_err *e)
+{
+	if (p->nlits == p->caplits) {
+		size_t n = p->caplits ? p->caplits * 2 : 8;
+		struct lit *l = realloc(p->lits, n * sizeof *l);
+		if (!l)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+		p->lits = l;
+		p->caplits = n;
+	}
+	p->lits[p->nlits].size = size;
+	p->lits[p->nlits].kept = kept;
+	p->nlits++;
+	return 0;
+}
+
+static int tokenize(struct mf_imap_parser *p, struct mf_err *e);
+
+static int hook_fail(struct mf_err *e, const char *what)
+{
+	if (e && e->kind == MF_OK)
+		mf_err_set(e, MF_E_INTERNAL, "IMAP literal %s failed", what);
+	return -1;
+}
+
+/* A line segment (without its line ending) is complete in raw. */
+static int end_segment(struct mf_imap_parser *p, struct mf_err *e)
+{
+	const char *seg = p->raw.data + p->seg_start;
+	size_t len = p->raw.len - p->seg_start;
+	uint64_t size;
+	size_t open;
+	int r;
+
+	if (p->hk.line)
+		p->hk.line(p->hk.arg, seg, len);
+	r = literal_marker(seg, len, &size, &open);
+	if (r < 0)
+		return mf_err_set(e, MF_E_LIMIT, "IMAP literal size too large");
+	if (r == 0) {
+		if (tokenize(p, e) < 0)
+			return -1;
+		p->done = 1;
+		return 0;
+	}
+	int take = 0;
+	if (p->hk.lit_begin) {
+		take = p->hk.lit_begin(p->hk.arg, seg, open, size);
+		if (take < 0)
+			return hook_fail(e, "start");
+	}
+	if (!take && size > p->lim.max_literal_kept)
+		return mf_err_set(e, MF_E_LIMIT,
+		                  "IMAP literal of %llu bytes exceeds the limit",
+		                  (unsigned long long)size);
+	if (!take && p->raw.len + size + 1 > p->lim.max_response)
+		return mf_err_set(e, MF_E_LIMIT, "IMAP response too large");
+	if (push_lit(p, size, !take, e) < 0 || mf_buf_putc(&p->raw, '\0', e) < 0)
+		return -1;
+	p->lit_stream = take;
+	p->lit_left = size;
+	p->state = P_LIT;
+	if (size == 0) {
+		p->state = P_LINE;
+		p->seg_start = p->raw.len;
+		if (take && p->hk.lit_end && p->hk.lit_end(p->hk.arg) < 0)
+			return hook_fail(e, "end");
+	}
+	return 0;
+}
+
+static ssize_t feed_line(struct mf_imap_parser *p, const char *d, size_t len,
+                         struct mf_err *e)
+{
+	const char *nl = memchr(d, '\n', len);
+	size_t take = nl ? (size_t)(nl - d) : len;
+
+	if (p->raw.len - p->seg_start + take > p->lim.max_line)
+		return mf_err_set(e, MF_E_LIMIT, "IMAP response line too long");
+	if (p->raw.len + take > p->lim.max_response)
+		return mf_err_set(e, MF_E_LIMIT, "IMAP response too large");
+	if (mf_buf_append(&p->raw, d, take, e) < 0)
+		return -1;
+	if (!nl)
+		return (ssize_t)take;
+	/* CRLF ends a line; a bare LF is tolerated (RFC 3501 §2.2). */
+	if (p->raw.len > p->seg_start && p->raw.data[p->raw.len - 1] == '\r') {
+		p->raw.len--;
+		p->raw.data[p->raw.len] = '\0';
+	}
+	if (memchr(p->raw.data + p->seg_start, '\0', p->raw.len - p->seg_start) ||
+	    memchr(p->raw.data + p->seg_start, '\r', p->raw.len - p->seg_start))
+		return mf_err_set(e, MF_E_PROTO, "IMAP response line holds NUL or CR");
+	if (end_segment(p, e) < 0)
+		return -1;
+	return (ssize_t)take + 1;
+}
+
+static ssize_t feed_lit(struct mf_imap_parser *p, const char *d, size_t len,
+                        struct mf_err *e)
+{
+	size_t n = len;
+
+	if ((uint64_t)n > p->lit_left)
+		n = (size_t)p->lit_left;
+	if (p->lit_stream) {
+		if (n && p->hk.lit_data && p->hk.lit_data(p->hk.arg, d, n) < 0)
+			return hook_fail(e, "write");
+	} else if (mf_buf_append(&p->raw, d, n, e) < 0) {
+		return -1;
+	}
+	p->lit_left -= n;
+	if (p->lit_left == 0) {
+		p->state = P_LINE;
+		p->seg_start = p->raw.len;
+		if (p->lit_stream && p->hk.lit_end && p->hk.lit_end(p->hk.arg) < 0)
+			return hook_fail(e, "end");
+	}
+	return (ssize_t)n;
+}
+
+ssize_t mf_imap_parser_feed(struct mf_imap_parser *p, const char *data,
+                            size_t len, int *done, struct mf_err *e)
+{
+	size_t used = 0;
+
+	*done = 0;
+	if (p->broken)
+		return mf_err_set(e, MF_E_INTERNAL, "IMAP parser used after an error");
+	if (p->done)
+		reset_response(p);
+	while (used < len) {
+		ssize_t n = p->state == P_LINE ? feed_line(p, data + used, len - used, e)
+		                               : feed_lit(p, data + used, len - used, e);
+		if (n < 0) {
+			p->broken = 1;
+			return -1;
+		}
+		used += (size_t)n;
+		if (p->done) {
+			*done = 1;
+			break;
+		}
+	}
+	return (ssize_t)used;
+}
+
+/* ---- tokenizer over a complete response ---- */
+
+struct tz {
+	struct mf_imap_parser *p;
+	const char *s;
+	size_t i, n;
+	size_t lit;
+	struct mf_err *e;
+};
+
+static int tz_fail(struct tz *t, const char *what)
+{
+	return mf_err_set(t->e, MF_E_PROTO, "malformed IMAP response (%s): %.200s",
+	                  what, t->s);
+}
+
+static long add_tok(struct tz *t, enum mf_imap_tok_type type, const char *s,
+                    size_t len)
+{
+	struct mf_imap_parser *p = t->p;
+	size_t off = p->arena.len;
+
+	if (p->ntoks >= p->lim.max_tokens)
+		return mf_err_set(t->e, MF_E_LIMIT, "too many tokens in IMAP response");
+	if (p->ntoks == p->captoks) {
+		size_t nc = p->captoks ? p->captoks * 2 : 64;
+		struct mf_imap_tok *nt = realloc(p->toks, nc * sizeof *nt);
+		if (!nt)
+			return mf_err_set(t->e, MF_E_NOMEM, "out of memory");
+		p->toks = nt;
+		p->captoks = nc;
+	}
+	if (mf_buf_append(&p->arena, s ? s : "", s ? len : 0, t->e) < 0 ||
+	    mf_buf_putc(&p->arena, '\0', t->e) < 0)
+		return -1;
+	struct mf_imap_tok *k = &p->toks[p->ntoks];
+	k->type = type;
+	k->s = (const char *)(uintptr_t)off;   /* fixed up after tokenizing */
+	k->len = len;
+	k->next = p->ntoks + 1;
+	return (long)p->ntoks++;
+}
+
+static int parse_value(struct tz *t, int depth, int in_code);
+
+static int parse_list(struct tz *t, int depth, int in_code)
+{
+	long idx;
+	size_t count = 0;
+
+	if (depth >= t->p->lim.max_depth)
+		return mf_err_set(t->e, MF_E_LIMIT, "IMAP lists nested too deep");
+	idx = add_tok(t, MF_IMAP_LIST, NULL, 0);
+	if (idx < 0)
+		return -1;
+	t->i++;
+	for (;;) {
+		while (t->i < t->n && t->s[t->i] == ' ')
+			t->i++;
+		if (t->i >= t->n)
+			return tz_fail(t, "unclosed list");
+		if (t->s[t->i] == ')') {
+			t->i++;
+			break;
+		}
+		if (parse_value(t, depth + 1, in_code) < 0)
+			return -1;
+		count++;
+	}
+	t->p->toks[idx].len = count;
+	t->p->toks[idx].next = t->p->ntoks;
+	return 0;
+}
+
+static int parse_quoted(struct tz *t)
+{
+	struct mf_buf *a = &t->p->arena;
+	size_t start, off;
+
+	t->i++;
+	/* unescape into a scratch area at the arena's end, then re-add */
+	start = a->len;
+	for (;;) {
+		if (t->i >= t->n || t->s[t->i] == '\0')
+			return tz_fail(t, "unterminated quoted string");
+		char c = t->s[t->i++];
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			if (t->i >= t->n)
+				return tz_fail(t, "bad escape");
+			c = t->s[t->i++];
+			if (c != '\\' && c != '"')
+				return tz_fail(t, "bad escape");
+		}
+		if (mf_buf_putc(a, c, t->e) < 0)
+			return -1;
+	}
+	off = a->len - start;
+	/* add_tok copies from a pointer into the same arena: copy out first */
+	char *tmp = malloc(off + 1);
+	if (!tmp)
+		return mf_err_set(t->e, MF_E_NOMEM, "out of memory");
+	memcpy(tmp, a->data + start, off);
+	a->len = start;
+	a->data[start] = '\0';
+	long r = add_tok(t, MF_IMAP_STRING, tmp, off);
+	free(tmp);
+	return r < 0 ? -1 : 0;
+}
+
+static int parse_literal(struct tz *t)
+{
+	size_t j = t->i + 1;
+	uint64_t size = 0;
+
+	while (j < t->n && isdigit((unsigned char)t->s[j]))
+		size = size * 10 + (uint64_t)(t->s[j++] - '0');
+	if (j < t->n && t->s[j] == '+')
+		j++;
+	if (j + 1 >= t->n + 1 || t->s[j] != '}' || j + 1 >= t->n ||
+	    t->s[j + 1] != '\0' || t->lit >= t->p->nlits)
+		return tz_fail(t, "bad literal");
+	struct lit *l = &t->p->lits[t->lit++];
+	t->i = j + 2;
+	if (l->size != size)
+		return tz_fail(t, "literal bookkeeping");
+	if (!l->kept)
+		return add_tok(t, MF_IMAP_STREAMED, NULL, (size_t)size) < 0 ? -1 : 0;
+	if (t->i + size > t->n)
+		return tz_fail(t, "short literal");
+	long r = add_tok(t, MF_IMAP_STRING, t->s + t->i, (size_t)size);
+	t->i += (size_t)size;
+	return r < 0 ? -1 : 0;
+}
+
+static int parse_atom(struct tz *t, int in_code)
+{
+	size_t start = t->i;
+
+	while (t->i < t->n) {
+		char c = t->s[t->i];
+		if (c == ' ' || c == '(' || c == ')' || (in_code && c == ']'))
+			break;
+		if (c == '\0' || c == '"' || c == '{')
+			return tz_fail(t, "bad atom");
+		if (c == '[') {
+			/* section spec: BODY[HEADER.FIELDS (A B)]<0.100> */
+			int d = 0;
+			do {
+				c = t->s[t->i];
+				if (c == '[')
+					d++;
+				else if (c == ']')
+					d--;
+				else if (c == '\0')
+					return tz_fail(t, "bad section");
+				t->i++;
+			} while (d > 0 && t->i < t->n);
+			if (d)
+				return tz_fail(t, "unclosed section");
+			continue;
+		}
+		t->i++;
+	}
+	if (t->i == start)
+		return tz_fail(t, "empty atom");
+	size_t len = t->i - start;
+	enum mf_imap_tok_type ty = MF_IMAP_ATOM;
+	if (len == 3 && strncasecmp(t->s + start, "NIL", 3) == 0)
+		ty = MF_IMAP_NIL;
+	return add_tok(t, ty, t->s + start, len) < 0 ? -1 : 0;
+}
+
+static int parse_value(struct tz *t, int depth, int in_code)
+{
+	switch (t->s[t->i]) {
+	case '(':
+		return parse_list(t, depth, in_code);
+	case '"':
+		return parse_quoted(t);
+	case '{':
+		return parse_literal(t);
+	default:
+		return parse_atom(t, in_code);
+	}
+}
+
+/* Copy a word (up to ' ' or end or stop) upper-cased into the arena. */
+static size_t arena_word(struct tz *t, char stop, size_t *off)
+{
+	struct mf_buf *a = &t->p->arena;
+	size_t start = t->i;
+
+	*off = a->len;
+	while (t->i < t->n && t->s[t->i] != ' ' && t->s[t->i] != stop &&
+	       t->s[t->i] != '\0')
+		t->i++;
+	for (size_t k = start; k < t->i; k++)
+		if (mf_buf_putc(a, (char)toupper((unsigned char)t->s[k]), t->e) < 0)
+			return (size_t)-1;
+	if (mf_buf_putc(a, '\0', t->e) < 0)
+		return (size_t)-1;
+	return t->i - start;
+}
+
+static int arena_text(struct tz *t, size_t *off)
+{
+	struct mf_buf *a = &t->p->arena;
+
+	*off = a->len;
+	for (; t->i < t->n; t->i++) {
+		char c = t->s[t->i];
+		if (mf_buf_putc(a, c ? c : ' ', t->e) < 0)
+			return -1;
+	}
+	return mf_buf_putc(a, '\0', t->e);
+}
+
+/* resp-text = ["[" resp-text-code "]" SP] text (RFC 3501 §9). */
+static int parse_resp_text(struct tz *t, size_t *code_off, size_t *text_off)
+{
+	struct mf_imap_parser *p = t->p;
+
+	*code_off = (size_t)-1;
+	if (t->i < t->n && t->s[t->i] == ' ')
+		t->i++;
+	p->resp.code_first = p->ntoks;
+	if (t->i < t->n && t->s[t->i] == '[') {
+		size_t save_i = t->i, save_nt = p->ntoks, save_arena = p->arena.len;
+		int ok = 1;
+		t->i++;
+		if (arena_word(t, ']', code_off) == (size_t)-1)
+			return -1;
+		p->resp.code_first = p->ntoks;
+		while (ok && t->i < t->n && t->s[t->i] == ' ') {
+			while (t->i < t->n && t->s[t->i] == ' ')
+				t->i++;
+			if (t->i < t->n && t->s[t->i] != ']' &&
+			    parse_value(t, 1, 1) < 0) {
+				if (t->e->kind == MF_E_NOMEM)
+					return -1;
+				ok = 0;
+			}
+		}
+		if (ok && t->i < t->n && t->s[t->i] == ']') {
+			t->i++;
+			if (t->i < t->n && t->s[t->i] == ' ')
+				t->i++;
+		} else {
+			/* not a well-formed code: keep it all as text */
+			mf_err_clear(t->e);
+			t->i = save_i;
+			p->ntoks = save_nt;
+			p->arena.len = save_arena;
+			p->arena.data[save_arena] = '\0';
+			*code_off = (size_t)-1;
+			p->resp.code_first = p->ntoks;
+		}
+	}
+	p->resp.data_first = p->ntoks;
+	return arena_text(t, text_off);
+}
+
+static int is_status_word(const char *w)
+{
+	return !strcmp(w, "OK") || !strcmp(w, "NO") || !strcmp(w, "BAD") ||
+	       !strcmp(w, "BYE") || !strcmp(w, "PREAUTH");
+}
+
+static int tokenize(struct mf_imap_parser *p, struct mf_err *e)
+{
+	struct tz t = { p, p->raw.data, 0, p->raw.len, 0, e };
+	struct mf_imap_resp *r = &p->resp;
+	size_t tag_off, kw_off = (size_t)-1, code_off = (size_t)-1,
+	       text_off = (size_t)-1;
+
+	memset(r, 0, sizeof *r);
+	if (arena_word(&t, '\0', &tag_off) == (size_t)-1)
+		return -1;
+	if (t.i == 0)
+		return tz_fail(&t, "no tag");
+	const char *tag = p->arena.data + tag_off;
+	if (!strcmp(tag, "+")) {
+		r->kind = MF_IMAP_CONT;
+		if (t.i < t.n && t.s[t.i] == ' ')
+			t.i++;
+		if (arena_text(&t, &text_off) < 0)
+			return -1;
+		r->code_first = r->data_first = 0;
+	} else {
+		if (t.i >= t.n || t.s[t.i] != ' ')
+			return tz_fail(&t, "no space after tag");
+		t.i++;
+		r->kind = !strcmp(tag, "*") ? MF_IMAP_UNTAGGED : MF_IMAP_TAGGED;
+		if (r->kind == MF_IMAP_UNTAGGED && t.i < t.n &&
+		    isdigit((unsigned char)t.s[t.i])) {
+			unsigned long v = 0;
+			while (t.i < t.n && isdigit((unsigned char)t.s[t.i])) {
+				if (v > 0xFFFFFFFFul)
+					return tz_fail(&t, "number too large");
+				v = v * 10 + (unsigned long)(t.s[t.i++] - '0');
+			}
+			if (t.i >= t.n || t.s[t.i] != ' ')
+				return tz_fail(&t, "number without keyword");
+			t.i++;
+			r->has_number = 1;
+			r->number = v;
+		}
+		if (arena_word(&t, '\0', &kw_off) == (size_t)-1)
+			return -1;
+		const char *kw = p->arena.data + kw_off;
+		if (!*kw)
+			return tz_fail(&t, "no keyword");
+		if (is_status_word(kw)) {
+			r->is_status = 1;
+			if (parse_resp_text(&t, &code_off, &text_off) < 0)
+				return -1;
+		} else if (r->kind == MF_IMAP_TAGGED) {
+			return tz_fail(&t, "tagged response without status");
+		} else {
+			r->code_first = r->data_first = p->ntoks;
+			for (;;) {
+				while (t.i < t.n && t.s[t.i] == ' ')
+					t.i++;
+				if (t.i >= t.n)
+					break;
+				if (t.s[t.i] == ')')
+					return tz_fail(&t, "unbalanced ')'");
+				if (parse_value(&t, 0, 0) < 0)
+					return -1;
+			}
+		}
+	}
+	/* the arena no longer grows: turn offsets into pointers */
+	const char *base = p->arena.data;
+	for (size_t k = 0; k < p->ntoks; k++)
+		p->toks[k].s = base + (uintptr_t)p->toks[k].s;
+	r->tag = base + tag_off;
+	r->keyword = kw_off != (size_t)-1 ? base + kw_off : "";
+	r->code = code_off != (size_t)-1 ? base + code_off : "";
+	r->text = text_off != (size_t)-1 ? base + text_off : "";
+	r->toks = p->toks;
+	r->ntoks = p->ntoks;
+	return 0;
+}
+
+int mf_imap_tok_u64(const struct mf_imap_tok *t, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (t->type != MF_IMAP_ATOM || t->len == 0 || t->len > 19)
+		return -1;
+	for (size_t i = 0; i < t->len; i++) {
+		if (!isdigit((unsigned char)t->s[i]))
+			return -1;
+		v = v * 10 + (uint64_t)(t->s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+size_t mf_imap_fetch_item(const struct mf_imap_resp *r, size_t list,
+                          const char *name)
+{
+	if (list >= r->ntoks || r->toks[list].type != MF_IMAP_LIST)
+		return (size_t)-1;
+	size_t end = r->toks[list].next;
+	size_t k = list + 1;
+	while (k < end) {
+		size_t v = r->toks[k].next;
+		if (v >= end)
+			return (size_t)-1;
+		if (r->toks[k].type == MF_IMAP_ATOM && !strcasecmp(r->toks[k].s, name))
+			return v;
+		k = r->toks[v].next;
+	}
+	return (size_t)-1;
+}
+
+/* ================================================================== */
+/* Client                                                              */
+
+#define DONE_MAX 256
+
+struct done_tag {
+	unsigned tag;
+	struct mf_imap_status st;
+};
+
+struct mf_imap {
+	struct mf_lineio *io;
+	struct mf_imap_parser *p;
+	struct mf_transcript *tr;
+	char rbuf[65536];
+	size_t rpos, rlen;
+	unsigned next_tag;
+	unsigned caps_gen;
+	struct mf_buf caps;       /* " CAP1 CAP2 " upper-cased */
+	struct mf_buf enabled;
+	struct mf_imap_mailbox mb;
+	struct mf_imap_hooks lit;
+	int preauth;
+	int bye;
+	char byetext[256];
+	struct done_tag done[DONE_MAX];
+	size_t ndone;
+};
+
+static void on_line(void *arg, const char *line, size_t len)
+{
+	struct mf_imap *im = arg;
+
+	if (im->tr)
+		mf_transcript_line(im->tr, MF_TX_RECV, mf_lineio_is_tls(im->io),
+		                   line, len, MF_TX_NO_SECRET);
+}
+
+static int on_lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
+{
+	struct mf_imap *im = arg;
+
+	return im->lit.lit_begin ? im->lit.lit_begin(im->lit.arg, prefix, n, size)
+	                         : 0;
+}
+
+static int on_lit_data(void *arg, const char *p, size_t n)
+{
+	struct mf_imap *im = arg;
+
+	return im->lit.lit_data ? im->lit.lit_data(im->lit.arg, p, n) : 0;
+}
+
+static int on_lit_end(void *arg)
+{
+	struct mf_imap *im = arg;
+
+	return im->lit.lit_end ? im->lit.lit_end(im->lit.arg) : 0;
+}
+
+void mf_imap_set_literal_hooks(struct mf_imap *im,
+                               const struct mf_imap_hooks *hooks)
+{
+	if (hooks)
+		im->lit = *hooks;
+	else
+		memset(&im->lit, 0, sizeof im->lit);
+}
+
+struct mf_imap_mailbox *mf_imap_mailbox(struct mf_imap *im)
+{
+	return &im->mb;
+}
+
+unsigned long long mf_imap_bytes_in(const struct mf_imap *im)
+{
+	return mf_lineio_bytes_in(im->io);
+}
+
+int mf_imap_has_cap(const struct mf_imap *im, const char *cap)
+{
+	char key[128];
+
+	if (!im->caps.data)
+		return 0;
+	snprintf(key, sizeof key, " %s ", cap);
+	return strcasestr(im->caps.data, key) != NULL;
+}
+
+int mf_imap_enabled(const struct mf_imap *im, const char *ext)
+{
+	char key[128];
+
+	if (!im->enabled.data)
+		return 0;
+	snprintf(key, sizeof key, " %s ", ext);
+	return strcasestr(im->enabled.data, key) != NULL;
+}
+
+static void set_words(struct mf_buf *b, const struct mf_imap_resp *r,
+                      size_t from, size_t to, int append)
+{
+	if (!append)
+		mf_buf_reset(b);
+	if (b->len == 0)
+		mf_buf_putc(b, ' ', NULL);
+	for (size_t k = from; k < to; k++) {
+		if (r->toks[k].type != MF_IMAP_ATOM)
+			continue;
+		mf_buf_puts(b, r->toks[k].s, NULL);
+		mf_buf_putc(b, ' ', NULL);
+	}
+}
+
+static uint64_t code_num(const struct mf_imap_resp *r)
+{
+	uint64_t v = 0;
+
+	if (r->code_first < r->data_first)
+		mf_imap_tok_u64(&r->toks[r->code_first], &v);
+	return v;
+}
+
+/* What every response tells the client, whoever waits for it. */
+static void builtin(struct mf_imap *im, const struct mf_imap_resp *r)
+{
+	const char *kw = r->keyword;
+
+	if (r->is_status && *r->code) {
+		const char *c = r->code;
+		if (!strcmp(c, "CAPABILITY")) {
+			set_words(&im->caps, r, r->code_first, r->data_first, 0);
+			im->caps_gen++;
+		} else if (!strcmp(c, "UIDVALIDITY")) {
+			im->mb.uidvalidity = (uint32_t)code_num(r);
+		} else if (!strcmp(c, "UIDNEXT")) {
+			im->mb.uidnext = (uint32_t)code_num(r);
+		} else if (!strcmp(c, "HIGHESTMODSEQ")) {
+			im->mb.highestmodseq = code_num(r);
+		} else if (!strcmp(c, "NOMODSEQ")) {
+			im->mb.nomodseq = 1;
+		} else if (!strcmp(c, "READ-ONLY")) {
+			im->mb.readonly = 1;
+		}
+	}
+	if (r->kind != MF_IMAP_UNTAGGED)
+		return;
+	if (!strcmp(kw, "CAPABILITY")) {
+		set_words(&im->caps, r, r->data_first, r->ntoks, 0);
+		im->caps_gen++;
+	} else if (!strcmp(kw, "ENABLED")) {
+		set_words(&im->enabled, r, r->data_first, r->ntoks, 1);
+	} else if (!strcmp(kw, "EXISTS") && r->has_number) {
+		im->mb.exists = (uint32_t)r->number;
+		im->mb.changed = 1;
+	} else if (!strcmp(kw, "EXPUNGE") || !strcmp(kw, "VANISHED") ||
+	           !strcmp(kw, "FETCH")) {
+		if (!strcmp(kw, "EXPUNGE") && im->mb.exists)
+			im->mb.exists--;
+		im->mb.changed = 1;
+	} else if (!strcmp(kw, "BYE")) {
+		im->bye = 1;
+		mf_strlcpy(im->byetext, r->text, sizeof im->byetext);
+	}
+}
+
+static int read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
+                     struct mf_err *e)
+{
+	for (;;) {
+		if (im->rpos < im->rlen) {
+			int done;
+			ssize_t n = mf_imap_parser_feed(im->p, im->rbuf + im->rpos,
+			                                im->rlen - im->rpos, &done, e);
+			if (n < 0)
+				return -1;
+			im->rpos += (size_t)n;
+			if (done) {
+				*out = mf_imap_parser_response(im->p);
+				builtin(im, *out);
+				return 0;
+			}
+		}
+		ssize_t n = mf_lineio_read_some(im->io, im->rbuf, sizeof im->rbuf, e);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			if (im->bye)
+				return mf_err_set(e, MF_E_TEMP,
+				                  "IMAP server closed the connection: %s",
+				                  im->byetext);
+			return mf_err_set(e, MF_E_CLOSED,
+			                  "IMAP server closed the connection");
+		}
+		im->rpos = 0;
+		im->rlen = (size_t)n;
+	}
+}
+
+static void fill_status(struct mf_imap_status *st, const struct mf_imap_resp *r)
+{
+	memset(st, 0, sizeof *st);
+	mf_strlcpy(st->status, r->keyword, sizeof st->status);
+	mf_strlcpy(st->code, r->code, sizeof st->code);
+	mf_strlcpy(st->text, r->text, sizeof st->text);
+	if (!strcmp(r->code, "APPENDUID") && r->data_first - r->code_first >= 2) {
+		uint64_t v = 0, u = 0;
+		mf_imap_tok_u64(&r->toks[r->code_first], &v);
+		mf_imap_tok_u64(&r->toks[r->code_first + 1], &u);
+		st->append_uidvalidity = (uint32_t)v;
+		st->append_uid = (uint32_t)u;
+	}
+}
+
+static int tag_number(const char *tag, unsigned *out)
+{
+	long v;
+
+	if (tag[0] != 'A' || mf_parse_long(tag + 1, 1, 0x7FFFFFFF, &v) < 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Handle a response inside a wait: 1 if it completed `tag`. */
+static int dispatch(struct mf_imap *im, const struct mf_imap_resp *r,
+                    unsigned tag, mf_imap_untagged_fn fn, void *arg,
+                    struct mf_imap_status *st, struct mf_err *e)
+{
+	unsigned t;
+
+	if (r->kind == MF_IMAP_UNTAGGED)
+		return fn && fn(arg, r, e) < 0 ? -1 : 0;
+	if (r->kind == MF_IMAP_CONT)
+		return mf_err_set(e, MF_E_PROTO,
+		                  "unexpected IMAP continuation request: %.200s",
+		                  r->text);
+	if (tag_number(r->tag, &t) < 0 || t >= im->next_tag)
+		return mf_err_set(e, MF_E_PROTO, "IMAP response with unknown tag %.40s",
+		                  r->tag);
+	if (t == tag) {
+		fill_status(st, r);
+		return 1;
+	}
+	if (im->ndone == DONE_MAX)
+		return mf_err_set(e, MF_E_INTERNAL, "too many commands in flight");
+	im->done[im->ndone].tag = t;
+	fill_status(&im->done[im->ndone].st, r);
+	im->ndone++;
+	return 0;
+}
+
+int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+                 void *arg, struct mf_imap_status *st, struct mf_err *e)
+{
+	struct mf_imap_status dummy;
+
+	if (!st)
+		st = &dummy;
+	for (size_t k = 0; k < im->ndone; k++) {
+		if (im->done[k].tag != tag)
+			continue;
+		*st = im->done[k].st;
+		im->done[k] = im->done[--im->ndone];
+		return 0;
+	}
+	if (mf_imap_flush(im, e) < 0)
+		return -1;
+	for (;;) {
+		const struct mf_imap_resp *r;
+		if (read_resp(im, &r, e) < 0)
+			return -1;
+		int d = dispatch(im, r, tag, fn, arg, st, e);
+		if (d < 0)
+			return -1;
+		if (d == 1)
+			return 0;
+	}
+}
+
+static unsigned vsend(struct mf_imap *im, size_t secret_from, struct mf_err *e,
+                      const char *fmt, va_list ap)
+{
+	struct mf_buf b = MF_BUF_INIT(1u << 20);
+	unsigned tag = im->next_tag++;
+
+	if (mf_buf_printf(&b, e, "A%u ", tag) < 0 ||
+	    mf_buf_vprintf(&b, e, fmt, ap) < 0) {
+		mf_buf_wipe(&b);
+		return 0;
+	}
+	if (secret_from != MF_TX_NO_SECRET)
+		secret_from += strlen("A ") + (size_t)snprintf(NULL, 0, "%u", tag);
+	int r = mf_lineio_send_secret(im->io, secret_from, e, "%s", b.data);
+	mf_buf_wipe(&b);
+	return r < 0 ? 0 : tag;
+}
+
+unsigned mf_imap_send(struct mf_imap *im, struct mf_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	unsigned t = vsend(im, MF_TX_NO_SECRET, e, fmt, ap);
+	va_end(ap);
+	return t;
+}
+
+__attribute__((format(printf, 4, 5)))
+static unsigned send_secret(struct mf_imap *im, size_t secret_from,
+                            struct mf_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	unsigned t = vsend(im, secret_from, e, fmt, ap);
+	va_end(ap);
+	return t;
+}
+
+int mf_imap_flush(struct mf_imap *im, struct mf_err *e)
+{
+	return mf_lineio_flush(im->io, e);
+}
+
+static int check_ok(const struct mf_imap_status *st, struct mf_err *e)
+{
+	if (!strcmp(st->status, "OK"))
+		return 0;
+	if (!strcmp(st->status, "NO"))
+		return mf_err_reply(e, MF_E_PERM, 0, NULL, st->text,
+		                    "IMAP server said NO: %s", st->text);
+	return mf_err_reply(e, MF_E_PROTO, 0, NULL, st->text,
+	                    "IMAP server said %s: %s", st->status, st->text);
+}
+
+int mf_imap_simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+                   struct mf_err *e, const char *fmt, ...)
+{
+	struct mf_imap_status st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	unsigned t = vsend(im, MF_TX_NO_SECRET, e, fmt, ap);
+	va_end(ap);
+	if (!t || mf_imap_wait(im, t, fn, arg, &st, e) < 0)
+		return -1;
+	return check_ok(&st, e);
+}
+
+int mf_imap_quote(struct mf_buf *out, const char *s, struct mf_err *e)
+{
+	if (mf_buf_putc(out, '"', e) < 0)
+		return -1;
+	for (; *s; s++) {
+		if (*s == '\r' || *s == '\n')
+			return mf_err_set(e, MF_E_DATA, "CR or LF in an IMAP string");
+		if ((*s == '"' || *s == '\\') && mf_buf_putc(out, '\\', e) < 0)
+			return -1;
+		if (mf_buf_putc(out, *s, e) < 0)
+			return -1;
+	}
+	return mf_buf_putc(out, '"', e);
+}
+
+/* ---- connection setup ---- */
+
+static int greeting(struct mf_imap *im, struct mf_err *e)
+{
+	const struct mf_imap_resp *r;
+
+	if (read_resp(im, &r, e) < 0)
+		return -1;
+	if (r->kind != MF_IMAP_UNTAGGED || !r->is_status)
+		return mf_err_set(e, MF_E_PROTO, "bad IMAP greeting");
+	if (!strcmp(r->keyword, "BYE"))
+		return mf_err_reply(e, MF_E_TEMP, 0, NULL, r->text,
+		                    "IMAP server refused the connection: %s", r->text);
+	if (!strcmp(r->keyword, "PREAUTH"))
+		im->preauth = 1;
+	else if (strcmp(r->keyword, "OK"))
+		return mf_err_set(e, MF_E_PROTO, "bad IMAP greeting: %s", r->keyword);
+	return 0;
+}
+
+static int capability(struct mf_imap *im, struct mf_err *e)
+{
+	return mf_imap_simple(im, NULL, NULL, e, "CAPABILITY");
+}
+
+static int starttls(struct mf_imap *im, const struct mf_tls_params *tp,
+                    struct mf_err *e)
+{
+	if (!mf_imap_has_cap(im, "STARTTLS"))
+		return mf_err_set(e, MF_E_UNSUPPORTED,
+		                  "the IMAP server does not offer STARTTLS "
+		                  "(use --tls implicit or, unsafely, --tls none)");
+	if (mf_imap_simple(im, NULL, NULL, e, "STARTTLS") < 0)
+		return -1;
+	if (im->rpos < im->rlen || !mf_imap_parser_idle(im->p))
+		return mf_err_set(e, MF_E_PROTO,
+		                  "IMAP server sent data after its STARTTLS go-ahead "
+		                  "(possible injection)");
+	if (mf_lineio_starttls(im->io, tp, NULL, e) < 0)
+		return -1;
+	/* RFC 3501 §6.2.1: capabilities learnt before TLS are void */
+	mf_buf_reset(&im->caps);
+	return capability(im, e);
+}
+
+struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
+                                struct mf_err *e)
+{
+	struct mf_sock_opts so = { 0, p->timeout_ms, p->timeout_ms };
+	struct mf_tls_params tp = p->tlsp;
+	const char *port = p->port && *p->port ? p->port : NULL;
+	enum mf_tls_mode mode = p->tls;
+	struct mf_imap_hooks hk = { on_lit_begin, on_lit_data, on_lit_end,
+	                            on_line, NULL };
+
+	if (mode == MF_TLS_UNSET || mode == MF_TLS_AUTO)
+		mode = port && !strcmp(port, "993") ? MF_TLS_IMPLICIT : MF_TLS_STARTTLS;
+	if (!port)
+		port = mode == MF_TLS_IMPLICIT ? "993" : "143";
+	if (!tp.verify_name)
+		tp.verify_name = p->host;
+
+	struct mf_imap *im = calloc(1, sizeof *im);
+	if (!im) {
+		mf_err_set(e, MF_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	im->next_tag = 1;
+	im->tr = p->tr;
+	mf_buf_init(&im->caps, 64 * 1024);
+	mf_buf_init(&im->enabled, 4096);
+	hk.arg = im;
+	im->p = mf_imap_parser_new(NULL, &hk);
+	struct mf_transport *t = mf_sock_connect(p->host, port, &so, e);
+	if (!im->p || !t)
+		goto fail_t;
+	if (mode == MF_TLS_IMPLICIT) {
+		struct mf_transport *w = mf_tls_wrap(t, &tp, NULL, e);
+		if (!w)
+			goto fail_t;
+		t = w;
+	}
+	im->io = mf_lineio_new(t, p->tr, e);
+	if (!im->io) {
+		t = NULL;
+		goto fail_t;
+	}
+	if (greeting(im, e) < 0 || capability(im, e) < 0)
+		goto fail;
+	if (mode == MF_TLS_STARTTLS && starttls(im, &tp, e) < 0)
+		goto fail;
+	return im;
+fail_t:
+	mf_transport_free(t);
+fail:
+	mf_imap_parser_free(im->p);
+	mf_lineio_free(im->io);
+	mf_buf_free(&im->caps);
+	mf_buf_free(&im->enabled);
+	free(im);
+	return NULL;
+}
+
+void mf_imap_free(struct mf_imap *im)
+{
+	struct mf_err e;
+
+	if (!im)
+		return;
+	if (im->io && !im->bye) {
+		mf_err_clear(&e);
+		mf_lineio_set_timeout(im->io, 5000);
+		mf_imap_simple(im, NULL, NULL, &e, "LOGOUT");
+	}
+	mf_lineio_free(im->io);
+	mf_imap_parser_free(im->p);
+	mf_buf_free(&im->caps);
+	mf_buf_free(&im->enabled);
+	free(im);
+}
+
+/* ---- authentication ---- */
+
+static int login_cmd(struct mf_imap *im, const struct mf_imap_params *p,
+                     struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(8192);
+	struct mf_imap_status st;
+	size_t secret_from;
+	unsigned t = 0;
+
+	if (mf_imap_has_cap(im, "LOGINDISABLED"))
+		return mf_err_set(e, MF_E_UNSUPPORTED,
+		                  "the IMAP server disabled LOGIN on this connection");
+	if (mf_buf_puts(&b, "LOGIN ", e) == 0 && mf_imap_quote(&b, p->user, e) == 0 &&
+	    mf_buf_putc(&b, ' ', e) == 0) {
+		secret_from = b.len;
+		if (mf_imap_quote(&b, p->password ? p->password : "", e) == 0) {
+			t = im->next_tag;
+			struct mf_buf line = MF_BUF_INIT(8300);
+			mf_buf_printf(&line, NULL, "A%u %s", t, b.data);
+			secret_from += line.len - b.len;
+			im->next_tag++;
+			if (mf_lineio_send_secret(im->io, secret_from, e, "%s",
+			                          line.data) < 0)
+				t = 0;
+			mf_buf_wipe(&line);
+		}
+	}
+	mf_buf_wipe(&b);
+	if (!t || mf_imap_wait(im, t, NULL, NULL, &st, e) < 0)
+		return -1;
+	if (strcmp(st.status, "OK"))
+		return mf_err_reply(e, MF_E_AUTH, 0, NULL, st.text,
+		                    "IMAP login refused: %s", st.text);
+	return 0;
+}
+
+static int send_b64(struct mf_imap *im, const struct mf_buf *payload,
+                    struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(1u << 20);
+	int r = mf_base64_encode(payload->data ? payload->data : "", payload->len,
+	                         &b, e);
+
+	if (r == 0)
+		r = mf_lineio_send_secret(im->io, 0, e, "%s", b.data ? b.data : "");
+	mf_buf_wipe(&b);
+	return r < 0 ? -1 : mf_imap_flush(im, e);
+}
+
+static int sasl_loop(struct mf_imap *im, struct mf_sasl *s, unsigned tag,
+                     struct mf_buf *initial, int pending_initial,
+                     struct mf_err *e)
+{
+	struct mf_buf in = MF_BUF_INIT(1u << 20), out = MF_BUF_INIT(1u << 20);
+	int rc = -1;
+
+	for (;;) {
+		const struct mf_imap_resp *r;
+		if (read_resp(im, &r, e) < 0)
+			break;
+		if (r->kind == MF_IMAP_CONT) {
+			if (pending_initial) {
+				pending_initial = 0;
+				if (send_b64(im, initial, e) < 0)
+					break;
+				continue;
+			}
+			mf_buf_reset(&in);
+			mf_buf_reset(&out);
+			if (mf_base64_decode(r->text, strlen(r->text), &in, 0, e) < 0 ||
+			    mf_sasl_step(s, (const unsigned char *)(in.data ? in.data : ""),
+			                 in.len, &out, e) < 0) {
+				/* RFC 3501 §6.2.2: "*" cancels the exchange */
+				mf_lineio_send(im->io, NULL, "*");
+				mf_imap_flush(im, NULL);
+				break;
+			}
+			if (send_b64(im, &out, e) < 0)
+				break;
+			continue;
+		}
+		struct mf_imap_status st;
+		int d = dispatch(im, r, tag, NULL, NULL, &st, e);
+		if (d < 0)
+			break;
+		if (d == 0)
+			continue;
+		if (!strcmp(st.status, "OK")) {
+			rc = mf_sasl_finish(s, NULL, 0, e);
+		} else {
+			const char *why = mf_sasl_server_error(s);
+			mf_err_reply(e, MF_E_AUTH, 0, NULL, st.text,
+			             "IMAP authentication (%s) refused: %s%s%s",
+			             mf_sasl_mech(s), st.text, *why ? "; " : "", why);
+		}
+		break;
+	}
+	mf_buf_wipe(&in);
+	mf_buf_wipe(&out);
+	return rc;
+}
+
+static int sasl_auth(struct mf_imap *im, const char *mech,
+                     const struct mf_sasl_params *sp, struct mf_err *e)
+{
+	struct mf_buf init = MF_BUF_INIT(1u << 20), b64 = MF_BUF_INIT(1u << 20);
+	struct mf_sasl *s = mf_sasl_new(mech, sp, e);
+	int has_initial = 0, rc = -1;
+	unsigned tag = 0;
+
+	if (!s)
+		return -1;
+	if (mf_sasl_initial(s, &init, &has_initial, e) < 0)
+		goto out;
+	if (has_initial && mf_imap_has_cap(im, "SASL-IR")) {
+		/* RFC 4959: initial response on the command line, "=" if empty */
+		if (mf_base64_encode(init.data ? init.data : "", init.len, &b64, e) < 0)
+			goto out;
+		size_t secret_from = strlen("AUTHENTICATE  ") + strlen(mech);
+		tag = send_secret(im, secret_from, e, "AUTHENTICATE %s %s", mech,
+		                  b64.len ? b64.data : "=");
+		has_initial = 0;
+	} else {
+		tag = mf_imap_send(im, e, "AUTHENTICATE %s", mech);
+	}
+	if (!tag || mf_imap_flush(im, e) < 0)
+		goto out;
+	rc = sasl_loop(im, s, tag, &init, has_initial, e);
+out:
+	mf_buf_wipe(&init);
+	mf_buf_wipe(&b64);
+	mf_sasl_free(s);
+	return rc;
+}
+
+static void offered_mechs(const struct mf_imap *im, char *out, size_t len)
+{
+	const char *c = im->caps.data ? im->caps.data : "";
+	size_t o = 0;
+
+	out[0] = '\0';
+	while ((c = strcasestr(c, " AUTH=")) != NULL) {
+		c += 6;
+		size_t n = strcspn(c, " ");
+		if (o + n + 2 < len) {
+			if (o)
+				out[o++] = ' ';
+			memcpy(out + o, c, n);
+			o += n;
+			out[o] = '\0';
+		}
+	}
+}
+
+int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
+                  struct mf_err *e)
+{
+	const char *mode = p->auth && *p->auth ? p->auth : "auto";
+	struct mf_sasl_params sp;
+	unsigned char cb[64];
+	size_t cblen = sizeof cb;
+	char offered[1024], mech[64];
+	unsigned gen = im->caps_gen;
+	int rc;
+
+	if (im->preauth)
+		return 0;
+	if (!p->user)
+		return mf_err_set(e, MF_E_CONFIG, "no IMAP user name (use -u)");
+	memset(&sp, 0, sizeof sp);
+	sp.user = p->user;
+	sp.password = p->password;
+	sp.host = p->host;
+	if (mf_lineio_is_tls(im->io) &&
+	    mf_tls_channel_binding(mf_lineio_transport(im->io), cb, &cblen, NULL) == 0) {
+		sp.cb_data = cb;
+		sp.cb_len = cblen;
+	}
+	offered_mechs(im, offered, sizeof offered);
+	if (!strcasecmp(mode, "login")) {
+		rc = login_cmd(im, p, e);
+	} else if (!strcasecmp(mode, "auto")) {
+		struct mf_err e2;
+		mf_err_clear(&e2);
+		if (*offered && mf_sasl_choose(offered, NULL, &sp,
+		                               mf_lineio_is_tls(im->io), 0, mech,
+		                               sizeof mech, &e2) == 0)
+			rc = sasl_auth(im, mech, &sp, e);
+		else
+			rc = login_cmd(im, p, e);
+	} else {
+		rc = sasl_auth(im, mode, &sp, e);
+	}
+	mf_memwipe(cb, sizeof cb);
+	if (rc < 0)
+		return -1;
+	/* RFC 3501 §6.2.3: capabilities may change after login */
+	if (im->caps_gen == gen)
+		return capability(im, e);
+	return 0;
+}
+
+/* ---- extensions ---- */
+
+int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e)
+{
+	char list[512] = "", word[64];
+	const char *p = exts;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n && n < sizeof word) {
+			memcpy(word, p, n);
+			word[n] = '\0';
+			size_t l = strlen(list);
+			if (mf_imap_has_cap(im, word) && l + n + 2 < sizeof list)
+				snprintf(list + l, sizeof list - l, "%s%s",
+				         l ? " " : "", word);
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	if (!*list || !mf_imap_has_cap(im, "ENABLE"))
+		return 0;
+	return mf_imap_simple(im, NULL, NULL, e, "ENABLE %s", list);
+}
+
+/* Wait for the "+" go-ahead of a synchronizing literal or IDLE. */
+static int wait_cont(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+                     void *arg, struct mf_imap_status *st, struct mf_err *e)
+{
+	if (mf_imap_flush(im, e) < 0)
+		return -1;
+	for (;;) {
+		const struct mf_imap_resp *r;
+		if (read_resp(im, &r, e) < 0)
+			return -1;
+		if (r->kind == MF_IMAP_CONT)
+			return 1;
+		int d = dispatch(im, r, tag, fn, arg, st, e);
+		if (d != 0)
+			return d < 0 ? -1 : 0;
+	}
+}
+
+int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
+                   const char *flags, uint64_t size,
+                   ssize_t (*read)(void *arg, char *buf, size_t n),
+                   void *arg, uint32_t *uid, struct mf_err *e)
+{
+	struct mf_buf q = MF_BUF_INIT(4096);
+	struct mf_imap_status st;
+	int plus = mf_imap_has_cap(im, "LITERAL+") ||
+	           (mf_imap_has_cap(im, "LITERAL-") && size <= 4096);
+	char chunk[65536];
+	uint64_t sent = 0;
+	unsigned tag;
+
+	*uid = 0;
+	if (mf_imap_quote(&q, mbox_utf7, e) < 0)
+		return -1;
+	tag = mf_imap_send(im, e, "APPEND %s (%s) {%llu%s}", q.data, flags,
+	                   (unsigned long long)size, plus ? "+" : "");
+	mf_buf_free(&q);
+	if (!tag)
+		return -1;
+	if (!plus) {
+		int c = wait_cont(im, tag, NULL, NULL, &st, e);
+		if (c < 0)
+			return -1;
+		if (c == 0)
+			return check_ok(&st, e) < 0 ? -1 : mf_err_set(e, MF_E_PROTO,
+			                  "IMAP APPEND completed before its literal");
+	}
+	while (sent < size) {
+		ssize_t n = read(arg, chunk, sizeof chunk);
+		if (n < 0)
+			return mf_err_set(e, MF_E_IO, "reading the message to upload failed");
+		if (n == 0 || sent + (uint64_t)n > size)
+			return mf_err_set(e, MF_E_INTERNAL,
+			                  "message size changed during upload");
+		if (mf_lineio_write(im->io, chunk, (size_t)n, e) < 0)
+			return -1;
+		sent += (uint64_t)n;
+	}
+	if (mf_lineio_write(im->io, "\r\n", 2, e) < 0 ||
+	    mf_imap_wait(im, tag, NULL, NULL, &st, e) < 0 || check_ok(&st, e) < 0)
+		return -1;
+	*uid = st.append_uid;
+	return 0;
+}
+
+static int idle_event(const struct mf_imap_resp *r)
+{
+	return r->kind == MF_IMAP_UNTAGGED &&
+	       (!strcmp(r->keyword, "EXISTS") || !strcmp(r->keyword, "EXPUNGE") ||
+	        !strcmp(r->keyword, "VANISHED") || !strcmp(r->keyword, "FETCH"));
+}
+
+int mf_imap_idle(struct mf_imap *im, int timeout_ms, volatile int *stop,
+                 mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+{
+	struct mf_imap_status st;
+	unsigned tag;
+	int waited = 0, changed = 0;
+
+	if (!mf_imap_has_cap(im, "IDLE"))
+		return mf_err_set(e, MF_E_UNSUPPORTED, "the IMAP server has no IDLE");
+	tag = mf_imap_send(im, e, "IDLE");
+	if (!tag)
+		return -1;
+	int c = wait_cont(im, tag, fn, arg, &st, e);
+	if (c <= 0)
+		return c < 0 ? -1 : mf_err_set(e, MF_E_PROTO, "IDLE refused: %s",
+		                               st.text);
+	while (!changed && !(stop && *stop) && waited < timeout_ms) {
+		int w = 1;
+		if (im->rpos >= im->rlen) {
+			w = mf_lineio_wait(im->io, 1000, e);
+			if (w < 0)
+				return -1;
+			if (w == 0)
+				waited += 1000;
+		}
+		if (w) {
+			const struct mf_imap_resp *r;
+			if (read_resp(im, &r, e) < 0)
+				return -1;
+			if (r->kind != MF_IMAP_UNTAGGED)
+				return mf_err_set(e, MF_E_PROTO, "unexpected response in IDLE");
+			if (fn && fn(arg, r, e) < 0)
+				return -1;
+			changed = idle_event(r);
+		}
+	}
+	if (mf_lineio_send(im->io, e, "DONE") < 0 ||
+	    mf_imap_wait(im, tag, fn, arg, &st, e) < 0 || check_ok(&st, e) < 0)
+		return -1;
+	return changed;
+}

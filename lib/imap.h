@@ -1,0 +1,229 @@
+/* imap.h - IMAP4rev1 client (RFC 3501) with the extensions a sync tool
+ * needs: STARTTLS, SASL-IR (RFC 4959), ENABLE (RFC 5161), CONDSTORE and
+ * QRESYNC (RFC 7162), UIDPLUS (RFC 4315), MOVE (RFC 6851), LITERAL+
+ * (RFC 7888), LIST-EXTENDED/SPECIAL-USE (RFC 5258, 6154), IDLE (RFC 2177).
+ *
+ * Two layers:
+ *  - a pure, resumable response parser: bytes in (any split, down to one
+ *    byte at a time), one complete response out as a token tree.  Literals
+ *    may be handed to a callback in chunks instead of being kept, so a
+ *    message body is never held in memory; everything else has hard limits.
+ *  - a blocking client over lineio: commands are queued and pipelined, and
+ *    untagged responses are handed to the caller's function whenever they
+ *    arrive (EXISTS, EXPUNGE, FETCH can come at any time). */
+#ifndef MF_IMAP_H
+#define MF_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+#include "tls.h"
+#include "transcript.h"
+
+/* ------------------------------------------------------------------ */
+/* Parser                                                              */
+
+enum mf_imap_tok_type {
+	MF_IMAP_ATOM,      /* atom or number, incl. "\Seen", "BODY[]" */
+	MF_IMAP_STRING,    /* quoted string (unescaped) or kept literal */
+	MF_IMAP_NIL,
+	MF_IMAP_LIST,      /* parenthesised list; children follow it */
+	MF_IMAP_STREAMED   /* literal given to the literal callback */
+};
+
+struct mf_imap_tok {
+	enum mf_imap_tok_type type;
+	const char *s;     /* ATOM/STRING: NUL-terminated bytes, else "" */
+	size_t len;        /* ATOM/STRING: bytes; LIST: number of children;
+	                      STREAMED: literal size */
+	size_t next;       /* index of the next sibling (after a list's
+	                      children) */
+};
+
+enum mf_imap_resp_kind { MF_IMAP_TAGGED, MF_IMAP_UNTAGGED, MF_IMAP_CONT };
+
+/* One complete response. Pointers live until the next parser call. */
+struct mf_imap_resp {
+	enum mf_imap_resp_kind kind;
+	const char *tag;          /* TAGGED: the tag, else "*" or "+" */
+	int has_number;           /* "* 5 EXISTS" */
+	unsigned long number;
+	const char *keyword;      /* upper-cased: "OK" "NO" "BAD" "BYE" "PREAUTH"
+	                             "EXISTS" "FETCH" "CAPABILITY" "LIST" ...;
+	                             "" for a continuation */
+	int is_status;            /* keyword is OK/NO/BAD/BYE/PREAUTH */
+	const char *code;         /* response code name, upper-cased ("" if
+	                             none); its arguments are toks[code_first..
+	                             data_first) */
+	const char *text;         /* human-readable text (status responses and
+	                             continuations) */
+	size_t code_first;        /* index of the first code argument */
+	size_t data_first;        /* index of the first data token */
+	const struct mf_imap_tok *toks;
+	size_t ntoks;
+};
+
+struct mf_imap_limits {
+	size_t max_line;          /* one line segment; default 1 MiB */
+	size_t max_response;      /* text + kept literals; default 16 MiB */
+	size_t max_literal_kept;  /* one kept literal; default 1 MiB */
+	size_t max_tokens;        /* default 1,000,000 */
+	int max_depth;            /* list nesting; default 64 */
+};
+
+/* How the parser hands out literals and lines. All may be NULL. */
+struct mf_imap_hooks {
+	/* A literal of `size` bytes starts; `prefix` is the response text
+	 * before it (e.g. "* 3 FETCH (UID 9 BODY[] ").  Return 1 to receive it
+	 * through data()/end(), 0 to keep it in the token tree, -1 to fail. */
+	int (*lit_begin)(void *arg, const char *prefix, size_t prefix_len,
+	                 uint64_t size);
+	int (*lit_data)(void *arg, const char *p, size_t n);
+	int (*lit_end)(void *arg);
+	/* Each line segment as it completes (no CRLF, no literal bodies). */
+	void (*line)(void *arg, const char *line, size_t len);
+	void *arg;
+};
+
+struct mf_imap_parser;
+
+/* lim and hooks may be NULL (defaults / none); both are copied. */
+struct mf_imap_parser *mf_imap_parser_new(const struct mf_imap_limits *lim,
+                                          const struct mf_imap_hooks *hooks);
+void mf_imap_parser_set_hooks(struct mf_imap_parser *p,
+                              const struct mf_imap_hooks *hooks);
+void mf_imap_parser_free(struct mf_imap_parser *p);
+
+/* Consume bytes from data[0..len). Stops right after a complete response
+ * (*done = 1; get it with mf_imap_parser_response) or when the input is
+ * used up (*done = 0).  Returns the number of bytes consumed, or -1:
+ * MF_E_PROTO for malformed input, MF_E_LIMIT past a limit, or the error a
+ * hook reported (then the parser is unusable). */
+ssize_t mf_imap_parser_feed(struct mf_imap_parser *p, const char *data,
+                            size_t len, int *done, struct mf_err *e);
+
+/* The complete response after feed said done; NULL otherwise. */
+const struct mf_imap_resp *mf_imap_parser_response(struct mf_imap_parser *p);
+
+/* 1 when the parser is between responses (no partial input held). */
+int mf_imap_parser_idle(const struct mf_imap_parser *p);
+
+/* Token helpers. */
+/* Parse an atom token as an unsigned number; -1 if it is not one. */
+int mf_imap_tok_u64(const struct mf_imap_tok *t, uint64_t *out);
+/* In a FETCH list (toks[list] is the LIST), the index of the value that
+ * follows the item named `name` (case-insensitive), or (size_t)-1. */
+size_t mf_imap_fetch_item(const struct mf_imap_resp *r, size_t list,
+                          const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Client                                                              */
+
+struct mf_imap_params {
+	const char *host;
+	const char *port;             /* "" or NULL: 143, or 993 for implicit */
+	enum mf_tls_mode tls;         /* UNSET: STARTTLS on 143, implicit on 993 */
+	struct mf_tls_params tlsp;
+	const char *user;
+	const char *password;         /* borrowed; the caller wipes it */
+	const char *auth;             /* NULL/"auto", "login", or a SASL mech */
+	struct mf_transcript *tr;     /* may be NULL */
+	int timeout_ms;               /* 0: 60 s */
+};
+
+struct mf_imap;
+
+/* Connect, read the greeting, STARTTLS if asked, learn the capabilities.
+ * Errors: connection and TLS kinds, MF_E_UNSUPPORTED when STARTTLS is
+ * required but not offered, MF_E_TEMP for a BYE greeting, MF_E_PROTO. */
+struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
+                                struct mf_err *e);
+/* Authenticate (unless the greeting was PREAUTH): LOGIN or AUTHENTICATE
+ * through the SASL engine, with SASL-IR when offered. MF_E_AUTH when the
+ * credentials are refused. */
+int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
+                  struct mf_err *e);
+/* LOGOUT (best effort) and free. NULL is fine. */
+void mf_imap_free(struct mf_imap *im);
+
+/* 1 if the server announced capability `cap` (case-insensitive). */
+int mf_imap_has_cap(const struct mf_imap *im, const char *cap);
+/* ENABLE each of the space-separated extensions that is offered; then
+ * mf_imap_enabled() says which the server enabled. */
+int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e);
+int mf_imap_enabled(const struct mf_imap *im, const char *ext);
+
+/* Result of a tagged command. */
+struct mf_imap_status {
+	char status[4];               /* "OK" "NO" "BAD" */
+	char code[64];                /* response code name, "" if none */
+	char text[512];
+	uint32_t append_uidvalidity;  /* [APPENDUID v uid] */
+	uint32_t append_uid;
+};
+
+/* Called for every untagged response while waiting; return -1 (with e
+ * filled) to abort. */
+typedef int (*mf_imap_untagged_fn)(void *arg, const struct mf_imap_resp *r,
+                                   struct mf_err *e);
+
+/* Queue a command "TAG fmt..." (not flushed). Returns the tag number
+ * (> 0) or 0 on error. Use mf_imap_quote() for strings. */
+unsigned mf_imap_send(struct mf_imap *im, struct mf_err *e,
+                      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int mf_imap_flush(struct mf_imap *im, struct mf_err *e);
+/* Read responses until command `tag` completes; untagged ones go to fn
+ * (may be NULL). Earlier pipelined commands completing meanwhile have
+ * their status kept for their own wait.  0 with st filled (st may say NO
+ * or BAD), -1 on connection or protocol errors. */
+int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+                 void *arg, struct mf_imap_status *st, struct mf_err *e);
+/* Send, flush, wait; -1 unless the result is OK (MF_E_PERM for NO,
+ * MF_E_PROTO for BAD, the server's text in e). */
+int mf_imap_simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+                   struct mf_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Literal hooks for bodies (see struct mf_imap_hooks; line is ignored). */
+void mf_imap_set_literal_hooks(struct mf_imap *im,
+                               const struct mf_imap_hooks *hooks);
+
+/* Append s to out as an IMAP quoted string (MF_E_DATA if s holds CR, LF
+ * or NUL). */
+int mf_imap_quote(struct mf_buf *out, const char *s, struct mf_err *e);
+
+/* What SELECT/EXAMINE and the responses since said about the mailbox. */
+struct mf_imap_mailbox {
+	uint32_t exists;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	int nomodseq;
+	int readonly;
+	int changed;      /* EXISTS/EXPUNGE/VANISHED/FETCH seen since reset */
+};
+/* The current mailbox info (updated by every response). */
+struct mf_imap_mailbox *mf_imap_mailbox(struct mf_imap *im);
+
+/* APPEND a message of `size` bytes read through `read` (returns bytes
+ * put into buf, 0 at end, -1 on error) with flags like "\Seen \Flagged"
+ * (may be ""). *uid is the new UID when the server says APPENDUID, else 0. */
+int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
+                   const char *flags, uint64_t size,
+                   ssize_t (*read)(void *arg, char *buf, size_t n),
+                   void *arg, uint32_t *uid, struct mf_err *e);
+
+/* IDLE until the mailbox changes (returns 1), timeout_ms passes (0) or
+ * *stop becomes non-zero (0); DONE is sent before returning. */
+int mf_imap_idle(struct mf_imap *im, int timeout_ms,
+                 volatile int *stop, mf_imap_untagged_fn fn, void *arg,
+                 struct mf_err *e);
+
+/* Bytes received so far (for --json). */
+unsigned long long mf_imap_bytes_in(const struct mf_imap *im);
+
+#endif

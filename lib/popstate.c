@@ -1,0 +1,456 @@
+/* popstate.c - the UIDL journal of pop-fetch (format in popstate.h). */
+#include "popstate.h"
+#include "buf.h"
+#include "crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER "mailflow-popstate 1\n"
+#define PATH_MAX_LEN 4096
+#define FILE_MAX (256UL * 1024 * 1024)
+
+struct mf_popstate {
+	char path[PATH_MAX_LEN];
+	int fd;           /* the journal, O_APPEND */
+	int lockfd;
+	char **slot;      /* open-addressing set of UIDs */
+	size_t nslot, count;
+	struct mf_buf pending;
+};
+
+int
+mf_popstate_uid_valid(const char *uid)
+{
+	size_t n = 0;
+
+	for (; uid[n] != '\0'; n++)
+		if ((unsigned char)uid[n] < 0x21 || (unsigned char)uid[n] > 0x7e)
+			return 0;
+	return n > 0 && n <= MF_POPSTATE_UID_MAX;
+}
+
+/* FNV-1a: the set only needs a spread, not a cryptographic hash. */
+static size_t
+hash_str(const char *s)
+{
+	size_t h = 1469598103934665603ULL & (size_t)-1;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+	return h;
+}
+
+static size_t
+find_slot(char **slot, size_t nslot, const char *uid)
+{
+	size_t i = hash_str(uid) & (nslot - 1);
+
+	while (slot[i] != NULL && strcmp(slot[i], uid) != 0)
+		i = (i + 1) & (nslot - 1);
+	return i;
+}
+
+static int
+grow(struct mf_popstate *s, struct mf_err *e)
+{
+	size_t n = s->nslot ? s->nslot * 2 : 1024, i;
+	char **ns = calloc(n, sizeof(*ns));
+
+	if (ns == NULL)
+		return mf_err_sys(e, MF_E_NOMEM, errno, "state table");
+	for (i = 0; i < s->nslot; i++)
+		if (s->slot[i] != NULL)
+			ns[find_slot(ns, n, s->slot[i])] = s->slot[i];
+	free(s->slot);
+	s->slot = ns;
+	s->nslot = n;
+	return 0;
+}
+
+/* Insert into the set; 1 if it was new, 0 if present, -1 on error. */
+static int
+set_insert(struct mf_popstate *s, const char *uid, struct mf_err *e)
+{
+	size_t i;
+
+	if ((s->count + 1) * 2 > s->nslot && grow(s, e) == -1)
+		return -1;
+	i = find_slot(s->slot, s->nslot, uid);
+	if (s->slot[i] != NULL)
+		return 0;
+	s->slot[i] = strdup(uid);
+	if (s->slot[i] == NULL)
+		return mf_err_sys(e, MF_E_NOMEM, errno, "state entry");
+	s->count++;
+	return 1;
+}
+
+int
+mf_popstate_has(const struct mf_popstate *s, const char *uid)
+{
+	if (s->nslot == 0)
+		return 0;
+	return s->slot[find_slot(s->slot, s->nslot, uid)] != NULL;
+}
+
+size_t
+mf_popstate_count(const struct mf_popstate *s)
+{
+	return s->count;
+}
+
+static int
+dir_of(const char *path, char *out, size_t outlen)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return (int)mf_strlcpy(out, ".", outlen);
+	if (slash == path)
+		return (int)mf_strlcpy(out, "/", outlen);
+	if ((size_t)(slash - path) >= outlen)
+		return -1;
+	memcpy(out, path, (size_t)(slash - path));
+	out[slash - path] = '\0';
+	return 0;
+}
+
+static int
+mkdirs(const char *dir, struct mf_err *e)
+{
+	char tmp[PATH_MAX_LEN];
+	size_t i, n = mf_strlcpy(tmp, dir, sizeof(tmp));
+
+	if (n >= sizeof(tmp))
+		return mf_err_set(e, MF_E_IO, "path too long: %s", dir);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
+			return mf_err_sys(e, MF_E_IO, errno, "cannot create %s", tmp);
+		tmp[i] = dir[i];
+	}
+	return 0;
+}
+
+static int
+fsync_dir(const char *path, struct mf_err *e)
+{
+	char dir[PATH_MAX_LEN];
+	int fd, r;
+
+	if (dir_of(path, dir, sizeof(dir)) == -1)
+		return mf_err_set(e, MF_E_IO, "path too long: %s", path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "open %s", dir);
+	r = fsync(fd);
+	close(fd);
+	if (r == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t n, const char *what, struct mf_err *e)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return mf_err_sys(e, MF_E_IO, errno, "writing %s", what);
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_file(int fd, const char *path, struct mf_buf *b, struct mf_err *e)
+{
+	char chunk[65536];
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return mf_err_sys(e, MF_E_IO, errno, "reading %s", path);
+		if (r == 0)
+			return 0;
+		if (mf_buf_append(b, chunk, (size_t)r, e) == -1) {
+			mf_err_prefix(e, "%s", path);
+			return -1;
+		}
+	}
+}
+
+/* Load "+ UID" lines; *torn is set when the file does not end in a
+ * complete line (a crash during an append). */
+static int
+parse_journal(struct mf_popstate *s, struct mf_buf *b, int *torn,
+              struct mf_err *e)
+{
+	size_t hl = strlen(HEADER), pos, lineno = 1;
+	char *nl, *line;
+
+	*torn = 0;
+	if (b->len == 0) {
+		*torn = 1;  /* created but header never written: rewrite */
+		return 0;
+	}
+	if (b->len < hl || memcmp(b->data, HEADER, hl) != 0)
+		return mf_err_set(e, MF_E_DATA, "%s: not a pop-fetch state file",
+		    s->path);
+	for (pos = hl; pos < b->len; pos = (size_t)(nl - b->data) + 1) {
+		line = b->data + pos;
+		lineno++;
+		nl = memchr(line, '\n', b->len - pos);
+		if (nl == NULL) {
+			*torn = 1;
+			break;
+		}
+		*nl = '\0';
+		if (line[0] != '+' || line[1] != ' ' ||
+		    !mf_popstate_uid_valid(line + 2))
+			return mf_err_set(e, MF_E_DATA, "%s:%zu: bad record",
+			    s->path, lineno);
+		if (set_insert(s, line + 2, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+take_lock(struct mf_popstate *s, struct mf_err *e)
+{
+	char lp[PATH_MAX_LEN + 8];
+
+	snprintf(lp, sizeof(lp), "%s.lock", s->path);
+	s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "cannot open %s", lp);
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			return mf_err_set(e, MF_E_TEMP, "%s is locked: another "
+			    "pop-fetch is running for this account", lp);
+		return mf_err_sys(e, MF_E_IO, errno, "cannot lock %s", lp);
+	}
+	return 0;
+}
+
+static int
+open_journal(struct mf_popstate *s, struct mf_err *e)
+{
+	s->fd = open(s->path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (s->fd == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "cannot open %s", s->path);
+	return 0;
+}
+
+struct mf_popstate *
+mf_popstate_open(const char *path, struct mf_err *e)
+{
+	struct mf_popstate *s = calloc(1, sizeof(*s));
+	struct mf_buf b = MF_BUF_INIT(FILE_MAX);
+	char dir[PATH_MAX_LEN];
+	int torn = 0, created = 0;
+
+	if (s == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "state");
+		return NULL;
+	}
+	s->fd = s->lockfd = -1;
+	mf_buf_init(&s->pending, FILE_MAX);
+	if (mf_strlcpy(s->path, path, sizeof(s->path)) >= sizeof(s->path) ||
+	    dir_of(path, dir, sizeof(dir)) == -1) {
+		mf_err_set(e, MF_E_IO, "state path too long");
+		goto fail;
+	}
+	if (mkdirs(dir, e) == -1 || take_lock(s, e) == -1)
+		goto fail;
+	s->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->fd >= 0)
+		created = 1;
+	else if (errno != EEXIST) {
+		mf_err_sys(e, MF_E_IO, errno, "cannot create %s", path);
+		goto fail;
+	} else if (open_journal(s, e) == -1) {
+		goto fail;
+	}
+	if (!created && (read_file(s->fd, path, &b, e) == -1 ||
+	    parse_journal(s, &b, &torn, e) == -1))
+		goto fail;
+	mf_buf_free(&b);
+	if ((created || torn) && mf_popstate_compact(s, NULL, NULL, e) == -1)
+		goto fail;
+	return s;
+fail:
+	mf_buf_free(&b);
+	mf_popstate_close(s);
+	return NULL;
+}
+
+void
+mf_popstate_close(struct mf_popstate *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	for (i = 0; i < s->nslot; i++)
+		free(s->slot[i]);
+	free(s->slot);
+	mf_buf_free(&s->pending);
+	free(s);
+}
+
+int
+mf_popstate_add(struct mf_popstate *s, const char *uid, struct mf_err *e)
+{
+	int r;
+
+	if (!mf_popstate_uid_valid(uid))
+		return mf_err_set(e, MF_E_DATA, "invalid UID for the state");
+	r = set_insert(s, uid, e);
+	if (r != 1)
+		return r;
+	return mf_buf_printf(&s->pending, e, "+ %s\n", uid);
+}
+
+int
+mf_popstate_sync(struct mf_popstate *s, struct mf_err *e)
+{
+	if (s->pending.len > 0 &&
+	    write_all(s->fd, s->pending.data, s->pending.len, s->path, e) == -1)
+		return -1;
+	if (fdatasync(s->fd) == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", s->path);
+	mf_buf_reset(&s->pending);
+	return 0;
+}
+
+static int
+write_compacted(struct mf_popstate *s, const char *tmp,
+                int (*keep)(void *, const char *), void *arg, struct mf_err *e)
+{
+	struct mf_buf out = MF_BUF_INIT(FILE_MAX);
+	size_t i;
+	int fd, r = -1;
+
+	if (mf_buf_puts(&out, HEADER, e) == -1)
+		goto done;
+	for (i = 0; i < s->nslot; i++) {
+		if (s->slot[i] == NULL || (keep != NULL && !keep(arg, s->slot[i])))
+			continue;
+		if (mf_buf_printf(&out, e, "+ %s\n", s->slot[i]) == -1)
+			goto done;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		mf_err_sys(e, MF_E_IO, errno, "cannot create %s", tmp);
+		goto done;
+	}
+	r = write_all(fd, out.data, out.len, tmp, e);
+	if (r == 0 && fsync(fd) == -1)
+		r = mf_err_sys(e, MF_E_IO, errno, "fsync %s", tmp);
+	if (close(fd) == -1 && r == 0)
+		r = mf_err_sys(e, MF_E_IO, errno, "close %s", tmp);
+done:
+	mf_buf_free(&out);
+	return r;
+}
+
+/* Drop the entries keep() refuses from the in-memory set. */
+static void
+prune(struct mf_popstate *s, int (*keep)(void *, const char *), void *arg)
+{
+	char **old = s->slot;
+	size_t n = s->nslot, i;
+
+	if (keep == NULL)
+		return;
+	s->slot = calloc(n, sizeof(*s->slot));
+	if (s->slot == NULL) {  /* keep the superset: harmless */
+		s->slot = old;
+		return;
+	}
+	s->count = 0;
+	for (i = 0; i < n; i++) {
+		if (old[i] == NULL)
+			continue;
+		if (keep(arg, old[i])) {
+			s->slot[find_slot(s->slot, n, old[i])] = old[i];
+			s->count++;
+		} else {
+			free(old[i]);
+		}
+	}
+	free(old);
+}
+
+int
+mf_popstate_compact(struct mf_popstate *s, int (*keep)(void *, const char *),
+                    void *arg, struct mf_err *e)
+{
+	char tmp[PATH_MAX_LEN + 8];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
+	if (write_compacted(s, tmp, keep, arg, e) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, s->path) == -1) {
+		mf_err_sys(e, MF_E_IO, errno, "rename %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (fsync_dir(s->path, e) == -1)
+		return -1;
+	prune(s, keep, arg);
+	mf_buf_reset(&s->pending);
+	if (s->fd >= 0)
+		close(s->fd);
+	return open_journal(s, e);
+}
+
+int
+mf_popstate_tag(const char *account, const char *uid, char *out,
+                size_t outlen, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(2 * PATH_MAX_LEN);
+	unsigned char md[32];
+	char hex[65];
+	int r;
+
+	r = mf_buf_puts(&b, account, e);
+	if (r == 0)
+		r = mf_buf_putc(&b, '\0', e);
+	if (r == 0)
+		r = mf_buf_puts(&b, uid, e);
+	if (r == 0)
+		r = mf_hash(MF_SHA256, b.data, b.len, md, e);
+	mf_buf_free(&b);
+	if (r == -1)
+		return -1;
+	mf_hex(md, sizeof(md), hex);
+	hex[MF_POPSTATE_TAG_LEN] = '\0';
+	mf_strlcpy(out, hex, outlen);
+	return 0;
+}

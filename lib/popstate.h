@@ -1,0 +1,82 @@
+/* popstate.h - which POP3 messages pop-fetch has already delivered.
+ *
+ * The state is an append-only journal of UIDL values (RFC 1939 §7):
+ *
+ *     mailflow-popstate 1\n          header
+ *     + UID\n                        one delivered message per line
+ *
+ * A UID is appended only after its message is durable (Maildir file fsynced,
+ * renamed into new/, directory fsynced; or the MDA exited 0).  Appends are
+ * grouped: mf_popstate_add() queues, mf_popstate_sync() writes the queued
+ * lines and fsyncs once (group commit).  A crash can leave a torn last line;
+ * it is ignored at the next open and the file is compacted.  Compaction
+ * rewrites the whole file through FILE.tmp + fsync + rename + fsync of the
+ * directory, so the journal is always either the old or the new one.
+ *
+ * Deduplication after a crash.  Between "message durable in the Maildir"
+ * and "UID durable in the journal" a SIGKILL loses the journal record but
+ * not the message.  To find such messages, each Maildir file pop-fetch
+ * writes carries the field ",P=<tag>" in its unique name, where <tag> is
+ * mf_popstate_tag(): 24 lowercase hex digits of SHA-256("ACCOUNT\0UID").
+ * A UIDL may hold any printable character (also '/', ':' and ','), so it is
+ * never put into a file name as is; the hash keeps names safe, and the
+ * account ("user@host") in it keeps two servers' UIDs apart.  Before
+ * fetching, pop-fetch scans new/ and cur/ for P= tags; a UID whose tag is
+ * there but which is missing from the journal is recorded without fetching
+ * it again.  The journal stays the source of truth; the tags only close the
+ * crash window.  With --mda there is no Maildir to scan: a crash between
+ * the MDA's exit and the journal's fsync can deliver that one group again.
+ *
+ * Concurrency: the state is locked (flock on FILE.lock) while open. */
+#ifndef MF_POPSTATE_H
+#define MF_POPSTATE_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define MF_POPSTATE_UID_MAX 512   /* longest UID accepted (RFC: 70) */
+#define MF_POPSTATE_TAG_LEN 24    /* hex digits of a Maildir tag */
+
+struct mf_popstate;
+
+/* Open (or create, with its directory, mode 0700/0600) the state file at
+ * path and load it; take the lock. MF_E_TEMP when another process holds
+ * the lock, MF_E_IO for file errors, MF_E_DATA for a file that is not a
+ * pop-fetch state. */
+struct mf_popstate *mf_popstate_open(const char *path, struct mf_err *e);
+
+/* Release the lock and free; queued but unsynced records are dropped.
+ * NULL is fine. */
+void mf_popstate_close(struct mf_popstate *s);
+
+/* 1 if uid is recorded (or queued), else 0. */
+int mf_popstate_has(const struct mf_popstate *s, const char *uid);
+
+/* Number of UIDs recorded or queued. */
+size_t mf_popstate_count(const struct mf_popstate *s);
+
+/* Queue uid for the journal (in memory until mf_popstate_sync). A uid
+ * already present is fine (no-op). MF_E_DATA for an invalid uid (empty,
+ * too long, or with bytes outside 0x21..0x7e). */
+int mf_popstate_add(struct mf_popstate *s, const char *uid, struct mf_err *e);
+
+/* Append the queued records and fsync: the group-commit point. Only after
+ * it returned 0 may the messages be deleted on the server. MF_E_IO. */
+int mf_popstate_sync(struct mf_popstate *s, struct mf_err *e);
+
+/* Rewrite the state atomically keeping only UIDs for which keep(arg, uid)
+ * returns non-zero (keep NULL: all). Queued records are included. */
+int mf_popstate_compact(struct mf_popstate *s,
+                        int (*keep)(void *arg, const char *uid), void *arg,
+                        struct mf_err *e);
+
+/* 1 if uid is a valid UID by the rules of mf_popstate_add, else 0. */
+int mf_popstate_uid_valid(const char *uid);
+
+/* The Maildir tag of (account, uid) into out (MF_POPSTATE_TAG_LEN + 1
+ * bytes at least). -1 only if hashing fails. */
+int mf_popstate_tag(const char *account, const char *uid, char *out,
+                    size_t outlen, struct mf_err *e);
+
+#endif

@@ -1,0 +1,1282 @@
+/* smtp.c - SMTP client (RFC 5321) driven step by step. */
+#include "smtp.h"
+#include "base64.h"
+#include "cred.h"
+#include "lineio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define REPLY_LINES_MAX 1000
+#define CMD_MAX 4096
+#define MSG_MAX ((size_t)1 << 30)   /* 1 GiB: far beyond any SIZE */
+
+struct mf_smtp {
+	struct mf_smtp_params p;
+	char host[256];
+	char port[16];
+	char ehlo[256];
+	struct mf_tls_params tlsp;
+	struct mf_lineio *io;
+	struct mf_smtp_caps caps;
+	char peer[64];
+	int broken;        /* the connection is unusable: no QUIT, no RSET */
+	int quit_done;
+	int no_chunking;
+	int no_pipelining;
+	unsigned queued;   /* commands queued since the last flush */
+	char queued_names[128];
+};
+
+/* ---------------------------------------------------------------- */
+/* pure helpers */
+
+enum mf_err_kind
+mf_smtp_reply_kind(int code)
+{
+	if (code >= 200 && code < 400)
+		return MF_OK;
+	if (code >= 400 && code < 500)
+		return MF_E_TEMP;
+	if (code >= 500 && code < 600)
+		return MF_E_PERM;
+	return MF_E_PROTO;
+}
+
+int
+mf_smtp_parse_reply_line(const char *line, size_t len, int *code,
+                         const char **text)
+{
+	int i;
+
+	/* RFC 5321 §4.2: three digits, then SP, "-" or the end of line. */
+	if (len < 3)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (!isdigit((unsigned char)line[i]))
+			return -1;
+	if (line[0] < '2' || line[0] > '5' || line[1] > '5')
+		return -1;
+	*code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (len == 3) {
+		*text = line + 3;
+		return 0;
+	}
+	if (line[3] != ' ' && line[3] != '-')
+		return -1;
+	*text = line + 4;
+	return line[3] == '-';
+}
+
+/* RFC 3463 / RFC 2034: "class.subject.detail" at the start of the text,
+ * class matching the reply code's first digit. Returns its length. */
+static size_t
+enhanced_len(const char *t, int code)
+{
+	size_t i = 0, n;
+	int part;
+
+	if (t[0] != '0' + code / 100 || (t[0] != '2' && t[0] != '4' &&
+	    t[0] != '5') || t[1] != '.')
+		return 0;
+	i = 2;
+	for (part = 0; part < 2; part++) {
+		n = 0;
+		while (isdigit((unsigned char)t[i]) && n < 3) {
+			i++;
+			n++;
+		}
+		if (n == 0)
+			return 0;
+		if (part == 0) {
+			if (t[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	if (t[i] != ' ' && t[i] != '\0')
+		return 0;
+	return i;
+}
+
+static void
+reply_add_text(struct mf_smtp_reply *r, const char *t)
+{
+	size_t have = strlen(r->text), n = strlen(t);
+
+	if (r->nlines > 0 && have + 1 < sizeof(r->text))
+		r->text[have++] = '\n';
+	if (have + n >= sizeof(r->text))
+		n = sizeof(r->text) - have - 1;
+	memcpy(r->text + have, t, n);
+	r->text[have + n] = '\0';
+}
+
+int
+mf_smtp_normalise(const char *msg, size_t len, int dotstuff,
+                  struct mf_buf *out, struct mf_err *e)
+{
+	size_t i = 0, start;
+	int bol = 1;
+
+	/* RFC 5321 §2.3.8 and §4.5.2: only CRLF ends a line on the wire, so
+	 * every bare CR and bare LF becomes CRLF (then no "\n.\n" of the input
+	 * can look like the end of data to any server), and a line starting
+	 * with "." gets one more. */
+	if (mf_buf_reserve(out, len + len / 16 + 8, e) == -1)
+		return -1;
+	out->data[out->len] = '\0';
+	while (i < len) {
+		if (bol && dotstuff && msg[i] == '.' &&
+		    mf_buf_putc(out, '.', e) == -1)
+			return -1;
+		start = i;
+		while (i < len && msg[i] != '\r' && msg[i] != '\n')
+			i++;
+		if (mf_buf_append(out, msg + start, i - start, e) == -1)
+			return -1;
+		if (i < len) {
+			if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n')
+				i++;
+			i++;
+		}
+		if (mf_buf_append(out, "\r\n", 2, e) == -1)
+			return -1;
+		bol = 1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* session */
+
+struct mf_smtp *
+mf_smtp_new(const struct mf_smtp_params *p, struct mf_err *e)
+{
+	struct mf_smtp *s = calloc(1, sizeof(*s));
+	char hn[256];
+
+	if (s == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "smtp session");
+		return NULL;
+	}
+	s->p = *p;
+	mf_strlcpy(s->host, p->host ? p->host : "", sizeof(s->host));
+	mf_strlcpy(s->port, p->port && *p->port ? p->port : "587",
+	    sizeof(s->port));
+	/* Only a dotted hostname is an FQDN; asking the resolver for the
+	 * canonical name costs a lookup the machine's resolver may not
+	 * answer quickly, so it is not done. */
+	if (p->ehlo_name != NULL && *p->ehlo_name)
+		mf_strlcpy(s->ehlo, p->ehlo_name, sizeof(s->ehlo));
+	else if (gethostname(hn, sizeof(hn)) == 0 && (hn[sizeof(hn) - 1] = 0,
+	    strchr(hn, '.') != NULL))
+		mf_strlcpy(s->ehlo, hn, sizeof(s->ehlo));
+	else
+		mf_strlcpy(s->ehlo, "localhost", sizeof(s->ehlo));
+	s->tlsp = p->tlsp;
+	if (s->tlsp.verify_name == NULL)
+		s->tlsp.verify_name = s->host;
+	if (s->p.timeout_ms <= 0)
+		s->p.timeout_ms = 300000;
+	return s;
+}
+
+void
+mf_smtp_free(struct mf_smtp *s)
+{
+	struct mf_err e;
+
+	if (s == NULL)
+		return;
+	if (s->io != NULL && !s->broken && !s->quit_done) {
+		mf_lineio_set_timeout(s->io, 2000);
+		mf_smtp_quit(s, &e);
+	}
+	mf_lineio_free(s->io);
+	free(s);
+}
+
+void
+mf_smtp_set_chunking(struct mf_smtp *s, int allow)
+{
+	s->no_chunking = !allow;
+}
+
+void
+mf_smtp_set_pipelining(struct mf_smtp *s, int allow)
+{
+	s->no_pipelining = !allow;
+}
+
+static struct mf_transcript *
+tr(struct mf_smtp *s)
+{
+	return s->p.tr;
+}
+
+int
+mf_smtp_connect(struct mf_smtp *s, struct mf_err *e)
+{
+	struct mf_transport *t, *tls;
+	struct mf_sock_opts so = s->p.sock;
+	struct mf_tls_info info;
+
+	if (s->io != NULL)
+		return mf_err_set(e, MF_E_INTERNAL, "already connected");
+	if (so.io_timeout_ms == 0)
+		so.io_timeout_ms = s->p.timeout_ms;
+	t = mf_sock_connect(s->host, s->port, &so, e);
+	if (t == NULL)
+		return -1;
+	mf_strlcpy(s->peer, mf_sock_peer_addr(t), sizeof(s->peer));
+	mf_transcript_info(tr(s), "connected to %s [%s]:%s", s->host, s->peer,
+	    s->port);
+	if (s->p.tls == MF_TLS_IMPLICIT) {
+		memset(&info, 0, sizeof(info));
+		tls = mf_tls_wrap(t, &s->tlsp, &info, e);
+		if (tls == NULL) {
+			mf_transport_free(t);
+			return -1;
+		}
+		t = tls;
+		mf_transcript_info(tr(s), "TLS started: %s %s %s%s", info.version,
+		    info.kx, info.cipher, info.resumed ? " (resumed)" : "");
+	}
+	s->io = mf_lineio_new(t, s->p.tr, e);
+	if (s->io == NULL)
+		return -1;
+	mf_lineio_set_timeout(s->io, s->p.timeout_ms);
+	mf_lineio_set_max_line(s->io, 4096);
+	return 0;
+}
+
+int
+mf_smtp_attach(struct mf_smtp *s, struct mf_transport *t, struct mf_err *e)
+{
+	if (s->io != NULL) {
+		mf_transport_free(t);
+		return mf_err_set(e, MF_E_INTERNAL, "already connected");
+	}
+	s->io = mf_lineio_new(t, s->p.tr, e);
+	if (s->io == NULL)
+		return -1;
+	mf_lineio_set_max_line(s->io, 4096);
+	return 0;
+}
+
+static int
+need_io(struct mf_smtp *s, struct mf_err *e)
+{
+	if (s->io == NULL)
+		return mf_err_set(e, MF_E_INTERNAL, "not connected");
+	if (s->broken)
+		return mf_err_set(e, MF_E_CLOSED, "the connection was lost "
+		    "earlier");
+	return 0;
+}
+
+/* A transport error leaves the session unusable. */
+static int
+io_fail(struct mf_smtp *s)
+{
+	s->broken = 1;
+	return -1;
+}
+
+typedef void (*line_fn)(void *arg, const char *text, size_t idx);
+
+static int
+read_reply_cb(struct mf_smtp *s, struct mf_smtp_reply *r, line_fn fn,
+              void *arg, struct mf_err *e)
+{
+	const char *line, *text;
+	size_t len, total = 0, el;
+	int code, more;
+
+	memset(r, 0, sizeof(*r));
+	if (need_io(s, e) == -1)
+		return -1;
+	do {
+		if (mf_lineio_read_line(s->io, &line, &len, e) == -1)
+			return io_fail(s);
+		total += len;
+		if (total > MF_SMTP_REPLY_MAX || r->nlines >= REPLY_LINES_MAX) {
+			s->broken = 1;
+			return mf_err_set(e, MF_E_LIMIT, "the server's reply is "
+			    "longer than %d bytes or %d lines", MF_SMTP_REPLY_MAX,
+			    REPLY_LINES_MAX);
+		}
+		more = mf_smtp_parse_reply_line(line, len, &code, &text);
+		if (more == -1 || (r->nlines > 0 && code != r->code)) {
+			s->broken = 1;
+			return mf_err_reply(e, MF_E_PROTO, 0, NULL, line,
+			    "the server sent a malformed reply line: %.200s",
+			    line);
+		}
+		r->code = code;
+		el = enhanced_len(text, code);
+		if (el > 0) {
+			if (r->nlines == 0 && el < sizeof(r->enhanced))
+				snprintf(r->enhanced, sizeof(r->enhanced), "%.*s",
+				    (int)el, text);
+			text += el;
+			if (*text == ' ')
+				text++;
+		}
+		if (fn != NULL)
+			fn(arg, text, r->nlines);
+		reply_add_text(r, text);
+		r->nlines++;
+	} while (more);
+	return 0;
+}
+
+int
+mf_smtp_read_reply(struct mf_smtp *s, struct mf_smtp_reply *r,
+                   struct mf_err *e)
+{
+	return read_reply_cb(s, r, NULL, NULL, e);
+}
+
+/* Send everything queued as one write; a group of several pipelined
+ * commands is noted in the transcript so -v shows the write boundaries. */
+static int
+flush(struct mf_smtp *s, struct mf_err *e)
+{
+	unsigned long long before = mf_lineio_bytes_out(s->io);
+
+	if (mf_lineio_flush(s->io, e) == -1)
+		return io_fail(s);
+	if (s->queued > 1)
+		mf_transcript_info(tr(s), "pipelined in one write: %s (%llu "
+		    "bytes)", s->queued_names,
+		    mf_lineio_bytes_out(s->io) - before);
+	s->queued = 0;
+	s->queued_names[0] = '\0';
+	return 0;
+}
+
+static void
+note_queued(struct mf_smtp *s, const char *cmd)
+{
+	size_t n = strcspn(cmd, " :"), have = strlen(s->queued_names);
+
+	if (have + n + 3 < sizeof(s->queued_names))
+		snprintf(s->queued_names + have, sizeof(s->queued_names) - have,
+		    "%s%.*s", have ? " " : "", (int)n, cmd);
+	s->queued++;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+queue_cmd(struct mf_smtp *s, struct mf_err *e, const char *fmt, ...)
+{
+	char line[CMD_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return mf_err_set(e, MF_E_USAGE, "SMTP command too long");
+	if (strpbrk(line, "\r\n") != NULL)
+		return mf_err_set(e, MF_E_USAGE, "line break inside an SMTP "
+		    "command argument");
+	if (mf_lineio_send(s->io, e, "%s", line) == -1)
+		return io_fail(s);
+	note_queued(s, line);
+	return 0;
+}
+
+int
+mf_smtp_command(struct mf_smtp *s, struct mf_smtp_reply *r,
+                struct mf_err *e, const char *fmt, ...)
+{
+	char line[CMD_MAX];
+	va_list ap;
+	int n;
+
+	if (need_io(s, e) == -1)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return mf_err_set(e, MF_E_USAGE, "SMTP command too long");
+	if (queue_cmd(s, e, "%s", line) == -1 || flush(s, e) == -1)
+		return -1;
+	return mf_smtp_read_reply(s, r, e);
+}
+
+static int
+reply_error(const struct mf_smtp_reply *r, const char *what, struct mf_err *e)
+{
+	enum mf_err_kind k = mf_smtp_reply_kind(r->code);
+
+	if (k == MF_OK)
+		k = MF_E_PROTO;
+	return mf_err_reply(e, k, r->code, r->enhanced, r->text,
+	    "%s: %d %s%s%.400s", what, r->code, r->enhanced,
+	    r->enhanced[0] ? " " : "", r->text);
+}
+
+int
+mf_smtp_greeting(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e)
+{
+	if (mf_smtp_read_reply(s, r, e) == -1)
+		return -1;
+	if (r->code == 220)
+		return 0;
+	if (r->code >= 400 && r->code < 600)
+		return reply_error(r, "the server refused the session", e);
+	s->broken = 1;
+	return reply_error(r, "unexpected greeting", e);
+}
+
+/* ---------------------------------------------------------------- */
+/* EHLO capabilities */
+
+static void
+add_words(char *dst, size_t dlen, const char *words)
+{
+	char w[64];
+	const char *p = words;
+	size_t n, have;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n == 0)
+			break;
+		if (n < sizeof(w)) {
+			memcpy(w, p, n);
+			w[n] = '\0';
+			/* Keep each mechanism once (AUTH and AUTH= repeat). */
+			have = strlen(dst);
+			if (!mf_smtp_word_in(dst, w) && have + n + 2 < dlen)
+				snprintf(dst + have, dlen - have, "%s%s",
+				    have ? " " : "", w);
+		}
+		p += n;
+	}
+}
+
+int
+mf_smtp_word_in(const char *list, const char *word)
+{
+	size_t wl = strlen(word), n;
+	const char *p = list;
+
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, " ,");
+		if (n == wl && n > 0 && strncasecmp(p, word, n) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static int
+kw(const char *text, const char *word, const char **rest)
+{
+	size_t n = strlen(word);
+
+	if (strncasecmp(text, word, n) != 0)
+		return 0;
+	if (text[n] != '\0' && text[n] != ' ' && text[n] != '=')
+		return 0;
+	*rest = text[n] ? text + n + 1 : text + n;
+	return 1;
+}
+
+static void
+cap_line(void *arg, const char *text, size_t idx)
+{
+	struct mf_smtp_caps *c = arg;
+	const char *rest;
+	size_t have = strlen(c->raw), n = strlen(text);
+	long v;
+
+	if (idx == 0)
+		return;   /* the server's name and greeting */
+	if (have + n + 2 < sizeof(c->raw)) {
+		memcpy(c->raw + have, text, n);
+		c->raw[have + n] = '\n';
+		c->raw[have + n + 1] = '\0';
+	}
+	if (kw(text, "STARTTLS", &rest))
+		c->starttls = 1;
+	else if (kw(text, "PIPELINING", &rest))
+		c->pipelining = 1;
+	else if (kw(text, "SIZE", &rest)) {
+		c->size = 1;
+		if (*rest && mf_parse_long(rest, 0, 0x7fffffffL, &v) == 0)
+			c->size_max = (unsigned long)v;
+	} else if (kw(text, "8BITMIME", &rest))
+		c->eightbitmime = 1;
+	else if (kw(text, "SMTPUTF8", &rest))
+		c->smtputf8 = 1;
+	else if (kw(text, "DSN", &rest))
+		c->dsn = 1;
+	else if (kw(text, "CHUNKING", &rest))
+		c->chunking = 1;
+	else if (kw(text, "ENHANCEDSTATUSCODES", &rest))
+		c->enhancedstatuscodes = 1;
+	else if (kw(text, "AUTH", &rest))
+		add_words(c->auth, sizeof(c->auth), rest);
+}
+
+int
+mf_smtp_ehlo(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e)
+{
+	if (need_io(s, e) == -1)
+		return -1;
+	memset(&s->caps, 0, sizeof(s->caps));
+	if (queue_cmd(s, e, "EHLO %s", s->ehlo) == -1 || flush(s, e) == -1)
+		return -1;
+	if (read_reply_cb(s, r, cap_line, &s->caps, e) == -1)
+		return -1;
+	if (r->code == 250) {
+		s->caps.esmtp = 1;
+		return 0;
+	}
+	memset(&s->caps, 0, sizeof(s->caps));
+	if (r->code < 500 || r->code >= 600)
+		return reply_error(r, "EHLO refused", e);
+	/* RFC 5321 §4.1.4: an old server may only know HELO. */
+	if (mf_smtp_command(s, r, e, "HELO %s", s->ehlo) == -1)
+		return -1;
+	if (r->code != 250)
+		return reply_error(r, "HELO refused", e);
+	return 0;
+}
+
+const struct mf_smtp_caps *
+mf_smtp_caps(const struct mf_smtp *s)
+{
+	return &s->caps;
+}
+
+int
+mf_smtp_is_tls(const struct mf_smtp *s)
+{
+	return s->io != NULL && mf_lineio_is_tls(s->io);
+}
+
+struct mf_transport *
+mf_smtp_transport(struct mf_smtp *s)
+{
+	return s->io ? mf_lineio_transport(s->io) : NULL;
+}
+
+const char *
+mf_smtp_peer(struct mf_smtp *s)
+{
+	return s->peer;
+}
+
+/* ---------------------------------------------------------------- */
+/* STARTTLS and AUTH */
+
+int
+mf_smtp_starttls(struct mf_smtp *s, struct mf_smtp_reply *r,
+                 struct mf_tls_info *info, struct mf_err *e)
+{
+	struct mf_tls_info local;
+
+	if (need_io(s, e) == -1)
+		return -1;
+	if (!s->caps.starttls) {
+		memset(r, 0, sizeof(*r));
+		return mf_err_set(e, MF_E_UNSUPPORTED, "the server does not "
+		    "offer STARTTLS");
+	}
+	if (mf_smtp_command(s, r, e, "STARTTLS") == -1)
+		return -1;
+	if (r->code != 220)
+		return reply_error(r, "STARTTLS refused", e);
+	if (info == NULL)
+		info = &local;
+	memset(info, 0, sizeof(*info));
+	if (mf_lineio_starttls(s->io, &s->tlsp, info, e) == -1)
+		return io_fail(s);
+	/* RFC 3207 §4.2: forget everything learnt before TLS. */
+	memset(&s->caps, 0, sizeof(s->caps));
+	mf_transcript_info(tr(s), "TLS started: %s %s %s%s", info->version,
+	    info->kx, info->cipher, info->resumed ? " (resumed)" : "");
+	return 0;
+}
+
+static enum mf_err_kind
+auth_kind(const struct mf_smtp_reply *r)
+{
+	if (r->code == 535 || r->code == 534 || r->code == 538 ||
+	    (r->code >= 500 && strncmp(r->enhanced, "5.7.", 4) == 0))
+		return MF_E_AUTH;
+	if (r->code == 504)
+		return MF_E_UNSUPPORTED;
+	if (r->code >= 400 && r->code < 500)
+		return MF_E_TEMP;
+	if (r->code >= 500 && r->code < 600)
+		return MF_E_PERM;
+	return MF_E_PROTO;
+}
+
+/* Send one SASL payload, base64 encoded, as a secret line (RFC 4954 §4).
+ * prefix is "AUTH MECH " for the initial response, "" otherwise. */
+static int
+send_payload(struct mf_smtp *s, const char *prefix, const struct mf_buf *raw,
+             struct mf_err *e)
+{
+	struct mf_buf b64 = MF_BUF_INIT(65536);
+	int rc;
+
+	if (raw->len > 0 && mf_base64_encode(raw->data, raw->len, &b64, e) == -1)
+		return -1;
+	/* An empty initial response is "=" (RFC 4954 §4); an empty reply
+	 * to a challenge is an empty line. */
+	rc = mf_lineio_send_secret(s->io, strlen(prefix), e, "%s%s", prefix,
+	    raw->len > 0 ? b64.data : (*prefix ? "=" : ""));
+	mf_buf_wipe(&b64);
+	if (rc == -1)
+		return io_fail(s);
+	note_queued(s, *prefix ? prefix : "*");
+	return flush(s, e);
+}
+
+static int
+auth_exchange(struct mf_smtp *s, struct mf_sasl *sa, struct mf_smtp_reply *r,
+              struct mf_err *e)
+{
+	struct mf_buf in = MF_BUF_INIT(65536), out = MF_BUF_INIT(65536);
+	int rc = -1, rounds;
+
+	for (rounds = 0; rounds < 16; rounds++) {
+		if (mf_smtp_read_reply(s, r, e) == -1)
+			goto done;
+		if (r->code != 334)
+			break;
+		mf_buf_reset(&in);
+		mf_buf_reset(&out);
+		if (mf_base64_decode(r->text, strlen(r->text), &in, 0, e) == -1 ||
+		    mf_sasl_step(sa, (const unsigned char *)in.data, in.len,
+		    &out, e) == -1) {
+			struct mf_err ign;
+			/* Cancel (RFC 4954 §4) and keep our error. */
+			if (mf_lineio_send(s->io, &ign, "*") == 0 &&
+			    flush(s, &ign) == 0)
+				mf_smtp_read_reply(s, r, &ign);
+			if (e->kind == MF_E_DATA)
+				e->kind = MF_E_PROTO;
+			goto done;
+		}
+		if (send_payload(s, "", &out, e) == -1)
+			goto done;
+	}
+	if (r->code == 235) {
+		rc = mf_sasl_finish(sa, NULL, 0, e);
+		goto done;
+	}
+	if (r->code == 334) {
+		mf_err_set(e, MF_E_PROTO, "the server sent too many SASL "
+		    "challenges");
+		goto done;
+	}
+	mf_err_reply(e, auth_kind(r), r->code, r->enhanced, r->text,
+	    "authentication with %s failed: %d %s%s%.400s", mf_sasl_mech(sa),
+	    r->code, r->enhanced, r->enhanced[0] ? " " : "", r->text);
+done:
+	mf_buf_wipe(&in);
+	mf_buf_wipe(&out);
+	return rc;
+}
+
+int
+mf_smtp_auth(struct mf_smtp *s, const char *mech,
+             const struct mf_sasl_params *sp, struct mf_smtp_reply *r,
+             char *sasl_error, size_t sasl_error_len, struct mf_err *e)
+{
+	struct mf_sasl *sa;
+	struct mf_buf first = MF_BUF_INIT(65536);
+	char prefix[80];
+	int has_initial = 0, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (sasl_error != NULL && sasl_error_len > 0)
+		sasl_error[0] = '\0';
+	if (need_io(s, e) == -1)
+		return -1;
+	sa = mf_sasl_new(mech, sp, e);
+	if (sa == NULL)
+		return -1;
+	if (mf_sasl_initial(sa, &first, &has_initial, e) == -1)
+		goto done;
+	if (has_initial) {
+		snprintf(prefix, sizeof(prefix), "AUTH %s ", mf_sasl_mech(sa));
+		if (send_payload(s, prefix, &first, e) == -1)
+			goto done;
+	} else if (queue_cmd(s, e, "AUTH %s", mf_sasl_mech(sa)) == -1 ||
+	    flush(s, e) == -1) {
+		goto done;
+	}
+	rc = auth_exchange(s, sa, r, e);
+done:
+	if (sasl_error != NULL && sasl_error_len > 0)
+		mf_strlcpy(sasl_error, mf_sasl_server_error(sa), sasl_error_len);
+	mf_buf_wipe(&first);
+	mf_sasl_free(sa);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* sending a message */
+
+static int
+has_8bit(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] & 0x80)
+			return 1;
+	return 0;
+}
+
+/* RFC 3461 §4: xtext, "+XX" for "+", "=" and anything not printable. */
+static void
+xtext(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *in && o + 4 < outlen; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (c < 33 || c > 126 || c == '+' || c == '=')
+			o += (size_t)snprintf(out + o, outlen - o, "+%02X", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+static int
+queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+           size_t size, struct mf_err *e)
+{
+	char params[1024];
+	size_t n = 0;
+
+	params[0] = '\0';
+	if (s->caps.size)
+		n += (size_t)snprintf(params + n, sizeof(params) - n, " SIZE=%zu",
+		    size);
+	if (env->eightbit && s->caps.eightbitmime)
+		n += (size_t)snprintf(params + n, sizeof(params) - n,
+		    " BODY=8BITMIME");
+	if (env->smtputf8 && n < sizeof(params))
+		n += (size_t)snprintf(params + n, sizeof(params) - n,
+		    " SMTPUTF8");
+	if (s->caps.dsn && env->dsn_ret && n < sizeof(params))
+		n += (size_t)snprintf(params + n, sizeof(params) - n, " RET=%s",
+		    env->dsn_ret);
+	if (s->caps.dsn && env->envid && n < sizeof(params)) {
+		char x[400];
+		xtext(env->envid, x, sizeof(x));
+		n += (size_t)snprintf(params + n, sizeof(params) - n,
+		    " ENVID=%s", x);
+	}
+	if (n >= sizeof(params))
+		return mf_err_set(e, MF_E_USAGE, "MAIL parameters too long");
+	return queue_cmd(s, e, "MAIL FROM:<%s>%s", env->from ? env->from : "",
+	    params);
+}
+
+static int
+queue_rcpts(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+            struct mf_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++) {
+		if (s->caps.dsn && env->dsn_notify) {
+			if (queue_cmd(s, e, "RCPT TO:<%s> NOTIFY=%s",
+			    env->rcpts[i], env->dsn_notify) == -1)
+				return -1;
+		} else if (queue_cmd(s, e, "RCPT TO:<%s>", env->rcpts[i]) == -1) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+rcpt_store(struct mf_smtp_result *res, size_t i, const struct mf_smtp_reply *r)
+{
+	if (res->rcpt == NULL)
+		return;
+	res->rcpt[i].code = r->code;
+	mf_strlcpy(res->rcpt[i].enhanced, r->enhanced,
+	    sizeof(res->rcpt[i].enhanced));
+	mf_strlcpy(res->rcpt[i].text, r->text, sizeof(res->rcpt[i].text));
+}
+
+/* Read the replies to MAIL and the RCPTs. Returns 0 when MAIL was
+ * accepted and at least one RCPT; otherwise -1 with e set, after all the
+ * replies were read (the pipelined group must be drained). */
+static int
+read_envelope_replies(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+                      struct mf_smtp_result *res, struct mf_err *e)
+{
+	struct mf_smtp_reply r, mail, worst;
+	size_t i;
+
+	memset(&worst, 0, sizeof(worst));
+	if (mf_smtp_read_reply(s, &mail, e) == -1)
+		return -1;
+	for (i = 0; i < env->nrcpts; i++) {
+		if (mf_smtp_read_reply(s, &r, e) == -1)
+			return -1;
+		rcpt_store(res, i, &r);
+		if (r.code == 250 || r.code == 251)
+			res->accepted++;
+		else if (worst.code == 0 || (r.code >= 400 && r.code < 500))
+			worst = r;   /* a temporary refusal is worth a retry */
+	}
+	if (mail.code != 250) {
+		res->final = mail;
+		return reply_error(&mail, "MAIL FROM refused", e);
+	}
+	if (res->accepted == 0) {
+		res->final = worst;
+		return reply_error(&worst, env->nrcpts > 1 ? "every recipient "
+		    "was refused" : "recipient refused", e);
+	}
+	return 0;
+}
+
+static int
+rset(struct mf_smtp *s)
+{
+	struct mf_smtp_reply r;
+	struct mf_err ign;
+
+	if (s->broken || s->io == NULL)
+		return -1;
+	return mf_smtp_command(s, &r, &ign, "RSET");
+}
+
+/* After a failed transaction the error is kept and the session reset,
+ * so the next message of a batch can follow. */
+static int
+fail_reset(struct mf_smtp *s)
+{
+	rset(s);
+	return -1;
+}
+
+/* The envelope one command at a time, for servers without PIPELINING. */
+static int
+envelope_lockstep(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+                  size_t size, struct mf_smtp_result *res, struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+	size_t i;
+
+	if (queue_mail(s, env, size, e) == -1 || flush(s, e) == -1 ||
+	    mf_smtp_read_reply(s, &r, e) == -1)
+		return -1;
+	if (r.code != 250) {
+		res->final = r;
+		reply_error(&r, "MAIL FROM refused", e);
+		return fail_reset(s);
+	}
+	for (i = 0; i < env->nrcpts; i++) {
+		struct mf_smtp_envelope one = *env;
+		one.rcpts = env->rcpts + i;
+		one.nrcpts = 1;
+		if (queue_rcpts(s, &one, e) == -1 || flush(s, e) == -1 ||
+		    mf_smtp_read_reply(s, &r, e) == -1)
+			return -1;
+		rcpt_store(res, i, &r);
+		if (r.code == 250 || r.code == 251)
+			res->accepted++;
+		else if (res->final.code == 0 || (r.code >= 400 && r.code < 500))
+			res->final = r;
+	}
+	if (res->accepted == 0) {
+		reply_error(&res->final, env->nrcpts > 1 ? "every recipient "
+		    "was refused" : "recipient refused", e);
+		return fail_reset(s);
+	}
+	return 0;
+}
+
+static int
+final_reply(struct mf_smtp *s, struct mf_smtp_result *res, struct mf_err *e)
+{
+	if (mf_smtp_read_reply(s, &res->final, e) == -1)
+		return -1;
+	if (res->final.code != 250) {
+		reply_error(&res->final, "message refused", e);
+		return fail_reset(s);
+	}
+	return 0;
+}
+
+/* The message data after a 354, then the lone dot (RFC 5321 §4.5.2). */
+static int
+write_data(struct mf_smtp *s, const struct mf_buf *wire, struct mf_err *e)
+{
+	if (mf_lineio_write(s->io, wire->data, wire->len, e) == -1)
+		return io_fail(s);
+	mf_transcript_info(tr(s), "message data: %zu bytes", wire->len);
+	if (mf_lineio_send(s->io, e, ".") == -1)
+		return io_fail(s);
+	return flush(s, e);
+}
+
+/* RFC 3030: BDAT LAST carries the whole message, not dot-stuffed, without
+ * the 354 round trip; with PIPELINING it shares one write with the
+ * envelope (RFC 3030 §4.2 allows BDAT in a pipelined group). */
+static int
+queue_bdat(struct mf_smtp *s, const struct mf_buf *wire, struct mf_err *e)
+{
+	if (queue_cmd(s, e, "BDAT %zu LAST", wire->len) == -1)
+		return -1;
+	if (mf_lineio_write(s->io, wire->data, wire->len, e) == -1)
+		return io_fail(s);
+	mf_transcript_info(tr(s), "message data: %zu bytes", wire->len);
+	return 0;
+}
+
+static int
+transact_piped(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+               const struct mf_buf *wire, size_t size, int bdat,
+               struct mf_smtp_result *res, struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+	struct mf_err ign;
+	int env_ok;
+
+	if (queue_mail(s, env, size, e) == -1 || queue_rcpts(s, env, e) == -1)
+		return -1;
+	if (bdat ? queue_bdat(s, wire, e) == -1 :
+	    queue_cmd(s, e, "DATA") == -1)
+		return -1;
+	if (flush(s, e) == -1)
+		return -1;
+	/* RFC 2920 §3.1: every reply of the group is read, in order. */
+	env_ok = read_envelope_replies(s, env, res, e);
+	if (env_ok == -1 && s->broken)
+		return -1;
+	if (bdat) {
+		if (env_ok == -1) {
+			mf_smtp_read_reply(s, &r, &ign);
+			return fail_reset(s);
+		}
+		return final_reply(s, res, e);
+	}
+	if (mf_smtp_read_reply(s, env_ok == -1 ? &r : &res->final,
+	    env_ok == -1 ? &ign : e) == -1)
+		return -1;
+	if (env_ok == -1) {
+		/* A server that says 354 anyway gets an empty message, which
+		 * it must refuse for lack of recipients. */
+		if (r.code == 354 && mf_lineio_send(s->io, &ign, ".") == 0 &&
+		    flush(s, &ign) == 0)
+			mf_smtp_read_reply(s, &r, &ign);
+		return fail_reset(s);
+	}
+	if (res->final.code != 354) {
+		reply_error(&res->final, "DATA refused", e);
+		return fail_reset(s);
+	}
+	if (write_data(s, wire, e) == -1)
+		return -1;
+	return final_reply(s, res, e);
+}
+
+static int
+transact_lockstep(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+                  const struct mf_buf *wire, size_t size, int bdat,
+                  struct mf_smtp_result *res, struct mf_err *e)
+{
+	if (envelope_lockstep(s, env, size, res, e) == -1)
+		return -1;
+	if (bdat) {
+		if (queue_bdat(s, wire, e) == -1 || flush(s, e) == -1)
+			return -1;
+		return final_reply(s, res, e);
+	}
+	if (mf_smtp_command(s, &res->final, e, "DATA") == -1)
+		return -1;
+	if (res->final.code != 354) {
+		reply_error(&res->final, "DATA refused", e);
+		return fail_reset(s);
+	}
+	if (write_data(s, wire, e) == -1)
+		return -1;
+	return final_reply(s, res, e);
+}
+
+static int
+check_envelope(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+               size_t size, struct mf_err *e)
+{
+	size_t i;
+
+	if (env->nrcpts == 0)
+		return mf_err_set(e, MF_E_USAGE, "no recipients");
+	if (s->caps.size && s->caps.size_max > 0 && size > s->caps.size_max)
+		return mf_err_set(e, MF_E_PERM, "the message (%zu bytes) is "
+		    "larger than the server accepts (SIZE %lu)", size,
+		    s->caps.size_max);
+	/* RFC 6531 §3.4: UTF-8 addresses only to a server that says SMTPUTF8. */
+	if (env->smtputf8 && !s->caps.smtputf8)
+		return mf_err_set(e, MF_E_UNSUPPORTED, "the addresses need "
+		    "SMTPUTF8, which the server does not offer");
+	if (env->from && strpbrk(env->from, "\r\n<>") != NULL)
+		return mf_err_set(e, MF_E_USAGE, "bad sender address");
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i] == NULL || *env->rcpts[i] == '\0' ||
+		    strpbrk(env->rcpts[i], "\r\n<> ") != NULL)
+			return mf_err_set(e, MF_E_USAGE, "bad recipient address "
+			    "\"%.200s\"", env->rcpts[i] ? env->rcpts[i] : "");
+	/* RFC 3461 §4.1, §4.3: NOTIFY and RET are keyword lists; nothing
+	 * else may slip into the command line. */
+	if (env->dsn_notify && (*env->dsn_notify == '\0' ||
+	    strspn(env->dsn_notify, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz,") != strlen(env->dsn_notify)))
+		return mf_err_set(e, MF_E_USAGE, "bad DSN NOTIFY \"%.100s\"",
+		    env->dsn_notify);
+	if (env->dsn_ret && strcasecmp(env->dsn_ret, "FULL") != 0 &&
+	    strcasecmp(env->dsn_ret, "HDRS") != 0)
+		return mf_err_set(e, MF_E_USAGE, "bad DSN RET \"%.100s\"",
+		    env->dsn_ret);
+	if (env->eightbit && !s->caps.eightbitmime)
+		mf_transcript_info(tr(s), "8-bit message to a server without "
+		    "8BITMIME");
+	return 0;
+}
+
+int
+mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+                     const char *msg, size_t len,
+                     struct mf_smtp_result *res, struct mf_err *e)
+{
+	struct mf_buf wire = MF_BUF_INIT(MSG_MAX);
+	int bdat, piped, rc = -1;
+	size_t size;
+
+	res->final.code = 0;
+	res->final.text[0] = '\0';
+	res->final.enhanced[0] = '\0';
+	res->accepted = 0;
+	if (res->rcpt != NULL)
+		memset(res->rcpt, 0, env->nrcpts * sizeof(*res->rcpt));
+	if (need_io(s, e) == -1)
+		return -1;
+	bdat = s->caps.chunking && !s->no_chunking;
+	piped = s->caps.pipelining && !s->no_pipelining;
+	if (mf_smtp_normalise(msg, len, !bdat, &wire, e) == -1)
+		goto out;
+	size = wire.len;
+	if (check_envelope(s, env, size, e) == -1)
+		goto out;
+	if (piped)
+		rc = transact_piped(s, env, &wire, size, bdat, res, e);
+	else
+		rc = transact_lockstep(s, env, &wire, size, bdat, res, e);
+out:
+	mf_buf_free(&wire);
+	return rc;
+}
+
+int
+mf_smtp_message_8bit(const char *msg, size_t len)
+{
+	return has_8bit(msg, len);
+}
+
+int
+mf_smtp_usable(const struct mf_smtp *s)
+{
+	return s != NULL && s->io != NULL && !s->broken && !s->quit_done;
+}
+
+int
+mf_smtp_quit(struct mf_smtp *s, struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+
+	if (need_io(s, e) == -1)
+		return -1;
+	s->quit_done = 1;
+	if (mf_smtp_command(s, &r, e, "QUIT") == -1)
+		return -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* whole steps for senders */
+
+int
+mf_smtp_open(struct mf_smtp *s, int will_auth, struct mf_tls_info *info,
+             struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+
+	if (mf_smtp_connect(s, e) == -1 || mf_smtp_greeting(s, &r, e) == -1 ||
+	    mf_smtp_ehlo(s, &r, e) == -1)
+		return -1;
+	if (s->p.tls == MF_TLS_IMPLICIT || s->p.tls == MF_TLS_NONE)
+		return 0;
+	if (s->p.tls == MF_TLS_AUTO && !s->caps.starttls)
+		return 0;
+	if (!s->caps.starttls)
+		return mf_err_set(e, MF_E_UNSUPPORTED, will_auth ?
+		    "the server does not offer STARTTLS; refusing to send "
+		    "credentials in clear" : "the server does not offer "
+		    "STARTTLS; refusing to send the message in clear (--tls "
+		    "none allows it)");
+	if (mf_smtp_starttls(s, &r, info, e) == -1)
+		return -1;
+	return mf_smtp_ehlo(s, &r, e);
+}
+
+int
+mf_smtp_login(struct mf_smtp *s, const char *want,
+              const struct mf_sasl_params *sp, char *mech, size_t mechlen,
+              struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+	struct mf_sasl_params p = *sp;
+	unsigned char cb[64];
+	size_t cblen = sizeof(cb);
+	int tls = mf_smtp_is_tls(s);
+	char chosen[64];
+
+	if (s->caps.auth[0] == '\0')
+		return mf_err_set(e, MF_E_UNSUPPORTED, "the server offers no "
+		    "AUTH%s", tls ? "" : " (before TLS)");
+	if (want != NULL && (*want == '\0' || strcasecmp(want, "auto") == 0))
+		want = NULL;
+	if (tls && p.cb_data == NULL && mf_tls_channel_binding(
+	    mf_smtp_transport(s), cb, &cblen, e) == 0) {
+		p.cb_data = cb;
+		p.cb_len = cblen;
+	}
+	if (p.host == NULL)
+		p.host = s->host;
+	if (p.port == 0) {
+		long v;
+		if (mf_parse_long(s->port, 1, 65535, &v) == 0)
+			p.port = (unsigned)v;
+	}
+	/* Plaintext mechanisms only inside TLS, unless the user said
+	 * --tls none (then s->p.tls is NONE and clear text was chosen). */
+	if (mf_sasl_choose(s->caps.auth, want, &p, tls,
+	    s->p.tls == MF_TLS_NONE, chosen, sizeof(chosen), e) == -1)
+		return -1;
+	if (mech != NULL)
+		mf_strlcpy(mech, chosen, mechlen);
+	return mf_smtp_auth(s, chosen, &p, &r, NULL, 0, e);
+}
+
+/* ---------------------------------------------------------------- */
+/* a sender's client */
+
+struct mf_smtp_client {
+	struct mf_smtp_client_params p;
+	struct mf_smtp *s;
+};
+
+struct mf_smtp_client *
+mf_smtp_client_new(const struct mf_smtp_client_params *p, struct mf_err *e)
+{
+	struct mf_smtp_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "smtp client");
+		return NULL;
+	}
+	c->p = *p;
+	return c;
+}
+
+static int
+client_login(struct mf_smtp_client *c, struct mf_err *e)
+{
+	struct mf_sasl_params sp;
+	struct mf_secret pw;
+	int rc;
+
+	memset(&pw, 0, sizeof(pw));
+	if (c->p.secret == NULL)
+		return mf_err_set(e, MF_E_AUTH, "no password source");
+	if (c->p.secret(c->p.secret_arg, &pw, e) == -1)
+		return -1;
+	memset(&sp, 0, sizeof(sp));
+	sp.user = c->p.user;
+	sp.password = sp.token = pw.data;
+	rc = mf_smtp_login(c->s, c->p.auth_want, &sp, NULL, 0, e);
+	mf_secret_wipe(&pw);
+	return rc;
+}
+
+static int
+client_open(struct mf_smtp_client *c, struct mf_err *e)
+{
+	c->s = mf_smtp_new(&c->p.smtp, e);
+	if (c->s == NULL)
+		return -1;
+	mf_smtp_set_chunking(c->s, !c->p.no_chunking);
+	mf_smtp_set_pipelining(c->s, !c->p.no_pipelining);
+	if (mf_smtp_open(c->s, c->p.auth, NULL, e) == 0 &&
+	    (!c->p.auth || client_login(c, e) == 0))
+		return 0;
+	mf_smtp_free(c->s);
+	c->s = NULL;
+	return -1;
+}
+
+int
+mf_smtp_client_send(struct mf_smtp_client *c,
+                    const struct mf_smtp_envelope *env, const char *msg,
+                    size_t len, struct mf_smtp_result *res, struct mf_err *e)
+{
+	int rc;
+
+	if (c->s == NULL && client_open(c, e) == -1)
+		return -1;
+	rc = mf_smtp_send_message(c->s, env, msg, len, res, e);
+	if (rc == -1 && !mf_smtp_usable(c->s)) {
+		mf_smtp_free(c->s);
+		c->s = NULL;
+	}
+	return rc;
+}
+
+int
+mf_smtp_client_connected(const struct mf_smtp_client *c)
+{
+	return c != NULL && c->s != NULL;
+}
+
+void
+mf_smtp_client_free(struct mf_smtp_client *c)
+{
+	if (c == NULL)
+		return;
+	mf_smtp_free(c->s);
+	free(c);
+}

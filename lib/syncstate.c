@@ -1,0 +1,514 @@
+/* syncstate.c - per-folder sync state: snapshot + write-ahead journal. */
+#include "syncstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+#define STATE_FILE_MAX (512u << 20)
+
+struct mf_syncstate {
+	char *dir;
+	char *snap;       /* DIR/KEY.state */
+	char *journal;    /* DIR/KEY.journal */
+	unsigned long gen;
+	uint32_t uidvalidity, uidnext;
+	uint64_t modseq;
+	struct mf_syncstate_entry *v;
+	size_t n, cap;
+	struct mf_buf pending;
+	int journal_open; /* journal holds a header for this generation */
+};
+
+static char *path_join(const char *dir, const char *key, const char *ext)
+{
+	size_t n = strlen(dir) + strlen(key) + strlen(ext) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s%s", dir, key, ext);
+	return p;
+}
+
+static int fsync_dir(const char *dir, struct mf_err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return mf_err_sys(e, MF_E_IO, errno, "open %s", dir);
+	if (fsync(fd) < 0) {
+		int er = errno;
+		close(fd);
+		return mf_err_sys(e, MF_E_IO, er, "fsync %s", dir);
+	}
+	close(fd);
+	return 0;
+}
+
+static size_t find(const struct mf_syncstate *s, uint32_t uid, int *found)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->v[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->n && s->v[lo].uid == uid;
+	return lo;
+}
+
+static int put_mem(struct mf_syncstate *s, uint32_t uid, const char *flags,
+                   unsigned status, const char *base, struct mf_err *e)
+{
+	int found;
+	size_t i = find(s, uid, &found);
+	char *b = strdup(base);
+
+	if (!b)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	if (!found) {
+		if (s->n == s->cap) {
+			size_t nc = s->cap ? s->cap * 2 : 256;
+			void *nv = realloc(s->v, nc * sizeof *s->v);
+			if (!nv) {
+				free(b);
+				return mf_err_set(e, MF_E_NOMEM, "out of memory");
+			}
+			s->v = nv;
+			s->cap = nc;
+		}
+		memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof *s->v);
+		s->n++;
+	} else {
+		free(s->v[i].base);
+	}
+	s->v[i].uid = uid;
+	s->v[i].status = status;
+	mf_strlcpy(s->v[i].flags, flags, sizeof s->v[i].flags);
+	s->v[i].base = b;
+	return 0;
+}
+
+static void del_mem(struct mf_syncstate *s, uint32_t uid)
+{
+	int found;
+	size_t i = find(s, uid, &found);
+
+	if (!found)
+		return;
+	free(s->v[i].base);
+	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
+	s->n--;
+}
+
+static void clear_mem(struct mf_syncstate *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].base);
+	s->n = 0;
+}
+
+static int valid_word(const char *w)
+{
+	return *w && !strpbrk(w, " \n\r\t");
+}
+
+/* Apply one record line (NUL-terminated, no newline). */
+static int apply(struct mf_syncstate *s, char *line, struct mf_err *e)
+{
+	char *f[6];
+	int nf = 0;
+	char *p = line;
+	long long v;
+
+	while (nf < 6 && *p) {
+		f[nf++] = p;
+		p = strchr(p, ' ');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (nf == 0)
+		return 0;
+	if (nf == 2 && (!strcmp(f[0], "V") || !strcmp(f[0], "R") ||
+	                !strcmp(f[0], "N") || !strcmp(f[0], "M") ||
+	                !strcmp(f[0], "-"))) {
+		char *end;
+		errno = 0;
+		v = strtoll(f[1], &end, 10);
+		if (errno || *end || v < 0 || (f[0][0] != 'M' && v > 0xFFFFFFFFll))
+			goto bad;
+		switch (f[0][0]) {
+		case 'R':
+			clear_mem(s);
+			s->modseq = 0;
+			s->uidnext = 0;
+			/* fall through */
+		case 'V':
+			s->uidvalidity = (uint32_t)v;
+			break;
+		case 'N':
+			s->uidnext = (uint32_t)v;
+			break;
+		case 'M':
+			s->modseq = (uint64_t)v;
+			break;
+		default:
+			del_mem(s, (uint32_t)v);
+		}
+		return 0;
+	}
+	if (nf == 5 && !strcmp(f[0], "+")) {
+		long uid, st;
+		if (mf_parse_long(f[1], 1, 0xFFFFFFFFl, &uid) < 0 ||
+		    mf_parse_long(f[2], 0, 3, &st) < 0 || strlen(f[3]) > 6)
+			goto bad;
+		return put_mem(s, (uint32_t)uid, strcmp(f[3], "-") ? f[3] : "",
+		               (unsigned)st, f[4], e);
+	}
+bad:
+	return mf_err_set(e, MF_E_DATA, "corrupt sync state record");
+}
+
+static int read_file(const char *path, struct mf_buf *b, struct mf_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char chunk[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? 1 : mf_err_sys(e, MF_E_IO, errno, "open %s", path);
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		if (mf_buf_append(b, chunk, (size_t)n, e) < 0) {
+			close(fd);
+			return -1;
+		}
+	int er = errno;
+	close(fd);
+	if (n < 0)
+		return mf_err_sys(e, MF_E_IO, er, "read %s", path);
+	return 0;
+}
+
+/* Apply complete lines; returns the length of the complete part. */
+static int apply_lines(struct mf_syncstate *s, struct mf_buf *b, int journal,
+                       size_t *complete, struct mf_err *e)
+{
+	char *p = b->data ? b->data : "";
+	char *end = p + b->len;
+	int first = 1;
+
+	*complete = 0;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;  /* torn tail: the crash came mid-write */
+		*nl = '\0';
+		if (first && journal) {
+			unsigned long g;
+			if (sscanf(p, "gen %lu", &g) != 1 || g != s->gen)
+				return 1;  /* stale journal from before a rewrite */
+		} else if (first) {
+			if (strcmp(p, "mailflow-syncstate 1"))
+				return mf_err_set(e, MF_E_DATA, "%s: not a sync state file",
+				                  s->snap);
+		} else if (!journal && !strncmp(p, "gen ", 4)) {
+			if (sscanf(p, "gen %lu", &s->gen) != 1)
+				return mf_err_set(e, MF_E_DATA, "%s: bad generation", s->snap);
+		} else if (apply(s, p, e) < 0) {
+			mf_err_prefix(e, "%s", journal ? s->journal : s->snap);
+			return -1;
+		}
+		first = 0;
+		p = nl + 1;
+		*complete = (size_t)(p - (b->data ? b->data : p));
+	}
+	return 0;
+}
+
+static int load(struct mf_syncstate *s, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(STATE_FILE_MAX);
+	size_t complete;
+	int r = read_file(s->snap, &b, e);
+
+	if (r < 0)
+		goto out;
+	if (r == 0 && (r = apply_lines(s, &b, 0, &complete, e)) < 0)
+		goto out;
+	mf_buf_reset(&b);
+	r = read_file(s->journal, &b, e);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		r = 0;
+		goto out;
+	}
+	r = apply_lines(s, &b, 1, &complete, e);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		/* stale: remove it so new records do not follow old ones */
+		r = unlink(s->journal) < 0 && errno != ENOENT
+		    ? mf_err_sys(e, MF_E_IO, errno, "unlink %s", s->journal) : 0;
+		goto out;
+	}
+	s->journal_open = complete > 0;
+	if (complete < b.len && truncate(s->journal, (off_t)complete) < 0)
+		r = mf_err_sys(e, MF_E_IO, errno, "truncate %s", s->journal);
+out:
+	mf_buf_free(&b);
+	return r < 0 ? -1 : 0;
+}
+
+struct mf_syncstate *mf_syncstate_open(const char *dir, const char *key,
+                                       struct mf_err *e)
+{
+	struct mf_syncstate *s;
+
+	if (!*key || strchr(key, '/') || key[0] == '.') {
+		mf_err_set(e, MF_E_INTERNAL, "bad sync state key");
+		return NULL;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		mf_err_sys(e, MF_E_IO, errno, "mkdir %s", dir);
+		return NULL;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		mf_err_set(e, MF_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	mf_buf_init(&s->pending, STATE_FILE_MAX);
+	s->dir = strdup(dir);
+	s->snap = path_join(dir, key, ".state");
+	s->journal = path_join(dir, key, ".journal");
+	if (!s->dir || !s->snap || !s->journal) {
+		mf_err_set(e, MF_E_NOMEM, "out of memory");
+		mf_syncstate_free(s);
+		return NULL;
+	}
+	if (load(s, e) < 0) {
+		mf_syncstate_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void mf_syncstate_free(struct mf_syncstate *s)
+{
+	if (!s)
+		return;
+	clear_mem(s);
+	free(s->v);
+	free(s->dir);
+	free(s->snap);
+	free(s->journal);
+	mf_buf_free(&s->pending);
+	free(s);
+}
+
+uint32_t mf_syncstate_uidvalidity(const struct mf_syncstate *s)
+{
+	return s->uidvalidity;
+}
+
+uint64_t mf_syncstate_modseq(const struct mf_syncstate *s)
+{
+	return s->modseq;
+}
+
+uint32_t mf_syncstate_uidnext(const struct mf_syncstate *s)
+{
+	return s->uidnext;
+}
+
+int mf_syncstate_set_modseq(struct mf_syncstate *s, uint64_t v,
+                            struct mf_err *e)
+{
+	if (v == s->modseq)
+		return 0;
+	s->modseq = v;
+	return mf_buf_printf(&s->pending, e, "M %llu\n", (unsigned long long)v);
+}
+
+int mf_syncstate_set_uidnext(struct mf_syncstate *s, uint32_t v,
+                             struct mf_err *e)
+{
+	if (v == s->uidnext)
+		return 0;
+	s->uidnext = v;
+	return mf_buf_printf(&s->pending, e, "N %u\n", v);
+}
+
+int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
+                       struct mf_err *e)
+{
+	clear_mem(s);
+	s->modseq = 0;
+	s->uidnext = 0;
+	s->uidvalidity = uidvalidity;
+	return mf_buf_printf(&s->pending, e, "R %u\n", uidvalidity);
+}
+
+size_t mf_syncstate_count(const struct mf_syncstate *s)
+{
+	return s->n;
+}
+
+const struct mf_syncstate_entry *mf_syncstate_at(const struct mf_syncstate *s,
+                                                 size_t i)
+{
+	return i < s->n ? &s->v[i] : NULL;
+}
+
+const struct mf_syncstate_entry *mf_syncstate_get(const struct mf_syncstate *s,
+                                                  uint32_t uid)
+{
+	int found;
+	size_t i = find(s, uid, &found);
+
+	return found ? &s->v[i] : NULL;
+}
+
+int mf_syncstate_put(struct mf_syncstate *s, uint32_t uid, const char *flags,
+                     unsigned status, const char *base, struct mf_err *e)
+{
+	if (!uid || !valid_word(base) || strlen(flags) > 6 || strpbrk(flags, " \n"))
+		return mf_err_set(e, MF_E_INTERNAL, "bad sync state entry");
+	if (put_mem(s, uid, flags, status, base, e) < 0)
+		return -1;
+	return mf_buf_printf(&s->pending, e, "+ %u %u %s %s\n", uid, status,
+	                     *flags ? flags : "-", base);
+}
+
+int mf_syncstate_del(struct mf_syncstate *s, uint32_t uid, struct mf_err *e)
+{
+	if (!mf_syncstate_get(s, uid))
+		return 0;
+	del_mem(s, uid);
+	return mf_buf_printf(&s->pending, e, "- %u\n", uid);
+}
+
+size_t mf_syncstate_pending(const struct mf_syncstate *s)
+{
+	return s->pending.len;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int mf_syncstate_commit(struct mf_syncstate *s, struct mf_err *e)
+{
+	char hdr[64];
+	int fd, created = 0;
+
+	if (s->pending.len == 0)
+		return 0;
+	fd = open(s->journal, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(s->journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		created = 1;
+		s->journal_open = 0;
+	}
+	if (fd < 0)
+		return mf_err_sys(e, MF_E_IO, errno, "open %s", s->journal);
+	snprintf(hdr, sizeof hdr, "gen %lu\n", s->gen);
+	if ((!s->journal_open && write_all(fd, hdr, strlen(hdr)) < 0) ||
+	    write_all(fd, s->pending.data, s->pending.len) < 0 || fsync(fd) < 0) {
+		int er = errno;
+		close(fd);
+		return mf_err_sys(e, MF_E_IO, er, "write %s", s->journal);
+	}
+	close(fd);
+	s->journal_open = 1;
+	mf_buf_reset(&s->pending);
+	return created ? fsync_dir(s->dir, e) : 0;
+}
+
+static int write_snapshot(struct mf_syncstate *s, const char *tmp,
+                          struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(STATE_FILE_MAX);
+	int fd, r = -1;
+
+	if (mf_buf_printf(&b, e, "mailflow-syncstate 1\ngen %lu\nV %u\nM %llu\nN %u\n",
+	                  s->gen + 1, s->uidvalidity,
+	                  (unsigned long long)s->modseq, s->uidnext) < 0)
+		goto out;
+	for (size_t i = 0; i < s->n; i++)
+		if (mf_buf_printf(&b, e, "+ %u %u %s %s\n", s->v[i].uid,
+		                  s->v[i].status,
+		                  *s->v[i].flags ? s->v[i].flags : "-",
+		                  s->v[i].base) < 0)
+			goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		mf_err_sys(e, MF_E_IO, errno, "open %s", tmp);
+		goto out;
+	}
+	if (write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
+		mf_err_sys(e, MF_E_IO, errno, "write %s", tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	r = 0;
+out:
+	mf_buf_free(&b);
+	return r;
+}
+
+int mf_syncstate_compact(struct mf_syncstate *s, struct mf_err *e)
+{
+	size_t n = strlen(s->snap) + 5;
+	char *tmp = malloc(n);
+	int r = -1;
+
+	if (!tmp)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	snprintf(tmp, n, "%s.tmp", s->snap);
+	/* the journal is committed first so a failed rewrite loses nothing */
+	if (mf_syncstate_commit(s, e) < 0 || write_snapshot(s, tmp, e) < 0)
+		goto out;
+	if (rename(tmp, s->snap) < 0) {
+		mf_err_sys(e, MF_E_IO, errno, "rename %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (fsync_dir(s->dir, e) < 0)
+		goto out;
+	s->gen++;
+	/* the old journal is now stale by generation; removing it is tidy */
+	if (unlink(s->journal) < 0 && errno != ENOENT) {
+		mf_err_sys(e, MF_E_IO, errno, "unlink %s", s->journal);
+		goto out;
+	}
+	s->journal_open = 0;
+	r = 0;
+out:
+	free(tmp);
+	return r;
+}

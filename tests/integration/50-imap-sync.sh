@@ -1,0 +1,111 @@
+#!/bin/bash
+# imap-sync against the bed's Dovecot: STARTTLS and IMAPS, LOGIN / PLAIN /
+# SCRAM-SHA-256, 2,000 messages in nested and non-ASCII folders pulled
+# byte-identical with the right flags, both layouts, a no-change resync that
+# fetches no bodies, and the same messages as mbsync.
+set -u
+H="$MF_TOP/tests/integration/50-imap-sync-helper.py"
+P="T50r$$"
+export HOME="$MF_TMP/home" MAILFLOW_PASSWORD="$MF_PASS"
+mkdir -p "$HOME"
+fail() { echo "FAIL: $*"; python3 "$H" delete "$P" >/dev/null 2>&1; exit 1; }
+IS() { "$MF_BIN/imap-sync" -u "$MF_USER" --tls-trust-file "$MF_CA" "$@"; }
+now() { date +%s.%N; }
+trap 'python3 "$H" delete "$P" >/dev/null 2>&1' EXIT
+
+# --- connection and authentication variants (nothing to sync: fast) ---
+for v in "-s localhost:$MF_IMAP_PORT" "-s localhost -p $MF_IMAPS_PORT --tls implicit"; do
+	for auth in login PLAIN SCRAM-SHA-256 auto; do
+		# shellcheck disable=SC2086
+		out=$(IS $v --auth $auth --folder "NOPE$P" -m "$MF_TMP/auth" \
+			--state "$MF_TMP/auth-state" -v 2>&1) || fail "$v --auth $auth: $out"
+		case $auth in
+		login) want='> A[0-9]* LOGIN "alice" \*\*\*\*\*\*\*\*' ;;
+		auto) want='AUTHENTICATE SCRAM-SHA-256' ;;
+		*) want="AUTHENTICATE $auth" ;;
+		esac
+		echo "$out" | grep -q "$want" || fail "$v --auth $auth: no '$want'"
+		echo "$out" | grep -q "$MF_PASS" && fail "password in transcript"
+	done
+done
+echo "$out" | grep -q '^~> ' || fail "no TLS transcript markers"
+IS -s "localhost:$MF_IMAP_PORT" --folder "NOPE$P" -m "$MF_TMP/auth" -v 2>&1 |
+	grep -q '^-> A2 STARTTLS' || fail "STARTTLS not used on the plain port"
+MAILFLOW_PASSWORD=wrong IS -s "localhost:$MF_IMAP_PORT" -m "$MF_TMP/auth" \
+	--state "$MF_TMP/auth-state" >/dev/null 2>&1
+rc=$?; [ $rc = 77 ] || fail "wrong password: exit $rc, want 77"
+"$MF_BIN/imap-sync" -u "$MF_USER" -s "localhost:$MF_IMAP_PORT" -m "$MF_TMP/auth" \
+	--state "$MF_TMP/auth-state" >/dev/null 2>&1
+rc=$?; [ $rc = 69 ] || fail "untrusted certificate: exit $rc, want 69"
+IS --bogus >/dev/null 2>&1; rc=$?; [ $rc = 64 ] || fail "bad option: exit $rc"
+
+# --- 2,000 messages ---
+python3 "$H" populate "$P" 2000 || fail "populate"
+t0=$(now)
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" --json >"$MF_TMP/first.json" ||
+	fail "first sync: $(cat "$MF_TMP/first.json")"
+t1=$(now)
+grep -q '"fetched":2000' "$MF_TMP/first.json" || fail "first sync count: $(cat "$MF_TMP/first.json")"
+python3 "$H" compare "$MF_TMP/m" maildir++ "$P" || fail "Maildir differs from the server"
+[ -d "$MF_TMP/m/.$P.Entwürfe/cur" ] && [ -d "$MF_TMP/m/.$P.مسودات/cur" ] &&
+	[ -d "$MF_TMP/m/.$P.sub.deep/cur" ] || fail "folder names not mapped to UTF-8"
+
+t2=$(now)
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" --json -v >"$MF_TMP/second.json" \
+	2>"$MF_TMP/second.tx" || fail "second sync"
+t3=$(now)
+grep -q '"fetched":0' "$MF_TMP/second.json" || fail "second sync fetched bodies"
+n=$(grep -c 'BODY\[\]' "$MF_TMP/second.tx")
+[ "$n" = 0 ] || fail "second sync: $n BODY[] lines in the transcript"
+grep -q 'QRESYNC' "$MF_TMP/second.tx" || fail "QRESYNC not used"
+python3 "$H" compare "$MF_TMP/m" maildir++ "$P" >/dev/null || fail "differs after resync"
+
+# --- fs layout, over STARTTLS ---
+IS -s "localhost:$MF_IMAP_PORT" --layout fs --folder "$P*" -m "$MF_TMP/fs" \
+	--state "$MF_TMP/stfs" -q || fail "fs layout sync"
+[ -d "$MF_TMP/fs/$P/sub/deep/cur" ] && [ -d "$MF_TMP/fs/$P/Entwürfe/cur" ] || fail "fs layout dirs"
+python3 "$H" compare "$MF_TMP/fs" fs "$P" >/dev/null || fail "fs layout differs from the server"
+
+# --- the same messages as mbsync ---
+if command -v mbsync >/dev/null; then
+	mkdir -p "$MF_TMP/mb"
+	cat >"$MF_TMP/mbsyncrc" <<RC
+IMAPAccount t
+Host localhost
+Port $MF_IMAPS_PORT
+User $MF_USER
+Pass $MF_PASS
+SSLType IMAPS
+CertificateFile $MF_CA
+
+IMAPStore t-remote
+Account t
+
+MaildirStore t-local
+Inbox $MF_TMP/mb
+SubFolders Maildir++
+
+Channel t
+Far :t-remote:
+Near :t-local:
+Patterns $P*
+Create Near
+Sync Pull
+SyncState *
+RC
+	t4=$(now)
+	mbsync -c "$MF_TMP/mbsyncrc" -q t 2>/dev/null || fail "mbsync failed"
+	t5=$(now)
+	mbsync -c "$MF_TMP/mbsyncrc" -q t 2>/dev/null
+	t6=$(now)
+	python3 "$H" mbsync-compare "$MF_TMP/m" "$MF_TMP/mb" "$P" || fail "differs from mbsync"
+	printf 'timing: mbsync first %.2f s, resync %.2f s\n' \
+		"$(echo "$t5 - $t4" | bc)" "$(echo "$t6 - $t5" | bc)"
+else
+	echo "mbsync not installed: comparison skipped"
+fi
+printf 'timing: imap-sync first %.2f s (2000 messages), resync %.2f s\n' \
+	"$(echo "$t1 - $t0" | bc)" "$(echo "$t3 - $t2" | bc)"
+echo "ok"

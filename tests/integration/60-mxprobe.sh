@@ -1,0 +1,217 @@
+#!/bin/bash
+# mxprobe against real DNS and SMTP: the bed's NSD serves tests/bed/zones/
+# mxtest.test (signed; Unbound validates it, so AD bits are real) and
+# mxplain.test (unsigned); tests/mxprobe/setup.sh adds SMTP listeners on
+# 127.0.0.2... and an HTTPS server for the MTA-STS policies.  Every case is
+# run twice, as text and as --json, and both outputs and exit statuses are
+# checked.
+set -eu
+
+: "${MF_BED_DIR:?run me through tests/run-integration.sh}"
+MF_TOP="${MF_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}"
+MF_BIN="${MF_BIN:-$MF_TOP/bin}"
+MF_TMP="${MF_TMP:-$(mktemp -d)}"
+MXPROBE="$MF_BIN/mxprobe"
+JGET="python3 $MF_TOP/tests/mxprobe/jget.py"
+[ -x "$MXPROBE" ] || { echo "FAIL: $MXPROBE not built"; exit 1; }
+dig +short -p "$MF_RESOLVER_PORT" @127.0.0.1 SOA mxtest.test | grep -q . || {
+	echo "SKIP: the bed has no mxtest.test zone"; exit 77; }
+
+# shellcheck source=../mxprobe/setup.sh
+. "$MF_TOP/tests/mxprobe/setup.sh"
+mxp_up
+O="$MXP_DIR/out"
+mkdir -p "$O"
+failed=0
+
+step() { printf '== %s\n' "$*"; }
+bad() {
+	printf 'FAIL: %s\n' "$*"
+	failed=$((failed + 1))
+}
+
+# probe NAME EXPECTED_EXIT DOMAIN... [-- OPTIONS...]: text and JSON runs.
+probe() {
+	local name="$1" want="$2" rc
+	shift 2
+	local doms=() opts=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do doms+=("$1"); shift; done
+	[ $# -gt 0 ] && shift && opts=("$@")
+	step "$name: ${doms[*]} ${opts[*]}"
+	rc=0
+	timeout 120 "$MXPROBE" "${MXP_ARGS[@]}" "${opts[@]}" "${doms[@]}" \
+		>"$O/$name.txt" 2>"$O/$name.err" || rc=$?
+	[ "$rc" = "$want" ] || bad "$name: text run exited $rc, want $want: $(head -c 2000 "$O/$name.txt" "$O/$name.err")"
+	rc=0
+	timeout 120 "$MXPROBE" "${MXP_ARGS[@]}" --json "${opts[@]}" "${doms[@]}" \
+		>"$O/$name.json" 2>"$O/$name.jerr" || rc=$?
+	[ "$rc" = "$want" ] || bad "$name: --json run exited $rc, want $want"
+}
+
+# text NAME REGEX: the human output says it.
+text() {
+	grep -Eq -- "$2" "$O/$1.txt" || bad "$1: text lacks /$2/: $(head -c 1500 "$O/$1.txt")"
+}
+# json NAME TYPE DOMAIN PATH EXPECTED: the values at PATH, joined by
+# spaces, equal EXPECTED.
+json() {
+	local got
+	got="$($JGET "$O/$1.json" "$2" "$3" "$4" | tr '\n' ' ' | sed 's/ $//')" ||
+		{ bad "$1: bad JSON"; return; }
+	[ "$got" = "$5" ] || bad "$1: $2 $3 $4 is \"$got\", want \"$5\""
+}
+# has NAME TYPE DOMAIN PATH VALUE: VALUE is among the values at PATH.
+has() {
+	$JGET "$O/$1.json" "$2" "$3" "$4" | grep -qx -- "$5" ||
+		bad "$1: $2 $3 $4 lacks \"$5\" ($($JGET "$O/$1.json" "$2" "$3" "$4" | tr '\n' ' '))"
+}
+hasnt() {
+	! $JGET "$O/$1.json" "$2" "$3" "$4" | grep -qx -- "$5" ||
+		bad "$1: $2 $3 $4 has \"$5\""
+}
+
+D=mxtest.test
+
+probe two 0 two.$D
+text two "^two\.$D: mail goes to its MX hosts \[DNSSEC-validated\]"
+# preference order: 10 before 20 (the zone lists 20 first)
+[ "$(grep -E '^  MX ' "$O/two.txt" | awk '{print $2}' | tr '\n' ' ')" = "10 20 " ] ||
+	bad "two: MX lines not in preference order: $(grep -E '^  MX ' "$O/two.txt")"
+text two "verify +trusted, name matches mx1\.$D"
+text two "result: ok, no findings"
+json two summary two.$D route mx
+json two summary two.$D dnssec true
+json two summary two.$D "mx[].name" "mx1.$D mx2.$D"
+json two summary two.$D "mx[].pref" "10 20"
+json two address two.$D address "127.0.0.2 127.0.0.3"
+json two address two.$D starttls "true true"
+json two address two.$D tls.verified "true true"
+json two address two.$D tls.name_match "true true"
+json two summary two.$D exit 0
+for st in connect banner ehlo starttls ehlo_tls; do
+	[ "$($JGET "$O/two.json" address two.$D "timings_ms.$st" | grep -c '^[0-9]')" = 2 ] ||
+		bad "two: no $st timing for both addresses"
+done
+
+probe amx 0 amx.$D
+text amx "no MX: mail goes to the domain's own address \(implicit MX\)"
+text amx "implicit MX amx\.$D -> 127\.0\.0\.2"
+json amx summary amx.$D route implicit-mx
+json amx address amx.$D tls.verified true
+
+probe nullmx 0 nullmx.$D
+text nullmx "accepts no mail \(null MX, RFC 7505\)"
+json nullmx summary nullmx.$D route null-mx
+json nullmx summary nullmx.$D null_mx true
+json nullmx summary nullmx.$D addresses_probed 0
+
+probe cname 1 cname.$D
+text cname "MX 10 mxalias\.$D \(CNAME to mx1\.$D\)"
+text cname "finding +mx-cname"
+json cname summary cname.$D "mx[].cname" true
+json cname summary cname.$D "mx[].canonical" "mx1.$D"
+has cname summary cname.$D "findings[].code" mx-cname
+
+probe nx 2 nosuch.$D
+text nx "nosuch\.$D: does not exist \(NXDOMAIN\)"
+json nx summary nosuch.$D route nxdomain
+json nx summary nosuch.$D status error
+
+probe nodata 2 nodata.$D
+text nodata "has neither MX nor address records"
+json nodata summary nodata.$D route nodata
+
+probe servfail 2 x.lame.$D -- --timeout 5
+text servfail "DNS lookup failed"
+json servfail summary x.lame.$D route dns-error
+has servfail summary x.lame.$D "findings[].code" dns-error
+
+probe notls 1 notls.$D
+text notls "STARTTLS +not offered"
+json notls address notls.$D starttls false
+has notls summary notls.$D "findings[].code" no-starttls
+
+probe halfdead 1 halfdead.$D
+json halfdead address halfdead.$D reached "true false"
+has halfdead summary halfdead.$D "findings[].code" unreachable
+
+probe daneok 0 dane-ok.$D
+text daneok "DANE +TLSA secure \(1 records\): pass: TLSA 3 1 1 matches certificate 0"
+json daneok address dane-ok.$D dane.tlsa secure
+json daneok address dane-ok.$D dane.status pass
+# DANE-EE ignores names: the PKIX name mismatch is not a finding
+json daneok address dane-ok.$D tls.name_match false
+hasnt daneok summary dane-ok.$D "findings[].code" cert-name-mismatch
+
+probe danestale 1 dane-stale.$D
+text danestale "DANE .*fail: no TLSA record matches"
+json danestale address dane-stale.$D dane.status fail
+has danestale summary dane-stale.$D "findings[].code" dane-fail
+
+probe daneta 1 dane-ta.$D
+text daneta "does not chain to it"
+json daneta address dane-ta.$D dane.status fail
+has daneta summary dane-ta.$D "findings[].code" dane-fail
+json daneta address dane-ta.$D "tls.chain[].subject" \
+	"CN=mx-ta.$D CN=mxprobe unrelated intermediate CN=mailflow test CA"
+
+probe danetaok 0 dane-taok.$D
+text danetaok "pass: TLSA 2 1 1 matches certificate 1"
+json danetaok address dane-taok.$D dane.status pass
+
+probe unsigned 0 plain.mxplain.test
+text unsigned "not DNSSEC-validated"
+json unsigned address plain.mxplain.test dane.tlsa unsigned
+json unsigned address plain.mxplain.test dane.status not-applicable
+has unsigned summary plain.mxplain.test "findings[].code" tlsa-unsigned
+
+probe nodane 1 dane-stale.$D -- --no-dane
+json nodane address dane-stale.$D dane.status not-applicable
+hasnt nodane summary dane-stale.$D "findings[].code" dane-fail
+
+probe sts 1 sts.$D
+text sts "MTA-STS +id=20261121T000000, mode enforce, max_age 86400, mx: mx1\.$D \*\.pool\.$D"
+text sts "finding +mta-sts-mx-mismatch mx-rogue\.$D"
+json sts summary sts.$D mta_sts.mode enforce
+json sts summary sts.$D mta_sts.policy_fetched true
+json sts summary sts.$D "mta_sts.mx_patterns[]" "mx1.$D *.pool.$D"
+json sts summary sts.$D tls_rpt.valid true
+has sts summary sts.$D "findings[].where" "mx-rogue.$D"
+hasnt sts summary sts.$D "findings[].where" "mx1.$D"
+hasnt sts summary sts.$D "findings[].code" mta-sts-policy-unavailable
+
+probe stsok 0 stsok.$D
+json stsok summary stsok.$D mta_sts.policy_valid true
+hasnt stsok summary stsok.$D "findings[].severity" finding
+hasnt stsok summary stsok.$D "findings[].severity" error
+
+probe nosts 0 stsok.$D -- --no-mta-sts
+json nosts summary stsok.$D mta_sts null
+
+probe dnsonly 0 two.$D -- --dns-only
+json dnsonly address two.$D probed "false false"
+json dnsonly summary two.$D "mx[].name" "mx1.$D mx2.$D"
+
+probe v6only 2 two.$D -- -6
+has v6only summary two.$D "findings[].code" no-address-all
+
+probe many1 1 two.$D dane-stale.$D
+probe many2 2 two.$D nosuch.$D nullmx.$D
+[ "$($JGET "$O/many2.json" summary nullmx.$D route)" = null-mx ] ||
+	bad "many2: no summary for nullmx"
+
+step "usage errors exit 64 with a one-line message"
+for args in "--bogus x" "--port 0 x" "--jobs 0 x" "--timeout abc x" "" "--resolver ::1 x"; do
+	rc=0
+	# shellcheck disable=SC2086 # word splitting wanted
+	"$MXPROBE" $args >"$O/usage.out" 2>&1 || rc=$?
+	[ "$rc" = 64 ] || bad "mxprobe $args exited $rc, want 64"
+	[ "$(wc -l <"$O/usage.out")" = 1 ] || bad "mxprobe $args: not one line: $(cat "$O/usage.out")"
+done
+"$MXPROBE" --help | grep -q -- "--batch FILE" || bad "--help lacks --batch"
+
+if [ "$failed" -ne 0 ]; then
+	echo "mxprobe: $failed checks failed"
+	exit 1
+fi
+echo "mxprobe: all checks passed"

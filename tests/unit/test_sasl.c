@@ -1,0 +1,675 @@
+/* test_sasl.c - SASL mechanisms against the RFC test vectors, and the
+ * mechanism choice. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "base64.h"
+#include "sasl.h"
+
+static struct mf_sasl *
+start(const char *mech, const struct mf_sasl_params *p)
+{
+	struct mf_err e;
+	struct mf_sasl *s = mf_sasl_new(mech, p, &e);
+
+	cr_assert_not_null(s, "%s: %s", mech, e.msg);
+	return s;
+}
+
+static void
+expect_initial(struct mf_sasl *s, const char *want, size_t wantlen)
+{
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_err e;
+	int has = -1;
+
+	cr_assert_eq(mf_sasl_initial(s, &b, &has, &e), 0, "%s", e.msg);
+	cr_assert_eq(has, 1);
+	cr_assert_eq(b.len, wantlen, "length %zu, want %zu", b.len, wantlen);
+	cr_assert(wantlen == 0 || memcmp(b.data, want, wantlen) == 0,
+	    "got '%s'", b.data);
+	mf_buf_free(&b);
+}
+
+static void
+step_ok(struct mf_sasl *s, const char *in, const char *want)
+{
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_err e;
+
+	mf_err_clear(&e);
+	cr_assert_eq(mf_sasl_step(s, (const unsigned char *)in, strlen(in), &b,
+	    &e), 0, "step '%s': %s", in, e.msg);
+	cr_assert_str_eq(b.data ? b.data : "", want);
+	mf_buf_free(&b);
+}
+
+/* ---- PLAIN, LOGIN, CRAM-MD5, EXTERNAL ---- */
+
+Test(sasl, plain_rfc4616_examples)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_sasl *s;
+
+	p.user = "tim";
+	p.password = "tanstaaftanstaaf";
+	s = start("PLAIN", &p);
+	expect_initial(s, "\0tim\0tanstaaftanstaaf", 21);
+	cr_assert_eq(mf_sasl_finish(s, NULL, 0, NULL), 0);
+	mf_sasl_free(s);
+
+	p.authzid = "Ursel";
+	p.user = "Kurt";
+	p.password = "xipj3plmq";
+	s = start("plain", &p);
+	cr_assert_str_eq(mf_sasl_mech(s), "PLAIN");
+	expect_initial(s, "Ursel\0Kurt\0xipj3plmq", 20);
+	mf_sasl_free(s);
+}
+
+Test(sasl, plain_empty_challenge_gets_the_initial_response)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_buf b = MF_BUF_INIT(256);
+	struct mf_err e;
+	struct mf_sasl *s;
+
+	p.user = "tim";
+	p.password = "pw";
+	s = start("PLAIN", &p);
+	cr_assert_eq(mf_sasl_step(s, (const unsigned char *)"", 0, &b, &e), 0);
+	cr_assert_eq(b.len, 7);
+	cr_assert(memcmp(b.data, "\0tim\0pw", 7) == 0);
+	mf_buf_reset(&b);
+	cr_assert_eq(mf_sasl_step(s, (const unsigned char *)"x", 1, &b, &e), -1);
+	cr_assert_eq(e.kind, MF_E_PROTO);
+	mf_buf_free(&b);
+	mf_sasl_free(s);
+}
+
+Test(sasl, login_answers_by_order)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_buf b = MF_BUF_INIT(256);
+	struct mf_err e;
+	struct mf_sasl *s;
+	int has = -1;
+
+	p.user = "alice";
+	p.password = "secret";
+	s = start("LOGIN", &p);
+	cr_assert_eq(mf_sasl_initial(s, &b, &has, &e), 0);
+	cr_assert_eq(has, 0);
+	cr_assert_eq(b.len, 0);
+	step_ok(s, "Password:", "alice");      /* the text does not matter */
+	step_ok(s, "Benutzername:", "secret");
+	cr_assert_eq(mf_sasl_step(s, (const unsigned char *)"More:", 5, &b, &e), -1);
+	mf_buf_free(&b);
+	mf_sasl_free(s);
+}
+
+Test(sasl, cram_md5_rfc2195_example)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_buf b = MF_BUF_INIT(256);
+	struct mf_err e;
+	struct mf_sasl *s;
+	int has = -1;
+
+	p.user = "tim";
+	p.password = "tanstaaftanstaaf";
+	s = start("CRAM-MD5", &p);
+	cr_assert_eq(mf_sasl_initial(s, &b, &has, &e), 0);
+	cr_assert_eq(has, 0);
+	step_ok(s, "<1896.697170952@postoffice.reston.mci.net>",
+	    "tim b913a602c7eda7a495b4e6e7334d3890");
+	cr_assert_eq(mf_sasl_finish(s, NULL, 0, &e), 0);
+	mf_buf_free(&b);
+	mf_sasl_free(s);
+}
+
+Test(sasl, external)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_sasl *s = start("EXTERNAL", &p);
+
+	expect_initial(s, "", 0);
+	mf_sasl_free(s);
+	p.authzid = "admin";
+	s = start("EXTERNAL", &p);
+	expect_initial(s, "admin", 5);
+	mf_sasl_free(s);
+}
+
+/* ---- SCRAM ---- */
+
+struct scram_vec {
+	const char *mech, *user, *nonce, *server_first, *client_final,
+	    *server_final;
+	const unsigned char *cb;
+	size_t cb_len;
+	const char *client_first;
+};
+
+static const unsigned char cb32[32] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+};
+
+static const struct scram_vec scram_vecs[] = {
+	/* RFC 5802 §5 */
+	{ "SCRAM-SHA-1", "user", "fyko+d2lbbFgONRv9qkxdawL",
+	  "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
+	  "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+	  "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
+	  "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=", NULL, 0,
+	  "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL" },
+	/* RFC 7677 §3 */
+	{ "SCRAM-SHA-256", "user", "rOprNGfwEbeRWgbNEkqO",
+	  "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+	  "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+	  "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+	  "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+	  "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", NULL, 0,
+	  "n,,n=user,r=rOprNGfwEbeRWgbNEkqO" },
+	/* -PLUS with tls-exporter data; expected values computed
+	 * independently with Python's hashlib/hmac. */
+	{ "SCRAM-SHA-256-PLUS", "user", "abcdefgh",
+	  "r=abcdefghSERVER,s=c2FsdHktc2FsdA==,i=4096",
+	  "c=cD10bHMtZXhwb3J0ZXIsLAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f,"
+	  "r=abcdefghSERVER,p=YhBa4Nsviba6ClLXLSxUSleWQbXsRj4exTToJtDAJ+g=",
+	  "v=Zw3wKRttGimBQDV9GqP3SScGRZ8OrrtY4oczoQFicgs=", cb32, 32,
+	  "p=tls-exporter,,n=user,r=abcdefgh" },
+	/* Non-PLUS on TLS: "y"; '=' and ',' in the name escaped. */
+	{ "SCRAM-SHA-256", "us=er,x", "abcdefgh",
+	  "r=abcdefghSERVER,s=c2FsdHktc2FsdA==,i=4096",
+	  "c=eSws,r=abcdefghSERVER,p=SYePE3GqWD2cIIuOeLLfmaLJ3ZGyn+Q2b+qEFtSBfG8=",
+	  "v=PvyXJptoHE3pkLs9lNQE77p8YbNlIsjhBjQaKtkcWD0=", cb32, 32,
+	  "y,,n=us=3Der=2Cx,r=abcdefgh" },
+};
+
+Test(sasl, scram_vectors)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(scram_vecs) / sizeof(scram_vecs[0]); i++) {
+		const struct scram_vec *v = &scram_vecs[i];
+		struct mf_sasl_params p = { 0 };
+		struct mf_err e;
+		struct mf_sasl *s;
+
+		p.user = v->user;
+		p.password = "pencil";
+		p.test_nonce = v->nonce;
+		p.cb_data = v->cb;
+		p.cb_len = v->cb_len;
+		s = start(v->mech, &p);
+		expect_initial(s, v->client_first, strlen(v->client_first));
+		cr_assert_eq(mf_sasl_finish(s, NULL, 0, &e), -1,
+		    "finish before the server signature must fail");
+		step_ok(s, v->server_first, v->client_final);
+		step_ok(s, v->server_final, "");
+		cr_assert_eq(mf_sasl_finish(s, NULL, 0, &e), 0, "%zu: %s", i, e.msg);
+		mf_sasl_free(s);
+
+		/* server-final delivered as success data (SMTP 235 / IMAP OK) */
+		s = start(v->mech, &p);
+		expect_initial(s, v->client_first, strlen(v->client_first));
+		step_ok(s, v->server_first, v->client_final);
+		cr_assert_eq(mf_sasl_finish(s, (const unsigned char *)v->server_final,
+		    strlen(v->server_final), &e), 0, "%zu: %s", i, e.msg);
+		mf_sasl_free(s);
+	}
+}
+
+static struct mf_sasl *
+scram_at_final(void)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_sasl *s;
+
+	p.user = "user";
+	p.password = "pencil";
+	p.test_nonce = scram_vecs[0].nonce;
+	s = start("SCRAM-SHA-1", &p);
+	expect_initial(s, scram_vecs[0].client_first,
+	    strlen(scram_vecs[0].client_first));
+	step_ok(s, scram_vecs[0].server_first, scram_vecs[0].client_final);
+	return s;
+}
+
+Test(sasl, scram_tampered_server_signature_refused)
+{
+	static const char *const bad[] = {
+		"v=rmF9pqV8S7suAoZWja4dJRkFsKQ",        /* not valid base64 */
+		"v=rmF9pqV8S7suAoZWja4dJRkFsKq=",       /* one bit off */
+		"v=AAAA",                               /* too short */
+		"x=rmF9pqV8S7suAoZWja4dJRkFsKQ=",       /* no v= */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mf_sasl *s = scram_at_final();
+		struct mf_buf b = MF_BUF_INIT(256);
+		struct mf_err e;
+
+		cr_expect_eq(mf_sasl_step(s, (const unsigned char *)bad[i],
+		    strlen(bad[i]), &b, &e), -1, "case %zu", i);
+		cr_expect_eq(e.kind, MF_E_AUTH, "case %zu", i);
+		cr_expect_eq(mf_sasl_finish(s, NULL, 0, &e), -1, "case %zu", i);
+		cr_expect_eq(e.kind, MF_E_AUTH);
+		mf_buf_free(&b);
+		mf_sasl_free(s);
+	}
+}
+
+Test(sasl, scram_server_error_refused_with_text)
+{
+	struct mf_sasl *s = scram_at_final();
+	struct mf_buf b = MF_BUF_INIT(256);
+	struct mf_err e;
+
+	cr_assert_eq(mf_sasl_step(s, (const unsigned char *)"e=invalid-proof", 15,
+	    &b, &e), -1);
+	cr_assert_eq(e.kind, MF_E_AUTH);
+	cr_assert(strstr(e.msg, "invalid-proof") != NULL, "%s", e.msg);
+	cr_assert_str_eq(mf_sasl_server_error(s), "invalid-proof");
+	mf_buf_free(&b);
+	mf_sasl_free(s);
+}
+
+struct bad_first {
+	const char *msg;
+	enum mf_err_kind kind;
+};
+
+static const struct bad_first bad_firsts[] = {
+	{ "r=fyko+d2lbbFgONRv9qkxdawL,s=QSXCR+Q6sek8bf92,i=4096", MF_E_PROTO },
+	{ "r=XXXX+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=4096", MF_E_PROTO },
+	{ "r=fyko+d2lbbFgONRv9qkxdawL3rfc,i=4096", MF_E_PROTO },
+	{ "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92", MF_E_PROTO },
+	{ "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=0", MF_E_PROTO },
+	{ "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=99999999999",
+	  MF_E_PROTO },
+	{ "r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=!!!,i=4096", MF_E_PROTO },
+	{ "m=ext,r=fyko+d2lbbFgONRv9qkxdawL3rfc,s=QSXCR+Q6sek8bf92,i=4096",
+	  MF_E_PROTO },
+	{ "e=unknown-user", MF_E_AUTH },
+};
+
+Test(sasl, scram_bad_server_first)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_firsts) / sizeof(bad_firsts[0]); i++) {
+		struct mf_sasl_params p = { 0 };
+		struct mf_buf b = MF_BUF_INIT(1024);
+		struct mf_err e;
+		struct mf_sasl *s;
+
+		p.user = "user";
+		p.password = "pencil";
+		p.test_nonce = "fyko+d2lbbFgONRv9qkxdawL";
+		s = start("SCRAM-SHA-1", &p);
+		expect_initial(s, scram_vecs[0].client_first,
+		    strlen(scram_vecs[0].client_first));
+		cr_expect_eq(mf_sasl_step(s, (const unsigned char *)bad_firsts[i].msg,
+		    strlen(bad_firsts[i].msg), &b, &e), -1, "case %zu", i);
+		cr_expect_eq(e.kind, bad_firsts[i].kind, "case %zu: %s", i, e.msg);
+		mf_buf_free(&b);
+		mf_sasl_free(s);
+	}
+}
+
+Test(sasl, scram_random_nonce_and_saslprep)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_buf b1 = MF_BUF_INIT(256), b2 = MF_BUF_INIT(256);
+	struct mf_err e;
+	struct mf_sasl *s1, *s2;
+	int has;
+
+	p.user = "user";
+	p.password = "pencil";
+	s1 = start("SCRAM-SHA-256", &p);
+	s2 = start("SCRAM-SHA-256", &p);
+	cr_assert_eq(mf_sasl_initial(s1, &b1, &has, &e), 0);
+	cr_assert_eq(mf_sasl_initial(s2, &b2, &has, &e), 0);
+	cr_assert(strncmp(b1.data, "n,,n=user,r=", 12) == 0, "%s", b1.data);
+	cr_assert_geq(strlen(b1.data + 12), 24);
+	cr_assert_str_neq(b1.data, b2.data);
+	mf_sasl_free(s1);
+	mf_sasl_free(s2);
+	mf_buf_reset(&b1);
+
+	/* RFC 4013 §3: U+00AD maps to nothing, U+00A0 to a space */
+	p.user = "us\xc2\xad" "er\xc2\xa0x";
+	p.test_nonce = "N";
+	s1 = start("SCRAM-SHA-1", &p);
+	cr_assert_eq(mf_sasl_initial(s1, &b1, &has, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(b1.data, "n,,n=user x,r=N");
+	mf_sasl_free(s1);
+	mf_buf_reset(&b1);
+
+	/* control characters and invalid UTF-8 are refused */
+	p.user = "us\ter";
+	s1 = start("SCRAM-SHA-1", &p);
+	cr_assert_eq(mf_sasl_initial(s1, &b1, &has, &e), -1);
+	cr_assert_eq(e.kind, MF_E_AUTH);
+	mf_sasl_free(s1);
+	p.user = "us\xff";
+	s1 = start("SCRAM-SHA-1", &p);
+	cr_assert_eq(mf_sasl_initial(s1, &b1, &has, &e), -1);
+	mf_sasl_free(s1);
+	mf_buf_free(&b1);
+	mf_buf_free(&b2);
+}
+
+Test(sasl, scram_plus_needs_channel_binding)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_err e;
+
+	p.user = "u";
+	p.password = "p";
+	cr_assert_null(mf_sasl_new("SCRAM-SHA-256-PLUS", &p, &e));
+	cr_assert_eq(e.kind, MF_E_UNSUPPORTED);
+	cr_assert_null(mf_sasl_new("DIGEST-MD5", &p, &e));
+	cr_assert_eq(e.kind, MF_E_UNSUPPORTED);
+}
+
+Test(sasl, new_needs_the_right_secret)
+{
+	static const char *const pw_mechs[] = { "PLAIN", "LOGIN", "CRAM-MD5",
+	    "SCRAM-SHA-1", "SCRAM-SHA-256" };
+	struct mf_sasl_params p = { 0 };
+	struct mf_err e;
+	size_t i;
+
+	p.user = "u";
+	p.token = "tok";
+	for (i = 0; i < sizeof(pw_mechs) / sizeof(pw_mechs[0]); i++) {
+		cr_expect_null(mf_sasl_new(pw_mechs[i], &p, &e), "%s", pw_mechs[i]);
+		cr_expect_eq(e.kind, MF_E_AUTH);
+	}
+	p.token = NULL;
+	p.password = "pw";
+	cr_expect_null(mf_sasl_new("XOAUTH2", &p, &e));
+	cr_expect_null(mf_sasl_new("OAUTHBEARER", &p, &e));
+	cr_expect_eq(e.kind, MF_E_AUTH);
+}
+
+/* ---- OAuth ---- */
+
+Test(sasl, xoauth2_encoding)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_sasl *s;
+	static const char want[] =
+	    "user=someuser@example.com\001auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg\001\001";
+
+	p.user = "someuser@example.com";
+	p.token = "ya29.vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg";
+	s = start("XOAUTH2", &p);
+	expect_initial(s, want, sizeof(want) - 1);
+	mf_sasl_free(s);
+}
+
+Test(sasl, oauthbearer_rfc7628_example)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_buf b = MF_BUF_INIT(1024), enc = MF_BUF_INIT(1024);
+	struct mf_err e;
+	struct mf_sasl *s;
+	int has;
+	static const char want[] = "n,a=user@example.com,\001"
+	    "host=server.example.com\001port=143\001"
+	    "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\001\001";
+
+	p.user = "user@example.com";
+	p.token = "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==";
+	p.host = "server.example.com";
+	p.port = 143;
+	s = start("OAUTHBEARER", &p);
+	cr_assert_eq(mf_sasl_initial(s, &b, &has, &e), 0);
+	cr_assert_eq(b.len, sizeof(want) - 1);
+	cr_assert(memcmp(b.data, want, b.len) == 0);
+	/* and the base64 of it as printed in RFC 7628 §4.1 */
+	cr_assert_eq(mf_base64_encode(b.data, b.len, &enc, &e), 0);
+	cr_assert_str_eq(enc.data, "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVy"
+	    "LmV4YW1wbGUuY29tAXBvcnQ9MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52Yj"
+	    "NSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB");
+	mf_buf_free(&b);
+	mf_buf_free(&enc);
+	mf_sasl_free(s);
+}
+
+Test(sasl, oauth_error_challenge)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_buf b = MF_BUF_INIT(64);
+	struct mf_err e;
+	struct mf_sasl *s;
+	static const char json[] = "{\"status\":\"invalid_token\",\"scope\":"
+	    "\"example_scope\",\"openid-configuration\":\"https://example.com/"
+	    ".well-known/openid-configuration\"}";
+
+	p.user = "user@example.com";
+	p.token = "tok";
+	s = start("OAUTHBEARER", &p);
+	cr_assert_eq(mf_sasl_step(s, (const unsigned char *)json,
+	    sizeof(json) - 1, &b, &e), 0, "%s", e.msg);
+	cr_assert_eq(b.len, 1);
+	cr_assert_eq(b.data[0], '\001');
+	cr_assert_str_eq(mf_sasl_server_error(s),
+	    "status invalid_token (the token is expired or revoked); required"
+	    " scope: example_scope; see https://example.com/.well-known/"
+	    "openid-configuration");
+	mf_sasl_free(s);
+
+	mf_buf_reset(&b);
+	s = start("XOAUTH2", &p);
+	cr_assert_str_eq(mf_sasl_server_error(s), "");
+	cr_assert_eq(mf_sasl_step(s, (const unsigned char *)json,
+	    sizeof(json) - 1, &b, &e), 0, "%s", e.msg);
+	cr_assert_eq(b.len, 0);
+	cr_assert(strncmp(mf_sasl_server_error(s), "status invalid_token", 20)
+	    == 0);
+	mf_sasl_free(s);
+	mf_buf_free(&b);
+}
+
+struct oauth_err {
+	const char *in;
+	const char *want;
+};
+
+static const struct oauth_err oauth_errs[] = {
+	{ "{\"status\":\"401\",\"schemes\":\"Bearer\",\"scope\":"
+	  "\"https://mail.google.com/\"}",
+	  "status 401 (invalid_token: the token is expired or revoked);"
+	  " required scope: https://mail.google.com/" },
+	/* the same, base64 as it comes off the wire */
+	{ "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczov"
+	  "L21haWwuZ29vZ2xlLmNvbS8ifQ==",
+	  "status 401 (invalid_token: the token is expired or revoked);"
+	  " required scope: https://mail.google.com/" },
+	/* RFC 7628 §4.3 failure payload, base64 */
+	{ "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Njb3BlIiwi"
+	  "b3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczovL2V4YW1wbGUuY29tLy53ZWxsLWtu"
+	  "b3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0=",
+	  "status invalid_token (the token is expired or revoked); required"
+	  " scope: example_scope; see https://example.com/.well-known/"
+	  "openid-configuration" },
+	{ " { \"status\" : 400 , \"schemes\" : \"MAC\" } ",
+	  "status 400 (invalid_request: the request is malformed); schemes: MAC" },
+	{ "{\"status\":\"insufficient_scope\"}",
+	  "status insufficient_scope (the token lacks the required scope)" },
+	{ "{\"status\":\"418\",\"x\":\"y\"}", "status 418" },
+	{ "{\"status\":\"a\\\"b\\nc\"}", "status a\"b c" },
+	{ "{\"scope\":\"s\"}", "" },            /* no status: not such a payload */
+	{ "{\"status\":\"401\"", "" },           /* truncated */
+	{ "{\"status\":{\"nested\":1}}", "" },
+	{ "not json at all", "" },
+	{ "", "" },
+};
+
+Test(sasl, describe_oauth_error)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(oauth_errs) / sizeof(oauth_errs[0]); i++) {
+		char out[512];
+
+		mf_sasl_describe_oauth_error((const unsigned char *)oauth_errs[i].in,
+		    strlen(oauth_errs[i].in), out, sizeof(out));
+		cr_expect_str_eq(out, oauth_errs[i].want, "case %zu", i);
+	}
+}
+
+Test(sasl, describe_oauth_error_truncates_safely)
+{
+	char out[10];
+
+	mf_sasl_describe_oauth_error((const unsigned char *)oauth_errs[0].in,
+	    strlen(oauth_errs[0].in), out, sizeof(out));
+	cr_assert_str_eq(out, "status 40");
+}
+
+/* ---- choosing ---- */
+
+struct choose_case {
+	const char *offered, *want;
+	int password, token, cb, encrypted, allow_plain;
+	const char *result;      /* NULL: must fail */
+	const char *msg;         /* substring of the error */
+};
+
+static const struct choose_case choose_cases[] = {
+	{ "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256", NULL, 1, 0, 0, 1, 0,
+	  "SCRAM-SHA-256", NULL },
+	{ "PLAIN SCRAM-SHA-256-PLUS SCRAM-SHA-256", NULL, 1, 0, 1, 1, 0,
+	  "SCRAM-SHA-256-PLUS", NULL },
+	{ "PLAIN SCRAM-SHA-256-PLUS SCRAM-SHA-256", NULL, 1, 0, 0, 1, 0,
+	  "SCRAM-SHA-256", NULL },             /* -PLUS only with cb data */
+	{ "SCRAM-SHA-256-PLUS", NULL, 1, 0, 0, 1, 0, NULL, "channel binding" },
+	{ "SCRAM-SHA-256-PLUS GSSAPI", NULL, 1, 0, 0, 1, 0, NULL,
+	  "only SCRAM-SHA-256-PLUS would do, and it needs TLS channel binding" },
+	{ "PLAIN SCRAM-SHA-1 CRAM-MD5", NULL, 1, 0, 0, 1, 0, "SCRAM-SHA-1", NULL },
+	{ "LOGIN CRAM-MD5 PLAIN", NULL, 1, 0, 0, 0, 0, "CRAM-MD5", NULL },
+	{ "LOGIN PLAIN", NULL, 1, 0, 0, 1, 0, "PLAIN", NULL },
+	{ "login", NULL, 1, 0, 0, 1, 0, "LOGIN", NULL },
+	{ "LOGIN PLAIN", NULL, 1, 0, 0, 0, 0, NULL,
+	  "the server offers LOGIN PLAIN but not over an unencrypted connection" },
+	{ "LOGIN PLAIN", NULL, 1, 0, 0, 0, 1, "PLAIN", NULL },
+	{ "GSSAPI NTLM", NULL, 1, 0, 0, 1, 0, NULL,
+	  "none of the offered mechanisms (GSSAPI NTLM) is supported" },
+	{ "", NULL, 1, 0, 0, 1, 0, NULL, "offers no SASL mechanisms" },
+	{ "PLAIN XOAUTH2 OAUTHBEARER SCRAM-SHA-256", NULL, 1, 1, 0, 1, 0,
+	  "OAUTHBEARER", NULL },                /* a token goes first */
+	{ "PLAIN XOAUTH2 SCRAM-SHA-256", NULL, 0, 1, 0, 1, 0, "XOAUTH2", NULL },
+	{ "PLAIN XOAUTH2 SCRAM-SHA-256", NULL, 1, 0, 0, 1, 0, "SCRAM-SHA-256",
+	  NULL },                               /* no token: no OAuth */
+	{ "XOAUTH2 OAUTHBEARER", NULL, 1, 1, 0, 0, 0, NULL,
+	  "not over an unencrypted connection" },
+	{ "PLAIN SCRAM-SHA-256 EXTERNAL", NULL, 1, 0, 0, 1, 0, "SCRAM-SHA-256",
+	  NULL },
+	{ "EXTERNAL", NULL, 1, 0, 0, 1, 0, NULL, "none of the offered" },
+	{ "PLAIN SCRAM-SHA-256 EXTERNAL", "EXTERNAL", 0, 0, 0, 1, 0, "EXTERNAL",
+	  NULL },
+	{ "PLAIN SCRAM-SHA-256 CRAM-MD5", "PLAIN", 1, 0, 0, 1, 0, "PLAIN", NULL },
+	{ "PLAIN SCRAM-SHA-256 CRAM-MD5", "plain,cram-md5", 1, 0, 0, 1, 0,
+	  "CRAM-MD5", NULL },
+	{ "PLAIN SCRAM-SHA-256", "auto", 1, 0, 0, 1, 0, "SCRAM-SHA-256", NULL },
+	{ "PLAIN SCRAM-SHA-256", "CRAM-MD5", 1, 0, 0, 1, 0, NULL,
+	  "does not offer the requested mechanism (CRAM-MD5)" },
+	{ "PLAIN", "PLAIN", 1, 0, 0, 0, 0, NULL, "not over an unencrypted" },
+	{ "PLAIN SCRAM-SHA-256", NULL, 0, 0, 0, 1, 0, NULL, "no password" },
+};
+
+Test(sasl, choose_table)
+{
+	static const unsigned char cb[4] = { 1, 2, 3, 4 };
+	size_t i;
+
+	for (i = 0; i < sizeof(choose_cases) / sizeof(choose_cases[0]); i++) {
+		const struct choose_case *c = &choose_cases[i];
+		struct mf_sasl_params p = { 0 };
+		struct mf_err e;
+		char out[64] = "";
+		int r;
+
+		p.user = "u";
+		p.password = c->password ? "pw" : NULL;
+		p.token = c->token ? "tok" : NULL;
+		p.cb_data = c->cb ? cb : NULL;
+		p.cb_len = c->cb ? sizeof(cb) : 0;
+		mf_err_clear(&e);
+		r = mf_sasl_choose(c->offered, c->want, &p, c->encrypted,
+		    c->allow_plain, out, sizeof(out), &e);
+		if (c->result != NULL) {
+			cr_expect_eq(r, 0, "case %zu: %s", i, e.msg);
+			cr_expect_str_eq(out, c->result, "case %zu", i);
+		} else {
+			cr_expect_eq(r, -1, "case %zu chose %s", i, out);
+			cr_expect_eq(e.kind, MF_E_UNSUPPORTED, "case %zu", i);
+			cr_expect(strstr(e.msg, c->msg) != NULL,
+			    "case %zu: '%s' lacks '%s'", i, e.msg, c->msg);
+		}
+	}
+}
+
+Test(sasl, mechanism_lists)
+{
+	cr_assert(mf_sasl_supported("scram-sha-256"));
+	cr_assert(mf_sasl_supported("LOGIN"));
+	cr_assert_not(mf_sasl_supported("DIGEST-MD5"));
+	cr_assert_not(mf_sasl_supported(""));
+	cr_assert(mf_sasl_is_plaintext("PLAIN"));
+	cr_assert(mf_sasl_is_plaintext("login"));
+	cr_assert_not(mf_sasl_is_plaintext("CRAM-MD5"));
+	cr_assert_not(mf_sasl_is_plaintext("SCRAM-SHA-1"));
+	cr_assert_str_eq(mf_sasl_mechs[2], "SCRAM-SHA-256-PLUS");
+}
+
+/* Junk from the server must give an error or an answer, never a crash. */
+Test(sasl, random_server_messages_never_crash)
+{
+	static const char alphabet[] = "rsiemv=,{}\":abcAB+/0123456789 \001";
+	static const char *const mechs[] = { "SCRAM-SHA-1", "SCRAM-SHA-256",
+	    "CRAM-MD5", "LOGIN", "PLAIN", "OAUTHBEARER", "XOAUTH2" };
+	unsigned seed = 777;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		struct mf_sasl_params p = { 0 };
+		struct mf_buf b = MF_BUF_INIT(4096);
+		struct mf_err e;
+		struct mf_sasl *s;
+		char msg[200], out[128];
+		size_t n = (size_t)(i % 199), k;
+		int has, step;
+
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			msg[k] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		msg[n] = '\0';
+		mf_sasl_describe_oauth_error((unsigned char *)msg, n, out, sizeof(out));
+		p.user = "user";
+		p.password = "pencil";
+		p.token = "tok";
+		p.test_nonce = "r";   /* so "r=r..." nonces can match */
+		s = mf_sasl_new(mechs[i % 7], &p, &e);
+		cr_assert_not_null(s);
+		cr_assert_eq(mf_sasl_initial(s, &b, &has, &e), 0);
+		for (step = 0; step < 3; step++) {
+			mf_buf_reset(&b);
+			if (mf_sasl_step(s, (unsigned char *)msg, n, &b, &e) == -1)
+				break;
+		}
+		(void)mf_sasl_finish(s, (unsigned char *)msg, n, &e);
+		mf_buf_free(&b);
+		mf_sasl_free(s);
+	}
+}

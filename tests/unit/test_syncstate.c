@@ -1,0 +1,153 @@
+/* Sync state: journal replay, atomic rewrite, torn and stale journals. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "syncstate.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	mf_strlcpy(dir, "/tmp/test_syncstate.XXXXXX", sizeof dir);
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static struct mf_syncstate *open_k(const char *key)
+{
+	struct mf_err e;
+	mf_err_clear(&e);
+	struct mf_syncstate *s = mf_syncstate_open(dir, key, &e);
+	cr_assert_not_null(s, "open: %s", e.msg);
+	return s;
+}
+
+static void append(const char *name, const char *text)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	FILE *f = fopen(p, "a");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+TestSuite(syncstate, .init = setup, .fini = teardown);
+
+Test(syncstate, journal_replay_after_commit)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("INBOX");
+	cr_assert_eq(mf_syncstate_reset(s, 77, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 5, "S", 0, "b5", &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 2, "FS", 0, "b2", &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 9, "", MF_SS_GONE_LOCAL, "b9", &e), 0);
+	cr_assert_eq(mf_syncstate_set_modseq(s, 123456789012ull, &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 10, "S", 0, "uncommitted", &e), 0);
+	mf_syncstate_free(s);   /* uncommitted change is lost, by contract */
+
+	s = open_k("INBOX");
+	cr_assert_eq(mf_syncstate_uidvalidity(s), 77);
+	cr_assert_eq(mf_syncstate_modseq(s), 123456789012ull);
+	cr_assert_eq(mf_syncstate_count(s), 3);
+	cr_assert_eq(mf_syncstate_at(s, 0)->uid, 2);
+	cr_assert_str_eq(mf_syncstate_get(s, 2)->flags, "FS");
+	cr_assert_str_eq(mf_syncstate_get(s, 9)->base, "b9");
+	cr_assert_eq(mf_syncstate_get(s, 9)->status, MF_SS_GONE_LOCAL);
+	cr_assert_null(mf_syncstate_get(s, 10));
+	cr_assert_eq(mf_syncstate_del(s, 5, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0);
+	mf_syncstate_free(s);
+
+	s = open_k("INBOX");
+	cr_assert_eq(mf_syncstate_count(s), 2);
+	cr_assert_null(mf_syncstate_get(s, 5));
+	mf_syncstate_free(s);
+}
+
+Test(syncstate, torn_journal_tail_is_ignored_and_cut)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("k");
+	cr_assert_eq(mf_syncstate_reset(s, 1, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 1, "S", 0, "one", &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	mf_syncstate_free(s);
+	append("k.journal", "+ 2 0 S tw");       /* crash mid-write */
+
+	s = open_k("k");
+	cr_assert_eq(mf_syncstate_count(s), 1);
+	cr_assert_eq(mf_syncstate_put(s, 3, "", 0, "three", &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	mf_syncstate_free(s);
+
+	s = open_k("k");
+	cr_assert_eq(mf_syncstate_count(s), 2);
+	cr_assert_not_null(mf_syncstate_get(s, 3));
+	cr_assert_null(mf_syncstate_get(s, 2));
+	mf_syncstate_free(s);
+}
+
+Test(syncstate, stale_journal_after_rewrite_is_ignored)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("k");
+	cr_assert_eq(mf_syncstate_reset(s, 1, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 1, "S", 0, "one", &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0);   /* gen 1 */
+	mf_syncstate_free(s);
+	/* a journal of generation 0 left by a crash after the rename */
+	append("k.journal", "gen 0\n- 1\n");
+	s = open_k("k");
+	cr_assert_eq(mf_syncstate_count(s), 1);
+	mf_syncstate_free(s);
+}
+
+Test(syncstate, corrupt_records_are_errors)
+{
+	struct mf_err e;
+	append("bad.state", "mailflow-syncstate 1\ngen 0\n+ x 0 S b\n");
+	mf_err_clear(&e);
+	cr_assert_null(mf_syncstate_open(dir, "bad", &e));
+	cr_assert_eq(e.kind, MF_E_DATA);
+	append("bad2.state", "something else\n");
+	cr_assert_null(mf_syncstate_open(dir, "bad2", &e));
+	cr_assert_null(mf_syncstate_open(dir, "../x", &e));
+	struct mf_syncstate *s = open_k("ok");
+	cr_assert_eq(mf_syncstate_put(s, 1, "S", 0, "has space", &e), -1);
+	cr_assert_eq(mf_syncstate_put(s, 0, "S", 0, "zero", &e), -1);
+	mf_syncstate_free(s);
+}
+
+Test(syncstate, many_entries_and_reset)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("big");
+	cr_assert_eq(mf_syncstate_reset(s, 5, &e), 0);
+	for (unsigned u = 5000; u >= 1; u--) {
+		char b[32];
+		snprintf(b, sizeof b, "base%u", u);
+		cr_assert_eq(mf_syncstate_put(s, u, u % 2 ? "S" : "", 0, b, &e), 0);
+	}
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	cr_assert_eq(mf_syncstate_reset(s, 6, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 1, "", 0, "after", &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	mf_syncstate_free(s);
+	s = open_k("big");
+	cr_assert_eq(mf_syncstate_uidvalidity(s), 6);
+	cr_assert_eq(mf_syncstate_count(s), 1);
+	cr_assert_str_eq(mf_syncstate_at(s, 0)->base, "after");
+	mf_syncstate_free(s);
+}
