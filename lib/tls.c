@@ -1304,3 +1304,22 @@ mf_tls_get_info(struct mf_transport *t)
 	c = mf_transport_ctx(t);
 	return &c->info;
 }
+
+int
+mf_tls_peer_cert_der(struct mf_transport *t, size_t i,
+                     const unsigned char **der, size_t *len)
+{
+	const gnutls_datum_t *certs;
+	unsigned int n = 0;
+	struct tls_ctx *c;
+
+	if (t == NULL || mf_transport_ops(t) != &tls_ops)
+		return -1;
+	c = mf_transport_ctx(t);
+	certs = gnutls_certificate_get_peers(c->s, &n);
+	if (certs == NULL || i >= n)
+		return -1;
+	*der = certs[i].data;
+	*len = certs[i].size;
+	return 0;
+}

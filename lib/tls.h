@@ -124,6 +124,13 @@ int mf_tls_channel_binding(struct mf_transport *t, unsigned char *out,
 /* The info of a TLS transport (NULL for a non-TLS transport). */
 const struct mf_tls_info *mf_tls_get_info(struct mf_transport *t);
 
+/* The DER encoding of certificate i (0 = leaf) of the chain the peer sent
+ * on a TLS transport, e.g. for DANE matching and DANE-TA chain building.
+ * The bytes stay owned by the transport. -1 when t is not TLS or i is past
+ * the end of the chain. */
+int mf_tls_peer_cert_der(struct mf_transport *t, size_t i,
+                         const unsigned char **der, size_t *len);
+
 /* Save the session for resumption now (also done at close): to
  * session_file, mode 0600, by temp file + fsync + rename.  Does nothing
  * (returns 0) without a session_file, for an unverified (insecure)

@@ -654,6 +654,19 @@ Test(tls_server, valid_certificate)
 	cr_assert_eq(mf_tls_get_info(t)->verified, 1);
 	cr_assert_eq(mf_tls_channel_binding(t, cb, &cblen, &e), 0, "%s", e.msg);
 	cr_assert_eq(cblen, 32);
+	{
+		/* The leaf's DER hashes to the fingerprint the info shows. */
+		const unsigned char *der;
+		size_t derlen;
+		unsigned char h[32];
+		char hex[65];
+
+		cr_assert_eq(mf_tls_peer_cert_der(t, 0, &der, &derlen), 0);
+		cr_assert_eq(mf_hash(MF_SHA256, der, derlen, h, &e), 0);
+		mf_hex(h, sizeof(h), hex);
+		cr_assert_str_eq(hex, info.chain[0].sha256);
+		cr_assert_eq(mf_tls_peer_cert_der(t, 1, &der, &derlen), -1);
+	}
 	n = mf_transport_read(t, buf, sizeof(buf), &e);
 	cr_assert_eq(n, 7, "%s", e.msg);
 	cr_assert(memcmp(buf, "hello\r\n", 7) == 0);
