@@ -40,6 +40,9 @@ mf_dane_set_add(struct mf_dane_set *set, unsigned usage, unsigned selector,
 	t->mtype = (unsigned char)mtype;
 	t->len = len;
 	memcpy(t->data, data, len < sizeof(t->data) ? len : sizeof(t->data));
+	memset(t->full256, 0, sizeof(t->full256));
+	if (mtype == 0)
+		mf_hash(MF_SHA256, data, len, t->full256, NULL);
 	/* RFC 7672 §3.1.3: PKIX-TA(0) and PKIX-EE(1) are not for SMTP. */
 	if (usage == 2 || usage == 3)
 		set->usable++;
@@ -82,25 +85,125 @@ mf_dane_lookup(struct mf_dns *d, const char *host, const char *port,
 	return 0;
 }
 
-int
-mf_dane_match(const struct mf_dane_tlsa *t, const struct mf_cert_info *c)
+/* One DER header (X.690 §8.1): tag, then the content's offset and length.
+ * Long lengths up to 4 bytes; -1 when it does not fit in [p, end). */
+static int
+der_tlv(const unsigned char *p, size_t avail, unsigned *tag, size_t *hdr,
+        size_t *clen)
 {
-	const char *have;
+	size_t n, i, l;
+
+	if (avail < 2)
+		return -1;
+	*tag = p[0];
+	if (p[1] < 0x80) {
+		l = p[1];
+		n = 2;
+	} else {
+		n = p[1] & 0x7f;
+		if (n == 0 || n > 4 || avail < 2 + n)
+			return -1;
+		for (l = 0, i = 0; i < n; i++)
+			l = (l << 8) | p[2 + i];
+		n += 2;
+	}
+	if (l > avail - n)
+		return -1;
+	*hdr = n;
+	*clen = l;
+	return 0;
+}
+
+int
+mf_dane_spki(const unsigned char *der, size_t len, size_t *off,
+             size_t *spki_len)
+{
+	unsigned tag;
+	size_t hdr, cl, pos, end, k;
+
+	/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { ... } ... } */
+	if (der_tlv(der, len, &tag, &hdr, &cl) == -1 || tag != 0x30)
+		return -1;
+	if (der_tlv(der + hdr, cl, &tag, &pos, &cl) == -1 || tag != 0x30)
+		return -1;
+	pos += hdr;
+	end = pos + cl;
+	/* [0] version (optional), serialNumber, signature, issuer, validity,
+	 * subject, then subjectPublicKeyInfo. */
+	for (k = 0; k < 7; k++) {
+		if (der_tlv(der + pos, end - pos, &tag, &hdr, &cl) == -1)
+			return -1;
+		if (k == 0 && tag != 0xa0)
+			k++;
+		if (k == 6) {
+			if (tag != 0x30)
+				return -1;
+			*off = pos;
+			*spki_len = hdr + cl;
+			return 0;
+		}
+		pos += hdr + cl;
+	}
+	return -1;
+}
+
+int
+mf_dane_digest_cert(const unsigned char *der, size_t len,
+                    struct mf_dane_digests *d)
+{
+	size_t off, sl;
+
+	memset(d, 0, sizeof(*d));
+	if (mf_dane_spki(der, len, &off, &sl) == -1)
+		return -1;
+	if (mf_hash(MF_SHA256, der, len, d->cert256, NULL) == -1 ||
+	    mf_hash(MF_SHA512, der, len, d->cert512, NULL) == -1 ||
+	    mf_hash(MF_SHA256, der + off, sl, d->spki256, NULL) == -1 ||
+	    mf_hash(MF_SHA512, der + off, sl, d->spki512, NULL) == -1)
+		return -1;
+	d->have = 1;
+	return 0;
+}
+
+/* Without DER digests: the hex SHA-256 fingerprints of the TLS info. */
+static int
+match_hex(const struct mf_dane_tlsa *t, const struct mf_cert_info *c)
+{
+	const char *have = t->selector == 0 ? c->sha256 : c->spki_sha256;
 	char hex[65];
 
-	/* RFC 6698 §2.1.3: only SHA-256 digests are available to us. */
-	if (t->mtype != 1 || t->len != 32)
-		return t->mtype == 1 ? 0 : -1;
-	if (t->selector == 0)
-		have = c->sha256;
-	else if (t->selector == 1)
-		have = c->spki_sha256;
-	else
-		return 0;
+	if (t->mtype != 1)
+		return -1;
 	if (have[0] == '\0')
 		return -1;
 	mf_hex(t->data, 32, hex);
 	return strcasecmp(hex, have) == 0;
+}
+
+int
+mf_dane_match(const struct mf_dane_tlsa *t, const struct mf_cert_info *c,
+              const struct mf_dane_digests *d)
+{
+	const unsigned char *want;
+
+	/* RFC 6698 §2.1.2-3: unknown selectors and matching types never match. */
+	if (t->selector > 1 || t->mtype > 2)
+		return 0;
+	if ((t->mtype == 1 && t->len != 32) || (t->mtype == 2 && t->len != 64))
+		return 0;
+	if (d == NULL || !d->have)
+		return match_hex(t, c);
+	switch (t->mtype) {
+	case 0:
+		want = t->selector ? d->spki256 : d->cert256;
+		return memcmp(t->full256, want, 32) == 0;
+	case 1:
+		want = t->selector ? d->spki256 : d->cert256;
+		return memcmp(t->data, want, 32) == 0;
+	default:
+		want = t->selector ? d->spki512 : d->cert512;
+		return memcmp(t->data, want, 64) == 0;
+	}
 }
 
 /* RFC 7671 §5.2.2: the trust anchor must be an issuer on the leaf's chain.
@@ -134,19 +237,20 @@ chains_to(const struct mf_tls_info *tls, size_t ta)
 
 static int
 try_record(const struct mf_dane_tlsa *t, const struct mf_tls_info *tls,
-           struct mf_dane_result *res, int *uncheckable)
+           const struct mf_dane_digests *dg, struct mf_dane_result *res,
+           int *uncheckable)
 {
 	size_t i;
 	int m;
 
 	if (t->usage == 3) {
-		m = mf_dane_match(t, &tls->chain[0]);
+		m = mf_dane_match(t, &tls->chain[0], dg ? &dg[0] : NULL);
 		if (m == -1)
 			(*uncheckable)++;
 		return m == 1 ? 0 : -1;
 	}
 	for (i = 1; i < tls->chain_len; i++) {
-		m = mf_dane_match(t, &tls->chain[i]);
+		m = mf_dane_match(t, &tls->chain[i], dg ? &dg[i] : NULL);
 		if (m == -1) {
 			(*uncheckable)++;
 			continue;
@@ -174,7 +278,7 @@ try_record(const struct mf_dane_tlsa *t, const struct mf_tls_info *tls,
 
 void
 mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
-              struct mf_dane_result *res)
+              const struct mf_dane_digests *dg, struct mf_dane_result *res)
 {
 	size_t i;
 	int unc = 0;
@@ -203,7 +307,7 @@ mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
 	for (i = 0; i < set->n; i++) {
 		if (set->rr[i].usage != 2 && set->rr[i].usage != 3)
 			continue;
-		if (try_record(&set->rr[i], tls, res, &unc) == 0) {
+		if (try_record(&set->rr[i], tls, dg, res, &unc) == 0) {
 			res->state = MF_DANE_PASS;
 			res->matched = (int)i;
 			snprintf(res->reason, sizeof(res->reason), "TLSA %u %u %u "
@@ -215,7 +319,8 @@ mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
 	if (unc > 0 && res->reason[0] == '\0') {
 		res->state = MF_DANE_UNCHECKABLE;
 		mf_strlcpy(res->reason, "TLSA records need the certificate DER "
-		    "(matching type 0 or 2), not available", sizeof(res->reason));
+		    "(matching type 0 or 2), which the TLS layer did not give",
+		    sizeof(res->reason));
 		return;
 	}
 	res->state = MF_DANE_FAIL;

@@ -7,11 +7,15 @@
  * peer's chain and then needs the leaf to chain up to it (built here, not
  * by libgnutls-dane) and the name to match.
  *
- * Matching works on what struct mf_tls_info carries: the SHA-256 of each
- * certificate and of its SubjectPublicKeyInfo.  So "x 0 1" and "x 1 1"
- * records can be checked; "x x 0" (full data) and "x x 2" (SHA-512) need
- * the DER of the chain, which the TLS layer does not hand out yet: such
- * records are reported as not checkable, never as a match. */
+ * Matching uses digests computed here from the DER of each certificate the
+ * peer sent (struct mf_dane_digests: SHA-256 and SHA-512 of the whole
+ * certificate and of its SubjectPublicKeyInfo), so every selector (0, 1)
+ * and matching type (0 full, 1 SHA-256, 2 SHA-512) is checked.  Without
+ * them only the SHA-256 fingerprints of struct mf_tls_info are available:
+ * "x x 0" and "x x 2" records are then reported as not checkable, never as
+ * a match.  DANE-TA chains are linked by subject and issuer names; the
+ * signatures along the chain are not re-verified here (no primitive for
+ * that in crypto.h). */
 #ifndef MF_DANE_H
 #define MF_DANE_H
 
@@ -27,6 +31,15 @@ struct mf_dane_tlsa {
 	unsigned char usage, selector, mtype;
 	unsigned char data[64];   /* longer data (full certificates) is cut */
 	size_t len;               /* the real length */
+	unsigned char full256[32]; /* matching type 0: SHA-256 of all the data,
+	                              compared with the certificate's digest */
+};
+
+/* Digests of one certificate of the peer's chain, from its DER. */
+struct mf_dane_digests {
+	int have;
+	unsigned char cert256[32], cert512[64];
+	unsigned char spki256[32], spki512[64];
 };
 
 /* Outcome of the TLSA lookup. */
@@ -74,13 +87,25 @@ void mf_dane_set_add(struct mf_dane_set *set, unsigned usage,
                      unsigned selector, unsigned mtype,
                      const unsigned char *data, size_t len);
 
-/* Does record t match certificate c? 1 yes, 0 no, -1 cannot tell (the
- * record needs the certificate's DER). Pure. */
-int mf_dane_match(const struct mf_dane_tlsa *t, const struct mf_cert_info *c);
+/* Find the SubjectPublicKeyInfo inside a DER certificate (RFC 5280
+ * §4.1): its offset and length, header included. -1 if malformed. Pure. */
+int mf_dane_spki(const unsigned char *der, size_t len, size_t *off,
+                 size_t *spki_len);
 
-/* Judge a session: tls may be NULL when STARTTLS did not happen.  Pure:
- * uses the set and the TLS info (chain, name_mismatch, expired). */
+/* Compute d from a DER certificate. -1 if it is malformed (d->have 0). */
+int mf_dane_digest_cert(const unsigned char *der, size_t len,
+                        struct mf_dane_digests *d);
+
+/* Does record t match certificate c (with its digests d, may be NULL)?
+ * 1 yes, 0 no, -1 cannot tell without d. Pure. */
+int mf_dane_match(const struct mf_dane_tlsa *t, const struct mf_cert_info *c,
+                  const struct mf_dane_digests *d);
+
+/* Judge a session: tls may be NULL when STARTTLS did not happen; dg holds
+ * tls->chain_len digests or is NULL.  Pure: uses the set, the TLS info
+ * (chain, name_mismatch, expired) and the digests. */
 void mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
+                   const struct mf_dane_digests *dg,
                    struct mf_dane_result *res);
 
 /* "not-applicable", "pass", "fail", "no-tls", "unusable", "uncheckable",

@@ -210,6 +210,19 @@ first_word(const char *text, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)n, text);
 }
 
+/* DANE matches against the DER the peer sent (all selectors and
+ * matching types), not only against the SHA-256 fingerprints. */
+static void
+chain_digests(struct mf_smtp *s, struct mf_mx_probe *o)
+{
+	const unsigned char *der;
+	size_t i, len;
+
+	for (i = 0; i < o->tls.chain_len && i < MF_TLS_CHAIN_MAX; i++)
+		if (mf_tls_peer_cert_der(mf_smtp_transport(s), i, &der, &len) == 0)
+			mf_dane_digest_cert(der, len, &o->dg[i]);
+}
+
 static void
 session(struct mf_smtp *s, const struct mf_mx_params *p, struct mf_mx_probe *o)
 {
@@ -249,6 +262,7 @@ session(struct mf_smtp *s, const struct mf_mx_params *p, struct mf_mx_probe *o)
 	}
 	o->ms[MF_MX_STARTTLS] = now_ms() - t;
 	o->tls_done = o->tls.handshake_done;
+	chain_digests(s, o);
 	/* verified: chain to a trusted anchor and the MX name matched. */
 	o->pkix_ok = o->tls.verified && !o->tls.name_mismatch;
 	t = now_ms();
@@ -390,7 +404,8 @@ probe_all(struct mf_dns *d, const struct mf_mx_params *p, const char *host,
 	if (!p->dns_only)
 		mf_mx_probe_addr(p, host, addr, o);
 	if (!p->no_dane && !p->dns_only)
-		mf_dane_check(&o->tlsa, o->tls_done ? &o->tls : NULL, &o->dane);
+		mf_dane_check(&o->tlsa, o->tls_done ? &o->tls : NULL, o->dg,
+		    &o->dane);
 	mf_mx_rdns(d, o);
 }
 

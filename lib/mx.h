@@ -107,6 +107,7 @@ struct mf_mx_probe {
 	struct mf_tls_info tls;
 	int pkix_ok;               /* chain trusted and names the MX host */
 	char caps_tls[2048];       /* EHLO keywords after STARTTLS */
+	struct mf_dane_digests dg[MF_TLS_CHAIN_MAX];  /* of the chain's DER */
 	struct mf_dane_set tlsa;
 	struct mf_dane_result dane;
 	char ptr[MF_DNS_NAME_MAX]; /* reverse name of addr, "" none */

@@ -55,8 +55,8 @@ if have mailsend; then
 fi
 if have mxprobe; then
 	step "2. route: mxprobe finds where mail for $MF_DOMAIN goes" \
-	    "mxprobe --resolver 127.0.0.1:$MF_DNS_PORT --port $MF_MX_PORT --tls-trust-file \$MF_CA $MF_DOMAIN"
-	"$bin/mxprobe" --resolver "127.0.0.1:$MF_DNS_PORT" --port "$MF_MX_PORT" \
+	    "mxprobe --resolver 127.0.0.1:$MF_RESOLVER_PORT --port $MF_MX_PORT --tls-trust-file \$MF_CA $MF_DOMAIN"
+	"$bin/mxprobe" --resolver "127.0.0.1:$MF_RESOLVER_PORT" --port "$MF_MX_PORT" \
 	    --tls-trust-file "$MF_CA" "$MF_DOMAIN" || true
 fi
 if have smtp-auth-test; then

@@ -143,6 +143,10 @@ json daneok address dane-ok.$D dane.status pass
 json daneok address dane-ok.$D tls.name_match false
 hasnt daneok summary dane-ok.$D "findings[].code" cert-name-mismatch
 
+probe danecert 0 dane-cert.$D
+text danecert "pass: TLSA 3 0 1 matches certificate 0"
+json danecert address dane-cert.$D dane.status pass
+
 probe danestale 1 dane-stale.$D
 text danestale "DANE .*fail: no TLSA record matches"
 json danestale address dane-stale.$D dane.status fail

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# make bench: mailflow's tools against the peer tools people use today, on
+# the local test bed.  Prints the median wall time of each and the ratio
+# peer / mailflow (above 1: mailflow is faster).  Not a test: it never
+# fails on speed, only on a tool that does not work.
+#   BENCH_N      runs per send measurement (default 20)
+#   BENCH_MSGS   messages in the fetch/sync mailbox (default 2000)
+#   MF_BED_ENV   use a running bed instead of starting one
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin="$top/bin"
+N=${BENCH_N:-20}
+MSGS=${BENCH_MSGS:-2000}
+work=$(mktemp -d)
+chmod 755 "$work"
+own_bed=0
+
+cleanup() {
+	[ "$own_bed" = 1 ] && bash "$top/tests/bed/bed.sh" down "$work/bed" >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+if [ -n "${MF_BED_ENV:-}" ]; then
+	. "$MF_BED_ENV"
+else
+	mkdir -p "$work/bed"; chmod 755 "$work/bed"
+	bash "$top/tests/bed/bed.sh" up "$work/bed" >"$work/bed.log" 2>&1 ||
+		{ cat "$work/bed.log"; exit 1; }
+	own_bed=1
+	. "$work/bed/env"
+fi
+
+# time_ms CMD...: wall time of one run in milliseconds (fails if CMD fails).
+time_ms() {
+	local s e
+	s=$(date +%s%N)
+	"$@" >/dev/null 2>"$work/last.err" || { echo "failed: $*" >&2; cat "$work/last.err" >&2; return 1; }
+	e=$(date +%s%N)
+	echo $(( (e - s) / 1000000 ))
+}
+
+# median of the numbers on stdin
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# repeat N CMD...: median ms of N runs
+repeat() {
+	local n=$1 i; shift
+	for i in $(seq "$n"); do time_ms "$@"; done | median
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
+row() { printf '  %-34s %8s ms   %s\n' "$1" "$2" "${3:-}"; }
+
+echo "mailflow benchmark (median of $N runs where repeated; bed on 127.0.0.1)"
+
+# ---- 1. cron-style send: one process, STARTTLS, AUTH PLAIN, one small message
+cat >"$work/config" <<CFG
+account bench
+host $MF_TLS_HOST
+port $MF_SUBMISSION_PORT
+tls starttls
+tls_trust_file $MF_CA
+user $MF_USER
+auth PLAIN
+passwordeval "printf %s $MF_PASS"
+from $MF_ADDR
+state $work/state
+CFG
+chmod 600 "$work/config"
+cat >"$work/msmtprc" <<CFG
+account bench
+host $MF_TLS_HOST
+port $MF_SUBMISSION_PORT
+tls on
+tls_starttls on
+tls_trust_file $MF_CA
+auth plain
+user $MF_USER
+passwordeval "printf %s $MF_PASS"
+from $MF_ADDR
+CFG
+chmod 600 "$work/msmtprc"
+printf 'From: %s\nTo: %s\nSubject: bench\n\nhello\n' "$MF_ADDR" "$MF_ADDR2" >"$work/msg"
+
+echo
+echo "1. cron-style send (STARTTLS + AUTH + one small message)"
+ms=$(repeat "$N" "$bin/mailsend" --config "$work/config" -a bench --message "$work/msg" "$MF_ADDR2")
+row "mailsend" "$ms"
+if command -v msmtp >/dev/null; then
+	pm=$(repeat "$N" sh -c "msmtp -C '$work/msmtprc' -a bench '$MF_ADDR2' <'$work/msg'")
+	row "msmtp" "$pm" "msmtp/mailsend = $(ratio "$pm" "$ms")"
+fi
+if command -v swaks >/dev/null; then
+	sw=$(repeat "$(( N < 10 ? N : 10 ))" swaks --silent 2 --server "$MF_TLS_HOST" \
+	    --port "$MF_SUBMISSION_PORT" --tls --tls-ca-path "$MF_CA" --auth PLAIN \
+	    --auth-user "$MF_USER" --auth-password "$MF_PASS" --from "$MF_ADDR" \
+	    --to "$MF_ADDR2" --data "$work/msg")
+	row "swaks" "$sw" "swaks/mailsend = $(ratio "$sw" "$ms")"
+fi
+
+# ---- 2./3. a mailbox of $MSGS messages for fetch and sync
+echo
+echo "filling bob's mailbox with $MSGS messages ..."
+python3 - "$MF_MAILDIR2" "$MSGS" <<'PY'
+import os, sys, time
+root, n = sys.argv[1], int(sys.argv[2])
+new = os.path.join(root, "new")
+os.makedirs(new, exist_ok=True)
+body = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * 60)
+for i in range(n):
+    with open(os.path.join(new, "%d.M%dP1Q%d.bench" % (int(time.time()), i, i)), "w") as f:
+        f.write("From: a@example.test\nTo: bob@example.test\n"
+                "Subject: bench %d\nMessage-ID: <bench%d@example.test>\n\n%s" % (i, i, body))
+PY
+chown -R "${MF_VMAIL_UID:-5000}:${MF_VMAIL_UID:-5000}" "$MF_MAILDIR2"
+$MF_DOVEADM force-resync -u "$MF_USER2" INBOX
+
+echo
+echo "2. POP3 fetch of $MSGS messages into a Maildir (POP3S, keep on server)"
+export MAILFLOW_PASSWORD="$MF_PASS2"
+pf=$(time_ms "$bin/pop-fetch" -s "$MF_TLS_HOST" -p "$MF_POP3S_PORT" --tls implicit \
+    --tls-trust-file "$MF_CA" -u "$MF_USER2" --auth user --keep \
+    -m "$work/pop-md" --state "$work/pop.state" -q)
+row "pop-fetch" "$pf"
+if command -v mpop >/dev/null; then
+	cat >"$work/mpoprc" <<CFG
+account bench
+host $MF_TLS_HOST
+port $MF_POP3S_PORT
+tls on
+tls_starttls off
+tls_trust_file $MF_CA
+auth user
+user $MF_USER2
+passwordeval "printf %s $MF_PASS2"
+keep on
+uidls_file $work/mpop.uidls
+delivery maildir $work/mpop-md
+CFG
+	chmod 600 "$work/mpoprc"
+	mkdir -p "$work/mpop-md/new" "$work/mpop-md/cur" "$work/mpop-md/tmp"
+	mp=$(time_ms mpop -C "$work/mpoprc" -q bench)
+	row "mpop" "$mp" "mpop/pop-fetch = $(ratio "$mp" "$pf")"
+fi
+
+echo
+echo "3. IMAP first sync of $MSGS messages, then a resync with no change (IMAPS)"
+is1=$(time_ms "$bin/imap-sync" -s "$MF_TLS_HOST" -p "$MF_IMAPS_PORT" --tls implicit \
+    --tls-trust-file "$MF_CA" -u "$MF_USER2" -m "$work/imap-md" --state "$work/imap-state" \
+    --folder INBOX -q)
+is2=$(time_ms "$bin/imap-sync" -s "$MF_TLS_HOST" -p "$MF_IMAPS_PORT" --tls implicit \
+    --tls-trust-file "$MF_CA" -u "$MF_USER2" -m "$work/imap-md" --state "$work/imap-state" \
+    --folder INBOX -q)
+row "imap-sync first sync" "$is1"
+row "imap-sync resync" "$is2"
+if command -v mbsync >/dev/null; then
+	mkdir -p "$work/mbsync-md"
+	cat >"$work/mbsyncrc" <<CFG
+IMAPAccount bench
+Host $MF_TLS_HOST
+Port $MF_IMAPS_PORT
+User $MF_USER2
+PassCmd "printf %s $MF_PASS2"
+SSLType IMAPS
+CertificateFile $MF_CA
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path $work/mbsync-md/
+Inbox $work/mbsync-md/INBOX
+
+Channel bench
+Far :remote:
+Near :local:
+Patterns INBOX
+Sync Pull
+Create Near
+SyncState *
+CFG
+	mb1=$(time_ms mbsync -c "$work/mbsyncrc" -q bench)
+	mb2=$(time_ms mbsync -c "$work/mbsyncrc" -q bench)
+	row "mbsync first sync" "$mb1" "mbsync/imap-sync = $(ratio "$mb1" "$is1")"
+	row "mbsync resync" "$mb2" "mbsync/imap-sync = $(ratio "$mb2" "$is2")"
+fi
+echo
+echo "bench: done"
