@@ -206,31 +206,42 @@ mf_dane_match(const struct mf_dane_tlsa *t, const struct mf_cert_info *c,
 	}
 }
 
-/* RFC 7671 §5.2.2: the trust anchor must be an issuer on the leaf's chain.
- * Walk from the leaf by issuer name through the certificates the peer
- * sent; a leaf from an unrelated intermediate never reaches the anchor,
- * however the anchor was appended to the chain.  (Signatures are not
- * re-checked here: the TLS layer does not expose the DER.) */
+/* Does certificate `from` link to certificate `to`: by name, and by a
+ * verified signature when the signatures are known? */
 static int
-chains_to(const struct mf_tls_info *tls, size_t ta)
+links(const struct mf_tls_info *tls, const struct mf_dane_digests *dg,
+      size_t from, size_t to)
+{
+	if (strcmp(tls->chain[from].issuer, tls->chain[to].subject) != 0)
+		return 0;
+	if (dg == NULL || !dg[from].signatures_known)
+		return 1;
+	return (dg[from].signed_by >> to) & 1u;
+}
+
+/* RFC 7671 §5.2.2: the trust anchor must be an issuer on the leaf's chain.
+ * Walk from the leaf through the certificates the peer sent, each step a
+ * name link with a verified signature; a leaf from an unrelated
+ * intermediate never reaches the anchor, however the anchor was appended
+ * to the chain, and neither does one that only claims the anchor's name. */
+static int
+chains_to(const struct mf_tls_info *tls, const struct mf_dane_digests *dg,
+          size_t ta)
 {
 	size_t cur = 0, steps, j;
 	int used[MF_TLS_CHAIN_MAX] = { 0 };
 
 	used[0] = 1;
 	for (steps = 0; steps < tls->chain_len; steps++) {
-		if (strcmp(tls->chain[cur].issuer, tls->chain[ta].subject) == 0)
+		if (links(tls, dg, cur, ta))
 			return 1;
 		for (j = 1; j < tls->chain_len; j++)
-			if (!used[j] && strcmp(tls->chain[j].subject,
-			    tls->chain[cur].issuer) == 0)
+			if (!used[j] && j != ta && links(tls, dg, cur, j))
 				break;
 		if (j == tls->chain_len)
 			return 0;
 		used[j] = 1;
 		cur = j;
-		if (cur == ta)
-			return 1;
 	}
 	return 0;
 }
@@ -257,7 +268,7 @@ try_record(const struct mf_dane_tlsa *t, const struct mf_tls_info *tls,
 		}
 		if (m != 1)
 			continue;
-		if (!chains_to(tls, i)) {
+		if (!chains_to(tls, dg, i)) {
 			snprintf(res->reason, sizeof(res->reason), "trust anchor "
 			    "%s matches, but the leaf (issuer %s) does not chain "
 			    "to it", tls->chain[i].subject, tls->chain[0].issuer);

@@ -13,9 +13,10 @@
  * and matching type (0 full, 1 SHA-256, 2 SHA-512) is checked.  Without
  * them only the SHA-256 fingerprints of struct mf_tls_info are available:
  * "x x 0" and "x x 2" records are then reported as not checkable, never as
- * a match.  DANE-TA chains are linked by subject and issuer names; the
- * signatures along the chain are not re-verified here (no primitive for
- * that in crypto.h). */
+ * a match.  DANE-TA chains are walked by subject and issuer names, and
+ * every link must also carry a verified signature (signed_by, computed by
+ * the caller with mf_tls_peer_cert_signed_by()): a certificate that merely
+ * names the anchor as its issuer is not enough. */
 #ifndef MF_DANE_H
 #define MF_DANE_H
 
@@ -40,6 +41,9 @@ struct mf_dane_digests {
 	int have;
 	unsigned char cert256[32], cert512[64];
 	unsigned char spki256[32], spki512[64];
+	unsigned signed_by;       /* bit j: this certificate's signature
+	                             verifies with certificate j's key */
+	int signatures_known;     /* signed_by was computed */
 };
 
 /* Outcome of the TLSA lookup. */

@@ -218,9 +218,19 @@ chain_digests(struct mf_smtp *s, struct mf_mx_probe *o)
 	const unsigned char *der;
 	size_t i, len;
 
-	for (i = 0; i < o->tls.chain_len && i < MF_TLS_CHAIN_MAX; i++)
-		if (mf_tls_peer_cert_der(mf_smtp_transport(s), i, &der, &len) == 0)
+	struct mf_transport *t = mf_smtp_transport(s);
+	size_t j;
+
+	for (i = 0; i < o->tls.chain_len && i < MF_TLS_CHAIN_MAX; i++) {
+		if (mf_tls_peer_cert_der(t, i, &der, &len) == 0)
 			mf_dane_digest_cert(der, len, &o->dg[i]);
+		/* Which certificates' keys verify this one's signature:
+		 * DANE-TA chains must not be built from names alone. */
+		for (j = 0; j < o->tls.chain_len && j < MF_TLS_CHAIN_MAX; j++)
+			if (j != i && mf_tls_peer_cert_signed_by(t, i, j) == 1)
+				o->dg[i].signed_by |= 1u << j;
+		o->dg[i].signatures_known = 1;
+	}
 }
 
 static void

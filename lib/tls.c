@@ -1323,3 +1323,49 @@ mf_tls_peer_cert_der(struct mf_transport *t, size_t i,
 	*len = certs[i].size;
 	return 0;
 }
+
+/* Import certificate i of the peer's chain; NULL if absent or malformed. */
+static gnutls_x509_crt_t
+peer_crt(struct tls_ctx *c, size_t i)
+{
+	const gnutls_datum_t *certs;
+	unsigned int n = 0;
+	gnutls_x509_crt_t crt;
+
+	certs = gnutls_certificate_get_peers(c->s, &n);
+	if (certs == NULL || i >= n || gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &certs[i], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
+}
+
+int
+mf_tls_peer_cert_signed_by(struct mf_transport *t, size_t i, size_t j)
+{
+	gnutls_x509_crt_t crt, issuer;
+	unsigned int status = 0;
+	int r;
+
+	if (t == NULL || mf_transport_ops(t) != &tls_ops)
+		return -1;
+	crt = peer_crt(mf_transport_ctx(t), i);
+	issuer = peer_crt(mf_transport_ctx(t), j);
+	if (crt == NULL || issuer == NULL) {
+		if (crt) gnutls_x509_crt_deinit(crt);
+		if (issuer) gnutls_x509_crt_deinit(issuer);
+		return -1;
+	}
+	/* Dates are the caller's to judge; the issuer must be a CA and its
+	 * signature over crt must verify. */
+	r = gnutls_x509_crt_verify(crt, &issuer, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_crt_deinit(issuer);
+	if (r < 0)
+		return -1;
+	return status == 0;
+}

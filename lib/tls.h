@@ -131,6 +131,12 @@ const struct mf_tls_info *mf_tls_get_info(struct mf_transport *t);
 int mf_tls_peer_cert_der(struct mf_transport *t, size_t i,
                          const unsigned char **der, size_t *len);
 
+/* Is certificate i of the peer's chain signed by certificate j of the
+ * same chain (j a CA)? Dates are not checked. 1 yes, 0 no, -1 when t is not
+ * TLS or a certificate is missing or malformed. For DANE-TA chain building
+ * (RFC 7671 §5.2.2), which must not trust names alone. */
+int mf_tls_peer_cert_signed_by(struct mf_transport *t, size_t i, size_t j);
+
 /* Save the session for resumption now (also done at close): to
  * session_file, mode 0600, by temp file + fsync + rename.  Does nothing
  * (returns 0) without a session_file, for an unverified (insecure)

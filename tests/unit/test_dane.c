@@ -127,6 +127,36 @@ Test(dane, ta_with_unrelated_intermediate_fails)
 	cr_assert(strstr(r.reason, "does not chain") != NULL, "%s", r.reason);
 }
 
+/* Names alone must not make a chain: a leaf that claims the
+ * intermediate as issuer but whose signature does not verify with the
+ * intermediate's key is refused; with verified signatures it passes. */
+Test(dane, ta_chain_needs_verified_signatures)
+{
+	struct mf_dane_digests dg[3];
+	struct mf_dane_result r;
+
+	good_chain();
+	add(&set, 2, 1, 1, 3);
+	memset(dg, 0, sizeof(dg));
+	dg[0].signatures_known = dg[1].signatures_known = 1;
+	dg[2].signatures_known = 1;
+	dg[0].signed_by = 1u << 1;     /* leaf signed by Inter */
+	dg[1].signed_by = 1u << 2;     /* Inter signed by Root */
+	dg[2].signed_by = 1u << 2;
+	mf_dane_check(&set, &tls, dg, &r);
+	cr_assert_eq(r.state, MF_DANE_PASS, "%s", r.reason);
+
+	dg[0].signed_by = 0;           /* forged: right name, wrong key */
+	mf_dane_check(&set, &tls, dg, &r);
+	cr_assert_eq(r.state, MF_DANE_FAIL);
+	cr_assert(strstr(r.reason, "does not chain") != NULL, "%s", r.reason);
+
+	dg[0].signed_by = 1u << 1;
+	dg[1].signed_by = 0;           /* intermediate not signed by the TA */
+	mf_dane_check(&set, &tls, dg, &r);
+	cr_assert_eq(r.state, MF_DANE_FAIL);
+}
+
 Test(dane, ta_needs_name_and_dates)
 {
 	good_chain();
