@@ -294,8 +294,13 @@ ready_message(struct run *r, const char *path, struct mf_buf *out,
 		len = mf_mime_sendmail_cut(m, len);
 	rc = (r->o->t || r->rcpts.n == 0) ?
 	    mf_rcpts_add_header(&r->rcpts, m, len, e) : 0;
-	if (rc == 0)
-		rc = mf_mime_prepare(m, len, NULL, out, e);
+	if (rc == 0) {
+		struct mf_err ign;
+		char addr[512];
+		const char *at = sender(r, NULL, 0, addr, sizeof(addr), &ign)
+		    == 0 ? strrchr(addr, '@') : NULL;
+		rc = mf_mime_prepare(m, len, at ? at + 1 : NULL, out, e);
+	}
 	free(m);
 	return rc;
 }
@@ -442,7 +447,8 @@ single(struct run *r)
 	    : (sender(r, NULL, 0, from, sizeof(from), &e) == -1 ? -1 :
 	    compose(r, from, &m, &e)))
 		goto failed;
-	if (sender(r, m.data, m.len, from, sizeof(from), &e) == -1)
+	if (sender(r, m.data, m.len, from, sizeof(from), &e) == -1 ||
+	    (ready && mf_mime_add_from(&m, o->from_name, from, &e) == -1))
 		goto failed;
 	if (r->rcpts.n == 0) {
 		mf_err_set(&e, MF_E_USAGE, "no recipients");

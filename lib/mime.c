@@ -1021,13 +1021,28 @@ field_value(const char *msg, size_t fstart, size_t fend, size_t nlen,
 	out[o] = '\0';
 }
 
+/* Step over an mbox "From " line. */
+static void
+skip_mbox(const char **msg, size_t *len)
+{
+	const char *eol;
+
+	if (*len > 5 && strncmp(*msg, "From ", 5) == 0 &&
+	    (eol = memchr(*msg, '\n', *len)) != NULL) {
+		*len -= (size_t)(eol + 1 - *msg);
+		*msg = eol + 1;
+	}
+}
+
 int
 mf_mime_header_get(const char *msg, size_t len, const char *name, char *out,
                    size_t outlen)
 {
-	size_t hlen = mf_mime_header_len(msg, len), pos = 0, fs, fe, nl;
+	size_t hlen, pos = 0, fs, fe, nl;
 
 	out[0] = '\0';
+	skip_mbox(&msg, &len);
+	hlen = mf_mime_header_len(msg, len);
 	while (next_field(msg, hlen, &pos, &fs, &fe, &nl))
 		if (field_is(msg, fs, nl, name)) {
 			field_value(msg, fs, fe, nl, out, outlen);
@@ -1042,9 +1057,12 @@ mf_mime_header_recipients(const char *msg, size_t len,
                                     const char *addr),
                           void *arg, struct mf_err *e)
 {
-	size_t hlen = mf_mime_header_len(msg, len), pos = 0, fs, fe, nl;
+	size_t hlen, pos = 0, fs, fe, nl;
 	char *v = malloc(65536);
 	int rc = 0;
+
+	skip_mbox(&msg, &len);
+	hlen = mf_mime_header_len(msg, len);
 
 	if (v == NULL)
 		return mf_err_sys(e, MF_E_NOMEM, errno, "header");
@@ -1066,9 +1084,14 @@ int
 mf_mime_prepare(const char *msg, size_t len, const char *msgid_domain,
                 struct mf_buf *out, struct mf_err *e)
 {
-	size_t hlen = mf_mime_header_len(msg, len), pos = 0, fs, fe, nl;
+	size_t hlen, pos = 0, fs, fe, nl;
 	size_t fields_end = 0;
 	int has_date = 0, has_id = 0;
+
+	/* An mbox "From " envelope line is not part of the message (the
+	 * sendmail interface drops it too). */
+	skip_mbox(&msg, &len);
+	hlen = mf_mime_header_len(msg, len);
 
 	while (next_field(msg, hlen, &pos, &fs, &fe, &nl)) {
 		fields_end = fe;
@@ -1086,6 +1109,10 @@ mf_mime_prepare(const char *msg, size_t len, const char *msgid_domain,
 		return -1;
 	if ((!has_date && date_header(out, e) == -1) ||
 	    (!has_id && msgid_header(msgid_domain, out, e) == -1))
+		return -1;
+	/* No header at all: the fields we added need the blank line, or
+	 * the first body line would be read as a header. */
+	if (fields_end == 0 && hlen == 0 && mf_buf_puts(out, "\r\n", e) == -1)
 		return -1;
 	return mf_buf_append(out, msg + fields_end, len - fields_end, e);
 }
@@ -1177,4 +1204,26 @@ mf_rcpts_clear(struct mf_rcpts *r)
 	for (i = 0; i < r->n; i++)
 		free(r->v[i]);
 	r->n = 0;
+}
+
+int
+mf_mime_add_from(struct mf_buf *msg, const char *name, const char *addr,
+                 struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(MF_MIME_MSG_MAX);
+	char v[8];
+
+	if (mf_mime_header_get(msg->data ? msg->data : "", msg->len, "From", v,
+	    sizeof(v)) == 0)
+		return 0;
+	if (mf_buf_puts(&b, "From: ", e) == -1 ||
+	    mf_mime_format_address(name, addr, &b, e) == -1 ||
+	    mf_buf_puts(&b, "\r\n", e) == -1 ||
+	    mf_buf_append(&b, msg->data ? msg->data : "", msg->len, e) == -1) {
+		mf_buf_free(&b);
+		return -1;
+	}
+	mf_buf_free(msg);
+	*msg = b;
+	return 0;
 }

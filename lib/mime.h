@@ -124,10 +124,16 @@ int mf_mime_header_recipients(const char *msg, size_t len,
                                         const char *addr),
                               void *arg, struct mf_err *e);
 
-/* Copy msg to out without its Bcc fields, adding Date and Message-ID when
- * missing (sendmail's behaviour for a submitted message). */
+/* Copy msg to out without its Bcc fields and without a leading mbox
+ * "From " line, adding Date and Message-ID when missing (sendmail's
+ * behaviour for a submitted message). */
 int mf_mime_prepare(const char *msg, size_t len, const char *msgid_domain,
                     struct mf_buf *out, struct mf_err *e);
+
+/* When msg has no From field, put "From: NAME <addr>" (name may be NULL)
+ * at its start, as sendmail does for a message without one. */
+int mf_mime_add_from(struct mf_buf *msg, const char *name, const char *addr,
+                     struct mf_err *e);
 
 /* The input of sendmail without -i ends at a line holding only "."
  * (sendmail(8)): the length of msg up to that line. */

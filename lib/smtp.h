@@ -49,11 +49,15 @@ struct mf_smtp_params {
 	const char *host;            /* to connect to */
 	const char *port;            /* "587" ... */
 	enum mf_tls_mode tls;        /* IMPLICIT: TLS right after connect */
-	struct mf_tls_params tlsp;   /* verification etc. (verify_name: host) */
+	struct mf_tls_params tlsp;   /* verification etc.; verify_name NULL
+	                                means `host` is checked */
 	struct mf_sock_opts sock;
-	const char *ehlo_name;       /* NULL: this machine's FQDN, else "localhost" */
+	const char *ehlo_name;       /* NULL: the hostname when it has a dot
+	                                (no resolver lookup), else "localhost" */
 	struct mf_transcript *tr;    /* may be NULL */
 	int timeout_ms;              /* per reply; 0: 5 minutes (RFC 5321 §4.5.3.2) */
+	/* With -v the transcript marks each write of several pipelined
+	 * commands: "=== pipelined in one write: MAIL RCPT DATA (N bytes)". */
 };
 
 struct mf_smtp;

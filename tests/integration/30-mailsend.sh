@@ -122,6 +122,22 @@ for acct in sub smtps; do
 	python3 check.py "$f" "$SUBJ" "$t" || die "python email check ($acct)"
 done
 
+step "a 3 MB attachment, byte-identical, over BDAT and over DATA"
+head -c 3000000 /dev/urandom >big.bin
+for mode in --no-pipelining --no-chunking; do
+	t=$(tok big)
+	ms "$mode" --subject "big $t" --body "$t" --attach big.bin "$MF_ADDR" ||
+		die "big message ($mode) failed"
+	f=$(wait_mail "$MF_MAILDIR" "$t")
+	python3 - "$f" <<'PY' || die "big attachment changed ($mode)"
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=policy.default)
+(p,) = list(m.iter_attachments())
+sys.exit(0 if p.get_payload(decode=True) == open("big.bin", "rb").read() else 1)
+PY
+done
+
 step "each SASL mechanism authenticates"
 for mech in PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256; do
 	t=$(tok "$mech")
@@ -295,5 +311,39 @@ printf 'To: %s\nSubject: md1\n\n%s\n' "$MF_ADDR2" "$t" >md/new/1.x
 printf 'To: %s\nSubject: md2\n\n%s\n' "$MF_ADDR2" "$t" >'md/cur/2.x:2,S'
 ms --batch md >mdb.out || die "maildir batch failed"
 wait_mail "$MF_MAILDIR2" "$t" 2 >/dev/null
+
+CORPUS=/usr/lib/python3.11/test/test_email/data
+if ls "$CORPUS"/msg_*.txt >/dev/null 2>&1; then
+	step "real-world corpus (CPython's test_email messages) arrives with bodies intact"
+	mkdir -p corpus
+	cp "$CORPUS"/msg_*.txt corpus/
+	n=$(ls corpus | wc -l)
+	ms --batch corpus "$MF_ADDR2" >corpus.out || die "corpus batch: $(grep -v 'sent: 250' corpus.out | head -3)"
+	[ "$(grep -c ': sent: 250' corpus.out)" -eq "$n" ] || die "corpus: not all sent"
+	python3 - "$MF_MAILDIR2" corpus <<'PY' || die "corpus bodies changed"
+import glob, os, re, sys, time
+def norm(b):
+    return b.replace(b"\r\n", b"\n").replace(b"\r", b"\n").rstrip(b"\n")
+def body(b, strip_from):
+    b = b.replace(b"\r\n", b"\n")
+    if strip_from and b.startswith(b"From "):
+        b = b.split(b"\n", 1)[1]
+    if not re.match(rb"[!-9;-~]+:", b):
+        return norm(b)                # no header at all
+    return norm(b.split(b"\n\n", 1)[1]) if b"\n\n" in b else b""
+want = {}
+for f in glob.glob(sys.argv[2] + "/*"):
+    want[os.path.basename(f)] = body(open(f, "rb").read(), True)
+for _ in range(50):
+    got = set()
+    for f in glob.glob(sys.argv[1] + "/new/*") + glob.glob(sys.argv[1] + "/cur/*"):
+        got.add(body(open(f, "rb").read(), False))
+    missing = [k for k, v in want.items() if v not in got]
+    if not missing:
+        sys.exit(0)
+    time.sleep(0.2)
+print("changed or missing:", sorted(missing)); sys.exit(1)
+PY
+fi
 
 echo "30-mailsend: all passed"

@@ -390,3 +390,44 @@ Test(mime, attach_spec)
 	cr_expect_eq(mf_mime_parse_attach_spec("f;size=1", buf, sizeof(buf), &a,
 	    &e), -1);
 }
+
+Test(mime, prepare_headerless_message_gets_blank_line)
+{
+	const char *m = "just a body line\nsecond\n";
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_err e;
+	const char *blank;
+
+	cr_assert_eq(mf_mime_prepare(m, strlen(m), "x.test", &b, &e), 0);
+	blank = strstr(b.data, "\r\n\r\n");
+	cr_assert_not_null(blank);
+	cr_expect_str_eq(blank + 4, m);
+	cr_expect_eq(strncmp(b.data, "Date: ", 6), 0);
+	mf_buf_free(&b);
+}
+
+Test(mime, prepare_drops_mbox_from_line)
+{
+	const char *m = "From someone Fri Nov 26 21:40:36 2004\nSubject: s\n"
+	    "Date: x\nMessage-ID: <a@b>\n\nbody\n";
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_err e;
+
+	cr_assert_eq(mf_mime_prepare(m, strlen(m), "x.test", &b, &e), 0);
+	cr_expect_str_eq(b.data, strchr(m, '\n') + 1);
+	mf_buf_free(&b);
+}
+
+Test(mime, add_from_only_when_missing)
+{
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_err e;
+
+	mf_buf_puts(&b, "Subject: s\r\n\r\nbody\r\n", &e);
+	cr_assert_eq(mf_mime_add_from(&b, "Cron Daemon", "root@x.test", &e), 0);
+	cr_expect_str_eq(b.data, "From: Cron Daemon <root@x.test>\r\n"
+	    "Subject: s\r\n\r\nbody\r\n");
+	cr_assert_eq(mf_mime_add_from(&b, NULL, "other@x.test", &e), 0);
+	cr_expect_null(strstr(b.data, "other@"));
+	mf_buf_free(&b);
+}
