@@ -59,6 +59,7 @@ static const char *const code_names[MF_DIAG_NCODES] = {
 	[MF_DIAG_PLAINTEXT_SESSION] = "PLAINTEXT_SESSION",
 	[MF_DIAG_TLS_INSECURE] = "TLS_INSECURE",
 	[MF_DIAG_NO_USER] = "NO_USER",
+	[MF_DIAG_CLIENT_CONFIG] = "CLIENT_CONFIG",
 };
 
 const char *
@@ -192,6 +193,19 @@ first_line(const char *text, char *out, size_t outlen)
 		n = outlen - 1;
 	memcpy(out, text, n);
 	out[n] = '\0';
+}
+
+/* A message without its final full stop, to end our own sentence. */
+static const char *
+nodot(const char *in, char *out, size_t outlen)
+{
+	size_t n;
+
+	mf_strlcpy(out, in, outlen);
+	n = strlen(out);
+	while (n > 0 && (out[n - 1] == '.' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	return out;
 }
 
 /* "535 5.7.8 Authentication failed" from a stage or mechanism. */
@@ -340,15 +354,42 @@ quote_mech(const struct mf_diag_mech *m, char *out, size_t outlen)
 	fmt(out, outlen, "AUTH %s was answered \"%s\"", m->name, q);
 }
 
+/* ---- our side */
+
+static int
+m_client_config(const struct mf_diag_report *r, struct mf_diag_finding *f)
+{
+	char m[512];
+	int i;
+
+	for (i = 0; i < MF_DIAG_NSTAGES; i++) {
+		const struct mf_diag_stage *s = &r->stage[i];
+
+		if (!failed(r, (enum mf_diag_stage_id)i) ||
+		    (s->err != MF_E_CONFIG && s->err != MF_E_USAGE &&
+		     s->err != MF_E_IO))
+			continue;
+		if (s->err == MF_E_USAGE)
+			f->exit_code = 64;
+		fmt(f->what, sizeof(f->what), "At the %s step our own settings "
+		    "failed: %s.", mf_diag_stage_name((enum mf_diag_stage_id)i),
+		    nodot(s->msg, m, sizeof(m)));
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- connection */
 
 static int
 m_dns(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
+	char m[512];
+
 	if (!failed(r, MF_DIAG_CONNECT) || st(r, MF_DIAG_CONNECT)->err != MF_E_NOHOST)
 		return 0;
 	fmt(f->what, sizeof(f->what), "The name \"%s\" does not resolve to an "
-	    "address (%s).", r->host, st(r, MF_DIAG_CONNECT)->msg);
+	    "address (%s).", r->host, nodot(st(r, MF_DIAG_CONNECT)->msg, m, sizeof(m)));
 	return 1;
 }
 
@@ -379,12 +420,13 @@ static int
 m_conn_failed(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
 	const struct mf_diag_stage *s = st(r, MF_DIAG_CONNECT);
+	char m[512];
 
 	if (!failed(r, MF_DIAG_CONNECT) || s->err != MF_E_CONNECT ||
 	    s->sys_errno == ECONNREFUSED)
 		return 0;
 	fmt(f->what, sizeof(f->what), "Could not connect to %s port %s: %s.",
-	    r->host, r->port, s->msg);
+	    r->host, r->port, nodot(s->msg, m, sizeof(m)));
 	return 1;
 }
 
@@ -627,6 +669,8 @@ looks_like_version_problem(const struct mf_diag_report *r)
 static int
 m_tls_version(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
+	char m[512];
+
 	if (!tls_stage_failed(r, MF_E_TLS) || r->tls.plaintext_seen[0])
 		return 0;
 	if (r->probe_kind == 2 && r->probe_ok) {
@@ -641,8 +685,9 @@ m_tls_version(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	fmt(f->what, sizeof(f->what), "The TLS handshake failed: %s%s%s.",
 	    r->tls.alert[0] ? r->tls.alert : "",
 	    r->tls.alert[0] ? "; " : "",
-	    st(r, r->tls_used == MF_TLS_IMPLICIT ? MF_DIAG_CONNECT
-	                                        : MF_DIAG_STARTTLS)->msg);
+	    nodot(st(r, r->tls_used == MF_TLS_IMPLICIT ? MF_DIAG_CONNECT
+	                                              : MF_DIAG_STARTTLS)->msg,
+	          m, sizeof(m)));
 	return 1;
 }
 
@@ -664,6 +709,7 @@ m_tls_old(const struct mf_diag_report *r, struct mf_diag_finding *f)
 static int
 m_tls_failed(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
+	char m[512];
 	enum mf_diag_stage_id id = r->tls_used == MF_TLS_IMPLICIT
 	                           ? MF_DIAG_CONNECT : MF_DIAG_STARTTLS;
 
@@ -672,7 +718,7 @@ m_tls_failed(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		return 0;
 	fmt(f->what, sizeof(f->what), "The TLS handshake failed: %s%s%s.",
 	    r->tls.alert[0] ? r->tls.alert : "", r->tls.alert[0] ? "; " : "",
-	    st(r, id)->msg);
+	    nodot(st(r, id)->msg, m, sizeof(m)));
 	return 1;
 }
 
@@ -1141,6 +1187,11 @@ struct rule {
 
 /* In order of causes: the first error's exit status is the tool's. */
 static const struct rule rules[] = {
+	{ MF_DIAG_CLIENT_CONFIG, MF_DIAG_ERROR, 78, m_client_config,
+	  "The problem is on this side: an option, an account setting or a "
+	  "file it names (CA file, client certificate, fingerprint) is wrong.",
+	  "Correct the setting named in the message; the server was not "
+	  "judged." },
 	{ MF_DIAG_DNS_FAILURE, MF_DIAG_ERROR, 69, m_dns,
 	  "DNS has no address for this name: a typo, a name that does not "
 	  "exist, or a resolver that cannot be reached.",
@@ -1404,8 +1455,12 @@ make_verdict(struct mf_diag_report *r)
 		return;
 	}
 	if (r->exit_code != 0) {
-		fmt(r->verdict, sizeof(r->verdict), "FAIL: the session did not "
-		    "complete (exit %d)", r->exit_code);
+		for (i = 0; i < MF_DIAG_NSTAGES; i++)
+			if (failed(r, (enum mf_diag_stage_id)i))
+				break;
+		fmt(r->verdict, sizeof(r->verdict), "FAIL: the %s step failed: %s",
+		    mf_diag_stage_name((enum mf_diag_stage_id)(i % MF_DIAG_NSTAGES)),
+		    i < MF_DIAG_NSTAGES ? r->stage[i].msg : "?");
 		return;
 	}
 	for (i = 0; i < r->nmech; i++)

@@ -78,6 +78,7 @@ enum mf_diag_code {
 	MF_DIAG_PLAINTEXT_SESSION,
 	MF_DIAG_TLS_INSECURE,
 	MF_DIAG_NO_USER,
+	MF_DIAG_CLIENT_CONFIG,         /* our own settings are wrong */
 	MF_DIAG_NCODES
 };
 
@@ -216,7 +217,7 @@ int mf_diag_run(const struct mf_diag_params *p, struct mf_diag_report *r,
  * (replacing earlier findings). Exit codes: 0 every requested step
  * worked, 77 credentials or sender refused, 75 temporary (4xx, timeout,
  * closed), 69 unreachable / TLS failure / missing feature, 76 protocol
- * violation. */
+ * violation, 78 (64) our own configuration (options) is wrong. */
 void mf_diag_analyze(struct mf_diag_report *r);
 
 /* "AUTH_NEEDS_STARTTLS" ...; "?" for an unknown code. */

@@ -66,7 +66,8 @@ if have smtp-auth-test; then
 	    "$MF_TLS_HOST:$MF_SUBMISSION_PORT" || true
 	step "3b. diagnose a mistake: AUTH without STARTTLS" \
 	    "smtp-auth-test --tls none -u $MF_USER $MF_TLS_HOST:$MF_SUBMISSION_PORT"
-	"$bin/smtp-auth-test" -a submission --tls none "$MF_TLS_HOST:$MF_SUBMISSION_PORT" || true
+	"$bin/smtp-auth-test" -a submission --tls none --tls-trust-file "$MF_CA" \
+	    "$MF_TLS_HOST:$MF_SUBMISSION_PORT" || true
 fi
 sleep 1
 if have pop-fetch; then

@@ -590,6 +590,11 @@ EOF
 		# Cleartext submission: no STARTTLS, AUTH in the clear.
 		pf_smtpd submission-plain "$SUBMISSION_PLAIN_PORT" "${PF_AUTH[@]}" \
 			-o smtpd_tls_security_level=none -o smtpd_tls_auth_only=no
+		# Submission that refuses a MAIL FROM the login does not own
+		# (smtp-auth-test's "not authorized to send as" finding).
+		pf_smtpd senderlogin "$SUBMISSION_SENDERLOGIN_PORT" "${PF_AUTH[@]}" \
+			-o 'smtpd_sender_login_maps=inline:{alice@example.test=alice,bob@example.test=bob}' \
+			-o smtpd_sender_restrictions=reject_sender_login_mismatch
 		# Bad certificates behind STARTTLS.
 		pf_badcert expired "$SMTP_EXPIRED_PORT" expired
 		pf_badcert wrongname "$SMTP_WRONGNAME_PORT" wrongname
@@ -608,7 +613,8 @@ start_postfix() {
 	record_pid postfix "$DIR/postfix-queue/pid/master.pid" ||
 		fail postfix "$LOG/postfix.log" "no master.pid"
 	wait_tcp "$SUBMISSION_PORT" "$SMTPS_PORT" "$MX_PORT" "$SUBMISSION_PLAIN_PORT" \
-		"$SMTP_EXPIRED_PORT" "$SMTP_WRONGNAME_PORT" "$SMTP_UNKNOWNCA_PORT" ||
+		"$SMTP_EXPIRED_PORT" "$SMTP_WRONGNAME_PORT" "$SMTP_UNKNOWNCA_PORT" \
+		"$SUBMISSION_SENDERLOGIN_PORT" ||
 		fail postfix "$LOG/postfix.log" "listeners do not answer"
 }
 
@@ -835,6 +841,7 @@ write_env() {
 		envline MF_SMTPS_PORT "$SMTPS_PORT"
 		envline MF_MX_PORT "$MX_PORT"
 		envline MF_SUBMISSION_PLAIN_PORT "$SUBMISSION_PLAIN_PORT"
+		envline MF_SUBMISSION_SENDERLOGIN_PORT "$SUBMISSION_SENDERLOGIN_PORT"
 		envline MF_SMTP_EXPIRED_PORT "$SMTP_EXPIRED_PORT"
 		envline MF_SMTP_WRONGNAME_PORT "$SMTP_WRONGNAME_PORT"
 		envline MF_SMTP_UNKNOWNCA_PORT "$SMTP_UNKNOWNCA_PORT"
@@ -922,8 +929,8 @@ bed_up() {
 	read -r IMAP_PORT IMAPS_PORT POP3_PORT POP3S_PORT LMTP_PORT SUBMISSION_PORT \
 		SMTPS_PORT MX_PORT SUBMISSION_PLAIN_PORT SMTP_EXPIRED_PORT \
 		SMTP_WRONGNAME_PORT SMTP_UNKNOWNCA_PORT DNS_PORT RESOLVER_PORT \
-		< <(pick_ports 14)
-	[ -n "$RESOLVER_PORT" ] || die "could not pick ports"
+		SUBMISSION_SENDERLOGIN_PORT < <(pick_ports 15)
+	[ -n "$SUBMISSION_SENDERLOGIN_PORT" ] || die "could not pick ports"
 
 	# env first: zone files may use its values as @MF_...@ placeholders.
 	write_env

@@ -636,6 +636,22 @@ Test(diag, implicit_port_silence_without_tls_is_no_banner)
 	free(r);
 }
 
+Test(diag, our_own_bad_settings_are_not_blamed_on_the_server)
+{
+	struct mf_diag_report *r = fresh();
+
+	up_to_ehlo(r);
+	stage(r, MF_DIAG_STARTTLS, 0, MF_E_CONFIG, 220, "2.0.0", "go ahead");
+	mf_strlcpy(r->stage[MF_DIAG_STARTTLS].msg, "no CA certificates loaded "
+	           "from /nonexistent", sizeof(r->stage[0].msg));
+	mf_diag_analyze(r);
+	cr_expect_not_null(find(r, MF_DIAG_CLIENT_CONFIG));
+	cr_expect_eq(r->exit_code, 78);
+	cr_expect(strstr(r->verdict, "/nonexistent") != NULL, "%s", r->verdict);
+	mf_diag_report_free(r);
+	free(r);
+}
+
 Test(diag, every_code_has_a_distinct_name)
 {
 	int i, k;
