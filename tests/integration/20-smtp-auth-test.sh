@@ -180,7 +180,8 @@ if [ -n "${MF_SUBMISSION_SENDERLOGIN_PORT:-}" ]; then
 		"${AUTH[@]}" --mech PLAIN --from "$MF_ADDR" --to "$MF_ADDR2" \
 		"localhost:$MF_SUBMISSION_SENDERLOGIN_PORT"
 else
-	step "mode 15 on Postfix: no sender-login listener in this bed (fake case covers it)"
+	echo "FAIL: the bed has no sender-login listener (MF_SUBMISSION_SENDERLOGIN_PORT)"
+	exit 1
 fi
 
 # Last of the bed checks: Dovecot delays later failures from this address.
