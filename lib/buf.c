@@ -37,6 +37,7 @@ mf_buf_reserve(struct mf_buf *b, size_t extra, struct mf_err *e)
 		return mf_err_sys(e, MF_E_NOMEM, errno, "buffer allocation");
 	b->data = p;
 	b->cap = ncap;
+	b->data[b->len] = '\0';	/* the first allocation too */
 	return 0;
 }
 

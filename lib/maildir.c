@@ -17,12 +17,22 @@
 #define WBUF_SIZE 65536
 #define NAME_MAX_LEN 255
 
+/* A committed message of batch mode, waiting for the sync to rename it. */
+struct pending {
+	char tmp[NAME_MAX_LEN + 1];
+	char name[NAME_MAX_LEN + 1];
+	int cur;
+};
+
 struct mf_maildir {
 	char *path;
 	int tmpfd, newfd, curfd;
 	int lockfd;
 	unsigned long counter;
 	char host[64];
+	int batch;
+	struct pending *pend;
+	size_t npend, cappend;
 };
 
 struct mf_maildir_msg {
@@ -121,8 +131,14 @@ fail:
 void
 mf_maildir_close(struct mf_maildir *md)
 {
+	size_t i;
+
 	if (md == NULL)
 		return;
+	/* Never synced: never delivered. Leave no half-state in tmp/. */
+	for (i = 0; i < md->npend; i++)
+		unlinkat(md->tmpfd, md->pend[i].tmp, 0);
+	free(md->pend);
 	if (md->tmpfd >= 0) close(md->tmpfd);
 	if (md->newfd >= 0) close(md->newfd);
 	if (md->curfd >= 0) close(md->curfd);
@@ -271,6 +287,43 @@ final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
 	return 0;
 }
 
+/* Batch mode commit: close the file and queue its rename for the sync. */
+static int
+defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
+      size_t out_len, struct mf_err *e)
+{
+	struct mf_maildir *md = m->md;
+	struct pending *p;
+	int r = close(m->fd);
+
+	m->fd = -1;
+	if (r == -1) {
+		mf_err_sys(e, MF_E_IO, errno, "close %s/tmp/%s", md->path, m->uniq);
+		mf_maildir_abort(m);
+		return -1;
+	}
+	if (md->npend == md->cappend) {
+		size_t nc = md->cappend ? md->cappend * 2 : 64;
+		p = realloc(md->pend, nc * sizeof(*p));
+		if (p == NULL) {
+			mf_err_sys(e, MF_E_NOMEM, errno, "maildir batch");
+			mf_maildir_abort(m);
+			return -1;
+		}
+		md->pend = p;
+		md->cappend = nc;
+	}
+	p = &md->pend[md->npend++];
+	mf_strlcpy(p->tmp, m->uniq, sizeof(p->tmp));
+	mf_strlcpy(p->name, name, sizeof(p->name));
+	p->cur = cur;
+	if (out_name != NULL)
+		snprintf(out_name, out_len, "%s/%s", cur ? "cur" : "new", name);
+	mf_buf_free(&m->wbuf);
+	free(m);
+	return 0;
+}
+
 int
 mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
                   const char *fields, const char *flags, char *out_name,
@@ -287,6 +340,8 @@ mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
 	if (final_name(m, cur, fields, flags, name, sizeof(name), e) == -1 ||
 	    flush_buf(m, e) == -1)
 		goto fail;
+	if (m->md->batch)
+		return defer(m, cur, name, out_name, out_len, e);
 	if (fsync(m->fd) == -1) {
 		mf_err_sys(e, MF_E_IO, errno, "fsync %s/tmp/%s", m->md->path, m->uniq);
 		goto fail;
@@ -313,13 +368,54 @@ fail:
 	return -1;
 }
 
+/* Batch mode: data first (one syncfs for all files), then the renames. */
+static int
+flush_pending(struct mf_maildir *md, struct mf_err *e)
+{
+	size_t i;
+
+	if (md->npend == 0)
+		return 0;
+	if (syncfs(md->tmpfd) == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "syncfs of %s", md->path);
+	for (i = 0; i < md->npend; i++) {
+		struct pending *p = &md->pend[i];
+		/* RENAME_NOREPLACE: a clash must never overwrite a message. */
+		if (renameat2(md->tmpfd, p->tmp, p->cur ? md->curfd : md->newfd,
+		    p->name, RENAME_NOREPLACE) == -1) {
+			int err = errno;
+			memmove(md->pend, md->pend + i,
+			    (md->npend - i) * sizeof(*md->pend));
+			md->npend -= i;
+			return mf_err_sys(e, MF_E_IO, err, "moving %s into %s",
+			    p->tmp, md->path);
+		}
+	}
+	md->npend = 0;
+	return 0;
+}
+
 int
 mf_maildir_sync(struct mf_maildir *md, struct mf_err *e)
 {
+	if (flush_pending(md, e) == -1)
+		return -1;
 	if (fsync(md->newfd) == -1 || fsync(md->curfd) == -1 ||
 	    fsync(md->tmpfd) == -1)
 		return mf_err_sys(e, MF_E_IO, errno, "fsync of %s", md->path);
 	return 0;
+}
+
+void
+mf_maildir_set_batch(struct mf_maildir *md, int on)
+{
+	md->batch = on;
+}
+
+size_t
+mf_maildir_pending(const struct mf_maildir *md)
+{
+	return md->npend;
 }
 
 static int

@@ -56,6 +56,16 @@ Test(buf, huge_append_does_not_overflow)
 	mf_buf_free(&b);
 }
 
+Test(buf, reserve_alone_terminates)
+{
+	struct mf_buf b = MF_BUF_INIT(100);
+
+	cr_assert_eq(mf_buf_reserve(&b, 10, NULL), 0);
+	cr_assert_not_null(b.data);
+	cr_assert_str_eq(b.data, "", "a reserved empty buffer is an empty string");
+	mf_buf_free(&b);
+}
+
 Test(buf, consume_and_take)
 {
 	struct mf_buf b = MF_BUF_INIT(100);

@@ -200,3 +200,44 @@ Test(maildir, name_helpers_table)
 	mf_maildir_name_flags("x", fl, sizeof(fl));
 	cr_assert_str_eq(fl, "");
 }
+
+/* Batch mode: nothing is visible before the sync, everything after it,
+ * and messages never synced leave nothing behind. */
+Test(maildir, batch_commit_is_invisible_until_sync)
+{
+	char path[300], name[300], file[700];
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+	int i;
+
+	mf_maildir_set_batch(md, 1);
+	for (i = 0; i < 50; i++) {
+		struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+		cr_assert_not_null(m);
+		cr_assert_eq(mf_maildir_write(m, "batch\n", 6, &e), 0);
+		cr_assert_eq(mf_maildir_commit(m, i % 2 ? "cur" : "new",
+		    "U=9", "S", name, sizeof(name), &e), 0, "%s", e.msg);
+	}
+	cr_assert_eq(mf_maildir_pending(md), 50);
+	snprintf(path, sizeof(path), "%s/new", root);
+	cr_assert_eq(count_files(path), 0, "not visible before the sync");
+	cr_assert_eq(mf_maildir_sync(md, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_maildir_pending(md), 0);
+	cr_assert_eq(count_files(path), 25);
+	snprintf(path, sizeof(path), "%s/cur", root);
+	cr_assert_eq(count_files(path), 25);
+	snprintf(file, sizeof(file), "%s/%s", root, name);
+	cr_assert_eq(access(file, R_OK), 0, "the returned name is the final one");
+
+	/* Committed but never synced: removed at close. */
+	{
+		struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+		mf_maildir_write(m, "lost\n", 5, &e);
+		cr_assert_eq(mf_maildir_commit(m, "new", NULL, NULL, NULL, 0, &e), 0);
+	}
+	mf_maildir_close(md);
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	cr_assert_eq(count_files(path), 0);
+	snprintf(path, sizeof(path), "%s/new", root);
+	cr_assert_eq(count_files(path), 25);
+}
