@@ -424,16 +424,19 @@ tty_get(const struct mf_cred_query *q, struct mf_secret *out, struct mf_err *e)
 		close(fd);
 		return 0;
 	}
-	pn = snprintf(prompt, sizeof(prompt), "Password for %s@%s: ",
-	    q->user ? q->user : "", q->host ? q->host : "");
-	if (pn > 0 && write(fd, prompt, strlen(prompt)) < 0) {
-		close(fd);
-		return 0;
-	}
+	/* Echo off before the prompt appears, so nothing typed after it
+	 * can be echoed or flushed away. */
 	noecho = old;
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
 	tcsetattr(fd, TCSAFLUSH, &noecho);
+	pn = snprintf(prompt, sizeof(prompt), "Password for %s@%s: ",
+	    q->user ? q->user : "", q->host ? q->host : "");
+	if (pn > 0 && write(fd, prompt, strlen(prompt)) < 0) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		close(fd);
+		return 0;
+	}
 	for (;;) {
 		ssize_t r = read(fd, &ch, 1);
 

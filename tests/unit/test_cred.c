@@ -114,6 +114,7 @@ Test(cred, eval_timeout_kills_the_group)
 	cr_assert_not_null(mkdtemp(path));
 	snprintf(cmd, sizeof(cmd), "(sleep 1; touch %s/alive) & echo pw; sleep 30",
 	    path);
+	alarm(10);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cr_assert_eq(eval(cmd, 300, &s, &e), -1);
 	cr_assert_lt(ms_since(&t0), 900);
@@ -123,6 +124,7 @@ Test(cred, eval_timeout_kills_the_group)
 	snprintf(cmd, sizeof(cmd), "%s/alive", path);
 	cr_assert_neq(access(cmd, F_OK), 0, "the grandchild survived");
 	rmdir(path);
+	alarm(0);
 }
 
 static char dir[64];
@@ -337,11 +339,12 @@ tty_child(int slave_fd, int result_fd, const char *netrc)
 Test(cred, tty_prompt_without_echo, .init = setup, .fini = teardown)
 {
 	int master, slave, res[2], status;
-	char buf[512], absent[128];
+	char buf[512] = "", absent[128];
 	size_t got = 0;
 	pid_t pid;
 	ssize_t r;
 
+	alarm(10);	/* a hang is a failure, not a stuck test run */
 	snprintf(absent, sizeof(absent), "%s/absent", dir);
 	cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
 	cr_assert_eq(pipe(res), 0);
@@ -377,4 +380,5 @@ Test(cred, tty_prompt_without_echo, .init = setup, .fini = teardown)
 	cr_assert_null(strstr(buf, "tty-secret"), "echoed: %s", buf);
 	close(master);
 	close(res[0]);
+	alarm(0);
 }
