@@ -88,8 +88,12 @@ parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 	long v;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, MF_CLI_SHORTOPTS "m:q", longopts,
+	opterr = 0;  /* one message of ours, naming the option */
+	while ((c = getopt_long(argc, argv, ":" MF_CLI_SHORTOPTS "m:q", longopts,
 	    NULL)) != -1) {
+		if (c == ':')
+			return mf_err_set(e, MF_E_USAGE, "option %s needs an "
+			    "argument", argv[optind - 1]);
 		r = mf_cli_option(&o->cli, c, optarg, e);
 		if (r != 0) {
 			if (r == -1)
@@ -120,6 +124,9 @@ parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 			o->limit = (unsigned long)v;
 			break;
 		default:
+			if (optopt > 0 && optopt < 256)
+				return mf_err_set(e, MF_E_USAGE, "unknown option "
+				    "-%c (see --help)", optopt);
 			return mf_err_set(e, MF_E_USAGE, "unknown option %s "
 			    "(see --help)", argv[optind - 1]);
 		}

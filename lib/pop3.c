@@ -347,8 +347,10 @@ get_line(struct mf_pop3 *p, char **line, int record, struct mf_err *e)
 	size_t avail, n;
 
 	for (;;) {
+		if (p->in.data == NULL && fill(p, e) == -1)
+			return -1;
 		avail = p->in.len - p->rpos;
-		start = p->in.data + (p->in.data ? p->rpos : 0);
+		start = p->in.data + p->rpos;
 		nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
 		if (nl != NULL) {
 			n = (size_t)(nl - start);
@@ -884,14 +886,21 @@ mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 	return r;
 }
 
-int
-mf_pop3_stat(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
-             struct mf_err *e)
+static int
+stat_reply(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
+           struct mf_err *e)
 {
-	char text[MF_POP3_LINE_MAX];
+	char text[MF_POP3_LINE_MAX], shown[256];
 	unsigned long n;
+	int r;
 
-	if (simple(p, "STAT", MF_E_PROTO, text, sizeof(text), e) == -1)
+	r = read_status(p, "STAT", text, sizeof(text), e);
+	if (r == 0) {
+		esc(text, shown, sizeof(shown));
+		return mf_err_reply(e, MF_E_PROTO, 0, NULL, text, "STAT refused: "
+		    "-ERR %s", shown);
+	}
+	if (r == -1)
 		return -1;
 	if (mf_pop3_parse_list(text, &n, size, NULL) == -1) {
 		/* "+OK 0 0" is legal: parse_list refuses n == 0, so by hand */
@@ -902,6 +911,15 @@ mf_pop3_stat(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
 	}
 	*count = n;
 	return 0;
+}
+
+int
+mf_pop3_stat(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
+             struct mf_err *e)
+{
+	if (send_cmd(p, 1, e, "STAT") == -1)
+		return -1;
+	return stat_reply(p, count, size, e);
 }
 
 int
@@ -984,14 +1002,14 @@ cmp_tag(const void *a, const void *b)
 
 /* UIDL (RFC 1939 §7): without it we cannot tell new from old. */
 static int
-load_uidl(struct fetch *f, struct mf_err *e)
+load_uidl(struct fetch *f, int send, struct mf_err *e)
 {
 	struct mf_buf b;
 	char uid[MF_POP3_UID_MAX + 1], *s, *nl;
 	unsigned long num;
 	int r;
 
-	if (send_cmd(f->p, 1, e, "UIDL") == -1)
+	if (send && send_cmd(f->p, 1, e, "UIDL") == -1)
 		return -1;
 	r = read_status(f->p, "UIDL", NULL, 0, e);
 	if (r == 0)
@@ -1026,7 +1044,7 @@ fail:
 }
 
 static int
-load_list(struct fetch *f, struct mf_err *e)
+load_list(struct fetch *f, int send, struct mf_err *e)
 {
 	struct mf_buf b;
 	unsigned long num;
@@ -1034,7 +1052,7 @@ load_list(struct fetch *f, struct mf_err *e)
 	char *s, *nl;
 	int r;
 
-	if (send_cmd(f->p, 1, e, "LIST") == -1)
+	if (send && send_cmd(f->p, 1, e, "LIST") == -1)
 		return -1;
 	r = read_status(f->p, "LIST", NULL, 0, e);
 	if (r != 1)
@@ -1448,10 +1466,17 @@ fetch_all(struct fetch *f, struct mf_err *e)
 static int
 session(struct fetch *f, struct mf_err *e)
 {
+	int pipe = f->p->capa.pipelining;
 	unsigned long long total;
 	unsigned long i;
 
-	if (mf_pop3_stat(f->p, &f->n, &total, e) == -1)
+	/* RFC 2449 §6.6: with PIPELINING the three listings cost one trip */
+	if (pipe && (send_cmd(f->p, 0, e, "STAT") == -1 ||
+	    send_cmd(f->p, 0, e, "UIDL") == -1 ||
+	    send_cmd(f->p, 1, e, "LIST") == -1))
+		return -1;
+	if ((pipe ? stat_reply(f->p, &f->n, &total, e) :
+	    mf_pop3_stat(f->p, &f->n, &total, e)) == -1)
 		return -1;
 	f->st->listed = f->n;
 	f->msgs = calloc(f->n + 1, sizeof(*f->msgs));
@@ -1461,8 +1486,10 @@ session(struct fetch *f, struct mf_err *e)
 	for (i = 0; i < f->n; i++)
 		f->msgs[i].num = i + 1;
 	f->window = f->p->capa.pipelining ? (f->fp->batch ? f->fp->batch : 64) : 1;
-	if (f->n > 0 && (load_uidl(f, e) == -1 || load_list(f, e) == -1 ||
-	    select_msgs(f, e) == -1))
+	if ((f->n > 0 || pipe) && (load_uidl(f, !pipe, e) == -1 ||
+	    load_list(f, !pipe, e) == -1))
+		return -1;
+	if (f->n > 0 && select_msgs(f, e) == -1)
 		return -1;
 	progress(f);
 	if (f->fp->delete_after && dele_seen(f, e) == -1)
@@ -1521,6 +1548,10 @@ mf_pop3_fetch(const struct mf_pop3_fetch_params *fp, struct mf_pop3_stats *st,
 		f.md = mf_maildir_open(fp->maildir, 1, e);
 		if (f.md == NULL)
 			goto done;
+		/* Each group ends in mf_maildir_sync() before anything is
+		 * recorded or deleted: one syncfs per group, not one fsync
+		 * per message. */
+		mf_maildir_set_batch(f.md, 1);
 	}
 	f.p = mf_pop3_connect(&fp->conn, e);
 	if (f.p == NULL || mf_pop3_auth(f.p, &fp->auth, NULL, 0, e) == -1)
