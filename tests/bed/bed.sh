@@ -894,6 +894,7 @@ mailflow test bed up in $DIR (${SECONDS}s)
   SMTP     submission $SUBMISSION_PORT (STARTTLS, AUTH after TLS)  smtps $SMTPS_PORT
            mx $MX_PORT (no AUTH)  submission-plain $SUBMISSION_PLAIN_PORT (no TLS, AUTH in clear)
            bad certs: expired $SMTP_EXPIRED_PORT  wrong name $SMTP_WRONGNAME_PORT  unknown CA $SMTP_UNKNOWNCA_PORT
+           sender-login $SUBMISSION_SENDERLOGIN_PORT (refuses MAIL FROM addresses the login does not own)
   DNS      NSD 127.0.0.1:$DNS_PORT   Unbound (validating) 127.0.0.1:$RESOLVER_PORT   zones: ${ZONES[*]}
   users    $USER1 / $PASS1  ($USER1@$MAIL_DOMAIN)    $USER2 / $PASS2  ($USER2@$MAIL_DOMAIN)
   CA       $DIR/certs/ca.pem   (TLS name: localhost or mail.example.test)
