@@ -17,10 +17,11 @@ layer() {
 	echo "==== $name"
 	"$@" 2>&1 | tee "$logdir/$name"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$logdir/$name" | tail -n 1)
-	p=$(sed -n 's/.* \{0,1\}\([0-9][0-9]*\) passed.*/\1/p' <<<"$line")
-	f=$(sed -n 's/.*passed, \([0-9][0-9]*\) failed.*/\1/p' <<<"$line")
-	s=$(sed -n 's/.*failed, \([0-9][0-9]*\) skipped.*/\1/p' <<<"$line")
+	# Each runner's own closing line: "NAME: N passed, N failed[, N skipped]".
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$logdir/$name" | tail -n 1)
+	p=$(sed -E 's/^[a-z]+: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
 	if [ -z "$line" ]; then echo "$name: no result line"; rc=1; f=1; fi
 	tp=$((tp + ${p:-0})); tf=$((tf + ${f:-0})); ts=$((ts + ${s:-0}))
 }
