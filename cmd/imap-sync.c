@@ -74,7 +74,7 @@ static void usage(FILE *f)
 	    "      --expunge             propagate deletions\n"
 	    "      --dry-run             say what would change, change nothing\n"
 	    "      --idle                after syncing, wait for new mail (IDLE)\n"
-	    "      --jobs N              accepted; folders are synced one by one\n"
+	    "      --jobs N              sync N folders in parallel (N connections)\n"
 	    "      --state DIR           sync state directory\n"
 	    "      --progress            progress bar on the terminal\n"
 	    "  -q, --quiet               print only errors\n"
@@ -199,6 +199,8 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 		mf_json_object_begin(j);
 		mf_json_kv_string(j, "folder", r->folder);
 		mf_json_kv_string(j, "path", r->path);
+		if (r->special_use && *r->special_use)
+			mf_json_kv_string(j, "special_use", r->special_use);
 		mf_json_kv_bool(j, "ok", r->error == NULL);
 		if (r->error) {
 			mf_json_kv_string(j, "error", r->error);

@@ -694,6 +694,7 @@ struct mf_imap {
 	struct mf_imap_mailbox mb;
 	struct mf_imap_hooks lit;
 	int preauth;
+	int dead;                 /* connection or parser unusable: no LOGOUT */
 	int bye;
 	char byetext[256];
 	struct done_tag done[DONE_MAX];
@@ -845,8 +846,10 @@ static int read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
 			int done;
 			ssize_t n = mf_imap_parser_feed(im->p, im->rbuf + im->rpos,
 			                                im->rlen - im->rpos, &done, e);
-			if (n < 0)
+			if (n < 0) {
+				im->dead = 1;
 				return -1;
+			}
 			im->rpos += (size_t)n;
 			if (done) {
 				*out = mf_imap_parser_response(im->p);
@@ -855,6 +858,8 @@ static int read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
 			}
 		}
 		ssize_t n = mf_lineio_read_some(im->io, im->rbuf, sizeof im->rbuf, e);
+		if (n <= 0)
+			im->dead = 1;
 		if (n < 0)
 			return -1;
 		if (n == 0) {
@@ -908,9 +913,11 @@ static int dispatch(struct mf_imap *im, const struct mf_imap_resp *r,
 		return mf_err_set(e, MF_E_PROTO,
 		                  "unexpected IMAP continuation request: %.200s",
 		                  r->text);
-	if (tag_number(r->tag, &t) < 0 || t >= im->next_tag)
+	if (tag_number(r->tag, &t) < 0 || t >= im->next_tag) {
+		im->dead = 1;
 		return mf_err_set(e, MF_E_PROTO, "IMAP response with unknown tag %.40s",
 		                  r->tag);
+	}
 	if (t == tag) {
 		fill_status(st, r);
 		return 1;
@@ -951,6 +958,7 @@ int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
 	}
 }
 
+__attribute__((format(printf, 4, 0)))
 static unsigned vsend(struct mf_imap *im, size_t secret_from, struct mf_err *e,
                       const char *fmt, va_list ap)
 {
@@ -1145,7 +1153,7 @@ void mf_imap_free(struct mf_imap *im)
 
 	if (!im)
 		return;
-	if (im->io && !im->bye) {
+	if (im->io && !im->bye && !im->dead) {
 		mf_err_clear(&e);
 		mf_lineio_set_timeout(im->io, 5000);
 		mf_imap_simple(im, NULL, NULL, &e, "LOGOUT");

@@ -17,6 +17,8 @@
 #include "syncstate.h"
 #include "utf7.h"
 
+#include <sys/wait.h>
+
 #define GROUP_COMMIT_MSGS  256
 #define GROUP_COMMIT_BYTES (32u << 20)
 #define UIDSET_MAX         4000   /* characters of a UID set per command */
@@ -182,6 +184,7 @@ static void flags_merge_local(const char *local, const char *mapped,
 struct folder {
 	char *utf7, *utf8, *rel;
 	char delim;
+	char special[16];       /* RFC 6154 attribute, "" if none */
 };
 
 struct ctx {
@@ -192,6 +195,7 @@ struct ctx {
 	int qresync, condstore, uidplus;
 	struct folder *f;
 	size_t nf, capf;
+	size_t nf_done;         /* folders already handled by --jobs */
 };
 
 static void warnf(struct ctx *c, const char *fmt, ...)
@@ -282,7 +286,8 @@ static int lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e)
 	if (r != 0)
 		return r < 0 && e->kind != MF_OK ? -1
 		       : mf_err_set(e, MF_E_NOMEM, "out of memory scanning Maildir");
-	qsort(s->v, s->n, sizeof *s->v, cmp_lbase);
+	if (s->n)
+		qsort(s->v, s->n, sizeof *s->v, cmp_lbase);
 	return 0;
 }
 
@@ -344,7 +349,8 @@ static struct sflag *slist_find(struct slist *l, uint32_t uid)
 	if (!l->n)
 		return NULL;
 	if (!l->sorted) {
-		qsort(l->v, l->n, sizeof *l->v, cmp_suid);
+		if (l->n)
+			qsort(l->v, l->n, sizeof *l->v, cmp_suid);
 		l->sorted = 1;
 	}
 	key.uid = uid;
@@ -386,23 +392,20 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int uids_has(const struct uids *u, uint32_t x)
-{
-	return u->n && bsearch(&x, u->v, u->n, sizeof *u->v, cmp_u32) != NULL;
-}
-
-/* Parse "1:3,7,9:10" into u (capped, as a server could send 1:4294967295). */
-static int uids_parse(struct uids *u, const char *s)
+/* A set of UID ranges, stored as pairs (lo, hi) in a struct uids: a
+ * server may send "1:4294967295", which must not become 4 billion
+ * entries. */
+static int ranges_parse(struct uids *u, const char *s)
 {
 	while (*s) {
 		char *end;
 		unsigned long a = strtoul(s, &end, 10), b = a;
-		if (end == s)
+		if (end == s || a > 0xFFFFFFFFul)
 			return -1;
 		s = end;
 		if (*s == ':') {
 			b = strtoul(s + 1, &end, 10);
-			if (end == s + 1)
+			if (end == s + 1 || b > 0xFFFFFFFFul)
 				return -1;
 			s = end;
 		}
@@ -411,17 +414,56 @@ static int uids_parse(struct uids *u, const char *s)
 			a = b;
 			b = t;
 		}
-		if (b - a > 10000000ul)
+		if (u->n >= 2000000 || uids_add(u, (uint32_t)a) < 0 ||
+		    uids_add(u, (uint32_t)b) < 0)
 			return -1;
-		for (unsigned long x = a; x <= b; x++)
-			if (uids_add(u, (uint32_t)x) < 0)
-				return -1;
 		if (*s == ',')
 			s++;
 		else if (*s)
 			return -1;
 	}
 	return 0;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	return cmp_u32(a, b);
+}
+
+/* Sort and merge overlapping ranges so lookups can bisect. */
+static void ranges_sort(struct uids *u)
+{
+	size_t n = u->n / 2, o = 0;
+
+	if (!n)
+		return;
+	qsort(u->v, n, 2 * sizeof *u->v, cmp_pair);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t lo = u->v[2 * i], hi = u->v[2 * i + 1];
+		if (o && lo <= u->v[2 * o - 1] + 1) {
+			if (hi > u->v[2 * o - 1])
+				u->v[2 * o - 1] = hi;
+			continue;
+		}
+		u->v[2 * o] = lo;
+		u->v[2 * o + 1] = hi;
+		o++;
+	}
+	u->n = 2 * o;
+}
+
+static int ranges_has(const struct uids *u, uint32_t x)
+{
+	size_t lo = 0, hi = u->n / 2;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->v[2 * mid + 1] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < u->n / 2 && u->v[2 * lo] <= x && x <= u->v[2 * lo + 1];
 }
 
 /* Write the next command-sized piece of the sorted set from *pos. */
@@ -486,7 +528,7 @@ static int fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
 		if (d < r->ntoks && r->toks[d].type == MF_IMAP_LIST)
 			d = r->toks[d].next;
 		if (d < r->ntoks && r->toks[d].type == MF_IMAP_ATOM &&
-		    uids_parse(&fr->vanished, r->toks[d].s) < 0)
+		    ranges_parse(&fr->vanished, r->toks[d].s) < 0)
 			return mf_err_set(e, MF_E_PROTO, "bad VANISHED UID set");
 		return 0;
 	}
@@ -583,8 +625,8 @@ static int group_commit(struct frun *fr, struct mf_err *e)
 {
 	if (!fr->npend)
 		return 0;
-	/* the files are fsynced; their directory entries must be too before
-	 * the state may say we have them */
+	/* the files' data and their directory entries must be durable before
+	 * the state may say we have them (batch mode: this sync does both) */
 	if (mf_maildir_sync(fr->md, e) < 0)
 		return -1;
 	for (size_t i = 0; i < fr->npend; i++) {
@@ -786,17 +828,18 @@ static int fsync_path(const char *dir)
 	return r;
 }
 
-/* Rename a file so its base carries U=uid (0: no U field). */
-static int rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
-                      struct mf_err *e)
+/* Rename a file so its base carries field "K=V" (NULL: none) instead of
+ * any U= or A= field it had. */
+static int rename_field(struct frun *fr, struct lfile *lf, const char *field,
+                        struct mf_err *e)
 {
 	char nb[512], from[4096 + 512], to[4096 + 512];
 	const char *b = lf->base;
 	size_t o = 0;
 
-	/* drop every ",U=..." field, keep the rest */
+	/* drop every ",U=..." and ",A=..." field, keep the rest */
 	while (*b && o + 1 < sizeof nb) {
-		if (b[0] == ',' && b[1] == 'U' && b[2] == '=') {
+		if (b[0] == ',' && (b[1] == 'U' || b[1] == 'A') && b[2] == '=') {
 			b += 3;
 			while (*b && *b != ',')
 				b++;
@@ -805,9 +848,9 @@ static int rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
 		nb[o++] = *b++;
 	}
 	nb[o] = '\0';
-	if (uid) {
+	if (field) {
 		size_t l = strlen(nb);
-		snprintf(nb + l, sizeof nb - l, ",U=%u", uid);
+		snprintf(nb + l, sizeof nb - l, ",%s", field);
 	}
 	snprintf(from, sizeof from, "%s/%s", fr->path, lf->rel);
 	/* a message we have seen belongs in cur/ (a file in new/ is unseen
@@ -828,8 +871,19 @@ static int rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
 	snprintf(rel, sizeof rel, "cur/%s:2,%s", nb, lf->flags);
 	free(lf->rel);
 	lf->rel = strdup(rel);
-	lf->ufield = uid;
+	lf->ufield = 0;
+	if (field && field[0] == 'U')
+		lf->ufield = (uint32_t)strtoul(field + 2, NULL, 10);
 	return lf->base && lf->rel ? 0 : mf_err_set(e, MF_E_NOMEM, "out of memory");
+}
+
+static int rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
+                      struct mf_err *e)
+{
+	char f[32];
+
+	snprintf(f, sizeof f, "U=%u", uid);
+	return rename_field(fr, lf, uid ? f : NULL, e);
 }
 
 static int set_local_flags(struct frun *fr, struct lfile *lf, const char *mapped,
@@ -962,7 +1016,8 @@ static int recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
 				goto outm;
 		if (mf_syncstate_commit(fr->st, e) < 0)
 			goto outm;
-		qsort(fr->ls.v, fr->ls.n, sizeof *fr->ls.v, cmp_lbase);
+		if (fr->ls.n)
+			qsort(fr->ls.v, fr->ls.n, sizeof *fr->ls.v, cmp_lbase);
 	}
 	rc = 0;
 outm:
@@ -1116,7 +1171,7 @@ static int sync_known(struct frun *fr, struct uids *del_remote,
 		/* a deletion recorded earlier (without --expunge) is carried
 		 * out once --expunge is given */
 		int gone = (en->status & MF_SS_GONE_REMOTE) ||
-		           (fr->full ? s == NULL : uids_has(&fr->vanished, uid));
+		           (fr->full ? s == NULL : ranges_has(&fr->vanished, uid));
 		char S[8], L[8], R[8], base0[8], base[512];
 		unsigned status = en->status;
 
@@ -1168,7 +1223,6 @@ static int sync_known(struct frun *fr, struct uids *del_remote,
 			}
 		} else {
 			/* pull: server changes win; local-only changes stay */
-			merge3(base0, L, S, R);
 			char tmp[8];
 			size_t o = 0;
 			for (size_t f = 0; f < NFLAGS; f++) {
@@ -1263,6 +1317,70 @@ static ssize_t upload_read(void *arg, char *buf, size_t n)
 	return ferror(u->fp) ? -1 : (ssize_t)o;
 }
 
+/* A file marked ",A=n" was being uploaded when a run stopped: if the
+ * server has, from UID n on, a message of the same size and Message-ID
+ * that we do not know yet, that is our upload. 1 adopted, 0 not found. */
+static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
+                       const char *id, const char *mapped, struct mf_err *e)
+{
+	struct ctx *c = fr->c;
+	struct slist srv = { 0 };
+	char af[16];
+	long from;
+	int rc = 0;
+
+	if (mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0 ||
+	    mf_parse_long(af, 1, 0xFFFFFFFFl, &from) < 0)
+		return 0;
+	if (mf_imap_simple(c->im, fetch_ids_cb, &srv, e,
+	                   "UID FETCH %ld:* (UID RFC822.SIZE "
+	                   "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", from) < 0)
+		return -1;
+	for (size_t k = 0; k < srv.n && rc == 0; k++) {
+		struct sflag *s = &srv.v[k];
+		if (s->uid < (uint32_t)from || s->size != size ||
+		    strcmp(s->msgid ? s->msgid : "", id) ||
+		    mf_syncstate_get(fr->st, s->uid))
+			continue;
+		/* the APPEND may have lost the flags set since: send them */
+		struct store_op op;
+		memset(&op, 0, sizeof op);
+		op.uid = s->uid;
+		diff_flags(s->flags, mapped, op.add, op.del);
+		if (rename_uid(fr, lf, s->uid, e) < 0 ||
+		    push_flags(fr, &op, 1, e) < 0 ||
+		    mf_syncstate_put(fr->st, s->uid, mapped, 0, lf->base, e) < 0 ||
+		    mf_syncstate_commit(fr->st, e) < 0)
+			rc = -1;
+		else
+			rc = 1;
+		lf->used = 1;
+		fr->res.adopted++;
+	}
+	slist_free(&srv);
+	return rc;
+}
+
+/* Before anything is fetched: files whose upload a stopped run had
+ * started may already be on the server (and must not come down again). */
+static int recover_uploads(struct frun *fr, struct mf_err *e)
+{
+	for (size_t i = 0; i < fr->ls.n; i++) {
+		struct lfile *lf = &fr->ls.v[i];
+		char path[4096 + 512], id[512], mapped[8], af[16];
+		uint64_t size;
+		if (lf->used || mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+		if (file_info(path, &size, id, sizeof id) < 0)
+			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
+		flags_mapped(lf->flags, mapped);
+		if (find_upload(fr, lf, size, id, mapped, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int upload_new(struct frun *fr, struct mf_err *e)
 {
 	struct ctx *c = fr->c;
@@ -1277,6 +1395,7 @@ static int upload_new(struct frun *fr, struct mf_err *e)
 		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
 		if (file_info(path, &size, id, sizeof id) < 0)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
+		flags_mapped(lf->flags, mapped);
 		fr->res.uploaded++;
 		if (c->p->dry_run)
 			continue;
@@ -1286,7 +1405,15 @@ static int upload_new(struct frun *fr, struct mf_err *e)
 			fr->res.uploaded--;
 			continue;
 		}
-		flags_mapped(lf->flags, mapped);
+		/* mark the upload in the file name first (durable): a crash after
+		 * the APPEND is then found by find_upload instead of uploading
+		 * the message twice */
+		char af[32];
+		uint32_t next = mf_imap_mailbox(c->im)->uidnext;
+		snprintf(af, sizeof af, "A=%u", next ? next : 1);
+		if (rename_field(fr, lf, af, e) < 0)
+			return -1;
+		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
 		flags_imap(mapped, fl, sizeof fl);
 		struct upload u = { fopen(path, "rb"), 0 };
 		if (!u.fp)
@@ -1400,7 +1527,9 @@ static int sync_body(struct frun *fr, struct mf_err *e)
 		    mf_syncstate_commit(fr->st, e) < 0)
 			return -1;
 	}
-	fr->full = !use_q || !select_modseq;
+	/* a range walk over a huge UIDNEXT jump would be slow: list instead */
+	fr->full = !use_q || !select_modseq || select_next < old_next ||
+	           select_next - old_next > 1000000;
 	if (fr->full) {
 		slist_free(&fr->sl);
 		if (mb->exists &&
@@ -1408,9 +1537,10 @@ static int sync_body(struct frun *fr, struct mf_err *e)
 		                   "UID FETCH 1:* (UID FLAGS)") < 0)
 			goto out;
 	}
-	qsort(fr->vanished.v, fr->vanished.n, sizeof(uint32_t), cmp_u32);
+	ranges_sort(&fr->vanished);
 	slist_find(&fr->sl, 0);   /* sorts */
-	if (sync_known(fr, &del_remote, e) < 0 || adopt_orphans(fr, e) < 0)
+	if (sync_known(fr, &del_remote, e) < 0 || adopt_orphans(fr, e) < 0 ||
+	    (!p->dry_run && recover_uploads(fr, e) < 0))
 		goto out;
 	if (new_uids(fr, &want, old_next, select_next, e) < 0)
 		goto out;
@@ -1461,6 +1591,7 @@ static int sync_folder(struct ctx *c, const struct folder *f,
 	fr.c = c;
 	fr.f = f;
 	fr.res.folder = f->utf8;
+	fr.res.special_use = f->special;
 	fr.res.dry_run = c->p->dry_run;
 	if (*f->rel)
 		snprintf(fr.path, sizeof fr.path, "%s/%s", c->p->maildir, f->rel);
@@ -1479,6 +1610,9 @@ static int sync_folder(struct ctx *c, const struct folder *f,
 		fr.md = mf_maildir_open(fr.path, 1, e);
 		if (!fr.md)
 			goto out;
+		/* group_commit() syncs before anything is recorded: one syncfs
+		 * per group instead of one fsync per message */
+		mf_maildir_set_batch(fr.md, 1);
 		if (c->p->layout == MF_LAYOUT_MAILDIRPP && *f->rel) {
 			/* Maildir++: mark subfolders for MUAs and MDAs */
 			char mf[4096 + 32];
@@ -1529,7 +1663,8 @@ static void report_refused(struct ctx *c, const char *name, const char *why)
 		c->p->report(c->p->arg, &r);
 }
 
-static int add_folder(struct ctx *c, const char *utf7, char delim)
+static int add_folder(struct ctx *c, const char *utf7, char delim,
+                      const char *special)
 {
 	struct mf_buf u8 = MF_BUF_INIT(4096);
 	struct mf_err e;
@@ -1587,6 +1722,7 @@ static int add_folder(struct ctx *c, const char *utf7, char delim)
 	f->utf8 = mf_buf_take(&u8);
 	f->rel = strdup(rel);
 	f->delim = delim;
+	mf_strlcpy(f->special, special, sizeof f->special);
 	if (!f->utf7 || !f->utf8 || !f->rel)
 		return -1;
 	c->nf++;
@@ -1601,12 +1737,22 @@ static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 	if (strcmp(r->keyword, "LIST") || k >= r->ntoks ||
 	    r->toks[k].type != MF_IMAP_LIST)
 		return 0;
+	static const char *const special_use[] = {
+		"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk",
+		"\\Sent", "\\Trash"
+	};
+	const char *special = "";
 	size_t end = r->toks[k].next;
-	for (size_t j = k + 1; j < end; j = r->toks[j].next)
-		if (r->toks[j].type == MF_IMAP_ATOM &&
-		    (!strcasecmp(r->toks[j].s, "\\Noselect") ||
-		     !strcasecmp(r->toks[j].s, "\\NonExistent")))
+	for (size_t j = k + 1; j < end; j = r->toks[j].next) {
+		if (r->toks[j].type != MF_IMAP_ATOM)
+			continue;
+		if (!strcasecmp(r->toks[j].s, "\\Noselect") ||
+		    !strcasecmp(r->toks[j].s, "\\NonExistent"))
 			return 0;
+		for (size_t u = 0; u < sizeof special_use / sizeof *special_use; u++)
+			if (!strcasecmp(r->toks[j].s, special_use[u]))
+				special = special_use[u];
+	}
 	size_t d = end, n = d < r->ntoks ? r->toks[d].next : r->ntoks;
 	if (n >= r->ntoks)
 		return mf_err_set(e, MF_E_PROTO, "malformed LIST response");
@@ -1619,31 +1765,47 @@ static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 		report_refused(lc->c, "(name with NUL)", "folder name holds a NUL byte");
 		return 0;
 	}
-	if (add_folder(lc->c, r->toks[n].s, delim) < 0)
+	if (add_folder(lc->c, r->toks[n].s, delim, special) < 0)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
 }
 
+/* One LIST with every pattern when LIST-EXTENDED (RFC 5258) allows it,
+ * asking for SPECIAL-USE attributes (RFC 6154) when offered; else one
+ * plain LIST per pattern. */
 static int list_folders(struct ctx *c, struct mf_err *e)
 {
 	struct listctx lc = { c, e };
 	const char *all[] = { "*" };
 	const char *const *pats = c->p->nfolders ? c->p->folders : all;
 	size_t np = c->p->nfolders ? c->p->nfolders : 1;
+	int ext = mf_imap_has_cap(c->im, "LIST-EXTENDED");
+	const char *ret = ext && mf_imap_has_cap(c->im, "SPECIAL-USE")
+	                  ? " RETURN (SPECIAL-USE)" : "";
+	struct mf_buf q = MF_BUF_INIT(65536);
+	int r = 0;
 
-	for (size_t i = 0; i < np; i++) {
-		struct mf_buf enc = MF_BUF_INIT(4096), q = MF_BUF_INIT(4096);
-		int r = mf_utf7_encode(pats[i], strlen(pats[i]), &enc, e);
+	for (size_t i = 0; r == 0 && i < np; i++) {
+		struct mf_buf enc = MF_BUF_INIT(4096);
+		if (ext && i == 0 && np > 1)
+			r = mf_buf_putc(&q, '(', e);
+		else if (ext && i > 0)
+			r = mf_buf_putc(&q, ' ', e);
+		if (r == 0)
+			r = mf_utf7_encode(pats[i], strlen(pats[i]), &enc, e);
 		if (r == 0)
 			r = mf_imap_quote(&q, enc.data ? enc.data : "", e);
-		if (r == 0)
-			r = mf_imap_simple(c->im, list_cb, &lc, e, "LIST \"\" %s", q.data);
 		mf_buf_free(&enc);
-		mf_buf_free(&q);
-		if (r < 0)
-			return -1;
+		if (r == 0 && ext && np > 1 && i == np - 1)
+			r = mf_buf_putc(&q, ')', e);
+		if (r == 0 && (!ext || i == np - 1)) {
+			r = mf_imap_simple(c->im, list_cb, &lc, e, "LIST \"\" %s%s",
+			                   q.data, ret);
+			mf_buf_reset(&q);
+		}
 	}
-	return 0;
+	mf_buf_free(&q);
+	return r;
 }
 
 /* ---- run ---- */
@@ -1690,6 +1852,184 @@ static int idle_loop(struct ctx *c, struct mf_err *e)
 	return 0;
 }
 
+static int atoi_safe(const char *s)
+{
+	long v = 0;
+
+	mf_parse_long(s, -1000000, 1000000, &v);
+	return (int)v;
+}
+
+/* ---- parallel folders (--jobs): one process and connection each ---- */
+
+static void clean_field(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\t' || *s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+struct pipe_report {
+	int fd;
+};
+
+static void child_report(void *arg, const struct mf_imapsync_result *r)
+{
+	struct pipe_report *pr = arg;
+	char folder[1024], path[4096 + 16], err[MF_ERR_MSG_MAX], line[8192];
+
+	mf_strlcpy(folder, r->folder, sizeof folder);
+	mf_strlcpy(path, r->path, sizeof path);
+	mf_strlcpy(err, r->error ? r->error : "", sizeof err);
+	clean_field(folder);
+	clean_field(path);
+	clean_field(err);
+	int n = snprintf(line, sizeof line,
+	                 "R\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%lu\t%llu\t%lu\t%lu\t%lu"
+	                 "\t%lu\t%lu\t%lu\t%lu\n", folder, path, r->error != NULL,
+	                 err, r->error_kind, r->refused, r->uidvalidity_reset,
+	                 r->fetched, r->bytes, r->adopted, r->flags_local,
+	                 r->flags_remote, r->uploaded, r->deleted_local,
+	                 r->deleted_remote, r->messages);
+	if (n > 0 && write(pr->fd, line, (size_t)n < sizeof line ? (size_t)n
+	                                                         : sizeof line - 1) < 0)
+		return;
+}
+
+static int parse_report(struct ctx *c, char *line, struct mf_err *first,
+                        int *failed)
+{
+	char *f[17];
+	int nf = 0;
+
+	for (char *p = line; nf < 17; ) {
+		f[nf++] = p;
+		p = strchr(p, '\t');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (nf == 3 && !strcmp(f[0], "F")) {
+		if (!*failed) {
+			long k = MF_E_INTERNAL;
+			mf_parse_long(f[1], 0, MF_E_INTERNAL, &k);
+			mf_err_set(first, (enum mf_err_kind)k, "%s", f[2]);
+		}
+		*failed = 1;
+		return 0;
+	}
+	if (nf != 17 || strcmp(f[0], "R"))
+		return -1;
+	struct mf_imapsync_result r;
+	memset(&r, 0, sizeof r);
+	r.folder = f[1];
+	r.path = f[2];
+	r.error = strcmp(f[3], "1") ? NULL : f[4];
+	r.error_kind = atoi_safe(f[5]);
+	r.refused = atoi_safe(f[6]);
+	r.uidvalidity_reset = atoi_safe(f[7]);
+	r.fetched = strtoul(f[8], NULL, 10);
+	r.bytes = strtoull(f[9], NULL, 10);
+	r.adopted = strtoul(f[10], NULL, 10);
+	r.flags_local = strtoul(f[11], NULL, 10);
+	r.flags_remote = strtoul(f[12], NULL, 10);
+	r.uploaded = strtoul(f[13], NULL, 10);
+	r.deleted_local = strtoul(f[14], NULL, 10);
+	r.deleted_remote = strtoul(f[15], NULL, 10);
+	r.messages = strtoul(f[16], NULL, 10);
+	r.dry_run = c->p->dry_run;
+	if (r.error && !r.refused && !*failed) {
+		mf_err_set(first, (enum mf_err_kind)r.error_kind, "%s: %s", r.folder,
+		           r.error);
+		*failed = 1;
+	}
+	if (c->p->report)
+		c->p->report(c->p->arg, &r);
+	return 0;
+}
+
+static void child_run(struct ctx *c, size_t job, size_t njobs, int fd)
+{
+	struct mf_imapsync_params cp = *c->p;
+	struct pipe_report pr = { fd };
+	struct mf_err e;
+	int rc = 0;
+
+	/* the parent's connection is not ours to use or close */
+	c->im = NULL;
+	cp.report = child_report;
+	cp.arg = &pr;
+	cp.progress = NULL;
+	c->p = &cp;
+	mf_err_clear(&e);
+	if (connect_all(c, &e) < 0) {
+		char line[MF_ERR_MSG_MAX + 32], msg[MF_ERR_MSG_MAX];
+		mf_strlcpy(msg, e.msg, sizeof msg);
+		clean_field(msg);
+		int n = snprintf(line, sizeof line, "F\t%d\t%s\n", e.kind, msg);
+		if (n > 0 && write(fd, line, (size_t)n) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	for (size_t i = job; i < c->nf; i += njobs) {
+		mf_err_clear(&e);
+		if (sync_folder(c, &c->f[i], &e) < 0)
+			rc = 1;
+	}
+	mf_imap_free(c->im);
+	_exit(rc);
+}
+
+static int run_jobs(struct ctx *c, struct mf_err *first, int *failed)
+{
+	size_t njobs = (size_t)c->p->jobs < c->nf ? (size_t)c->p->jobs : c->nf;
+	pid_t pids[64];
+	int fds[2];
+	size_t started = 0;
+
+	if (pipe(fds) < 0)
+		return mf_err_sys(first, MF_E_IO, errno, "pipe");
+	fflush(NULL);
+	for (; started < njobs && started < 64; started++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			break;
+		if (pid == 0) {
+			close(fds[0]);
+			child_run(c, started, njobs, fds[1]);
+		}
+		pids[started] = pid;
+	}
+	close(fds[1]);
+	FILE *in = fdopen(fds[0], "r");
+	char line[16384];
+	while (in && fgets(line, sizeof line, in)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_report(c, line, first, failed) < 0 && !*failed) {
+			mf_err_set(first, MF_E_INTERNAL, "bad report from a job");
+			*failed = 1;
+		}
+	}
+	if (in)
+		fclose(in);
+	else
+		close(fds[0]);
+	for (size_t i = 0; i < started; i++) {
+		int st;
+		while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+			;
+		if ((!WIFEXITED(st) || WEXITSTATUS(st) != 0) && !*failed) {
+			mf_err_set(first, MF_E_TEMP, "a sync job failed");
+			*failed = 1;
+		}
+	}
+	if (started < njobs && !*failed) {
+		mf_err_set(first, MF_E_TEMP, "could not start %zu sync jobs", njobs);
+		*failed = 1;
+	}
+	return 0;
+}
+
 static int run(struct ctx *c, struct mf_err *e)
 {
 	struct mf_maildir *root = NULL;
@@ -1707,7 +2047,11 @@ static int run(struct ctx *c, struct mf_err *e)
 	int rc = connect_all(c, e);
 	if (rc == 0)
 		rc = list_folders(c, e);
-	for (size_t i = 0; rc == 0 && i < c->nf; i++) {
+	if (rc == 0 && c->p->jobs > 1 && c->nf > 1) {
+		run_jobs(c, &first, &failed);
+		c->nf_done = c->nf;
+	}
+	for (size_t i = c->nf_done; rc == 0 && i < c->nf; i++) {
 		if (c->p->stop && *c->p->stop)
 			break;
 		if (sync_folder(c, &c->f[i], e) < 0) {

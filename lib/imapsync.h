@@ -26,6 +26,7 @@ enum mf_imapsync_layout {
 struct mf_imapsync_result {
 	const char *folder;          /* UTF-8 name */
 	const char *path;            /* local Maildir, "" if refused */
+	const char *special_use;     /* "\\Sent", "\\Drafts" ... (RFC 6154) or "" */
 	const char *error;           /* NULL when the folder synced fine */
 	int error_kind;              /* enum mf_err_kind of error */
 	int refused;                 /* name refused (unsafe or colliding) */

@@ -10,8 +10,9 @@ bed's Dovecot over IMAPS and compares server folders with Maildir trees.
   flags FOLDER                   "UID LETTERS" per message
   store FOLDER UID +FLAGS|-FLAGS FLAGLIST
   expunge FOLDER UID
-  append FOLDER N                N small new messages
+  append FOLDER N [big]          N new messages (big: 1-3 MB each)
   recreate FOLDER                same messages, new UIDVALIDITY and UIDs
+  append-file FOLDER FILE        append FILE as it is
   count PREFIX                   messages under PREFIX
   delete PREFIX                  remove PREFIX and its children
 """
@@ -214,7 +215,9 @@ def main():
     elif cmd == "append":
         c = conn(); rnd = random.Random()
         for i in range(int(a[1])):
-            typ, _ = c.append(q(a[0]), None, None, gen_message(rnd.randrange(10**6), rnd).replace(b"\n", b"\r\n"))
+            # "big": messages with an attachment of 1-3 MB
+            n = rnd.randrange(10**6) * 400 + 7 if len(a) > 2 else rnd.randrange(10**6)
+            typ, _ = c.append(q(a[0]), None, None, gen_message(n, rnd).replace(b"\n", b"\r\n"))
             assert typ == "OK"
         c.logout()
     elif cmd == "recreate":
@@ -235,6 +238,11 @@ def main():
             assert c.append(q(a[0]), "(" + fl + ")" if fl else None, None, body)[0] == "OK"
         c.logout()
         print(len(msgs))
+    elif cmd == "append-file":
+        c = conn()
+        data = open(a[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        assert c.append(q(a[0]), None, None, data)[0] == "OK"
+        c.logout()
     elif cmd == "count":
         print(sum(len(v) for v in server_view(a[0]).values()))
     elif cmd == "delete":

@@ -51,6 +51,11 @@ python3 "$H" compare "$MF_TMP/m" maildir++ "$P" || fail "Maildir differs from th
 [ -d "$MF_TMP/m/.$P.Entwürfe/cur" ] && [ -d "$MF_TMP/m/.$P.مسودات/cur" ] &&
 	[ -d "$MF_TMP/m/.$P.sub.deep/cur" ] || fail "folder names not mapped to UTF-8"
 
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \
+	--exclude "$P.sub*" -m "$MF_TMP/m" --state "$MF_TMP/st" --dry-run --json \
+	>"$MF_TMP/exclude.json" || fail "--exclude"
+[ "$(grep -o '"folder"' "$MF_TMP/exclude.json" | wc -l)" = 3 ] &&
+	! grep -q "\"$P.sub" "$MF_TMP/exclude.json" || fail "--exclude: $(cat "$MF_TMP/exclude.json")"
 t2=$(now)
 IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \
 	-m "$MF_TMP/m" --state "$MF_TMP/st" --json -v >"$MF_TMP/second.json" \
@@ -62,11 +67,27 @@ n=$(grep -c 'BODY\[\]' "$MF_TMP/second.tx")
 grep -q 'QRESYNC' "$MF_TMP/second.tx" || fail "QRESYNC not used"
 python3 "$H" compare "$MF_TMP/m" maildir++ "$P" >/dev/null || fail "differs after resync"
 
+# --- state lost: rebuilt from the ",U=" names without fetching a body ---
+mv "$MF_TMP/st" "$MF_TMP/st.lost"
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" --json >"$MF_TMP/rebuild.json" || fail "rebuild"
+grep -q '"fetched":[1-9]' "$MF_TMP/rebuild.json" && fail "rebuild fetched bodies"
+grep -q '"adopted":[1-9]' "$MF_TMP/rebuild.json" || fail "rebuild adopted nothing"
+python3 "$H" compare "$MF_TMP/m" maildir++ "$P" >/dev/null || fail "differs after rebuilding the state"
+
 # --- fs layout, over STARTTLS ---
 IS -s "localhost:$MF_IMAP_PORT" --layout fs --folder "$P*" -m "$MF_TMP/fs" \
 	--state "$MF_TMP/stfs" -q || fail "fs layout sync"
 [ -d "$MF_TMP/fs/$P/sub/deep/cur" ] && [ -d "$MF_TMP/fs/$P/Entwürfe/cur" ] || fail "fs layout dirs"
 python3 "$H" compare "$MF_TMP/fs" fs "$P" >/dev/null || fail "fs layout differs from the server"
+
+# --- folders in parallel ---
+t7=$(now)
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" --jobs 4 \
+	-m "$MF_TMP/j" --state "$MF_TMP/stj" --json >"$MF_TMP/jobs.json" || fail "--jobs 4"
+t8=$(now)
+[ "$(grep -o '"folder"' "$MF_TMP/jobs.json" | wc -l)" = 5 ] || fail "--jobs report: $(cat "$MF_TMP/jobs.json")"
+python3 "$H" compare "$MF_TMP/j" maildir++ "$P" >/dev/null || fail "--jobs 4 differs from the server"
 
 # --- the same messages as mbsync ---
 if command -v mbsync >/dev/null; then
@@ -102,10 +123,10 @@ RC
 	t6=$(now)
 	python3 "$H" mbsync-compare "$MF_TMP/m" "$MF_TMP/mb" "$P" || fail "differs from mbsync"
 	printf 'timing: mbsync first %.2f s, resync %.2f s\n' \
-		"$(echo "$t5 - $t4" | bc)" "$(echo "$t6 - $t5" | bc)"
+		"$(awk "BEGIN { print $t5 - $t4 }")" "$(awk "BEGIN { print $t6 - $t5 }")"
 else
 	echo "mbsync not installed: comparison skipped"
 fi
-printf 'timing: imap-sync first %.2f s (2000 messages), resync %.2f s\n' \
-	"$(echo "$t1 - $t0" | bc)" "$(echo "$t3 - $t2" | bc)"
+printf 'timing: imap-sync first %.2f s (2000 messages), with --jobs 4 %.2f s, resync %.2f s\n' \
+	"$(awk "BEGIN { print $t1 - $t0 }")" "$(awk "BEGIN { print $t8 - $t7 }")" "$(awk "BEGIN { print $t3 - $t2 }")"
 echo "ok"

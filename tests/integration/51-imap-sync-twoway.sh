@@ -53,6 +53,29 @@ python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "differs after uploa
 IS --two-way || fail "sync after upload"
 python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "upload duplicated"
 
+# a file copied by another program keeps the ",U=" of its original: the
+# copy is a message of its own, not a second name for the first
+orig=$(file_of "$u_server")
+cp "$D/$orig" "$D/1700000003.copy.host,U=$u_server:2,R"
+IS || fail "pull with a duplicate U= number"
+[ -f "$D/1700000003.copy.host,U=$u_server:2,R" ] || fail "pull touched the copy"
+[ -f "$D/$orig" ] || fail "pull touched the original"
+IS --two-way || fail "two-way with a duplicate U= number"
+ls "$D" | grep -q "^1700000003.copy.host,U=[0-9]*:2,R$" || fail "copy not uploaded"
+ls "$D" | grep -q "^1700000003.copy.host,U=$u_server:2,R$" && fail "copy kept the taken UID"
+python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "differs after uploading the copy"
+
+# an upload interrupted after the APPEND (file marked ",A=", server has
+# the message): found on the server, not uploaded a second time
+f="$D/1700000002.crashed.host,A=1:2,S"
+printf 'From: local@example.test\nSubject: crashed upload\nMessage-ID: <crashed.%s@example.test>\n\nonce only\n' $$ >"$f"
+python3 "$H" append-file "$P" "$f" || fail "append-file"
+IS --two-way --json >"$MF_TMP/crashed.json" || fail "sync after an interrupted upload"
+grep -q '"folder":"'"$P"'",[^}]*"adopted":1,[^}]*"uploaded":0' "$MF_TMP/crashed.json" ||
+	fail "interrupted upload: $(head -c 600 "$MF_TMP/crashed.json")"
+ls "$D" | grep -q '^1700000002.crashed.host,U=[0-9]*:2,S$' || fail "interrupted upload not renamed: $(ls "$D" | grep crashed)"
+python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "interrupted upload duplicated"
+
 # deletions: none by default, both ways with --expunge
 rm "$D/$(file_of "$u_del_local")"
 python3 "$H" expunge "$P" "$u_del_server"

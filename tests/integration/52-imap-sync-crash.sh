@@ -19,12 +19,14 @@ killed=0
 for i in $(seq 1 20); do
 	if [ "$i" -gt 6 ]; then
 		# more work for the next run: new mail and a flag change
-		python3 "$H" append "$P.sub" 8 || fail append
-		python3 "$H" store "$P.sub" "$((i * 3))" +FLAGS '(\Seen)' 2>/dev/null
+		python3 "$H" append "$P.sub" 6 big || fail append
+		# a flag change on every message: many renames for the next run
+		op=+FLAGS; [ $((i % 2)) = 0 ] && op=-FLAGS
+		python3 "$H" store "$P.sub.deep" 1:* "$op" '(\Flagged)' || fail store
 	fi
 	IS >"$MF_TMP/run$i.log" 2>&1 &
 	pid=$!
-	sleep "0.$(printf '%03d' $((RANDOM % 500)))"
+	sleep "0.$(printf '%03d' $((RANDOM % 400)))"
 	if kill -KILL "$pid" 2>/dev/null; then
 		killed=$((killed + 1))
 	fi

@@ -307,3 +307,69 @@ Test(imap_parser, stops_after_each_response)
 	cr_assert_str_eq(mf_imap_parser_response(p)->tag, "A1");
 	mf_imap_parser_free(p);
 }
+
+/* Folder names -> local paths (imapsync's pure helpers live with the IMAP
+ * tests: they interpret what LIST returns). */
+#include "imapsync.h"
+
+static const struct {
+	const char *name;
+	char delim;
+	int layout;        /* 0 maildir++, 1 fs */
+	const char *out;   /* NULL: refused */
+} names[] = {
+	{ "INBOX", '/', 0, "" },
+	{ "inbox", '.', 1, "" },
+	{ "Archive", '/', 0, ".Archive" },
+	{ "Archive/2024/Q1", '/', 0, ".Archive.2024.Q1" },
+	{ "Archive/2024/Q1", '/', 1, "Archive/2024/Q1" },
+	{ "A.B", '.', 0, ".A.B" },
+	{ "A.B", '.', 1, "A/B" },
+	{ "Entw\xc3\xbcrfe", '/', 0, ".Entw\xc3\xbcrfe" },
+	{ "..", '/', 0, NULL },
+	{ "..", '.', 1, NULL },
+	{ "../../x", '/', 0, NULL },
+	{ "a/../../b", '/', 1, NULL },
+	{ "/etc", '/', 1, NULL },
+	{ "a//b", '/', 0, NULL },
+	{ "a/", '/', 0, NULL },
+	{ "a.b", '/', 0, NULL },          /* '.' would split it in Maildir++ */
+	{ "a.b", '/', 1, "a.b" },
+	{ "x/cur", '/', 1, NULL },        /* would land in a Maildir's cur/ */
+	{ "x/cur", '/', 0, ".x.cur" },
+	{ ".hidden", '/', 1, NULL },
+	{ "a\tb", '/', 0, NULL },
+	{ "a/b", 0, 0, NULL },            /* no delimiter: '/' is not allowed */
+	{ "", '/', 0, NULL },
+};
+
+Test(imapsync_names, mapping_and_refusal)
+{
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char out[256];
+		struct mf_err e;
+		mf_err_clear(&e);
+		int r = mf_imapsync_map_name(names[i].name, names[i].delim,
+		                             names[i].layout ? MF_LAYOUT_FS : MF_LAYOUT_MAILDIRPP,
+		                             out, sizeof out, &e);
+		if (!names[i].out) {
+			cr_assert_eq(r, -1, "case %zu (%s) accepted as %s", i, names[i].name, out);
+			cr_assert_eq(e.kind, MF_E_DATA);
+		} else {
+			cr_assert_eq(r, 0, "case %zu (%s): %s", i, names[i].name, e.msg);
+			cr_assert_str_eq(out, names[i].out, "case %zu", i);
+		}
+	}
+}
+
+Test(imapsync_names, list_patterns)
+{
+	cr_assert(mf_imapsync_match("*", "a/b/c", '/'));
+	cr_assert(mf_imapsync_match("a*", "a/b", '/'));
+	cr_assert(mf_imapsync_match("a/%", "a/b", '/'));
+	cr_assert_not(mf_imapsync_match("a/%", "a/b/c", '/'));
+	cr_assert(mf_imapsync_match("%", "INBOX", '/'));
+	cr_assert_not(mf_imapsync_match("b*", "a/b", '/'));
+	cr_assert(mf_imapsync_match("Archive", "Archive", '.'));
+	cr_assert_not(mf_imapsync_match("Archive", "Archive.x", '.'));
+}
