@@ -29,13 +29,13 @@ account submission
 port $MF_SUBMISSION_PORT
 from $MF_ADDR
 
-account pop : defaults
+account pop
 port $MF_POP3S_PORT
 tls implicit
 maildir $demo/Maildir-pop
 state $demo/pop.state
 
-account imap : defaults
+account imap
 port $MF_IMAPS_PORT
 tls implicit
 maildir $demo/Maildir-imap
