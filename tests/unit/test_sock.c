@@ -2,6 +2,9 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netdb.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -99,6 +102,115 @@ Test(sock, connect_and_exchange)
 	cr_assert_eq(e.kind, MF_E_TIMEOUT);
 	close(cfd);
 	cr_assert_eq(mf_transport_read(t, buf, sizeof(buf), &e), 0, "EOF");
+	mf_transport_free(t);
+	close(lfd);
+}
+
+/* A listener on ::1; -1 when this machine has no IPv6 loopback. */
+static int
+listen6(int *port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	a.sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	listen(fd, 1);
+	getsockname(fd, (struct sockaddr *)&a, &l);
+	*port = ntohs(a.sin6_port);
+	return fd;
+}
+
+Test(sock, ipv6_literal_and_family_choice)
+{
+	char port[8];
+	struct mf_sock_opts v4only = { .family = 4 };
+	struct mf_sock_opts v6only = { .family = 6 };
+	struct mf_err e;
+	struct mf_transport *t;
+	int p, lfd = listen6(&p);
+
+	if (lfd < 0)
+		cr_skip_test("no IPv6 loopback on this machine");
+	snprintf(port, sizeof(port), "%d", p);
+	t = mf_sock_connect("::1", port, NULL, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	cr_assert_str_eq(mf_sock_peer_addr(t), "::1");
+	mf_transport_free(t);
+	t = mf_sock_connect("::1", port, &v6only, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	mf_transport_free(t);
+	/* An IPv6 literal with IPv4 only asked for cannot resolve. */
+	cr_assert_null(mf_sock_connect("::1", port, &v4only, &e));
+	cr_assert_eq(e.kind, MF_E_NOHOST);
+	close(lfd);
+}
+
+/* Give this test process (Criterion runs each test in its own) a hosts
+ * file in which "mfdual.test" has ::1 first, then 127.0.0.1: a private
+ * mount namespace keeps it from the rest of the machine. 0 ok, -1 if not
+ * possible here (not root, no namespaces). */
+static int
+dual_stack_name(void)
+{
+	char path[] = "/tmp/mf-hosts-XXXXXX";
+	int fd = mkstemp(path);
+	const char *hosts = "::1 mfdual.test\n127.0.0.1 mfdual.test\n";
+
+	if (fd < 0 || write(fd, hosts, strlen(hosts)) != (ssize_t)strlen(hosts))
+		return -1;
+	close(fd);
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount(path, "/etc/hosts", NULL, MS_BIND, NULL) != 0) {
+		unlink(path);
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
+/* A name with two addresses: ::1 refuses (nothing listens there), so the
+ * next address, 127.0.0.1, must be tried and used. */
+Test(sock, every_address_of_a_name_is_tried)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), p6;
+	char port[8];
+	struct mf_err e;
+	struct mf_transport *t;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	listen(lfd, 1);
+	getsockname(lfd, (struct sockaddr *)&a, &l);
+	p6 = listen6(&(int){ 0 });
+	if (p6 < 0 || dual_stack_name() != 0)
+		cr_skip_test("needs IPv6 loopback and a private mount namespace");
+	close(p6);
+	snprintf(port, sizeof(port), "%d", ntohs(a.sin_port));
+	{
+		/* The fallback is only tested if ::1 really comes first. */
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+		cr_assert_eq(getaddrinfo("mfdual.test", port, &hints, &res), 0);
+		cr_assert_eq(res->ai_family, AF_INET6);
+		cr_assert_not_null(res->ai_next);
+		freeaddrinfo(res);
+	}
+	/* ::1 comes first (RFC 6724) and refuses this port. */
+	t = mf_sock_connect("::1", port, NULL, &e);
+	if (t != NULL)
+		cr_skip_test("something listens on [::1]:%s", port);
+	cr_assert_eq(e.kind, MF_E_CONNECT);
+	t = mf_sock_connect("mfdual.test", port, NULL, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	cr_assert_str_eq(mf_sock_peer_addr(t), "127.0.0.1");
 	mf_transport_free(t);
 	close(lfd);
 }
