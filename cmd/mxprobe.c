@@ -1,9 +1,7 @@
 /* mxprobe - where does mail for a domain go, and is that path secure.
- * Options in, lib/mx.h does the work, reports out; concurrency for
- * --batch is a pool of worker threads, each with its own DNS context. */
-#include <errno.h>
+ * Options in, lib/mx.h does the work (--batch through a pool of worker
+ * threads, mf_mx_check_all()), lib/mxfmt.h renders the reports. */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +12,13 @@
 #include "dns.h"
 #include "err.h"
 #include "mx.h"
+#include "mxfmt.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_FINDINGS 1
 #define EXIT_OPERATIONAL 2
 #define EXIT_USAGE 64
 #define JOBS_MAX 256
-#define DOMAINS_MAX 1000000
 
 enum {
 	OPT_RESOLVER = 1100, OPT_TIMEOUT, OPT_PORT, OPT_EHLO, OPT_TRUST,
@@ -70,12 +68,9 @@ static const char usage_text[] =
 struct run {
 	struct mf_mx_params p;
 	struct mf_dns_opts dopts;
-	struct mf_mx_cache *cache;
+	struct mf_mx_domains domains;
 	int json;
-	char **domains;
-	size_t ndomains, next;
 	int worst;
-	pthread_mutex_t mu;
 };
 
 static int
@@ -86,123 +81,31 @@ usage_error(const char *what, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int
-add_domain(struct run *r, const char *d, size_t *cap)
-{
-	char **nd;
-
-	if (r->ndomains == *cap) {
-		if (*cap >= DOMAINS_MAX)
-			return -1;
-		*cap = *cap ? *cap * 2 : 64;
-		nd = realloc(r->domains, *cap * sizeof(*nd));
-		if (nd == NULL)
-			return -1;
-		r->domains = nd;
-	}
-	r->domains[r->ndomains] = strdup(d);
-	return r->domains[r->ndomains++] == NULL ? -1 : 0;
-}
-
-static int
-read_batch(struct run *r, const char *path, size_t *cap)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char line[512];
-	char *s, *end;
-
-	if (f == NULL) {
-		fprintf(stderr, "mxprobe: --batch %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		s = line + strspn(line, " \t");
-		end = s + strcspn(s, " \t\r\n#");
-		*end = '\0';
-		if (*s && add_domain(r, s, cap) == -1) {
-			fprintf(stderr, "mxprobe: --batch %s: too many domains\n",
-			    path);
-			return -1;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	return 0;
-}
-
+/* One domain done (calls are serialised by the library). */
 static void
-emit(struct run *r, const struct mf_mx_report *rep)
+emit(void *arg, const char *domain, const struct mf_mx_report *rep,
+     const struct mf_err *e)
 {
+	struct run *r = arg;
 	struct mf_buf out = MF_BUF_INIT(8 << 20);
-	struct mf_err e;
+	struct mf_err fe;
 
+	if (rep == NULL) {
+		fprintf(stderr, "mxprobe: %s: %s\n", domain, e->msg);
+		r->worst = EXIT_OPERATIONAL;
+		return;
+	}
 	if (r->json)
-		mf_mx_format_json(rep, &out, &e);
+		mf_mx_format_json(rep, &out, &fe);
 	else
-		mf_mx_format_text(rep, &out, &e);
-	pthread_mutex_lock(&r->mu);
+		mf_mx_format_text(rep, &out, &fe);
 	fwrite(out.data ? out.data : "", 1, out.len, stdout);
 	if (!r->json)
 		fputc('\n', stdout);
 	fflush(stdout);
 	if (rep->status > r->worst)
 		r->worst = rep->status;
-	pthread_mutex_unlock(&r->mu);
 	mf_buf_free(&out);
-}
-
-static void *
-worker(void *arg)
-{
-	struct run *r = arg;
-	struct mf_mx_report rep;
-	struct mf_dns *d;
-	struct mf_err e;
-	size_t i;
-
-	d = mf_dns_new(&r->dopts, &e);
-	for (;;) {
-		pthread_mutex_lock(&r->mu);
-		i = r->next++;
-		pthread_mutex_unlock(&r->mu);
-		if (i >= r->ndomains)
-			break;
-		if (d == NULL || mf_mx_check(d, r->cache, &r->p, r->domains[i],
-		    &rep, &e) == -1) {
-			pthread_mutex_lock(&r->mu);
-			fprintf(stderr, "mxprobe: %s: %s\n", r->domains[i], e.msg);
-			r->worst = EXIT_OPERATIONAL;
-			pthread_mutex_unlock(&r->mu);
-			continue;
-		}
-		emit(r, &rep);
-		mf_mx_report_free(&rep);
-	}
-	mf_dns_free(d);
-	return NULL;
-}
-
-static int
-run_pool(struct run *r, long jobs)
-{
-	pthread_t tid[JOBS_MAX];
-	pthread_attr_t at;
-	long i, started = 0;
-
-	if ((size_t)jobs > r->ndomains)
-		jobs = (long)r->ndomains;
-	pthread_attr_init(&at);
-	/* Reports are on the heap; workers need little stack beyond them. */
-	pthread_attr_setstacksize(&at, 1 << 20);
-	for (i = 0; i < jobs; i++)
-		if (pthread_create(&tid[i], &at, worker, r) == 0)
-			started++;
-	pthread_attr_destroy(&at);
-	if (started == 0)
-		worker(r);
-	for (i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-	return r->worst;
 }
 
 static int
@@ -214,8 +117,9 @@ parse_num(const char *opt, const char *arg, long min, long max, long *out)
 }
 
 static int
-options(int argc, char **argv, struct run *r, long *jobs, size_t *cap)
+options(int argc, char **argv, struct run *r, long *jobs)
 {
+	struct mf_err e;
 	long n;
 	int c;
 
@@ -244,8 +148,10 @@ options(int argc, char **argv, struct run *r, long *jobs, size_t *cap)
 		case OPT_NO_DANE: r->p.no_dane = 1; break;
 		case OPT_NO_STS: r->p.no_mta_sts = 1; break;
 		case OPT_BATCH:
-			if (read_batch(r, optarg, cap) == -1)
+			if (mf_mx_domains_read(&r->domains, optarg, &e) == -1) {
+				fprintf(stderr, "mxprobe: --batch %s\n", e.msg);
 				return EXIT_OPERATIONAL;
+			}
 			break;
 		case OPT_JOBS:
 			if (parse_num("--jobs", optarg, 1, JOBS_MAX, jobs))
@@ -274,22 +180,20 @@ main(int argc, char **argv)
 	struct mf_dns *probe;
 	struct mf_err e;
 	long jobs = 8;
-	size_t cap = 0;
 	int rc, i;
 
-	pthread_mutex_init(&r.mu, NULL);
 	r.p.port = "25";
 	r.p.timeout_ms = 30000;
 	r.dopts.timeout_ms = 5000;
 	/* An MTA-STS policy host in tests listens on a non-standard port. */
 	r.p.sts.port = getenv("MXPROBE_MTA_STS_PORT");
-	if ((rc = options(argc, argv, &r, &jobs, &cap)) != 0)
+	if ((rc = options(argc, argv, &r, &jobs)) != 0)
 		return rc;
 	r.p.sts.timeout_ms = r.p.timeout_ms;
 	for (i = optind; i < argc; i++)
-		if (add_domain(&r, argv[i], &cap) == -1)
+		if (mf_mx_domains_add(&r.domains, argv[i], &e) == -1)
 			return EXIT_OPERATIONAL;
-	if (r.ndomains == 0)
+	if (r.domains.n == 0)
 		return usage_error("no DOMAIN given", NULL);
 	/* Check the resolver address once, before any thread starts. */
 	probe = mf_dns_new(&r.dopts, &e);
@@ -299,15 +203,11 @@ main(int argc, char **argv)
 	}
 	mf_dns_free(probe);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	r.cache = mf_mx_cache_new(&e);
-	if (r.cache == NULL) {
+	if (mf_mx_check_all(&r.dopts, &r.p, &r.domains, (int)jobs, emit, &r,
+	    &e) == -1) {
 		fprintf(stderr, "mxprobe: %s\n", e.msg);
-		return EXIT_OPERATIONAL;
+		r.worst = EXIT_OPERATIONAL;
 	}
-	rc = run_pool(&r, jobs);
-	mf_mx_cache_free(r.cache);
-	for (i = 0; (size_t)i < r.ndomains; i++)
-		free(r.domains[i]);
-	free(r.domains);
-	return rc;
+	mf_mx_domains_free(&r.domains);
+	return r.worst;
 }

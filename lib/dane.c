@@ -21,7 +21,7 @@ const char *
 mf_dane_lookup_name(enum mf_dane_lookup l)
 {
 	static const char *const n[] = { "none", "unsigned", "lookup-failed",
-	    "secure" };
+	    "secure", "host-insecure" };
 
 	return (unsigned)l < sizeof(n) / sizeof(n[0]) ? n[l] : "?";
 }
@@ -82,6 +82,67 @@ mf_dane_lookup(struct mf_dns *d, const char *host, const char *port,
 		mf_dane_set_add(set, a.rr[i].usage, a.rr[i].selector,
 		    a.rr[i].mtype, a.rr[i].data, a.rr[i].datalen);
 	mf_dns_answer_free(&a);
+	return 0;
+}
+
+/* The MX host's addresses: secure when at least one family answered and
+ * every answer was validated; the end of their CNAME chain into canon. */
+static void
+host_addresses(struct mf_dns *d, const char *host, int *secure, char *canon,
+               size_t canonlen)
+{
+	static const int types[] = { MF_DNS_A, MF_DNS_AAAA };
+	struct mf_dns_answer a;
+	struct mf_err qe;
+	size_t i;
+	int answered = 0;
+
+	*secure = 1;
+	canon[0] = '\0';
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		if (mf_dns_query(d, host, types[i], &a, &qe) == 0 &&
+		    a.status == MF_DNS_ANSWER) {
+			answered++;
+			if (!a.ad)
+				*secure = 0;
+			if (a.cname && strcasecmp(a.canon, host) != 0)
+				mf_strlcpy(canon, a.canon, canonlen);
+		}
+		mf_dns_answer_free(&a);
+	}
+	if (answered == 0)
+		*secure = 0;
+}
+
+int
+mf_dane_lookup_mx(struct mf_dns *d, const char *host, const char *port,
+                  struct mf_dane_set *set, struct mf_err *e)
+{
+	char canon[MF_DNS_NAME_MAX];
+	int secure;
+
+	host_addresses(d, host, &secure, canon, sizeof(canon));
+	/* §2.2.3: a secure CNAME chain moves the TLSA base domain to its
+	 * end; without TLSA there, the original name is tried. */
+	if (secure && canon[0]) {
+		if (mf_dane_lookup(d, canon, port, set, e) == -1)
+			return -1;
+		if (set->lookup != MF_DANE_NO_TLSA &&
+		    set->lookup != MF_DANE_UNSIGNED) {
+			set->at_expanded = 1;
+			goto out;
+		}
+	}
+	if (mf_dane_lookup(d, host, port, set, e) == -1)
+		return -1;
+	/* §2.2.2: TLSA is only as good as the addresses it is used for. */
+	if (!secure && set->lookup == MF_DANE_SECURE)
+		set->lookup = MF_DANE_HOST_INSECURE;
+out:
+	set->host_checked = 1;
+	set->host_secure = secure;
+	mf_strlcpy(set->expanded, canon, sizeof(set->expanded));
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /* dane.h - DANE for SMTP (RFC 7672, RFC 7671, RFC 6698).
  *
  * TLSA records at _PORT._tcp.<mx-host> are used only when the answer
- * carries the AD bit of the validating resolver; only DANE-TA(2) and
+ * carries the AD bit of the validating resolver, and (mf_dane_lookup_mx)
+ * only when the host's address records do too (RFC 7672 §2.2.2), at the
+ * CNAME-expanded host name first (§2.2.3); only DANE-TA(2) and
  * DANE-EE(3) are usable for SMTP (RFC 7672 §3.1.3).  DANE-EE matches the
  * leaf and ignores names and dates; DANE-TA matches a certificate of the
  * peer's chain and then needs the leaf to chain up to it (built here, not
@@ -51,12 +53,19 @@ enum mf_dane_lookup {
 	MF_DANE_NO_TLSA = 0,      /* NXDOMAIN / NODATA: no DANE for this host */
 	MF_DANE_UNSIGNED,         /* TLSA present without AD: ignored (§2.2) */
 	MF_DANE_LOOKUP_FAILED,    /* SERVFAIL / timeout: delivery must wait */
-	MF_DANE_SECURE            /* validated TLSA records */
+	MF_DANE_SECURE,           /* validated TLSA records */
+	MF_DANE_HOST_INSECURE     /* validated TLSA, but the MX host's address
+	                             records are not: ignored (RFC 7672 §2.2.2) */
 };
 
 struct mf_dane_set {
 	enum mf_dane_lookup lookup;
-	char qname[MF_DNS_NAME_MAX];
+	char qname[MF_DNS_NAME_MAX];     /* the TLSA name asked (last) */
+	/* Filled by mf_dane_lookup_mx() only: */
+	int host_checked;                /* the address records were looked at */
+	int host_secure;                 /* ... and all carried the AD bit */
+	char expanded[MF_DNS_NAME_MAX];  /* CNAME expansion of the host, "" none */
+	int at_expanded;                 /* the TLSA set is the expanded name's */
 	size_t n;
 	struct mf_dane_tlsa rr[MF_DANE_RR_MAX];
 	size_t usable;            /* records with usage 2/3 */
@@ -86,6 +95,16 @@ struct mf_dane_result {
 int mf_dane_lookup(struct mf_dns *d, const char *host, const char *port,
                    struct mf_dane_set *set, struct mf_err *e);
 
+/* Look up TLSA for an MX host as a DANE sender does (RFC 7672 §2.2.2,
+ * §2.2.3): first the host's A and AAAA records.  Unless every address
+ * answer carries the AD bit, the TLSA records are not used (a secure set
+ * becomes MF_DANE_HOST_INSECURE; still looked up, to be reported).  When
+ * the addresses came through a secure CNAME chain, TLSA is asked at
+ * _PORT._tcp.<expanded name> first and, when none is there (or it is not
+ * signed), at _PORT._tcp.HOST.  0 or -1 as mf_dane_lookup(). */
+int mf_dane_lookup_mx(struct mf_dns *d, const char *host, const char *port,
+                      struct mf_dane_set *set, struct mf_err *e);
+
 /* Add a record to a set (pure; also used by tests). */
 void mf_dane_set_add(struct mf_dane_set *set, unsigned usage,
                      unsigned selector, unsigned mtype,
@@ -113,7 +132,8 @@ void mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
                    struct mf_dane_result *res);
 
 /* "not-applicable", "pass", "fail", "no-tls", "unusable", "uncheckable",
- * "tempfail"; and "none", "unsigned", "lookup-failed", "secure". */
+ * "tempfail"; and "none", "unsigned", "lookup-failed", "secure",
+ * "host-insecure". */
 const char *mf_dane_state_name(enum mf_dane_state s);
 const char *mf_dane_lookup_name(enum mf_dane_lookup l);
 

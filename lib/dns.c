@@ -40,27 +40,61 @@ mf_dns_status_name(enum mf_dns_status s)
 	}
 }
 
+/* An IPv6 name server lives in the extension part of the resolver state,
+ * as res_ninit puts one read from resolv.conf: nsaddr_list[0] gets
+ * family 0 (res_nsend then skips it) and _u._ext.nsaddrs[0] the address;
+ * res_nclose frees that allocation. */
+static int
+set_resolver6(struct mf_dns *d, const struct in6_addr *a, unsigned short port,
+              struct mf_err *e)
+{
+	struct sockaddr_in6 *sin6 = d->rs._u._ext.nsaddrs[0];
+
+	if (sin6 == NULL && (sin6 = malloc(sizeof(*sin6))) == NULL)
+		return mf_err_sys(e, MF_E_NOMEM, errno, "resolver address");
+	memset(sin6, 0, sizeof(*sin6));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = *a;
+	sin6->sin6_port = htons(port);
+	d->rs._u._ext.nsaddrs[0] = sin6;
+	memset(&d->rs.nsaddr_list[0], 0, sizeof(d->rs.nsaddr_list[0]));
+	d->rs.nsaddr_list[0].sin_family = 0;
+	return 0;
+}
+
 static int
 set_resolver(struct mf_dns *d, const char *spec, struct mf_err *e)
 {
 	char host[64], port[8] = "53";
 	struct sockaddr_in sin;
+	struct in6_addr a6;
 	long p;
 
-	if (mf_sock_split_hostport(spec, host, sizeof(host), port,
+	/* A bare IPv6 address ("::1") has colons but no port. */
+	if (inet_pton(AF_INET6, spec, &a6) == 1)
+		mf_strlcpy(host, spec, sizeof(host));
+	else if (mf_sock_split_hostport(spec, host, sizeof(host), port,
 	    sizeof(port), e) == -1)
 		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-		return mf_err_set(e, MF_E_USAGE, "--resolver: %s is not an IPv4 "
-		    "address (IPv6 resolver addresses are not supported)", host);
 	if (mf_parse_long(port, 1, 65535, &p) == -1)
 		return mf_err_set(e, MF_E_USAGE, "--resolver: bad port %s", port);
-	sin.sin_port = htons((unsigned short)p);
 	/* resolv.conf has no syntax for a port: set the address directly. */
-	d->rs.nsaddr_list[0] = sin;
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		if (set_resolver6(d, &a6, (unsigned short)p, e) == -1)
+			return -1;
+	} else {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+			return mf_err_set(e, MF_E_USAGE, "--resolver: %s is not "
+			    "an IP address", host);
+		sin.sin_port = htons((unsigned short)p);
+		d->rs.nsaddr_list[0] = sin;
+	}
 	d->rs.nscount = 1;
+	/* Only nsaddrs[0] is meant: res_nsend rebuilds its copy from
+	 * nsaddr_list for IPv4 entries. */
+	d->rs._u._ext.nscount = 0;
 	return 0;
 }
 

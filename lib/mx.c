@@ -1,17 +1,16 @@
-/* mx.c - mail routing (RFC 5321 §5.1), MX probing and findings. */
+/* mx.c - mail routing (RFC 5321 §5.1) and probing every MX address;
+ * findings and output are in mxfmt.c. */
 #include "mx.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include "crypto.h"
-#include "json.h"
+#include "mxfmt.h"
 
 const char *
 mf_mx_route_name(enum mf_mx_route_kind k)
@@ -266,11 +265,15 @@ session(struct mf_smtp *s, const struct mf_mx_params *p, struct mf_mx_probe *o)
 	if (!o->starttls_offered)
 		return;
 	t = now_ms();
-	if (mf_smtp_starttls(s, &r, &o->tls, &e) == -1) {
+	if (mf_smtp_starttls_command(s, &r, &e) == -1)
+		return stage_fail(o, "starttls", &e);
+	o->ms[MF_MX_STARTTLS] = now_ms() - t;
+	t = now_ms();
+	if (mf_smtp_starttls_handshake(s, &o->tls, &e) == -1) {
 		o->tls_done = 0;
 		return stage_fail(o, "starttls", &e);
 	}
-	o->ms[MF_MX_STARTTLS] = now_ms() - t;
+	o->ms[MF_MX_HANDSHAKE] = now_ms() - t;
 	o->tls_done = o->tls.handshake_done;
 	chain_digests(s, o);
 	/* verified: chain to a trusted anchor and the MX name matched. */
@@ -398,6 +401,21 @@ mf_mx_rdns(struct mf_dns *d, struct mf_mx_probe *o)
 	    cert_names(&o->tls.chain[0], o->ptr);
 }
 
+/* RFC 7672 §2.2.3: with TLSA from the CNAME-expanded name, DANE-TA
+ * accepts a certificate naming either the MX host or that name. */
+static void
+dane_verdict(struct mf_mx_probe *o)
+{
+	int mismatch = o->tls.name_mismatch;
+
+	if (o->tls_done && mismatch && o->tlsa.at_expanded &&
+	    o->tls.chain_len > 0 && cert_names(&o->tls.chain[0],
+	    o->tlsa.expanded))
+		o->tls.name_mismatch = 0;
+	mf_dane_check(&o->tlsa, o->tls_done ? &o->tls : NULL, o->dg, &o->dane);
+	o->tls.name_mismatch = mismatch;
+}
+
 static void
 probe_all(struct mf_dns *d, const struct mf_mx_params *p, const char *host,
           const char *addr, struct mf_mx_probe *o)
@@ -410,12 +428,12 @@ probe_all(struct mf_dns *d, const struct mf_mx_params *p, const char *host,
 	mf_strlcpy(o->host, host, sizeof(o->host));
 	mf_strlcpy(o->addr, addr, sizeof(o->addr));
 	if (!p->no_dane)
-		mf_dane_lookup(d, host, p->port ? p->port : "25", &o->tlsa, NULL);
+		mf_dane_lookup_mx(d, host, p->port ? p->port : "25", &o->tlsa,
+		    NULL);
 	if (!p->dns_only)
 		mf_mx_probe_addr(p, host, addr, o);
 	if (!p->no_dane && !p->dns_only)
-		mf_dane_check(&o->tlsa, o->tls_done ? &o->tls : NULL, o->dg,
-		    &o->dane);
+		dane_verdict(o);
 	mf_mx_rdns(d, o);
 }
 
@@ -606,684 +624,140 @@ mf_mx_report_free(struct mf_mx_report *r)
 }
 
 /* ---------------------------------------------------------------- */
-/* findings */
+/* many domains */
 
-static void __attribute__((format(printf, 5, 6)))
-add(struct mf_mx_report *r, enum mf_mx_severity sev, const char *code,
-    const char *where, const char *fmt, ...)
+int
+mf_mx_domains_add(struct mf_mx_domains *l, const char *d, struct mf_err *e)
 {
-	struct mf_mx_finding *f;
-	va_list ap;
+	char **nv;
+	size_t cap;
 
-	if (r->nfind == MF_MX_FINDINGS_MAX)
-		return;
-	f = &r->find[r->nfind++];
-	f->sev = sev;
-	mf_strlcpy(f->code, code, sizeof(f->code));
-	mf_strlcpy(f->where, where ? where : "", sizeof(f->where));
-	va_start(ap, fmt);
-	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
-	va_end(ap);
+	if (l->n == l->cap) {
+		if (l->cap >= MF_MX_DOMAINS_MAX)
+			return mf_err_set(e, MF_E_USAGE, "too many domains");
+		cap = l->cap ? l->cap * 2 : 64;
+		nv = realloc(l->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return mf_err_sys(e, MF_E_NOMEM, errno, "domains");
+		l->v = nv;
+		l->cap = cap;
+	}
+	if ((l->v[l->n] = strdup(d)) == NULL)
+		return mf_err_sys(e, MF_E_NOMEM, errno, "domains");
+	l->n++;
+	return 0;
 }
 
-static void
-analyze_route(struct mf_mx_report *r)
+int
+mf_mx_domains_read(struct mf_mx_domains *l, const char *path,
+                   struct mf_err *e)
 {
-	const struct mf_mx_route *rt = &r->route;
-	const struct mf_mx_host *h;
-	size_t i;
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char line[512];
+	char *s, *end;
+	int rc = 0;
 
-	switch (rt->kind) {
-	case MF_ROUTE_NXDOMAIN:
-		add(r, MF_SEV_ERROR, "nxdomain", rt->domain, "the domain does "
-		    "not exist (NXDOMAIN)");
-		return;
-	case MF_ROUTE_NODATA:
-		add(r, MF_SEV_ERROR, "no-route", rt->domain, "the domain has "
-		    "neither MX nor A/AAAA records: mail cannot be delivered");
-		return;
-	case MF_ROUTE_DNS_ERROR:
-		add(r, MF_SEV_ERROR, "dns-error", rt->domain, "%s", rt->error);
-		return;
-	case MF_ROUTE_NULL_MX:
-		add(r, MF_SEV_NOTE, "null-mx", rt->domain, "this domain accepts "
-		    "no mail (null MX, RFC 7505)");
-		return;
-	case MF_ROUTE_IMPLICIT:
-		add(r, MF_SEV_NOTE, "implicit-mx", rt->domain, "no MX records: "
-		    "mail goes to the domain's own address (RFC 5321 §5.1)");
-		break;
-	default:
-		break;
+	if (f == NULL)
+		return mf_err_sys(e, MF_E_IO, errno, "%s", path);
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		s = line + strspn(line, " \t");
+		end = s + strcspn(s, " \t\r\n#");
+		*end = '\0';
+		if (*s)
+			rc = mf_mx_domains_add(l, s, e);
 	}
-	if (rt->null_mx_mixed)
-		add(r, MF_SEV_FINDING, "null-mx-mixed", rt->domain, "\"MX 0 .\" "
-		    "next to other MX records (RFC 7505 §3 forbids it)");
-	for (i = 0; i < rt->nhosts; i++) {
-		h = &rt->hosts[i];
-		if (h->is_cname && rt->kind == MF_ROUTE_MX)
-			add(r, MF_SEV_FINDING, "mx-cname", h->name, "the MX host "
-			    "is an alias (CNAME to %s); RFC 2181 §10.3 forbids "
-			    "MX records pointing at aliases", h->canon);
-		if (h->naddrs == 0)
-			add(r, MF_SEV_FINDING, h->dns_error[0] ? "mx-dns-error" :
-			    "mx-no-address", h->name, "no address for the MX "
-			    "host%s%s", h->dns_error[0] ? ": " : "", h->dns_error);
-	}
-}
-
-static void
-analyze_tls(struct mf_mx_report *r, const struct mf_mx_probe *o,
-            const char *where)
-{
-	const struct mf_dane_result *dr = &o->dane;
-
-	switch (dr->state) {
-	case MF_DANE_PASS:
-		add(r, MF_SEV_NOTE, "dane-pass", where, "%s", dr->reason);
-		return;   /* DANE authenticates: PKIX does not matter (§3.1) */
-	case MF_DANE_FAIL:
-	case MF_DANE_NO_TLS:
-		add(r, MF_SEV_FINDING, "dane-fail", where, "DANE: %s", dr->reason);
-		return;
-	case MF_DANE_TEMPFAIL:
-		add(r, MF_SEV_FINDING, "dane-tempfail", where, "TLSA lookup for "
-		    "%s failed: a DANE sender defers mail", o->tlsa.qname);
-		return;
-	case MF_DANE_UNCHECKABLE:
-		add(r, MF_SEV_NOTE, "dane-uncheckable", where, "%s", dr->reason);
-		break;
-	default:
-		break;
-	}
-	if (o->tlsa.lookup == MF_DANE_UNSIGNED)
-		add(r, MF_SEV_NOTE, "tlsa-unsigned", where, "TLSA records at %s "
-		    "are not DNSSEC-validated (no AD bit): ignored", o->tlsa.qname);
-	if (!o->tls_done)
-		return;
-	if (o->tls.name_mismatch)
-		add(r, MF_SEV_FINDING, "cert-name-mismatch", where, "the "
-		    "certificate does not name %s", o->host);
-	else if (!o->pkix_ok)
-		add(r, MF_SEV_FINDING, "cert-untrusted", where, "certificate not "
-		    "trusted: %s", o->tls.verify_reason);
-}
-
-static void
-analyze_rdns(struct mf_mx_report *r, const struct mf_mx_probe *o,
-             const char *where)
-{
-	if (o->ptr[0] == '\0') {
-		add(r, MF_SEV_NOTE, "no-ptr", where, "no PTR record for %s",
-		    o->addr);
-		return;
-	}
-	if (!o->fcrdns)
-		add(r, MF_SEV_NOTE, "fcrdns-fail", where, "PTR %s does not "
-		    "resolve back to %s", o->ptr, o->addr);
-	if (o->reached && o->banner_name[0] && !o->banner_ptr_agree)
-		add(r, MF_SEV_NOTE, "banner-ptr-mismatch", where, "banner name "
-		    "%s differs from PTR %s", o->banner_name, o->ptr);
-}
-
-static void
-analyze_probe(struct mf_mx_report *r, const struct mf_mx_probe *o)
-{
-	char where[300];
-
-	snprintf(where, sizeof(where), "%.200s [%s]", o->host, o->addr);
-	if (o->probed && !o->reached) {
-		add(r, MF_SEV_FINDING, "unreachable", where, "%s", o->error);
-	} else if (o->probed && (o->failed_stage[0] && strcmp(o->failed_stage,
-	    "starttls") != 0 && strcmp(o->failed_stage, "ehlo-tls") != 0)) {
-		add(r, MF_SEV_FINDING, "smtp-error", where, "%s: %s",
-		    o->failed_stage, o->error);
-	} else if (o->probed && !o->starttls_offered) {
-		add(r, MF_SEV_FINDING, "no-starttls", where, "STARTTLS is not "
-		    "offered: mail travels in clear text");
-		if (o->dane.state == MF_DANE_NO_TLS)
-			add(r, MF_SEV_FINDING, "dane-fail", where, "DANE: %s",
-			    o->dane.reason);
-	} else if (o->probed && !o->tls_done) {
-		add(r, MF_SEV_FINDING, "tls-failed", where, "STARTTLS failed: %s",
-		    o->error);
-		if (o->dane.state == MF_DANE_NO_TLS)
-			add(r, MF_SEV_FINDING, "dane-fail", where, "DANE: %s",
-			    o->dane.reason);
-	} else if (o->probed) {
-		analyze_tls(r, o, where);
-	} else if (o->tlsa.lookup == MF_DANE_LOOKUP_FAILED) {
-		add(r, MF_SEV_FINDING, "dane-tempfail", where, "TLSA lookup for "
-		    "%s failed", o->tlsa.qname);
-	}
-	analyze_rdns(r, o, where);
-}
-
-static void
-analyze_sts(struct mf_mx_report *r)
-{
-	const struct mf_mtasts_result *s = &r->sts;
-	const struct mf_mx_route *rt = &r->route;
-	size_t i;
-
-	if (s->dns_error[0])
-		add(r, MF_SEV_FINDING, "mta-sts-dns", rt->domain, "%s",
-		    s->dns_error);
-	if (s->record_found && !s->rec.valid)
-		add(r, MF_SEV_FINDING, "mta-sts-record-invalid", rt->domain,
-		    "_mta-sts record: %s", s->rec.error);
-	if (s->record_found && s->rec.valid && !s->fetched)
-		add(r, MF_SEV_FINDING, "mta-sts-policy-unavailable", rt->domain,
-		    "%s", s->fetch_error);
-	if (s->fetched && !s->pol.valid)
-		add(r, MF_SEV_FINDING, "mta-sts-policy-invalid", rt->domain,
-		    "policy: %s", s->pol.error);
-	if (s->fetched && s->pol.valid && s->pol.mode != MF_STS_MODE_NONE)
-		for (i = 0; i < rt->nhosts; i++)
-			if (!mf_mtasts_mx_allowed(&s->pol, rt->hosts[i].name))
-				add(r, MF_SEV_FINDING, "mta-sts-mx-mismatch",
-				    rt->hosts[i].name, "MX host not listed in the "
-				    "MTA-STS policy (mode %s): %s",
-				    mf_mtasts_mode_name(s->pol.mode),
-				    s->pol.mode == MF_STS_MODE_ENFORCE ? "senders "
-				    "will not deliver to it" : "failures are only "
-				    "reported");
-	if (s->rpt.found && !s->rpt.valid)
-		add(r, MF_SEV_FINDING, "tlsrpt-invalid", rt->domain, "TLS-RPT "
-		    "record: %s", s->rpt.error);
+	if (f != stdin)
+		fclose(f);
+	return rc;
 }
 
 void
-mf_mx_analyze(struct mf_mx_report *r, const struct mf_mx_params *p)
+mf_mx_domains_free(struct mf_mx_domains *l)
 {
-	size_t i, reached = 0;
+	size_t i;
 
-	r->nfind = 0;
-	analyze_route(r);
-	for (i = 0; i < r->nprobes; i++) {
-		analyze_probe(r, &r->probes[i]);
-		reached += r->probes[i].reached;
-	}
-	if ((r->route.kind == MF_ROUTE_MX || r->route.kind ==
-	    MF_ROUTE_IMPLICIT) && r->nprobes == 0)
-		add(r, MF_SEV_ERROR, "no-address-all", r->route.domain, "no MX "
-		    "host has an address%s", p->family ? " of the chosen "
-		    "family" : "");
-	else if (!p->dns_only && r->nprobes > 0 && reached == 0)
-		add(r, MF_SEV_ERROR, "unreachable-all", r->route.domain, "no MX "
-		    "address answered");
-	if (r->sts_checked)
-		analyze_sts(r);
-	r->status = 0;
-	for (i = 0; i < r->nfind; i++) {
-		if (r->find[i].sev == MF_SEV_ERROR)
-			r->status = 2;
-		else if (r->find[i].sev == MF_SEV_FINDING && r->status == 0)
-			r->status = 1;
-	}
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
-/* ---------------------------------------------------------------- */
-/* output */
-
-static const char *const stage_names[MF_MX_NSTAGES] = {
-	"connect", "banner", "ehlo", "starttls", "ehlo_tls"
+struct pool {
+	const struct mf_dns_opts *dopts;
+	const struct mf_mx_params *p;
+	const struct mf_mx_domains *l;
+	struct mf_mx_cache *cache;
+	mf_mx_report_fn report;
+	void *arg;
+	size_t next;
+	pthread_mutex_t mu;
 };
 
-static const char *
-sev_name(enum mf_mx_severity s)
+static void *
+worker(void *arg)
 {
-	return s == MF_SEV_ERROR ? "error" : s == MF_SEV_FINDING ? "finding" :
-	    "note";
-}
-
-static long
-days_left(time_t t)
-{
-	return (long)((t - time(NULL)) / 86400);
-}
-
-static void
-date_str(time_t t, char *out, size_t n)
-{
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL)
-		snprintf(out, n, "?");
-	else
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* EHLO keywords one per line -> space-separated, first word only. */
-static void
-caps_line(const char *raw, char *out, size_t n)
-{
-	size_t o = 0;
-	const char *p = raw;
-
-	out[0] = '\0';
-	while (*p && o + 2 < n) {
-		size_t w = strcspn(p, " \n");
-
-		if (o > 0)
-			out[o++] = ' ';
-		if (w > n - o - 1)
-			w = n - o - 1;
-		memcpy(out + o, p, w);
-		o += w;
-		out[o] = '\0';
-		p += w;
-		p += strcspn(p, "\n");
-		while (*p == '\n')
-			p++;
-	}
-}
-
-static const char *
-route_words(const struct mf_mx_route *rt)
-{
-	switch (rt->kind) {
-	case MF_ROUTE_MX: return "mail goes to its MX hosts";
-	case MF_ROUTE_IMPLICIT: return "no MX: mail goes to the domain's own "
-	    "address (implicit MX)";
-	case MF_ROUTE_NULL_MX: return "accepts no mail (null MX, RFC 7505)";
-	case MF_ROUTE_NXDOMAIN: return "does not exist (NXDOMAIN)";
-	case MF_ROUTE_NODATA: return "has neither MX nor address records";
-	default: return "DNS lookup failed";
-	}
-}
-
-static void
-text_route(const struct mf_mx_route *rt, struct mf_buf *o)
-{
-	size_t i, j;
-	const struct mf_mx_host *h;
-
-	mf_buf_printf(o, NULL, "%s: %s%s\n", rt->domain, route_words(rt),
-	    rt->kind == MF_ROUTE_MX || rt->kind == MF_ROUTE_NULL_MX ?
-	    (rt->ad ? " [DNSSEC-validated]" : " [not DNSSEC-validated]") : "");
-	if (rt->kind == MF_ROUTE_DNS_ERROR)
-		mf_buf_printf(o, NULL, "  error: %s\n", rt->error);
-	for (i = 0; i < rt->nhosts; i++) {
-		h = &rt->hosts[i];
-		if (rt->kind == MF_ROUTE_IMPLICIT)
-			mf_buf_printf(o, NULL, "  implicit MX %s ->", h->name);
-		else
-			mf_buf_printf(o, NULL, "  MX %d %s%s%s%s ->", h->pref, h->name,
-		    h->is_cname ? " (CNAME to " : "", h->is_cname ? h->canon : "",
-		    h->is_cname ? ")" : "");
-		for (j = 0; j < h->naddrs; j++)
-			mf_buf_printf(o, NULL, " %s", h->addrs[j]);
-		if (h->naddrs == 0)
-			mf_buf_printf(o, NULL, " (no address%s%s)",
-			    h->dns_error[0] ? ": " : "", h->dns_error);
-		mf_buf_puts(o, "\n", NULL);
-	}
-}
-
-static void
-text_tls(const struct mf_mx_probe *p, struct mf_buf *o)
-{
-	char line[1400];
+	struct pool *w = arg;
+	struct mf_mx_report rep;
+	struct mf_dns *d;
+	struct mf_err e, de;
 	size_t i;
+	int rc;
 
-	mf_buf_printf(o, NULL, "    TLS        %s %s %s\n", p->tls.version,
-	    p->tls.cipher, p->tls.kx);
-	for (i = 0; i < p->tls.chain_len; i++) {
-		mf_tls_format_cert(&p->tls.chain[i], line, sizeof(line));
-		mf_buf_printf(o, NULL, "    cert %zu     %s (%ld days left)\n", i,
-		    line, days_left(p->tls.chain[i].not_after));
+	d = mf_dns_new(w->dopts, &de);
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		i = w->next++;
+		pthread_mutex_unlock(&w->mu);
+		if (i >= w->l->n)
+			break;
+		rc = d ? mf_mx_check(d, w->cache, w->p, w->l->v[i], &rep, &e) :
+		    -1;
+		pthread_mutex_lock(&w->mu);
+		w->report(w->arg, w->l->v[i], rc == 0 ? &rep : NULL,
+		    d ? &e : &de);
+		pthread_mutex_unlock(&w->mu);
+		if (rc == 0)
+			mf_mx_report_free(&rep);
 	}
-	if (p->pkix_ok)
-		mf_buf_printf(o, NULL, "    verify     trusted, name matches %s\n",
-		    p->host);
-	else
-		mf_buf_printf(o, NULL, "    verify     NOT trusted for %s: %s\n",
-		    p->host, p->tls.verify_reason[0] ? p->tls.verify_reason :
-		    "verification failed");
-}
-
-static void
-text_probe(const struct mf_mx_probe *p, struct mf_buf *o)
-{
-	char caps[1024];
-	int i;
-
-	mf_buf_printf(o, NULL, "  %s [%s]\n", p->host, p->addr);
-	if (p->probed) {
-		mf_buf_puts(o, "    timings   ", NULL);
-		for (i = 0; i < MF_MX_NSTAGES; i++)
-			if (p->ms[i] >= 0)
-				mf_buf_printf(o, NULL, " %s %.1f ms", stage_names[i],
-				    p->ms[i]);
-		mf_buf_puts(o, "\n", NULL);
-		if (p->failed_stage[0])
-			mf_buf_printf(o, NULL, "    FAILED     at %s: %s\n",
-			    p->failed_stage, p->error);
-		if (p->banner_code)
-			mf_buf_printf(o, NULL, "    banner     %s\n", p->banner);
-		caps_line(p->caps, caps, sizeof(caps));
-		if (caps[0])
-			mf_buf_printf(o, NULL, "    EHLO       %s\n", caps);
-		if (p->reached && !p->failed_stage[0] && !p->starttls_offered)
-			mf_buf_puts(o, "    STARTTLS   not offered\n", NULL);
-		if (p->tls_done)
-			text_tls(p, o);
-	}
-	if (p->tlsa.lookup != MF_DANE_NO_TLSA || p->dane.state != MF_DANE_NOT_APPLICABLE)
-		mf_buf_printf(o, NULL, "    DANE       TLSA %s (%zu records): %s%s%s\n",
-		    mf_dane_lookup_name(p->tlsa.lookup), p->tlsa.n,
-		    mf_dane_state_name(p->dane.state), p->dane.reason[0] ? ": " : "",
-		    p->dane.reason);
-	mf_buf_printf(o, NULL, "    rDNS       %s%s%s\n", p->ptr[0] ? "PTR " : "no PTR",
-	    p->ptr, p->ptr[0] ? (p->fcrdns ? " (forward-confirmed)" :
-	    " (not forward-confirmed)") : "");
-}
-
-static void
-text_sts(const struct mf_mtasts_result *s, struct mf_buf *o)
-{
-	size_t i;
-
-	if (!s->record_found)
-		mf_buf_puts(o, "  MTA-STS     no _mta-sts record\n", NULL);
-	else if (!s->rec.valid)
-		mf_buf_printf(o, NULL, "  MTA-STS     invalid record: %s\n",
-		    s->rec.error);
-	else if (!s->fetched)
-		mf_buf_printf(o, NULL, "  MTA-STS     id=%s, policy NOT "
-		    "fetched: %s\n", s->rec.id, s->fetch_error);
-	else if (!s->pol.valid)
-		mf_buf_printf(o, NULL, "  MTA-STS     id=%s, invalid policy: "
-		    "%s\n", s->rec.id, s->pol.error);
-	else {
-		mf_buf_printf(o, NULL, "  MTA-STS     id=%s, mode %s, max_age "
-		    "%ld, mx:", s->rec.id, mf_mtasts_mode_name(s->pol.mode),
-		    s->pol.max_age);
-		for (i = 0; i < s->pol.nmx; i++)
-			mf_buf_printf(o, NULL, " %s", s->pol.mx[i]);
-		mf_buf_puts(o, "\n", NULL);
-	}
-	if (!s->rpt.found)
-		mf_buf_puts(o, "  TLS-RPT     no _smtp._tls record\n", NULL);
-	else
-		mf_buf_printf(o, NULL, "  TLS-RPT     %s%s%s\n", s->rpt.valid ?
-		    "rua=" : "invalid: ", s->rpt.valid ? s->rpt.rua : s->rpt.error,
-		    "");
+	mf_dns_free(d);
+	return NULL;
 }
 
 int
-mf_mx_format_text(const struct mf_mx_report *r, struct mf_buf *o,
-                  struct mf_err *e)
+mf_mx_check_all(const struct mf_dns_opts *dopts, const struct mf_mx_params *p,
+                const struct mf_mx_domains *l, int jobs,
+                mf_mx_report_fn report, void *arg, struct mf_err *e)
 {
-	const struct mf_mx_finding *f;
-	size_t i, nf = 0;
+	struct pool w;
+	pthread_t tid[256];
+	pthread_attr_t at;
+	int i, started = 0;
 
-	text_route(&r->route, o);
-	for (i = 0; i < r->nprobes; i++)
-		text_probe(&r->probes[i], o);
-	if (r->sts_checked)
-		text_sts(&r->sts, o);
-	for (i = 0; i < r->nfind; i++) {
-		f = &r->find[i];
-		nf += f->sev != MF_SEV_NOTE;
-		mf_buf_printf(o, NULL, "  %-8s %s%s%s: %s\n", sev_name(f->sev),
-		    f->code, f->where[0] ? " " : "", f->where, f->msg);
-	}
-	mf_buf_printf(o, NULL, "  result: %s\n", r->status == 0 ? "ok, no findings" :
-	    r->status == 1 ? "FINDINGS" : "ERROR");
-	(void)nf;
-	return mf_buf_puts(o, "", e);
-}
-
-static void
-json_cert(struct mf_json *j, const struct mf_cert_info *c)
-{
-	char d[32];
-
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "subject", c->subject);
-	mf_json_kv_string(j, "issuer", c->issuer);
-	mf_json_kv_string(j, "sans", c->sans);
-	date_str(c->not_before, d, sizeof(d));
-	mf_json_kv_string(j, "not_before", d);
-	date_str(c->not_after, d, sizeof(d));
-	mf_json_kv_string(j, "not_after", d);
-	mf_json_kv_int(j, "days_left", days_left(c->not_after));
-	mf_json_kv_string(j, "key", c->key_desc);
-	mf_json_kv_string(j, "sha256", c->sha256);
-	mf_json_kv_string(j, "spki_sha256", c->spki_sha256);
-	mf_json_object_end(j);
-}
-
-static void
-json_tls(struct mf_json *j, const struct mf_mx_probe *p)
-{
-	size_t i;
-
-	mf_json_key(j, "tls");
-	if (!p->tls_done) {
-		mf_json_null(j);
-		return;
-	}
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "version", p->tls.version);
-	mf_json_kv_string(j, "cipher", p->tls.cipher);
-	mf_json_kv_string(j, "kx", p->tls.kx);
-	mf_json_kv_bool(j, "verified", p->pkix_ok);
-	mf_json_kv_bool(j, "name_match", !p->tls.name_mismatch);
-	mf_json_kv_string(j, "checked_name", p->tls.checked_name);
-	mf_json_kv_string(j, "verify_reason", p->tls.verify_reason);
-	mf_json_key(j, "chain");
-	mf_json_array_begin(j);
-	for (i = 0; i < p->tls.chain_len; i++)
-		json_cert(j, &p->tls.chain[i]);
-	mf_json_array_end(j);
-	mf_json_object_end(j);
-}
-
-static void
-json_dane(struct mf_json *j, const struct mf_mx_probe *p)
-{
-	char hex[2 * sizeof(p->tlsa.rr[0].data) + 1];
-	size_t i;
-
-	mf_json_key(j, "dane");
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "tlsa_name", p->tlsa.qname);
-	mf_json_kv_string(j, "tlsa", mf_dane_lookup_name(p->tlsa.lookup));
-	mf_json_key(j, "records");
-	mf_json_array_begin(j);
-	for (i = 0; i < p->tlsa.n; i++) {
-		const struct mf_dane_tlsa *t = &p->tlsa.rr[i];
-
-		mf_hex(t->data, t->len < sizeof(t->data) ? t->len :
-		    sizeof(t->data), hex);
-		mf_json_object_begin(j);
-		mf_json_kv_int(j, "usage", t->usage);
-		mf_json_kv_int(j, "selector", t->selector);
-		mf_json_kv_int(j, "mtype", t->mtype);
-		mf_json_kv_string(j, "data", hex);
-		mf_json_object_end(j);
-	}
-	mf_json_array_end(j);
-	mf_json_kv_string(j, "status", mf_dane_state_name(p->dane.state));
-	mf_json_kv_string(j, "reason", p->dane.reason);
-	mf_json_object_end(j);
-}
-
-static void
-json_caps(struct mf_json *j, const char *key, const char *raw)
-{
-	const char *p = raw;
-	size_t n;
-
-	mf_json_key(j, key);
-	mf_json_array_begin(j);
-	while (*p) {
-		n = strcspn(p, "\n");
-		if (n > 0)
-			mf_json_string_n(j, p, n);
-		p += n;
-		while (*p == '\n')
-			p++;
-	}
-	mf_json_array_end(j);
-}
-
-static void
-json_probe(struct mf_json *j, const struct mf_mx_report *r,
-           const struct mf_mx_probe *p)
-{
-	int i;
-
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "type", "address");
-	mf_json_kv_string(j, "domain", r->route.domain);
-	mf_json_kv_string(j, "mx", p->host);
-	mf_json_kv_int(j, "pref", r->route.hosts[p->host_index].pref);
-	mf_json_kv_string(j, "address", p->addr);
-	mf_json_kv_bool(j, "probed", p->probed);
-	mf_json_kv_bool(j, "reached", p->reached);
-	mf_json_key(j, "timings_ms");
-	mf_json_object_begin(j);
-	for (i = 0; i < MF_MX_NSTAGES; i++)
-		if (p->ms[i] >= 0)
-			mf_json_kv_double(j, stage_names[i], p->ms[i]);
-	mf_json_object_end(j);
-	mf_json_kv_string(j, "failed_stage", p->failed_stage[0] ?
-	    p->failed_stage : NULL);
-	mf_json_kv_string(j, "error", p->error[0] ? p->error : NULL);
-	mf_json_kv_string(j, "banner", p->banner_code ? p->banner : NULL);
-	json_caps(j, "ehlo", p->caps);
-	mf_json_kv_bool(j, "starttls", p->starttls_offered);
-	json_tls(j, p);
-	if (p->tls_done)
-		json_caps(j, "ehlo_tls", p->caps_tls);
-	json_dane(j, p);
-	mf_json_kv_string(j, "ptr", p->ptr[0] ? p->ptr : NULL);
-	mf_json_kv_bool(j, "fcrdns", p->fcrdns);
-	mf_json_kv_bool(j, "banner_ptr_agree", p->banner_ptr_agree);
-	mf_json_kv_bool(j, "banner_cert_agree", p->banner_cert_agree);
-	mf_json_kv_bool(j, "ptr_cert_agree", p->ptr_cert_agree);
-	mf_json_object_end(j);
-}
-
-static void
-json_route(struct mf_json *j, const struct mf_mx_route *rt)
-{
-	size_t i, k;
-
-	mf_json_kv_string(j, "route", mf_mx_route_name(rt->kind));
-	mf_json_kv_bool(j, "dnssec", rt->ad);
-	mf_json_kv_bool(j, "null_mx", rt->kind == MF_ROUTE_NULL_MX);
-	mf_json_kv_string(j, "dns_error", rt->error[0] ? rt->error : NULL);
-	mf_json_key(j, "mx");
-	mf_json_array_begin(j);
-	for (i = 0; i < rt->nhosts; i++) {
-		mf_json_object_begin(j);
-		mf_json_kv_string(j, "name", rt->hosts[i].name);
-		mf_json_kv_int(j, "pref", rt->hosts[i].pref);
-		mf_json_kv_bool(j, "cname", rt->hosts[i].is_cname);
-		if (rt->hosts[i].is_cname)
-			mf_json_kv_string(j, "canonical", rt->hosts[i].canon);
-		mf_json_key(j, "addresses");
-		mf_json_array_begin(j);
-		for (k = 0; k < rt->hosts[i].naddrs; k++)
-			mf_json_string(j, rt->hosts[i].addrs[k]);
-		mf_json_array_end(j);
-		mf_json_object_end(j);
-	}
-	mf_json_array_end(j);
-}
-
-static void
-json_sts(struct mf_json *j, const struct mf_mx_report *r)
-{
-	const struct mf_mtasts_result *s = &r->sts;
-	size_t i;
-
-	mf_json_key(j, "mta_sts");
-	if (!r->sts_checked) {
-		mf_json_null(j);
-	} else {
-		mf_json_object_begin(j);
-		mf_json_kv_bool(j, "record", s->record_found);
-		mf_json_kv_bool(j, "record_valid", s->rec.valid);
-		mf_json_kv_string(j, "id", s->rec.id[0] ? s->rec.id : NULL);
-		mf_json_kv_bool(j, "policy_fetched", s->fetched);
-		mf_json_kv_bool(j, "policy_valid", s->pol.valid);
-		mf_json_kv_string(j, "mode", s->pol.valid ?
-		    mf_mtasts_mode_name(s->pol.mode) : NULL);
-		mf_json_kv_int(j, "max_age", s->pol.max_age);
-		mf_json_key(j, "mx_patterns");
-		mf_json_array_begin(j);
-		for (i = 0; i < s->pol.nmx; i++)
-			mf_json_string(j, s->pol.mx[i]);
-		mf_json_array_end(j);
-		mf_json_kv_string(j, "error", s->rec.error[0] ? s->rec.error :
-		    s->fetch_error[0] ? s->fetch_error : s->pol.error[0] ?
-		    s->pol.error : NULL);
-		mf_json_object_end(j);
-	}
-	mf_json_key(j, "tls_rpt");
-	if (!r->sts_checked) {
-		mf_json_null(j);
-		return;
-	}
-	mf_json_object_begin(j);
-	mf_json_kv_bool(j, "record", s->rpt.found);
-	mf_json_kv_bool(j, "valid", s->rpt.valid);
-	mf_json_kv_string(j, "rua", s->rpt.rua[0] ? s->rpt.rua : NULL);
-	mf_json_kv_string(j, "error", s->rpt.error[0] ? s->rpt.error : NULL);
-	mf_json_object_end(j);
-}
-
-static void
-json_summary(struct mf_json *j, const struct mf_mx_report *r)
-{
-	size_t i;
-
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "type", "summary");
-	mf_json_kv_string(j, "domain", r->route.domain);
-	json_route(j, &r->route);
-	mf_json_kv_int(j, "addresses_probed", (long long)r->nprobes);
-	json_sts(j, r);
-	mf_json_key(j, "findings");
-	mf_json_array_begin(j);
-	for (i = 0; i < r->nfind; i++) {
-		mf_json_object_begin(j);
-		mf_json_kv_string(j, "severity", sev_name(r->find[i].sev));
-		mf_json_kv_string(j, "code", r->find[i].code);
-		mf_json_kv_string(j, "where", r->find[i].where);
-		mf_json_kv_string(j, "message", r->find[i].msg);
-		mf_json_object_end(j);
-	}
-	mf_json_array_end(j);
-	mf_json_kv_string(j, "status", r->status == 0 ? "ok" : r->status == 1 ?
-	    "findings" : "error");
-	mf_json_kv_int(j, "exit", r->status);
-	mf_json_object_end(j);
-}
-
-int
-mf_mx_format_json(const struct mf_mx_report *r, struct mf_buf *o,
-                  struct mf_err *e)
-{
-	struct mf_json j;
-	size_t i;
-
-	for (i = 0; i < r->nprobes; i++) {
-		mf_json_init(&j, o);
-		json_probe(&j, r, &r->probes[i]);
-		if (mf_json_status(&j) == -1)
-			return mf_err_set(e, MF_E_LIMIT, "JSON output too large");
-		mf_buf_puts(o, "\n", NULL);
-	}
-	mf_json_init(&j, o);
-	json_summary(&j, r);
-	if (mf_json_status(&j) == -1)
-		return mf_err_set(e, MF_E_LIMIT, "JSON output too large");
-	return mf_buf_puts(o, "\n", e);
+	memset(&w, 0, sizeof(w));
+	w.dopts = dopts;
+	w.p = p;
+	w.l = l;
+	w.report = report;
+	w.arg = arg;
+	if ((w.cache = mf_mx_cache_new(e)) == NULL)
+		return -1;
+	pthread_mutex_init(&w.mu, NULL);
+	if (jobs > (int)(sizeof(tid) / sizeof(tid[0])))
+		jobs = (int)(sizeof(tid) / sizeof(tid[0]));
+	if ((size_t)jobs > l->n)
+		jobs = (int)l->n;
+	pthread_attr_init(&at);
+	/* Reports are on the heap; workers need little stack beyond them. */
+	pthread_attr_setstacksize(&at, 1 << 20);
+	for (i = 0; i < jobs; i++)
+		if (pthread_create(&tid[i], &at, worker, &w) == 0)
+			started++;
+	pthread_attr_destroy(&at);
+	if (started == 0)
+		worker(&w);
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&w.mu);
+	mf_mx_cache_free(w.cache);
+	return 0;
 }

@@ -9,8 +9,8 @@
  *   mf_mx_check()        a whole domain, probes shared through a
  *                        struct mf_mx_cache (thread-safe: the batch mode of
  *                        mxprobe runs many domains at once);
- *   mf_mx_format_*()     text and JSON Lines into a buffer (nothing here
- *                        prints). */
+ *   mxfmt.h              findings and the text / JSON Lines output of a
+ *                        report (nothing here prints). */
 #ifndef MF_MX_H
 #define MF_MX_H
 
@@ -71,9 +71,11 @@ const char *mf_mx_route_name(enum mf_mx_route_kind k);
 
 /* ---- probing one address ---- */
 
+/* STARTTLS is the command and its 220 reply; HANDSHAKE the TLS handshake
+ * that follows (RFC 3207 §4). */
 enum mf_mx_stage {
 	MF_MX_CONNECT = 0, MF_MX_BANNER, MF_MX_EHLO, MF_MX_STARTTLS,
-	MF_MX_EHLO_TLS, MF_MX_NSTAGES
+	MF_MX_HANDSHAKE, MF_MX_EHLO_TLS, MF_MX_NSTAGES
 };
 
 struct mf_mx_params {
@@ -94,9 +96,9 @@ struct mf_mx_probe {
 	size_t host_index;         /* in the report's route (set by mf_mx_check) */
 	int probed;                /* an SMTP session was attempted */
 	int reached;               /* TCP connected */
-	double ms[MF_MX_NSTAGES];  /* stage durations, -1 not reached; STARTTLS
-	                              includes the TLS handshake */
-	char failed_stage[16];     /* "" if all went well */
+	double ms[MF_MX_NSTAGES];  /* stage durations, -1 not reached */
+	char failed_stage[16];     /* "" if all went well; "starttls" also
+	                              for a failed handshake */
 	char error[512];
 	int banner_code;
 	char banner[512];
@@ -169,16 +171,39 @@ int mf_mx_check(struct mf_dns *d, struct mf_mx_cache *c,
                 struct mf_mx_report *r, struct mf_err *e);
 void mf_mx_report_free(struct mf_mx_report *r);
 
-/* Draw findings from routing, probes and MTA-STS (pure; used by
- * mf_mx_check, exposed for tests). Sets r->status. */
-void mf_mx_analyze(struct mf_mx_report *r, const struct mf_mx_params *p);
+/* ---- many domains at once (mxprobe --batch) ---- */
 
-/* Human-readable report, appended to out. */
-int mf_mx_format_text(const struct mf_mx_report *r, struct mf_buf *out,
+/* A list of domains; zero-initialise. */
+struct mf_mx_domains {
+	char **v;
+	size_t n, cap;
+};
+
+#define MF_MX_DOMAINS_MAX 1000000
+
+/* Append a copy of d. -1 (MF_E_NOMEM, or MF_E_USAGE past
+ * MF_MX_DOMAINS_MAX). */
+int mf_mx_domains_add(struct mf_mx_domains *l, const char *d,
                       struct mf_err *e);
-/* JSON Lines: one {"type":"address"...} per probe, then one
- * {"type":"summary"...} for the domain; appended to out. */
-int mf_mx_format_json(const struct mf_mx_report *r, struct mf_buf *out,
-                      struct mf_err *e);
+/* Append the domains of a file ("-": standard input), one per line;
+ * blanks and "#" comments skipped.  -1 with MF_E_IO when it cannot be
+ * read. */
+int mf_mx_domains_read(struct mf_mx_domains *l, const char *path,
+                       struct mf_err *e);
+void mf_mx_domains_free(struct mf_mx_domains *l);
+
+/* Told about each domain as soon as it is done: its report, or r NULL and
+ * e filled when it could not be checked.  Calls are serialised. */
+typedef void (*mf_mx_report_fn)(void *arg, const char *domain,
+                                const struct mf_mx_report *r,
+                                const struct mf_err *e);
+
+/* mf_mx_check() every domain of l with `jobs` worker threads (each with
+ * its own DNS context made from dopts), sharing one probe cache.  0, or
+ * -1 when the cache cannot be made. */
+int mf_mx_check_all(const struct mf_dns_opts *dopts,
+                    const struct mf_mx_params *p,
+                    const struct mf_mx_domains *l, int jobs,
+                    mf_mx_report_fn report, void *arg, struct mf_err *e);
 
 #endif

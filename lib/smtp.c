@@ -592,8 +592,15 @@ int
 mf_smtp_starttls(struct mf_smtp *s, struct mf_smtp_reply *r,
                  struct mf_tls_info *info, struct mf_err *e)
 {
-	struct mf_tls_info local;
+	if (mf_smtp_starttls_command(s, r, e) == -1)
+		return -1;
+	return mf_smtp_starttls_handshake(s, info, e);
+}
 
+int
+mf_smtp_starttls_command(struct mf_smtp *s, struct mf_smtp_reply *r,
+                         struct mf_err *e)
+{
 	if (need_io(s, e) == -1)
 		return -1;
 	if (!s->caps.starttls) {
@@ -605,6 +612,17 @@ mf_smtp_starttls(struct mf_smtp *s, struct mf_smtp_reply *r,
 		return -1;
 	if (r->code != 220)
 		return reply_error(r, "STARTTLS refused", e);
+	return 0;
+}
+
+int
+mf_smtp_starttls_handshake(struct mf_smtp *s, struct mf_tls_info *info,
+                           struct mf_err *e)
+{
+	struct mf_tls_info local;
+
+	if (need_io(s, e) == -1)
+		return -1;
 	if (info == NULL)
 		info = &local;
 	memset(info, 0, sizeof(*info));

@@ -192,6 +192,16 @@ int mf_smtp_attach(struct mf_smtp *s, struct mf_transport *t,
  * sender then starts a new session. */
 int mf_smtp_usable(const struct mf_smtp *s);
 
+/* mf_smtp_starttls() in its two steps, so a caller (mxprobe) can time
+ * them apart: the STARTTLS command up to its 220 reply (errors as
+ * mf_smtp_starttls() before the handshake) ... */
+int mf_smtp_starttls_command(struct mf_smtp *s, struct mf_smtp_reply *r,
+                             struct mf_err *e);
+/* ... then, only after that succeeded, the TLS handshake and the reset
+ * of the capabilities; info (may be NULL) as for mf_smtp_starttls(). */
+int mf_smtp_starttls_handshake(struct mf_smtp *s, struct mf_tls_info *info,
+                               struct mf_err *e);
+
 /* ---- a sender's client: lazy session, reconnects, AUTH ---- */
 
 struct mf_secret;

@@ -88,7 +88,7 @@ json two address two.$D starttls "true true"
 json two address two.$D tls.verified "true true"
 json two address two.$D tls.name_match "true true"
 json two summary two.$D exit 0
-for st in connect banner ehlo starttls ehlo_tls; do
+for st in connect banner ehlo starttls handshake ehlo_tls; do
 	[ "$($JGET "$O/two.json" address two.$D "timings_ms.$st" | grep -c '^[0-9]')" = 2 ] ||
 		bad "two: no $st timing for both addresses"
 done
@@ -204,8 +204,51 @@ probe many2 2 two.$D nosuch.$D nullmx.$D
 [ "$($JGET "$O/many2.json" summary nullmx.$D route)" = null-mx ] ||
 	bad "many2: no summary for nullmx"
 
+# RFC 7672 §2.2.2 / §2.2.3 (zone dane7672.test)
+R=dane7672.test
+if dig +short -p "$MF_RESOLVER_PORT" @127.0.0.1 SOA "$R" | grep -q .; then
+	# §2.2.3: TLSA at the CNAME-expanded name first; the alias's stale
+	# TLSA is not used (exit 1: the MX is a CNAME)
+	probe cnexp 1 cnexp.$R
+	text cnexp "DANE +TLSA secure \(1 records\): pass: TLSA 3 1 1 matches certificate 0"
+	text cnexp "TLSA at _${MF_MX_PORT}\._tcp\.real1\.$R \(CNAME-expanded"
+	json cnexp address cnexp.$R dane.status pass
+	json cnexp address cnexp.$R dane.tlsa_name "_${MF_MX_PORT}._tcp.real1.$R"
+	json cnexp address cnexp.$R dane.tlsa_at_expanded true
+	json cnexp address cnexp.$R dane.cname_expanded "real1.$R"
+	json cnexp address cnexp.$R dane.host_secure true
+	hasnt cnexp summary cnexp.$R "findings[].code" dane-fail
+	# §2.2.3: nothing at the expanded name: the original name's TLSA
+	probe cnback 1 cnback.$R
+	json cnback address cnback.$R dane.status pass
+	json cnback address cnback.$R dane.tlsa_name "_${MF_MX_PORT}._tcp.alias2.$R"
+	json cnback address cnback.$R dane.tlsa_at_expanded false
+	json cnback address cnback.$R dane.cname_expanded "real2.$R"
+	# §2.2.3 with DANE-TA: the leaf names the expanded name only
+	probe tacn 1 tacn.$R
+	text tacn "pass: TLSA 2 1 1 matches certificate 1"
+	json tacn address tacn.$R dane.status pass
+	json tacn address tacn.$R dane.tlsa_name "_${MF_MX_PORT}._tcp.mx-taok.$D"
+	json tacn address tacn.$R tls.name_match false
+	# §2.2.2: secure TLSA, insecure address records: TLSA ignored
+	probe insec 1 insec.$R
+	json insec address insec.$R dane.tlsa host-insecure
+	json insec address insec.$R dane.host_secure false
+	json insec address insec.$R dane.status not-applicable
+	has insec summary insec.$R "findings[].code" tlsa-host-insecure
+	hasnt insec summary insec.$R "findings[].code" dane-fail
+	text insec "tlsa-host-insecure .*RFC 7672 §2\.2\.2"
+	# the same secure host without CNAME games still fails on stale TLSA
+	json danestale address dane-stale.$D dane.host_secure true
+else
+	bad "the bed has no $R zone (tests/bed/zones/$R.zone, SIGNED)"
+fi
+
 step "usage errors exit 64 with a one-line message"
-for args in "--bogus x" "--port 0 x" "--jobs 0 x" "--timeout abc x" "" "--resolver ::1 x"; do
+# (--resolver takes IPv6 addresses; these are malformed in other ways)
+for args in "--bogus x" "--port 0 x" "--jobs 0 x" "--timeout abc x" "" \
+	"--resolver ::1::2 x" "--resolver [::1]:0 x" "--resolver [::1 x" \
+	"--resolver 127.0.0.300 x" "--resolver mx.example x"; do
 	rc=0
 	# shellcheck disable=SC2086 # word splitting wanted
 	"$MXPROBE" $args >"$O/usage.out" 2>&1 || rc=$?

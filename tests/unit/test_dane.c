@@ -208,6 +208,25 @@ Test(dane, not_secure_or_missing_is_not_applicable)
 	cr_assert_eq(verdict(), MF_DANE_TEMPFAIL);
 }
 
+/* RFC 7672 §2.2.2: validated TLSA for a host whose addresses are not
+ * validated is ignored, matching or not, with or without TLS. */
+Test(dane, tlsa_of_an_insecure_host_is_not_applicable)
+{
+	struct mf_dane_result r;
+
+	good_chain();
+	add(&set, 3, 1, 1, 9);          /* stale: would fail */
+	set.lookup = MF_DANE_HOST_INSECURE;
+	cr_assert_eq(verdict(), MF_DANE_NOT_APPLICABLE);
+	mf_dane_check(&set, NULL, NULL, &r);
+	cr_assert_eq(r.state, MF_DANE_NOT_APPLICABLE);
+	set.lookup = MF_DANE_SECURE;
+	cr_assert_eq(verdict(), MF_DANE_FAIL);
+	cr_expect_str_eq(mf_dane_lookup_name(MF_DANE_HOST_INSECURE),
+	    "host-insecure");
+	cr_expect_str_eq(mf_dane_lookup_name(MF_DANE_SECURE), "secure");
+}
+
 Test(dane, secure_tlsa_without_tls_fails)
 {
 	struct mf_dane_result r;

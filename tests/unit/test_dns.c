@@ -1,7 +1,13 @@
 /* Unit tests: DNS response parsing from canned wire-format packets
  * (RFC 1035 §4.1), rcodes, the AD bit, and reverse names. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "dns.h"
 
@@ -360,4 +366,99 @@ Test(dns, bad_resolver_address_is_usage_error)
 	struct mf_dns *d = mf_dns_new(&o, &e);
 	cr_assert_not_null(d);
 	mf_dns_free(d);
+}
+
+Test(dns, resolver_address_forms)
+{
+	static const struct {
+		const char *spec;
+		int ok;
+	} t[] = {
+		{ "127.0.0.1", 1 }, { "127.0.0.1:5353", 1 }, { "::1", 1 },
+		{ "[::1]:5353", 1 }, { "[::1]", 1 }, { "2001:db8::53", 1 },
+		{ "[2001:db8::53]:53", 1 },
+		{ "::1::2", 0 }, { "[::1]:0", 0 }, { "[::1", 0 },
+		{ "[::1]:99999", 0 }, { "127.0.0.300", 0 }, { "mx.example", 0 },
+		{ "127.0.0.1:0", 0 }, { "", 1 },   /* "": the system's */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct mf_dns_opts o = { t[i].spec, 1000, 1 };
+		struct mf_err e;
+		struct mf_dns *d;
+
+		mf_err_clear(&e);
+		d = mf_dns_new(&o, &e);
+		cr_expect_eq(d != NULL, t[i].ok, "%s: %s", t[i].spec, e.msg);
+		if (d == NULL)
+			cr_expect_eq(e.kind, MF_E_USAGE, "%s", t[i].spec);
+		mf_dns_free(d);
+	}
+}
+
+/* A one-shot DNS server on [::1]: answers the first query NXDOMAIN. */
+struct v6srv {
+	int fd;
+	int served;
+};
+
+static void *
+v6_serve(void *arg)
+{
+	struct v6srv *s = arg;
+	unsigned char q[1500];
+	struct sockaddr_in6 from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	size_t end = 12;
+
+	n = recvfrom(s->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+	if (n < 12)
+		return NULL;
+	while (end < (size_t)n && q[end] != 0)
+		end += (size_t)q[end] + 1;
+	end += 5;                      /* root label, QTYPE, QCLASS */
+	if (end > (size_t)n)
+		return NULL;
+	q[2] = 0x81;                   /* QR, RD */
+	q[3] = 0x83;                   /* RA, NXDOMAIN */
+	q[6] = q[7] = q[8] = q[9] = q[10] = q[11] = 0;
+	sendto(s->fd, q, end, 0, (struct sockaddr *)&from, fl);
+	s->served = 1;
+	return NULL;
+}
+
+Test(dns, ipv6_resolver_is_asked)
+{
+	struct sockaddr_in6 a;
+	socklen_t al = sizeof(a);
+	struct v6srv srv = { -1, 0 };
+	struct mf_dns_answer ans;
+	struct mf_err e;
+	struct mf_dns *d;
+	pthread_t th;
+	char spec[64];
+
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	a.sin6_addr = in6addr_loopback;
+	srv.fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (srv.fd == -1 || bind(srv.fd, (struct sockaddr *)&a, sizeof(a)) == -1)
+		cr_skip_test("no IPv6 loopback here");
+	cr_assert_eq(getsockname(srv.fd, (struct sockaddr *)&a, &al), 0);
+	snprintf(spec, sizeof(spec), "[::1]:%u", ntohs(a.sin6_port));
+	struct mf_dns_opts o = { spec, 2000, 1 };
+	d = mf_dns_new(&o, &e);
+	cr_assert_not_null(d, "%s", e.msg);
+	memset(&ans, 0, sizeof(ans));
+	cr_assert_eq(pthread_create(&th, NULL, v6_serve, &srv), 0);
+	cr_expect_eq(mf_dns_query(d, "nosuch.example.test", MF_DNS_MX, &ans,
+	    &e), 0, "%s", e.msg);
+	pthread_join(th, NULL);
+	cr_expect(srv.served);
+	cr_expect_eq(ans.status, MF_DNS_NXDOMAIN);
+	mf_dns_answer_free(&ans);
+	mf_dns_free(d);
+	close(srv.fd);
 }

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "mx.h"
+#include "mxfmt.h"
 
 static void
 host(struct mf_mx_host *h, const char *name, int pref)
@@ -262,5 +263,50 @@ Test(mx, json_lines_are_one_object_each)
 	    "%s", out.data);
 	cr_assert(strstr(out.data, "\"type\":\"summary\"") != NULL);
 	cr_assert(strstr(out.data, "\"status\":\"ok\",\"exit\":0}\n") != NULL);
+	mf_buf_free(&out);
+}
+
+/* RFC 7672 §2.2.2: secure TLSA for a host with insecure addresses is a
+ * note, never a DANE verdict. */
+Test(mx, tlsa_of_an_insecure_host_is_a_note)
+{
+	struct mf_buf out = MF_BUF_INIT(1 << 20);
+	struct mf_err e;
+
+	setup_route(MF_ROUTE_MX, 1);
+	good_probe(&probes[0]);
+	probes[0].tlsa.lookup = MF_DANE_HOST_INSECURE;
+	probes[0].tlsa.host_checked = 1;
+	probes[0].tlsa.host_secure = 0;
+	mf_mx_analyze(&rep, &params);
+	cr_assert_eq(rep.status, 0);
+	cr_assert(has_code("tlsa-host-insecure"));
+	cr_assert_not(has_code("dane-fail"));
+	cr_assert_eq(mf_mx_format_json(&rep, &out, &e), 0);
+	cr_assert(strstr(out.data, "\"tlsa\":\"host-insecure\",\"host_secure\":"
+	    "false,\"cname_expanded\":null,\"tlsa_at_expanded\":false") != NULL,
+	    "%s", out.data);
+	mf_buf_free(&out);
+}
+
+/* STARTTLS and the TLS handshake are separate stages, in order. */
+Test(mx, starttls_and_handshake_timed_apart)
+{
+	struct mf_buf out = MF_BUF_INIT(1 << 20);
+	struct mf_err e;
+	int i;
+
+	setup_route(MF_ROUTE_MX, 1);
+	good_probe(&probes[0]);
+	for (i = 0; i < MF_MX_NSTAGES; i++)
+		probes[0].ms[i] = i + 0.5;
+	mf_mx_analyze(&rep, &params);
+	cr_assert_eq(mf_mx_format_json(&rep, &out, &e), 0);
+	cr_assert(strstr(out.data, "\"starttls\":3.500,\"handshake\":4.500,"
+	    "\"ehlo_tls\":5.500") != NULL, "%s", out.data);
+	mf_buf_reset(&out);
+	cr_assert_eq(mf_mx_format_text(&rep, &out, &e), 0);
+	cr_assert(strstr(out.data, "starttls 3.5 ms handshake 4.5 ms ehlo_tls "
+	    "5.5 ms") != NULL, "%s", out.data);
 	mf_buf_free(&out);
 }

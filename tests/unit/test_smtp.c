@@ -359,3 +359,50 @@ Test(smtp, injection_in_address_refused)
 	cr_expect_eq(sc.out.len, 0);
 	mf_smtp_free(s);
 }
+
+/* ---- STARTTLS in two steps (mxprobe times them apart) ---- */
+
+Test(smtp, starttls_command_needs_the_offer)
+{
+	const char *r[] = { "250 mx.test\r\n" };
+	struct mf_smtp *s = session(r, N(r));
+	struct mf_smtp_reply rep;
+	struct mf_err e;
+
+	cr_assert_eq(mf_smtp_ehlo(s, &rep, &e), 0);
+	cr_expect_eq(mf_smtp_starttls_command(s, &rep, &e), -1);
+	cr_expect_eq(e.kind, MF_E_UNSUPPORTED);
+	cr_expect_str_eq(sc.out.data, "EHLO client.test\r\n");
+	mf_smtp_free(s);
+}
+
+Test(smtp, starttls_command_refused_and_accepted)
+{
+	static const struct {
+		const char *reply;
+		int code, rc;
+		enum mf_err_kind kind;
+	} t[] = {
+		{ "454 4.7.0 TLS not available\r\n", 454, -1, MF_E_TEMP },
+		{ "502 5.5.1 no\r\n", 502, -1, MF_E_PERM },
+		{ "220 2.0.0 go ahead\r\n", 220, 0, MF_OK },
+	};
+	size_t i;
+
+	for (i = 0; i < N(t); i++) {
+		const char *r[] = { "250-mx.test\r\n250 STARTTLS\r\n", t[i].reply };
+		struct mf_smtp *s = session(r, N(r));
+		struct mf_smtp_reply rep;
+		struct mf_err e;
+
+		mf_err_clear(&e);
+		cr_assert_eq(mf_smtp_ehlo(s, &rep, &e), 0);
+		cr_expect_eq(mf_smtp_starttls_command(s, &rep, &e), t[i].rc,
+		    "case %zu", i);
+		if (t[i].rc == -1)
+			cr_expect_eq(e.kind, t[i].kind, "case %zu: %s", i, e.msg);
+		cr_expect_eq(rep.code, t[i].code, "case %zu", i);
+		cr_expect_str_eq(sc.out.data, "EHLO client.test\r\nSTARTTLS\r\n");
+		mf_smtp_free(s);
+	}
+}

@@ -1,0 +1,495 @@
+/* sendjob.c - mailsend's modes: one message, a directory, the queue. */
+#include "sendjob.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime.h"
+
+#define SPEC_MAX 1024
+
+struct mf_sendjob {
+	const struct mf_sendjob_params *p;
+	const struct mf_settings *st;
+	struct mf_transcript *tr;
+	struct mf_smtp_client *client;
+	struct mf_rcpts rcpts;
+	struct mf_smtp_rcpt_result rr[MF_RCPTS_MAX];
+	struct mf_buf msg;             /* the prepared message */
+	char from[512];                /* its envelope sender */
+	char session_file[1100];
+};
+
+int
+mf_sendjob_push(const char **v, size_t *n, const char *s, const char *what,
+                struct mf_err *e)
+{
+	if (*n >= MF_SENDJOB_LIST_MAX)
+		return mf_err_set(e, MF_E_USAGE, "too many %s options", what);
+	v[(*n)++] = s;
+	return 0;
+}
+
+void
+mf_sendjob_sendmail_o(struct mf_sendjob_params *p, const char *arg)
+{
+	if (strcmp(arg, "i") == 0)
+		p->dot_ok = 1;
+}
+
+int
+mf_sendjob_is_sendmail(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	return strcmp(base ? base + 1 : argv0, "sendmail") == 0;
+}
+
+int
+mf_sendjob_check(const struct mf_sendjob_params *p, struct mf_err *e)
+{
+	/* RFC 3461 §4.3: RET=FULL or RET=HDRS. */
+	if (p->dsn_ret && strcasecmp(p->dsn_ret, "full") &&
+	    strcasecmp(p->dsn_ret, "hdrs"))
+		return mf_err_set(e, MF_E_USAGE, "--dsn-ret must be full or "
+		    "hdrs");
+	return 0;
+}
+
+int
+mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e)
+{
+	/* RFC 8314 §3.3: implicit TLS on 465; 587 is submission with
+	 * STARTTLS (RFC 6409), which we require rather than hope for. */
+	if (st->port[0] == '\0')
+		mf_strlcpy(st->port, st->tls == MF_TLS_IMPLICIT ? "465" : "587",
+		    sizeof(st->port));
+	if (st->tls == MF_TLS_UNSET)
+		st->tls = strcmp(st->port, "465") == 0 ? MF_TLS_IMPLICIT :
+		    MF_TLS_STARTTLS;
+	if (st->tls == MF_TLS_AUTO)
+		st->tls = MF_TLS_STARTTLS;
+	if (st->host[0] == '\0' && need_host)
+		return mf_err_set(e, MF_E_CONFIG, "no server: give -s HOST or "
+		    "set host in the configuration file");
+	return 0;
+}
+
+struct mf_sendjob *
+mf_sendjob_new(const struct mf_sendjob_params *p, const struct mf_settings *st,
+               struct mf_transcript *tr, struct mf_err *e)
+{
+	struct mf_sendjob *j = calloc(1, sizeof(*j));
+
+	if (j == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "send job");
+		return NULL;
+	}
+	j->p = p;
+	j->st = st;
+	j->tr = tr;
+	mf_buf_init(&j->msg, MF_SENDJOB_MSG_MAX);
+	/* A TLS session cache per account, so cron runs resume sessions. */
+	if (st->tls != MF_TLS_NONE && mf_queue_state_file("tls-session-smtp",
+	    st->acct ? st->acct->name : st->host, j->session_file,
+	    sizeof(j->session_file)) == -1)
+		j->session_file[0] = '\0';
+	return j;
+}
+
+void
+mf_sendjob_free(struct mf_sendjob *j)
+{
+	if (j == NULL)
+		return;
+	mf_smtp_client_free(j->client);
+	mf_rcpts_clear(&j->rcpts);
+	mf_buf_free(&j->msg);
+	free(j);
+}
+
+/* ---- recipients, sender, message ---- */
+
+static int
+option_rcpts(struct mf_sendjob *j, struct mf_err *e)
+{
+	const struct mf_sendjob_params *o = j->p;
+	const char *const *lists[] = { o->to, o->cc, o->bcc,
+	    (const char *const *)o->args };
+	size_t n[] = { o->nto, o->ncc, o->nbcc, o->nargs }, i, k;
+
+	for (k = 0; k < 4; k++)
+		for (i = 0; i < n[k]; i++)
+			if (mf_rcpts_add_list(&j->rcpts, lists[k][i], e) == -1)
+				return -1;
+	return 0;
+}
+
+/* Envelope sender: -f, the account's from, else the message's From:. */
+static int
+sender(const struct mf_sendjob *j, const char *msg, size_t len, char *out,
+       size_t outlen, struct mf_err *e)
+{
+	char v[1024], name[512];
+	const char *f = j->p->from ? j->p->from : j->st->from;
+
+	if (f == NULL && msg != NULL && mf_mime_header_get(msg, len, "From", v,
+	    sizeof(v)) == 0)
+		f = v;
+	if (f == NULL)
+		return mf_err_set(e, MF_E_USAGE, "no sender: give -f ADDR or "
+		    "set from in the account");
+	return mf_mime_parse_address(f, name, sizeof(name), out, outlen, e);
+}
+
+static int
+body_arg(const char *a, char **out, size_t *len, struct mf_err *e)
+{
+	if (strcmp(a, "-") == 0 || a[0] == '@')
+		return mf_queue_read_file(a[0] == '@' ? a + 1 : a,
+		    MF_SENDJOB_MSG_MAX, out, len, e);
+	*len = strlen(a);
+	return (*out = strdup(a)) ? 0 : mf_err_set(e, MF_E_NOMEM, "memory");
+}
+
+static int
+attachments(const struct mf_sendjob_params *o, char (*specs)[SPEC_MAX],
+            struct mf_mime_attachment *att, struct mf_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < o->natt; i++)
+		if (mf_mime_parse_attach_spec(o->att[i], specs[i], SPEC_MAX,
+		    &att[i], e) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+compose(const struct mf_sendjob *j, const char *from, struct mf_buf *out,
+        struct mf_err *e)
+{
+	const struct mf_sendjob_params *o = j->p;
+	struct mf_mime_compose c;
+	struct mf_mime_attachment att[MF_SENDJOB_LIST_MAX];
+	char (*specs)[SPEC_MAX] = calloc(o->natt ? o->natt : 1, SPEC_MAX);
+	char *text = NULL, *html = NULL;
+	int rc = -1;
+
+	if (specs == NULL)
+		return mf_err_sys(e, MF_E_NOMEM, errno, "attachments");
+	memset(&c, 0, sizeof(c));
+	c.from = o->from ? o->from : from;
+	c.from_name = o->from_name;
+	c.to = o->nto ? o->to : (const char *const *)o->args;
+	c.nto = o->nto ? o->nto : o->nargs;
+	c.cc = o->cc;
+	c.ncc = o->ncc;
+	c.subject = o->subject;
+	c.headers = o->hdr;
+	c.nheaders = o->nhdr;
+	c.att = att;
+	c.natt = o->natt;
+	if (attachments(o, specs, att, e) == -1 ||
+	    (o->body && body_arg(o->body, &text, &c.text_len, e) == -1) ||
+	    (o->html && body_arg(o->html, &html, &c.html_len, e) == -1))
+		goto out;
+	c.text = text;
+	c.html = html;
+	rc = mf_mime_compose(&c, out, e);
+out:
+	free(text);
+	free(html);
+	free(specs);
+	return rc;
+}
+
+/* A ready message from a file or stdin: Bcc removed, Date and Message-ID
+ * added when missing; recipients from its header with -t (or when none
+ * were given).  sendmail(8) without -i ends standard input at a lone ".". */
+static int
+ready_message(struct mf_sendjob *j, const char *path, struct mf_buf *out,
+              struct mf_err *e)
+{
+	char *m;
+	size_t len;
+	int rc;
+
+	if (mf_queue_read_file(path, MF_SENDJOB_MSG_MAX, &m, &len, e) == -1)
+		return -1;
+	if (j->p->sendmail && !j->p->dot_ok && strcmp(path, "-") == 0)
+		len = mf_mime_sendmail_cut(m, len);
+	rc = (j->p->read_rcpts || j->rcpts.n == 0) ?
+	    mf_rcpts_add_header(&j->rcpts, m, len, e) : 0;
+	if (rc == 0) {
+		struct mf_err ign;
+		char addr[512];
+		const char *at = sender(j, NULL, 0, addr, sizeof(addr), &ign)
+		    == 0 ? strrchr(addr, '@') : NULL;
+		rc = mf_mime_prepare(m, len, at ? at + 1 : NULL, out, e);
+	}
+	free(m);
+	return rc;
+}
+
+/* A ready message unless the options compose one. */
+static int
+wants_ready(const struct mf_sendjob_params *o)
+{
+	return o->message || o->read_rcpts || o->sendmail || !(o->subject ||
+	    o->body || o->html || o->natt || o->nhdr || o->nto);
+}
+
+int
+mf_sendjob_prepare(struct mf_sendjob *j, struct mf_err *e)
+{
+	const struct mf_sendjob_params *o = j->p;
+	int ready = wants_ready(o);
+
+	mf_buf_reset(&j->msg);
+	mf_rcpts_clear(&j->rcpts);
+	if (option_rcpts(j, e) == -1)
+		return -1;
+	if (ready ? ready_message(j, o->message ? o->message : "-", &j->msg, e)
+	    : (sender(j, NULL, 0, j->from, sizeof(j->from), e) == -1 ? -1 :
+	    compose(j, j->from, &j->msg, e)))
+		return -1;
+	if (sender(j, j->msg.data, j->msg.len, j->from, sizeof(j->from),
+	    e) == -1 || (ready && mf_mime_add_from(&j->msg, o->from_name,
+	    j->from, e) == -1))
+		return -1;
+	if (j->rcpts.n == 0)
+		return mf_err_set(e, MF_E_USAGE, "no recipients");
+	return 0;
+}
+
+int
+mf_sendjob_dry_run(const struct mf_sendjob *j, struct mf_buf *out,
+                   struct mf_err *e)
+{
+	size_t i;
+
+	/* The envelope as RFC 5321 §3.3 would carry it. */
+	if (mf_buf_printf(out, e, "MAIL FROM:<%s>\n", j->from) == -1)
+		return -1;
+	for (i = 0; i < j->rcpts.n; i++)
+		if (mf_buf_printf(out, e, "RCPT TO:<%s>\n", j->rcpts.v[i]) == -1)
+			return -1;
+	if (mf_buf_putc(out, '\n', e) == -1)
+		return -1;
+	return mf_buf_append(out, j->msg.data ? j->msg.data : "", j->msg.len, e);
+}
+
+/* ---- sending ---- */
+
+static int
+get_secret(void *arg, struct mf_secret *out, struct mf_err *e)
+{
+	return mf_cli_password(arg, out, e);
+}
+
+static int
+new_client(struct mf_sendjob *j, struct mf_err *e)
+{
+	const struct mf_settings *st = j->st;
+	struct mf_smtp_client_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.smtp.host = st->host;
+	p.smtp.port = st->port;
+	p.smtp.tls = st->tls;
+	p.smtp.tlsp = st->tlsp;
+	if (j->session_file[0])
+		p.smtp.tlsp.session_file = j->session_file;
+	p.smtp.ehlo_name = st->ehlo;
+	p.smtp.tr = j->tr;
+	p.smtp.timeout_ms = st->timeout_ms;
+	p.smtp.sock.connect_timeout_ms = st->timeout_ms;
+	/* AUTH when a user is known or a mechanism was named. */
+	p.auth = !(st->auth && strcasecmp(st->auth, "none") == 0) &&
+	    (st->user != NULL || (st->auth && strcasecmp(st->auth, "auto")));
+	p.auth_want = st->auth;
+	p.user = st->user;
+	p.secret = get_secret;
+	p.secret_arg = (void *)st;
+	p.no_chunking = j->p->no_chunking;
+	p.no_pipelining = j->p->no_pipelining;
+	j->client = mf_smtp_client_new(&p, e);
+	return j->client ? 0 : -1;
+}
+
+static int
+send_one(struct mf_sendjob *j, const char *from, const char *msg, size_t len,
+         struct mf_sendjob_result *res, struct mf_err *e)
+{
+	struct mf_smtp_envelope env;
+
+	memset(&env, 0, sizeof(env));
+	env.from = from;
+	env.rcpts = (const char *const *)j->rcpts.v;
+	env.nrcpts = j->rcpts.n;
+	env.dsn_notify = j->p->dsn_notify;
+	env.dsn_ret = j->p->dsn_ret;
+	env.envid = j->p->envid;
+	env.eightbit = mf_smtp_message_8bit(msg, len);
+	env.smtputf8 = mf_rcpts_need_utf8(&j->rcpts, from);
+	memset(res, 0, sizeof(*res));
+	memset(j->rr, 0, sizeof(j->rr));
+	res->smtp.rcpt = j->rr;
+	res->rcpts = env.rcpts;
+	res->nrcpts = env.nrcpts;
+	if (j->client == NULL && new_client(j, e) == -1)
+		return -1;
+	return mf_smtp_client_send(j->client, &env, msg, len, &res->smtp, e);
+}
+
+int
+mf_sendjob_send(struct mf_sendjob *j, struct mf_sendjob_result *res,
+                struct mf_err *e)
+{
+	return send_one(j, j->from, j->msg.data ? j->msg.data : "", j->msg.len,
+	    res, e);
+}
+
+static const char *
+account(const struct mf_sendjob *j)
+{
+	return j->st->acct ? j->st->acct->name : "";
+}
+
+int
+mf_sendjob_enqueue(struct mf_sendjob *j, char *id, size_t idlen, char *dir,
+                   size_t dirlen, struct mf_err *e)
+{
+	struct mf_queue *q;
+	int rc;
+
+	if ((q = mf_queue_open_default(j->st->queue, e)) == NULL)
+		return -1;
+	rc = mf_queue_add_message(q, account(j), j->from, j->rcpts.v,
+	    j->rcpts.n, j->p->dsn_notify, j->p->dsn_ret, j->msg.data ?
+	    j->msg.data : "", j->msg.len, id, idlen, e);
+	mf_strlcpy(dir, mf_queue_path(q), dirlen);
+	mf_queue_close(q);
+	return rc;
+}
+
+/* ---- a directory of messages ---- */
+
+struct walk {
+	struct mf_sendjob *j;
+	mf_sendjob_report_fn report;
+	void *arg;
+};
+
+static int
+batch_file(void *arg, const char *path)
+{
+	struct walk *w = arg;
+	struct mf_sendjob *j = w->j;
+	struct mf_sendjob_result res;
+	struct mf_err e;
+
+	mf_err_clear(&e);
+	mf_buf_reset(&j->msg);
+	mf_rcpts_clear(&j->rcpts);
+	if (option_rcpts(j, &e) == -1 || ready_message(j, path, &j->msg,
+	    &e) == -1 || sender(j, j->msg.data, j->msg.len, j->from,
+	    sizeof(j->from), &e) == -1 || mf_sendjob_send(j, &res, &e) == -1)
+		w->report(w->arg, path, NULL, -1, &e);
+	else
+		w->report(w->arg, path, &res, 0, NULL);
+	mf_buf_reset(&j->msg);
+	return 0;
+}
+
+int
+mf_sendjob_batch(struct mf_sendjob *j, const char *dir,
+                 mf_sendjob_report_fn report, void *arg, struct mf_err *e)
+{
+	struct walk w = { j, report, arg };
+
+	return mf_queue_scan_dir(dir, batch_file, &w, e);
+}
+
+/* ---- the queue ---- */
+
+static int
+flush_send(void *arg, const struct mf_queue_entry *ent, struct mf_err *e)
+{
+	struct walk *w = arg;
+	struct mf_sendjob *j = w->j;
+	struct mf_sendjob_result res;
+	size_t i;
+
+	mf_rcpts_clear(&j->rcpts);
+	for (i = 0; i < ent->nrcpts; i++)
+		if (mf_rcpts_add(&j->rcpts, ent->rcpts[i], e) == -1)
+			return -1;
+	if (send_one(j, ent->from, ent->msg, ent->len, &res, e) == 0) {
+		w->report(w->arg, ent->id, &res, 0, NULL);
+		return 0;
+	}
+	/* Unreachable: keep the rest for the next flush. */
+	return mf_smtp_client_connected(j->client) ? -1 : -2;
+}
+
+static void
+flush_report(void *arg, const struct mf_queue_entry *ent, int status,
+             const struct mf_err *e)
+{
+	struct walk *w = arg;
+
+	/* Successes were reported by flush_send, with their replies. */
+	if (status != 0)
+		w->report(w->arg, ent->id, NULL, status, e);
+}
+
+int
+mf_sendjob_flush(struct mf_sendjob *j, mf_sendjob_report_fn report,
+                 void *arg, struct mf_queue_stats *stats, struct mf_err *e)
+{
+	struct walk w = { j, report, arg };
+	struct mf_queue *q;
+	int rc;
+
+	if ((q = mf_queue_open_default(j->st->queue, e)) == NULL)
+		return -1;
+	rc = mf_queue_flush(q, account(j), flush_send, flush_report, &w, stats,
+	    e);
+	mf_queue_close(q);
+	return rc;
+}
+
+struct lister {
+	void (*fn)(void *arg, const char *line);
+	void *arg;
+};
+
+static int
+list_entry(void *arg, const struct mf_queue_entry *ent)
+{
+	struct lister *l = arg;
+	char line[4096];
+
+	mf_queue_format_entry(ent, line, sizeof(line));
+	l->fn(l->arg, line);
+	return 0;
+}
+
+int
+mf_sendjob_list(struct mf_sendjob *j, void (*fn)(void *arg, const char *line),
+                void *arg, struct mf_err *e)
+{
+	struct lister l = { fn, arg };
+	struct mf_queue *q;
+	int rc;
+
+	if ((q = mf_queue_open_default(j->st->queue, e)) == NULL)
+		return -1;
+	rc = mf_queue_list(q, list_entry, &l, e);
+	mf_queue_close(q);
+	return rc;
+}

@@ -1,0 +1,131 @@
+/* sendjob.h - mailsend's modes as library calls: compose or take a ready
+ * message, find its envelope, then send it (RFC 5321, RFC 6409), print it
+ * (dry run), queue it after a temporary failure, send a directory of
+ * messages over one session, or flush and list the queue (queue.h).
+ *
+ * The tool fills struct mf_sendjob_params from its options, resolves the
+ * account into struct mf_settings (cli.h), and calls one mode; results
+ * come back in structs and callbacks.  Nothing here prints or exits, and
+ * the choice of exit status stays with the tool (its own map of
+ * struct mf_err), except where queue.h already decides "temporary"
+ * (mf_queue_flush). */
+#ifndef MF_SENDJOB_H
+#define MF_SENDJOB_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "err.h"
+#include "queue.h"
+#include "smtp.h"
+#include "transcript.h"
+
+#define MF_SENDJOB_LIST_MAX 256       /* each repeatable option */
+#define MF_SENDJOB_MSG_MAX ((size_t)256 << 20)
+
+/* What the command line asked for.  Strings are borrowed: they must
+ * outlive the job. */
+struct mf_sendjob_params {
+	const char *to[MF_SENDJOB_LIST_MAX], *cc[MF_SENDJOB_LIST_MAX];
+	const char *bcc[MF_SENDJOB_LIST_MAX];
+	const char *hdr[MF_SENDJOB_LIST_MAX];   /* "Name: value" */
+	const char *att[MF_SENDJOB_LIST_MAX];   /* "FILE[;type=T][;name=N]" */
+	size_t nto, ncc, nbcc, nhdr, natt;
+	const char *subject, *body, *html;      /* body/html: TEXT, @FILE, - */
+	const char *message;                    /* ready message: FILE or - */
+	const char *from, *from_name;
+	const char *dsn_notify, *dsn_ret, *envid;
+	int read_rcpts;      /* -t: recipients from To/Cc/Bcc */
+	int dot_ok;          /* -i / -oi: a lone "." does not end stdin */
+	int sendmail;        /* invoked as sendmail */
+	int no_chunking, no_pipelining;
+	char *const *args;   /* positional recipients */
+	size_t nargs;
+};
+
+/* One message's outcome: the final reply and each recipient's reply
+ * (rcpt[i] answers rcpts[i]); borrowed from the job until its next call. */
+struct mf_sendjob_result {
+	struct mf_smtp_result smtp;
+	const char *const *rcpts;
+	size_t nrcpts;
+};
+
+struct mf_sendjob;
+
+/* Append s to a repeatable option's list; MF_E_USAGE naming `what` when the
+ * list is full. */
+int mf_sendjob_push(const char **v, size_t *n, const char *s, const char *what,
+                    struct mf_err *e);
+
+/* sendmail's -o flags: "i" sets dot_ok; the others (-oem, -odb ...)
+ * are accepted and ignored, as sendmail compatible programs do. */
+void mf_sendjob_sendmail_o(struct mf_sendjob_params *p, const char *arg);
+
+/* 1 when argv0's base name is "sendmail". */
+int mf_sendjob_is_sendmail(const char *argv0);
+
+/* Check option values (MF_E_USAGE, e.g. --dsn-ret not full/hdrs). */
+int mf_sendjob_check(const struct mf_sendjob_params *p, struct mf_err *e);
+
+/* Fill in defaults: port 465 with implicit TLS, else 587 with STARTTLS
+ * required (RFC 8314 §3).  MF_E_CONFIG when no server is known and
+ * need_host is set. */
+int mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e);
+
+/* A job over p and st (both borrowed; st must stay where it is), tr (may
+ * be NULL) for the SMTP transcript.  A TLS session cache file per account
+ * under the state directory is used when it can be made. */
+struct mf_sendjob *mf_sendjob_new(const struct mf_sendjob_params *p,
+                                  const struct mf_settings *st,
+                                  struct mf_transcript *tr, struct mf_err *e);
+/* QUIT any open session and free; NULL is fine. */
+void mf_sendjob_free(struct mf_sendjob *j);
+
+/* Build the one message of a single send: composed from the options, or
+ * a ready message (--message, -t, sendmail mode, or no composing option:
+ * standard input), with its recipients and envelope sender.  MF_E_USAGE
+ * for no sender or no recipients, MF_E_DATA / MF_E_IO for bad input. */
+int mf_sendjob_prepare(struct mf_sendjob *j, struct mf_err *e);
+
+/* The prepared envelope and message as --dry-run shows them, appended to
+ * out. */
+int mf_sendjob_dry_run(const struct mf_sendjob *j, struct mf_buf *out,
+                       struct mf_err *e);
+
+/* Send the prepared message (opening a session when needed).  Errors as
+ * mf_smtp_client_send(). */
+int mf_sendjob_send(struct mf_sendjob *j, struct mf_sendjob_result *res,
+                    struct mf_err *e);
+
+/* Keep the prepared message in the queue (after a temporary failure);
+ * its id and the queue's directory are written to id and dir. */
+int mf_sendjob_enqueue(struct mf_sendjob *j, char *id, size_t idlen,
+                       char *dir, size_t dirlen, struct mf_err *e);
+
+/* Told about each message of a batch or a flush: `what` is the file or
+ * queue id; status 0 with res when it was sent, else e (with, for a
+ * flush, the exit status queue.h chose in status; for a batch -1). */
+typedef void (*mf_sendjob_report_fn)(void *arg, const char *what,
+                                     const struct mf_sendjob_result *res,
+                                     int status, const struct mf_err *e);
+
+/* Send every message file in dir (or a Maildir's new/ and cur/) over one
+ * session; a failed message does not stop the rest.  -1 only when dir
+ * cannot be read. */
+int mf_sendjob_batch(struct mf_sendjob *j, const char *dir,
+                     mf_sendjob_report_fn report, void *arg, struct mf_err *e);
+
+/* Send the queued messages of the account (queue.h's mf_queue_flush);
+ * stats filled. */
+int mf_sendjob_flush(struct mf_sendjob *j, mf_sendjob_report_fn report,
+                     void *arg, struct mf_queue_stats *stats,
+                     struct mf_err *e);
+
+/* Call fn with one line per queued message (mf_queue_format_entry). */
+int mf_sendjob_list(struct mf_sendjob *j,
+                    void (*fn)(void *arg, const char *line), void *arg,
+                    struct mf_err *e);
+
+#endif

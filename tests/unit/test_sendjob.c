@@ -1,0 +1,303 @@
+/* Unit tests: mailsend's modes without a server -- composing or taking a
+ * ready message, the envelope, --dry-run output, sendmail options,
+ * defaults (RFC 8314 §3.3), batch and queue failures reported per
+ * message. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sendjob.h"
+
+static struct mf_sendjob_params p;
+static struct mf_settings st;
+static char dir[64];
+
+static void
+setup(void)
+{
+	memset(&p, 0, sizeof(p));
+	memset(&st, 0, sizeof(st));
+	st.tls = MF_TLS_NONE;        /* no TLS session file */
+	mf_strlcpy(dir, "/tmp/mf-sendjob-XXXXXX", sizeof(dir));
+	cr_assert_not_null(mkdtemp(dir));
+	setenv("XDG_STATE_HOME", dir, 1);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *
+dry(struct mf_sendjob *j)
+{
+	struct mf_buf out = MF_BUF_INIT(1 << 20);
+	struct mf_err e;
+
+	cr_assert_eq(mf_sendjob_dry_run(j, &out, &e), 0, "%s", e.msg);
+	return mf_buf_take(&out);
+}
+
+TestSuite(sendjob, .init = setup, .fini = teardown);
+
+Test(sendjob, composed_message_and_envelope)
+{
+	struct mf_sendjob *j;
+	struct mf_err e;
+	char *out;
+
+	p.from = "alice@example.test";
+	p.to[p.nto++] = "Bob <bob@example.test>";
+	p.bcc[p.nbcc++] = "carol@example.test";
+	p.subject = "hello";
+	p.body = "hi there";
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_not_null(j);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), 0, "%s", e.msg);
+	out = dry(j);
+	cr_assert(strncmp(out, "MAIL FROM:<alice@example.test>\n"
+	    "RCPT TO:<bob@example.test>\nRCPT TO:<carol@example.test>\n\n",
+	    strlen("MAIL FROM:<alice@example.test>\nRCPT TO:<bob@example.test>\n"
+	    "RCPT TO:<carol@example.test>\n\n")) == 0, "%s", out);
+	cr_assert(strstr(out, "Subject: hello\r\n") != NULL, "%s", out);
+	cr_assert(strstr(strstr(out, "\n\n"), "carol") == NULL,
+	    "Bcc must not reach the header: %s", out);
+	free(out);
+	mf_sendjob_free(j);
+}
+
+Test(sendjob, ready_message_with_t_takes_header_recipients)
+{
+	char path[128];
+	struct mf_sendjob *j;
+	struct mf_err e;
+	char *out;
+
+	snprintf(path, sizeof(path), "%s/msg", dir);
+	write_file(path, "From: Alice <alice@example.test>\nTo: bob@example.test\n"
+	    "Bcc: hidden@example.test\nSubject: cron\n\nbody\n");
+	p.message = path;
+	p.read_rcpts = 1;
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), 0, "%s", e.msg);
+	out = dry(j);
+	cr_assert(strstr(out, "MAIL FROM:<alice@example.test>\n") == out, "%s", out);
+	cr_assert(strstr(out, "RCPT TO:<bob@example.test>\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "RCPT TO:<hidden@example.test>\n") != NULL);
+	cr_assert(strstr(out, "Bcc:") == NULL, "%s", out);
+	cr_assert(strstr(out, "Message-ID:") != NULL, "%s", out);
+	free(out);
+	mf_sendjob_free(j);
+}
+
+Test(sendjob, missing_sender_or_recipients_are_usage_errors)
+{
+	struct mf_sendjob *j;
+	struct mf_err e;
+
+	p.to[p.nto++] = "bob@example.test";
+	p.subject = "x";
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), -1);
+	cr_expect_eq(e.kind, MF_E_USAGE);
+	cr_expect(strstr(e.msg, "no sender") != NULL, "%s", e.msg);
+	mf_sendjob_free(j);
+
+	memset(&p, 0, sizeof(p));
+	p.from = "alice@example.test";
+	p.subject = "x";
+	p.body = "y";
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), -1);
+	cr_expect_eq(e.kind, MF_E_USAGE);
+	cr_expect_str_eq(e.msg, "no recipients");
+	mf_sendjob_free(j);
+}
+
+Test(sendjob, header_injection_is_refused)
+{
+	struct mf_sendjob *j;
+	struct mf_err e;
+
+	p.from = "alice@example.test";
+	p.to[p.nto++] = "bob@example.test";
+	p.subject = "x\r\nBcc: y@example.test";
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), -1);
+	cr_expect_eq(e.kind, MF_E_USAGE, "%s", e.msg);
+	mf_sendjob_free(j);
+}
+
+Test(sendjob, options_and_sendmail_flags)
+{
+	static const struct {
+		const char *ret;
+		int ok;
+	} t[] = { { NULL, 1 }, { "full", 1 }, { "HDRS", 1 }, { "all", 0 } };
+	const char *v[MF_SENDJOB_LIST_MAX];
+	size_t n = 0, i;
+	struct mf_err e;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		p.dsn_ret = t[i].ret;
+		cr_expect_eq(mf_sendjob_check(&p, &e) == 0, t[i].ok, "%s",
+		    t[i].ret ? t[i].ret : "NULL");
+	}
+	for (i = 0; i < MF_SENDJOB_LIST_MAX; i++)
+		cr_assert_eq(mf_sendjob_push(v, &n, "a@b", "--to", &e), 0);
+	cr_assert_eq(mf_sendjob_push(v, &n, "a@b", "--to", &e), -1);
+	cr_expect_eq(e.kind, MF_E_USAGE);
+	cr_expect_str_eq(e.msg, "too many --to options");
+	mf_sendjob_sendmail_o(&p, "em");
+	cr_expect_eq(p.dot_ok, 0);
+	mf_sendjob_sendmail_o(&p, "i");
+	cr_expect_eq(p.dot_ok, 1);
+	cr_expect(mf_sendjob_is_sendmail("/usr/sbin/sendmail"));
+	cr_expect(mf_sendjob_is_sendmail("sendmail"));
+	cr_expect_not(mf_sendjob_is_sendmail("/usr/bin/mailsend"));
+	cr_expect_not(mf_sendjob_is_sendmail("sendmail.real"));
+}
+
+Test(sendjob, defaults_follow_the_port)
+{
+	static const struct {
+		const char *port;
+		enum mf_tls_mode tls, want_tls;
+		const char *want_port;
+	} t[] = {
+		{ "", MF_TLS_UNSET, MF_TLS_STARTTLS, "587" },
+		{ "", MF_TLS_IMPLICIT, MF_TLS_IMPLICIT, "465" },
+		{ "465", MF_TLS_UNSET, MF_TLS_IMPLICIT, "465" },
+		{ "2525", MF_TLS_AUTO, MF_TLS_STARTTLS, "2525" },
+		{ "25", MF_TLS_NONE, MF_TLS_NONE, "25" },
+	};
+	struct mf_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&st, 0, sizeof(st));
+		mf_strlcpy(st.port, t[i].port, sizeof(st.port));
+		mf_strlcpy(st.host, "smtp.example.test", sizeof(st.host));
+		st.tls = t[i].tls;
+		cr_assert_eq(mf_sendjob_settle(&st, 1, &e), 0);
+		cr_expect_eq(st.tls, t[i].want_tls, "case %zu", i);
+		cr_expect_str_eq(st.port, t[i].want_port, "case %zu", i);
+	}
+	memset(&st, 0, sizeof(st));
+	cr_expect_eq(mf_sendjob_settle(&st, 0, &e), 0);
+	cr_expect_eq(mf_sendjob_settle(&st, 1, &e), -1);
+	cr_expect_eq(e.kind, MF_E_CONFIG);
+}
+
+struct seen {
+	int n, failed;
+	char what[4][256];
+};
+
+static void
+record(void *arg, const char *what, const struct mf_sendjob_result *res,
+       int status, const struct mf_err *e)
+{
+	struct seen *s = arg;
+
+	(void)status;
+	if (res == NULL && e != NULL)
+		s->failed++;
+	if (s->n < 4)
+		mf_strlcpy(s->what[s->n], what, sizeof(s->what[0]));
+	s->n++;
+}
+
+/* Each message of a batch is reported, a bad one does not stop the rest;
+ * with no server reachable every message fails on its own. */
+Test(sendjob, batch_reports_every_message)
+{
+	char sub[128], path[192];
+	struct mf_sendjob *j;
+	struct seen s;
+	struct mf_err e;
+
+	snprintf(sub, sizeof(sub), "%s/batch", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/1", sub);
+	write_file(path, "From: a@example.test\nTo: b@example.test\n\nx\n");
+	snprintf(path, sizeof(path), "%s/2", sub);
+	write_file(path, "Subject: no sender, no recipient\n\nx\n");
+	mf_strlcpy(st.host, "127.0.0.1", sizeof(st.host));
+	mf_strlcpy(st.port, "1", sizeof(st.port));   /* nothing listens */
+	st.timeout_ms = 2000;
+	memset(&s, 0, sizeof(s));
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_eq(mf_sendjob_batch(j, sub, record, &s, &e), 0, "%s", e.msg);
+	cr_expect_eq(s.n, 2);
+	cr_expect_eq(s.failed, 2);
+	cr_expect(strstr(s.what[0], "/1") != NULL, "%s", s.what[0]);
+	cr_expect(strstr(s.what[1], "/2") != NULL, "%s", s.what[1]);
+	snprintf(path, sizeof(path), "%s/nosuch", dir);
+	cr_expect_eq(mf_sendjob_batch(j, path, record, &s, &e), -1);
+	mf_sendjob_free(j);
+}
+
+static void
+line(void *arg, const char *l)
+{
+	struct seen *s = arg;
+
+	if (s->n < 4)
+		mf_strlcpy(s->what[s->n], l, sizeof(s->what[0]));
+	s->n++;
+}
+
+/* A prepared message is queued, listed, and kept by a flush that cannot
+ * reach the server. */
+Test(sendjob, enqueue_list_and_deferred_flush)
+{
+	struct mf_sendjob *j;
+	struct mf_queue_stats qs;
+	struct seen s;
+	struct mf_err e;
+	char id[96], qdir[1024];
+
+	p.from = "alice@example.test";
+	p.to[p.nto++] = "bob@example.test";
+	p.subject = "queued";
+	p.body = "later";
+	mf_strlcpy(st.host, "127.0.0.1", sizeof(st.host));
+	mf_strlcpy(st.port, "1", sizeof(st.port));
+	st.timeout_ms = 2000;
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_sendjob_enqueue(j, id, sizeof(id), qdir, sizeof(qdir),
+	    &e), 0, "%s", e.msg);
+	cr_expect(strncmp(qdir, dir, strlen(dir)) == 0, "%s", qdir);
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(mf_sendjob_list(j, line, &s, &e), 0);
+	cr_assert_eq(s.n, 1);
+	cr_expect(strncmp(s.what[0], id, strlen(id)) == 0, "%s", s.what[0]);
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(mf_sendjob_flush(j, record, &s, &qs, &e), 0, "%s", e.msg);
+	cr_expect_eq(s.failed, 1);
+	cr_expect_eq(qs.deferred, 1);
+	cr_expect_eq(qs.last_status, 75);
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(mf_sendjob_list(j, line, &s, &e), 0);
+	cr_expect_eq(s.n, 1, "a deferred message stays queued");
+	mf_sendjob_free(j);
+}
