@@ -64,7 +64,8 @@ else
 fi
 
 export MF_TOP="$TOP"
-export MF_BIN="$TOP/bin"
+# The caller may point at another build (make check SANITIZE=1: build-san/bin).
+export MF_BIN="${MF_BIN:-$TOP/bin}"
 
 passed=0 failed=0 skipped=0
 for file in "$TOP"/tests/integration/*.sh; do

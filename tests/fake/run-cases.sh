@@ -13,6 +13,8 @@ shopt -u patsub_replacement 2>/dev/null   # '&' in a substituted path stays '&'
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
+# The tools under test: bin/, or another build (make check SANITIZE=1).
+BIN=${MF_BIN:-$TOP/bin}
 SERVER="$HERE/fakeserver.py"
 GRACE=5             # seconds the server may take to finish after the client
 
@@ -98,7 +100,7 @@ check_requires() {
 	for word in $(section requires); do
 		case $word in
 		tool:*) command -v "${word#tool:}" >/dev/null || return 1 ;;
-		*) [ -x "$TOP/bin/$word" ] || return 1 ;;
+		*) [ -x "$BIN/$word" ] || return 1 ;;
 		esac
 	done
 }
@@ -144,7 +146,7 @@ client_script() {
 	s=$(section client)
 	s=${s//"%PORT"/"$PORT"}
 	s=${s//"%HOST"/"127.0.0.1"}
-	s=${s//"%BIN"/"$TOP/bin"}
+	s=${s//"%BIN"/"$BIN"}
 	s=${s//"%TOP"/"$TOP"}
 	s=${s//"%TMP"/"$T"}
 	s=${s//"%CA"/"$CERTS/ca.pem"}
