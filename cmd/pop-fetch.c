@@ -17,6 +17,7 @@
 #include "err.h"
 #include "json.h"
 #include "pop3.h"
+#include "popfetch.h"
 #include "transcript.h"
 
 enum {
@@ -206,7 +207,7 @@ struct ui {
 };
 
 static void
-on_progress(void *arg, const struct mf_pop3_stats *st)
+on_progress(void *arg, const struct mf_popfetch_stats *st)
 {
 	const struct ui *u = arg;
 	char bar[31];
@@ -233,7 +234,7 @@ on_notice(void *arg, const char *msg)
 }
 
 static void
-print_json(const struct mf_pop3_stats *st, int rc, const struct mf_err *e)
+print_json(const struct mf_popfetch_stats *st, int rc, const struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(65536);
 	struct mf_json j;
@@ -256,7 +257,7 @@ print_json(const struct mf_pop3_stats *st, int rc, const struct mf_err *e)
 }
 
 static int
-fail(const struct opts *o, const struct mf_pop3_stats *st,
+fail(const struct opts *o, const struct mf_popfetch_stats *st,
      const struct mf_err *e)
 {
 	int rc = mf_err_exit_code(e);
@@ -267,12 +268,56 @@ fail(const struct opts *o, const struct mf_pop3_stats *st,
 	return rc;
 }
 
+/* TLS mode and port defaults (995 is implicit TLS, RFC 8314), then what
+ * no account may leave out. */
+static int
+server_settings(struct mf_settings *s, struct mf_pop3_conn_params *c,
+                struct mf_err *e)
+{
+	c->tls = s->tls == MF_TLS_UNSET ? (strcmp(s->port, "995") == 0 ?
+	    MF_TLS_IMPLICIT : MF_TLS_STARTTLS) : s->tls;
+	if (s->port[0] == '\0')
+		mf_strlcpy(s->port, c->tls == MF_TLS_IMPLICIT ? "995" : "110",
+		    sizeof(s->port));
+	if (s->host[0] == '\0' || s->user == NULL)
+		return mf_err_set(e, MF_E_USAGE, "%s", s->host[0] == '\0' ?
+		    "no server: use --server or an account" :
+		    "no user: use --user or an account");
+	if (c->tls == MF_TLS_AUTO)
+		return mf_err_set(e, MF_E_USAGE, "--tls: use starttls, implicit "
+		    "or none");
+	return 0;
+}
+
+/* The rest of the library's parameters (conn.tls and auth.method are set
+ * already). */
+static void
+fill_params(struct mf_popfetch_params *fp, const struct mf_settings *s,
+            const struct opts *o, const char *password, struct ui *ui)
+{
+	fp->conn.host = s->host;
+	fp->conn.port = s->port;
+	fp->conn.tlsp = &s->tlsp;
+	fp->conn.timeout_ms = s->timeout_ms;
+	fp->conn.connect_timeout_ms = s->timeout_ms;
+	fp->auth.user = s->user;
+	fp->auth.password = password;
+	fp->mda = o->mda;
+	fp->delete_after = o->del;
+	fp->all = o->all;
+	fp->max_size = o->max_size;
+	fp->limit = o->limit;
+	fp->progress = on_progress;
+	fp->notice = on_notice;
+	fp->cb_arg = ui;
+}
+
 int
 main(int argc, char **argv)
 {
 	static char maildir[4096], state[4096], account[600];
-	struct mf_pop3_fetch_params fp;
-	struct mf_pop3_stats st;
+	struct mf_popfetch_params fp;
+	struct mf_popfetch_stats st;
 	struct mf_settings s;
 	struct mf_secret pw;
 	struct mf_transcript *tr = NULL;
@@ -294,19 +339,7 @@ main(int argc, char **argv)
 	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) == -1)
 		return fail(&o, &st, &e);
 	memset(&fp, 0, sizeof(fp));
-	fp.conn.tls = s.tls == MF_TLS_UNSET ? (strcmp(s.port, "995") == 0 ?
-	    MF_TLS_IMPLICIT : MF_TLS_STARTTLS) : s.tls;
-	if (s.port[0] == '\0')
-		mf_strlcpy(s.port, fp.conn.tls == MF_TLS_IMPLICIT ? "995" : "110",
-		    sizeof(s.port));
-	if (s.host[0] == '\0' || s.user == NULL) {
-		mf_err_set(&e, MF_E_USAGE, "%s", s.host[0] == '\0' ? "no server: "
-		    "use --server or an account" : "no user: use --user or an account");
-		rc = fail(&o, &st, &e);
-		goto out;
-	}
-	if (fp.conn.tls == MF_TLS_AUTO) {
-		mf_err_set(&e, MF_E_USAGE, "--tls: use starttls, implicit or none");
+	if (server_settings(&s, &fp.conn, &e) == -1) {
 		rc = fail(&o, &st, &e);
 		goto out;
 	}
@@ -323,26 +356,12 @@ main(int argc, char **argv)
 		tr = mf_transcript_new(stderr, s.show_secrets ? MF_TX_SHOW_SECRETS : 0);
 	ui.quiet = o.quiet;
 	ui.bar = !o.quiet && (o.progress || isatty(2));
-	fp.conn.host = s.host;
-	fp.conn.port = s.port;
-	fp.conn.tlsp = &s.tlsp;
-	fp.conn.timeout_ms = s.timeout_ms;
-	fp.conn.connect_timeout_ms = s.timeout_ms;
+	fill_params(&fp, &s, &o, pw.data, &ui);
 	fp.conn.tr = tr;
-	fp.auth.user = s.user;
-	fp.auth.password = pw.data;
 	fp.maildir = o.mda ? NULL : maildir;
-	fp.mda = o.mda;
 	fp.state = state;
 	fp.account = account;
-	fp.delete_after = o.del;
-	fp.all = o.all;
-	fp.max_size = o.max_size;
-	fp.limit = o.limit;
-	fp.progress = on_progress;
-	fp.notice = on_notice;
-	fp.cb_arg = &ui;
-	rc = mf_pop3_fetch(&fp, &st, &e);
+	rc = mf_popfetch_run(&fp, &st, &e);
 	if (ui.bar && st.todo > 0)
 		fprintf(stderr, "\r\033[K");
 	if (rc == -1) {

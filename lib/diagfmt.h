@@ -6,7 +6,7 @@
 #define MF_DIAGFMT_H
 
 #include "buf.h"
-#include "diag.h"
+#include "diagrules.h"
 
 /* The sections after the transcript: STAGES, CAPABILITIES, TLS, AUTH,
  * DIAGNOSIS and the verdict line.  -1 (e filled) if out hits its limit. */

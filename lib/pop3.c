@@ -1,32 +1,26 @@
-/* pop3.c - POP3 client: parsers, session, and the retrieve step. */
+/* pop3.c - POP3 client protocol: the pure parsers and one session
+ * (greeting, CAPA, STLS, authentication, commands, replies).  What to
+ * fetch and where to deliver it is popfetch.c's business. */
 #include "pop3.h"
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
 #include "lineio.h"
-#include "maildir.h"
-#include "popstate.h"
 #include "sasl.h"
 #include "sock.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define READ_CHUNK 65536
 #define IN_MAX (MF_POP3_LINE_MAX + 4 * READ_CHUNK)
 #define CAPA_MAX 65536
-#define LISTING_LINE (MF_POP3_UID_MAX + 32)
 #define AUTH_LINE_MAX 255     /* RFC 5034 §4: command with initial response */
 #define SASL_ROUNDS 16
-#define MSG_ABS_MAX (4ULL * 1024 * 1024 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* 1. pure parsers                                                     */
@@ -376,10 +370,9 @@ get_line(struct mf_pop3 *p, char **line, int record, struct mf_err *e)
 	    "%d bytes", MF_POP3_LINE_MAX);
 }
 
-/* Read a status line: 1 +OK, 0 -ERR (text copied into txt). */
-static int
-read_status(struct mf_pop3 *p, const char *cmd, char *txt, size_t txtlen,
-            struct mf_err *e)
+int
+mf_pop3_read_status(struct mf_pop3 *p, const char *cmd, char *txt,
+                    size_t txtlen, struct mf_err *e)
 {
 	const char *text;
 	char *line, shown[160];
@@ -401,12 +394,8 @@ read_status(struct mf_pop3 *p, const char *cmd, char *txt, size_t txtlen,
 	return r;
 }
 
-static int
-send_cmd(struct mf_pop3 *p, int flush, struct mf_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-send_cmd(struct mf_pop3 *p, int flush, struct mf_err *e, const char *fmt, ...)
+int
+mf_pop3_send(struct mf_pop3 *p, int flush, struct mf_err *e, const char *fmt, ...)
 {
 	char line[MF_POP3_LINE_MAX];
 	va_list ap;
@@ -422,6 +411,12 @@ send_cmd(struct mf_pop3 *p, int flush, struct mf_err *e, const char *fmt, ...)
 	return flush ? mf_lineio_flush(p->l, e) : 0;
 }
 
+int
+mf_pop3_flush(struct mf_pop3 *p, struct mf_err *e)
+{
+	return mf_lineio_flush(p->l, e);
+}
+
 /* A simple command: -ERR becomes kind with its text. */
 static int
 simple(struct mf_pop3 *p, const char *cmd, enum mf_err_kind kind, char *txt,
@@ -430,9 +425,9 @@ simple(struct mf_pop3 *p, const char *cmd, enum mf_err_kind kind, char *txt,
 	char text[MF_POP3_LINE_MAX], shown[256];
 	int r;
 
-	if (send_cmd(p, 1, e, "%s", cmd) == -1)
+	if (mf_pop3_send(p, 1, e, "%s", cmd) == -1)
 		return -1;
-	r = read_status(p, cmd, text, sizeof(text), e);
+	r = mf_pop3_read_status(p, cmd, text, sizeof(text), e);
 	if (r == 0) {
 		esc(text, shown, sizeof(shown));
 		return mf_err_reply(e, kind, 0, NULL, text, "%s refused: -ERR %s",
@@ -443,12 +438,10 @@ simple(struct mf_pop3 *p, const char *cmd, enum mf_err_kind kind, char *txt,
 	return r == 1 ? 0 : -1;
 }
 
-typedef int (*sink_fn)(void *arg, const char *p, size_t n, struct mf_err *e);
-
-/* The body of a multi-line reply, decoded, handed to sink in chunks. */
-static int
-read_ml(struct mf_pop3 *p, size_t max_line, unsigned long long max_total,
-        sink_fn sink, void *arg, struct mf_err *e)
+int
+mf_pop3_read_body(struct mf_pop3 *p, size_t max_line,
+                  unsigned long long max_total, mf_pop3_sink_fn sink,
+                  void *arg, struct mf_err *e)
 {
 	struct mf_pop3_ml m;
 	char out[READ_CHUNK];
@@ -488,15 +481,15 @@ sink_buf(void *arg, const char *data, size_t n, struct mf_err *e)
 	return mf_buf_append(arg, data, n, e);
 }
 
-/* A listing (CAPA, UIDL, LIST) into b; each line goes to the transcript. */
-static int
-read_listing(struct mf_pop3 *p, size_t max_line, unsigned long long max_total,
-             struct mf_buf *b, struct mf_err *e)
+int
+mf_pop3_read_listing(struct mf_pop3 *p, size_t max_line,
+                     unsigned long long max_total, struct mf_buf *b,
+                     struct mf_err *e)
 {
 	char *s, *nl;
 
 	mf_buf_init(b, (size_t)max_total + 1);
-	if (read_ml(p, max_line, max_total, sink_buf, b, e) == -1)
+	if (mf_pop3_read_body(p, max_line, max_total, sink_buf, b, e) == -1)
 		return -1;
 	for (s = b->data; s != NULL && *s != '\0'; s = nl + 1) {
 		nl = strchr(s, '\n');
@@ -516,12 +509,12 @@ do_capa(struct mf_pop3 *p, struct mf_err *e)
 	int r;
 
 	memset(&p->capa, 0, sizeof(p->capa));
-	if (send_cmd(p, 1, e, "CAPA") == -1)
+	if (mf_pop3_send(p, 1, e, "CAPA") == -1)
 		return -1;
-	r = read_status(p, "CAPA", NULL, 0, e);
+	r = mf_pop3_read_status(p, "CAPA", NULL, 0, e);
 	if (r != 1)
 		return r;  /* -ERR: an RFC 1939-only server, capa stays unknown */
-	if (read_listing(p, MF_POP3_LINE_MAX, CAPA_MAX, &b, e) == -1) {
+	if (mf_pop3_read_listing(p, MF_POP3_LINE_MAX, CAPA_MAX, &b, e) == -1) {
 		mf_buf_free(&b);
 		return -1;
 	}
@@ -540,7 +533,7 @@ greeting(struct mf_pop3 *p, struct mf_err *e)
 	char text[MF_POP3_LINE_MAX], shown[256];
 	int r;
 
-	r = read_status(p, "the greeting", text, sizeof(text), e);
+	r = mf_pop3_read_status(p, "the greeting", text, sizeof(text), e);
 	if (r == -1) {
 		if (e != NULL && e->kind == MF_E_PROTO)
 			mf_err_prefix(e, "not a POP3 server");
@@ -566,9 +559,9 @@ stls(struct mf_pop3 *p, const struct mf_tls_params *tlsp, struct mf_err *e)
 	if (p->capa.known && !p->capa.stls)
 		return mf_err_set(e, MF_E_UNSUPPORTED, "the server does not offer "
 		    "STLS (RFC 2595); use --tls implicit or, knowingly, --tls none");
-	if (send_cmd(p, 1, e, "STLS") == -1)
+	if (mf_pop3_send(p, 1, e, "STLS") == -1)
 		return -1;
-	r = read_status(p, "STLS", text, sizeof(text), e);
+	r = mf_pop3_read_status(p, "STLS", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? mf_err_reply(e, MF_E_UNSUPPORTED, 0, NULL, text,
 		    "STLS refused by the server") : -1;
@@ -681,15 +674,15 @@ auth_user(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 	char text[MF_POP3_LINE_MAX];
 	int r;
 
-	if (send_cmd(p, 1, e, "USER %s", a->user) == -1)
+	if (mf_pop3_send(p, 1, e, "USER %s", a->user) == -1)
 		return -1;
-	r = read_status(p, "USER", text, sizeof(text), e);
+	r = mf_pop3_read_status(p, "USER", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? refused("USER", text, e) : -1;
 	if (mf_lineio_send_secret(p->l, 5, e, "PASS %s", a->password) == -1 ||
 	    mf_lineio_flush(p->l, e) == -1)
 		return -1;
-	r = read_status(p, "PASS", text, sizeof(text), e);
+	r = mf_pop3_read_status(p, "PASS", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? refused("PASS", text, e) : -1;
 	return 0;
@@ -712,7 +705,7 @@ auth_apop(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 	mf_memwipe(digest, sizeof(digest));
 	if (r == -1 || mf_lineio_flush(p->l, e) == -1)
 		return -1;
-	r = read_status(p, "APOP", text, sizeof(text), e);
+	r = mf_pop3_read_status(p, "APOP", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? refused("APOP", text, e) : -1;
 	return 0;
@@ -755,7 +748,7 @@ sasl_exchange(struct mf_pop3 *p, struct mf_sasl *s, struct mf_buf *pending_ir,
 				pending_ir = NULL;
 			} else if (mf_base64_decode(line[1] ? line + 2 : "",
 			    line[1] ? strlen(line + 2) : 0, &chal, 0, e) == -1) {
-				send_cmd(p, 1, NULL, "*");
+				mf_pop3_send(p, 1, NULL, "*");
 				mf_err_set(e, MF_E_PROTO, "AUTH: the server's "
 				    "challenge is not base64");
 				r = -1;
@@ -766,7 +759,7 @@ sasl_exchange(struct mf_pop3 *p, struct mf_sasl *s, struct mf_buf *pending_ir,
 				if (r == 0)
 					r = sasl_send(p, &resp, e);
 				else
-					send_cmd(p, 1, NULL, "*");
+					mf_pop3_send(p, 1, NULL, "*");
 			}
 			if (r == -1)
 				goto done;
@@ -886,15 +879,15 @@ mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 	return r;
 }
 
-static int
-stat_reply(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
-           struct mf_err *e)
+int
+mf_pop3_stat_reply(struct mf_pop3 *p, unsigned long *count,
+                   unsigned long long *size, struct mf_err *e)
 {
 	char text[MF_POP3_LINE_MAX], shown[256];
 	unsigned long n;
 	int r;
 
-	r = read_status(p, "STAT", text, sizeof(text), e);
+	r = mf_pop3_read_status(p, "STAT", text, sizeof(text), e);
 	if (r == 0) {
 		esc(text, shown, sizeof(shown));
 		return mf_err_reply(e, MF_E_PROTO, 0, NULL, text, "STAT refused: "
@@ -917,648 +910,13 @@ int
 mf_pop3_stat(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
              struct mf_err *e)
 {
-	if (send_cmd(p, 1, e, "STAT") == -1)
+	if (mf_pop3_send(p, 1, e, "STAT") == -1)
 		return -1;
-	return stat_reply(p, count, size, e);
+	return mf_pop3_stat_reply(p, count, size, e);
 }
 
 int
 mf_pop3_quit(struct mf_pop3 *p, struct mf_err *e)
 {
 	return simple(p, "QUIT", MF_E_TEMP, NULL, 0, e);
-}
-
-/* ------------------------------------------------------------------ */
-/* 3. the retrieve step                                                */
-
-enum fate { F_NONE, F_SEEN, F_BIG, F_TODO, F_DONE, F_GONE, F_DELETED };
-
-struct msg {
-	unsigned long num;
-	unsigned long long size;
-	char *uid;
-	char tag[MF_POPSTATE_TAG_LEN + 1];
-	enum fate fate;
-};
-
-struct fetch {
-	const struct mf_pop3_fetch_params *fp;
-	struct mf_pop3 *p;
-	struct mf_popstate *state;
-	struct mf_maildir *md;
-	struct msg *msgs;
-	unsigned long n;
-	struct msg **by_uid;      /* sorted by UID: "is it still there" */
-	char *tags;               /* sorted P= tags found in the Maildir */
-	size_t ntags, tagcap;
-	struct mf_pop3_stats *st;
-	struct timespec t0;
-	unsigned long gone;
-	char gone_text[256];
-	unsigned window;
-};
-
-static void
-notice(struct fetch *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-notice(struct fetch *f, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (f->fp->notice == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	f->fp->notice(f->fp->cb_arg, msg);
-}
-
-static void
-progress(struct fetch *f)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	f->st->seconds = (double)(t.tv_sec - f->t0.tv_sec) +
-	    (double)(t.tv_nsec - f->t0.tv_nsec) / 1e9;
-	if (f->fp->progress != NULL)
-		f->fp->progress(f->fp->cb_arg, f->st);
-}
-
-static int
-cmp_msg(const void *a, const void *b)
-{
-	return strcmp((*(struct msg *const *)a)->uid,
-	    (*(struct msg *const *)b)->uid);
-}
-
-static int
-cmp_tag(const void *a, const void *b)
-{
-	return memcmp(a, b, MF_POPSTATE_TAG_LEN);
-}
-
-/* UIDL (RFC 1939 §7): without it we cannot tell new from old. */
-static int
-load_uidl(struct fetch *f, int send, struct mf_err *e)
-{
-	struct mf_buf b;
-	char uid[MF_POP3_UID_MAX + 1], *s, *nl;
-	unsigned long num;
-	int r;
-
-	if (send && send_cmd(f->p, 1, e, "UIDL") == -1)
-		return -1;
-	r = read_status(f->p, "UIDL", NULL, 0, e);
-	if (r == 0)
-		return mf_err_set(e, MF_E_UNSUPPORTED, "the server does not "
-		    "support UIDL (RFC 1939 §7): pop-fetch cannot tell new "
-		    "messages from old ones, nothing fetched");
-	if (r == -1)
-		return -1;
-	if (read_listing(f->p, LISTING_LINE, (f->n + 16ULL) * LISTING_LINE, &b,
-	    e) == -1)
-		goto fail;
-	for (s = b.data; s != NULL && (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
-		*nl = '\0';
-		if (mf_pop3_parse_uidl(s, &num, uid, sizeof(uid), e) == -1)
-			goto fail;
-		if (num > f->n || f->msgs[num - 1].uid != NULL) {
-			mf_err_set(e, MF_E_PROTO, "UIDL lists message %lu, which "
-			    "STAT did not announce or was listed twice", num);
-			goto fail;
-		}
-		f->msgs[num - 1].uid = strdup(uid);
-		if (f->msgs[num - 1].uid == NULL) {
-			mf_err_sys(e, MF_E_NOMEM, errno, "UIDL");
-			goto fail;
-		}
-	}
-	mf_buf_free(&b);
-	return 0;
-fail:
-	mf_buf_free(&b);
-	return -1;
-}
-
-static int
-load_list(struct fetch *f, int send, struct mf_err *e)
-{
-	struct mf_buf b;
-	unsigned long num;
-	unsigned long long size;
-	char *s, *nl;
-	int r;
-
-	if (send && send_cmd(f->p, 1, e, "LIST") == -1)
-		return -1;
-	r = read_status(f->p, "LIST", NULL, 0, e);
-	if (r != 1)
-		return r == 0 ? mf_err_set(e, MF_E_PROTO, "LIST refused") : -1;
-	if (read_listing(f->p, LISTING_LINE, (f->n + 16ULL) * LISTING_LINE, &b,
-	    e) == -1)
-		goto fail;
-	for (s = b.data; s != NULL && (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
-		*nl = '\0';
-		if (mf_pop3_parse_list(s, &num, &size, e) == -1)
-			goto fail;
-		if (num > f->n) {
-			mf_err_set(e, MF_E_PROTO, "LIST lists message %lu, which "
-			    "STAT did not announce", num);
-			goto fail;
-		}
-		f->msgs[num - 1].size = size;
-	}
-	mf_buf_free(&b);
-	return 0;
-fail:
-	mf_buf_free(&b);
-	return -1;
-}
-
-static int
-on_server(void *arg, const char *uid)
-{
-	struct fetch *f = arg;
-	struct msg key, *kp = &key, **hit;
-
-	key.uid = (char *)uid;
-	hit = bsearch(&kp, f->by_uid, f->n, sizeof(*f->by_uid), cmp_msg);
-	/* a deleted one need not be remembered once QUIT committed */
-	return hit != NULL && (*hit)->fate != F_DELETED;
-}
-
-static int
-scan_tag(void *arg, const char *name)
-{
-	struct fetch *f = arg;
-	char tag[64];
-	char *nt;
-
-	if (mf_maildir_name_field(name, "P", tag, sizeof(tag)) == -1 ||
-	    strlen(tag) != MF_POPSTATE_TAG_LEN)
-		return 0;
-	if (f->ntags == f->tagcap) {
-		f->tagcap = f->tagcap ? f->tagcap * 2 : 256;
-		nt = realloc(f->tags, f->tagcap * MF_POPSTATE_TAG_LEN);
-		if (nt == NULL)
-			return -1;
-		f->tags = nt;
-	}
-	memcpy(f->tags + f->ntags++ * MF_POPSTATE_TAG_LEN, tag,
-	    MF_POPSTATE_TAG_LEN);
-	return 0;
-}
-
-/* Messages delivered before a crash but not yet in the journal are in the
- * Maildir with our tag: record them instead of fetching them again. */
-static int
-recover(struct fetch *f, struct mf_err *e)
-{
-	unsigned long i, found = 0;
-
-	if (mf_maildir_scan(f->md, scan_tag, f, e) != 0)
-		return e != NULL && e->kind != MF_OK ? -1 :
-		    mf_err_set(e, MF_E_NOMEM, "Maildir scan");
-	if (f->ntags == 0)
-		return 0;
-	qsort(f->tags, f->ntags, MF_POPSTATE_TAG_LEN, cmp_tag);
-	for (i = 0; i < f->n; i++) {
-		if (f->msgs[i].fate != F_TODO ||
-		    bsearch(f->msgs[i].tag, f->tags, f->ntags,
-		    MF_POPSTATE_TAG_LEN, cmp_tag) == NULL)
-			continue;
-		if (mf_popstate_add(f->state, f->msgs[i].uid, e) == -1)
-			return -1;
-		f->msgs[i].fate = F_SEEN;
-		f->st->skipped++;
-		f->st->todo--;
-		f->st->todo_bytes -= f->msgs[i].size;
-		found++;
-	}
-	if (found == 0)
-		return 0;
-	notice(f, "%lu message(s) already in the Maildir from an interrupted "
-	    "run: recorded, not fetched again", found);
-	if (mf_maildir_sync(f->md, e) == -1)
-		return -1;
-	return mf_popstate_sync(f->state, e);
-}
-
-static int
-select_msgs(struct fetch *f, struct mf_err *e)
-{
-	const struct mf_pop3_fetch_params *fp = f->fp;
-	unsigned long i;
-	struct msg *m;
-
-	for (i = 0; i < f->n; i++) {
-		m = &f->msgs[i];
-		if (m->uid == NULL)
-			return mf_err_set(e, MF_E_PROTO, "UIDL did not list "
-			    "message %lu", i + 1);
-		f->by_uid[i] = m;
-		if (mf_popstate_tag(fp->account, m->uid, m->tag, sizeof(m->tag),
-		    e) == -1)
-			return -1;
-		if (!fp->all && mf_popstate_has(f->state, m->uid)) {
-			m->fate = F_SEEN;
-		} else if (fp->max_size > 0 && m->size > fp->max_size) {
-			m->fate = F_BIG;
-			f->st->skipped++;
-			notice(f, "message %lu (%llu bytes) left on the server: "
-			    "bigger than --max-size", m->num, m->size);
-		} else if (fp->limit == 0 || f->st->todo < fp->limit) {
-			m->fate = F_TODO;
-			f->st->todo++;
-			f->st->todo_bytes += m->size;
-		}
-	}
-	qsort(f->by_uid, f->n, sizeof(*f->by_uid), cmp_msg);
-	if (f->md != NULL && !fp->all && f->st->todo > 0 && recover(f, e) == -1)
-		return -1;
-	return 0;
-}
-
-/* DELE the messages of list[0..n), pipelined within the window. */
-static int
-dele(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
-{
-	char text[MF_POP3_LINE_MAX], shown[160];
-	unsigned long sent = 0, got = 0;
-	int r;
-
-	while (got < n) {
-		while (sent < n && sent - got < f->window)
-			if (send_cmd(f->p, 0, e, "DELE %lu", list[sent++]->num) == -1)
-				return -1;
-		if (mf_lineio_flush(f->p->l, e) == -1)
-			return -1;
-		r = read_status(f->p, "DELE", text, sizeof(text), e);
-		if (r == -1)
-			return -1;
-		if (r == 1) {
-			list[got]->fate = F_DELETED;
-			f->st->deleted++;
-		} else {
-			esc(text, shown, sizeof(shown));
-			notice(f, "DELE %lu refused: -ERR %s", list[got]->num,
-			    shown);
-		}
-		got++;
-	}
-	return 0;
-}
-
-static int
-dele_seen(struct fetch *f, struct mf_err *e)
-{
-	struct msg **list = calloc(f->n + 1, sizeof(*list));
-	unsigned long i, k = 0;
-	int r;
-
-	if (list == NULL)
-		return mf_err_sys(e, MF_E_NOMEM, errno, "DELE list");
-	for (i = 0; i < f->n; i++)
-		if (f->msgs[i].fate == F_SEEN)
-			list[k++] = &f->msgs[i];
-	r = dele(f, list, k, e);
-	free(list);
-	return r;
-}
-
-/* ---- delivery: Maildir or MDA ---- */
-
-struct sink {
-	struct fetch *f;
-	struct mf_maildir_msg *mm;
-	int mda_fd;
-	pid_t mda_pid;
-	int mda_broken;
-	unsigned long long bytes;
-};
-
-static int
-sink_deliver(void *arg, const char *data, size_t n, struct mf_err *e)
-{
-	struct sink *s = arg;
-	ssize_t w;
-
-	s->bytes += n;
-	if (s->mm != NULL)
-		return mf_maildir_write(s->mm, data, n, e);
-	while (n > 0 && !s->mda_broken) {
-		w = write(s->mda_fd, data, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1) {  /* EPIPE: the MDA stopped reading; drain on */
-			s->mda_broken = 1;
-			break;
-		}
-		data += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-mda_start(struct sink *s, const char *cmd, struct mf_err *e)
-{
-	int fds[2];
-
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "pipe");
-	s->mda_pid = fork();
-	if (s->mda_pid == -1) {
-		close(fds[0]);
-		close(fds[1]);
-		return mf_err_sys(e, MF_E_IO, errno, "fork");
-	}
-	if (s->mda_pid == 0) {
-		/* the MDA's chatter must not mix with --json on stdout */
-		dup2(fds[0], 0);
-		dup2(2, 1);
-		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[0]);
-	s->mda_fd = fds[1];
-	return 0;
-}
-
-static int
-mda_finish(struct sink *s, struct mf_err *e)
-{
-	int status = 0;
-	pid_t r;
-
-	close(s->mda_fd);
-	s->mda_fd = -1;
-	do
-		r = waitpid(s->mda_pid, &status, 0);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "waiting for the MDA");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !s->mda_broken)
-		return 0;
-	if (WIFEXITED(status))
-		return mf_err_set(e, MF_E_TEMP, "the --mda command exited with "
-		    "status %d%s", WEXITSTATUS(status), s->mda_broken ?
-		    " before reading the whole message" : "");
-	return mf_err_set(e, MF_E_TEMP, "the --mda command was killed by "
-	    "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-/* The body of one RETR reply, into the Maildir (tmp -> new) or the MDA. */
-static int
-deliver(struct fetch *f, struct msg *m, struct mf_err *e)
-{
-	struct sink s;
-	unsigned long long max;
-	char fields[8 + MF_POPSTATE_TAG_LEN];
-	int r;
-
-	memset(&s, 0, sizeof(s));
-	s.f = f;
-	s.mda_fd = -1;
-	/* servers' LIST sizes are approximate; a flood must still end */
-	max = m->size * 2 + 1024 * 1024;
-	if (max > MSG_ABS_MAX)
-		max = MSG_ABS_MAX;
-	if (f->md != NULL) {
-		s.mm = mf_maildir_begin(f->md, e);
-		if (s.mm == NULL)
-			return -1;
-	} else if (mda_start(&s, f->fp->mda, e) == -1) {
-		return -1;
-	}
-	r = read_ml(f->p, MF_POP3_BODY_LINE_MAX, max, sink_deliver, &s, e);
-	if (f->md != NULL) {
-		if (r == -1) {
-			mf_maildir_abort(s.mm);
-			return -1;
-		}
-		snprintf(fields, sizeof(fields), "P=%s", m->tag);
-		if (mf_maildir_commit(s.mm, "new", fields, NULL, NULL, 0, e) == -1)
-			return -1;
-	} else {
-		if (r == -1) {
-			close(s.mda_fd);
-			kill(s.mda_pid, SIGTERM);
-			waitpid(s.mda_pid, NULL, 0);
-			return -1;
-		}
-		if (mda_finish(&s, e) == -1)
-			return -1;
-	}
-	mf_transcript_info(f->p->tr, "message %lu: %llu bytes delivered", m->num,
-	    s.bytes);
-	m->fate = F_DONE;
-	f->st->fetched++;
-	f->st->bytes += s.bytes;
-	progress(f);
-	return 0;
-}
-
-/* RETR list[0..n), pipelined within the window. */
-static int
-retr_batch(struct fetch *f, struct msg **list, unsigned long n,
-           struct mf_err *e)
-{
-	char text[MF_POP3_LINE_MAX], shown[160];
-	unsigned long sent = 0, got = 0;
-	int r;
-
-	while (got < n) {
-		while (sent < n && sent - got < f->window)
-			if (send_cmd(f->p, 0, e, "RETR %lu", list[sent++]->num) == -1)
-				return -1;
-		if (mf_lineio_flush(f->p->l, e) == -1)
-			return -1;
-		r = read_status(f->p, "RETR", text, sizeof(text), e);
-		if (r == -1)
-			return -1;
-		if (r == 0) {  /* vanished since LIST: go on with the others */
-			esc(text, shown, sizeof(shown));
-			notice(f, "message %lu could not be retrieved: -ERR %s",
-			    list[got]->num, shown);
-			mf_strlcpy(f->gone_text, shown, sizeof(f->gone_text));
-			list[got]->fate = F_GONE;
-			f->gone++;
-			f->st->skipped++;
-		} else if (deliver(f, list[got], e) == -1) {
-			return -1;
-		}
-		got++;
-	}
-	return 0;
-}
-
-/* After a failure inside a group: record what was delivered before it
- * (an MDA cannot be asked again), but delete nothing. Best effort: if the
- * Maildir cannot be synced, the P= tags find the messages next time. */
-static void
-salvage(struct fetch *f, struct msg **list, unsigned long n)
-{
-	unsigned long i;
-
-	if (f->md != NULL && mf_maildir_sync(f->md, NULL) == -1)
-		return;
-	for (i = 0; i < n; i++)
-		if (list[i]->fate == F_DONE &&
-		    mf_popstate_add(f->state, list[i]->uid, NULL) == -1)
-			return;
-	mf_popstate_sync(f->state, NULL);
-}
-
-/* One group: fetch, make durable, record, then delete. */
-static int
-group(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
-{
-	unsigned long i, k = 0;
-
-	if (retr_batch(f, list, n, e) == -1) {
-		salvage(f, list, n);
-		return -1;
-	}
-	if (f->md != NULL && mf_maildir_sync(f->md, e) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (list[i]->fate != F_DONE)
-			continue;
-		if (mf_popstate_add(f->state, list[i]->uid, e) == -1)
-			return -1;
-		list[k++] = list[i];
-	}
-	if (mf_popstate_sync(f->state, e) == -1)
-		return -1;
-	return f->fp->delete_after ? dele(f, list, k, e) : 0;
-}
-
-static int
-fetch_all(struct fetch *f, struct mf_err *e)
-{
-	unsigned batch = f->fp->batch ? f->fp->batch : 64;
-	struct msg **list = calloc(batch, sizeof(*list));
-	unsigned long i, k = 0;
-	int r = 0;
-
-	if (list == NULL)
-		return mf_err_sys(e, MF_E_NOMEM, errno, "batch");
-	for (i = 0; i < f->n && r == 0; i++) {
-		if (f->msgs[i].fate != F_TODO)
-			continue;
-		list[k++] = &f->msgs[i];
-		if (k == batch) {
-			r = group(f, list, k, e);
-			k = 0;
-		}
-	}
-	if (r == 0 && k > 0)
-		r = group(f, list, k, e);
-	free(list);
-	return r;
-}
-
-static int
-session(struct fetch *f, struct mf_err *e)
-{
-	int pipe = f->p->capa.pipelining;
-	unsigned long long total;
-	unsigned long i;
-
-	/* RFC 2449 §6.6: with PIPELINING the three listings cost one trip */
-	if (pipe && (send_cmd(f->p, 0, e, "STAT") == -1 ||
-	    send_cmd(f->p, 0, e, "UIDL") == -1 ||
-	    send_cmd(f->p, 1, e, "LIST") == -1))
-		return -1;
-	if ((pipe ? stat_reply(f->p, &f->n, &total, e) :
-	    mf_pop3_stat(f->p, &f->n, &total, e)) == -1)
-		return -1;
-	f->st->listed = f->n;
-	f->msgs = calloc(f->n + 1, sizeof(*f->msgs));
-	f->by_uid = calloc(f->n + 1, sizeof(*f->by_uid));
-	if (f->msgs == NULL || f->by_uid == NULL)
-		return mf_err_sys(e, MF_E_NOMEM, errno, "message table");
-	for (i = 0; i < f->n; i++)
-		f->msgs[i].num = i + 1;
-	f->window = f->p->capa.pipelining ? (f->fp->batch ? f->fp->batch : 64) : 1;
-	if ((f->n > 0 || pipe) && (load_uidl(f, !pipe, e) == -1 ||
-	    load_list(f, !pipe, e) == -1))
-		return -1;
-	if (f->n > 0 && select_msgs(f, e) == -1)
-		return -1;
-	progress(f);
-	if (f->fp->delete_after && dele_seen(f, e) == -1)
-		return -1;
-	if (fetch_all(f, e) == -1)
-		return -1;
-	if (mf_pop3_quit(f->p, e) == -1)
-		return -1;
-	/* After QUIT the listing is final: forget UIDs no longer there. */
-	if (mf_popstate_compact(f->state, on_server, f, e) == -1)
-		return -1;
-	if (f->gone > 0)
-		return mf_err_set(e, MF_E_TEMP, "%lu message(s) could not be "
-		    "retrieved (last: -ERR %s); the others were delivered",
-		    f->gone, f->gone_text);
-	return 0;
-}
-
-static void
-fetch_free(struct fetch *f)
-{
-	unsigned long i;
-
-	if (f->msgs != NULL)
-		for (i = 0; i < f->n; i++)
-			free(f->msgs[i].uid);
-	free(f->msgs);
-	free(f->by_uid);
-	free(f->tags);
-	mf_pop3_free(f->p);
-	mf_maildir_close(f->md);
-	mf_popstate_close(f->state);
-}
-
-int
-mf_pop3_fetch(const struct mf_pop3_fetch_params *fp, struct mf_pop3_stats *st,
-              struct mf_err *e)
-{
-	struct mf_pop3_stats dummy;
-	struct fetch f;
-	int r = -1;
-
-	memset(&f, 0, sizeof(f));
-	f.fp = fp;
-	f.st = st != NULL ? st : &dummy;
-	memset(f.st, 0, sizeof(*f.st));
-	clock_gettime(CLOCK_MONOTONIC, &f.t0);
-	if ((fp->maildir == NULL) == (fp->mda == NULL)) {
-		mf_err_set(e, MF_E_USAGE, "deliver to a Maildir or an MDA");
-		return -1;
-	}
-	f.state = mf_popstate_open(fp->state, e);
-	if (f.state == NULL)
-		goto done;
-	if (fp->maildir != NULL) {
-		f.md = mf_maildir_open(fp->maildir, 1, e);
-		if (f.md == NULL)
-			goto done;
-		/* Each group ends in mf_maildir_sync() before anything is
-		 * recorded or deleted: one syncfs per group, not one fsync
-		 * per message. */
-		mf_maildir_set_batch(f.md, 1);
-	}
-	f.p = mf_pop3_connect(&fp->conn, e);
-	if (f.p == NULL || mf_pop3_auth(f.p, &fp->auth, NULL, 0, e) == -1)
-		goto done;
-	r = session(&f, e);
-done:
-	progress(&f);
-	fetch_free(&f);
-	return r;
 }

@@ -1,20 +1,20 @@
 /* pop3.h - a POP3 client (RFC 1939) with CAPA (RFC 2449), STLS
- * (RFC 2595), APOP, AUTH (RFC 5034, through sasl.h), and the fetch loop of
- * pop-fetch: UIDL-driven, pipelined, into a Maildir or an MDA, recording
- * each delivered UID in the journal of popstate.h.
+ * (RFC 2595), APOP and AUTH (RFC 5034, through sasl.h).  The fetch loop
+ * of pop-fetch built on it is popfetch.h.
  *
- * Three layers, each usable alone:
+ * Two layers, each usable alone:
  *   1. pure parsers (no I/O): status lines, the multi-line decoder
  *      (resumable on partial input, un-dot-stuffing, CRLF -> LF, hard
  *      limits), CAPA, UIDL and LIST lines, APOP;
- *   2. a session: connect, greeting, CAPA, STLS, authenticate, commands;
- *   3. mf_pop3_fetch(): the whole retrieve step. */
+ *   2. a session: connect, greeting, CAPA, STLS, authenticate, commands,
+ *      and the send / read-reply primitives for pipelined commands. */
 #ifndef MF_POP3_H
 #define MF_POP3_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "err.h"
 #include "tls.h"
 #include "transcript.h"
@@ -137,48 +137,44 @@ int mf_pop3_stat(struct mf_pop3 *p, unsigned long *count,
  * server did not commit. */
 int mf_pop3_quit(struct mf_pop3 *p, struct mf_err *e);
 
-/* ---- 3. the retrieve step ---- */
+/* ---- pipelined commands (RFC 2449 §6.6) ---- */
 
-struct mf_pop3_stats {
-	unsigned long listed;     /* messages on the server */
-	unsigned long todo;       /* selected for fetching */
-	unsigned long fetched;    /* delivered this run */
-	unsigned long skipped;    /* too big, vanished, or recovered */
-	unsigned long deleted;    /* DELE acknowledged (committed at QUIT) */
-	unsigned long long bytes; /* message bytes delivered */
-	unsigned long long todo_bytes;
-	double seconds;
-};
+/* Queue one command line (CRLF added); with flush, send everything
+ * queued. Nothing is read: pair each command with a read below, in
+ * order. MF_E_INTERNAL when the line exceeds MF_POP3_LINE_MAX. */
+int mf_pop3_send(struct mf_pop3 *p, int flush, struct mf_err *e,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Send what mf_pop3_send() queued. */
+int mf_pop3_flush(struct mf_pop3 *p, struct mf_err *e);
 
-/* Progress and notices for the tool (the library never prints). */
-typedef void (*mf_pop3_progress_fn)(void *arg, const struct mf_pop3_stats *st);
-typedef void (*mf_pop3_notice_fn)(void *arg, const char *msg);
+/* Read one status line (recorded in the transcript): 1 for +OK, 0 for
+ * -ERR, with the text after the indicator copied into txt (may be NULL);
+ * -1 on I/O errors or a line that is neither (MF_E_PROTO). cmd names the
+ * command in error messages. */
+int mf_pop3_read_status(struct mf_pop3 *p, const char *cmd, char *txt,
+                        size_t txtlen, struct mf_err *e);
 
-struct mf_pop3_fetch_params {
-	struct mf_pop3_conn_params conn;
-	struct mf_pop3_auth_params auth;
-	const char *maildir;      /* deliver here (created if missing) ... */
-	const char *mda;          /* ... or to this command (sh -c), exit 0 = ok */
-	const char *state;        /* state file path */
-	const char *account;      /* "user@host": names the Maildir tags */
-	int delete_after;         /* DELE delivered messages */
-	int all;                  /* fetch also messages already recorded */
-	unsigned long long max_size; /* 0: no limit; bigger ones are left */
-	unsigned long limit;      /* 0: no limit; at most this many messages */
-	unsigned batch;           /* messages per group commit; 0: 64 */
-	mf_pop3_progress_fn progress;
-	mf_pop3_notice_fn notice;
-	void *cb_arg;
-};
+/* Receives decoded multi-line data in chunks; -1 (e filled) stops. */
+typedef int (*mf_pop3_sink_fn)(void *arg, const char *data, size_t n,
+                               struct mf_err *e);
 
-/* The whole retrieve step. st (may be NULL) is filled also on failure.
- * Order per group: RETR (pipelined when PIPELINING is offered, else one at
- * a time), deliver, fsync the Maildir, record the UIDs and fsync the
- * journal, then DELE (if asked); QUIT at the end commits the deletions.
- * Errors: every kind above, MF_E_IO for local delivery failures (full
- * disk), MF_E_UNSUPPORTED for a server without UIDL, MF_E_TEMP when some
- * message vanished (the others are delivered). */
-int mf_pop3_fetch(const struct mf_pop3_fetch_params *fp,
-                  struct mf_pop3_stats *st, struct mf_err *e);
+/* Read the body of a multi-line reply after its +OK, decoded (see
+ * mf_pop3_ml_feed), into sink. MF_E_LIMIT past max_line / max_total,
+ * MF_E_CLOSED when the connection ends before the "." line. */
+int mf_pop3_read_body(struct mf_pop3 *p, size_t max_line,
+                      unsigned long long max_total, mf_pop3_sink_fn sink,
+                      void *arg, struct mf_err *e);
+
+/* A listing body (CAPA, UIDL, LIST) into b, which this initialises with
+ * limit max_total + 1; the caller frees b even on failure. Each line goes
+ * to the transcript. */
+int mf_pop3_read_listing(struct mf_pop3 *p, size_t max_line,
+                         unsigned long long max_total, struct mf_buf *b,
+                         struct mf_err *e);
+
+/* Read the reply to a STAT already sent. -ERR and malformed replies are
+ * MF_E_PROTO. */
+int mf_pop3_stat_reply(struct mf_pop3 *p, unsigned long *count,
+                       unsigned long long *size, struct mf_err *e);
 
 #endif
