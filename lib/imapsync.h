@@ -8,19 +8,17 @@
  * messages (APPEND, UIDPLUS) to the server.  Flags are merged flag by
  * flag against the last synchronised state, so a flag changed on one side
  * wins and a flag changed on both sides was changed the same way; a
- * deletion wins over a flag change.  State lives in lib/syncstate. */
+ * deletion wins over a flag change.  State lives in lib/syncstate; folder
+ * names are mapped by lib/folders, flags by lib/imapflags; the engine's
+ * own files are listed in lib/imapsync_int.h. */
 #ifndef MF_IMAPSYNC_H
 #define MF_IMAPSYNC_H
 
 #include <stddef.h>
 
 #include "err.h"
+#include "folders.h"   /* enum mf_imapsync_layout */
 #include "imap.h"
-
-enum mf_imapsync_layout {
-	MF_LAYOUT_MAILDIRPP,   /* subfolders as ROOT/.A.B (Maildir++) */
-	MF_LAYOUT_FS           /* subfolders as ROOT/A/B */
-};
 
 /* What happened to one folder (handed to the report callback). */
 struct mf_imapsync_result {
@@ -72,12 +70,14 @@ int mf_imapsync_run(const struct mf_imapsync_params *p, struct mf_err *e);
  * path relative to the Maildir root ("" for INBOX). -1 (MF_E_DATA, a
  * reason in e) for names that could leave the root or confuse the
  * layout: empty components, "." or "..", '/', control characters,
- * '.' in a Maildir++ component, "cur"/"new"/"tmp" in the fs layout. */
+ * '.' in a Maildir++ component, "cur"/"new"/"tmp" in the fs layout.
+ * The same as mf_folders_map_name() (folders.h). */
 int mf_imapsync_map_name(const char *name, char delim,
                          enum mf_imapsync_layout layout, char *out,
                          size_t outlen, struct mf_err *e);
 
-/* IMAP LIST-style match: '*' matches anything, '%' anything but delim. */
+/* IMAP LIST-style match: '*' matches anything, '%' anything but delim.
+ * The same as mf_folders_match() (folders.h). */
 int mf_imapsync_match(const char *pattern, const char *name, char delim);
 
 #endif

@@ -1,0 +1,213 @@
+/* imapsync_fetch.c - new messages streamed from UID FETCH BODY.PEEK[]
+ * literals straight into Maildir files (never a whole message in memory),
+ * recorded in the sync state only after a group commit made them
+ * durable. */
+#include "imapsync_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "imapflags.h"
+
+#define GROUP_COMMIT_MSGS  256
+#define GROUP_COMMIT_BYTES (32u << 20)
+
+static int ends_with_ci(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && !strncasecmp(s + n - k, suffix, k);
+}
+
+static int lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
+{
+	struct frun *fr = arg;
+
+	(void)size;
+	while (n && prefix[n - 1] == ' ')
+		n--;
+	if (!ends_with_ci(prefix, n, "BODY[]"))
+		return 0;
+	if (fr->msg) {
+		mf_err_set(&fr->herr, MF_E_PROTO, "two message bodies in one FETCH");
+		return -1;
+	}
+	fr->msg = mf_maildir_begin(fr->md, &fr->herr);
+	fr->cr = 0;
+	fr->body_done = 0;
+	return fr->msg ? 1 : -1;
+}
+
+/* CRLF -> LF: a Maildir holds messages with local line endings. */
+static int lit_data(void *arg, const char *p, size_t n)
+{
+	struct frun *fr = arg;
+	char out[16384];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (fr->cr) {
+			fr->cr = 0;
+			if (p[i] != '\n')
+				out[o++] = '\r';
+		}
+		if (p[i] == '\r') {
+			fr->cr = 1;
+			continue;
+		}
+		out[o++] = p[i];
+		if (o >= sizeof out - 2) {
+			if (mf_maildir_write(fr->msg, out, o, &fr->herr) < 0)
+				return -1;
+			o = 0;
+		}
+	}
+	return o ? mf_maildir_write(fr->msg, out, o, &fr->herr) : 0;
+}
+
+static int lit_end(void *arg)
+{
+	struct frun *fr = arg;
+
+	fr->body_done = 1;
+	if (fr->cr) {
+		fr->cr = 0;
+		return mf_maildir_write(fr->msg, "\r", 1, &fr->herr);
+	}
+	return 0;
+}
+
+static int group_commit(struct frun *fr, struct mf_err *e)
+{
+	if (!fr->npend)
+		return 0;
+	/* the files' data and their directory entries must be durable before
+	 * the state may say we have them (batch mode: this sync does both) */
+	if (mf_maildir_sync(fr->md, e) < 0)
+		return -1;
+	for (size_t i = 0; i < fr->npend; i++) {
+		if (mf_syncstate_put(fr->st, fr->pend[i].uid, fr->pend[i].flags, 0,
+		                     fr->pend[i].base, e) < 0)
+			return -1;
+		free(fr->pend[i].base);
+	}
+	fr->npend = 0;
+	fr->pend_bytes = 0;
+	return mf_syncstate_commit(fr->st, e);
+}
+
+/* Note the committed file "cur/BASE:2,FLAGS" for the next group commit. */
+static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
+                    char *name, struct mf_err *e)
+{
+	if (fr->npend == fr->cappend) {
+		size_t nc = fr->cappend ? fr->cappend * 2 : 64;
+		void *nv = realloc(fr->pend, nc * sizeof *fr->pend);
+		if (!nv)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+		fr->pend = nv;
+		fr->cappend = nc;
+	}
+	char *colon = strstr(name, ":2,");
+	if (colon)
+		*colon = '\0';
+	fr->pend[fr->npend].uid = uid;
+	mf_strlcpy(fr->pend[fr->npend].flags, flags, sizeof fr->pend[0].flags);
+	fr->pend[fr->npend].base = strdup(name + 4);
+	if (!fr->pend[fr->npend].base)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	fr->npend++;
+	return 0;
+}
+
+static int fetch_body_cb(void *arg, const struct mf_imap_resp *r,
+                         struct mf_err *e)
+{
+	struct frun *fr = arg;
+	uint64_t uid = 0;
+	char flags[8] = "", fields[32], name[512];
+	size_t k;
+
+	if (strcmp(r->keyword, "FETCH") || !fr->msg)
+		return 0;
+	if (!fr->body_done)
+		return mf_err_set(e, MF_E_PROTO, "FETCH body ended early");
+	k = mf_imap_fetch_item(r, r->data_first, "UID");
+	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 || !uid ||
+	    uid > 0xFFFFFFFFu) {
+		mf_maildir_abort(fr->msg);
+		fr->msg = NULL;
+		return mf_err_set(e, MF_E_PROTO, "FETCH body without UID");
+	}
+	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
+	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
+		mf_imapflags_from_list(r, k, flags);
+	struct mf_maildir_msg *m = fr->msg;
+	fr->msg = NULL;
+	if (mf_syncstate_get(fr->st, (uint32_t)uid)) {
+		mf_maildir_abort(m);   /* already have it: a duplicate answer */
+		return 0;
+	}
+	size_t size = mf_maildir_msg_size(m);
+	snprintf(fields, sizeof fields, "U=%u", (unsigned)uid);
+	if (mf_maildir_commit(m, "cur", fields, flags, name, sizeof name, e) < 0 ||
+	    pend_add(fr, (uint32_t)uid, flags, name, e) < 0)
+		return -1;
+	fr->pend_bytes += size;
+	fr->res.fetched++;
+	fr->res.bytes += size;
+	if (fr->c->p->progress)
+		fr->c->p->progress(fr->c->p->arg, fr->f->utf8, fr->res.fetched,
+		                   fr->total_new);
+	if (fr->npend >= GROUP_COMMIT_MSGS || fr->pend_bytes >= GROUP_COMMIT_BYTES)
+		return group_commit(fr, e);
+	return 0;
+}
+
+/* The bodies of want, in command-sized UID sets, a window of commands in
+ * flight at a time. */
+int isync_fetch_bodies(struct frun *fr, const struct uids *want,
+                       struct mf_err *e)
+{
+	struct isync *c = fr->c;
+	struct mf_imap_hooks hk = { lit_begin, lit_data, lit_end, NULL, fr };
+	unsigned tags[256];
+	size_t pos = 0, ntags;
+	char set[UIDSET_MAX + 64];
+	int rc = 0;
+
+	fr->total_new = (unsigned long)want->n;
+	mf_err_clear(&fr->herr);
+	mf_imap_set_literal_hooks(c->im, &hk);
+	while (rc == 0 && pos < want->n) {
+		/* a window of commands in flight keeps the pipe full */
+		for (ntags = 0; ntags < 16 && pos < want->n; ntags++) {
+			isync_uids_format(want, &pos, set, sizeof set);
+			tags[ntags] = mf_imap_send(c->im, e,
+			                           "UID FETCH %s (UID FLAGS BODY.PEEK[])", set);
+			if (!tags[ntags]) {
+				rc = -1;
+				break;
+			}
+		}
+		for (size_t i = 0; rc == 0 && i < ntags; i++)
+			if (isync_wait_ok(c, tags[i], fetch_body_cb, fr, e) < 0)
+				rc = -1;
+	}
+	mf_imap_set_literal_hooks(c->im, NULL);
+	if (rc < 0 && fr->herr.kind != MF_OK)
+		*e = fr->herr;
+	if (fr->msg) {
+		mf_maildir_abort(fr->msg);
+		fr->msg = NULL;
+	}
+	/* what was committed before a failure is still recorded */
+	struct mf_err e2;
+	mf_err_clear(&e2);
+	if (group_commit(fr, rc < 0 ? &e2 : e) < 0 && rc == 0)
+		rc = -1;
+	return rc;
+}
+

@@ -1,0 +1,430 @@
+/* imapsync_folder.c - one folder, by UID (RFC 3501 §2.3.1.1): SELECT
+ * (with QRESYNC, RFC 7162 §3.2.5, only the changes come back), merge the
+ * flags of the messages we know, fetch the new ones, and in two-way mode
+ * send the local changes. */
+#include "imapsync_int.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "imapflags.h"
+
+/* FETCH (UID FLAGS) answers, and with QRESYNC the changes and VANISHED
+ * (EARLIER) UIDs that SELECT returns (RFC 7162 §3.2.5.2, §3.2.10). */
+static int fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
+                          struct mf_err *e)
+{
+	struct frun *fr = arg;
+	uint64_t uid = 0, size = 0;
+	char flags[8] = "";
+	size_t k;
+
+	(void)e;
+	if (!strcmp(r->keyword, "VANISHED")) {
+		size_t d = r->data_first;
+		if (d < r->ntoks && r->toks[d].type == MF_IMAP_LIST)
+			d = r->toks[d].next;
+		if (d < r->ntoks && r->toks[d].type == MF_IMAP_ATOM &&
+		    isync_ranges_parse(&fr->vanished, r->toks[d].s) < 0)
+			return mf_err_set(e, MF_E_PROTO, "bad VANISHED UID set");
+		return 0;
+	}
+	if (strcmp(r->keyword, "FETCH") || r->data_first >= r->ntoks)
+		return 0;
+	k = mf_imap_fetch_item(r, r->data_first, "UID");
+	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 || !uid ||
+	    uid > 0xFFFFFFFFu)
+		return 0;
+	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
+	if (k == (size_t)-1 || r->toks[k].type != MF_IMAP_LIST)
+		return 0;    /* e.g. a MODSEQ-only update */
+	mf_imapflags_from_list(r, k, flags);
+	k = mf_imap_fetch_item(r, r->data_first, "RFC822.SIZE");
+	if (k != (size_t)-1)
+		mf_imap_tok_u64(&r->toks[k], &size);
+	struct sflag *old = fr->sl.sorted ? isync_slist_find(&fr->sl, (uint32_t)uid)
+	                                  : NULL;
+	if (old) {
+		mf_strlcpy(old->flags, flags, sizeof old->flags);
+		return 0;
+	}
+	if (isync_slist_add(&fr->sl, (uint32_t)uid, flags, size, NULL) < 0)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	return 0;
+}
+
+/* UIDs the state lacks: from the full list, or (QRESYNC) every UID from
+ * the old UIDNEXT on; UIDs never used are simply not returned. */
+static int new_uids(struct frun *fr, struct uids *want, uint32_t from,
+                    uint32_t to, struct mf_err *e)
+{
+	if (fr->full) {
+		for (size_t i = 0; i < fr->sl.n; i++)
+			if (!mf_syncstate_get(fr->st, fr->sl.v[i].uid) &&
+			    isync_uids_add(want, fr->sl.v[i].uid) < 0)
+				return mf_err_set(e, MF_E_NOMEM, "out of memory");
+		return 0;
+	}
+	for (uint32_t u = from; u && u < to; u++)
+		if (!mf_syncstate_get(fr->st, u) && isync_uids_add(want, u) < 0)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	return 0;
+}
+
+static int select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
+{
+	struct isync *c = fr->c;
+	struct mf_buf q = MF_BUF_INIT(4096);
+	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
+	const char *verb = c->p->dry_run ? "EXAMINE" : "SELECT";
+	int r;
+
+	if (mf_imap_quote(&q, fr->f->utf7, e) < 0)
+		return -1;
+	memset(mb, 0, sizeof *mb);
+	if (use_qresync)
+		r = mf_imap_simple(c->im, fetch_flags_cb, fr, e,
+		                   "%s %s (QRESYNC (%u %llu))", verb, q.data,
+		                   mf_syncstate_uidvalidity(fr->st),
+		                   (unsigned long long)mf_syncstate_modseq(fr->st));
+	else if (c->condstore)
+		r = mf_imap_simple(c->im, NULL, NULL, e, "%s %s (CONDSTORE)", verb,
+		                   q.data);
+	else
+		r = mf_imap_simple(c->im, NULL, NULL, e, "%s %s", verb, q.data);
+	mf_buf_free(&q);
+	if (r == 0 && !mb->uidvalidity)
+		r = mf_err_set(e, MF_E_PROTO, "no UIDVALIDITY for %s", fr->f->utf8);
+	return r;
+}
+
+
+/* ---- the messages the state knows ---- */
+
+/* One state entry, copied: the state may move entries as it changes. */
+struct known {
+	uint32_t uid;
+	unsigned status;
+	char base0[8];          /* flags at the last sync */
+	char base[512];         /* file name base */
+	char S[8];              /* server flags now */
+	struct lfile *lf;       /* the file, NULL if gone locally */
+};
+
+/* The server no longer has it.  *i steps back when the entry is removed. */
+static int known_gone(struct frun *fr, const struct known *k, size_t *i,
+                      struct mf_err *e)
+{
+	const struct mf_imapsync_params *p = fr->c->p;
+
+	if (!p->expunge) {
+		/* recorded, so a later --expunge still carries it out */
+		if (!(k->status & MF_SS_GONE_REMOTE) && !p->dry_run)
+			return mf_syncstate_put(fr->st, k->uid, k->base0,
+			                        k->status | MF_SS_GONE_REMOTE, k->base, e);
+		return 0;
+	}
+	if (k->lf && !p->dry_run && mf_maildir_remove(fr->md, k->lf->rel, e) < 0)
+		return -1;
+	if (k->lf)
+		fr->res.deleted_local++;
+	if (p->dry_run)
+		return 0;
+	(*i)--;
+	return mf_syncstate_del(fr->st, k->uid, e);
+}
+
+/* Our file is gone: an expunge for the server in two-way mode with
+ * --expunge, else only recorded. */
+static int known_missing(struct frun *fr, const struct known *k,
+                         struct uids *del_remote, struct mf_err *e)
+{
+	const struct mf_imapsync_params *p = fr->c->p;
+
+	if (p->two_way && p->expunge) {
+		if (isync_uids_add(del_remote, k->uid) < 0)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	} else if (k->status & MF_SS_GONE_LOCAL) {
+		if (strcmp(k->S, k->base0) && !p->dry_run)
+			return mf_syncstate_put(fr->st, k->uid, k->S, k->status, k->base, e);
+	} else if (!p->dry_run) {
+		return mf_syncstate_put(fr->st, k->uid, k->base0,
+		                        k->status | MF_SS_GONE_LOCAL, k->base, e);
+	}
+	return 0;
+}
+
+/* Both sides have it: merge the flags; a change for the server goes to
+ * *op (and *push is set). */
+static int known_flags(struct frun *fr, const struct known *k,
+                       struct store_op *op, int *push, struct mf_err *e)
+{
+	const struct mf_imapsync_params *p = fr->c->p;
+	char L[8], R[8];
+
+	mf_imapflags_mapped(k->lf->flags, L);
+	if (p->two_way) {
+		mf_imapflags_merge3(k->base0, L, k->S, R);
+		if (strcmp(R, k->S)) {
+			mf_imapflags_diff(k->S, R, op->add, op->del);
+			op->uid = k->uid;
+			*push = 1;
+			fr->res.flags_remote++;
+		}
+	} else {
+		/* pull: server changes win; local-only changes stay */
+		mf_imapflags_pull(k->base0, L, k->S, R);
+	}
+	if (strcmp(R, L) && isync_set_local_flags(fr, k->lf, R, e) < 0)
+		return -1;
+	const char *keep = p->two_way ? R : k->S;
+	if (!p->dry_run && strcmp(keep, k->base0))
+		return mf_syncstate_put(fr->st, k->uid, keep, k->status, k->base, e);
+	return 0;
+}
+
+static void known_load(struct frun *fr, size_t i, struct known *k, int *gone)
+{
+	const struct mf_syncstate_entry *en = mf_syncstate_at(fr->st, i);
+	struct sflag *s = isync_slist_find(&fr->sl, en->uid);
+
+	k->uid = en->uid;
+	k->status = en->status;
+	k->lf = isync_lscan_find(&fr->ls, en->base);
+	/* a deletion recorded earlier (without --expunge) is carried out
+	 * once --expunge is given */
+	*gone = (en->status & MF_SS_GONE_REMOTE) ||
+	        (fr->full ? s == NULL : isync_ranges_has(&fr->vanished, en->uid));
+	mf_strlcpy(k->base0, en->flags, sizeof k->base0);
+	mf_strlcpy(k->base, en->base, sizeof k->base);
+	mf_strlcpy(k->S, s ? s->flags : en->flags, sizeof k->S);
+	if (k->lf)
+		k->lf->used = 1;
+}
+
+static int sync_known(struct frun *fr, struct uids *del_remote,
+                      struct mf_err *e)
+{
+	struct store_op *ops = NULL;
+	size_t nops = 0, i = 0;
+	int rc = 0;
+
+	ops = calloc(mf_syncstate_count(fr->st) + 1, sizeof *ops);
+	if (!ops)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	while (rc == 0 && i < mf_syncstate_count(fr->st)) {
+		struct known k;
+		int gone, push = 0;
+		known_load(fr, i++, &k, &gone);
+		if (gone)
+			rc = known_gone(fr, &k, &i, e);
+		else if (!k.lf)
+			rc = known_missing(fr, &k, del_remote, e);
+		else
+			rc = known_flags(fr, &k, &ops[nops], &push, e);
+		nops += (size_t)push;
+	}
+	if (rc == 0)
+		rc = isync_push_flags(fr, ops, nops, e);
+	free(ops);
+	return rc;
+}
+
+/* ---- the folder ---- */
+
+/* A UIDVALIDITY different from the state's means the server renumbered
+ * the folder; none in the state, a first sync.  1: nothing more to do. */
+static int check_uidvalidity(struct frun *fr, uint32_t sv, int *use_q,
+                             struct mf_err *e)
+{
+	struct mf_imap_mailbox *mb = mf_imap_mailbox(fr->c->im);
+	int dry = fr->c->p->dry_run;
+
+	if (sv && sv != mb->uidvalidity) {
+		isync_slist_free(&fr->sl);
+		fr->vanished.n = 0;
+		*use_q = 0;
+		if (isync_recover_uidvalidity(fr, mb->uidvalidity, e) < 0)
+			return -1;
+		if (dry) {
+			fr->res.fetched = mb->exists - fr->res.adopted;
+			return 1;
+		}
+	} else if (!sv && !dry) {
+		if (mf_syncstate_reset(fr->st, mb->uidvalidity, e) < 0 ||
+		    mf_syncstate_commit(fr->st, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Without QRESYNC's changes (or when they would not do) list every
+ * message's flags. */
+static int list_flags(struct frun *fr, int use_q, uint32_t old_next,
+                      uint32_t select_next, uint64_t select_modseq,
+                      struct mf_err *e)
+{
+	struct mf_imap_mailbox *mb = mf_imap_mailbox(fr->c->im);
+
+	/* a range walk over a huge UIDNEXT jump would be slow: list instead */
+	fr->full = !use_q || !select_modseq || select_next < old_next ||
+	           select_next - old_next > 1000000;
+	if (fr->full) {
+		isync_slist_free(&fr->sl);
+		if (mb->exists &&
+		    mf_imap_simple(fr->c->im, fetch_flags_cb, fr, e,
+		                   "UID FETCH 1:* (UID FLAGS)") < 0)
+			return -1;
+	}
+	isync_ranges_sort(&fr->vanished);
+	isync_slist_find(&fr->sl, 0);   /* sorts */
+	return 0;
+}
+
+/* --dry-run: how many of want the server really has. */
+static int count_new(struct frun *fr, const struct uids *want,
+                     struct mf_err *e)
+{
+	size_t pos = 0;
+	char set[UIDSET_MAX + 64];
+
+	if (fr->full) {
+		fr->res.fetched = (unsigned long)want->n;
+		return 0;
+	}
+	if (!want->n)
+		return 0;
+	while (pos < want->n) {
+		isync_uids_format(want, &pos, set, sizeof set);
+		if (mf_imap_simple(fr->c->im, fetch_flags_cb, fr, e,
+		                   "UID FETCH %s (UID FLAGS)", set) < 0)
+			return -1;
+	}
+	for (size_t k = 0; k < want->n; k++)
+		if (isync_slist_find(&fr->sl, want->v[k]))
+			fr->res.fetched++;
+	return 0;
+}
+
+static int sync_body(struct frun *fr, struct mf_err *e)
+{
+	struct isync *c = fr->c;
+	const struct mf_imapsync_params *p = c->p;
+	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
+	uint32_t sv = mf_syncstate_uidvalidity(fr->st);
+	uint32_t old_next = mf_syncstate_uidnext(fr->st);
+	int use_q = c->qresync && sv && mf_syncstate_modseq(fr->st) && old_next;
+	struct uids want = { 0 }, del_remote = { 0 };
+	int rc = -1, r;
+
+	if (select_folder(fr, use_q, e) < 0)
+		return -1;
+	uint32_t select_next = mb->uidnext;
+	uint64_t select_modseq = mb->nomodseq ? 0 : mb->highestmodseq;
+	if (isync_lscan_load(fr->md, &fr->ls, e) < 0)
+		return -1;
+	if ((r = check_uidvalidity(fr, sv, &use_q, e)) != 0)
+		return r < 0 ? -1 : 0;
+	if (list_flags(fr, use_q, old_next, select_next, select_modseq, e) < 0)
+		goto out;
+	if (sync_known(fr, &del_remote, e) < 0 || isync_adopt_orphans(fr, e) < 0 ||
+	    (!p->dry_run && isync_recover_uploads(fr, e) < 0))
+		goto out;
+	if (new_uids(fr, &want, old_next, select_next, e) < 0)
+		goto out;
+	if (p->dry_run ? count_new(fr, &want, e) < 0
+	               : want.n && isync_fetch_bodies(fr, &want, e) < 0)
+		goto out;
+	if (p->two_way && (isync_expunge_remote(fr, &del_remote, e) < 0 ||
+	                   isync_upload_new(fr, e) < 0))
+		goto out;
+	if (!p->dry_run) {
+		if (mf_syncstate_set_uidnext(fr->st, select_next, e) < 0 ||
+		    mf_syncstate_set_modseq(fr->st, select_modseq, e) < 0 ||
+		    mf_syncstate_compact(fr->st, e) < 0)
+			goto out;
+		fr->res.messages = (unsigned long)mf_syncstate_count(fr->st);
+	}
+	rc = 0;
+out:
+	free(want.v);
+	free(del_remote.v);
+	return rc;
+}
+
+/* The folder's Maildir, created unless in dry run (where it may be
+ * missing: md stays NULL). */
+static int open_maildir(struct frun *fr, struct mf_err *e)
+{
+	struct isync *c = fr->c;
+
+	if (c->p->dry_run) {
+		struct mf_err e2;
+		mf_err_clear(&e2);
+		fr->md = mf_maildir_open(fr->path, 0, &e2);
+		return 0;
+	}
+	fr->md = mf_maildir_open(fr->path, 1, e);
+	if (!fr->md)
+		return -1;
+	/* group_commit() syncs before anything is recorded: one syncfs
+	 * per group instead of one fsync per message */
+	mf_maildir_set_batch(fr->md, 1);
+	if (c->p->layout == MF_LAYOUT_MAILDIRPP && *fr->f->rel) {
+		/* Maildir++: mark subfolders for MUAs and MDAs */
+		char mf[4096 + 32];
+		snprintf(mf, sizeof mf, "%s/maildirfolder", fr->path);
+		int fd = open(mf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+static void frun_free(struct frun *fr)
+{
+	for (size_t i = 0; i < fr->npend; i++)
+		free(fr->pend[i].base);
+	free(fr->pend);
+	isync_lscan_free(&fr->ls);
+	isync_slist_free(&fr->sl);
+	free(fr->vanished.v);
+	mf_maildir_close(fr->md);
+	mf_syncstate_free(fr->st);
+}
+
+int isync_sync_folder(struct isync *c, const struct mf_folder *f,
+                      struct mf_err *e)
+{
+	struct frun fr;
+	char key[200];
+	int rc = -1;
+
+	memset(&fr, 0, sizeof fr);
+	fr.c = c;
+	fr.f = f;
+	fr.res.folder = f->utf8;
+	fr.res.special_use = f->special;
+	fr.res.dry_run = c->p->dry_run;
+	if (*f->rel)
+		snprintf(fr.path, sizeof fr.path, "%s/%s", c->p->maildir, f->rel);
+	else
+		mf_strlcpy(fr.path, c->p->maildir, sizeof fr.path);
+	fr.res.path = fr.path;
+	mf_folders_state_key(f->utf7, key, sizeof key);
+	fr.st = mf_syncstate_open(c->state_dir, key, e);
+	if (fr.st && open_maildir(&fr, e) == 0)
+		rc = sync_body(&fr, e);
+	if (rc < 0) {
+		fr.res.error = e->msg;
+		fr.res.error_kind = e->kind;
+	}
+	if (c->p->report)
+		c->p->report(c->p->arg, &fr.res);
+	frun_free(&fr);
+	return rc;
+}

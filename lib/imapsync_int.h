@@ -1,0 +1,180 @@
+/* imapsync_int.h - private to the imap-sync engine (lib/imapsync*.c):
+ * the run and folder-run contexts and the helpers its files share.  Not
+ * for tools; they use imapsync.h.  Names here are prefixed isync_.
+ *
+ *   imapsync.c          the run: connect, LIST, folders in turn, IDLE
+ *   imapsync_folder.c   one folder: SELECT, flags, new UIDs (pull)
+ *   imapsync_fetch.c    bodies streamed into the Maildir, group commit
+ *   imapsync_twoway.c   local changes to the server: STORE, EXPUNGE, APPEND
+ *   imapsync_recover.c  UIDVALIDITY change, files of interrupted runs
+ *   imapsync_local.c    the Maildir's files: scan, rename, flags, size
+ *   imapsync_sets.c     server message lists and UID sets
+ *   imapsync_jobs.c     --jobs: folders in child processes */
+#ifndef MF_IMAPSYNC_INT_H
+#define MF_IMAPSYNC_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "folders.h"
+#include "imap.h"
+#include "imapsync.h"
+#include "maildir.h"
+#include "syncstate.h"
+
+#define UIDSET_MAX         4000   /* characters of a UID set per command */
+
+/* ---- the run ---- */
+
+struct isync {
+	const struct mf_imapsync_params *p;
+	struct mf_imap *im;
+	struct mf_err *e;
+	char state_dir[4096];
+	int qresync, condstore, uidplus;
+	struct mf_folders fl;
+	size_t nf_done;         /* folders already handled by --jobs */
+};
+
+void isync_warnf(struct isync *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Wait for the tagged reply to tag; NO is MF_E_PERM, BAD MF_E_PROTO. */
+int isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
+                  void *arg, struct mf_err *e);
+/* Connect, log in, ENABLE QRESYNC (RFC 7162 §3.2.3), note capabilities. */
+int isync_connect(struct isync *c, struct mf_err *e);
+/* Synchronise one folder and report it (imapsync_folder.c). */
+int isync_sync_folder(struct isync *c, const struct mf_folder *f,
+                      struct mf_err *e);
+/* Synchronise the folders in child processes, reporting as they finish;
+ * the first failure goes to *first and sets *failed (imapsync_jobs.c).
+ * -1 when no pipe could be made (then only *first is set). */
+int isync_run_jobs(struct isync *c, struct mf_err *first, int *failed);
+
+/* ---- local files (imapsync_local.c) ---- */
+
+struct lfile {
+	char *rel;          /* "cur/NAME" */
+	char *base;         /* NAME without ":2,..." */
+	char flags[32];
+	uint32_t ufield;    /* U= value, 0 if none */
+	int used;
+};
+
+struct lscan {
+	struct lfile *v;
+	size_t n, cap;
+};
+
+int isync_lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e);
+void isync_lscan_sort(struct lscan *s);
+struct lfile *isync_lscan_find(struct lscan *s, const char *base);
+void isync_lscan_free(struct lscan *s);
+/* Size of the file as CRLF text (what the server counts) and its
+ * Message-ID; -1 on I/O error. */
+int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
+                    size_t idlen);
+
+/* ---- server messages and UID sets (imapsync_sets.c) ---- */
+
+struct sflag {
+	uint32_t uid;
+	char flags[8];
+	uint64_t size;
+	char *msgid;
+	int matched;
+};
+
+struct slist {
+	struct sflag *v;
+	size_t n, cap;
+	int sorted;
+};
+
+int isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
+                    uint64_t size, const char *msgid);
+/* Sorts the list on first use after an add. */
+struct sflag *isync_slist_find(struct slist *l, uint32_t uid);
+void isync_slist_free(struct slist *l);
+
+struct uids {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+int isync_uids_add(struct uids *u, uint32_t x);
+void isync_uids_sort(struct uids *u);
+/* Write the next command-sized piece of the sorted set from *pos. */
+void isync_uids_format(const struct uids *u, size_t *pos, char *out,
+                       size_t len);
+/* Ranges: pairs (lo, hi) in a struct uids. */
+int isync_ranges_parse(struct uids *u, const char *s);
+void isync_ranges_sort(struct uids *u);
+int isync_ranges_has(const struct uids *u, uint32_t x);
+
+/* ---- one folder ---- */
+
+struct pending {            /* fetched, durable after the next group commit */
+	uint32_t uid;
+	char flags[8];
+	char *base;
+};
+
+struct frun {
+	struct isync *c;
+	const struct mf_folder *f;
+	struct mf_maildir *md;
+	struct mf_syncstate *st;
+	struct mf_imapsync_result res;
+	char path[4096];
+	struct lscan ls;
+	struct slist sl;        /* server flags (full list or changes) */
+	struct uids vanished;
+	int full;               /* sl holds every server message */
+	/* body streaming */
+	struct mf_maildir_msg *msg;
+	int cr, body_done;
+	struct mf_err herr;
+	struct pending *pend;
+	size_t npend, cappend;
+	unsigned long long pend_bytes;
+	unsigned long total_new;
+};
+
+/* imapsync_local.c: rename a file so its base carries field "K=V" (NULL:
+ * none) instead of any U= or A= field it had, moving it to cur/. */
+int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
+                       struct mf_err *e);
+int isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
+                     struct mf_err *e);
+/* Give the file the synchronised letters mapped (counted; not in dry run). */
+int isync_set_local_flags(struct frun *fr, struct lfile *lf,
+                          const char *mapped, struct mf_err *e);
+
+/* imapsync_fetch.c: pipelined UID FETCHes of the bodies of want. */
+int isync_fetch_bodies(struct frun *fr, const struct uids *want,
+                       struct mf_err *e);
+
+/* imapsync_recover.c */
+/* Untagged FETCH callback filling the struct slist arg with UID, FLAGS,
+ * RFC822.SIZE and the Message-ID header field when present. */
+int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
+                       struct mf_err *e);
+int isync_recover_uidvalidity(struct frun *fr, uint32_t newv,
+                              struct mf_err *e);
+int isync_adopt_orphans(struct frun *fr, struct mf_err *e);
+
+/* imapsync_twoway.c */
+struct store_op {
+	uint32_t uid;
+	char add[8], del[8];
+};
+
+int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
+                     struct mf_err *e);
+int isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e);
+int isync_recover_uploads(struct frun *fr, struct mf_err *e);
+int isync_upload_new(struct frun *fr, struct mf_err *e);
+
+#endif

@@ -1,0 +1,240 @@
+/* imapsync_local.c - the local side of a folder: its Maildir files, their
+ * names (",U=uid" ties a file to a server message, ",A=uid" marks an
+ * upload in flight) and their flags. */
+#include "imapsync_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "imapflags.h"
+
+#define HDR_MAX            (256u << 10)
+
+static int scan_cb(void *arg, const char *rel)
+{
+	struct lscan *s = arg;
+	char uf[16];
+	long u;
+
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 256;
+		void *nv = realloc(s->v, nc * sizeof *s->v);
+		if (!nv)
+			return -1;
+		s->v = nv;
+		s->cap = nc;
+	}
+	struct lfile *f = &s->v[s->n];
+	memset(f, 0, sizeof *f);
+	f->rel = strdup(rel);
+	const char *name = rel + 4;
+	const char *colon = strstr(name, ":2,");
+	size_t bl = colon ? (size_t)(colon - name) : strlen(name);
+	f->base = strndup(name, bl);
+	if (!f->rel || !f->base) {
+		free(f->rel);
+		free(f->base);
+		return -1;
+	}
+	mf_maildir_name_flags(rel, f->flags, sizeof f->flags);
+	if (mf_maildir_name_field(rel, "U", uf, sizeof uf) == 0 &&
+	    mf_parse_long(uf, 1, 0xFFFFFFFFl, &u) == 0)
+		f->ufield = (uint32_t)u;
+	s->n++;
+	return 0;
+}
+
+static int cmp_lbase(const void *a, const void *b)
+{
+	return strcmp(((const struct lfile *)a)->base,
+	              ((const struct lfile *)b)->base);
+}
+
+void isync_lscan_sort(struct lscan *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof *s->v, cmp_lbase);
+}
+
+void isync_lscan_free(struct lscan *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].rel);
+		free(s->v[i].base);
+	}
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+int isync_lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e)
+{
+	isync_lscan_free(s);
+	if (!md)
+		return 0;
+	int r = mf_maildir_scan(md, scan_cb, s, e);
+	if (r != 0)
+		return r < 0 && e->kind != MF_OK ? -1
+		       : mf_err_set(e, MF_E_NOMEM, "out of memory scanning Maildir");
+	isync_lscan_sort(s);
+	return 0;
+}
+
+struct lfile *isync_lscan_find(struct lscan *s, const char *base)
+{
+	struct lfile key;
+
+	key.base = (char *)base;
+	return s->n ? bsearch(&key, s->v, s->n, sizeof *s->v, cmp_lbase) : NULL;
+}
+
+/* The Message-ID (RFC 5322 §3.6.4) of the header h, "" if none. */
+static void header_msgid(const char *h, char *msgid, size_t idlen)
+{
+	while (h && *h) {
+		if (*h == '\n' || (*h == '\r' && h[1] == '\n'))
+			break;  /* end of header */
+		if (!strncasecmp(h, "Message-ID:", 11)) {
+			h += 11;
+			while (*h == ' ' || *h == '\t' || *h == '\r' || *h == '\n')
+				h++;
+			size_t k = strcspn(h, " \t\r\n");
+			if (k >= idlen)
+				k = idlen - 1;
+			memcpy(msgid, h, k);
+			msgid[k] = '\0';
+			break;
+		}
+		h = strchr(h, '\n');
+		if (h)
+			h++;
+	}
+}
+
+int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
+                     size_t idlen)
+{
+	FILE *fp = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+	uint64_t size = 0;
+	int prev = 0;
+	struct mf_buf hdr = MF_BUF_INIT(HDR_MAX);
+	int in_hdr = 1;
+
+	if (!fp)
+		return -1;
+	msgid[0] = '\0';
+	while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (buf[i] == '\n' && prev != '\r')
+				size++;
+			size++;
+			prev = (unsigned char)buf[i];
+		}
+		if (in_hdr) {
+			if (mf_buf_append(&hdr, buf, n, NULL) < 0 ||
+			    strstr(hdr.data, "\n\n") || strstr(hdr.data, "\r\n\r\n"))
+				in_hdr = 0;
+		}
+	}
+	int err = ferror(fp);
+	fclose(fp);
+	*crlf_size = size;
+	if (hdr.data)
+		header_msgid(hdr.data, msgid, idlen);
+	mf_buf_free(&hdr);
+	return err ? -1 : 0;
+}
+
+static int fsync_path(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
+                        struct mf_err *e)
+{
+	char nb[512], from[4096 + 512], to[4096 + 512];
+	const char *b = lf->base;
+	size_t o = 0;
+
+	/* drop every ",U=..." and ",A=..." field, keep the rest */
+	while (*b && o + 1 < sizeof nb) {
+		if (b[0] == ',' && (b[1] == 'U' || b[1] == 'A') && b[2] == '=') {
+			b += 3;
+			while (*b && *b != ',')
+				b++;
+			continue;
+		}
+		nb[o++] = *b++;
+	}
+	nb[o] = '\0';
+	if (field) {
+		size_t l = strlen(nb);
+		snprintf(nb + l, sizeof nb - l, ",%s", field);
+	}
+	snprintf(from, sizeof from, "%s/%s", fr->path, lf->rel);
+	/* a message we have seen belongs in cur/ (a file in new/ is unseen
+	 * by the MUA; the flags keep that: no S) */
+	snprintf(to, sizeof to, "%s/cur/%s:2,%s", fr->path, nb, lf->flags);
+	if (strcmp(from, to) && rename(from, to) < 0)
+		return mf_err_sys(e, MF_E_IO, errno, "rename %s", from);
+	char dir[4096 + 8];
+	snprintf(dir, sizeof dir, "%s/cur", fr->path);
+	if (fsync_path(dir) < 0)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
+	snprintf(dir, sizeof dir, "%s/new", fr->path);
+	if (strncmp(lf->rel, "cur/", 4) && fsync_path(dir) < 0)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
+	free(lf->base);
+	lf->base = strdup(nb);
+	char rel[600];
+	snprintf(rel, sizeof rel, "cur/%s:2,%s", nb, lf->flags);
+	free(lf->rel);
+	lf->rel = strdup(rel);
+	lf->ufield = 0;
+	if (field && field[0] == 'U')
+		lf->ufield = (uint32_t)strtoul(field + 2, NULL, 10);
+	return lf->base && lf->rel ? 0 : mf_err_set(e, MF_E_NOMEM, "out of memory");
+}
+
+int isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
+                      struct mf_err *e)
+{
+	char f[32];
+
+	snprintf(f, sizeof f, "U=%u", uid);
+	return isync_rename_field(fr, lf, uid ? f : NULL, e);
+}
+
+int isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *mapped,
+                           struct mf_err *e)
+{
+	char nf[32], out[600];
+
+	mf_imapflags_merge_local(lf->flags, mapped, nf, sizeof nf);
+	if (!strcmp(nf, lf->flags) && !strncmp(lf->rel, "cur/", 4))
+		return 0;
+	fr->res.flags_local++;
+	if (fr->c->p->dry_run)
+		return 0;
+	if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) < 0)
+		return -1;
+	free(lf->rel);
+	lf->rel = strdup(out);
+	mf_strlcpy(lf->flags, nf, sizeof lf->flags);
+	return lf->rel ? 0 : mf_err_set(e, MF_E_NOMEM, "out of memory");
+}
+

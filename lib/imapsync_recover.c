@@ -1,0 +1,202 @@
+/* imapsync_recover.c - putting a folder right after the server renumbered
+ * it (UIDVALIDITY change) or a run stopped between writing a file and
+ * recording it: files are matched to server messages by Message-ID and
+ * size instead of downloading them again. */
+#include "imapsync_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "imapflags.h"
+
+int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
+                        struct mf_err *e)
+{
+	struct slist *l = arg;
+	uint64_t uid = 0, size = 0;
+	char flags[8] = "", id[512] = "";
+	size_t k;
+
+	if (strcmp(r->keyword, "FETCH"))
+		return 0;
+	k = mf_imap_fetch_item(r, r->data_first, "UID");
+	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 || !uid)
+		return 0;
+	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
+	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
+		mf_imapflags_from_list(r, k, flags);
+	k = mf_imap_fetch_item(r, r->data_first, "RFC822.SIZE");
+	if (k != (size_t)-1)
+		mf_imap_tok_u64(&r->toks[k], &size);
+	k = mf_imap_fetch_item(r, r->data_first, "BODY[HEADER.FIELDS (MESSAGE-ID)]");
+	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_STRING) {
+		const char *h = r->toks[k].s;
+		const char *c = strchr(h, ':');
+		if (c) {
+			c++;
+			while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
+				c++;
+			size_t n = strcspn(c, " \t\r\n");
+			if (n >= sizeof id)
+				n = sizeof id - 1;
+			memcpy(id, c, n);
+			id[n] = '\0';
+		}
+	}
+	if (isync_slist_add(l, (uint32_t)uid, flags, size, id) < 0)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	return 0;
+}
+
+/* The first server message not yet matched with our size and Message-ID. */
+static struct sflag *match(struct slist *srv, uint64_t size, const char *id)
+{
+	for (size_t k = 0; k < srv->n; k++)
+		if (!srv->v[k].matched && srv->v[k].size == size &&
+		    !strcmp(srv->v[k].msgid ? srv->v[k].msgid : "", id))
+			return &srv->v[k];
+	return NULL;
+}
+
+/* Give each file that was ours its new UID (or none: it becomes a
+ * local-only message), noting the matches in m[*nm]. */
+static int renumber_files(struct frun *fr, struct slist *srv,
+                          struct pending *m, size_t *nm, struct mf_err *e)
+{
+	for (size_t i = 0; i < fr->ls.n; i++) {
+		struct lfile *lf = &fr->ls.v[i];
+		char path[4096 + 512], id[512];
+		uint64_t size;
+		if (!lf->ufield)
+			continue;   /* never ours: a local-only message */
+		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+		if (isync_file_info(path, &size, id, sizeof id) < 0)
+			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
+		struct sflag *hit = match(srv, size, id);
+		if (fr->c->p->dry_run) {
+			if (hit) {
+				hit->matched = 1;
+				fr->res.adopted++;
+			}
+			continue;
+		}
+		if (isync_rename_uid(fr, lf, hit ? hit->uid : 0, e) < 0)
+			return -1;
+		if (hit) {
+			hit->matched = 1;
+			m[*nm].uid = hit->uid;
+			mf_strlcpy(m[*nm].flags, hit->flags, sizeof m[*nm].flags);
+			m[*nm].base = lf->base;
+			(*nm)++;
+			fr->res.adopted++;
+		}
+	}
+	return 0;
+}
+
+/* A fresh state for UIDVALIDITY newv holding the matches. */
+static int record_matches(struct frun *fr, uint32_t newv,
+                          const struct pending *m, size_t nm,
+                          struct mf_err *e)
+{
+	if (mf_syncstate_reset(fr->st, newv, e) < 0)
+		return -1;
+	for (size_t i = 0; i < nm; i++)
+		if (mf_syncstate_put(fr->st, m[i].uid, m[i].flags, 0, m[i].base,
+		                     e) < 0)
+			return -1;
+	if (mf_syncstate_commit(fr->st, e) < 0)
+		return -1;
+	isync_lscan_sort(&fr->ls);
+	return 0;
+}
+
+/* The server's UIDs mean other messages now (RFC 3501 §2.3.1.1): match our
+ * files to the new UIDs by Message-ID and size instead of downloading
+ * everything again.  Idempotent, so a crash in here is simply redone. */
+int isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
+{
+	struct isync *c = fr->c;
+	struct slist srv = { 0 };
+	struct pending *m = NULL;
+	size_t nm = 0;
+	int rc = -1;
+
+	isync_warnf(c, "%s: UIDVALIDITY changed (%u -> %u); matching messages "
+	            "again", fr->f->utf8, mf_syncstate_uidvalidity(fr->st), newv);
+	fr->res.uidvalidity_reset = 1;
+	if (mf_imap_mailbox(c->im)->exists &&
+	    mf_imap_simple(c->im, isync_fetch_ids_cb, &srv, e,
+	                   "UID FETCH 1:* (UID FLAGS RFC822.SIZE "
+	                   "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])") < 0)
+		goto out;
+	m = calloc(fr->ls.n + 1, sizeof *m);
+	if (!m) {
+		mf_err_set(e, MF_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (renumber_files(fr, &srv, m, &nm, e) < 0)
+		goto out;
+	if (!c->p->dry_run && record_matches(fr, newv, m, nm, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(m);
+	isync_slist_free(&srv);
+	return rc;
+}
+
+/* Files carrying U=x that the state does not know: ours from a run that
+ * crashed between commit and record (adopt them when the server has x
+ * with the same size), or copies made by other clients (left alone). */
+int isync_adopt_orphans(struct frun *fr, struct mf_err *e)
+{
+	struct isync *c = fr->c;
+	struct uids want = { 0 };
+	struct slist srv = { 0 };
+	size_t pos = 0;
+	char set[UIDSET_MAX + 64];
+	int rc = 0;
+
+	for (size_t i = 0; i < fr->ls.n; i++) {
+		struct lfile *lf = &fr->ls.v[i];
+		if (!lf->used && lf->ufield && !mf_syncstate_get(fr->st, lf->ufield) &&
+		    isync_uids_add(&want, lf->ufield) < 0)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	}
+	if (!want.n)
+		return 0;
+	isync_uids_sort(&want);
+	while (rc == 0 && pos < want.n) {
+		isync_uids_format(&want, &pos, set, sizeof set);
+		rc = mf_imap_simple(c->im, isync_fetch_ids_cb, &srv, e,
+		                    "UID FETCH %s (UID FLAGS RFC822.SIZE)", set);
+	}
+	for (size_t i = 0; rc == 0 && i < fr->ls.n; i++) {
+		struct lfile *lf = &fr->ls.v[i];
+		char path[4096 + 512], id[512];
+		uint64_t size;
+		if (lf->used || !lf->ufield || mf_syncstate_get(fr->st, lf->ufield))
+			continue;
+		struct sflag *s = isync_slist_find(&srv, lf->ufield);
+		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+		if (!s || s->matched || isync_file_info(path, &size, id, sizeof id) < 0 ||
+		    size != s->size)
+			continue;
+		s->matched = 1;
+		lf->used = 1;
+		fr->res.adopted++;
+		if (!c->p->dry_run &&
+		    mf_syncstate_put(fr->st, s->uid, s->flags, 0, lf->base, e) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && !c->p->dry_run)
+		rc = mf_syncstate_commit(fr->st, e);
+	free(want.v);
+	isync_slist_free(&srv);
+	return rc;
+}
+
