@@ -121,10 +121,13 @@ grep -q '"folder":"'"$P"'.sub","path":"[^"]*","ok":true,"dry_run":true,"uidvalid
 [ "$(find "$M" -type f | wc -l)" = "$before" ] || fail "dry run wrote files"
 
 # two runs at once: the second exits with a clear message
+# The holder says when it has the lock (no guessing with a sleep).
 python3 -c 'import fcntl, sys, time
-f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(8)' "$M/.mailflow.lock" &
+f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close(); time.sleep(20)' "$M/.mailflow.lock" "$MF_TMP/locked" &
 lockpid=$!
-sleep 0.5
+for _ in $(seq 1 200); do [ -e "$MF_TMP/locked" ] && break; sleep 0.05; done
+[ -e "$MF_TMP/locked" ] || fail "the lock holder did not take the lock"
 out=$(IS 2>&1); rc=$?
 kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null
 [ $rc = 75 ] || fail "locked Maildir: exit $rc, want 75"
