@@ -1337,7 +1337,10 @@ int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
 		return mf_err_set(e, MF_E_CONFIG, "no IMAP user name (use -u)");
 	memset(&sp, 0, sizeof sp);
 	sp.user = p->user;
-	sp.password = p->password;
+	if (mf_sasl_secret_is_token(mode))
+		sp.token = p->password;
+	else
+		sp.password = p->password;
 	sp.host = p->host;
 	if (mf_lineio_is_tls(im->io) &&
 	    mf_tls_channel_binding(mf_lineio_transport(im->io), cb, &cblen, NULL) == 0) {

@@ -835,7 +835,11 @@ mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 		return mf_err_set(e, MF_E_USAGE, "no user or password");
 	memset(&sp, 0, sizeof(sp));
 	sp.user = a->user;
-	sp.password = a->password;
+	if (a->method == MF_POP3_AUTH_SASL &&
+	    mf_sasl_secret_is_token(a->sasl_mech))
+		sp.token = a->password;
+	else
+		sp.password = a->password;
 	sp.host = p->host;
 	sp.port = p->port;
 	if (tls && mf_tls_channel_binding(mf_lineio_transport(p->l), cb, &cblen,

@@ -73,6 +73,32 @@ mf_sasl_is_plaintext(const char *mech)
 	    m == M_OAUTHBEARER;
 }
 
+int
+mf_sasl_secret_is_token(const char *want)
+{
+	char word[64];
+	size_t n;
+	int any = 0;
+
+	if (want == NULL)
+		return 0;
+	while (*want != '\0') {
+		want += strspn(want, " ,");
+		n = strcspn(want, " ,");
+		if (n == 0)
+			break;
+		if (n >= sizeof(word))
+			return 0;
+		memcpy(word, want, n);
+		word[n] = '\0';
+		want += n;
+		if (mech_of(word) != M_XOAUTH2 && mech_of(word) != M_OAUTHBEARER)
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
 static int
 is_scram(enum mech m)
 {

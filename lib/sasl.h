@@ -43,6 +43,14 @@ int mf_sasl_supported(const char *mech);
  * XOAUTH2 and OAUTHBEARER, whose bearer token is as good as a password). */
 int mf_sasl_is_plaintext(const char *mech);
 
+/* Is the user's secret an OAuth 2 bearer token rather than a password?
+ * Only when `want` (the --auth value: a space/comma-separated list) names
+ * OAuth mechanisms (XOAUTH2, OAUTHBEARER) and nothing else; "auto", NULL
+ * and password mechanisms mean a password.  The protocol modules use this
+ * one rule, so a password is never sent as a bearer token to a server that
+ * merely offers XOAUTH2. */
+int mf_sasl_secret_is_token(const char *want);
+
 /* Pick the best mechanism among `offered` (space-separated, as in EHLO
  * AUTH / CAPA SASL / IMAP AUTH=) that we support and can use with what we
  * have: token mechanisms need p->token, password ones p->password, -PLUS

@@ -1245,7 +1245,10 @@ client_login(struct mf_smtp_client *c, struct mf_err *e)
 		return -1;
 	memset(&sp, 0, sizeof(sp));
 	sp.user = c->p.user;
-	sp.password = sp.token = pw.data;
+	if (mf_sasl_secret_is_token(c->p.auth_want))
+		sp.token = pw.data;
+	else
+		sp.password = pw.data;
 	rc = mf_smtp_login(c->s, c->p.auth_want, &sp, NULL, 0, e);
 	mf_secret_wipe(&pw);
 	return rc;

@@ -587,6 +587,23 @@ static const struct choose_case choose_cases[] = {
 	{ "PLAIN SCRAM-SHA-256", NULL, 0, 0, 0, 1, 0, NULL, "no password" },
 };
 
+/* The secret is a bearer token only when OAuth mechanisms alone are asked
+ * for; otherwise a password must never be offered as a token. */
+Test(sasl, secret_is_token_only_when_oauth_is_asked_for)
+{
+	static const struct { const char *want; int token; } t[] = {
+		{ NULL, 0 }, { "", 0 }, { "auto", 0 }, { "PLAIN", 0 },
+		{ "XOAUTH2", 1 }, { "xoauth2", 1 }, { "OAUTHBEARER", 1 },
+		{ "XOAUTH2 OAUTHBEARER", 1 }, { "OAUTHBEARER,XOAUTH2", 1 },
+		{ "XOAUTH2 PLAIN", 0 }, { "SCRAM-SHA-256", 0 }, { " , ", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		cr_assert_eq(mf_sasl_secret_is_token(t[i].want), t[i].token,
+		    "want '%s'", t[i].want ? t[i].want : "(null)");
+}
+
 Test(sasl, choose_table)
 {
 	static const unsigned char cb[4] = { 1, 2, 3, 4 };
