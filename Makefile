@@ -4,6 +4,7 @@
 #   make check            install missing packages, build, run every test
 #   make check SANITIZE=1 the same under AddressSanitizer + UBSan
 #   make bench            compare speed with the peer tools
+#   make fuzz             fuzz every parser (FUZZ_SECONDS each, default 30)
 #   make env-up/env-down  start/stop the real-server test bed for people
 #   make demo             the mail-flow demo against the local bed
 #   make install PREFIX=/usr/local DESTDIR=
@@ -44,7 +45,7 @@ UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 MANS      := $(wildcard man/*.[1-8])
 
 .PHONY: all check check-run deps unit fake integration lint-man \
-        check-completions bench env-up env-down demo install clean
+        check-completions bench fuzz env-up env-down demo install clean
 
 all: $(LIBA) $(TOOLS)
 
@@ -100,6 +101,10 @@ check-completions: all
 bench: all
 	@bash tests/bench/run.sh
 
+FUZZ_SECONDS ?= 30
+fuzz:
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 env-up: all
 	@mkdir -p "$(ENV_DIR)"
 	@bash tests/bed/bed.sh up "$(ENV_DIR)"
@@ -127,4 +132,4 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ || true; done
 
 clean:
-	rm -rf build build-san bin lib/libmailflow.a
+	rm -rf build build-san build-clang build-fuzz bin lib/libmailflow.a

@@ -84,6 +84,11 @@ static int decode_run(const char *in, size_t len, size_t *pos,
 		} else if (u >= 0x20 && u <= 0x7E) {
 			return mf_err_set(e, MF_E_DATA,
 			                  "modified UTF-7: printable ASCII must not be shifted");
+		} else if (u < 0x20 || u == 0x7F || (u >= 0x80 && u < 0xA0)) {
+			/* A mailbox name with control characters (C0, DEL, C1) can
+			 * only be hostile; the encoder refuses them too. */
+			return mf_err_set(e, MF_E_DATA,
+			                  "modified UTF-7: control character in a mailbox name");
 		} else if (put_utf8(out, u, e) < 0) {
 			return -1;
 		}
@@ -198,7 +203,7 @@ int mf_utf7_encode(const char *in, size_t len, struct mf_buf *out,
 	while (i < len) {
 		uint32_t cp;
 		int n = get_utf8(s + i, len - i, &cp);
-		if (n < 0 || cp < 0x20 || cp == 0x7F)
+		if (n < 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
 			return mf_err_set(e, MF_E_DATA,
 			                  "folder name is not valid UTF-8 text");
 		i += (size_t)n;

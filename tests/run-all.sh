@@ -31,6 +31,7 @@ layer build bash tests/check-build.sh
 layer unit bash tests/run-unit.sh "$build"
 layer man bash tests/lint-man.sh
 layer completions bash tests/check-completions.sh
+layer fuzz bash tests/fuzz/run.sh --replay
 layer fake bash tests/fake/run-cases.sh
 layer integration bash tests/run-integration.sh
 echo "==== done in $(( $(date +%s) - start )) s"

@@ -94,3 +94,35 @@ Test(utf7, decode_respects_buffer_limit)
 	cr_assert_eq(e.kind, MF_E_LIMIT);
 	mf_buf_free(&b);
 }
+
+/* Control characters (C0, DEL, C1) in a mailbox name are refused both
+ * ways, so decode and encode agree (found by fuzzing: "&AH8-" is DEL). */
+Test(utf7, control_characters_refused_both_ways)
+{
+	static const char *const shifted[] = {
+		"INBOX/&AH8-", "&AAE-", "&AIU-", "a&AB8-b",
+	};
+	static const char *const utf8[] = {
+		"a\x7f", "\x01", "x\xc2\x85y",
+	};
+	struct mf_buf b = MF_BUF_INIT(1024);
+	struct mf_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(shifted) / sizeof(shifted[0]); i++) {
+		mf_buf_reset(&b);
+		cr_assert_eq(mf_utf7_decode(shifted[i], strlen(shifted[i]), &b, &e),
+		    -1, "%s decoded", shifted[i]);
+		cr_assert_eq(e.kind, MF_E_DATA);
+	}
+	for (i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++) {
+		mf_buf_reset(&b);
+		cr_assert_eq(mf_utf7_encode(utf8[i], strlen(utf8[i]), &b, &e), -1,
+		    "case %zu encoded", i);
+	}
+	/* U+00A0 and up are fine. */
+	mf_buf_reset(&b);
+	cr_assert_eq(mf_utf7_decode("&AKA-", 5, &b, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(b.data, "\xc2\xa0");
+	mf_buf_free(&b);
+}
