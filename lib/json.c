@@ -1,6 +1,7 @@
 /* json.c - streaming JSON writer. */
 #include "json.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -158,15 +159,18 @@ mf_json_int(struct mf_json *j, long long v)
 void
 mf_json_double(struct mf_json *j, double v)
 {
-	char tmp[64];
+	/* %.3f of DBL_MAX has 309 integer digits: a short buffer would cut
+	 * the number (wrong value, and "123." is not JSON, RFC 8259 §6). */
+	char tmp[DBL_MAX_10_EXP + 16];
+	int n;
 
 	sep(j);
 	if (!isfinite(v)) {
 		puts_(j, "null");
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%.3f", v);
-	puts_(j, tmp);
+	n = snprintf(tmp, sizeof(tmp), "%.3f", v);
+	puts_(j, n > 0 && (size_t)n < sizeof(tmp) ? tmp : "null");
 }
 
 void

@@ -153,13 +153,16 @@ mf_mtasts_parse_policy(const char *body, size_t len,
 			n--;
 		colon = memchr(s, ':', n);
 		if (n > 0 && colon == NULL) {
+			/* body is not NUL-terminated: quote this line only */
 			snprintf(p->error, sizeof(p->error), "line without a "
-			    "colon: \"%.60s\"", s);
+			    "colon: \"%.*s\"", (int)(n < 60 ? n : 60), s);
 			return -1;
 		}
 		if (n > 0) {
 			snprintf(key, sizeof(key), "%.*s", (int)(colon - s), s);
-			colon = skip_ws(colon + 1);
+			for (colon++; colon < s + n && (*colon == ' ' ||
+			    *colon == '\t'); colon++)
+				;
 			snprintf(val, sizeof(val), "%.*s",
 			    (int)(s + n - colon), colon);
 			if (policy_line(p, key, val, &hv, &hm, &ha) == -1) {

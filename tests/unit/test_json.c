@@ -1,5 +1,6 @@
 /* Unit tests: JSON writer (validity, escaping, nesting). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -63,5 +64,26 @@ Test(json, limit_reported)
 	mf_json_init(&j, &b);
 	mf_json_string(&j, "longer than eight bytes");
 	cr_assert_eq(mf_json_status(&j), -1);
+	mf_buf_free(&b);
+}
+
+/* Found by tests/fuzz/fuzz_json.c: a huge double was cut to 63
+ * characters ("-5734...504."), a wrong number and invalid JSON. */
+Test(json, huge_double_not_truncated)
+{
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_json j;
+	char want[400];
+
+	mf_json_init(&j, &b);
+	mf_json_array_begin(&j);
+	mf_json_double(&j, -5.7345632164867683e59);
+	mf_json_double(&j, 1.7976931348623157e308);
+	mf_json_array_end(&j);
+	cr_assert_eq(mf_json_status(&j), 0);
+	snprintf(want, sizeof(want), "[%.3f,%.3f]", -5.7345632164867683e59,
+	    1.7976931348623157e308);
+	cr_assert_str_eq(b.data, want);
+	cr_assert_eq(b.data[b.len - 2], '0');   /* "...000]", not "...504.]" */
 	mf_buf_free(&b);
 }

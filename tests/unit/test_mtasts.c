@@ -155,3 +155,22 @@ Test(mtasts, tlsrpt_records)
 			cr_assert_eq(r.valid, cases[i].valid, "%s", cases[i].txt);
 	}
 }
+
+/* Found by tests/fuzz/fuzz_mtasts.c: the body is not NUL-terminated, but
+ * an error quoted the bad line with "%.60s" (reading past the body) and a
+ * value at the very end ("mx:" then end) was read past the body too. */
+Test(mtasts, policy_reads_only_the_body)
+{
+	static const char text[] = "version: STSv1\nmode: testing\n"
+	    "max_age: 5\nmx:  evil.example";
+	static const char bad[] = "version: STSv1\nno colon here\nmode: enforce";
+	struct mf_mtasts_policy p;
+	size_t len = strlen(text) - strlen(" evil.example");
+
+	(void)mf_mtasts_parse_policy(text, len, &p);
+	cr_assert_eq(p.nmx, 1);
+	cr_assert_str_eq(p.mx[0], "");
+
+	cr_assert_eq(mf_mtasts_parse_policy(bad, sizeof(bad) - 1, &p), -1);
+	cr_assert_str_eq(p.error, "line without a colon: \"no colon here\"");
+}
