@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "err.h"
 #include "imapsync.h"
+#include "progress.h"
 #include "json.h"
 
 #include <signal.h>
@@ -182,9 +183,13 @@ static void on_progress(void *arg, const char *folder, unsigned long done,
                         unsigned long total)
 {
 	struct ui *ui = arg;
+	char line[512];
 
-	if (ui->bar)
-		fprintf(stderr, "\r\033[K%s: %lu/%lu", folder, done, total);
+	if (!ui->bar)
+		return;
+	mf_progress_format(line, sizeof(line), folder, done, total, 0);
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
 }
 
 static void on_report(void *arg, const struct mf_imapsync_result *r)

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "pop3.h"
 #include "popfetch.h"
+#include "progress.h"
 #include "transcript.h"
 
 enum {
@@ -210,17 +211,13 @@ static void
 on_progress(void *arg, const struct mf_popfetch_stats *st)
 {
 	const struct ui *u = arg;
-	char bar[31];
-	size_t i, fill;
+	char line[160];
 
 	if (!u->bar || st->todo == 0)
 		return;
-	fill = (size_t)(30 * (st->fetched) / st->todo);
-	for (i = 0; i < 30; i++)
-		bar[i] = i < fill ? '#' : '.';
-	bar[30] = '\0';
-	fprintf(stderr, "\r[%s] %lu/%lu messages, %.1f MiB", bar, st->fetched,
-	    st->todo, (double)st->bytes / 1048576.0);
+	mf_progress_format(line, sizeof(line), "messages", st->fetched,
+	    st->todo, st->bytes);
+	fprintf(stderr, "\r\033[K%s", line);
 	fflush(stderr);
 }
 
