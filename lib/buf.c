@@ -163,6 +163,18 @@ mf_strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+void
+mf_fmt(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (outlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out, outlen, fmt, ap);
+	va_end(ap);
+}
+
 int
 mf_parse_long(const char *s, long min, long max, long *out)
 {

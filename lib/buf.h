@@ -55,6 +55,10 @@ void mf_memwipe(void *p, size_t n);
 
 /* Bounded string helpers used instead of strcpy/strcat/atoi. */
 size_t mf_strlcpy(char *dst, const char *src, size_t size);
+/* snprintf for text where a cut-off tail is acceptable (summaries,
+ * explanations): always NUL-terminated, truncation is not an error. */
+void mf_fmt(char *out, size_t outlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Parse a whole decimal string into [min,max]; -1 on junk or range. */
 int mf_parse_long(const char *s, long min, long max, long *out);
 

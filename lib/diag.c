@@ -4,8 +4,8 @@
  * The walk only records observations; it keeps going as far as it safely
  * can so that the rules (diagrules.c) see the whole picture. */
 #include "diag.h"
+#include "buf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -29,21 +29,6 @@ struct run {
 	int banner_ms;
 	int mail_done;
 };
-
-/* snprintf for summaries, where a cut-off tail is acceptable. */
-static void
-fmt(char *out, size_t outlen, const char *f, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-fmt(char *out, size_t outlen, const char *f, ...)
-{
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(out, outlen, f, ap);
-	va_end(ap);
-}
 
 static long
 now_ms(void)
@@ -572,7 +557,7 @@ auth_summary(struct run *ru, long t0)
 			st_auth->ok = 1;
 		if (m->result == MF_DIAG_MECH_FAILED && fail == NULL)
 			fail = m;
-		fmt(st_auth->text + len, sizeof(st_auth->text) - len, "%s%s %s",
+		mf_fmt(st_auth->text + len, sizeof(st_auth->text) - len, "%s%s %s",
 		    len ? ", " : "", m->name, res);
 		len = strlen(st_auth->text);
 	}
@@ -638,7 +623,7 @@ walk_auth(struct run *ru, struct mf_smtp *s)
 			s = open_session(ru, &ru->sp, r->tls_used, NULL, &e);
 			if (s == NULL) {
 				m->result = MF_DIAG_MECH_NOT_TRIED;
-				fmt(m->note, sizeof(m->note), "reconnect failed: %s", e.msg);
+				mf_fmt(m->note, sizeof(m->note), "reconnect failed: %s", e.msg);
 				break;
 			}
 		}

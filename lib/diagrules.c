@@ -5,9 +5,9 @@
  * The table's order is the order of causes, so the first error decides
  * the exit status. */
 #include "diagrules.h"
+#include "buf.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -166,20 +166,6 @@ icontains(const char *hay, const char *needle)
 	return hay != NULL && strcasestr(hay, needle) != NULL;
 }
 
-static void
-fmt(char *out, size_t outlen, const char *f, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-fmt(char *out, size_t outlen, const char *f, ...)
-{
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(out, outlen, f, ap);
-	va_end(ap);
-}
-
 /* First line of a reply text, for quoting in one sentence. */
 static void
 first_line(const char *text, char *out, size_t outlen)
@@ -214,11 +200,11 @@ quote_reply(int code, const char *enh, const char *text, char *out,
 
 	first_line(text, line, sizeof(line));
 	if (code == 0)
-		fmt(out, outlen, "%s", line[0] ? line : "(no reply)");
+		mf_fmt(out, outlen, "%s", line[0] ? line : "(no reply)");
 	else if (enh[0])
-		fmt(out, outlen, "%d %s %s", code, enh, line);
+		mf_fmt(out, outlen, "%d %s %s", code, enh, line);
 	else
-		fmt(out, outlen, "%d %s", code, line);
+		mf_fmt(out, outlen, "%d %s", code, line);
 }
 
 static void
@@ -347,7 +333,7 @@ quote_mech(const struct mf_diag_mech *m, char *out, size_t outlen)
 	char q[300];
 
 	quote_reply(m->code, m->enhanced, m->text, q, sizeof(q));
-	fmt(out, outlen, "AUTH %s was answered \"%s\"", m->name, q);
+	mf_fmt(out, outlen, "AUTH %s was answered \"%s\"", m->name, q);
 }
 
 /* ---- our side */
@@ -367,7 +353,7 @@ m_client_config(const struct mf_diag_report *r, struct mf_diag_finding *f)
 			continue;
 		if (s->err == MF_E_USAGE)
 			f->exit_code = 64;
-		fmt(f->what, sizeof(f->what), "At the %s step our own settings "
+		mf_fmt(f->what, sizeof(f->what), "At the %s step our own settings "
 		    "failed: %s.", mf_diag_stage_name((enum mf_diag_stage_id)i),
 		    nodot(s->msg, m, sizeof(m)));
 		return 1;
@@ -384,7 +370,7 @@ m_dns(const struct mf_diag_report *r, struct mf_diag_finding *f)
 
 	if (!failed(r, MF_DIAG_CONNECT) || st(r, MF_DIAG_CONNECT)->err != MF_E_NOHOST)
 		return 0;
-	fmt(f->what, sizeof(f->what), "The name \"%s\" does not resolve to an "
+	mf_fmt(f->what, sizeof(f->what), "The name \"%s\" does not resolve to an "
 	    "address (%s).", r->host, nodot(st(r, MF_DIAG_CONNECT)->msg, m, sizeof(m)));
 	return 1;
 }
@@ -397,7 +383,7 @@ m_refused(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!failed(r, MF_DIAG_CONNECT) || s->err != MF_E_CONNECT ||
 	    s->sys_errno != ECONNREFUSED)
 		return 0;
-	fmt(f->what, sizeof(f->what), "%s actively refused the connection to "
+	mf_fmt(f->what, sizeof(f->what), "%s actively refused the connection to "
 	    "port %s.", r->host, r->port);
 	return 1;
 }
@@ -407,7 +393,7 @@ m_conn_timeout(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
 	if (!failed(r, MF_DIAG_CONNECT) || st(r, MF_DIAG_CONNECT)->err != MF_E_TIMEOUT)
 		return 0;
-	fmt(f->what, sizeof(f->what), "Nothing answered the connection to %s "
+	mf_fmt(f->what, sizeof(f->what), "Nothing answered the connection to %s "
 	    "port %s within %ld ms.", r->host, r->port, st(r, MF_DIAG_CONNECT)->ms);
 	return 1;
 }
@@ -421,7 +407,7 @@ m_conn_failed(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!failed(r, MF_DIAG_CONNECT) || s->err != MF_E_CONNECT ||
 	    s->sys_errno == ECONNREFUSED)
 		return 0;
-	fmt(f->what, sizeof(f->what), "Could not connect to %s port %s: %s.",
+	mf_fmt(f->what, sizeof(f->what), "Could not connect to %s port %s: %s.",
 	    r->host, r->port, nodot(s->msg, m, sizeof(m)));
 	return 1;
 }
@@ -433,7 +419,7 @@ m_plaintext_port(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
 	if (r->tls_used != MF_TLS_IMPLICIT || !istarts(r->tls.plaintext_seen, "220"))
 		return 0;
-	fmt(f->what, sizeof(f->what), "We started TLS at once (implicit TLS), "
+	mf_fmt(f->what, sizeof(f->what), "We started TLS at once (implicit TLS), "
 	    "but the server answered in clear text: \"%s\".", r->tls.plaintext_seen);
 	return 1;
 }
@@ -443,7 +429,7 @@ m_implicit_port(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
 	if (r->probe_kind != 1 || !r->probe_ok || !failed(r, MF_DIAG_BANNER))
 		return 0;
-	fmt(f->what, sizeof(f->what), "Port %s sent no greeting in clear text "
+	mf_fmt(f->what, sizeof(f->what), "Port %s sent no greeting in clear text "
 	    "within %ld ms, but a TLS handshake on a new connection got \"220\": "
 	    "this port expects TLS immediately.", r->port, st(r, MF_DIAG_BANNER)->ms);
 	return 1;
@@ -455,7 +441,7 @@ m_no_banner(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!failed(r, MF_DIAG_BANNER) || st(r, MF_DIAG_BANNER)->err != MF_E_TIMEOUT ||
 	    (r->probe_kind == 1 && r->probe_ok))
 		return 0;
-	fmt(f->what, sizeof(f->what), "The connection to port %s was accepted, "
+	mf_fmt(f->what, sizeof(f->what), "The connection to port %s was accepted, "
 	    "but no greeting came within %ld ms%s.", r->port,
 	    st(r, MF_DIAG_BANNER)->ms,
 	    r->probe_kind == 1 ? ", and a TLS handshake did not work either" : "");
@@ -473,7 +459,7 @@ m_busy(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	for (i = 0; i < MF_DIAG_PROBE; i++) {
 		if (failed(r, (enum mf_diag_stage_id)i) && r->stage[i].code == 421) {
 			quote_stage(r, (enum mf_diag_stage_id)i, q, sizeof(q));
-			fmt(f->what, sizeof(f->what), "The server answered %s with "
+			mf_fmt(f->what, sizeof(f->what), "The server answered %s with "
 			    "\"%s\" and closes the connection.",
 			    i == MF_DIAG_BANNER ? "the connection" :
 			    mf_diag_stage_name((enum mf_diag_stage_id)i), q);
@@ -491,7 +477,7 @@ m_refused_554(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!failed(r, MF_DIAG_BANNER) || st(r, MF_DIAG_BANNER)->code < 500)
 		return 0;
 	quote_stage(r, MF_DIAG_BANNER, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "The server greeted with a refusal: "
+	mf_fmt(f->what, sizeof(f->what), "The server greeted with a refusal: "
 	    "\"%s\".", q);
 	return 1;
 }
@@ -507,7 +493,7 @@ m_ehlo_rejected(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!failed(r, id) || c < 500 || c > 599)
 		return 0;
 	quote_stage(r, id, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "The server refused our EHLO/HELO name: "
+	mf_fmt(f->what, sizeof(f->what), "The server refused our EHLO/HELO name: "
 	    "\"%s\".", q);
 	return 1;
 }
@@ -518,7 +504,7 @@ static void
 tls_what(const struct mf_diag_report *r, struct mf_diag_finding *f,
          const char *lead)
 {
-	fmt(f->what, sizeof(f->what), "%s%s%s", lead,
+	mf_fmt(f->what, sizeof(f->what), "%s%s%s", lead,
 	    r->tls.verify_reason[0] ? " " : "", r->tls.verify_reason);
 }
 
@@ -542,7 +528,7 @@ m_pin(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
 	if (!r->tls.pin_mismatch || !cert_problem(r, f))
 		return 0;
-	fmt(f->what, sizeof(f->what), "The server's certificate (SHA-256 %s) "
+	mf_fmt(f->what, sizeof(f->what), "The server's certificate (SHA-256 %s) "
 	    "does not match the pinned fingerprint.",
 	    r->tls.chain_len ? r->tls.chain[0].sha256 : "unknown");
 	return 1;
@@ -558,10 +544,10 @@ m_name(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!r->tls.name_mismatch || !cert_problem(r, f))
 		return 0;
 	if (c == NULL)
-		fmt(f->what, sizeof(f->what), "We checked the name \"%s\", which "
+		mf_fmt(f->what, sizeof(f->what), "We checked the name \"%s\", which "
 		    "the certificate does not contain.", checked);
 	else
-		fmt(f->what, sizeof(f->what), "We checked the name \"%s\", but the "
+		mf_fmt(f->what, sizeof(f->what), "We checked the name \"%s\", but the "
 		    "certificate is for %s (subject %s).", checked,
 		    c->sans[0] ? c->sans : "no alternative names", c->subject);
 	return 1;
@@ -588,7 +574,7 @@ m_expired(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		return 0;
 	date_str(r->tls.chain_len ? r->tls.chain[0].not_after : 0, na, sizeof(na));
 	date_str(time(NULL), now, sizeof(now));
-	fmt(f->what, sizeof(f->what), "The server's certificate expired on %s; "
+	mf_fmt(f->what, sizeof(f->what), "The server's certificate expired on %s; "
 	    "the local clock says %s.", na, now);
 	return 1;
 }
@@ -602,7 +588,7 @@ m_not_yet(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		return 0;
 	date_str(r->tls.chain_len ? r->tls.chain[0].not_before : 0, nb, sizeof(nb));
 	date_str(time(NULL), now, sizeof(now));
-	fmt(f->what, sizeof(f->what), "The server's certificate is valid only "
+	mf_fmt(f->what, sizeof(f->what), "The server's certificate is valid only "
 	    "from %s; the local clock says %s.", nb, now);
 	return 1;
 }
@@ -627,14 +613,14 @@ m_untrusted(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	}
 	last = &t->chain[t->chain_len - 1];
 	if (t->chain_len == 1 && last->self_signed)
-		fmt(f->what, sizeof(f->what), "The server's certificate is "
+		mf_fmt(f->what, sizeof(f->what), "The server's certificate is "
 		    "self-signed (%s): nobody vouches for it.", last->subject);
 	else if (last->self_signed)
-		fmt(f->what, sizeof(f->what), "The chain (%zu certificates) ends "
+		mf_fmt(f->what, sizeof(f->what), "The chain (%zu certificates) ends "
 		    "at the root \"%s\", which is not in the trust store.",
 		    t->chain_len, last->subject);
 	else
-		fmt(f->what, sizeof(f->what), "The chain (%zu certificate%s) "
+		mf_fmt(f->what, sizeof(f->what), "The chain (%zu certificate%s) "
 		    "breaks after \"%s\": its issuer \"%s\" is neither sent by "
 		    "the server nor in the trust store (a missing intermediate "
 		    "or an unknown CA).", t->chain_len, t->chain_len == 1 ? "" : "s",
@@ -670,7 +656,7 @@ m_tls_version(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!tls_stage_failed(r, MF_E_TLS) || r->tls.plaintext_seen[0])
 		return 0;
 	if (r->probe_kind == 2 && r->probe_ok) {
-		fmt(f->what, sizeof(f->what), "The TLS handshake failed with our "
+		mf_fmt(f->what, sizeof(f->what), "The TLS handshake failed with our "
 		    "settings, but succeeded when old protocol versions were allowed: "
 		    "the server negotiated %s.", r->probe_version[0] ?
 		    r->probe_version : "an old version");
@@ -678,7 +664,7 @@ m_tls_version(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	}
 	if (!looks_like_version_problem(r))
 		return 0;
-	fmt(f->what, sizeof(f->what), "The TLS handshake failed: %s%s%s.",
+	mf_fmt(f->what, sizeof(f->what), "The TLS handshake failed: %s%s%s.",
 	    r->tls.alert[0] ? r->tls.alert : "",
 	    r->tls.alert[0] ? "; " : "",
 	    nodot(st(r, r->tls_used == MF_TLS_IMPLICIT ? MF_DIAG_CONNECT
@@ -696,7 +682,7 @@ m_tls_old(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		return 0;
 	f->severity = MF_DIAG_WARNING;
 	f->exit_code = 0;
-	fmt(f->what, sizeof(f->what), "The server negotiated %s, a protocol "
+	mf_fmt(f->what, sizeof(f->what), "The server negotiated %s, a protocol "
 	    "version that RFC 8996 deprecates; many clients refuse it.",
 	    r->tls.version);
 	return 1;
@@ -712,7 +698,7 @@ m_tls_failed(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!tls_stage_failed(r, MF_E_TLS) || r->tls.plaintext_seen[0] ||
 	    mf_diag_has(r, MF_DIAG_TLS_VERSION_MISMATCH))
 		return 0;
-	fmt(f->what, sizeof(f->what), "The TLS handshake failed: %s%s%s.",
+	mf_fmt(f->what, sizeof(f->what), "The TLS handshake failed: %s%s%s.",
 	    r->tls.alert[0] ? r->tls.alert : "", r->tls.alert[0] ? "; " : "",
 	    nodot(st(r, id)->msg, m, sizeof(m)));
 	return 1;
@@ -727,7 +713,7 @@ m_tls_454(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!failed(r, MF_DIAG_STARTTLS) || c < 400 || c == 421)
 		return 0;
 	quote_stage(r, MF_DIAG_STARTTLS, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "The server offered STARTTLS but refused "
+	mf_fmt(f->what, sizeof(f->what), "The server offered STARTTLS but refused "
 	    "it: \"%s\".", q);
 	if (c >= 500)
 		f->exit_code = 69;
@@ -740,7 +726,7 @@ m_no_starttls(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!r->have_caps_before || r->caps_before.starttls ||
 	    r->tls_used != MF_TLS_STARTTLS)
 		return 0;
-	fmt(f->what, sizeof(f->what), "The server did not offer STARTTLS in its "
+	mf_fmt(f->what, sizeof(f->what), "The server did not offer STARTTLS in its "
 	    "EHLO reply, so the connection stays unencrypted%s.",
 	    r->auth_withheld ? "; we did not send the credentials" : "");
 	return 1;
@@ -752,7 +738,7 @@ m_auth_needs_starttls(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!r->have_caps_before || r->tls_ok || !r->caps_before.starttls ||
 	    r->caps_before.auth[0] || r->tls_used != MF_TLS_NONE)
 		return 0;
-	fmt(f->what, sizeof(f->what), "Without TLS the server does not offer "
+	mf_fmt(f->what, sizeof(f->what), "Without TLS the server does not offer "
 	    "AUTH at all (EHLO lists no AUTH), but it offers STARTTLS. Clients "
 	    "report this as \"SMTP AUTH extension not supported by server\".");
 	return 1;
@@ -773,7 +759,7 @@ m_auth_not_offered(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		f->severity = MF_DIAG_WARNING;
 		f->exit_code = 0;
 	}
-	fmt(f->what, sizeof(f->what), "The server does not offer AUTH %s.",
+	mf_fmt(f->what, sizeof(f->what), "The server does not offer AUTH %s.",
 	    r->tls_ok ? "even over TLS" : "on this connection");
 	return 1;
 }
@@ -785,7 +771,7 @@ m_plaintext_only(const struct mf_diag_report *r, struct mf_diag_finding *f)
 
 	if (c == NULL || encrypted(r) || !all_mechs(c->auth, is_plain_mech))
 		return 0;
-	fmt(f->what, sizeof(f->what), "On this unencrypted connection the server "
+	mf_fmt(f->what, sizeof(f->what), "On this unencrypted connection the server "
 	    "offers only AUTH %s, which send the password in a recoverable form"
 	    "%s.", c->auth, mech_tried(r) ? ": it crossed the network readable "
 	    "by anyone on the path" : "");
@@ -797,7 +783,7 @@ m_plaintext_session(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
 	if (encrypted(r) || !mech_tried(r) || mf_diag_has(r, MF_DIAG_PLAINTEXT_AUTH_ONLY))
 		return 0;
-	fmt(f->what, sizeof(f->what), "AUTH was done on an unencrypted "
+	mf_fmt(f->what, sizeof(f->what), "AUTH was done on an unencrypted "
 	    "connection (--tls none).");
 	return 1;
 }
@@ -893,7 +879,7 @@ m_bad_creds(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (m == NULL)
 		return 0;
 	quote_mech(m, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s: the server refused the user name or "
+	mf_fmt(f->what, sizeof(f->what), "%s: the server refused the user name or "
 	    "the password.", q);
 	provider_hint(r, m, f);
 	return 1;
@@ -908,7 +894,7 @@ m_app_password(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (m == NULL)
 		return 0;
 	quote_mech(m, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s: the server wants a stronger "
+	mf_fmt(f->what, sizeof(f->what), "%s: the server wants a stronger "
 	    "mechanism or an application-specific password.", q);
 	provider_hint(r, m, f);
 	return 1;
@@ -923,7 +909,7 @@ m_enc_required(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (m == NULL)
 		return 0;
 	quote_mech(m, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s: this mechanism is only allowed over "
+	mf_fmt(f->what, sizeof(f->what), "%s: this mechanism is only allowed over "
 	    "an encrypted connection.", q);
 	return 1;
 }
@@ -945,7 +931,7 @@ m_mech_unsupported(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		}
 	}
 	quote_mech(m, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s: the server does not accept this "
+	mf_fmt(f->what, sizeof(f->what), "%s: the server does not accept this "
 	    "mechanism%s%s%s%s.", q,
 	    next ? "; the next one, " : "", next ? next->name : "",
 	    next ? ", was tried and " : "",
@@ -966,7 +952,7 @@ m_oauth(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (m == NULL)
 		return 0;
 	quote_mech(m, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s; the server's error: %s.", q,
+	mf_fmt(f->what, sizeof(f->what), "%s; the server's error: %s.", q,
 	    m->sasl_error[0] ? m->sasl_error : "(none sent)");
 	return 1;
 }
@@ -980,7 +966,7 @@ m_auth_temp(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (m == NULL)
 		return 0;
 	quote_mech(m, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s: a temporary failure on the server's "
+	mf_fmt(f->what, sizeof(f->what), "%s: a temporary failure on the server's "
 	    "side.", q);
 	return 1;
 }
@@ -994,7 +980,7 @@ m_auth_other(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (m == NULL)
 		return 0;
 	quote_mech(m, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s.", q);
+	mf_fmt(f->what, sizeof(f->what), "%s.", q);
 	return 1;
 }
 
@@ -1006,7 +992,7 @@ m_no_usable(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (!r->user_given || c == NULL || !c->auth[0] || mech_tried(r) ||
 	    r->auth_withheld || !st(r, MF_DIAG_AUTH)->done)
 		return 0;
-	fmt(f->what, sizeof(f->what), "The server offers AUTH %s, but none of "
+	mf_fmt(f->what, sizeof(f->what), "The server offers AUTH %s, but none of "
 	    "these could be tried (%s).", c->auth, st(r, MF_DIAG_AUTH)->text[0]
 	    ? st(r, MF_DIAG_AUTH)->text : "not implemented or not requested");
 	return 1;
@@ -1045,7 +1031,7 @@ m_sender(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		id = MF_DIAG_RCPT;
 	}
 	quote_stage(r, id, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "%s the sender was refused%s: \"%s\".",
+	mf_fmt(f->what, sizeof(f->what), "%s the sender was refused%s: \"%s\".",
 	    any_mech_ok(r) ? "Authenticated, but" : "Not authenticated;",
 	    id == MF_DIAG_RCPT ? " (at RCPT TO, as Postfix does)" : "", q);
 	return 1;
@@ -1060,7 +1046,7 @@ m_rcpt(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	    sender_refused_at_rcpt(r))
 		return 0;
 	quote_stage(r, MF_DIAG_RCPT, q, sizeof(q));
-	fmt(f->what, sizeof(f->what), "RCPT TO was refused: \"%s\".", q);
+	mf_fmt(f->what, sizeof(f->what), "RCPT TO was refused: \"%s\".", q);
 	return 1;
 }
 
@@ -1076,7 +1062,7 @@ m_greylist(const struct mf_diag_report *r, struct mf_diag_finding *f)
 
 		if (failed(r, ids[i]) && c >= 400 && c < 500 && c != 421) {
 			quote_stage(r, ids[i], q, sizeof(q));
-			fmt(f->what, sizeof(f->what), "%s was deferred: \"%s\".",
+			mf_fmt(f->what, sizeof(f->what), "%s was deferred: \"%s\".",
 			    ids[i] == MF_DIAG_MAIL ? "MAIL FROM" : "RCPT TO", q);
 			return 1;
 		}
@@ -1097,7 +1083,7 @@ m_garbage(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (i < 0) {
 		for (k = 0; k < r->nmech; k++) {
 			if (r->mech[k].err == MF_E_PROTO) {
-				fmt(f->what, sizeof(f->what), "During AUTH %s the "
+				mf_fmt(f->what, sizeof(f->what), "During AUTH %s the "
 				    "server sent something that is not an SMTP reply: "
 				    "%s.", r->mech[k].name, r->mech[k].text);
 				return 1;
@@ -1105,7 +1091,7 @@ m_garbage(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		}
 		return 0;
 	}
-	fmt(f->what, sizeof(f->what), "At the %s step the server sent something "
+	mf_fmt(f->what, sizeof(f->what), "At the %s step the server sent something "
 	    "that is not an SMTP reply: %s.",
 	    mf_diag_stage_name((enum mf_diag_stage_id)i), r->stage[i].msg);
 	return 1;
@@ -1125,7 +1111,7 @@ m_closed(const struct mf_diag_report *r, struct mf_diag_finding *f)
 			where = "auth";
 	if (where == NULL || mf_diag_has(r, MF_DIAG_SERVER_BUSY_421))
 		return 0;
-	fmt(f->what, sizeof(f->what), "The server closed the connection at the "
+	mf_fmt(f->what, sizeof(f->what), "The server closed the connection at the "
 	    "%s step without a reply.", where);
 	return 1;
 }
@@ -1138,7 +1124,7 @@ m_reply_timeout(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	for (i = MF_DIAG_EHLO; i < MF_DIAG_PROBE; i++) {
 		if (failed(r, (enum mf_diag_stage_id)i) &&
 		    r->stage[i].err == MF_E_TIMEOUT) {
-			fmt(f->what, sizeof(f->what), "The server did not answer "
+			mf_fmt(f->what, sizeof(f->what), "The server did not answer "
 			    "at the %s step within %ld ms.",
 			    mf_diag_stage_name((enum mf_diag_stage_id)i),
 			    r->stage[i].ms);
@@ -1155,7 +1141,7 @@ m_insecure(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
 	if (!r->insecure || !r->tls_ok)
 		return 0;
-	fmt(f->what, sizeof(f->what), "Certificate verification was switched "
+	mf_fmt(f->what, sizeof(f->what), "Certificate verification was switched "
 	    "off (--insecure).");
 	return 1;
 }
@@ -1167,7 +1153,7 @@ m_no_user(const struct mf_diag_report *r, struct mf_diag_finding *f)
 
 	if (r->user_given || c == NULL || !c->auth[0] || r->quit_after < MF_DIAG_AUTH)
 		return 0;
-	fmt(f->what, sizeof(f->what), "No user was given, so AUTH was not "
+	mf_fmt(f->what, sizeof(f->what), "No user was given, so AUTH was not "
 	    "tried; the server offers AUTH %s.", c->auth);
 	return 1;
 }
@@ -1448,7 +1434,7 @@ make_verdict(struct mf_diag_report *r)
 		if (r->finding[i].severity == MF_DIAG_ERROR)
 			f = &r->finding[i];
 	if (f != NULL) {
-		fmt(r->verdict, sizeof(r->verdict), "FAIL %s: %s",
+		mf_fmt(r->verdict, sizeof(r->verdict), "FAIL %s: %s",
 		    mf_diag_code_name(f->code), f->what);
 		return;
 	}
@@ -1456,14 +1442,14 @@ make_verdict(struct mf_diag_report *r)
 		for (i = 0; i < MF_DIAG_NSTAGES; i++)
 			if (failed(r, (enum mf_diag_stage_id)i))
 				break;
-		fmt(r->verdict, sizeof(r->verdict), "FAIL: the %s step failed: %s",
+		mf_fmt(r->verdict, sizeof(r->verdict), "FAIL: the %s step failed: %s",
 		    mf_diag_stage_name((enum mf_diag_stage_id)(i % MF_DIAG_NSTAGES)),
 		    i < MF_DIAG_NSTAGES ? r->stage[i].msg : "?");
 		return;
 	}
 	for (i = 0; i < r->nmech; i++)
 		nok += r->mech[i].result == MF_DIAG_MECH_OK;
-	fmt(r->verdict, sizeof(r->verdict), "OK: %s:%s, %s%s%s, %s", r->host,
+	mf_fmt(r->verdict, sizeof(r->verdict), "OK: %s:%s, %s%s%s, %s", r->host,
 	    r->port, r->tls_ok ? r->tls.version : "no TLS",
 	    r->tls_ok ? (r->tls_used == MF_TLS_IMPLICIT ? " (implicit)"
 	                                                : " (STARTTLS)") : "",
@@ -1477,12 +1463,12 @@ make_verdict(struct mf_diag_report *r)
 		for (i = 0; i < r->nmech; i++) {
 			if (r->mech[i].result != MF_DIAG_MECH_OK)
 				continue;
-			fmt(r->verdict + len, sizeof(r->verdict) - len, "%s%s", sep,
+			mf_fmt(r->verdict + len, sizeof(r->verdict) - len, "%s%s", sep,
 			    r->mech[i].name);
 			len = strlen(r->verdict);
 			sep = " ";
 		}
-		fmt(r->verdict + len, sizeof(r->verdict) - len, ")");
+		mf_fmt(r->verdict + len, sizeof(r->verdict) - len, ")");
 	}
 }
 
