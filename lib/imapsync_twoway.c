@@ -1,16 +1,28 @@
 /* imapsync_twoway.c - local changes sent to the server (--two-way): flag
  * changes as UID STORE, deletions as STORE \Deleted + UID EXPUNGE, new
- * local messages as APPEND, with UIDPLUS (RFC 4315) naming their UIDs. */
+ * local messages as APPEND, with UIDPLUS (RFC 4315) naming their UIDs.
+ * Without UIDPLUS an upload carries a tracking header (X-Mailflow-Id) and
+ * its UID is found with UID SEARCH HEADER (RFC 3501 §6.4.4). */
 #include "imapsync_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "imapflags.h"
+
+#define TRACK_HDR   "X-Mailflow-Id"
+#define TRACK_BYTES 16                  /* random bytes, 32 hex digits */
+#define TRACK_LEN   (2 * TRACK_BYTES + 1)
+#define LINE_MAX_T  1024                /* first line read to find ours */
 
 int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
                       struct mf_err *e)
@@ -114,21 +126,233 @@ static ssize_t upload_read(void *arg, char *buf, size_t n)
 	return ferror(u->fp) ? -1 : (ssize_t)o;
 }
 
+/* ---- tracking header: how an upload is found without UIDPLUS ----
+ * The header goes into the local file first (durably), and exactly those
+ * bytes are uploaded, so the file and the server copy stay the same
+ * message (same size, same Message-ID) for every later comparison. */
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* The file's first line, at most len - 1 bytes (NUL bytes kept); *n its
+ * length. */
+static void first_line(FILE *fp, char *line, size_t len, size_t *n)
+{
+	int ch;
+
+	*n = 0;
+	while (*n + 1 < len && (ch = fgetc(fp)) != EOF) {
+		line[(*n)++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	line[*n] = '\0';
+}
+
+/* 1 when line (n bytes) is a complete tracking header line of ours; the
+ * token goes to token (TRACK_LEN bytes) when not NULL. */
+static int track_parse(const char *line, size_t n, char *token)
+{
+	size_t hl = sizeof TRACK_HDR - 1, k;
+	const char *v;
+
+	if (n < hl + 1 || line[n - 1] != '\n' || strncasecmp(line, TRACK_HDR, hl) ||
+	    line[hl] != ':')
+		return 0;
+	v = line + hl + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (k = 0; k < TRACK_LEN - 1; k++)
+		if (!strchr("0123456789abcdef", v[k]) || !v[k])
+			return 0;
+	if (v[k] != '\r' && v[k] != '\n')
+		return 0;
+	if (token) {
+		memcpy(token, v, TRACK_LEN - 1);
+		token[TRACK_LEN - 1] = '\0';
+	}
+	return 1;
+}
+
+/* The token of the tracking header at the top of path: 1 found, 0 none,
+ * -1 unreadable. */
+static int track_read(const char *path, char *token)
+{
+	char line[LINE_MAX_T];
+	size_t n;
+	FILE *fp = fopen(path, "rb");
+
+	if (!fp)
+		return -1;
+	first_line(fp, line, sizeof line, &n);
+	int err = ferror(fp);
+	fclose(fp);
+	return err ? -1 : track_parse(line, n, token);
+}
+
+/* Copy in (after its first line, already read) to out with a fresh
+ * tracking header on top: a header of ours from an earlier attempt is
+ * replaced, anything else kept.  The header ends like the first line. */
+static int track_copy(FILE *in, FILE *out, const char *token)
+{
+	char line[LINE_MAX_T], buf[65536];
+	size_t n, k;
+
+	first_line(in, line, sizeof line, &n);
+	const char *eol = n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n'
+	                  ? "\r\n" : "\n";
+	if (fprintf(out, TRACK_HDR ": %s%s", token, eol) < 0)
+		return -1;
+	if (!track_parse(line, n, NULL) && fwrite(line, 1, n, out) != n)
+		return -1;
+	while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+		if (fwrite(buf, 1, k, out) != k)
+			return -1;
+	return ferror(in) ? -1 : 0;
+}
+
+/* Put a new tracking header with a random token into the file of lf,
+ * atomically (tmp/ then rename) and durably: an upload that a crash
+ * interrupts is then found by the token in the file. */
+static int track_add(struct frun *fr, struct lfile *lf, char *token,
+                     struct mf_err *e)
+{
+	unsigned char rnd[TRACK_BYTES];
+	char path[4096 + 512], tmp[4096 + 64], dir[4096 + 8];
+	struct stat sb;
+	FILE *in, *out;
+	int fd, rc;
+
+	if (mf_random(rnd, sizeof rnd, e) < 0)
+		return -1;
+	mf_hex(rnd, sizeof rnd, token);
+	snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+	snprintf(tmp, sizeof tmp, "%s/tmp/mailflow-track.%ld", fr->path,
+	         (long)getpid());
+	if (!(in = fopen(path, "rb")) || fstat(fileno(in), &sb) < 0) {
+		rc = mf_err_sys(e, MF_E_IO, errno, "open %s", path);
+		if (in)
+			fclose(in);
+		return rc;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	          sb.st_mode & 0777);
+	if (fd < 0 || !(out = fdopen(fd, "wb"))) {
+		rc = mf_err_sys(e, MF_E_IO, errno, "create %s", tmp);
+		if (fd >= 0)
+			close(fd);
+		fclose(in);
+		unlink(tmp);
+		return rc;
+	}
+	rc = track_copy(in, out, token);
+	fclose(in);
+	if (rc < 0 || fflush(out) == EOF || fsync(fileno(out)) < 0) {
+		rc = mf_err_sys(e, MF_E_IO, errno, "write %s", tmp);
+		fclose(out);
+		unlink(tmp);
+		return rc;
+	}
+	if (fclose(out) == EOF || rename(tmp, path) < 0) {
+		rc = mf_err_sys(e, MF_E_IO, errno, "replace %s", path);
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof dir, "%s/%.3s", fr->path, lf->rel);
+	if (fsync_dir(dir) < 0)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
+	return 0;
+}
+
+struct track_hit {
+	struct frun *fr;
+	uint32_t uid;
+};
+
+/* "* SEARCH n ..." (RFC 3501 §7.2.5): the highest UID we do not know. */
+static int search_cb(void *arg, const struct mf_imap_resp *r,
+                     struct mf_err *e)
+{
+	struct track_hit *h = arg;
+	uint64_t u;
+
+	(void)e;
+	if (strcmp(r->keyword, "SEARCH"))
+		return 0;
+	for (size_t k = r->data_first; k < r->ntoks; k++)
+		if (r->toks[k].type == MF_IMAP_ATOM &&
+		    mf_imap_tok_u64(&r->toks[k], &u) == 0 && u && u <= 0xFFFFFFFFu &&
+		    u > h->uid && !mf_syncstate_get(h->fr->st, (uint32_t)u))
+			h->uid = (uint32_t)u;
+	return 0;
+}
+
+/* The UID (from `from` on) of the message carrying our token; 0 none. */
+static int track_search(struct frun *fr, uint32_t from, const char *token,
+                        uint32_t *uid, struct mf_err *e)
+{
+	struct track_hit h = { fr, 0 };
+
+	if (mf_imap_simple(fr->c->im, search_cb, &h, e,
+	                   "UID SEARCH UID %u:* HEADER " TRACK_HDR " %s",
+	                   from ? from : 1, token) < 0)
+		return -1;
+	*uid = h.uid;
+	return 0;
+}
+
+/* Tie lf to the server's uid after an interrupted upload: the APPEND may
+ * have lost flags set since, so they are sent again. */
+static int adopt_upload(struct frun *fr, struct lfile *lf, uint32_t uid,
+                        const char *srv_flags, const char *mapped,
+                        struct mf_err *e)
+{
+	struct store_op op;
+
+	memset(&op, 0, sizeof op);
+	op.uid = uid;
+	mf_imapflags_diff(srv_flags, mapped, op.add, op.del);
+	lf->used = 1;
+	fr->res.adopted++;
+	if (isync_rename_uid(fr, lf, uid, e) < 0 ||
+	    isync_push_flags(fr, &op, 1, e) < 0 ||
+	    mf_syncstate_put(fr->st, uid, mapped, 0, lf->base, e) < 0 ||
+	    mf_syncstate_commit(fr->st, e) < 0)
+		return -1;
+	return 1;
+}
+
 /* A file marked ",A=n" was being uploaded when a run stopped: if the
- * server has, from UID n on, a message of the same size and Message-ID
- * that we do not know yet, that is our upload. 1 adopted, 0 not found. */
+ * server has, from UID n on, a message that we do not know yet carrying
+ * the file's tracking header (without UIDPLUS), or else of the same size
+ * and Message-ID, that is our upload. 1 adopted, 0 not found. */
 static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
                        const char *id, const char *mapped, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	struct slist srv = { 0 };
-	char af[16];
+	char af[16], path[4096 + 512], token[TRACK_LEN];
 	long from;
 	int rc = 0;
 
 	if (mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0 ||
 	    mf_parse_long(af, 1, 0xFFFFFFFFl, &from) < 0)
 		return 0;
+	snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+	if (!c->uidplus && track_read(path, token) == 1) {
+		uint32_t uid;
+		if (track_search(fr, (uint32_t)from, token, &uid, e) < 0)
+			return -1;
+		return uid ? adopt_upload(fr, lf, uid, "", mapped, e) : 0;
+	}
 	if (mf_imap_simple(c->im, isync_fetch_ids_cb, &srv, e,
 	                   "UID FETCH %ld:* (UID RFC822.SIZE "
 	                   "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", from) < 0)
@@ -139,20 +363,7 @@ static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 		    strcmp(s->msgid ? s->msgid : "", id) ||
 		    mf_syncstate_get(fr->st, s->uid))
 			continue;
-		/* the APPEND may have lost the flags set since: send them */
-		struct store_op op;
-		memset(&op, 0, sizeof op);
-		op.uid = s->uid;
-		mf_imapflags_diff(s->flags, mapped, op.add, op.del);
-		if (isync_rename_uid(fr, lf, s->uid, e) < 0 ||
-		    isync_push_flags(fr, &op, 1, e) < 0 ||
-		    mf_syncstate_put(fr->st, s->uid, mapped, 0, lf->base, e) < 0 ||
-		    mf_syncstate_commit(fr->st, e) < 0)
-			rc = -1;
-		else
-			rc = 1;
-		lf->used = 1;
-		fr->res.adopted++;
+		rc = adopt_upload(fr, lf, s->uid, s->flags, mapped, e);
 	}
 	isync_slist_free(&srv);
 	return rc;
@@ -179,9 +390,11 @@ int isync_recover_uploads(struct frun *fr, struct mf_err *e)
 }
 
 /* APPEND one file (RFC 3501 §6.3.11) with the flags mapped; *uid is the
- * APPENDUID (RFC 4315 §3), 0 if the server named none. */
+ * APPENDUID (RFC 4315 §3), 0 if the server named none; *from the UID
+ * the server was to give next (the file's A= field). */
 static int upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
-                      const char *mapped, uint32_t *uid, struct mf_err *e)
+                      const char *mapped, uint32_t *uid, uint32_t *from,
+                      struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	char path[4096 + 512], fl[128], af[32];
@@ -190,7 +403,8 @@ static int upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
 	 * the APPEND is then found by find_upload instead of uploading
 	 * the message twice */
 	uint32_t next = mf_imap_mailbox(c->im)->uidnext;
-	snprintf(af, sizeof af, "A=%u", next ? next : 1);
+	*from = next ? next : 1;
+	snprintf(af, sizeof af, "A=%u", *from);
 	if (isync_rename_field(fr, lf, af, e) < 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
@@ -210,9 +424,9 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 
 	for (size_t i = 0; i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
-		char path[4096 + 512], id[512], mapped[8];
+		char path[4096 + 512], id[512], mapped[8], token[TRACK_LEN];
 		uint64_t size;
-		uint32_t uid;
+		uint32_t uid, from;
 		if (lf->used)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
@@ -222,16 +436,21 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 		fr->res.uploaded++;
 		if (c->p->dry_run)
 			continue;
+		/* no UIDPLUS: the tracking header names the upload instead */
 		if (!c->uidplus) {
-			isync_warnf(c, "%s: server has no UIDPLUS; not uploading %s",
-			            fr->f->utf8, lf->rel);
-			fr->res.uploaded--;
-			continue;
+			if (track_add(fr, lf, token, e) < 0)
+				return -1;
+			if (isync_file_info(path, &size, id, sizeof id) < 0)
+				return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
 		}
-		if (upload_one(fr, lf, size, mapped, &uid, e) < 0)
+		if (upload_one(fr, lf, size, mapped, &uid, &from, e) < 0)
+			return -1;
+		if (!c->uidplus && !uid && track_search(fr, from, token, &uid, e) < 0)
 			return -1;
 		if (!uid) {
-			isync_warnf(c, "%s: no APPENDUID for %s", fr->f->utf8, lf->rel);
+			isync_warnf(c, "%s: no %s for %s", fr->f->utf8,
+			            c->uidplus ? "APPENDUID" : "UID found by SEARCH",
+			            lf->rel);
 			continue;
 		}
 		if (isync_rename_uid(fr, lf, uid, e) < 0 ||
