@@ -21,7 +21,7 @@ const char *
 mf_dane_lookup_name(enum mf_dane_lookup l)
 {
 	static const char *const n[] = { "none", "unsigned", "lookup-failed",
-	    "secure", "host-insecure" };
+	    "secure", "host-insecure", "mx-insecure" };
 
 	return (unsigned)l < sizeof(n) / sizeof(n[0]) ? n[l] : "?";
 }

@@ -54,8 +54,12 @@ enum mf_dane_lookup {
 	MF_DANE_UNSIGNED,         /* TLSA present without AD: ignored (§2.2) */
 	MF_DANE_LOOKUP_FAILED,    /* SERVFAIL / timeout: delivery must wait */
 	MF_DANE_SECURE,           /* validated TLSA records */
-	MF_DANE_HOST_INSECURE     /* validated TLSA, but the MX host's address
+	MF_DANE_HOST_INSECURE,    /* validated TLSA, but the MX host's address
 	                             records are not: ignored (RFC 7672 §2.2.2) */
+	MF_DANE_MX_INSECURE       /* the domain's MX records (or, without MX,
+	                             its address records) are not validated:
+	                             DANE is not used at all (RFC 7672 §2.2.1);
+	                             set per domain by mx.c */
 };
 
 struct mf_dane_set {
@@ -133,7 +137,7 @@ void mf_dane_check(const struct mf_dane_set *set, const struct mf_tls_info *tls,
 
 /* "not-applicable", "pass", "fail", "no-tls", "unusable", "uncheckable",
  * "tempfail"; and "none", "unsigned", "lookup-failed", "secure",
- * "host-insecure". */
+ * "host-insecure", "mx-insecure". */
 const char *mf_dane_state_name(enum mf_dane_state s);
 const char *mf_dane_lookup_name(enum mf_dane_lookup l);
 

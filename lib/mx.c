@@ -580,6 +580,30 @@ mf_mx_cache_probe(struct mf_mx_cache *c, struct mf_dns *d,
 /* ---------------------------------------------------------------- */
 /* a domain */
 
+/* RFC 7672 §2.2.1: a sender uses DANE only when the domain's MX records
+ * (without MX: its address records) were DNSSEC-validated; otherwise an
+ * attacker who forged the MX answer would choose the TLSA records too.
+ * Judged here, per domain, because probes of an MX host are shared
+ * between domains. */
+static void
+mx_secure_only(struct mf_mx_report *r)
+{
+	size_t i;
+
+	if (r->route.ad)
+		return;
+	for (i = 0; i < r->nprobes; i++) {
+		struct mf_mx_probe *o = &r->probes[i];
+
+		if (o->tlsa.lookup != MF_DANE_SECURE &&
+		    o->tlsa.lookup != MF_DANE_HOST_INSECURE &&
+		    o->tlsa.lookup != MF_DANE_LOOKUP_FAILED)
+			continue;
+		o->tlsa.lookup = MF_DANE_MX_INSECURE;
+		mf_dane_check(&o->tlsa, NULL, NULL, &o->dane);
+	}
+}
+
 int
 mf_mx_check(struct mf_dns *d, struct mf_mx_cache *c,
             const struct mf_mx_params *p, const char *domain,
@@ -604,6 +628,7 @@ mf_mx_check(struct mf_dns *d, struct mf_mx_cache *c,
 			r->probes[r->nprobes++].host_index = i;
 		}
 	}
+	mx_secure_only(r);
 	if (!p->no_mta_sts && (r->route.kind == MF_ROUTE_MX ||
 	    r->route.kind == MF_ROUTE_IMPLICIT)) {
 		r->sts_checked = 1;

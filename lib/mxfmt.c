@@ -110,6 +110,10 @@ analyze_tls(struct mf_mx_report *r, const struct mf_mx_probe *o,
 		add(r, MF_SEV_NOTE, "tlsa-host-insecure", where, "TLSA records "
 		    "at %s are validated, but the address records of %s are "
 		    "not: ignored (RFC 7672 §2.2.2)", o->tlsa.qname, o->host);
+	if (o->tlsa.lookup == MF_DANE_MX_INSECURE)
+		add(r, MF_SEV_NOTE, "tlsa-mx-insecure", where, "TLSA records "
+		    "at %s are ignored: the MX records pointing to %s are not "
+		    "DNSSEC-validated (RFC 7672 §2.2.1)", o->tlsa.qname, o->host);
 	if (!o->tls_done)
 		return;
 	if (o->tls.name_mismatch)

@@ -169,6 +169,16 @@ json unsigned address plain.mxplain.test dane.tlsa unsigned
 json unsigned address plain.mxplain.test dane.status not-applicable
 has unsigned summary plain.mxplain.test "findings[].code" tlsa-unsigned
 
+# RFC 7672 §2.2.1: an MX answer without DNSSEC switches DANE off, even for
+# a host whose (stale) TLSA records are signed: no dane-fail, a note instead
+probe mxinsecure 1 staleviaplain.mxplain.test
+json mxinsecure summary staleviaplain.mxplain.test dnssec false
+json mxinsecure address staleviaplain.mxplain.test dane.tlsa mx-insecure
+json mxinsecure address staleviaplain.mxplain.test dane.status not-applicable
+has mxinsecure summary staleviaplain.mxplain.test "findings[].code" tlsa-mx-insecure
+hasnt mxinsecure summary staleviaplain.mxplain.test "findings[].code" dane-fail
+text mxinsecure "tlsa-mx-insecure"
+
 probe nodane 1 dane-stale.$D -- --no-dane
 json nodane address dane-stale.$D dane.status not-applicable
 hasnt nodane summary dane-stale.$D "findings[].code" dane-fail
