@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -143,10 +144,24 @@ apply_target(const struct opts *o, struct mf_settings *s)
 	return 0;
 }
 
+/* With -v each transcript line carries the time since the start, which
+ * shows where a session stalls (a silent banner, a slow AUTH). */
+struct live {
+	int timed;
+	struct timespec start;
+};
+
 static void
 live_line(void *arg, enum mf_tx_dir dir, int tls, const char *line)
 {
-	(void)arg;
+	const struct live *lv = arg;
+	struct timespec now;
+
+	if (lv->timed) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		printf("[%6ld ms] ", (long)((now.tv_sec - lv->start.tv_sec) * 1000 +
+		    (now.tv_nsec - lv->start.tv_nsec) / 1000000));
+	}
 	printf("%s %s\n", mf_transcript_marker(dir, tls), line);
 	fflush(stdout);
 }
@@ -189,6 +204,7 @@ static int
 run(const struct opts *o, struct mf_settings *s)
 {
 	struct mf_diag_params p;
+	struct live live = { 0 };
 	struct mf_diag_report *r;
 	struct mf_secret secret;
 	struct mf_err e;
@@ -216,8 +232,12 @@ run(const struct opts *o, struct mf_settings *s)
 	p.to = o->to;
 	p.timeout_ms = s->timeout_ms;
 	p.show_secrets = s->show_secrets;
-	if (!o->json && !o->quiet)
+	if (!o->json && !o->quiet) {
+		live.timed = s->verbose > 0;
+		clock_gettime(CLOCK_MONOTONIC, &live.start);
 		p.line_fn = live_line;
+		p.line_arg = &live;
+	}
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		mf_secret_wipe(&secret);
