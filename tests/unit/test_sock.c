@@ -42,6 +42,40 @@ Test(sock, split_hostport_table)
 	}
 }
 
+/* Give this test process (Criterion runs each test in its own) its own
+ * /etc/hosts and/or /etc/resolv.conf (NULL: leave that file alone): a
+ * private mount namespace keeps them from the rest of the machine, and a
+ * test never asks the machine's real resolver, which is not on loopback.
+ * 0 ok, -1 if not possible here (not root, no namespaces). */
+static int
+bind_text(const char *text, const char *target)
+{
+	char path[] = "/tmp/mf-etc-XXXXXX";
+	int fd = mkstemp(path), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	if (r == 0)
+		r = mount(path, target, NULL, MS_BIND, NULL);
+	unlink(path);
+	return r;
+}
+
+static int
+private_etc(const char *hosts, const char *resolv)
+{
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return -1;
+	if (hosts != NULL && bind_text(hosts, "/etc/hosts") != 0)
+		return -1;
+	if (resolv != NULL && bind_text(resolv, "/etc/resolv.conf") != 0)
+		return -1;
+	return 0;
+}
+
 /* A port nobody listens on: bind one, note it, close it. */
 static int
 closed_port(void)
@@ -72,6 +106,11 @@ Test(sock, unresolvable_name)
 {
 	struct mf_err e;
 
+	/* The resolver asked is 127.0.0.1, where no DNS server listens: the
+	 * lookup fails at once and never leaves the machine. */
+	if (private_etc("127.0.0.1 localhost\n",
+	    "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n") != 0)
+		cr_skip_test("needs a private mount namespace (root)");
 	cr_assert_null(mf_sock_connect("no-such-host.invalid", "25", NULL, &e));
 	cr_assert_eq(e.kind, MF_E_NOHOST);
 }
@@ -151,30 +190,6 @@ Test(sock, ipv6_literal_and_family_choice)
 	close(lfd);
 }
 
-/* Give this test process (Criterion runs each test in its own) a hosts
- * file in which "mfdual.test" has ::1 first, then 127.0.0.1: a private
- * mount namespace keeps it from the rest of the machine. 0 ok, -1 if not
- * possible here (not root, no namespaces). */
-static int
-dual_stack_name(void)
-{
-	char path[] = "/tmp/mf-hosts-XXXXXX";
-	int fd = mkstemp(path);
-	const char *hosts = "::1 mfdual.test\n127.0.0.1 mfdual.test\n";
-
-	if (fd < 0 || write(fd, hosts, strlen(hosts)) != (ssize_t)strlen(hosts))
-		return -1;
-	close(fd);
-	if (unshare(CLONE_NEWNS) != 0 ||
-	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-	    mount(path, "/etc/hosts", NULL, MS_BIND, NULL) != 0) {
-		unlink(path);
-		return -1;
-	}
-	unlink(path);
-	return 0;
-}
-
 /* A name with two addresses: ::1 refuses (nothing listens there), so the
  * next address, 127.0.0.1, must be tried and used. */
 Test(sock, every_address_of_a_name_is_tried)
@@ -191,7 +206,8 @@ Test(sock, every_address_of_a_name_is_tried)
 	listen(lfd, 1);
 	getsockname(lfd, (struct sockaddr *)&a, &l);
 	p6 = listen6(&(int){ 0 });
-	if (p6 < 0 || dual_stack_name() != 0)
+	if (p6 < 0 || private_etc("::1 mfdual.test\n127.0.0.1 mfdual.test\n",
+	    NULL) != 0)
 		cr_skip_test("needs IPv6 loopback and a private mount namespace");
 	close(p6);
 	snprintf(port, sizeof(port), "%d", ntohs(a.sin_port));
