@@ -5,19 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "certfmt.h"
 #include "json.h"
-
-static void
-iso_time(time_t t, char *out, size_t outlen)
-{
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		mf_strlcpy(out, "", outlen);
-		return;
-	}
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static const char *
 mech_result_name(enum mf_diag_mech_result m)
@@ -117,8 +106,8 @@ text_cert(struct mf_buf *b, size_t i, const struct mf_cert_info *c)
 {
 	char nb[32], na[32];
 
-	iso_time(c->not_before, nb, sizeof(nb));
-	iso_time(c->not_after, na, sizeof(na));
+	mf_certfmt_iso_time(c->not_before, nb, sizeof(nb));
+	mf_certfmt_iso_time(c->not_after, na, sizeof(na));
 	mf_buf_printf(b, NULL, "    %zu subject: %s\n", i, c->subject);
 	mf_buf_printf(b, NULL, "      issuer:  %s\n", c->issuer);
 	if (c->sans[0])
@@ -335,27 +324,6 @@ json_stages(struct mf_json *j, const struct mf_diag_report *r)
 }
 
 static void
-json_cert(struct mf_json *j, const struct mf_cert_info *c)
-{
-	char nb[32], na[32];
-
-	iso_time(c->not_before, nb, sizeof(nb));
-	iso_time(c->not_after, na, sizeof(na));
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "subject", c->subject);
-	mf_json_kv_string(j, "issuer", c->issuer);
-	mf_json_kv_string(j, "sans", c->sans);
-	mf_json_kv_string(j, "not_before", nb);
-	mf_json_kv_string(j, "not_after", na);
-	mf_json_kv_string(j, "sha256", c->sha256);
-	mf_json_kv_string(j, "spki_sha256", c->spki_sha256);
-	mf_json_kv_bool(j, "self_signed", c->self_signed);
-	mf_json_kv_bool(j, "is_ca", c->is_ca);
-	mf_json_kv_string(j, "key", c->key_desc);
-	mf_json_object_end(j);
-}
-
-static void
 json_tls(struct mf_json *j, const struct mf_diag_report *r)
 {
 	const struct mf_tls_info *t = &r->tls;
@@ -388,7 +356,7 @@ json_tls(struct mf_json *j, const struct mf_diag_report *r)
 	mf_json_key(j, "chain");
 	mf_json_array_begin(j);
 	for (i = 0; i < t->chain_len && i < MF_TLS_CHAIN_MAX; i++)
-		json_cert(j, &t->chain[i]);
+		mf_certfmt_json(j, &t->chain[i]);
 	mf_json_array_end(j);
 	mf_json_object_end(j);
 }

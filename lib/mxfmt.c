@@ -2,6 +2,7 @@
  * and MTA-STS, and the report as text or JSON Lines (RFC 5321 §5.1,
  * RFC 3207, RFC 7672, RFC 8461). */
 #include "mxfmt.h"
+#include "certfmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -258,17 +259,6 @@ days_left(time_t t)
 	return (long)((t - time(NULL)) / 86400);
 }
 
-static void
-date_str(time_t t, char *out, size_t n)
-{
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL)
-		snprintf(out, n, "?");
-	else
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* EHLO keywords one per line -> space-separated, first word only. */
 static void
 caps_line(const char *raw, char *out, size_t n)
@@ -455,26 +445,6 @@ mf_mx_format_text(const struct mf_mx_report *r, struct mf_buf *o,
 }
 
 static void
-json_cert(struct mf_json *j, const struct mf_cert_info *c)
-{
-	char d[32];
-
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "subject", c->subject);
-	mf_json_kv_string(j, "issuer", c->issuer);
-	mf_json_kv_string(j, "sans", c->sans);
-	date_str(c->not_before, d, sizeof(d));
-	mf_json_kv_string(j, "not_before", d);
-	date_str(c->not_after, d, sizeof(d));
-	mf_json_kv_string(j, "not_after", d);
-	mf_json_kv_int(j, "days_left", days_left(c->not_after));
-	mf_json_kv_string(j, "key", c->key_desc);
-	mf_json_kv_string(j, "sha256", c->sha256);
-	mf_json_kv_string(j, "spki_sha256", c->spki_sha256);
-	mf_json_object_end(j);
-}
-
-static void
 json_tls(struct mf_json *j, const struct mf_mx_probe *p)
 {
 	size_t i;
@@ -495,7 +465,7 @@ json_tls(struct mf_json *j, const struct mf_mx_probe *p)
 	mf_json_key(j, "chain");
 	mf_json_array_begin(j);
 	for (i = 0; i < p->tls.chain_len; i++)
-		json_cert(j, &p->tls.chain[i]);
+		mf_certfmt_json(j, &p->tls.chain[i]);
 	mf_json_array_end(j);
 	mf_json_object_end(j);
 }
