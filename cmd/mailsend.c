@@ -168,6 +168,14 @@ parse_args(int argc, char **argv, struct run *run, struct mf_cli *cli)
 	}
 	run->o.args = argv + optind;
 	run->o.nargs = (size_t)(argc - optind);
+	if (!run->list && !run->flush && !run->batch &&
+	    mf_sendjob_body_from_stdin(&run->o)) {
+		/* Like mail(1): the body is standard input, to its end. */
+		if (isatty(STDIN_FILENO))
+			fprintf(stderr, "mailsend: type the message body; end it "
+			    "with Ctrl-D at the start of a line\n");
+		run->o.body = "-";
+	}
 	if (mf_sendjob_check(&run->o, &e) == -1) {
 		fprintf(stderr, "mailsend: %s\n", e.msg);
 		return EX_USAGE;

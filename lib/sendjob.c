@@ -243,6 +243,12 @@ wants_ready(const struct mf_sendjob_params *o)
 }
 
 int
+mf_sendjob_body_from_stdin(const struct mf_sendjob_params *p)
+{
+	return !wants_ready(p) && p->body == NULL && p->html == NULL;
+}
+
+int
 mf_sendjob_prepare(struct mf_sendjob *j, struct mf_err *e)
 {
 	const struct mf_sendjob_params *o = j->p;

@@ -66,6 +66,12 @@ void mf_sendjob_sendmail_o(struct mf_sendjob_params *p, const char *arg);
 /* 1 when argv0's base name is "sendmail". */
 int mf_sendjob_is_sendmail(const char *argv0);
 
+/* 1 when the options compose a message but none of them gives its text
+ * (no --body, --html, --message or -t): the body is then standard input,
+ * as mail(1) reads it.  The tool sets p->body to "-" (after telling a
+ * person at a terminal how to end it). */
+int mf_sendjob_body_from_stdin(const struct mf_sendjob_params *p);
+
 /* Check option values (MF_E_USAGE, e.g. --dsn-ret not full/hdrs). */
 int mf_sendjob_check(const struct mf_sendjob_params *p, struct mf_err *e);
 
