@@ -44,10 +44,18 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 MANS      := $(wildcard man/*.[1-8])
 
-.PHONY: all check check-run deps unit fake integration lint-man \
-        check-completions bench fuzz env-up env-down demo install clean
+.PHONY: all build check check-run deps deps-build unit fake integration \
+        lint-man check-completions bench fuzz env-up env-down demo install \
+        check-fresh clean
 
-all: $(LIBA) $(TOOLS)
+# Every entry point a person types first installs what is missing
+# (tests/deps.sh holds the one package list; MF_NO_DEPS=1 skips it), then
+# does its work in a sub-make, so that cc and pkg-config are looked up only
+# after the install.
+all: deps-build
+	@$(MAKE) --no-print-directory build
+
+build: $(LIBA) $(TOOLS)
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
@@ -72,50 +80,60 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) $(wildcard tests/unit/*.h)
 	    -Itests/unit -o $@ $< $(LIBA) $(MF_LDFLAGS) $(LDFLAGS) \
 	    -lcriterion $(MF_LIBS)
 
-# make check: install what is missing first (pkg-config must see the
-# libraries before the build rules expand), then everything else.
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
 deps:
-	@bash tests/deps.sh
+	@bash tests/deps.sh all
 
-check-run: all $(UNITS)
+deps-build:
+	@bash tests/deps.sh build
+
+check-run: build $(UNITS)
 	@bash tests/run-all.sh "$(BUILD)" "$(BINDIR)"
 
 unit: $(UNITS)
 	@bash tests/run-unit.sh "$(BUILD)"
 
-fake: all
+fake: build
 	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/fake/run-cases.sh
 
-integration: all
+integration: build
 	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/run-integration.sh
 
 lint-man:
 	@bash tests/lint-man.sh
 
-check-completions: all
+check-completions: build
 	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/check-completions.sh
 
-bench: all
+bench: deps
+	@$(MAKE) --no-print-directory build
 	@bash tests/bench/run.sh
 
 FUZZ_SECONDS ?= 30
 fuzz:
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-env-up: all
-	@mkdir -p "$(ENV_DIR)"
-	@bash tests/bed/bed.sh up "$(ENV_DIR)"
+env-up: deps
+	@$(MAKE) --no-print-directory build
+	@bash tests/demo.sh --up-only "$(ENV_DIR)"
 
 env-down:
-	@bash tests/bed/bed.sh down "$(ENV_DIR)"
+	@bash tests/demo.sh --down "$(ENV_DIR)"
 
-demo: all
+demo: deps
+	@$(MAKE) --no-print-directory build
 	@bash tests/demo.sh "$(ENV_DIR)"
 
-install: all
+# The README's commands on a fresh Debian 12 root (debootstrap): make demo,
+# make check, make env-down && make demo.  FRESH_CACHE keeps the debootstrap
+# tarball between runs (never the installed packages).
+FRESH_CACHE ?= /var/cache/mailflow-fresh
+check-fresh:
+	@bash tests/fresh/check-fresh.sh "$(FRESH_CACHE)"
+
+install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \

@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
 # make demo: walk one message through the mail flow with the tools, against
 # the local test bed (started here unless it is already up).
-# Usage: tests/demo.sh ENV_DIR
+# Also the bed's entry for people (make env-up, make env-down), so that the
+# three work in any order.
+# Usage: tests/demo.sh [--up-only|--down] ENV_DIR
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+mode=demo
+case "${1:-}" in
+--up-only) mode=env-up; shift ;;
+--down) mode=env-down; shift ;;
+esac
 dir=${1:-/tmp/mailflow-bed}
 bin="$top/bin"
 
-if [ ! -f "$dir/env" ] || ! bash "$top/tests/bed/bed.sh" status "$dir" >/dev/null 2>&1; then
-	mkdir -p "$dir"
-	bash "$top/tests/bed/bed.sh" up "$dir"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make $mode: needs root: the test bed's Dovecot and Postfix switch to their own users (run it as root)" >&2
+	exit 1
 fi
+if [ "$mode" = env-down ]; then
+	if [ -d "$dir" ]; then
+		bash "$top/tests/bed/bed.sh" down "$dir"
+	else
+		echo "bed: nothing was running in $dir" >&2
+	fi
+	exit 0
+fi
+mkdir -p "$dir"
+bash "$top/tests/bed/bed.sh" up "$dir"
+[ "$mode" = demo ] || exit 0
 # shellcheck disable=SC1091
 . "$dir/env"
 

@@ -86,6 +86,7 @@ stop_daemon() {
 	[ -n "$pid" ] || return 0
 	if pid_alive "$pid" "$comm"; then
 		kill -TERM "$pid" 2>/dev/null || true
+		STOPPED="$STOPPED $name($pid)"
 	fi
 	for _ in $(seq 1 80); do
 		left="$(session_members "$pid")"
@@ -102,6 +103,9 @@ stop_daemon() {
 	rm -f "$pidfile"
 }
 
+# bed_down DIR: stop the bed's daemons and remove DIR/env, so that "up" may
+# follow.  Sets STOPPED to "name(pid) ..." of the daemons it signalled.
+STOPPED=""
 bed_down() {
 	local dir="$1"
 	[ -d "$dir" ] || return 0
@@ -115,6 +119,17 @@ bed_down() {
 	stop_daemon unbound "$dir/dns/unbound.pid" unbound
 	stop_daemon nsd "$dir/pids/nsd" nsd
 	stop_daemon nsd "$dir/dns/nsd.pid" nsd
+	rm -f "$dir/env"
+}
+
+# down DIR: bed_down, saying what was stopped.
+bed_down_verbose() {
+	bed_down "$1"
+	if [ -n "$STOPPED" ]; then
+		say "stopped$STOPPED in $1"
+	else
+		say "nothing was running in $1"
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -912,7 +927,16 @@ bed_up() {
 		certtool ldns-keygen ldns-signzone dig python3 flock; do
 		command -v "$cmd" >/dev/null || die "$cmd not found; run tests/deps.sh"
 	done
-	[ ! -e "$DIR/env" ] || die "$DIR/env exists: a bed is already up there (run down first)"
+	if [ -e "$DIR/env" ]; then
+		# Up twice is no error: a running bed stays; a dead one is cleared.
+		if bed_status >/dev/null 2>&1; then
+			say "a bed is already running in $DIR"
+			cat "$DIR/summary" 2>/dev/null || true
+			exit 0
+		fi
+		say "clearing a bed in $DIR that is no longer running"
+		bed_down "$DIR"
+	fi
 
 	# The daemons run as dovecot, dovenull, postfix and uid 5000: they must
 	# be able to traverse the bed (mktemp -d makes it 0700).
@@ -943,7 +967,8 @@ bed_up() {
 	start_postfix
 	exec 9>&-
 
-	summary
+	summary >"$DIR/summary"
+	cat "$DIR/summary"
 }
 
 usage() {
@@ -970,7 +995,7 @@ case "$DIR" in /*) ;; *) usage ;; esac
 DIR="$(cd "$DIR" && pwd -P)"
 case "$1" in
 up) bed_up ;;
-down) bed_down "$DIR" ;;
+down) bed_down_verbose "$DIR" ;;
 status) bed_status ;;
 *) usage ;;
 esac

@@ -31,37 +31,76 @@ else
 	. "$work/bed/env"
 fi
 
-# time_ms CMD...: wall time of one run in milliseconds (fails if CMD fails).
+# time_ms CMD...: wall time of one run in milliseconds.  When CMD fails it
+# prints nothing, leaves CMD's first error line in $work/failed, returns 1.
 # $EPOCHREALTIME (bash 5) reads the clock without forking a date process,
 # which would otherwise add milliseconds to every short run.
 time_ms() {
-	local s e
+	local s e rc=0
 	s=${EPOCHREALTIME/[.,]/}
-	"$@" >/dev/null 2>"$work/last.err" || { echo "failed: $*" >&2; cat "$work/last.err" >&2; return 1; }
+	"$@" >/dev/null 2>"$work/last.err" || rc=$?
 	e=${EPOCHREALTIME/[.,]/}
+	if [ "$rc" -ne 0 ]; then
+		{ grep -m 1 . "$work/last.err" || echo "exit status $rc"; } >"$work/failed"
+		return 1
+	fi
 	echo $(( (e - s) / 1000 ))
 }
 
 # median of the numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-# repeat N CMD...: median ms of N runs
-repeat() {
-	local n=$1 i; shift
-	for i in $(seq "$n"); do time_ms "$@"; done | median
+# runs K PREP CMD...: median ms of K runs of CMD, each after PREP (a command,
+# ":" for none).  The first failing run ends the measurement: nothing is
+# printed and the status is 1 ($work/failed says why).
+runs() {
+	local k=$1 prep=$2 i t; shift 2
+	: >"$work/times"
+	for i in $(seq "$k"); do
+		$prep
+		t=$(time_ms "$@") || return 1
+		echo "$t" >>"$work/times"
+	done
+	median <"$work/times"
 }
+
+# repeat N CMD...: median ms of N runs
+repeat() { local n=$1; shift; runs "$n" : "$@"; }
 
 # count_msgs DIR...: message files under the Maildirs' new/ and cur/
 count_msgs() { find "$@" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null | wc -l; }
-# expect_msgs WHAT N DIR...: a tool that did not do the work has no time.
+# expect_msgs N DIR...: a tool that did not do the work has no time; 1 and
+# $work/failed when the Maildirs do not hold N messages.
 expect_msgs() {
-	local what=$1 n=$2 got; shift 2
+	local n=$1 got; shift
 	got=$(count_msgs "$@")
-	[ "$got" = "$n" ] || { echo "bench: $what delivered $got of $n messages" >&2; exit 1; }
+	[ "$got" = "$n" ] && return 0
+	echo "delivered $got of $n messages" >"$work/failed"
+	return 1
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
-row() { printf '  %-34s %8s ms   %s\n' "$1" "$2" "${3:-}"; }
+ratio() {
+	case "$1$2" in *FAILED*) echo "-"; return ;; esac
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'
+}
+
+# row NAME MS [NOTE]: one line of the table.  MS is FAILED for a run that
+# failed: the line then shows the first error line instead of a time.
+row() {
+	if [ "$2" = FAILED ]; then
+		printf '  %-34s   FAILED   %s\n' "$1" "$(cat "$work/failed" 2>/dev/null)"
+	else
+		printf '  %-34s %8s ms   %s\n' "$1" "$2" "${3:-}"
+	fi
+}
+
+# tool_row NAME MS: a row for one of mailflow's own tools; a failure makes
+# the whole bench fail (exit 1 at the end), a peer's failure does not.
+tool_failed=0
+tool_row() {
+	[ "$2" != FAILED ] || tool_failed=1
+	row "$1" "$2"
+}
 
 echo "mailflow benchmark (medians: $N runs per send, ${BENCH_K:-3} per fetch/sync; bed on 127.0.0.1)"
 
@@ -96,17 +135,17 @@ printf 'From: %s\nTo: %s\nSubject: bench\n\nhello\n' "$MF_ADDR" "$MF_ADDR" >"$wo
 
 echo
 echo "1. cron-style send (STARTTLS + AUTH + one small message)"
-ms=$(repeat "$N" "$bin/mailsend" --config "$work/config" -a bench --message "$work/msg" "$MF_ADDR")
-row "mailsend" "$ms"
+ms=$(repeat "$N" "$bin/mailsend" --config "$work/config" -a bench --message "$work/msg" "$MF_ADDR") || ms=FAILED
+tool_row "mailsend" "$ms"
 if command -v msmtp >/dev/null; then
-	pm=$(repeat "$N" sh -c "msmtp -C '$work/msmtprc' -a bench '$MF_ADDR' <'$work/msg'")
+	pm=$(repeat "$N" sh -c "msmtp -C '$work/msmtprc' -a bench '$MF_ADDR' <'$work/msg'") || pm=FAILED
 	row "msmtp" "$pm" "msmtp/mailsend = $(ratio "$pm" "$ms")"
 fi
 if command -v swaks >/dev/null; then
 	sw=$(repeat "$(( N < 10 ? N : 10 ))" swaks --silent 2 --server "$MF_TLS_HOST" \
 	    --port "$MF_SUBMISSION_PORT" --tls --tls-ca-path "$MF_CA" --auth PLAIN \
 	    --auth-user "$MF_USER" --auth-password "$MF_PASS" --from "$MF_ADDR" \
-	    --to "$MF_ADDR" --data "$work/msg")
+	    --to "$MF_ADDR" --data "$work/msg") || sw=FAILED
 	row "swaks" "$sw" "swaks/mailsend = $(ratio "$sw" "$ms")"
 fi
 
@@ -133,15 +172,12 @@ export MAILFLOW_PASSWORD="$MF_PASS2"
 # Fetches and first syncs are single runs into fresh directories, so the
 # median of K of them (disk noise is large here).
 K=${BENCH_K:-3}
-pop_once() {
-	rm -rf "$work/pop-md" "$work/pop.state"
-	time_ms "$bin/pop-fetch" -s "$MF_TLS_HOST" -p "$MF_POP3S_PORT" --tls implicit \
+pop_clean() { rm -rf "$work/pop-md" "$work/pop.state"; }
+pf=$(runs "$K" pop_clean "$bin/pop-fetch" -s "$MF_TLS_HOST" -p "$MF_POP3S_PORT" --tls implicit \
 	    --tls-trust-file "$MF_CA" -u "$MF_USER2" --auth user --keep \
-	    -m "$work/pop-md" --state "$work/pop.state" -q
-}
-pf=$(for _ in $(seq "$K"); do pop_once; done | median)
-expect_msgs pop-fetch "$MSGS" "$work/pop-md"
-row "pop-fetch" "$pf"
+	    -m "$work/pop-md" --state "$work/pop.state" -q) &&
+	expect_msgs "$MSGS" "$work/pop-md" || pf=FAILED
+tool_row "pop-fetch" "$pf"
 if command -v mpop >/dev/null; then
 	cat >"$work/mpoprc" <<CFG
 account bench
@@ -158,13 +194,12 @@ uidls_file $work/mpop.uidls
 delivery maildir $work/mpop-md
 CFG
 	chmod 600 "$work/mpoprc"
-	mpop_once() {
+	mpop_clean() {
 		rm -rf "$work/mpop-md" "$work/mpop.uidls"
 		mkdir -p "$work/mpop-md/new" "$work/mpop-md/cur" "$work/mpop-md/tmp"
-		time_ms mpop -C "$work/mpoprc" -q bench
 	}
-	mp=$(for _ in $(seq "$K"); do mpop_once; done | median)
-	expect_msgs mpop "$MSGS" "$work/mpop-md"
+	mp=$(runs "$K" mpop_clean mpop -C "$work/mpoprc" -q bench) &&
+		expect_msgs "$MSGS" "$work/mpop-md" || mp=FAILED
 	row "mpop" "$mp" "mpop/pop-fetch = $(ratio "$mp" "$pf")"
 fi
 
@@ -175,11 +210,11 @@ is_sync() {
 	    --tls-trust-file "$MF_CA" -u "$MF_USER2" -m "$work/imap-md" \
 	    --state "$work/imap-state" --folder INBOX -q
 }
-is1=$(for _ in $(seq "$K"); do rm -rf "$work/imap-md" "$work/imap-state"; time_ms is_sync; done | median)
-is2=$(repeat "$K" is_sync)
-expect_msgs imap-sync "$MSGS" "$work/imap-md"
-row "imap-sync first sync" "$is1"
-row "imap-sync resync" "$is2"
+is_clean() { rm -rf "$work/imap-md" "$work/imap-state"; }
+is1=$(runs "$K" is_clean is_sync) && expect_msgs "$MSGS" "$work/imap-md" || is1=FAILED
+tool_row "imap-sync first sync" "$is1"
+is2=$(repeat "$K" is_sync) || is2=FAILED
+tool_row "imap-sync resync" "$is2"
 if command -v mbsync >/dev/null; then
 	mkdir -p "$work/mbsync-md"
 	cat >"$work/mbsyncrc" <<CFG
@@ -206,15 +241,16 @@ Sync Pull
 Create Near
 SyncState *
 CFG
-	mb_once() {
-		rm -rf "$work/mbsync-md"; mkdir -p "$work/mbsync-md"
-		time_ms mbsync -c "$work/mbsyncrc" -q bench
-	}
-	mb1=$(for _ in $(seq "$K"); do mb_once; done | median)
-	expect_msgs mbsync "$MSGS" "$work/mbsync-md"
-	mb2=$(repeat "$K" mbsync -c "$work/mbsyncrc" -q bench)
+	mb_clean() { rm -rf "$work/mbsync-md"; mkdir -p "$work/mbsync-md"; }
+	mb1=$(runs "$K" mb_clean mbsync -c "$work/mbsyncrc" -q bench) &&
+		expect_msgs "$MSGS" "$work/mbsync-md" || mb1=FAILED
 	row "mbsync first sync" "$mb1" "mbsync/imap-sync = $(ratio "$mb1" "$is1")"
+	mb2=$(repeat "$K" mbsync -c "$work/mbsyncrc" -q bench) || mb2=FAILED
 	row "mbsync resync" "$mb2" "mbsync/imap-sync = $(ratio "$mb2" "$is2")"
 fi
 echo
+if [ "$tool_failed" -ne 0 ]; then
+	echo "bench: FAILED: a mailflow tool failed a job (see FAILED above)"
+	exit 1
+fi
 echo "bench: done"

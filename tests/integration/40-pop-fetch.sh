@@ -236,7 +236,7 @@ killed=0
 nfiles() { ls "$TMP/crash/new" 2>/dev/null | wc -l; }
 # Progress, message by message: files being written (tmp/) and delivered
 # (new/). Delivery becomes visible a group at a time, writing does not.
-progress() { ls "$TMP/crash/tmp" "$TMP/crash/new" 2>/dev/null | grep -vc ':$'; }
+progress() { ls "$TMP/crash/tmp" "$TMP/crash/new" 2>/dev/null | grep -vc ':$' || true; }
 # 20 runs killed while working: a run that ends by itself first (e.g. the
 # server still holds the mailbox of the run killed before: [IN-USE]) does
 # not count, and another is started, 40 at the most.
