@@ -16,7 +16,8 @@
 #define LIST_MAX 256
 
 enum { O_LAYOUT = MF_OPT_TOOL_BASE, O_FOLDER, O_EXCLUDE, O_PULL, O_TWOWAY,
-       O_EXPUNGE, O_DRY, O_IDLE, O_JOBS, O_STATE, O_PROGRESS, O_JSON, O_HELP };
+       O_EXPUNGE, O_DRY, O_IDLE, O_JOBS, O_STATE, O_PROGRESS, O_JSON, O_HELP,
+       O_IDLECONN, O_POLL, O_RMIN, O_RMAX, O_KEEPALIVE, O_NONOTIFY };
 
 static const struct option longopts[] = {
 	MF_CLI_LONGOPTS,
@@ -30,6 +31,12 @@ static const struct option longopts[] = {
 	{ "dry-run", no_argument, NULL, O_DRY },
 	{ "idle", no_argument, NULL, O_IDLE },
 	{ "jobs", required_argument, NULL, O_JOBS },
+	{ "idle-connections", required_argument, NULL, O_IDLECONN },
+	{ "poll-interval", required_argument, NULL, O_POLL },
+	{ "reconnect-min", required_argument, NULL, O_RMIN },
+	{ "reconnect-max", required_argument, NULL, O_RMAX },
+	{ "keepalive", required_argument, NULL, O_KEEPALIVE },
+	{ "no-notify", no_argument, NULL, O_NONOTIFY },
 	{ "state", required_argument, NULL, O_STATE },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -44,6 +51,7 @@ struct opts {
 	size_t nfolders, nexcludes;
 	enum mf_imapsync_layout layout;
 	int two_way, expunge, dry, idle, jobs, progress, quiet, json;
+	struct mf_imapsync_idle svc;
 };
 
 struct ui {
@@ -54,12 +62,31 @@ struct ui {
 	unsigned long fetched;
 };
 
-static volatile int stop;
+static volatile int stop, reload, sync_now;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else if (sig == SIGUSR1)
+		sync_now = 1;
+	else
+		stop = 1;
+}
+
+/* --idle runs as a service: TERM/INT stop it after the message being
+ * fetched, HUP re-reads the configuration, USR1 syncs at once. */
+static void service_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaction(sigs[i], &sa, NULL);
 }
 
 static void usage(FILE *f)
@@ -76,11 +103,45 @@ static void usage(FILE *f)
 	    "      --dry-run             say what would change, change nothing\n"
 	    "      --idle                after syncing, wait for new mail (IDLE)\n"
 	    "      --jobs N              sync N folders in parallel (N connections)\n"
+	    "      --idle-connections N  folders watched by IDLE (default 4)\n"
+	    "      --poll-interval SECS  STATUS poll of the others (default 300)\n"
+	    "      --reconnect-min SECS  first reconnect delay (default 1)\n"
+	    "      --reconnect-max SECS  longest reconnect delay (default 300)\n"
+	    "      --keepalive SECS      probe idle connections (default 60)\n"
+	    "      --no-notify           do not use NOTIFY (RFC 5465)\n"
 	    "      --state DIR           sync state directory\n"
 	    "      --progress            progress bar on the terminal\n"
 	    "  -q, --quiet               print only errors\n"
 	    "      --json                JSON summary per folder on stdout\n"
 	    "      --help                this text\n", mf_cli_usage);
+}
+
+/* The --idle service's numbers: connections, or seconds. */
+static int svc_option(struct opts *o, int c, const char *arg, struct mf_err *e)
+{
+	long v;
+
+	if (c == O_IDLECONN) {
+		if (mf_parse_long(arg, 0, 64, &v) < 0)
+			return mf_err_set(e, MF_E_USAGE, "--idle-connections: 0..64");
+		o->svc.connections = v ? (int)v : -1;
+		return 0;
+	}
+	if (mf_parse_long(arg, c == O_RMIN || c == O_RMAX ? 0 : 1, 86400, &v) < 0)
+		return mf_err_set(e, MF_E_USAGE, "%s: seconds, up to 86400",
+		                  c == O_POLL ? "--poll-interval" : c == O_RMIN
+		                  ? "--reconnect-min" : c == O_RMAX
+		                  ? "--reconnect-max" : "--keepalive");
+	int ms = (int)v * 1000;
+	if (c == O_POLL)
+		o->svc.poll_ms = ms;
+	else if (c == O_RMIN)
+		o->svc.backoff_min_ms = ms ? ms : 1;
+	else if (c == O_RMAX)
+		o->svc.backoff_max_ms = ms ? ms : 1;
+	else
+		o->svc.keepalive_ms = ms;
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
@@ -126,6 +187,15 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 				return mf_err_set(e, MF_E_USAGE, "--jobs: a number 1..64");
 			o->jobs = (int)v;
 			break;
+		case O_IDLECONN:
+		case O_POLL:
+		case O_RMIN:
+		case O_RMAX:
+		case O_KEEPALIVE:
+			if (svc_option(o, c, optarg, e) < 0)
+				return -1;
+			break;
+		case O_NONOTIFY: o->svc.no_notify = 1; break;
 		case O_STATE: o->state = optarg; break;
 		case O_PROGRESS: o->progress = 1; break;
 		case 'q': o->quiet = 1; break;
@@ -169,6 +239,12 @@ static int exit_for(const struct mf_err *e)
 	default:
 		return 69;
 	}
+}
+
+static void on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "imap-sync: %s\n", msg);
 }
 
 static void on_warn(void *arg, const char *msg)
@@ -256,13 +332,83 @@ static int maildir_path(const char *in, char *out, size_t len, struct mf_err *e)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static void fill_params(struct mf_imapsync_params *p, const struct opts *o,
+                        const struct mf_settings *s, const char *maildir)
+{
+	memset(p, 0, sizeof *p);
+	p->imap.host = s->host;
+	p->imap.port = s->port;
+	p->imap.tls = s->tls;
+	p->imap.tlsp = s->tlsp;
+	p->imap.user = s->user;
+	p->imap.auth = s->auth;
+	p->imap.timeout_ms = s->timeout_ms;
+	p->maildir = maildir;
+	p->state_dir = o->state ? o->state : s->state;
+	p->layout = o->layout;
+	p->folders = o->folders;
+	p->nfolders = o->nfolders;
+	p->excludes = o->excludes;
+	p->nexcludes = o->nexcludes;
+	p->two_way = o->two_way;
+	p->expunge = o->expunge;
+	p->dry_run = o->dry;
+	p->idle = o->idle;
+	p->jobs = o->jobs;
+	p->lock_wait_ms = 2000;
+	p->report = on_report;
+	p->warn = on_warn;
+	p->notice = on_notice;
+	p->progress = on_progress;
+	p->stop = &stop;
+	p->idle_opts = o->svc;
+	p->sync_now = &sync_now;
+	p->reload = &reload;
+}
+
+/* One run with what the configuration says now: 0 done, 1 when --idle
+ * was asked to re-read it (SIGHUP), else the exit status (said). */
+static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
+                    struct mf_err *e)
 {
 	static char maildir[4096];
 	struct mf_imapsync_params p;
 	struct mf_settings s;
 	struct mf_secret pw;
 	struct mf_transcript *tr = NULL;
+	int rc = -1;
+
+	memset(&s, 0, sizeof s);
+	memset(&pw, 0, sizeof pw);
+	if (mf_cli_resolve(&o->cli, optind < argc ? argv[optind] : NULL, &s,
+	                   e) < 0)
+		return -1;
+	if (!s.host[0] || !s.user)
+		mf_err_set(e, MF_E_USAGE, "%s", !s.host[0]
+		           ? "no server: use --server or an account"
+		           : "no user: use --user or an account");
+	else if (s.tls == MF_TLS_AUTO)
+		mf_err_set(e, MF_E_USAGE, "--tls: use starttls, implicit or none");
+	else if (maildir_path(o->maildir ? o->maildir : s.maildir, maildir,
+	                      sizeof maildir, e) == 0 &&
+	         mf_cli_password(&s, &pw, e) == 0) {
+		if (s.verbose)
+			tr = mf_transcript_new(stderr, s.show_secrets
+			                       ? MF_TX_SHOW_SECRETS : 0);
+		fill_params(&p, o, &s, maildir);
+		p.imap.password = pw.data;
+		p.imap.tr = tr;
+		p.arg = ui;
+		rc = mf_imapsync_run(&p, e);
+	}
+	mf_secret_wipe(&pw);
+	mf_transcript_free(tr);
+	mf_cli_settings_free(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
 	struct opts o;
 	struct ui ui;
 	struct mf_err e;
@@ -270,34 +416,12 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&o, 0, sizeof o);
-	memset(&s, 0, sizeof s);
-	memset(&pw, 0, sizeof pw);
 	memset(&ui, 0, sizeof ui);
 	mf_err_clear(&e);
 	if (parse_opts(argc, argv, &o, &e) < 0) {
 		fprintf(stderr, "imap-sync: %s\n", e.msg);
 		return 64;
 	}
-	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) < 0) {
-		fprintf(stderr, "imap-sync: %s\n", e.msg);
-		return exit_for(&e);
-	}
-	memset(&p, 0, sizeof p);
-	if (!s.host[0] || !s.user) {
-		mf_err_set(&e, MF_E_USAGE, "%s", !s.host[0]
-		           ? "no server: use --server or an account"
-		           : "no user: use --user or an account");
-		goto fail;
-	}
-	if (s.tls == MF_TLS_AUTO) {
-		mf_err_set(&e, MF_E_USAGE, "--tls: use starttls, implicit or none");
-		goto fail;
-	}
-	if (maildir_path(o.maildir ? o.maildir : s.maildir, maildir, sizeof maildir,
-	                 &e) < 0 || mf_cli_password(&s, &pw, &e) < 0)
-		goto fail;
-	if (s.verbose)
-		tr = mf_transcript_new(stderr, s.show_secrets ? MF_TX_SHOW_SECRETS : 0);
 	ui.o = &o;
 	ui.bar = !o.quiet && o.progress && isatty(2);
 	mf_buf_init(&ui.json, 64u << 20);
@@ -305,38 +429,12 @@ int main(int argc, char **argv)
 	mf_json_object_begin(&ui.j);
 	mf_json_key(&ui.j, "folders");
 	mf_json_array_begin(&ui.j);
-	p.imap.host = s.host;
-	p.imap.port = s.port;
-	p.imap.tls = s.tls;
-	p.imap.tlsp = s.tlsp;
-	p.imap.user = s.user;
-	p.imap.password = pw.data;
-	p.imap.auth = s.auth;
-	p.imap.tr = tr;
-	p.imap.timeout_ms = s.timeout_ms;
-	p.maildir = maildir;
-	p.state_dir = o.state ? o.state : s.state;
-	p.layout = o.layout;
-	p.folders = o.folders;
-	p.nfolders = o.nfolders;
-	p.excludes = o.excludes;
-	p.nexcludes = o.nexcludes;
-	p.two_way = o.two_way;
-	p.expunge = o.expunge;
-	p.dry_run = o.dry;
-	p.idle = o.idle;
-	p.jobs = o.jobs;
-	p.lock_wait_ms = 2000;
-	p.report = on_report;
-	p.warn = on_warn;
-	p.progress = on_progress;
-	p.arg = &ui;
-	p.stop = &stop;
-	if (o.idle) {
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
+	if (o.idle)
+		service_signals();
+	while ((rc = run_once(argc, argv, &o, &ui, &e)) == 1) {
+		reload = 0;
+		on_notice(&ui, "re-reading the configuration (SIGHUP)");
 	}
-	rc = mf_imapsync_run(&p, &e);
 	mf_json_array_end(&ui.j);
 	mf_json_kv_bool(&ui.j, "ok", rc == 0);
 	mf_json_kv_int(&ui.j, "fetched", (long long)ui.fetched);
@@ -346,17 +444,9 @@ int main(int argc, char **argv)
 	if (o.json)
 		printf("%s\n", ui.json.data ? ui.json.data : "{}");
 	mf_buf_free(&ui.json);
-	mf_secret_wipe(&pw);
-	mf_transcript_free(tr);
-	mf_cli_settings_free(&s);
 	if (rc < 0) {
 		fprintf(stderr, "imap-sync: %s\n", e.msg);
 		return exit_for(&e);
 	}
 	return 0;
-fail:
-	fprintf(stderr, "imap-sync: %s\n", e.msg);
-	mf_secret_wipe(&pw);
-	mf_cli_settings_free(&s);
-	return exit_for(&e);
 }

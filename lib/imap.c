@@ -1469,44 +1469,110 @@ static int idle_event(const struct mf_imap_resp *r)
 	        !strcmp(r->keyword, "VANISHED") || !strcmp(r->keyword, "FETCH"));
 }
 
-int mf_imap_idle(struct mf_imap *im, int timeout_ms, volatile int *stop,
-                 mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+/* RFC 2177: IDLE, then "+", then untagged responses until DONE. */
+unsigned mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
+                            void *arg, struct mf_err *e)
 {
 	struct mf_imap_status st;
 	unsigned tag;
-	int waited = 0, changed = 0;
 
-	if (!mf_imap_has_cap(im, "IDLE"))
-		return mf_err_set(e, MF_E_UNSUPPORTED, "the IMAP server has no IDLE");
+	if (!mf_imap_has_cap(im, "IDLE")) {
+		mf_err_set(e, MF_E_UNSUPPORTED, "the IMAP server has no IDLE");
+		return 0;
+	}
 	tag = mf_imap_send(im, e, "IDLE");
 	if (!tag)
-		return -1;
+		return 0;
 	int c = wait_cont(im, tag, fn, arg, &st, e);
-	if (c <= 0)
-		return c < 0 ? -1 : mf_err_set(e, MF_E_PROTO, "IDLE refused: %s",
-		                               st.text);
-	while (!changed && !(stop && *stop) && waited < timeout_ms) {
-		int w = 1;
-		if (im->rpos >= im->rlen) {
-			w = mf_lineio_wait(im->io, 1000, e);
-			if (w < 0)
-				return -1;
-			if (w == 0)
-				waited += 1000;
-		}
-		if (w) {
-			const struct mf_imap_resp *r;
-			if (read_resp(im, &r, e) < 0)
-				return -1;
-			if (r->kind != MF_IMAP_UNTAGGED)
-				return mf_err_set(e, MF_E_PROTO, "unexpected response in IDLE");
-			if (fn && fn(arg, r, e) < 0)
-				return -1;
-			changed = idle_event(r);
-		}
+	if (c <= 0) {
+		if (c == 0)
+			mf_err_set(e, MF_E_PROTO, "IDLE refused: %s", st.text);
+		return 0;
 	}
-	if (mf_lineio_send(im->io, e, "DONE") < 0 ||
-	    mf_imap_wait(im, tag, fn, arg, &st, e) < 0 || check_ok(&st, e) < 0)
+	return tag;
+}
+
+int mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
+                      mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+{
+	int changed = 0;
+
+	for (;;) {
+		if (im->rpos >= im->rlen) {
+			int w = mf_lineio_wait(im->io, timeout_ms, e);
+			if (w < 0) {
+				im->dead = 1;
+				return -1;
+			}
+			if (w == 0)
+				return changed;
+		}
+		const struct mf_imap_resp *r;
+		if (read_resp(im, &r, e) < 0)
+			return -1;
+		if (r->kind != MF_IMAP_UNTAGGED) {
+			im->dead = 1;
+			return mf_err_set(e, MF_E_PROTO, "unexpected response in IDLE");
+		}
+		if (!strcmp(r->keyword, "BYE")) {
+			im->dead = 1;
+			return mf_err_set(e, MF_E_CLOSED, "IMAP server closed the "
+			                  "connection: %s", im->byetext);
+		}
+		if (fn && fn(arg, r, e) < 0)
+			return -1;
+		changed |= idle_event(r);
+		timeout_ms = 0;   /* take what is there, wait no more */
+	}
+}
+
+int mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
+                     mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+{
+	struct mf_imap_status st;
+	int old = mf_transport_timeout(mf_lineio_transport(im->io));
+	int rc;
+
+	mf_lineio_set_timeout(im->io, timeout_ms);
+	rc = mf_lineio_send(im->io, e, "DONE");
+	if (rc == 0)
+		rc = mf_imap_wait(im, tag, fn, arg, &st, e);
+	if (rc == 0)
+		rc = check_ok(&st, e);
+	mf_lineio_set_timeout(im->io, old);
+	return rc;
+}
+
+int mf_imap_idle(struct mf_imap *im, int timeout_ms, volatile int *stop,
+                 mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+{
+	int waited = 0, changed = 0;
+	unsigned tag = mf_imap_idle_begin(im, fn, arg, e);
+
+	if (!tag)
+		return -1;
+	while (!changed && !(stop && *stop) && waited < timeout_ms) {
+		changed = mf_imap_idle_poll(im, 1000, fn, arg, e);
+		if (changed < 0)
+			return -1;
+		waited += 1000;
+	}
+	if (mf_imap_idle_end(im, tag, mf_transport_timeout(
+	                     mf_lineio_transport(im->io)), fn, arg, e) < 0)
 		return -1;
 	return changed;
+}
+
+int mf_imap_pollfd(struct mf_imap *im)
+{
+	if (im->rpos < im->rlen || mf_lineio_pending(im->io) ||
+	    mf_transport_pending(mf_lineio_transport(im->io)))
+		return -2;
+	return mf_transport_fd(mf_lineio_transport(im->io));
+}
+
+void mf_imap_abandon(struct mf_imap *im)
+{
+	if (im)
+		im->dead = 1;
 }

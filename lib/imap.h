@@ -223,6 +223,29 @@ int mf_imap_idle(struct mf_imap *im, int timeout_ms,
                  volatile int *stop, mf_imap_untagged_fn fn, void *arg,
                  struct mf_err *e);
 
+/* IDLE in steps, for a caller that watches several connections at once
+ * (RFC 2177).  begin sends IDLE and waits for the go-ahead: the tag to
+ * hand to end, or 0 on error (MF_E_UNSUPPORTED without the capability).
+ * poll reads what arrives within timeout_ms (0: only what is already
+ * there) and hands each untagged response to fn: 1 if one of them
+ * changed the mailbox (EXISTS, EXPUNGE, VANISHED, FETCH), 0 if not, -1
+ * on error (a BYE is MF_E_CLOSED).  end sends DONE and waits at most
+ * timeout_ms for the tagged OK: that round trip proves the connection
+ * is alive. */
+unsigned mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
+                            void *arg, struct mf_err *e);
+int mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
+                      mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+int mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
+                     mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+
+/* The descriptor to poll(2) for input, or -2 when input is already
+ * buffered (read it without waiting). */
+int mf_imap_pollfd(struct mf_imap *im);
+/* Mark the connection unusable, so mf_imap_free() closes it without a
+ * LOGOUT (after a lost connection or an abandoned command). */
+void mf_imap_abandon(struct mf_imap *im);
+
 /* Bytes received so far (for --json). */
 unsigned long long mf_imap_bytes_in(const struct mf_imap *im);
 

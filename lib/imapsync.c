@@ -1,6 +1,7 @@
 /* imapsync.c - the sync engine behind imap-sync: one run connects, lists
  * the folders, synchronises each (imapsync_folder.c; in child processes
- * with --jobs, imapsync_jobs.c) and then IDLEs if asked. */
+ * with --jobs, imapsync_jobs.c); with --idle the service in
+ * imapsync_watch.c takes over. */
 #include "imapsync.h"
 
 #include <errno.h>
@@ -128,7 +129,7 @@ static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 /* One LIST with every pattern when LIST-EXTENDED (RFC 5258) allows it,
  * asking for SPECIAL-USE attributes (RFC 6154) when offered; else one
  * plain LIST per pattern. */
-static int list_folders(struct isync *c, struct mf_err *e)
+int isync_list_folders(struct isync *c, struct mf_err *e)
 {
 	const char *all[] = { "*" };
 	const char *const *pats = c->p->nfolders ? c->p->folders : all;
@@ -179,33 +180,6 @@ int isync_connect(struct isync *c, struct mf_err *e)
 	return 0;
 }
 
-static int pick_idle_folder(const struct isync *c)
-{
-	for (size_t i = 0; i < c->fl.n; i++)
-		if (!strcasecmp(c->fl.v[i].utf7, "INBOX"))
-			return (int)i;
-	return c->fl.n ? 0 : -1;
-}
-
-static int idle_loop(struct isync *c, struct mf_err *e)
-{
-	int fi = pick_idle_folder(c);
-
-	if (fi < 0)
-		return 0;
-	while (!(c->p->stop && *c->p->stop)) {
-		/* RFC 2177: re-issue IDLE before 30 minutes pass */
-		int r = mf_imap_idle(c->im, 29 * 60 * 1000, c->p->stop, NULL, NULL, e);
-		if (r < 0)
-			return -1;
-		if (c->p->stop && *c->p->stop)
-			break;
-		if (isync_sync_folder(c, &c->fl.v[fi], e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* A dead connection ends the run; a folder error does not. */
 static int ends_run(enum mf_err_kind k)
 {
@@ -247,17 +221,20 @@ static int run(struct isync *c, struct mf_err *e)
 			return -1;
 		}
 	}
+	if (c->p->idle) {
+		int r = isync_watch(c, e);
+		mf_maildir_close(root);
+		return r;
+	}
 	int rc = isync_connect(c, e);
 	if (rc == 0)
-		rc = list_folders(c, e);
+		rc = isync_list_folders(c, e);
 	if (rc == 0 && c->p->jobs > 1 && c->fl.n > 1) {
 		isync_run_jobs(c, &first, &failed);
 		c->nf_done = c->fl.n;
 	}
 	if (rc == 0)
 		rc = sync_folders(c, &first, &failed, e);
-	if (rc == 0 && !failed && c->p->idle)
-		rc = idle_loop(c, e);
 	mf_imap_free(c->im);
 	c->im = NULL;
 	mf_maildir_close(root);

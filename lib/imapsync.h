@@ -41,6 +41,16 @@ struct mf_imapsync_result {
 	int dry_run;
 };
 
+/* The --idle service's knobs; 0 means the default (lib/imapidle.h). */
+struct mf_imapsync_idle {
+	int backoff_min_ms, backoff_max_ms;   /* reconnect delays */
+	int keepalive_ms;       /* IDLE ended and NOOP probed this often */
+	int probe_timeout_ms;   /* a probe not answered by then: dead */
+	int poll_ms;            /* STATUS poll of folders without IDLE */
+	int connections;        /* IDLE connections; -1: none (poll all) */
+	int no_notify;          /* do not use NOTIFY even when offered */
+};
+
 struct mf_imapsync_params {
 	struct mf_imap_params imap;
 	const char *maildir;            /* root */
@@ -57,13 +67,25 @@ struct mf_imapsync_params {
 	void (*progress)(void *arg, const char *folder, unsigned long done,
 	                 unsigned long total);
 	void *arg;
-	volatile int *stop;             /* set by a signal handler: stop --idle */
+	volatile int *stop;             /* set by a signal handler: stop --idle
+	                                   (after the message being fetched) */
+	/* --idle as a service (imapsync_watch.c) */
+	struct mf_imapsync_idle idle_opts;
+	volatile int *sync_now;         /* set: sync every folder now (cleared) */
+	volatile int *reload;           /* set: return 1 so the tool re-reads
+	                                   its configuration */
+	/* Service events (reconnects, clock jumps): always worth a log line. */
+	void (*notice)(void *arg, const char *msg);
 };
 
-/* Synchronise every selected folder, then IDLE if asked.  Returns 0 when
- * every folder synced; -1 with e set to the first failure otherwise
- * (folders after a folder-level failure are still tried; connection,
- * TLS and authentication failures stop the run). */
+/* Synchronise every selected folder.  Returns 0 when every folder
+ * synced; -1 with e set to the first failure otherwise (folders after a
+ * folder-level failure are still tried; connection, TLS and
+ * authentication failures stop the run).
+ * With idle set it runs as a service instead: every folder is watched and
+ * synchronised when it changes, lost connections are retried with
+ * backoff, and it returns 0 when *stop is set, 1 when *reload is set, and
+ * -1 only for failures a retry cannot cure (mf_imapidle_fatal()). */
 int mf_imapsync_run(const struct mf_imapsync_params *p, struct mf_err *e);
 
 /* Map a UTF-8 folder name with hierarchy delimiter delim (0: none) to a

@@ -161,6 +161,8 @@ static int fetch_body_cb(void *arg, const struct mf_imap_resp *r,
 	if (fr->c->p->progress)
 		fr->c->p->progress(fr->c->p->arg, fr->f->utf8, fr->res.fetched,
 		                   fr->total_new);
+	if (fr->c->p->stop && *fr->c->p->stop)   /* SIGTERM: this message is */
+		return mf_err_set(e, MF_E_TEMP, "stopped");   /* kept, no more */
 	if (fr->npend >= GROUP_COMMIT_MSGS || fr->pend_bytes >= GROUP_COMMIT_BYTES)
 		return group_commit(fr, e);
 	return 0;

@@ -9,7 +9,8 @@
  *   imapsync_recover.c  UIDVALIDITY change, files of interrupted runs
  *   imapsync_local.c    the Maildir's files: scan, rename, flags, size
  *   imapsync_sets.c     server message lists and UID sets
- *   imapsync_jobs.c     --jobs: folders in child processes */
+ *   imapsync_jobs.c     --jobs: folders in child processes
+ *   imapsync_watch.c    --idle: the service (watch, keep alive, reconnect) */
 #ifndef MF_IMAPSYNC_INT_H
 #define MF_IMAPSYNC_INT_H
 
@@ -44,6 +45,10 @@ int isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
                   void *arg, struct mf_err *e);
 /* Connect, log in, ENABLE QRESYNC (RFC 7162 §3.2.3), note capabilities. */
 int isync_connect(struct isync *c, struct mf_err *e);
+/* LIST the folders selected by the patterns into c->fl. */
+int isync_list_folders(struct isync *c, struct mf_err *e);
+/* --idle: the service loop (imapsync_watch.c); 0 stop, 1 reload, -1. */
+int isync_watch(struct isync *c, struct mf_err *e);
 /* Synchronise one folder and report it (imapsync_folder.c). */
 int isync_sync_folder(struct isync *c, const struct mf_folder *f,
                       struct mf_err *e);

@@ -1,0 +1,737 @@
+/* imapsync_watch.c - imap-sync --idle as a service: keep every selected
+ * folder current until told to stop, across server restarts, dropped
+ * connections and suspends.
+ *
+ * A session connects, lists the folders, synchronises them all, then
+ * watches them:
+ *  - with NOTIFY (RFC 5465) one connection IDLEs and the server names the
+ *    folders that changed in STATUS responses;
+ *  - else the first --idle-connections folders (INBOX first) get a
+ *    connection each, IDLEing with the folder selected (RFC 2177), and the
+ *    others are polled with STATUS (RFC 3501 §6.3.10) on the main
+ *    connection every --poll-interval;
+ *  - in two-way mode inotify on the folders' cur/ and new/ pushes local
+ *    changes after a short quiet time.
+ * Every connection is probed each keepalive interval (IDLE ended, NOOP
+ * answered within the probe timeout, IDLE begun again), and at once after
+ * a clock jump.  A session that fails for a reason a retry can cure ends
+ * in a reconnect after an exponential, jittered delay, and the next
+ * session starts with a full sync.  Policy lives in lib/imapidle.c. */
+#include "imapsync_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "buf.h"
+#include "imapidle.h"
+#include "mdwatch.h"
+
+#define MAIN_CONN ((size_t)-1)
+
+struct wconn {
+	struct mf_imap *im;
+	size_t fi;              /* the folder it IDLEs on, or MAIN_CONN */
+	unsigned idle_tag;      /* IDLE in progress: its tag, else 0 */
+	int64_t probed;         /* ms of the last proof of life */
+};
+
+struct watch {
+	struct isync *c;
+	struct mf_imapsync_idle o;      /* with the defaults filled in */
+	struct wconn *conn;             /* [0] is the main connection */
+	size_t nconn;
+	size_t nfolders;                /* size of the per-folder arrays */
+	unsigned char *dirty;           /* server side changed */
+	struct mf_debounce *local;      /* local changes, two-way */
+	size_t *owner;                  /* index into conn watching it */
+	char **status;                  /* last STATUS of a polled folder */
+	size_t selected;                /* folder selected on main, or -1 */
+	int notify;                     /* NOTIFY in use on main */
+	int64_t next_poll;
+	struct mf_mdwatch *md;
+	struct mf_backoff bo;
+	struct mf_clocks clk;
+	int sessions;
+};
+
+enum { SESSION_STOP, SESSION_RELOAD };
+
+static int64_t now_ms(void)
+{
+	struct mf_clocks k;
+
+	mf_clocks_now(&k);
+	return k.mono;
+}
+
+static void notef(struct watch *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void notef(struct watch *w, const char *fmt, ...)
+{
+	const struct mf_imapsync_params *p = w->c->p;
+	char msg[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (p->notice)
+		p->notice(p->arg, msg);
+	else if (p->warn)
+		p->warn(p->arg, msg);
+}
+
+static int flag_set(volatile int *f)
+{
+	return f && *f;
+}
+
+/* A dead connection ends the session; a folder error does not. */
+static int ends_session(enum mf_err_kind k)
+{
+	return k == MF_E_CLOSED || k == MF_E_TIMEOUT || k == MF_E_TLS ||
+	       k == MF_E_PROTO || k == MF_E_LIMIT || k == MF_E_NOMEM ||
+	       k == MF_E_CONNECT || k == MF_E_NOHOST || mf_imapidle_fatal(k);
+}
+
+/* ---- per-folder state ---- */
+
+static void folders_free(struct watch *w)
+{
+	for (size_t i = 0; i < w->nfolders; i++)
+		free(w->status ? w->status[i] : NULL);
+	free(w->status);
+	free(w->dirty);
+	free(w->local);
+	free(w->owner);
+	w->status = NULL;
+	w->dirty = NULL;
+	w->local = NULL;
+	w->owner = NULL;
+	w->nfolders = 0;
+}
+
+static int folders_alloc(struct watch *w, struct mf_err *e)
+{
+	size_t n = w->c->fl.n ? w->c->fl.n : 1;
+
+	folders_free(w);
+	w->dirty = calloc(n, 1);
+	w->local = calloc(n, sizeof *w->local);
+	w->owner = calloc(n, sizeof *w->owner);
+	w->status = calloc(n, sizeof *w->status);
+	if (!w->dirty || !w->local || !w->owner || !w->status)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	w->nfolders = w->c->fl.n;
+	return 0;
+}
+
+static int idle_end(struct watch *w, size_t k, struct mf_err *e);
+
+/* Close every connection; clean: end IDLE first (RFC 2177: a LOGOUT
+ * inside IDLE is a bad DONE, and the server waits on). */
+static void conns_close(struct watch *w, int clean)
+{
+	struct mf_err e2;
+
+	for (size_t i = 0; clean && i < w->nconn; i++) {
+		mf_err_clear(&e2);
+		if (w->conn[i].idle_tag && idle_end(w, i, &e2) < 0)
+			mf_imap_abandon(w->conn[i].im);
+	}
+	for (size_t i = 1; i < w->nconn; i++) {
+		if (!clean)
+			mf_imap_abandon(w->conn[i].im);
+		mf_imap_free(w->conn[i].im);
+	}
+	if (!clean)
+		mf_imap_abandon(w->c->im);
+	mf_imap_free(w->c->im);
+	w->c->im = NULL;
+	free(w->conn);
+	w->conn = NULL;
+	w->nconn = 0;
+}
+
+/* ---- syncing on a given connection ---- */
+
+/* Synchronise folder fi over connection k (which then has it selected). */
+static int sync_on(struct watch *w, size_t k, size_t fi, struct mf_err *e)
+{
+	struct isync *c = w->c;
+	struct mf_imap *saved = c->im;
+	int rc;
+
+	c->im = w->conn[k].im;
+	rc = isync_sync_folder(c, &c->fl.v[fi], e);
+	c->im = saved;
+	if (k == 0)
+		w->selected = fi;
+	if (rc < 0 && flag_set(c->p->stop))
+		mf_imap_abandon(w->conn[k].im);   /* a FETCH left unfinished */
+	if (rc < 0 && flag_set(c->p->stop) && !ends_session(e->kind))
+		return 0;
+	if (rc < 0 && !ends_session(e->kind)) {
+		mf_err_clear(e);     /* reported; the folder is tried next time */
+		return 0;
+	}
+	return rc;
+}
+
+static int idle_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e);
+
+struct cbarg {
+	struct watch *w;
+	size_t k;
+};
+
+static int idle_begin(struct watch *w, size_t k, struct mf_err *e)
+{
+	struct wconn *cn = &w->conn[k];
+	struct cbarg a = { w, k };
+
+	if (k == 0 && !w->notify)
+		return 0;        /* main only answers NOOPs between polls */
+	cn->idle_tag = mf_imap_idle_begin(cn->im, idle_cb, &a, e);
+	return cn->idle_tag ? 0 : -1;
+}
+
+static int idle_end(struct watch *w, size_t k, struct mf_err *e)
+{
+	struct wconn *cn = &w->conn[k];
+	struct cbarg a = { w, k };
+	unsigned tag = cn->idle_tag;
+
+	if (!tag)
+		return 0;
+	cn->idle_tag = 0;
+	return mf_imap_idle_end(cn->im, tag, w->o.probe_timeout_ms, idle_cb, &a,
+	                        e);
+}
+
+/* Synchronise folder fi on the connection watching it. */
+static int sync_folder(struct watch *w, size_t fi, struct mf_err *e)
+{
+	size_t k = w->owner[fi];
+
+	w->dirty[fi] = 0;
+	if (idle_end(w, k, e) < 0 || sync_on(w, k, fi, e) < 0)
+		return -1;
+	return idle_begin(w, k, e);
+}
+
+/* ---- what the server says while IDLEing ---- */
+
+static size_t folder_by_name(struct watch *w, const struct mf_imap_tok *t)
+{
+	struct isync *c = w->c;
+
+	for (size_t i = 0; i < c->fl.n; i++) {
+		const char *n = c->fl.v[i].utf7;
+		if (strlen(n) == t->len &&
+		    (!strcmp(n, t->s) ||
+		     (!strcasecmp(n, "INBOX") && !strcasecmp(t->s, "INBOX"))))
+			return i;
+	}
+	return (size_t)-1;
+}
+
+static int idle_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+{
+	struct cbarg *a = arg;
+	struct watch *w = a->w;
+	size_t fi = a->k == 0 ? w->selected : w->conn[a->k].fi;
+
+	(void)e;
+	if (r->kind != MF_IMAP_UNTAGGED)
+		return 0;
+	/* RFC 5465 §5.2: changes in other mailboxes come as STATUS */
+	if (!strcmp(r->keyword, "STATUS") && r->data_first < r->ntoks) {
+		size_t f = folder_by_name(w, &r->toks[r->data_first]);
+		if (f != (size_t)-1)
+			w->dirty[f] = 1;
+		return 0;
+	}
+	if (fi < w->nfolders &&
+	    (!strcmp(r->keyword, "EXISTS") || !strcmp(r->keyword, "EXPUNGE") ||
+	     !strcmp(r->keyword, "VANISHED") || !strcmp(r->keyword, "FETCH")))
+		w->dirty[fi] = 1;
+	return 0;
+}
+
+/* ---- STATUS polling of the folders without a connection ---- */
+
+struct status_acc {
+	struct mf_buf b;
+};
+
+static int status_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+{
+	struct status_acc *sa = arg;
+	size_t d = r->data_first;
+
+	if (strcmp(r->keyword, "STATUS") || d >= r->ntoks)
+		return 0;
+	/* the attribute list after the mailbox name, as one string */
+	for (size_t j = r->toks[d].next; j < r->ntoks; j++)
+		if (r->toks[j].type == MF_IMAP_ATOM &&
+		    mf_buf_printf(&sa->b, e, "%s ", r->toks[j].s) == -1)
+			return -1;
+	return 0;
+}
+
+/* STATUS of folder fi into *out (malloc'd); -1 on connection errors. */
+static int folder_status(struct watch *w, size_t fi, char **out,
+                         struct mf_err *e)
+{
+	struct isync *c = w->c;
+	struct status_acc sa = { MF_BUF_INIT(1024) };
+	struct mf_buf q = MF_BUF_INIT(4096);
+	int rc;
+
+	*out = NULL;
+	rc = mf_imap_quote(&q, c->fl.v[fi].utf7, e);
+	/* HIGHESTMODSEQ (RFC 7162 §3.1.6) shows flag changes too */
+	if (rc == 0)
+		rc = mf_imap_simple(c->im, status_cb, &sa, e,
+		                    "STATUS %s (MESSAGES UIDNEXT UIDVALIDITY%s)",
+		                    q.data, c->condstore ? " HIGHESTMODSEQ" : "");
+	mf_buf_free(&q);
+	if (rc == 0)
+		*out = strdup(sa.b.data ? sa.b.data : "");
+	mf_buf_free(&sa.b);
+	if (rc < 0 && !ends_session(e->kind)) {
+		mf_err_clear(e);      /* a folder gone meanwhile: sync says so */
+		*out = strdup("?");
+		rc = 0;
+	}
+	if (rc == 0 && !*out)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	return rc;
+}
+
+/* Poll every folder without a connection of its own; sync the changed. */
+static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
+{
+	for (size_t fi = 0; fi < w->nfolders; fi++) {
+		char *st;
+		if (w->owner[fi] != 0 || w->notify)
+			continue;
+		if (folder_status(w, fi, &st, e) < 0)
+			return -1;
+		int changed = !w->status[fi] || strcmp(w->status[fi], st) != 0 ||
+		              !strcmp(st, "?");
+		free(w->status[fi]);
+		w->status[fi] = st;
+		if (changed && !baseline)
+			w->dirty[fi] = 1;
+	}
+	w->next_poll = now_ms() + w->o.poll_ms;
+	return 0;
+}
+
+/* ---- local changes (two-way) ---- */
+
+static void on_local(void *arg, size_t id)
+{
+	struct watch *w = arg;
+	int64_t t = now_ms();
+
+	if (id == (size_t)-1) {           /* queue overflow: everything */
+		for (size_t i = 0; i < w->nfolders; i++)
+			mf_debounce_note(&w->local[i], t);
+	} else if (id < w->nfolders) {
+		mf_debounce_note(&w->local[id], t);
+	}
+}
+
+static int watch_local(struct watch *w, struct mf_err *e)
+{
+	struct isync *c = w->c;
+	char path[4096 + 8];
+
+	if (!c->p->two_way || c->p->dry_run)
+		return 0;
+	if (!w->md && !(w->md = mf_mdwatch_new(e)))
+		return -1;
+	mf_mdwatch_clear(w->md);
+	for (size_t i = 0; i < c->fl.n; i++) {
+		const char *rel = c->fl.v[i].rel;
+		int n = snprintf(path, sizeof path, "%s%s%s", c->p->maildir,
+		                 *rel ? "/" : "", rel);
+		if (n < 0 || (size_t)n >= sizeof path)
+			continue;
+		if (mf_mdwatch_add(w->md, path, i, e) < 0) {
+			isync_warnf(c, "%s: local changes are noticed only at the "
+			            "next sync: %s", c->fl.v[i].utf8, e->msg);
+			mf_err_clear(e);
+		}
+	}
+	return 0;
+}
+
+/* Forget the file events our own syncs caused. */
+static void drain_local(struct watch *w)
+{
+	struct mf_err e2;
+
+	if (!w->md)
+		return;
+	mf_err_clear(&e2);
+	mf_mdwatch_read(w->md, on_local, w, &e2);
+	for (size_t i = 0; i < w->nfolders; i++)
+		w->local[i].first = w->local[i].last = 0;
+}
+
+/* ---- a session ---- */
+
+/* The folders that get a connection of their own: INBOX first, then in
+ * LIST order, up to the configured number. */
+static void plan(struct watch *w)
+{
+	struct isync *c = w->c;
+	size_t want = (size_t)w->o.connections, n = 0;
+
+	if (w->notify || !mf_imap_has_cap(c->im, "IDLE"))
+		want = 0;
+	for (size_t i = 0; i < c->fl.n; i++)
+		w->owner[i] = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->fl.n && n < want; i++) {
+			int inbox = !strcasecmp(c->fl.v[i].utf7, "INBOX");
+			if ((pass == 0) != inbox || w->owner[i])
+				continue;
+			w->owner[i] = ++n;   /* conn index; [0] is main */
+		}
+}
+
+static int full_sync(struct watch *w, struct mf_err *e)
+{
+	struct isync *c = w->c;
+	struct mf_err first;
+	int failed = 0;
+
+	mf_err_clear(&first);
+	if (c->p->jobs > 1 && c->fl.n > 1) {
+		isync_run_jobs(c, &first, &failed);
+		if (failed && mf_imapidle_fatal(first.kind)) {
+			*e = first;
+			return -1;
+		}
+		/* watched folders are synced again (cheap with QRESYNC) when
+		 * their connection selects them; the others are current */
+		return 0;
+	}
+	for (size_t fi = 0; fi < c->fl.n; fi++) {
+		if (flag_set(c->p->stop))
+			return 0;
+		if (w->owner[fi] == 0 && sync_on(w, 0, fi, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int notify_set(struct watch *w, struct mf_err *e)
+{
+	struct isync *c = w->c;
+	struct mf_buf q = MF_BUF_INIT(65536);
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < c->fl.n; i++) {
+		rc = mf_buf_putc(&q, ' ', e);
+		if (rc == 0)
+			rc = mf_imap_quote(&q, c->fl.v[i].utf7, e);
+	}
+	/* RFC 5465 §3: the selected mailbox as usual, the others by STATUS */
+	if (rc == 0)
+		rc = mf_imap_simple(c->im, NULL, NULL, e, "NOTIFY SET STATUS "
+		                    "(selected (MessageNew MessageExpunge FlagChange)) "
+		                    "(mailboxes (%s) (MessageNew MessageExpunge "
+		                    "FlagChange))", q.data ? q.data + 1 : "");
+	mf_buf_free(&q);
+	return rc;
+}
+
+/* The connection slots the plan asks for; [0] is the main connection. */
+static int conns_alloc(struct watch *w, struct mf_err *e)
+{
+	struct isync *c = w->c;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->fl.n; i++)
+		if (w->owner[i] > n)
+			n = w->owner[i];
+	w->conn = calloc(n + 1, sizeof *w->conn);
+	if (!w->conn)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	w->nconn = n + 1;
+	w->conn[0].im = c->im;
+	w->conn[0].fi = MAIN_CONN;
+	w->conn[0].probed = now_ms();
+	return 0;
+}
+
+static int open_watchers(struct watch *w, struct mf_err *e)
+{
+	struct isync *c = w->c;
+
+	for (size_t fi = 0; fi < c->fl.n; fi++) {
+		size_t k = w->owner[fi];
+		if (!k)
+			continue;
+		struct mf_imap *main_im = c->im;
+		int rc = isync_connect(c, e);
+		w->conn[k].im = c->im;
+		c->im = main_im;
+		w->conn[0].im = main_im;
+		w->conn[k].fi = fi;
+		w->conn[k].probed = now_ms();
+		if (rc < 0 || sync_on(w, k, fi, e) < 0 || idle_begin(w, k, e) < 0)
+			return -1;
+	}
+	if (w->notify && (notify_set(w, e) < 0 || idle_begin(w, 0, e) < 0))
+		return -1;
+	return 0;
+}
+
+static int session_start(struct watch *w, struct mf_err *e)
+{
+	struct isync *c = w->c;
+
+	w->selected = (size_t)-1;
+	if (isync_connect(c, e) < 0)
+		return -1;
+	mf_folders_free(&c->fl);
+	c->fl.layout = c->p->layout;
+	c->fl.excludes = c->p->excludes;
+	c->fl.nexcludes = c->p->nexcludes;
+	if (isync_list_folders(c, e) < 0 || folders_alloc(w, e) < 0)
+		return -1;
+	w->notify = !w->o.no_notify && mf_imap_has_cap(c->im, "NOTIFY");
+	plan(w);
+	if (conns_alloc(w, e) < 0)
+		return -1;
+	/* the baseline before the sync: a change in between shows next poll */
+	if (poll_folders(w, 1, e) < 0 || full_sync(w, e) < 0 ||
+	    open_watchers(w, e) < 0 || watch_local(w, e) < 0)
+		return -1;
+	drain_local(w);
+	size_t nw = w->nconn - 1, np = 0;
+	for (size_t i = 0; i < c->fl.n; i++)
+		np += w->owner[i] == 0;
+	if (w->notify)
+		notef(w, "watching %zu folder%s with NOTIFY", c->fl.n,
+		      c->fl.n == 1 ? "" : "s");
+	else
+		notef(w, "watching %zu folder%s with IDLE, polling %zu every %d s",
+		      nw, nw == 1 ? "" : "s", np, w->o.poll_ms / 1000);
+	return 0;
+}
+
+/* Prove connection k alive: end IDLE, NOOP, IDLE again. */
+static int probe(struct watch *w, size_t k, struct mf_err *e)
+{
+	struct wconn *cn = &w->conn[k];
+	struct cbarg a = { w, k };
+	struct mf_imap_status st;
+
+	if (idle_end(w, k, e) < 0)
+		return -1;
+	unsigned t = mf_imap_send(cn->im, e, "NOOP");
+	if (!t || mf_imap_flush(cn->im, e) < 0 ||
+	    mf_imap_wait(cn->im, t, idle_cb, &a, &st, e) < 0)
+		return -1;
+	cn->probed = now_ms();
+	return idle_begin(w, k, e);
+}
+
+static int poll_fds(struct watch *w, int timeout_ms, struct mf_err *e)
+{
+	struct pollfd pf[MF_IMAPIDLE_CONNECTIONS_MAX + 2];
+	size_t n = 0;
+
+	for (size_t k = 0; k < w->nconn && n < MF_IMAPIDLE_CONNECTIONS_MAX + 1;
+	     k++) {
+		if (!w->conn[k].idle_tag)
+			continue;
+		int fd = mf_imap_pollfd(w->conn[k].im);
+		if (fd == -2)
+			return 1;
+		pf[n].fd = fd;
+		pf[n].events = POLLIN;
+		n++;
+	}
+	if (w->md) {
+		pf[n].fd = mf_mdwatch_fd(w->md);
+		pf[n].events = POLLIN;
+		n++;
+	}
+	int r = poll(pf, n, timeout_ms);
+	if (r == -1 && errno != EINTR)
+		return mf_err_sys(e, MF_E_IO, errno, "poll");
+	return r > 0;
+}
+
+/* One turn of the loop: react to signals, clocks, the server, the
+ * Maildir and the timers, then wait up to a second. */
+static int turn(struct watch *w, struct mf_err *e)
+{
+	struct isync *c = w->c;
+	const struct mf_imapsync_params *p = c->p;
+	struct mf_clocks k;
+	int64_t t = now_ms();
+	int probe_all = 0;
+
+	mf_clocks_now(&k);
+	int64_t j = mf_clocks_jump(&w->clk, &k, MF_IMAPIDLE_JUMP_MS);
+	w->clk = k;
+	if (j) {
+		notef(w, "the clock jumped %lld s (suspend?): checking the "
+		      "connections", (long long)(j / 1000));
+		probe_all = 1;
+	}
+	if (flag_set(p->sync_now)) {
+		*p->sync_now = 0;
+		notef(w, "synchronising every folder now");
+		for (size_t fi = 0; fi < w->nfolders; fi++)
+			w->dirty[fi] = 1;
+	}
+	for (size_t i = 0; i < w->nconn; i++) {
+		struct cbarg a = { w, i };
+		if (w->conn[i].idle_tag &&
+		    mf_imap_idle_poll(w->conn[i].im, 0, idle_cb, &a, e) < 0)
+			return -1;
+		if ((probe_all || t - w->conn[i].probed >= w->o.keepalive_ms) &&
+		    probe(w, i, e) < 0)
+			return -1;
+	}
+	if (!w->notify && t >= w->next_poll && poll_folders(w, 0, e) < 0)
+		return -1;
+	int wait = 1000;
+	if (w->md && mf_mdwatch_read(w->md, on_local, w, e) < 0)
+		return -1;
+	for (size_t fi = 0; fi < w->nfolders; fi++)
+		if (mf_debounce_due(&w->local[fi], t, MF_IMAPIDLE_DEBOUNCE_MS,
+		                    MF_IMAPIDLE_DEBOUNCE_MAX_MS, &wait))
+			w->dirty[fi] = 1;
+	int synced = 0;
+	for (size_t fi = 0; fi < w->nfolders; fi++) {
+		if (flag_set(p->stop) || flag_set(p->reload))
+			return 0;
+		if (w->dirty[fi]) {
+			if (sync_folder(w, fi, e) < 0)
+				return -1;
+			synced = 1;
+		}
+	}
+	if (synced)
+		drain_local(w);
+	if (flag_set(p->stop) || flag_set(p->reload) || flag_set(p->sync_now))
+		return 0;
+	return poll_fds(w, wait, e) < 0 ? -1 : 0;
+}
+
+static int session(struct watch *w, struct mf_err *e)
+{
+	const struct mf_imapsync_params *p = w->c->p;
+
+	if (session_start(w, e) < 0)
+		return -1;
+	if (w->sessions++ > 0)
+		notef(w, "reconnected after %u attempt%s", w->bo.attempt,
+		      w->bo.attempt == 1 ? "" : "s");
+	mf_backoff_reset(&w->bo);
+	mf_clocks_now(&w->clk);
+	while (!flag_set(p->stop) && !flag_set(p->reload))
+		if (turn(w, e) < 0)
+			return -1;
+	return flag_set(p->reload) ? SESSION_RELOAD : SESSION_STOP;
+}
+
+/* Sleep ms in short steps, awake for signals; 1 when a flag ended it. */
+static int backoff_sleep(const struct mf_imapsync_params *p, int ms)
+{
+	while (ms > 0) {
+		if (flag_set(p->stop) || flag_set(p->reload) ||
+		    flag_set(p->sync_now))
+			return 1;
+		int step = ms < 200 ? ms : 200;
+		struct timespec ts = { 0, (long)step * 1000000L };
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+	return 0;
+}
+
+static void defaults(struct mf_imapsync_idle *o)
+{
+	if (o->backoff_min_ms <= 0)
+		o->backoff_min_ms = MF_IMAPIDLE_BACKOFF_MIN_MS;
+	if (o->backoff_max_ms <= 0)
+		o->backoff_max_ms = MF_IMAPIDLE_BACKOFF_MAX_MS;
+	if (o->backoff_max_ms < o->backoff_min_ms)
+		o->backoff_max_ms = o->backoff_min_ms;
+	if (o->keepalive_ms <= 0)
+		o->keepalive_ms = MF_IMAPIDLE_KEEPALIVE_MS;
+	if (o->probe_timeout_ms <= 0)
+		o->probe_timeout_ms = MF_IMAPIDLE_PROBE_TIMEOUT_MS;
+	if (o->poll_ms <= 0)
+		o->poll_ms = MF_IMAPIDLE_POLL_MS;
+	if (o->connections < 0)
+		o->connections = 0;
+	if (o->connections > MF_IMAPIDLE_CONNECTIONS_MAX)
+		o->connections = MF_IMAPIDLE_CONNECTIONS_MAX;
+}
+
+int isync_watch(struct isync *c, struct mf_err *e)
+{
+	const struct mf_imapsync_params *p = c->p;
+	struct watch w;
+	int rc;
+
+	memset(&w, 0, sizeof w);
+	w.c = c;
+	w.o = p->idle_opts;
+	if (!p->idle_opts.connections)
+		w.o.connections = MF_IMAPIDLE_CONNECTIONS;
+	defaults(&w.o);
+	w.bo.min_ms = w.o.backoff_min_ms;
+	w.bo.max_ms = w.o.backoff_max_ms;
+	for (;;) {
+		mf_err_clear(e);
+		rc = session(&w, e);
+		conns_close(&w, rc >= 0);
+		if (rc >= 0 || flag_set(p->stop) || flag_set(p->reload))
+			break;
+		if (mf_imapidle_fatal(e->kind))
+			break;      /* a person must act: the tool exits */
+		uint32_t rnd = 0;
+		if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+			rnd = (uint32_t)now_ms();
+		int first = w.bo.attempt == 0;
+		int d = mf_backoff_next(&w.bo, rnd);
+		notef(&w, "%s: %s; reconnecting in %d.%d s (attempt %u)",
+		      first ? "connection lost" : "reconnect failed", e->msg,
+		      d / 1000, d % 1000 / 100, w.bo.attempt);
+		if (backoff_sleep(p, d) && (flag_set(p->stop) ||
+		                            flag_set(p->reload)))
+			break;
+		if (flag_set(p->sync_now))
+			*p->sync_now = 0;
+	}
+	mf_mdwatch_free(w.md);
+	folders_free(&w);
+	if (rc < 0 && (flag_set(p->stop) || flag_set(p->reload)))
+		rc = flag_set(p->reload) ? SESSION_RELOAD : SESSION_STOP;
+	if (rc < 0)
+		return -1;
+	return rc == SESSION_RELOAD ? 1 : 0;
+}
