@@ -486,7 +486,6 @@ try_mech(struct run *ru, struct mf_smtp *s, struct mf_diag_mech *m)
 	struct mf_smtp_reply rep;
 	struct mf_err e;
 	unsigned char cb[64];
-	size_t cblen = sizeof(cb);
 	long port = 0;
 	long t0;
 	int rc;
@@ -503,13 +502,12 @@ try_mech(struct run *ru, struct mf_smtp *s, struct mf_diag_mech *m)
 	sp.host = p->host;
 	(void)mf_parse_long(ru->r->port, 0, 65535, &port);
 	sp.port = (unsigned)port;
-	if (strlen(m->name) > 5 &&
-	    strcasecmp(m->name + strlen(m->name) - 5, "-PLUS") == 0 &&
-	    mf_smtp_is_tls(s) &&
-	    mf_tls_channel_binding(mf_smtp_transport(s), cb, &cblen, &e) == 0) {
-		sp.cb_data = cb;
-		sp.cb_len = cblen;
-	}
+	/* Each offered mechanism is tried on its own: bind when on TLS, so
+	 * that SCRAM says "p=", or "n" beside an offered -PLUS, "y" only
+	 * when none is offered (RFC 5802 §6). */
+	if (mf_smtp_is_tls(s))
+		mf_sasl_bind_tls(&sp, mf_smtp_transport(s), cb, sizeof(cb));
+	sp.server_plus = mf_sasl_offers_plus(mf_smtp_caps(s)->auth);
 	mf_err_clear(&e);
 	t0 = now_ms();
 	rc = mf_smtp_auth(s, m->name, &sp, &rep, m->sasl_error,

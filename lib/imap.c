@@ -1320,16 +1320,21 @@ static void offered_mechs(const struct mf_imap *im, char *out, size_t len)
 	}
 }
 
+static int sasl_attempt(void *arg, const char *mech,
+                        const struct mf_sasl_params *sp, struct mf_err *e)
+{
+	return sasl_auth(arg, mech, sp, e);
+}
+
 int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
                   struct mf_err *e)
 {
 	const char *mode = p->auth && *p->auth ? p->auth : "auto";
 	struct mf_sasl_params sp;
 	unsigned char cb[64];
-	size_t cblen = sizeof cb;
 	char offered[1024], mech[64];
 	unsigned gen = im->caps_gen;
-	int rc;
+	int tls = mf_lineio_is_tls(im->io), rc;
 
 	if (im->preauth)
 		return 0;
@@ -1342,24 +1347,24 @@ int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
 	else
 		sp.password = p->password;
 	sp.host = p->host;
-	if (mf_lineio_is_tls(im->io) &&
-	    mf_tls_channel_binding(mf_lineio_transport(im->io), cb, &cblen, NULL) == 0) {
-		sp.cb_data = cb;
-		sp.cb_len = cblen;
-	}
+	if (tls)
+		mf_sasl_bind_tls(&sp, mf_lineio_transport(im->io), cb, sizeof cb);
 	offered_mechs(im, offered, sizeof offered);
 	if (!strcasecmp(mode, "login")) {
 		rc = login_cmd(im, p, e);
 	} else if (!strcasecmp(mode, "auto")) {
-		struct mf_err e2;
-		mf_err_clear(&e2);
-		if (*offered && mf_sasl_choose(offered, NULL, &sp,
-		                               mf_lineio_is_tls(im->io), 0, mech,
-		                               sizeof mech, &e2) == 0)
-			rc = sasl_auth(im, mech, &sp, e);
+		if (*offered && mf_sasl_choose(offered, NULL, &sp, tls, 0, mech,
+		                               sizeof mech, NULL) == 0)
+			rc = mf_sasl_login(offered, NULL, &sp, tls, 0, sasl_attempt,
+			                   im, mf_lineio_transcript(im->io), mech,
+			                   sizeof mech, e);
 		else
 			rc = login_cmd(im, p, e);
 	} else {
+		/* A named mechanism is used even if not advertised (servers
+		 * may take mechanisms they do not list); the gs2 flag still
+		 * follows what was offered. */
+		sp.server_plus = mf_sasl_offers_plus(offered);
 		rc = sasl_auth(im, mode, &sp, e);
 	}
 	mf_memwipe(cb, sizeof cb);

@@ -821,13 +821,19 @@ auth_sasl(struct mf_pop3 *p, const char *mech,
 	return r;
 }
 
+static int
+sasl_attempt(void *arg, const char *mech, const struct mf_sasl_params *sp,
+             struct mf_err *e)
+{
+	return auth_sasl(arg, mech, sp, e);
+}
+
 int
 mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
              char *used, size_t usedlen, struct mf_err *e)
 {
 	struct mf_sasl_params sp;
 	unsigned char cb[64];
-	size_t cblen = sizeof(cb);
 	char mech[64] = "";
 	int tls = mf_lineio_is_tls(p->l), r;
 
@@ -842,11 +848,8 @@ mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 		sp.password = a->password;
 	sp.host = p->host;
 	sp.port = p->port;
-	if (tls && mf_tls_channel_binding(mf_lineio_transport(p->l), cb, &cblen,
-	    NULL) == 0) {
-		sp.cb_data = cb;
-		sp.cb_len = cblen;
-	}
+	if (tls)
+		mf_sasl_bind_tls(&sp, mf_lineio_transport(p->l), cb, sizeof(cb));
 	switch (a->method) {
 	case MF_POP3_AUTH_USER:
 		mf_strlcpy(mech, "USER", sizeof(mech));
@@ -857,17 +860,18 @@ mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 		r = auth_apop(p, a, e);
 		break;
 	case MF_POP3_AUTH_SASL:
-		r = mf_sasl_choose(p->capa.sasl, a->sasl_mech, &sp, tls, 1, mech,
+		r = mf_sasl_login(p->capa.sasl, a->sasl_mech, &sp, tls, 1,
+		    sasl_attempt, p, mf_lineio_transcript(p->l), mech,
 		    sizeof(mech), e);
-		if (r == 0)
-			r = auth_sasl(p, mech, &sp, e);
 		break;
 	default:
 		/* auto: the strongest the server offers; PLAIN/USER only
 		 * inside TLS unless the user chose --tls none. */
 		if (p->capa.sasl[0] != '\0' && mf_sasl_choose(p->capa.sasl, NULL,
 		    &sp, tls, 0, mech, sizeof(mech), NULL) == 0) {
-			r = auth_sasl(p, mech, &sp, e);
+			r = mf_sasl_login(p->capa.sasl, NULL, &sp, tls, 0,
+			    sasl_attempt, p, mf_lineio_transcript(p->l), mech,
+			    sizeof(mech), e);
 		} else if (p->has_timestamp) {
 			mf_strlcpy(mech, "APOP", sizeof(mech));
 			r = auth_apop(p, a, e);

@@ -11,6 +11,7 @@
 
 #include "base64.h"
 #include "crypto.h"
+#include "tls.h"
 
 #define SCRAM_MSG_MAX 8192
 #define SCRAM_ITER_MAX 10000000u   /* refuse a server asking for minutes of CPU */
@@ -35,6 +36,8 @@ struct mf_sasl {
 	unsigned port;
 	unsigned char *cb;
 	size_t cb_len;
+	char cb_type[32];
+	int server_plus;
 	char *test_nonce;
 	int step;                   /* challenges answered so far */
 	/* SCRAM */
@@ -261,6 +264,97 @@ mf_sasl_choose(const char *offered, const char *want,
 	return choose_error(offered, want, p, encrypted, allow_plain, e);
 }
 
+int
+mf_sasl_offers_plus(const char *offered)
+{
+	const char *o = offered ? offered : "";
+
+	while (*o != '\0') {
+		size_t l;
+
+		o += strspn(o, " ,\t");
+		l = strcspn(o, " ,\t");
+		if (l > 5 && strncasecmp(o + l - 5, "-PLUS", 5) == 0)
+			return 1;
+		o += l;
+	}
+	return 0;
+}
+
+void
+mf_sasl_bind_tls(struct mf_sasl_params *p, struct mf_transport *t,
+                 unsigned char *buf, size_t buflen)
+{
+	const char *type = NULL;
+	size_t len = buflen;
+
+	p->cb_data = NULL;
+	p->cb_len = 0;
+	p->cb_type = NULL;
+	if (t == NULL || !mf_transport_is_tls(t) ||
+	    mf_tls_channel_binding(t, &type, buf, &len, NULL) == -1)
+		return;
+	p->cb_data = buf;
+	p->cb_len = len;
+	p->cb_type = type;
+}
+
+/* Did the server answer the attempt with a refusal (as opposed to a lost
+ * connection, or a server that failed to prove itself)?  Only then is
+ * another mechanism worth a try. */
+static int
+server_refused(const struct mf_err *e)
+{
+	return (e->kind == MF_E_AUTH || e->kind == MF_E_UNSUPPORTED ||
+	    e->kind == MF_E_PERM) && (e->reply[0] != '\0' || e->reply_code != 0);
+}
+
+int
+mf_sasl_login(const char *offered, const char *want,
+              const struct mf_sasl_params *p, int encrypted, int allow_plain,
+              mf_sasl_attempt_fn attempt, void *arg, struct mf_transcript *tr,
+              char *used, size_t usedlen, struct mf_err *e)
+{
+	struct mf_sasl_params q = *p;
+	struct mf_err first;
+	char mech[64], plus[64];
+
+	if (used != NULL && usedlen > 0)
+		used[0] = '\0';
+	q.server_plus = mf_sasl_offers_plus(offered);
+	if (mf_sasl_choose(offered, want, &q, encrypted, allow_plain, mech,
+	    sizeof(mech), e) == -1)
+		return -1;
+	if (used != NULL)
+		mf_strlcpy(used, mech, usedlen);
+	mf_err_clear(&first);
+	if (attempt(arg, mech, &q, &first) == 0)
+		return 0;
+	*e = first;
+	if (!want_any(want) || strlen(mech) <= 5 ||
+	    strcasecmp(mech + strlen(mech) - 5, "-PLUS") != 0 ||
+	    !server_refused(&first))
+		return -1;
+	/* Once, without binding: the server may bind another type than the
+	 * one this TLS version gives us (Cyrus SASL knows only tls-unique). */
+	mf_strlcpy(plus, mech, sizeof(plus));
+	q.cb_data = NULL;
+	q.cb_len = 0;
+	q.cb_type = NULL;
+	if (mf_sasl_choose(offered, NULL, &q, encrypted, allow_plain, mech,
+	    sizeof(mech), NULL) == -1)
+		return -1;
+	mf_transcript_info(tr, "%s refused (%s); trying %s without channel "
+	    "binding", plus, first.reply, mech);
+	if (used != NULL)
+		mf_strlcpy(used, mech, usedlen);
+	mf_err_clear(e);
+	if (attempt(arg, mech, &q, e) == 0)
+		return 0;
+	mf_err_prefix(e, "after %s was refused", plus);
+	return -1;
+}
+
 /* ---- session ---- */
 
 static void
@@ -316,6 +410,13 @@ mf_sasl_new(const char *mech, const struct mf_sasl_params *p, struct mf_err *e)
 		goto nomem;
 	s->m = m;
 	s->port = p->port;
+	s->server_plus = p->server_plus;
+	if (mf_strlcpy(s->cb_type, p->cb_type ? p->cb_type : "tls-exporter",
+	    sizeof(s->cb_type)) >= sizeof(s->cb_type)) {
+		mf_sasl_free(s);
+		mf_err_set(e, MF_E_INTERNAL, "channel binding type too long");
+		return NULL;
+	}
 	mf_buf_init(&s->auth_msg, SCRAM_MSG_MAX);
 	if (dup_opt(&s->user, p->user) == -1 ||
 	    dup_opt(&s->authzid, p->authzid) == -1 ||
@@ -747,11 +848,18 @@ scram_initial(struct mf_sasl *s, struct mf_buf *out, struct mf_err *e)
 	struct mf_buf user = MF_BUF_INIT(SASL_STR_MAX);
 	int r = -1;
 
-	/* §7 gs2-cbind-flag: p= when binding, y when we could bind but the
-	 * mechanism chosen has no -PLUS, n when not on TLS. */
-	if (mf_buf_puts(&gs2, s->m == M_SCRAM256_PLUS ? "p=tls-exporter," :
-	    s->cb != NULL ? "y," : "n,", e) == -1)
+	/* §7 gs2-cbind-flag: "p=" when binding; "y" when we could bind but
+	 * the server offered no -PLUS (so a server that did offer one can
+	 * detect a downgrade, §6); "n" otherwise -- also when we chose not to
+	 * bind although the server offered -PLUS, or it must refuse "y". */
+	if (s->m == M_SCRAM256_PLUS)
+		r = mf_buf_printf(&gs2, e, "p=%s,", s->cb_type);
+	else
+		r = mf_buf_puts(&gs2, s->cb != NULL && !s->server_plus ? "y," :
+		    "n,", e);
+	if (r == -1)
 		goto out;
+	r = -1;
 	if (s->authzid != NULL && (mf_buf_puts(&gs2, "a=", e) == -1 ||
 	    put_saslname(&gs2, s->authzid, e) == -1))
 		goto out;
@@ -805,8 +913,10 @@ scram_server_error(struct mf_sasl *s, const char *msg, size_t len,
 	if (len >= 2 && msg[0] == 'e' && msg[1] == '=' &&
 	    scram_attr(msg, len, 'e', &v, &n) == 0) {
 		snprintf(s->server_error, sizeof(s->server_error), "%.*s", (int)n, v);
-		return mf_err_set(e, MF_E_AUTH, "%s: the server refused: %s",
-		    mf_sasl_mech(s), s->server_error);
+		/* A refusal by the server, recorded as its reply. */
+		return mf_err_reply(e, MF_E_AUTH, 0, NULL, s->server_error,
+		    "%s: the server refused: %s", mf_sasl_mech(s),
+		    s->server_error);
 	}
 	return 0;
 }

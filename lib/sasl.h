@@ -15,6 +15,8 @@
 
 #include "buf.h"
 #include "err.h"
+#include "transcript.h"
+#include "transport.h"
 
 struct mf_sasl_params {
 	const char *user;          /* authentication identity */
@@ -23,9 +25,14 @@ struct mf_sasl_params {
 	const char *token;         /* OAuth 2 bearer token (XOAUTH2, OAUTHBEARER) */
 	const char *host;          /* server host, for OAUTHBEARER's host= */
 	unsigned port;             /* server port, for OAUTHBEARER's port= */
-	const unsigned char *cb_data; /* tls-exporter channel binding (RFC 9266),
-	                                 for *-PLUS; NULL when not on TLS */
+	const unsigned char *cb_data; /* channel binding data for *-PLUS
+	                                 (mf_sasl_bind_tls); NULL when not on TLS */
 	size_t cb_len;
+	const char *cb_type;       /* "tls-exporter" (RFC 9266) or "tls-unique"
+	                              (RFC 5929); NULL: tls-exporter */
+	int server_plus;           /* the server offered a *-PLUS mechanism:
+	                              then SCRAM without binding says "n", never
+	                              "y" (RFC 5802 §6); mf_sasl_login sets it */
 	const char *test_nonce;    /* fixed client nonce, for RFC test vectors only */
 };
 
@@ -64,6 +71,36 @@ int mf_sasl_choose(const char *offered, const char *want,
                    const struct mf_sasl_params *p, int encrypted,
                    int allow_plain, char *out, size_t outlen,
                    struct mf_err *e);
+
+/* 1 if the space/comma-separated list names a *-PLUS mechanism. */
+int mf_sasl_offers_plus(const char *offered);
+
+/* Point p's channel binding at the data of TLS transport t (copied into
+ * buf, which must stay alive while p is used; 64 bytes are enough) and set
+ * its type.  p is left without binding when t is not TLS or the binding is
+ * not available. */
+void mf_sasl_bind_tls(struct mf_sasl_params *p, struct mf_transport *t,
+                      unsigned char *buf, size_t buflen);
+
+/* One authentication attempt over a protocol: run the exchange for mech
+ * with p.  0 on success; -1 with e filled (a server refusal carries the
+ * server's reply in e->reply). */
+typedef int (*mf_sasl_attempt_fn)(void *arg, const char *mech,
+                                  const struct mf_sasl_params *p,
+                                  struct mf_err *e);
+
+/* Choose among `offered` (as mf_sasl_choose) and authenticate through
+ * `attempt`, with p->server_plus set from `offered`.  When `want` is
+ * automatic (NULL, "", "auto") and the server refuses a *-PLUS mechanism
+ * (e.g. it binds another channel-binding type than the one this TLS
+ * version gives), try once more with the best mechanism without channel
+ * binding, and note that in tr (may be NULL).  The mechanism last tried is
+ * written to used (may be NULL). */
+int mf_sasl_login(const char *offered, const char *want,
+                  const struct mf_sasl_params *p, int encrypted,
+                  int allow_plain, mf_sasl_attempt_fn attempt, void *arg,
+                  struct mf_transcript *tr, char *used, size_t usedlen,
+                  struct mf_err *e);
 
 /* Start a session for `mech` (MF_E_UNSUPPORTED if unknown). Copies what
  * it needs from p (strings are duplicated). */

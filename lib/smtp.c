@@ -1171,16 +1171,23 @@ mf_smtp_open(struct mf_smtp *s, int will_auth, struct mf_tls_info *info,
 	return mf_smtp_ehlo(s, &r, e);
 }
 
+static int
+login_attempt(void *arg, const char *mech, const struct mf_sasl_params *p,
+              struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+
+	return mf_smtp_auth(arg, mech, p, &r, NULL, 0, e);
+}
+
 int
 mf_smtp_login(struct mf_smtp *s, const char *want,
               const struct mf_sasl_params *sp, char *mech, size_t mechlen,
               struct mf_err *e)
 {
-	struct mf_smtp_reply r;
 	struct mf_sasl_params p = *sp;
 	unsigned char cb[64];
-	size_t cblen = sizeof(cb);
-	int tls = mf_smtp_is_tls(s);
+	int tls = mf_smtp_is_tls(s), rc;
 	char chosen[64];
 
 	if (s->caps.auth[0] == '\0')
@@ -1188,11 +1195,8 @@ mf_smtp_login(struct mf_smtp *s, const char *want,
 		    "AUTH%s", tls ? "" : " (before TLS)");
 	if (want != NULL && (*want == '\0' || strcasecmp(want, "auto") == 0))
 		want = NULL;
-	if (tls && p.cb_data == NULL && mf_tls_channel_binding(
-	    mf_smtp_transport(s), cb, &cblen, e) == 0) {
-		p.cb_data = cb;
-		p.cb_len = cblen;
-	}
+	if (tls && p.cb_data == NULL)
+		mf_sasl_bind_tls(&p, mf_smtp_transport(s), cb, sizeof(cb));
 	if (p.host == NULL)
 		p.host = s->host;
 	if (p.port == 0) {
@@ -1202,12 +1206,13 @@ mf_smtp_login(struct mf_smtp *s, const char *want,
 	}
 	/* Plaintext mechanisms only inside TLS, unless the user said
 	 * --tls none (then s->p.tls is NONE and clear text was chosen). */
-	if (mf_sasl_choose(s->caps.auth, want, &p, tls,
-	    s->p.tls == MF_TLS_NONE, chosen, sizeof(chosen), e) == -1)
-		return -1;
+	rc = mf_sasl_login(s->caps.auth, want, &p, tls, s->p.tls == MF_TLS_NONE,
+	    login_attempt, s, mf_lineio_transcript(s->io), chosen,
+	    sizeof(chosen), e);
+	mf_memwipe(cb, sizeof(cb));
 	if (mech != NULL)
 		mf_strlcpy(mech, chosen, mechlen);
-	return mf_smtp_auth(s, chosen, &p, &r, NULL, 0, e);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- */

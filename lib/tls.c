@@ -1265,24 +1265,33 @@ mf_tls_wrap(struct mf_transport *inner, const struct mf_tls_params *p,
 }
 
 int
-mf_tls_channel_binding(struct mf_transport *t, unsigned char *out,
-                       size_t *len, struct mf_err *e)
+mf_tls_channel_binding(struct mf_transport *t, const char **type,
+                       unsigned char *out, size_t *len, struct mf_err *e)
 {
 	struct tls_ctx *c;
 	gnutls_datum_t cb = { NULL, 0 };
+	gnutls_channel_binding_t kind;
 	int r;
 
 	if (t == NULL || mf_transport_ops(t) != &tls_ops)
 		return mf_err_set(e, MF_E_UNSUPPORTED, "channel binding needs "
 		    "a TLS connection");
 	c = mf_transport_ctx(t);
-	/* RFC 9266: tls-exporter is only defined with TLS 1.3 or with the
-	 * extended master secret (RFC 7627) in TLS 1.2; GnuTLS refuses
-	 * otherwise. */
-	r = gnutls_session_channel_binding(c->s, GNUTLS_CB_TLS_EXPORTER, &cb);
+	/* RFC 9266 §3: tls-exporter for TLS 1.3, where tls-unique is not
+	 * defined; RFC 5929 §3 tls-unique (the first Finished message) for
+	 * TLS 1.2, which is what servers built on older SASL libraries
+	 * (Cyrus SASL) bind with. */
+	if (gnutls_protocol_get_version(c->s) == GNUTLS_TLS1_3) {
+		kind = GNUTLS_CB_TLS_EXPORTER;
+		*type = "tls-exporter";
+	} else {
+		kind = GNUTLS_CB_TLS_UNIQUE;
+		*type = "tls-unique";
+	}
+	r = gnutls_session_channel_binding(c->s, kind, &cb);
 	if (r < 0)
-		return mf_err_set(e, MF_E_UNSUPPORTED, "tls-exporter channel "
-		    "binding not available: %s", gnutls_strerror(r));
+		return mf_err_set(e, MF_E_UNSUPPORTED, "%s channel binding not "
+		    "available: %s", *type, gnutls_strerror(r));
 	if (cb.size > *len) {
 		gnutls_free(cb.data);
 		return mf_err_set(e, MF_E_INTERNAL, "channel binding buffer "

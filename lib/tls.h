@@ -114,12 +114,13 @@ struct mf_transport *mf_tls_wrap(struct mf_transport *inner,
                                  const struct mf_tls_params *p,
                                  struct mf_tls_info *info, struct mf_err *e);
 
-/* Channel binding data of type tls-exporter (RFC 9266) for SCRAM-*-PLUS.
- * t must be a transport returned by mf_tls_wrap. Writes up to *len bytes
- * into out and sets *len. -1 when t is not TLS or the binding is not
- * available (TLS 1.2 without extended master secret). */
-int mf_tls_channel_binding(struct mf_transport *t, unsigned char *out,
-                           size_t *len, struct mf_err *e);
+/* Channel binding data for SCRAM-*-PLUS: type tls-exporter (RFC 9266) on
+ * TLS 1.3, tls-unique (RFC 5929) on TLS 1.2 and older.  t must be a
+ * transport returned by mf_tls_wrap.  Sets *type to the binding's name (a
+ * static string), writes up to *len bytes into out and sets *len.  -1 when
+ * t is not TLS or GnuTLS cannot give the binding. */
+int mf_tls_channel_binding(struct mf_transport *t, const char **type,
+                           unsigned char *out, size_t *len, struct mf_err *e);
 
 /* The info of a TLS transport (NULL for a non-TLS transport). */
 const struct mf_tls_info *mf_tls_get_info(struct mf_transport *t);

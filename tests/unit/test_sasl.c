@@ -149,6 +149,8 @@ struct scram_vec {
 	const unsigned char *cb;
 	size_t cb_len;
 	const char *client_first;
+	const char *cb_type;        /* NULL: tls-exporter */
+	int server_plus;            /* the server offered a -PLUS mechanism */
 };
 
 static const unsigned char cb32[32] = {
@@ -163,7 +165,7 @@ static const struct scram_vec scram_vecs[] = {
 	  "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
 	  "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
 	  "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=", NULL, 0,
-	  "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL" },
+	  "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL", NULL, 0 },
 	/* RFC 7677 §3 */
 	{ "SCRAM-SHA-256", "user", "rOprNGfwEbeRWgbNEkqO",
 	  "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
@@ -171,7 +173,7 @@ static const struct scram_vec scram_vecs[] = {
 	  "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
 	  "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
 	  "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", NULL, 0,
-	  "n,,n=user,r=rOprNGfwEbeRWgbNEkqO" },
+	  "n,,n=user,r=rOprNGfwEbeRWgbNEkqO", NULL, 0 },
 	/* -PLUS with tls-exporter data; expected values computed
 	 * independently with Python's hashlib/hmac. */
 	{ "SCRAM-SHA-256-PLUS", "user", "abcdefgh",
@@ -179,13 +181,29 @@ static const struct scram_vec scram_vecs[] = {
 	  "c=cD10bHMtZXhwb3J0ZXIsLAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f,"
 	  "r=abcdefghSERVER,p=YhBa4Nsviba6ClLXLSxUSleWQbXsRj4exTToJtDAJ+g=",
 	  "v=Zw3wKRttGimBQDV9GqP3SScGRZ8OrrtY4oczoQFicgs=", cb32, 32,
-	  "p=tls-exporter,,n=user,r=abcdefgh" },
+	  "p=tls-exporter,,n=user,r=abcdefgh", NULL, 0 },
 	/* Non-PLUS on TLS: "y"; '=' and ',' in the name escaped. */
 	{ "SCRAM-SHA-256", "us=er,x", "abcdefgh",
 	  "r=abcdefghSERVER,s=c2FsdHktc2FsdA==,i=4096",
 	  "c=eSws,r=abcdefghSERVER,p=SYePE3GqWD2cIIuOeLLfmaLJ3ZGyn+Q2b+qEFtSBfG8=",
 	  "v=PvyXJptoHE3pkLs9lNQE77p8YbNlIsjhBjQaKtkcWD0=", cb32, 32,
-	  "y,,n=us=3Der=2Cx,r=abcdefgh" },
+	  "y,,n=us=3Der=2Cx,r=abcdefgh", NULL, 0 },
+	/* -PLUS with tls-unique (RFC 5929, TLS 1.2: 12 bytes of Finished);
+	 * expected values computed independently with Python's hashlib. */
+	{ "SCRAM-SHA-256-PLUS", "user", "abcdefgh",
+	  "r=abcdefghSERVER,s=c2FsdHktc2FsdA==,i=4096",
+	  "c=cD10bHMtdW5pcXVlLCwAAQIDBAUGBwgJCgs=,r=abcdefghSERVER,"
+	  "p=gvBOMqYG/3q3a+6tjEiYGHJa+It1L7yweSWE6KYtKzc=",
+	  "v=CEpVXpGXGt1bbrGHK8XK4mZdw0DDvkds2eO070HyidY=", cb32, 12,
+	  "p=tls-unique,,n=user,r=abcdefgh", "tls-unique", 1 },
+	/* Could bind, but the server offered -PLUS and we do not bind: "n",
+	 * since "y" there means a downgrade the server must refuse (RFC
+	 * 5802 §6). */
+	{ "SCRAM-SHA-256", "user", "abcdefgh",
+	  "r=abcdefghSERVER,s=c2FsdHktc2FsdA==,i=4096",
+	  "c=biws,r=abcdefghSERVER,p=ALn28BrI6bZKmTe0wyKgj5v8aTVpexg/xXetrUk+31Q=",
+	  "v=rduvWLp/2i3C1t4+cjR0sq3LKM89DqH/iHn5acAndNg=", cb32, 32,
+	  "n,,n=user,r=abcdefgh", NULL, 1 },
 };
 
 Test(sasl, scram_vectors)
@@ -203,6 +221,8 @@ Test(sasl, scram_vectors)
 		p.test_nonce = v->nonce;
 		p.cb_data = v->cb;
 		p.cb_len = v->cb_len;
+		p.cb_type = v->cb_type;
+		p.server_plus = v->server_plus;
 		s = start(v->mech, &p);
 		expect_initial(s, v->client_first, strlen(v->client_first));
 		cr_assert_eq(mf_sasl_finish(s, NULL, 0, &e), -1,
@@ -689,4 +709,179 @@ Test(sasl, random_server_messages_never_crash)
 		mf_buf_free(&b);
 		mf_sasl_free(s);
 	}
+}
+
+/* ---- mf_sasl_login: choice, gs2 flag per attempt, one fallback ---- */
+
+struct fake_server {
+	int refuse_plus;     /* answer a -PLUS attempt with a refusal */
+	int refuse_all;      /* refuse every attempt */
+	int impostor;        /* fail the -PLUS attempt without a server reply */
+	int attempts;
+	char mechs[4][64];
+	char gs2[4][64];     /* the client-first's gs2 header */
+};
+
+static int
+fake_attempt(void *arg, const char *mech, const struct mf_sasl_params *p,
+             struct mf_err *e)
+{
+	struct fake_server *f = arg;
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_sasl *s;
+	int has = 0, plus;
+	size_t n;
+
+	cr_assert_lt(f->attempts, 4);
+	mf_strlcpy(f->mechs[f->attempts], mech, sizeof(f->mechs[0]));
+	s = start(mech, p);
+	cr_assert_eq(mf_sasl_initial(s, &b, &has, e), 0);
+	cr_assert_not_null(b.data);
+	cr_assert_not_null(strstr(b.data, ",n=user,"));
+	n = (size_t)(strstr(b.data, ",n=user,") - b.data) + 1;  /* gs2 header */
+	snprintf(f->gs2[f->attempts], sizeof(f->gs2[0]), "%.*s", (int)n,
+	    b.data ? b.data : "");
+	f->attempts++;
+	mf_sasl_free(s);
+	mf_buf_free(&b);
+	plus = strstr(mech, "-PLUS") != NULL;
+	if (plus && f->impostor)
+		return mf_err_set(e, MF_E_AUTH, "wrong server signature");
+	if (f->refuse_all || (plus && f->refuse_plus))
+		return mf_err_reply(e, MF_E_AUTH, 0, NULL, "bad protocol / cancel",
+		    "refused: bad protocol / cancel");
+	return 0;
+}
+
+static void
+collect_note(void *arg, enum mf_tx_dir dir, int tls, const char *line)
+{
+	(void)tls;
+	if (dir == MF_TX_INFO)
+		mf_strlcpy(arg, line, 256);
+}
+
+static int
+login(struct fake_server *f, const char *offered, const char *want,
+      const unsigned char *cb, struct mf_err *e, char *used, char *note)
+{
+	struct mf_sasl_params p = { 0 };
+	struct mf_transcript *tr = mf_transcript_new_cb(collect_note, note, 0);
+	int r;
+
+	p.user = "user";
+	p.password = "pencil";
+	p.cb_data = cb;
+	p.cb_len = cb ? 12 : 0;
+	p.cb_type = cb ? "tls-unique" : NULL;
+	note[0] = '\0';
+	mf_err_clear(e);
+	r = mf_sasl_login(offered, want, &p, 1, 0, fake_attempt, f, tr, used, 64,
+	    e);
+	mf_transcript_free(tr);
+	return r;
+}
+
+Test(sasl_login, binds_when_plus_offered)
+{
+	struct fake_server f = { 0 };
+	struct mf_err e;
+	char used[64], note[256];
+
+	cr_assert_eq(login(&f, "PLAIN SCRAM-SHA-256 SCRAM-SHA-256-PLUS", NULL,
+	    cb32, &e, used, note), 0, "%s", e.msg);
+	cr_assert_eq(f.attempts, 1);
+	cr_assert_str_eq(used, "SCRAM-SHA-256-PLUS");
+	cr_assert_str_eq(f.gs2[0], "p=tls-unique,,");
+}
+
+Test(sasl_login, y_only_when_no_plus_offered)
+{
+	struct fake_server f = { 0 };
+	struct mf_err e;
+	char used[64], note[256];
+
+	cr_assert_eq(login(&f, "PLAIN SCRAM-SHA-256", NULL, cb32, &e, used,
+	    note), 0, "%s", e.msg);
+	cr_assert_str_eq(f.gs2[0], "y,,");
+	memset(&f, 0, sizeof(f));
+	/* Not on TLS: "n". */
+	cr_assert_eq(login(&f, "PLAIN SCRAM-SHA-256 SCRAM-SHA-256-PLUS", NULL,
+	    NULL, &e, used, note), 0, "%s", e.msg);
+	cr_assert_str_eq(used, "SCRAM-SHA-256");
+	cr_assert_str_eq(f.gs2[0], "n,,");
+	memset(&f, 0, sizeof(f));
+	/* Asked for the non-PLUS one beside an offered -PLUS: "n". */
+	cr_assert_eq(login(&f, "SCRAM-SHA-256 SCRAM-SHA-256-PLUS",
+	    "SCRAM-SHA-256", cb32, &e, used, note), 0, "%s", e.msg);
+	cr_assert_str_eq(f.gs2[0], "n,,");
+}
+
+/* Cyrus: -PLUS offered, our binding type refused: once more without
+ * binding, saying "n", and a note for -v. */
+Test(sasl_login, auto_falls_back_once_when_plus_refused)
+{
+	struct fake_server f = { 0 };
+	struct mf_err e;
+	char used[64], note[256];
+
+	f.refuse_plus = 1;
+	cr_assert_eq(login(&f, "SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN", "auto",
+	    cb32, &e, used, note), 0, "%s", e.msg);
+	cr_assert_eq(f.attempts, 2);
+	cr_assert_str_eq(f.mechs[0], "SCRAM-SHA-256-PLUS");
+	cr_assert_str_eq(f.mechs[1], "SCRAM-SHA-256");
+	cr_assert_str_eq(f.gs2[1], "n,,");
+	cr_assert_str_eq(used, "SCRAM-SHA-256");
+	cr_assert(strstr(note, "SCRAM-SHA-256-PLUS refused (bad protocol / "
+	    "cancel); trying SCRAM-SHA-256 without channel binding") != NULL,
+	    "note '%s'", note);
+
+	/* Refused again: only one retry, and the error says both. */
+	memset(&f, 0, sizeof(f));
+	f.refuse_all = 1;
+	cr_assert_eq(login(&f, "SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN", NULL,
+	    cb32, &e, used, note), -1);
+	cr_assert_eq(f.attempts, 2);
+	cr_assert_eq(e.kind, MF_E_AUTH);
+	cr_assert(strstr(e.msg, "after SCRAM-SHA-256-PLUS was refused") != NULL,
+	    "%s", e.msg);
+}
+
+Test(sasl_login, no_fallback_when_named_or_server_unproven)
+{
+	struct fake_server f = { 0 };
+	struct mf_err e;
+	char used[64], note[256];
+
+	/* The user named the mechanism: no other is tried. */
+	f.refuse_plus = 1;
+	cr_assert_eq(login(&f, "SCRAM-SHA-256-PLUS SCRAM-SHA-256",
+	    "SCRAM-SHA-256-PLUS", cb32, &e, used, note), -1);
+	cr_assert_eq(f.attempts, 1);
+	cr_assert_str_eq(note, "");
+
+	/* The server failed to prove itself (no refusal from it): stop. */
+	memset(&f, 0, sizeof(f));
+	f.impostor = 1;
+	cr_assert_eq(login(&f, "SCRAM-SHA-256-PLUS SCRAM-SHA-256", NULL, cb32,
+	    &e, used, note), -1);
+	cr_assert_eq(f.attempts, 1);
+	cr_assert(strstr(e.msg, "wrong server signature") != NULL);
+
+	/* A refused non-PLUS mechanism is final. */
+	memset(&f, 0, sizeof(f));
+	f.refuse_all = 1;
+	cr_assert_eq(login(&f, "SCRAM-SHA-256 PLAIN", NULL, cb32, &e, used,
+	    note), -1);
+	cr_assert_eq(f.attempts, 1);
+}
+
+Test(sasl_login, offers_plus)
+{
+	cr_assert(mf_sasl_offers_plus("PLAIN SCRAM-SHA-1-PLUS"));
+	cr_assert(mf_sasl_offers_plus("scram-sha-256-plus,PLAIN"));
+	cr_assert_not(mf_sasl_offers_plus("PLAIN SCRAM-SHA-256"));
+	cr_assert_not(mf_sasl_offers_plus("-PLUS"));
+	cr_assert_not(mf_sasl_offers_plus(NULL));
 }

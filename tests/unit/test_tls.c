@@ -303,7 +303,11 @@ Test(tls, not_tls_transport)
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	t = mf_sock_from_fd(sv[0], &e);
 	cr_assert_null(mf_tls_get_info(t));
-	cr_assert_eq(mf_tls_channel_binding(t, cb, &n, &e), -1);
+	{
+		const char *type = NULL;
+
+		cr_assert_eq(mf_tls_channel_binding(t, &type, cb, &n, &e), -1);
+	}
 	cr_assert_eq(mf_tls_save_session(t, &e), -1);
 	mf_transport_free(t);
 	close(sv[1]);
@@ -492,7 +496,9 @@ keyfile(const char *name)
 
 /* ------------------------------------------------------ a GnuTLS server */
 
-enum srv_mode { SRV_TLS, SRV_PLAINTEXT, SRV_SILENT, SRV_TLS_NO_BYE };
+/* SRV_TLS_CB: instead of "hello", the server sends its own view of the
+ * channel binding (tls-exporter on TLS 1.3, tls-unique before) in hex. */
+enum srv_mode { SRV_TLS, SRV_PLAINTEXT, SRV_SILENT, SRV_TLS_NO_BYE, SRV_TLS_CB };
 
 struct srv {
 	const char *chain;       /* PEM with the certificates to send */
@@ -548,7 +554,18 @@ serve(const struct srv *s, struct mf_transport **client)
 		while (r < 0 && !gnutls_error_is_fatal(r));
 		if (r < 0)
 			_exit(3);
-		gnutls_record_send(ss, "hello\r\n", 7);
+		if (s->mode == SRV_TLS_CB) {
+			gnutls_datum_t cb = { NULL, 0 }, hex = { NULL, 0 };
+
+			if (gnutls_session_channel_binding(ss,
+			    gnutls_protocol_get_version(ss) == GNUTLS_TLS1_3 ?
+			    GNUTLS_CB_TLS_EXPORTER : GNUTLS_CB_TLS_UNIQUE, &cb) < 0 ||
+			    gnutls_hex_encode2(&cb, &hex) < 0)
+				_exit(4);
+			gnutls_record_send(ss, hex.data, hex.size);
+			gnutls_record_send(ss, "\r\n", 2);
+		} else
+			gnutls_record_send(ss, "hello\r\n", 7);
 		while ((r = (int)gnutls_record_recv(ss, buf, sizeof(buf))) > 0) {
 			if (r >= 4 && memcmp(buf, "QUIT", 4) == 0)
 				break;
@@ -618,6 +635,52 @@ expect_refused(const char *name, const struct mf_tls_params *p,
 	cr_assert(strstr(e->msg, info->verify_reason) != NULL);
 }
 
+/* The client's channel binding is the server's: tls-exporter (RFC 9266)
+ * on TLS 1.3, tls-unique (RFC 5929) on TLS 1.2. */
+static void
+check_binding(const char *priority, const char *want_type, size_t want_len)
+{
+	struct srv s = { cert("good"), keyfile("good"), priority, SRV_TLS_CB,
+	    NULL };
+	struct mf_tls_params p = params();
+	struct mf_tls_info info;
+	struct mf_err e;
+	struct mf_transport *t;
+	unsigned char cb[64];
+	size_t cblen = sizeof(cb), i;
+	const char *type = NULL;
+	char line[200], hex[200];
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	t = try_tls(&s, &p, &info, &e, &pid);
+	cr_assert_not_null(t, "%s", e.msg);
+	cr_assert_eq(mf_tls_channel_binding(t, &type, cb, &cblen, &e), 0, "%s",
+	    e.msg);
+	cr_assert_str_eq(type, want_type);
+	cr_assert_eq(cblen, want_len);
+	for (i = 0; i < cblen; i++)
+		snprintf(hex + 2 * i, sizeof(hex) - 2 * i, "%02x", cb[i]);
+	while (got < (ssize_t)(2 * cblen + 2) && (n = mf_transport_read(t,
+	    line + got, sizeof(line) - 1 - (size_t)got, &e)) > 0)
+		got += n;
+	line[got > 0 ? got : 0] = '\0';
+	cr_assert_eq(strncmp(line, hex, 2 * cblen), 0, "server %s, client %s",
+	    line, hex);
+	mf_transport_free(t);
+	reap(pid);
+}
+
+Test(tls_server, channel_binding_tls13_is_tls_exporter)
+{
+	check_binding(NULL, "tls-exporter", 32);
+}
+
+Test(tls_server, channel_binding_tls12_is_tls_unique)
+{
+	check_binding("NORMAL:-VERS-TLS1.3", "tls-unique", 12);
+}
+
 Test(tls_server, valid_certificate)
 {
 	struct srv s = { cert("good"), keyfile("good"), NULL, SRV_TLS, NULL };
@@ -629,6 +692,7 @@ Test(tls_server, valid_certificate)
 	ssize_t n;
 	unsigned char cb[64];
 	size_t cblen = sizeof(cb);
+	const char *cbtype = NULL;
 	pid_t pid;
 
 	t = try_tls(&s, &p, &info, &e, &pid);
@@ -652,8 +716,10 @@ Test(tls_server, valid_certificate)
 	cr_assert(info.chain[0].not_after > time(NULL));
 	cr_assert_eq(mf_transport_is_tls(t), 1);
 	cr_assert_eq(mf_tls_get_info(t)->verified, 1);
-	cr_assert_eq(mf_tls_channel_binding(t, cb, &cblen, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_tls_channel_binding(t, &cbtype, cb, &cblen, &e), 0, "%s",
+	    e.msg);
 	cr_assert_eq(cblen, 32);
+	cr_assert_str_eq(cbtype, "tls-exporter");
 	{
 		/* The leaf's DER hashes to the fingerprint the info shows. */
 		const unsigned char *der;

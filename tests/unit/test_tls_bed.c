@@ -123,6 +123,7 @@ Test(tls_bed, imaps_verified_tls13)
 	size_t len;
 	unsigned char cb[64];
 	size_t cblen = sizeof(cb);
+	const char *cbtype = NULL;
 
 	ok_params(&p);
 	t = connect_port("MF_IMAPS_PORT");
@@ -144,8 +145,9 @@ Test(tls_bed, imaps_verified_tls13)
 	cr_assert_str_eq(info.chain[0].spki_sha256,
 	    env_or_skip("MF_SPKI_SHA256_OK"));
 	cr_assert_str_eq(info.checked_name, "localhost");
-	cr_assert_eq(mf_tls_channel_binding(tls, cb, &cblen, &e), 0, "%s",
-	    e.msg);
+	cr_assert_eq(mf_tls_channel_binding(tls, &cbtype, cb, &cblen, &e), 0,
+	    "%s", e.msg);
+	cr_assert_str_eq(cbtype, "tls-exporter");
 	cr_assert_eq(cblen, 32);
 	cr_assert_not_null(mf_tls_get_info(tls));
 	cr_assert_eq(mf_transport_is_tls(tls), 1);
