@@ -21,6 +21,7 @@ enum { O_LAYOUT = MF_OPT_TOOL_BASE, O_FOLDER, O_EXCLUDE, O_PULL, O_TWOWAY,
 
 static const struct option longopts[] = {
 	MF_CLI_LONGOPTS,
+	MF_CLI_LOGOPTS,
 	{ "maildir", required_argument, NULL, 'm' },
 	{ "layout", required_argument, NULL, O_LAYOUT },
 	{ "folder", required_argument, NULL, O_FOLDER },
@@ -59,7 +60,8 @@ struct ui {
 	struct mf_buf json;
 	struct mf_json j;
 	int bar;
-	unsigned long fetched;
+	unsigned long fetched, folders, failed, uploaded;
+	unsigned long long bytes;
 };
 
 static volatile int stop, reload, sync_now;
@@ -113,7 +115,8 @@ static void usage(FILE *f)
 	    "      --progress            progress bar on the terminal\n"
 	    "  -q, --quiet               print only errors\n"
 	    "      --json                JSON summary per folder on stdout\n"
-	    "      --help                this text\n", mf_cli_usage);
+	    "      --help                this text\n%s", mf_cli_usage,
+	    mf_cli_log_usage);
 }
 
 /* The --idle service's numbers: connections, or seconds. */
@@ -276,6 +279,10 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 	if (ui->bar)
 		fprintf(stderr, "\r\033[K");
 	ui->fetched += r->fetched;
+	ui->bytes += r->bytes;
+	ui->uploaded += r->uploaded;
+	ui->folders++;
+	ui->failed += r->error != NULL;
 	if (ui->o->json) {
 		mf_json_object_begin(j);
 		mf_json_kv_string(j, "folder", r->folder);
@@ -316,6 +323,23 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 	       r->deleted_local, r->deleted_remote,
 	       r->uidvalidity_reset ? ", UIDVALIDITY reset" : "");
 	fflush(stdout);
+}
+
+/* One log line per run (logfile / syslog). */
+static void log_run(const struct mf_settings *s, const struct ui *ui, int rc,
+                    const struct mf_err *why)
+{
+	struct mf_maillog_line l;
+	struct mf_err e;
+
+	mf_cli_log_start(s, &l);
+	mf_maillog_addf(&l, "folders", "%lu", ui->folders);
+	mf_maillog_addf(&l, "failed", "%lu", ui->failed);
+	mf_maillog_addf(&l, "fetched", "%lu", ui->fetched);
+	mf_maillog_addf(&l, "bytes", "%llu", ui->bytes);
+	mf_maillog_addf(&l, "uploaded", "%lu", ui->uploaded);
+	if (mf_cli_log_run(s, "imap-sync", &l, rc, why, &e) < 0)
+		fprintf(stderr, "imap-sync: warning: %s\n", e.msg);
 }
 
 static int maildir_path(const char *in, char *out, size_t len, struct mf_err *e)
@@ -403,6 +427,7 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 	}
 	mf_secret_wipe(&pw);
 	mf_transcript_free(tr);
+	log_run(&s, ui, rc < 0 ? exit_for(e) : 0, e);
 	mf_cli_settings_free(&s);
 	return rc;
 }

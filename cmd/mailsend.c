@@ -17,6 +17,7 @@ enum { O_TO = MF_OPT_TOOL_BASE, O_CC, O_BCC, O_SUBJECT, O_BODY, O_HTML,
 
 static const struct option longopts[] = {
 	MF_CLI_LONGOPTS,
+	MF_CLI_LOGOPTS,
 	{ "from", required_argument, NULL, 'f' },
 	{ "from-name", required_argument, NULL, 'F' },
 	{ "read-recipients", no_argument, NULL, 't' },
@@ -69,7 +70,8 @@ usage(FILE *f)
 	    "      --batch DIR           send every message file in DIR\n"
 	    "      --no-chunking         use DATA even when BDAT is offered\n"
 	    "      --no-pipelining       one command at a time\n"
-	    "      --help                this text\n", mf_cli_usage);
+	    "      --help                this text\n%s", mf_cli_usage,
+	    mf_cli_log_usage);
 }
 
 /* The fixed statuses of mailsend(1): 0 64 65 69 75 76 77 78. */
@@ -101,6 +103,7 @@ struct run {
 	struct mf_settings st;
 	struct mf_transcript *tr;
 	struct mf_sendjob *job;
+	struct mf_maillog *log;
 	int list, flush, dry, queue;
 	const char *batch;
 	int status;
@@ -185,6 +188,23 @@ parse_args(int argc, char **argv, struct run *run, struct mf_cli *cli)
 
 /* ---- what the modes report ---- */
 
+/* One log line per message (logfile / syslog); a log that cannot be
+ * written is said on stderr but does not change the exit status: the
+ * message's fate is already decided. */
+static void
+log_message(struct run *r, const struct mf_sendjob_result *res,
+            const struct mf_err *why, int status, const char *queued)
+{
+	struct mf_maillog_line l;
+	struct mf_err e;
+
+	if (r->log == NULL)
+		return;
+	mf_sendjob_log_line(r->job, res, why, status, queued, &l);
+	if (mf_maillog_write(r->log, &l, status != 0, &e) == -1)
+		fprintf(stderr, "mailsend: warning: %s\n", e.msg);
+}
+
 static void
 print_refused(const struct mf_sendjob_result *res)
 {
@@ -217,9 +237,11 @@ batch_report(void *arg, const char *path, const struct mf_sendjob_result *res,
 	if (res != NULL) {
 		print_refused(res);
 		print_result(path, res);
+		log_message(r, res, NULL, 0, NULL);
 	} else {
 		printf("%s: failed (%d): %s\n", path, exit_for(e), e->msg);
 		r->status = exit_for(e);
+		log_message(r, NULL, e, r->status, NULL);
 	}
 	fflush(stdout);
 }
@@ -228,7 +250,7 @@ static void
 flush_report(void *arg, const char *id, const struct mf_sendjob_result *res,
              int status, const struct mf_err *e)
 {
-	(void)arg;
+	log_message(arg, res, e, res != NULL ? 0 : status, NULL);
 	if (res != NULL) {
 		print_refused(res);
 		print_result(id, res);
@@ -269,8 +291,11 @@ enqueue(struct run *r, const struct mf_err *why)
 	char id[96], dir[1024];
 
 	if (mf_sendjob_enqueue(r->job, id, sizeof(id), dir, sizeof(dir),
-	    &e) == -1)
+	    &e) == -1) {
+		log_message(r, NULL, why, exit_for(&e), NULL);
 		return fail(&e);
+	}
+	log_message(r, NULL, why, EX_TEMPFAIL, id);
 	fprintf(stderr, "mailsend: %s; queued as %s in %s\n", why->msg, id, dir);
 	return 0;
 }
@@ -281,18 +306,23 @@ single(struct run *r)
 	struct mf_sendjob_result res;
 	struct mf_err e;
 
-	if (mf_sendjob_prepare(r->job, &e) == -1)
+	if (mf_sendjob_prepare(r->job, &e) == -1) {
+		if (!r->dry)
+			log_message(r, NULL, &e, exit_for(&e), NULL);
 		return fail(&e);
+	}
 	if (r->dry)
 		return dry_run(r);
 	if (mf_sendjob_send(r->job, &res, &e) == 0) {
 		print_refused(&res);
+		log_message(r, &res, NULL, 0, NULL);
 		if (r->st.verbose)
 			print_result("message", &res);
 		return 0;
 	}
 	if (r->queue && exit_for(&e) == EX_TEMPFAIL)
 		return enqueue(r, &e);
+	log_message(r, NULL, &e, exit_for(&e), NULL);
 	return fail(&e);
 }
 
@@ -338,9 +368,13 @@ main(int argc, char **argv)
 		r.tr = mf_transcript_new(stderr, (r.st.show_secrets ?
 		    MF_TX_SHOW_SECRETS : 0) | (r.st.verbose > 1 ?
 		    MF_TX_TIMESTAMPS : 0));
+	r.log = mf_cli_maillog(&r.st, "mailsend", &e);
+	if (r.log == NULL && e.kind != MF_OK)
+		return fail(&e);
 	r.job = mf_sendjob_new(&r.o, &r.st, r.tr, &e);
 	rc = r.job ? run_mode(&r) : fail(&e);
 	mf_sendjob_free(r.job);
+	mf_maillog_close(r.log);
 	mf_transcript_free(r.tr);
 	mf_cli_settings_free(&r.st);
 	return rc;

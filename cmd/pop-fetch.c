@@ -36,6 +36,7 @@ enum {
 
 static const struct option longopts[] = {
 	MF_CLI_LONGOPTS,
+	MF_CLI_LOGOPTS,
 	{ "maildir",   required_argument, NULL, 'm' },
 	{ "mda",       required_argument, NULL, OPT_MDA },
 	{ "keep",      no_argument,       NULL, OPT_KEEP },
@@ -81,7 +82,7 @@ usage(FILE *out)
 {
 	fprintf(out, "usage: pop-fetch [OPTIONS] [ACCOUNT]\n"
 	    "Retrieve POP3 mail into a Maildir (RFC 1939, 2449, 2595, 5034).\n\n"
-	    "%s%s", mf_cli_usage, usage_own);
+	    "%s%s%s", mf_cli_usage, mf_cli_log_usage, usage_own);
 }
 
 static int
@@ -265,6 +266,25 @@ fail(const struct opts *o, const struct mf_popfetch_stats *st,
 	return rc;
 }
 
+/* One log line per run (logfile / syslog). */
+static void
+log_run(const struct mf_settings *s, const struct mf_popfetch_stats *st,
+        int rc, const struct mf_err *why)
+{
+	struct mf_maillog_line l;
+	struct mf_err e;
+
+	mf_cli_log_start(s, &l);
+	mf_maillog_addf(&l, "listed", "%lu", st->listed);
+	mf_maillog_addf(&l, "fetched", "%lu", st->fetched);
+	mf_maillog_addf(&l, "skipped", "%lu", st->skipped);
+	mf_maillog_addf(&l, "deleted", "%lu", st->deleted);
+	mf_maillog_addf(&l, "bytes", "%llu", st->bytes);
+	mf_maillog_addf(&l, "seconds", "%.2f", st->seconds);
+	if (mf_cli_log_run(s, "pop-fetch", &l, rc, why, &e) == -1)
+		fprintf(stderr, "pop-fetch: warning: %s\n", e.msg);
+}
+
 /* TLS mode and port defaults (995 is implicit TLS, RFC 8314), then what
  * no account may leave out. */
 static int
@@ -373,6 +393,7 @@ main(int argc, char **argv)
 		    "deleted, %lu on the server, %.2f s\n", st.fetched, st.bytes,
 		    st.skipped, st.deleted, st.listed, st.seconds);
 out:
+	log_run(&s, &st, rc, &e);
 	mf_secret_wipe(&pw);
 	mf_transcript_free(tr);
 	mf_cli_settings_free(&s);

@@ -35,6 +35,10 @@ const char mf_cli_usage[] =
 "      --timeout SECONDS     network time limit\n"
 "      --show-secrets        do not hide credentials in the -v transcript\n";
 
+const char mf_cli_log_usage[] =
+"      --logfile FILE        append one line per message or run to FILE\n"
+"      --syslog on|off|FACILITY  log that line to syslog (on: LOG_MAIL)\n";
+
 static int
 valid_min_version(const char *v)
 {
@@ -59,6 +63,7 @@ option_value(struct mf_cli *c, int opt, const char *arg, struct mf_err *e)
 {
 	enum mf_tls_mode m;
 	long n;
+	int m2;
 
 	switch (opt) {
 	case 's':
@@ -83,6 +88,13 @@ option_value(struct mf_cli *c, int opt, const char *arg, struct mf_err *e)
 			return mf_err_set(e, MF_E_USAGE, "--tls-min-version: bad"
 			    " value '%s' (1.0, 1.1, 1.2 or 1.3)", arg);
 		c->min_version = arg;
+		return 1;
+	case MF_OPT_SYSLOG:
+		if (mf_maillog_facility(arg, &m2) == -1)
+			return mf_err_set(e, MF_E_USAGE, "--syslog: bad value '%s'"
+			    " (on, off, LOG_USER, LOG_MAIL or LOG_LOCAL0 to "
+			    "LOG_LOCAL7)", arg);
+		c->syslog = arg;
 		return 1;
 	case MF_OPT_TIMEOUT:
 		if (mf_parse_long(arg, 1, CLI_TIMEOUT_MAX, &n) == -1)
@@ -109,6 +121,7 @@ string_slot(struct mf_cli *c, int opt)
 	case MF_OPT_SNI: return &c->sni;
 	case MF_OPT_AUTH: return &c->auth;
 	case MF_OPT_PASSWORDEVAL: return &c->passwordeval;
+	case MF_OPT_LOGFILE: return &c->logfile;
 	}
 	return NULL;
 }
@@ -116,7 +129,8 @@ string_slot(struct mf_cli *c, int opt)
 static const char *
 option_name(int opt)
 {
-	static const struct option longopts[] = { MF_CLI_LONGOPTS };
+	static const struct option longopts[] = { MF_CLI_LONGOPTS,
+	    MF_CLI_LOGOPTS };
 	size_t i;
 
 	for (i = 0; i < sizeof(longopts) / sizeof(longopts[0]); i++)
@@ -226,6 +240,9 @@ mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
 	s->state = a->state;
 	s->queue = a->queue;
 	s->ehlo = a->ehlo;
+	s->logfile = pick(c->logfile, a->logfile);
+	s->syslog = pick(c->syslog, a->syslog);
+	s->aliases = a->aliases;
 	timeout = c->timeout != 0 ? c->timeout : a->timeout;
 	s->timeout_ms = timeout * 1000;
 	s->verbose = c->verbose;
@@ -244,6 +261,45 @@ mf_cli_settings_free(struct mf_settings *s)
 		return;
 	mf_config_free(s->cfg);
 	memset(s, 0, sizeof(*s));
+}
+
+struct mf_maillog *
+mf_cli_maillog(const struct mf_settings *s, const char *tool,
+               struct mf_err *e)
+{
+	return mf_maillog_open(tool, s->logfile, s->syslog, e);
+}
+
+void
+mf_cli_log_start(const struct mf_settings *s, struct mf_maillog_line *l)
+{
+	mf_maillog_line_init(l);
+	if (s->acct != NULL)
+		mf_maillog_add(l, "account", s->acct->name);
+	mf_maillog_add(l, "host", s->host[0] ? s->host : NULL);
+	mf_maillog_add(l, "port", s->port[0] ? s->port : NULL);
+	mf_maillog_add(l, "tls", mf_tls_mode_name(s->tls));
+	mf_maillog_add(l, "user", s->user);
+}
+
+int
+mf_cli_log_run(const struct mf_settings *s, const char *tool,
+               struct mf_maillog_line *l, int status,
+               const struct mf_err *why, struct mf_err *e)
+{
+	struct mf_maillog *lg;
+	char ex[16];
+	int rc;
+
+	if ((lg = mf_cli_maillog(s, tool, e)) == NULL)
+		return e->kind == MF_OK ? 0 : -1;
+	if (status != 0 && why != NULL)
+		mf_maillog_add(l, "errormsg", why->msg);
+	mf_maillog_add(l, "exitcode", mf_maillog_exit_name(status, ex,
+	    sizeof(ex)));
+	rc = mf_maillog_write(lg, l, status != 0, e);
+	mf_maillog_close(lg);
+	return rc;
 }
 
 int

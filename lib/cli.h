@@ -14,6 +14,7 @@
 #include "config.h"
 #include "cred.h"
 #include "err.h"
+#include "maillog.h"
 #include "tls.h"
 
 enum {
@@ -31,6 +32,8 @@ enum {
 	MF_OPT_TIMEOUT,
 	MF_OPT_SHOW_SECRETS,
 	MF_OPT_SNI,
+	MF_OPT_LOGFILE,
+	MF_OPT_SYSLOG,
 	MF_OPT_TOOL_BASE = 1100   /* tools number their own long options from here */
 };
 
@@ -58,14 +61,23 @@ enum {
 	{ "timeout",          required_argument, NULL, MF_OPT_TIMEOUT }, \
 	{ "show-secrets",     no_argument,       NULL, MF_OPT_SHOW_SECRETS }
 
-/* The options' help text, for a tool's --help (one option per line). */
+/* The log options (maillog.h) of the tools that send or fetch mail:
+ * --logfile FILE, --syslog on|off|FACILITY. */
+#define MF_CLI_LOGOPTS \
+	{ "logfile",          required_argument, NULL, MF_OPT_LOGFILE }, \
+	{ "syslog",           required_argument, NULL, MF_OPT_SYSLOG }
+
+/* The options' help text, for a tool's --help (one option per line);
+ * mf_cli_log_usage for MF_CLI_LOGOPTS. */
 extern const char mf_cli_usage[];
+extern const char mf_cli_log_usage[];
 
 /* What the command line said (NULL/0: not given). */
 struct mf_cli {
 	const char *account, *config, *server, *port, *user;
 	const char *tls, *trust_file, *fingerprint, *cert, *key;
 	const char *min_version, *priority, *sni, *auth, *passwordeval;
+	const char *logfile, *syslog;
 	int insecure, timeout, show_secrets, verbose;
 };
 
@@ -90,6 +102,7 @@ struct mf_settings {
 	                                    do not copy the settings) */
 	const char *user, *auth, *passwordeval, *password;
 	const char *from, *maildir, *state, *queue, *ehlo;
+	const char *logfile, *syslog, *aliases;
 	int timeout_ms;                  /* 0: tool default */
 	int verbose, show_secrets;
 };
@@ -101,6 +114,23 @@ struct mf_settings {
 int mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
                    struct mf_settings *s, struct mf_err *e);
 void mf_cli_settings_free(struct mf_settings *s);
+
+/* The run's log (maillog.h) from s->logfile and s->syslog, under the
+ * tool's name: NULL without error when neither is set. */
+struct mf_maillog *mf_cli_maillog(const struct mf_settings *s,
+                                  const char *tool, struct mf_err *e);
+
+/* Start a log line with what every tool's line says first: account=,
+ * host=, port=, tls=, user=. */
+void mf_cli_log_start(const struct mf_settings *s, struct mf_maillog_line *l);
+
+/* End a one-per-run line with errormsg= (why->msg, when status is not 0)
+ * and exitcode=, and write it to the settings' log (opened and closed
+ * here).  0 also when no log is configured; -1 with e when the log
+ * cannot be written. */
+int mf_cli_log_run(const struct mf_settings *s, const char *tool,
+                   struct mf_maillog_line *l, int status,
+                   const struct mf_err *why, struct mf_err *e);
 
 /* Get the password (or OAuth token) for s: passwordeval, config password,
  * MAILFLOW_PASSWORD, ~/.netrc, then a prompt on /dev/tty (only when stdin

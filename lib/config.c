@@ -19,12 +19,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "maillog.h"
 
 #define CONFIG_MAX_SIZE (1024 * 1024)
 #define CONFIG_LINE_MAX 4096
 #define CONFIG_MAX_DEPTH 64
 
-enum ktype { K_STR, K_PATH, K_PORT, K_TLS, K_BOOL, K_MINVER, K_TIMEOUT };
+enum ktype { K_STR, K_PATH, K_PORT, K_TLS, K_BOOL, K_MINVER, K_TIMEOUT,
+	K_SYSLOG };
 
 struct key {
 	const char *name;
@@ -54,6 +56,9 @@ static const struct key keys[] = {
 	KEY(queue, K_PATH),
 	KEY(ehlo, K_STR),
 	KEY(timeout, K_TIMEOUT),
+	KEY(logfile, K_PATH),
+	KEY(syslog, K_SYSLOG),
+	KEY(aliases, K_PATH),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -61,7 +66,7 @@ struct section {
 	char *name;          /* NULL for "defaults" */
 	char *parent;        /* NULL: inherits the defaults only */
 	int line;
-	uint32_t set;        /* bit i: keys[i] was written in this section */
+	uint64_t set;        /* bit i: keys[i] was written in this section */
 	struct mf_account raw;   /* owns its strings */
 	struct mf_account res;   /* resolved; borrows strings */
 	int state;           /* 0 unresolved, 1 resolving, 2 done */
@@ -77,6 +82,13 @@ struct mf_config {
 };
 
 /* ---- small helpers ---- */
+
+/* The key's value is a string the section owns. */
+static int
+is_string(enum ktype t)
+{
+	return t == K_STR || t == K_PATH || t == K_MINVER || t == K_SYSLOG;
+}
 
 static char *
 xstrdup(const char *s, struct mf_err *e)
@@ -235,12 +247,21 @@ set_key(struct mf_config *c, struct section *sec, size_t ki, const char *v,
 	long n;
 	int b;
 
-	if (!quoted && v[0] == '\0' && k->type != K_BOOL)
+	if (!quoted && v[0] == '\0' && k->type != K_BOOL &&
+	    k->type != K_SYSLOG)
 		return cfg_error(c, line, e, "missing value for %s", k->name);
 	if (k->type == K_MINVER && !valid_min_version(v))
 		return cfg_error(c, line, e, "bad value for %s: '%s'"
 		    " (1.0, 1.1, 1.2 or 1.3)", k->name, v);
+	if (k->type == K_SYSLOG && mf_maillog_facility(v[0] ? v : "on", &b)
+	    == -1)
+		return cfg_error(c, line, e, "bad value for syslog: '%s' (on, "
+		    "off, LOG_USER, LOG_MAIL or LOG_LOCAL0 to LOG_LOCAL7)", v);
 	switch (k->type) {
+	case K_SYSLOG:
+		if (v[0] == '\0')
+			v = "on";      /* msmtp: "syslog" alone means on */
+		/* FALLTHROUGH */
 	case K_STR:
 	case K_MINVER:
 	case K_PATH: {
@@ -283,7 +304,7 @@ set_key(struct mf_config *c, struct section *sec, size_t ki, const char *v,
 		*(int *)(void *)(base + k->off) = b;
 		break;
 	}
-	sec->set |= (uint32_t)1 << ki;
+	sec->set |= (uint64_t)1 << ki;
 	return 0;
 }
 
@@ -445,10 +466,9 @@ merge(struct mf_account *dst, const struct section *src)
 	for (i = 0; i < NKEYS; i++) {
 		size_t sz;
 
-		if (!(src->set & ((uint32_t)1 << i)))
+		if (!(src->set & ((uint64_t)1 << i)))
 			continue;
-		sz = (keys[i].type == K_STR || keys[i].type == K_PATH ||
-		    keys[i].type == K_MINVER) ? sizeof(char *) :
+		sz = is_string(keys[i].type) ? sizeof(char *) :
 		    keys[i].type == K_TLS ? sizeof(enum mf_tls_mode) : sizeof(int);
 		memcpy((char *)dst + keys[i].off,
 		    (const char *)&src->raw + keys[i].off, sz);
@@ -465,8 +485,7 @@ empty_to_null(struct mf_account *a)
 	for (i = 0; i < NKEYS; i++) {
 		char **slot;
 
-		if (keys[i].type != K_STR && keys[i].type != K_PATH &&
-		    keys[i].type != K_MINVER)
+		if (!is_string(keys[i].type))
 			continue;
 		slot = (char **)(void *)((char *)a + keys[i].off);
 		if (*slot != NULL && (*slot)[0] == '\0')
@@ -541,8 +560,7 @@ free_section(struct section *s)
 	for (i = 0; i < NKEYS; i++) {
 		char **slot;
 
-		if (keys[i].type != K_STR && keys[i].type != K_PATH &&
-		    keys[i].type != K_MINVER)
+		if (!is_string(keys[i].type))
 			continue;
 		slot = (char **)(void *)((char *)&s->raw + keys[i].off);
 		if (*slot != NULL) {

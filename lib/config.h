@@ -45,6 +45,9 @@ struct mf_account {
 	char *queue;             /* mailsend queue directory */
 	char *ehlo;
 	int timeout;             /* seconds */
+	char *logfile;           /* maillog.h: a log line per message / run */
+	char *syslog;            /* "on", "off" or a facility */
+	char *aliases;           /* msmtp-style aliases file for local names */
 	char *source;            /* "file:line" where the account starts */
 };
 

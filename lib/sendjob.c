@@ -19,6 +19,9 @@ struct mf_sendjob {
 	struct mf_smtp_rcpt_result rr[MF_RCPTS_MAX];
 	struct mf_buf msg;             /* the prepared message */
 	char from[512];                /* its envelope sender */
+	char sent_from[512];           /* of the last message sent (log) */
+	size_t sent_len;
+	int sent;
 	char session_file[1100];
 };
 
@@ -256,6 +259,7 @@ mf_sendjob_prepare(struct mf_sendjob *j, struct mf_err *e)
 
 	mf_buf_reset(&j->msg);
 	mf_rcpts_clear(&j->rcpts);
+	j->sent = 0;
 	if (option_rcpts(j, e) == -1)
 		return -1;
 	if (ready ? ready_message(j, o->message ? o->message : "-", &j->msg, e)
@@ -333,6 +337,9 @@ send_one(struct mf_sendjob *j, const char *from, const char *msg, size_t len,
 	struct mf_smtp_envelope env;
 
 	memset(&env, 0, sizeof(env));
+	mf_strlcpy(j->sent_from, from, sizeof(j->sent_from));
+	j->sent_len = len;
+	j->sent = 1;
 	env.from = from;
 	env.rcpts = (const char *const *)j->rcpts.v;
 	env.nrcpts = j->rcpts.n;
@@ -382,6 +389,40 @@ mf_sendjob_enqueue(struct mf_sendjob *j, char *id, size_t idlen, char *dir,
 	return rc;
 }
 
+void
+mf_sendjob_log_line(const struct mf_sendjob *j,
+                    const struct mf_sendjob_result *res,
+                    const struct mf_err *e, int status,
+                    const char *queued_id, struct mf_maillog_line *l)
+{
+	const struct mf_smtp_reply *f;
+	char ex[16];
+
+	mf_cli_log_start(j->st, l);
+	mf_maillog_add(l, "from", j->sent ? j->sent_from :
+	    j->from[0] ? j->from : NULL);
+	mf_maillog_add_list(l, "recipients", (const char *const *)j->rcpts.v,
+	    j->rcpts.n);
+	mf_maillog_addf(l, "mailsize", "%zu", j->sent ? j->sent_len :
+	    j->msg.len);
+	if (res != NULL) {
+		f = &res->smtp.final;
+		mf_maillog_addf(l, "smtpstatus", "%d", f->code);
+		mf_maillog_addf(l, "smtpmsg", "%d %s%s%s", f->code, f->enhanced,
+		    f->enhanced[0] ? " " : "", f->text);
+	} else if (e != NULL) {
+		if (e->reply_code != 0) {
+			mf_maillog_addf(l, "smtpstatus", "%d", e->reply_code);
+			mf_maillog_addf(l, "smtpmsg", "%d %s%s%s", e->reply_code,
+			    e->enhanced, e->enhanced[0] ? " " : "", e->reply);
+		}
+		mf_maillog_add(l, "errormsg", e->msg);
+	}
+	mf_maillog_add(l, "queued", queued_id);
+	mf_maillog_add(l, "exitcode", mf_maillog_exit_name(status, ex,
+	    sizeof(ex)));
+}
+
 /* ---- a directory of messages ---- */
 
 struct walk {
@@ -401,6 +442,7 @@ batch_file(void *arg, const char *path)
 	mf_err_clear(&e);
 	mf_buf_reset(&j->msg);
 	mf_rcpts_clear(&j->rcpts);
+	j->sent = 0;
 	if (option_rcpts(j, &e) == -1 || ready_message(j, path, &j->msg,
 	    &e) == -1 || sender(j, j->msg.data, j->msg.len, j->from,
 	    sizeof(j->from), &e) == -1 || mf_sendjob_send(j, &res, &e) == -1)

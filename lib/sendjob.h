@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "err.h"
+#include "maillog.h"
 #include "queue.h"
 #include "smtp.h"
 #include "transcript.h"
@@ -109,6 +110,16 @@ int mf_sendjob_send(struct mf_sendjob *j, struct mf_sendjob_result *res,
  * its id and the queue's directory are written to id and dir. */
 int mf_sendjob_enqueue(struct mf_sendjob *j, char *id, size_t idlen,
                        char *dir, size_t dirlen, struct mf_err *e);
+
+/* The log line (maillog.h) of the message last prepared or sent: the
+ * settings' account, host, port, tls, user, then from, recipients,
+ * mailsize, the server's final reply (smtpstatus, smtpmsg) when res is
+ * given, else errormsg from e, queued=ID when queued_id is set, and
+ * exitcode from status.  Never a secret. */
+void mf_sendjob_log_line(const struct mf_sendjob *j,
+                         const struct mf_sendjob_result *res,
+                         const struct mf_err *e, int status,
+                         const char *queued_id, struct mf_maillog_line *l);
 
 /* Told about each message of a batch or a flush: `what` is the file or
  * queue id; status 0 with res when it was sent, else e (with, for a

@@ -413,3 +413,29 @@ Test(config, random_input_never_crashes)
 		}
 	}
 }
+
+Test(config, log_keys)
+{
+	struct mf_config *c = parse_ok(
+	    "defaults\n"
+	    "  logfile ~/mail.log\n"
+	    "  syslog LOG_LOCAL3\n"
+	    "account a\n"
+	    "  syslog\n"
+	    "account b\n"
+	    "  syslog off\n"
+	    "  aliases /etc/aliases\n");
+	const struct mf_account *a = get_acct(c, "a"), *b = get_acct(c, "b");
+	struct mf_err e;
+
+	cr_expect_str_eq(a->syslog, "on");
+	cr_expect_str_eq(b->syslog, "off");
+	cr_expect_str_eq(b->aliases, "/etc/aliases");
+	cr_expect(a->logfile != NULL && a->logfile[0] == '/' &&
+	    strstr(a->logfile, "/mail.log") != NULL);
+	mf_config_free(c);
+	cr_expect_null(mf_config_parse("defaults\nsyslog LOG_KERN\n", "t.conf",
+	    0600, &e));
+	cr_expect(strstr(e.msg, "t.conf:2: bad value for syslog") != NULL,
+	    "%s", e.msg);
+}
