@@ -229,6 +229,7 @@ mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
 	/* The defaults alone (no account selected or configured) are not an
 	 * account; their values still apply. */
 	s->acct = a->name != NULL ? a : NULL;
+	s->conf = a;
 	if (merge_server(c, a, s, e) == -1 || merge_tls(c, a, s, e) == -1)
 		goto fail;
 	s->user = pick(c->user, a->user);

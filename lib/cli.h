@@ -103,6 +103,8 @@ struct mf_settings {
 	const char *user, *auth, *passwordeval, *password;
 	const char *from, *maildir, *state, *queue, *ehlo;
 	const char *logfile, *syslog, *aliases;
+	const struct mf_account *conf;   /* the account's values, or the
+	                                    defaults alone: never NULL */
 	int timeout_ms;                  /* 0: tool default */
 	int verbose, show_secrets;
 };

@@ -59,6 +59,10 @@ static const struct key keys[] = {
 	KEY(logfile, K_PATH),
 	KEY(syslog, K_SYSLOG),
 	KEY(aliases, K_PATH),
+	KEY(dkim_key, K_PATH),
+	KEY(dkim_selector, K_STR),
+	KEY(dkim_domain, K_STR),
+	KEY(dkim_headers, K_STR),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

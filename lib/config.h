@@ -48,6 +48,10 @@ struct mf_account {
 	char *logfile;           /* maillog.h: a log line per message / run */
 	char *syslog;            /* "on", "off" or a facility */
 	char *aliases;           /* msmtp-style aliases file for local names */
+	char *dkim_key;          /* mailsend signing (seal.h) */
+	char *dkim_selector;
+	char *dkim_domain;
+	char *dkim_headers;
 	char *source;            /* "file:line" where the account starts */
 };
 

@@ -677,8 +677,8 @@ out:
 /* ---------------------------------------------------------------- */
 /* multipart */
 
-static int
-new_boundary(char *out, size_t outlen, struct mf_err *e)
+int
+mf_mime_new_boundary(char *out, size_t outlen, struct mf_err *e)
 {
 	unsigned char r[12];
 	char hex[25];
@@ -699,7 +699,7 @@ multipart(const char *subtype, struct mf_buf *parts, size_t nparts,
 	char b[48];
 	size_t i;
 
-	if (new_boundary(b, sizeof(b), e) == -1)
+	if (mf_mime_new_boundary(b, sizeof(b), e) == -1)
 		return -1;
 	for (i = 0; i < nparts; i++)
 		if (memmem(parts[i].data, parts[i].len, b, strlen(b)) != NULL)
@@ -942,10 +942,8 @@ mf_mime_compose(const struct mf_mime_compose *c, struct mf_buf *out,
 /* ---------------------------------------------------------------- */
 /* ready messages */
 
-/* Next header field at *pos: name and the whole field (with folded
- * lines and its line ending). 0 at the end of the header. */
-static int
-next_field(const char *msg, size_t hlen, size_t *pos, size_t *fstart,
+int
+mf_mime_next_field(const char *msg, size_t hlen, size_t *pos, size_t *fstart,
            size_t *fend, size_t *nlen)
 {
 	size_t p = *pos, colon;
@@ -1043,7 +1041,7 @@ mf_mime_header_get(const char *msg, size_t len, const char *name, char *out,
 	out[0] = '\0';
 	skip_mbox(&msg, &len);
 	hlen = mf_mime_header_len(msg, len);
-	while (next_field(msg, hlen, &pos, &fs, &fe, &nl))
+	while (mf_mime_next_field(msg, hlen, &pos, &fs, &fe, &nl))
 		if (field_is(msg, fs, nl, name)) {
 			field_value(msg, fs, fe, nl, out, outlen);
 			return 0;
@@ -1066,7 +1064,7 @@ mf_mime_header_recipients(const char *msg, size_t len,
 
 	if (v == NULL)
 		return mf_err_sys(e, MF_E_NOMEM, errno, "header");
-	while (rc == 0 && next_field(msg, hlen, &pos, &fs, &fe, &nl)) {
+	while (rc == 0 && mf_mime_next_field(msg, hlen, &pos, &fs, &fe, &nl)) {
 		if (!field_is(msg, fs, nl, "To") && !field_is(msg, fs, nl, "Cc") &&
 		    !field_is(msg, fs, nl, "Bcc"))
 			continue;
@@ -1093,7 +1091,7 @@ mf_mime_prepare(const char *msg, size_t len, const char *msgid_domain,
 	skip_mbox(&msg, &len);
 	hlen = mf_mime_header_len(msg, len);
 
-	while (next_field(msg, hlen, &pos, &fs, &fe, &nl)) {
+	while (mf_mime_next_field(msg, hlen, &pos, &fs, &fe, &nl)) {
 		fields_end = fe;
 		if (field_is(msg, fs, nl, "Date"))
 			has_date = 1;

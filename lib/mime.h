@@ -103,6 +103,16 @@ int mf_mime_base64_lines(const void *in, size_t len, struct mf_buf *out,
 /* 1 if s[0..len) is valid UTF-8. */
 int mf_mime_utf8_valid(const char *s, size_t len);
 
+/* A fresh random multipart boundary ("=_mf_" and hex, which cannot
+ * occur in quoted-printable or base64 text) into out (48 bytes do). */
+int mf_mime_new_boundary(char *out, size_t outlen, struct mf_err *e);
+
+/* The next header field of msg[0..hlen) at *pos: [*fstart, *fend) is the
+ * whole field with folded lines and its line ending, *nlen the length of
+ * its name.  0 at the end of the header (a blank line or hlen). */
+int mf_mime_next_field(const char *msg, size_t hlen, size_t *pos,
+                       size_t *fstart, size_t *fend, size_t *nlen);
+
 /* MF_E_USAGE naming `what` if value contains CR or LF. */
 int mf_mime_check_value(const char *what, const char *value,
                         struct mf_err *e);

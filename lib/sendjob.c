@@ -18,6 +18,8 @@ struct mf_sendjob {
 	struct mf_rcpts rcpts;
 	struct mf_smtp_rcpt_result rr[MF_RCPTS_MAX];
 	struct mf_buf msg;             /* the prepared message */
+	struct mf_seal_params sealp;   /* the options over the account */
+	struct mf_seal *seal;          /* made by the first message */
 	char from[512];                /* its envelope sender */
 	char sent_from[512];           /* of the last message sent (log) */
 	size_t sent_len;
@@ -93,6 +95,8 @@ mf_sendjob_new(const struct mf_sendjob_params *p, const struct mf_settings *st,
 	j->p = p;
 	j->st = st;
 	j->tr = tr;
+	j->sealp = p->seal;
+	mf_seal_params_merge(&j->sealp, st->conf);
 	mf_buf_init(&j->msg, MF_SENDJOB_MSG_MAX);
 	/* A TLS session cache per account, so cron runs resume sessions. */
 	if (st->tls != MF_TLS_NONE && mf_queue_state_file("tls-session-smtp",
@@ -108,6 +112,7 @@ mf_sendjob_free(struct mf_sendjob *j)
 	if (j == NULL)
 		return;
 	mf_smtp_client_free(j->client);
+	mf_seal_free(j->seal);
 	mf_rcpts_clear(&j->rcpts);
 	mf_buf_free(&j->msg);
 	free(j);
@@ -245,6 +250,20 @@ wants_ready(const struct mf_sendjob_params *o)
 	    o->body || o->html || o->natt || o->nhdr || o->nto);
 }
 
+/* Sign and/or encrypt the prepared message when asked to: once, before
+ * it is sent or queued (a flush sends the queued bytes as they are). */
+static int
+seal(struct mf_sendjob *j, struct mf_err *e)
+{
+	if (!mf_seal_wanted(&j->sealp))
+		return 0;
+	if (j->seal == NULL && (j->seal = mf_seal_new(&j->sealp, j->p->note,
+	    j->p->note_arg, e)) == NULL)
+		return -1;
+	return mf_seal_apply(j->seal, &j->msg, j->from,
+	    (const char *const *)j->rcpts.v, j->rcpts.n, e);
+}
+
 int
 mf_sendjob_body_from_stdin(const struct mf_sendjob_params *p)
 {
@@ -272,7 +291,7 @@ mf_sendjob_prepare(struct mf_sendjob *j, struct mf_err *e)
 		return -1;
 	if (j->rcpts.n == 0)
 		return mf_err_set(e, MF_E_USAGE, "no recipients");
-	return 0;
+	return seal(j, e);
 }
 
 int
@@ -445,7 +464,8 @@ batch_file(void *arg, const char *path)
 	j->sent = 0;
 	if (option_rcpts(j, &e) == -1 || ready_message(j, path, &j->msg,
 	    &e) == -1 || sender(j, j->msg.data, j->msg.len, j->from,
-	    sizeof(j->from), &e) == -1 || mf_sendjob_send(j, &res, &e) == -1)
+	    sizeof(j->from), &e) == -1 || seal(j, &e) == -1 ||
+	    mf_sendjob_send(j, &res, &e) == -1)
 		w->report(w->arg, path, NULL, -1, &e);
 	else
 		w->report(w->arg, path, &res, 0, NULL);

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "maillog.h"
 #include "queue.h"
+#include "seal.h"
 #include "smtp.h"
 #include "transcript.h"
 
@@ -43,6 +44,10 @@ struct mf_sendjob_params {
 	int no_chunking, no_pipelining;
 	char *const *args;   /* positional recipients */
 	size_t nargs;
+	struct mf_seal_params seal;   /* signing/encryption (seal.h); the
+	                                 account's keys fill what is unset */
+	mf_seal_note_fn note;         /* told what sealing did; may be NULL */
+	void *note_arg;
 };
 
 /* One message's outcome: the final reply and each recipient's reply

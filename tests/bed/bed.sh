@@ -312,6 +312,19 @@ setup_certs() {
 		make_leaf unknownca unknown-ca "mail.example.test" "${SERVER_NAMES[@]}" 'expiration_days = 3650'
 		make_leaf client ca "$USER1@$MAIL_DOMAIN" "email = \"$USER1@$MAIL_DOMAIN\"" \
 			'tls_www_client' 'signing_key' 'encryption_key' 'expiration_days = 3650'
+		# Signed mail (mailsend): S/MIME certificates with emailProtection
+		# for both users and an expired one; DKIM keys, published in the
+		# example.test zone as rsa._domainkey and ed25519._domainkey.
+		make_leaf smime1 ca "$USER1@$MAIL_DOMAIN" "email = \"$USER1@$MAIL_DOMAIN\"" \
+			'email_protection_key' 'signing_key' 'encryption_key' 'expiration_days = 3650'
+		make_leaf smime2 ca "$USER2@$MAIL_DOMAIN" "email = \"$USER2@$MAIL_DOMAIN\"" \
+			'email_protection_key' 'signing_key' 'encryption_key' 'expiration_days = 3650'
+		make_leaf smime-expired ca "$USER1@$MAIL_DOMAIN" "email = \"$USER1@$MAIL_DOMAIN\"" \
+			'email_protection_key' 'signing_key' 'encryption_key' \
+			'activation_date = "2020-01-01 00:00:00"' 'expiration_date = "2021-01-01 00:00:00"'
+		make_key "$DIR/certs/dkim-rsa-key.pem" &&
+			certtool --generate-privkey --key-type=ed25519 \
+				--outfile "$DIR/certs/dkim-ed25519-key.pem" >>"$LOG/certs.log" 2>&1
 	} || fail certtool "$LOG/certs.log" "could not create certificates"
 	# Test keys, not secrets: the postfix and dovecot users must read them.
 	chmod 755 "$DIR/certs"
@@ -883,6 +896,16 @@ write_env() {
 		envline MF_KEY_UNKNOWNCA "$c/unknownca-key.pem"
 		envline MF_CLIENT_CERT "$c/client.pem"
 		envline MF_CLIENT_KEY "$c/client-key.pem"
+		envline MF_SMIME_CERT1 "$c/smime1.pem"
+		envline MF_SMIME_KEY1 "$c/smime1-key.pem"
+		envline MF_SMIME_CERT2 "$c/smime2.pem"
+		envline MF_SMIME_KEY2 "$c/smime2-key.pem"
+		envline MF_SMIME_CERT_EXPIRED "$c/smime-expired.pem"
+		envline MF_SMIME_KEY_EXPIRED "$c/smime-expired-key.pem"
+		envline MF_DKIM_RSA_KEY "$c/dkim-rsa-key.pem"
+		envline MF_DKIM_ED25519_KEY "$c/dkim-ed25519-key.pem"
+		envline MF_DKIM_RSA_TXT "$(dkim_txt rsa "$c/dkim-rsa-key.pem")"
+		envline MF_DKIM_ED25519_TXT "$(dkim_txt ed25519 "$c/dkim-ed25519-key.pem")"
 		# TLSA data: SHA-256 of the SubjectPublicKeyInfo ("x 1 1") and of
 		# the whole certificate ("x 0 1").
 		for name in OK:server EXPIRED:expired WRONGNAME:wrongname UNKNOWNCA:unknownca CA:ca UNKNOWN_CA:unknown-ca; do
@@ -899,6 +922,19 @@ write_env() {
 }
 
 envline() { printf 'export %s=%q\n' "$1" "$2"; }
+
+# dkim_txt rsa|ed25519 KEY: the DKIM key record (RFC 6376 §3.6.1, RFC 8463
+# §4) as zone-file TXT strings of at most 255 characters each.
+dkim_txt() {
+	local p
+	if [ "$1" = rsa ]; then
+		p="$(openssl pkey -in "$2" -pubout -outform DER | base64 -w0)"
+	else
+		p="$(openssl pkey -in "$2" -pubout -outform DER | tail -c 32 | base64 -w0)"
+	fi
+	printf '"v=DKIM1; k=%s; p=" ' "$1"
+	printf '%s\n' "$p" | fold -w 200 | sed 's/.*/"&"/' | paste -sd' '
+}
 
 summary() {
 	cat <<EOF

@@ -1,0 +1,249 @@
+#!/bin/bash
+# mailsend signs and encrypts (issue 17): every message here goes through
+# the bed's Postfix into a Dovecot Maildir and is checked there by an
+# independent implementation -- dkimpy and OpenDKIM for DKIM (the key
+# records come from the bed's DNS), gpg for PGP/MIME, openssl and gpgsm
+# for S/MIME.  Bad keys and recipients must fail with 65 or 78 and send
+# and queue nothing.  Needs the bed's environment (tests/run-integration.sh).
+set -eu
+
+: "${MF_BED_DIR:?run me through tests/run-integration.sh}"
+BIN="${MF_BIN:-$MF_TOP/bin}"
+T="$(mktemp -d "${MF_TMP:-/tmp}/sign.XXXXXX")"
+export GNUPGHOME="$T/gnupg"
+cleanup() {
+	[ -d "$GNUPGHOME" ] && gpgconf --kill all >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+MS="$BIN/mailsend"
+[ -x "$MS" ] || { echo "no $MS"; exit 1; }
+# dkimpy lives in Debian's python, not in whatever python3 PATH finds.
+PY=/usr/bin/python3
+
+step() { printf '== %s\n' "$*"; }
+die() { printf 'FAIL: %s\n' "$*"; exit 1; }
+
+export HOME="$T/home" XDG_STATE_HOME="$T/state" XDG_CONFIG_HOME="$T/xdg"
+mkdir -p "$HOME"
+unset MAILFLOW_CONFIG MAILFLOW_PASSWORD
+cd "$T"
+
+cat >cfg <<EOF
+defaults
+tls_trust_file $MF_CA
+user $MF_USER
+from $MF_ADDR
+timeout 30
+
+account sub
+host localhost
+port $MF_SUBMISSION_PORT
+
+account dkim : sub
+dkim_key $MF_DKIM_RSA_KEY
+dkim_selector rsa
+
+account default : sub
+EOF
+chmod 600 cfg
+printf '%s\n' "$MF_PASS" >pw
+ms() { "$MS" --config "$T/cfg" --passwordeval "cat $T/pw" "$@"; }
+
+wait_mail() {
+	local n=0 i
+	for i in $(seq 1 100); do
+		n=$(grep -l -s -- "$2" "$1"/new/* "$1"/cur/* 2>/dev/null | wc -l)
+		[ "$n" -ge "${3:-1}" ] && break
+		sleep 0.2
+	done
+	[ "$n" -eq "${3:-1}" ] || die "expected ${3:-1} message(s) with $2 in $1, found $n"
+	grep -l -s -- "$2" "$1"/new/* "$1"/cur/* | head -1
+}
+# no_mail MAILDIR TOKEN: nothing holding TOKEN arrives within a second.
+no_mail() {
+	sleep 1
+	! grep -q -s -- "$2" "$1"/new/* "$1"/cur/* || die "a message with $2 arrived"
+}
+tok() { printf 'tok-%s-%s' "$1" "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"; }
+queue_empty() {
+	[ -z "$(ls -A "$XDG_STATE_HOME/mailflow/queue/new" 2>/dev/null)" ] ||
+		die "$1: something was queued"
+}
+
+# dkim_verify FILE: dkimpy verifies every DKIM-Signature of the delivered
+# message, asking the bed's NSD for the key records.
+cat >dkimv.py <<'PY'
+import sys, dkim, dns.message, dns.query, dns.rdatatype
+port = int(sys.argv[2])
+def dnsfunc(name, timeout=5):
+    q = dns.message.make_query(name.decode(), dns.rdatatype.TXT)
+    r = dns.query.udp(q, "127.0.0.1", port=port, timeout=timeout)
+    for rrset in r.answer:
+        for rd in rrset:
+            return b"".join(rd.strings)
+    return None
+msg = open(sys.argv[1], "rb").read()
+n = msg.count(b"\nDKIM-Signature:") + msg.startswith(b"DKIM-Signature:")
+d = dkim.DKIM(msg)
+ok = all(d.verify(idx=i, dnsfunc=dnsfunc) for i in range(n)) and n > 0
+print("dkimpy: %d signature(s), %s" % (n, "pass" if ok else "FAIL"))
+sys.exit(0 if ok else 1)
+PY
+dkim_verify() { "$PY" dkimv.py "$1" "$MF_DNS_PORT" || die "dkimpy rejects $1"; }
+
+# opendkim_verify FILE: OpenDKIM's verifier asks the system resolver on port
+# 53; run it in private network and mount namespaces where a small server
+# on 127.0.0.1:53 answers with the records the bed's NSD serves.
+cat >dnsd.py <<'PY'
+import socket, sys, dns.message, dns.rcode, dns.rdatatype, dns.rrset
+recs = {}
+for a in sys.argv[1:]:
+    name, txt = a.split("=", 1)
+    recs[name.lower().rstrip(".")] = txt
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+s.settimeout(20)
+open("dnsd.ready", "w").close()
+try:
+    while True:
+        data, peer = s.recvfrom(4096)
+        q = dns.message.from_wire(data)
+        r = dns.message.make_response(q)
+        qq = q.question[0]
+        name = qq.name.to_text().lower().rstrip(".")
+        if qq.rdtype == dns.rdatatype.TXT and name in recs:
+            r.answer.append(dns.rrset.from_text(qq.name, 300, "IN", "TXT", recs[name]))
+        else:
+            r.set_rcode(dns.rcode.NXDOMAIN)
+        s.sendto(r.to_wire(), peer)
+except socket.timeout:
+    pass
+PY
+printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n' >resolv.conf
+opendkim_verify() {
+	local rsa ed
+	command -v opendkim-testmsg >/dev/null || { echo "(no opendkim-testmsg)"; return 0; }
+	rsa=$(dig +short -p "$MF_DNS_PORT" @127.0.0.1 TXT rsa._domainkey.example.test)
+	ed=$(dig +short -p "$MF_DNS_PORT" @127.0.0.1 TXT ed25519._domainkey.example.test)
+	[ -n "$rsa" ] && [ -n "$ed" ] || die "the bed's DNS has no DKIM key records"
+	rm -f dnsd.ready
+	timeout 30 unshare -mn sh -c '
+		ip link set lo up && mount --bind "$1" /etc/resolv.conf || exit 99
+		'"$PY"' dnsd.py "rsa._domainkey.example.test=$2" \
+			"ed25519._domainkey.example.test=$3" & d=$!
+		for i in 1 2 3 4 5 6 7 8 9 10; do [ -e dnsd.ready ] && break; sleep 0.2; done
+		opendkim-testmsg <"$4"; rc=$?
+		kill $d; exit $rc' sh "$T/resolv.conf" "$rsa" "$ed" "$1" >odkim.out 2>&1 ||
+		die "opendkim-testmsg rejects $1: $(cat odkim.out)"
+	echo "opendkim-testmsg: pass"
+}
+
+# ---------------------------------------------------------------------------
+step "DKIM rsa-sha256 (account keys), composed UTF-8 message, -v names the key"
+t=$(tok dkim-rsa)
+ms -a dkim -v --subject "Grüße $t" --body "Hällo wörld, $t
+tab	and trailing   
+" "$MF_ADDR2" 2>v.err || die "send failed: $(cat v.err)"
+grep -q "DKIM: signed with rsa-sha256 key $MF_DKIM_RSA_KEY (d=example.test, s=rsa)" v.err ||
+	die "-v does not say what was signed: $(grep -v '^[<>=]' v.err)"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+LC_ALL=C grep -q '[^[:print:][:space:]]' "$f" && die "8-bit bytes in the signed message"
+dkim_verify "$f"
+opendkim_verify "$f"
+
+step "DKIM ed25519-sha256, --message with a raw 8-bit body (made 7-bit before signing)"
+t=$(tok dkim-ed)
+printf 'From: %s\nTo: %s\nSubject: ed %s\n\nRaw UTF-8: \303\244\303\266\303\274 %s\n' \
+	"$MF_ADDR" "$MF_ADDR2" "$t" "$t" >raw.eml
+ms --dkim-key "$MF_DKIM_ED25519_KEY" --dkim-selector ed25519 -v --message raw.eml 2>v.err ||
+	die "send failed: $(cat v.err)"
+grep -q 'ed25519-sha256' v.err || die "-v: $(cat v.err)"
+grep -q 're-encoded' v.err || die "-v does not say the body was re-encoded"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+grep -q '^Content-Transfer-Encoding: quoted-printable' "$f" || die "body not made 7-bit"
+dkim_verify "$f"
+opendkim_verify "$f"
+
+step "DKIM with --dkim-headers, from stdin"
+t=$(tok dkim-stdin)
+printf 'From: %s\nTo: %s\nSubject: stdin %s\nX-Extra: yes\n\nbody %s\n' \
+	"$MF_ADDR" "$MF_ADDR2" "$t" "$t" |
+	ms -a dkim --dkim-headers from,subject,x-extra "$MF_ADDR2" || die "stdin send failed"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+grep -q 'h=from:subject:x-extra;' "$f" || die "h= is not the given list"
+dkim_verify "$f"
+
+step "DKIM through a sendmail link with -t"
+ln -s "$MS" sendmail
+t=$(tok dkim-sendmail)
+printf 'To: %s\nSubject: sendmail %s\n\nbody %s\n' "$MF_ADDR2" "$t" "$t" |
+	"$T/sendmail" --config "$T/cfg" --passwordeval "cat $T/pw" -a dkim -t -oi ||
+	die "sendmail -t failed"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+dkim_verify "$f"
+
+step "DKIM over --batch: each message signed"
+mkdir batch
+t=$(tok dkim-batch)
+for i in 1 2 3; do
+	printf 'From: %s\nTo: %s\nSubject: batch %s\n\n%s n%s \303\251\n' "$MF_ADDR" \
+		"$MF_ADDR2" "$i" "$t" "$i" >"batch/m$i"
+done
+ms -a dkim --batch batch >batch.out || die "batch failed: $(cat batch.out)"
+wait_mail "$MF_MAILDIR2" "$t" 3 >/dev/null
+for f in $(grep -l -- "$t" "$MF_MAILDIR2"/new/* "$MF_MAILDIR2"/cur/* 2>/dev/null); do
+	dkim_verify "$f"
+done
+
+step "DKIM and the queue: signed once at submission, not again on flush"
+t=$(tok dkim-queue)
+ms -a dkim -s 127.0.0.1 -p 1 --queue --subject "queued $t" --body "$t" "$MF_ADDR2" 2>q.err ||
+	die "--queue failed: $(cat q.err)"
+[ "$(cat "$XDG_STATE_HOME"/mailflow/queue/new/* | grep -c '^DKIM-Signature:')" -eq 1 ] ||
+	die "the queued message is not signed exactly once"
+ms -a dkim --flush-queue >flush.out || die "flush failed: $(cat flush.out)"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+[ "$(grep -c '^DKIM-Signature:' "$f")" -eq 1 ] || die "signed again on flush"
+dkim_verify "$f"
+
+step "--dry-run shows the signed message"
+ms -a dkim --dry-run --subject dry --body dry "$MF_ADDR2" >dry.out || die "dry run failed"
+grep -q '^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.test; s=rsa;' dry.out ||
+	die "dry run shows no signature: $(head -5 dry.out)"
+
+step "DKIM domain not the From domain: a warning, still sent and valid"
+t=$(tok dkim-align)
+printf 'From: other@elsewhere.test\nSubject: align %s\n\n%s\n' "$t" "$t" >align.eml
+ms -a dkim --dkim-domain example.test -f "$MF_ADDR" --message align.eml "$MF_ADDR2" 2>w.err ||
+	die "send failed: $(cat w.err)"
+grep -q 'warning: DKIM domain example.test does not match the From domain elsewhere.test' w.err ||
+	die "no alignment warning: $(cat w.err)"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+dkim_verify "$f"
+
+step "DKIM bad input: missing, unreadable and non-key files, no selector -> 78, nothing sent or queued"
+t=$(tok dkim-bad)
+printf 'not a key\n' >notakey.pem
+cp "$MF_DKIM_RSA_KEY" unreadable.pem
+chmod 000 unreadable.pem
+for args in "--dkim-key $T/missing.pem --dkim-selector rsa" \
+	"--dkim-key $T/notakey.pem --dkim-selector rsa" \
+	"--dkim-key $MF_DKIM_RSA_KEY"; do
+	rc=0
+	# shellcheck disable=SC2086 # the options are words
+	ms $args -s 127.0.0.1 -p 1 --queue --subject "bad $t" --body "$t" "$MF_ADDR2" 2>bad.err || rc=$?
+	[ "$rc" -eq 78 ] || die "$args: exit $rc, want 78: $(cat bad.err)"
+	grep -q 'DKIM\|dkim' bad.err || die "$args: unclear error: $(cat bad.err)"
+	queue_empty "$args"
+done
+if [ "$(id -u)" -ne 0 ]; then
+	rc=0
+	ms --dkim-key "$T/unreadable.pem" --dkim-selector rsa --subject x --body x "$MF_ADDR2" 2>bad.err || rc=$?
+	[ "$rc" -eq 78 ] || die "unreadable key: exit $rc"
+fi
+ms --dkim-key "$T/missing.pem" --dkim-selector rsa --subject "bad $t" --body "$t" "$MF_ADDR2" 2>/dev/null &&
+	die "sent with a missing key"
+no_mail "$MF_MAILDIR2" "$t"
+
+echo "sign: ok"
