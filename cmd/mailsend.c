@@ -83,7 +83,7 @@ usage(FILE *f)
 	    mf_cli_log_usage);
 }
 
-/* The fixed statuses of mailsend(1): 0 64 65 69 75 76 77 78. */
+/* The fixed statuses of mailsend(1): 0 64 65 67 69 75 76 77 78. */
 static int
 exit_for(const struct mf_err *e)
 {

@@ -131,6 +131,7 @@ static const struct {
 	[MF_E_CONFIG]      = { "config", EX_CONFIG },
 	[MF_E_UNSUPPORTED] = { "unsupported", EX_UNAVAILABLE },
 	[MF_E_INTERNAL]    = { "internal", EX_SOFTWARE },
+	[MF_E_NOUSER]      = { "no-user", EX_NOUSER },
 };
 
 int

@@ -27,7 +27,8 @@ enum mf_err_kind {
 	MF_E_LIMIT,       /* a hard size limit was exceeded by the peer -> 76 */
 	MF_E_CONFIG,      /* configuration error                        -> 78 */
 	MF_E_UNSUPPORTED, /* the server lacks what we need              -> 69 */
-	MF_E_INTERNAL     /* a bug                                      -> 70 */
+	MF_E_INTERNAL,    /* a bug                                      -> 70 */
+	MF_E_NOUSER       /* a local recipient with no address          -> 67 */
 };
 
 #define MF_ERR_MSG_MAX 1024

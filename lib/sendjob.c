@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aliases.h"
 #include "mime.h"
 
 #define SPEC_MAX 1024
@@ -20,6 +21,7 @@ struct mf_sendjob {
 	struct mf_buf msg;             /* the prepared message */
 	struct mf_seal_params sealp;   /* the options over the account */
 	struct mf_seal *seal;          /* made by the first message */
+	struct mf_aliases *aliases;    /* loaded at the first local name */
 	char from[512];                /* its envelope sender */
 	char sent_from[512];           /* of the last message sent (log) */
 	size_t sent_len;
@@ -115,6 +117,7 @@ mf_sendjob_free(struct mf_sendjob *j)
 	mf_seal_free(j->seal);
 	mf_rcpts_clear(&j->rcpts);
 	mf_buf_free(&j->msg);
+	mf_aliases_free(j->aliases);
 	free(j);
 }
 
@@ -133,6 +136,53 @@ option_rcpts(struct mf_sendjob *j, struct mf_err *e)
 			if (mf_rcpts_add_list(&j->rcpts, lists[k][i], e) == -1)
 				return -1;
 	return 0;
+}
+
+/* Recipients without a domain ("root", as cron(8) sends) through the
+ * aliases file; unmapped ones are refused here, before any connection. */
+static int
+map_local(struct mf_sendjob *j, struct mf_err *e)
+{
+	const char *file = j->st->aliases, *to;
+	struct mf_rcpts out;
+	size_t i;
+
+	for (i = 0; i < j->rcpts.n; i++)
+		if (mf_aliases_is_local(j->rcpts.v[i]))
+			break;
+	if (i == j->rcpts.n)
+		return 0;
+	if (file == NULL)
+		return mf_err_set(e, MF_E_NOUSER, "recipient '%s' has no domain "
+		    "and no aliases file maps it: set 'aliases FILE' in the "
+		    "configuration (mailflow(5))", j->rcpts.v[i]);
+	if (j->aliases == NULL && (j->aliases = mf_aliases_load(file,
+	    e)) == NULL)
+		return -1;
+	memset(&out, 0, sizeof(out));
+	for (i = 0; i < j->rcpts.n; i++) {
+		const char *r = j->rcpts.v[i];
+
+		if (!mf_aliases_is_local(r)) {
+			if (mf_rcpts_add(&out, r, e) == -1)
+				goto fail;
+			continue;
+		}
+		if ((to = mf_aliases_lookup(j->aliases, r)) == NULL) {
+			mf_err_set(e, MF_E_NOUSER, "recipient '%s' has no domain "
+			    "and the aliases file %s maps neither it nor "
+			    "'default' (the 'aliases' setting)", r, file);
+			goto fail;
+		}
+		if (mf_rcpts_add_list(&out, to, e) == -1)
+			goto fail;
+	}
+	mf_rcpts_clear(&j->rcpts);
+	j->rcpts = out;
+	return 0;
+fail:
+	mf_rcpts_clear(&out);
+	return -1;
 }
 
 /* Envelope sender: -f, the account's from, else the message's From:. */
@@ -291,7 +341,8 @@ mf_sendjob_prepare(struct mf_sendjob *j, struct mf_err *e)
 		return -1;
 	if (j->rcpts.n == 0)
 		return mf_err_set(e, MF_E_USAGE, "no recipients");
-	return seal(j, e);
+	/* Sealing encrypts to the recipients: map local names first. */
+	return map_local(j, e) == -1 ? -1 : seal(j, e);
 }
 
 int
@@ -463,9 +514,9 @@ batch_file(void *arg, const char *path)
 	mf_rcpts_clear(&j->rcpts);
 	j->sent = 0;
 	if (option_rcpts(j, &e) == -1 || ready_message(j, path, &j->msg,
-	    &e) == -1 || sender(j, j->msg.data, j->msg.len, j->from,
-	    sizeof(j->from), &e) == -1 || seal(j, &e) == -1 ||
-	    mf_sendjob_send(j, &res, &e) == -1)
+	    &e) == -1 || map_local(j, &e) == -1 || sender(j, j->msg.data,
+	    j->msg.len, j->from, sizeof(j->from), &e) == -1 ||
+	    seal(j, &e) == -1 || mf_sendjob_send(j, &res, &e) == -1)
 		w->report(w->arg, path, NULL, -1, &e);
 	else
 		w->report(w->arg, path, &res, 0, NULL);

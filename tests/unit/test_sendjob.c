@@ -301,3 +301,45 @@ Test(sendjob, enqueue_list_and_deferred_flush)
 	cr_expect_eq(s.n, 1, "a deferred message stays queued");
 	mf_sendjob_free(j);
 }
+
+Test(sendjob, local_recipients_through_aliases)
+{
+	struct mf_sendjob *j;
+	struct mf_err e;
+	char path[128];
+	char *out;
+	const char *want = "MAIL FROM:<cron@example.test>\n"
+	    "RCPT TO:<admin@example.test>\nRCPT TO:<ops@example.test>\n"
+	    "RCPT TO:<bob@example.test>\n\n";
+
+	snprintf(path, sizeof(path), "%s/aliases", dir);
+	write_file(path, "root: admin@example.test, ops@example.test\n");
+	p.from = "cron@example.test";
+	p.args = (char *const[]){ "root", "bob@example.test", NULL };
+	p.nargs = 2;
+	p.body = "x";
+	/* no aliases setting: refused before any connection, EX_NOUSER */
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_not_null(j);
+	cr_expect_eq(mf_sendjob_prepare(j, &e), -1);
+	cr_expect_eq(e.kind, MF_E_NOUSER);
+	cr_expect_eq(mf_err_exit_code(&e), 67);
+	cr_expect(strstr(e.msg, "'root'") && strstr(e.msg, "aliases"), "%s",
+	    e.msg);
+	mf_sendjob_free(j);
+	st.aliases = path;
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), 0, "%s", e.msg);
+	out = dry(j);
+	cr_expect(strncmp(out, want, strlen(want)) == 0, "%s", out);
+	free(out);
+	mf_sendjob_free(j);
+	/* mapped names only: no default, "daemon" is refused */
+	p.args = (char *const[]){ "daemon", NULL };
+	p.nargs = 1;
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_expect_eq(mf_sendjob_prepare(j, &e), -1);
+	cr_expect_eq(e.kind, MF_E_NOUSER);
+	cr_expect(strstr(e.msg, "'aliases' setting") != NULL, "%s", e.msg);
+	mf_sendjob_free(j);
+}
