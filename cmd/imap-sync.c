@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "err.h"
+#include "esc.h"
 #include "imapsync.h"
 #include "progress.h"
 #include "json.h"
@@ -16,7 +17,7 @@
 #define LIST_MAX 256
 
 enum { O_LAYOUT = MF_OPT_TOOL_BASE, O_FOLDER, O_EXCLUDE, O_PULL, O_TWOWAY,
-       O_EXPUNGE, O_DRY, O_IDLE, O_JOBS, O_STATE, O_PROGRESS, O_JSON, O_HELP,
+       O_EXPUNGE, O_DRY, O_IDLE, O_JOBS, O_STATE, O_PROGRESS, O_JSON,
        O_IDLECONN, O_POLL, O_RMIN, O_RMAX, O_KEEPALIVE, O_NONOTIFY };
 
 static const struct option longopts[] = {
@@ -42,7 +43,6 @@ static const struct option longopts[] = {
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "json", no_argument, NULL, O_JSON },
-	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -114,9 +114,8 @@ static void usage(FILE *f)
 	    "      --state DIR           sync state directory\n"
 	    "      --progress            progress bar on the terminal\n"
 	    "  -q, --quiet               print only errors\n"
-	    "      --json                JSON summary per folder on stdout\n"
-	    "      --help                this text\n%s", mf_cli_usage,
-	    mf_cli_log_usage);
+	    "      --json                JSON summary per folder on stdout\n%s",
+	    mf_cli_usage, mf_cli_log_usage);
 }
 
 /* The --idle service's numbers: connections, or seconds. */
@@ -152,9 +151,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 	int c;
 	long v;
 
-	while ((c = getopt_long(argc, argv, MF_CLI_SHORTOPTS "m:q", longopts,
-	                        NULL)) != -1) {
-		int r = mf_cli_option(&o->cli, c, optarg, e);
+	while ((c = mf_cli_getopt(argc, argv, MF_CLI_SHORTOPTS "m:q", longopts,
+	                          e)) != -1) {
+		int r = c == '?' ? -1 : mf_cli_option(&o->cli, c, optarg, e);
 		if (r < 0)
 			return -1;
 		if (r == 1)
@@ -203,12 +202,13 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 		case O_PROGRESS: o->progress = 1; break;
 		case 'q': o->quiet = 1; break;
 		case O_JSON: o->json = 1; break;
-		case O_HELP:
+		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V':
+			exit(mf_cli_print_version(stdout, "imap-sync"));
 		default:
-			return mf_err_set(e, MF_E_USAGE, "bad option %s (see --help)",
-			                  argv[optind - 1]);
+			return mf_err_set(e, MF_E_USAGE, "unknown option");
 		}
 	}
 	if (argc - optind > 1)
@@ -217,37 +217,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 	return 0;
 }
 
-/* imap-sync(1) EXIT STATUS: 0 75 77 69 74 76 64 78. */
-static int exit_for(const struct mf_err *e)
-{
-	switch (e->kind) {
-	case MF_E_DATA:
-	case MF_E_IO:
-		return 74;
-	case MF_E_NOMEM:
-	case MF_E_CONNECT:
-	case MF_E_TIMEOUT:
-	case MF_E_CLOSED:
-	case MF_E_TEMP:
-		return 75;
-	case MF_E_AUTH:
-		return 77;
-	case MF_E_PROTO:
-	case MF_E_LIMIT:
-		return 76;
-	case MF_E_USAGE:
-		return 64;
-	case MF_E_CONFIG:
-		return 78;
-	default:
-		return 69;
-	}
-}
-
 static void on_notice(void *arg, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "imap-sync: %s\n", msg);
+	mf_cli_msg(stderr, "imap-sync", "%s", msg);
 }
 
 static void on_warn(void *arg, const char *msg)
@@ -255,7 +228,7 @@ static void on_warn(void *arg, const char *msg)
 	struct ui *ui = arg;
 
 	if (!ui->o->quiet)
-		fprintf(stderr, "imap-sync: warning: %s\n", msg);
+		mf_cli_msg(stderr, "imap-sync", "warning: %s", msg);
 }
 
 static void on_progress(void *arg, const char *folder, unsigned long done,
@@ -275,6 +248,7 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 {
 	struct ui *ui = arg;
 	struct mf_json *j = &ui->j;
+	char name[MF_ESC_SIZE(1024)];
 
 	if (ui->bar)
 		fprintf(stderr, "\r\033[K");
@@ -311,14 +285,15 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 	if (r->refused)
 		return;   /* the warning said it */
 	if (r->error) {
-		fprintf(stderr, "imap-sync: %s: %s\n", r->folder, r->error);
+		mf_cli_msg(stderr, "imap-sync", "%s: %s", r->folder, r->error);
 		return;
 	}
 	if (ui->o->quiet)
 		return;
 	printf("%s%s: %lu new (%llu bytes), %lu adopted, flags %lu local/%lu "
 	       "server, %lu uploaded, %lu/%lu deleted local/server%s\n",
-	       r->dry_run ? "(dry run) " : "", r->folder, r->fetched, r->bytes,
+	       r->dry_run ? "(dry run) " : "",
+	       mf_esc_str(name, sizeof name, r->folder), r->fetched, r->bytes,
 	       r->adopted, r->flags_local, r->flags_remote, r->uploaded,
 	       r->deleted_local, r->deleted_remote,
 	       r->uidvalidity_reset ? ", UIDVALIDITY reset" : "");
@@ -339,7 +314,7 @@ static void log_run(const struct mf_settings *s, const struct ui *ui, int rc,
 	mf_maillog_addf(&l, "bytes", "%llu", ui->bytes);
 	mf_maillog_addf(&l, "uploaded", "%lu", ui->uploaded);
 	if (mf_cli_log_run(s, "imap-sync", &l, rc, why, &e) < 0)
-		fprintf(stderr, "imap-sync: warning: %s\n", e.msg);
+		mf_cli_msg(stderr, "imap-sync", "warning: %s", e.msg);
 }
 
 static int maildir_path(const char *in, char *out, size_t len, struct mf_err *e)
@@ -427,7 +402,7 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 	}
 	mf_secret_wipe(&pw);
 	mf_transcript_free(tr);
-	log_run(&s, ui, rc < 0 ? exit_for(e) : 0, e);
+	log_run(&s, ui, rc < 0 ? mf_err_exit_code(e) : 0, e);
 	mf_cli_settings_free(&s);
 	return rc;
 }
@@ -443,10 +418,8 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	memset(&ui, 0, sizeof ui);
 	mf_err_clear(&e);
-	if (parse_opts(argc, argv, &o, &e) < 0) {
-		fprintf(stderr, "imap-sync: %s\n", e.msg);
-		return 64;
-	}
+	if (parse_opts(argc, argv, &o, &e) < 0)
+		return mf_cli_usage_error(stderr, "imap-sync", e.msg);
 	ui.o = &o;
 	ui.bar = !o.quiet && o.progress && isatty(2);
 	mf_buf_init(&ui.json, 64u << 20);
@@ -469,9 +442,7 @@ int main(int argc, char **argv)
 	if (o.json)
 		printf("%s\n", ui.json.data ? ui.json.data : "{}");
 	mf_buf_free(&ui.json);
-	if (rc < 0) {
-		fprintf(stderr, "imap-sync: %s\n", e.msg);
-		return exit_for(&e);
-	}
+	if (rc < 0)
+		return mf_cli_fail(stderr, "imap-sync", &e);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "err.h"
+#include "esc.h"
 #include "queue.h"
 #include "sendjob.h"
 
@@ -13,8 +14,10 @@
 
 enum { O_TO = MF_OPT_TOOL_BASE, O_CC, O_BCC, O_SUBJECT, O_BODY, O_HTML,
        O_ATTACH, O_HEADER, O_MESSAGE, O_NOTIFY, O_RET, O_ENVID, O_DRY,
-       O_QUEUE, O_FLUSH, O_LIST, O_BATCH, O_NOCHUNK, O_NOPIPE, O_HELP,
+       O_QUEUE, O_FLUSH, O_LIST, O_BATCH, O_NOCHUNK, O_NOPIPE,
        O_DKIM_KEY, O_DKIM_SEL, O_DKIM_DOM, O_DKIM_HDRS };
+
+static const char *tool = "mailsend";   /* "sendmail" in sendmail mode */
 
 static const struct option longopts[] = {
 	MF_CLI_LONGOPTS,
@@ -41,7 +44,6 @@ static const struct option longopts[] = {
 	{ "batch", required_argument, NULL, O_BATCH },
 	{ "no-chunking", no_argument, NULL, O_NOCHUNK },
 	{ "no-pipelining", no_argument, NULL, O_NOPIPE },
-	{ "help", no_argument, NULL, O_HELP },
 	{ "dkim-key", required_argument, NULL, O_DKIM_KEY },
 	{ "dkim-selector", required_argument, NULL, O_DKIM_SEL },
 	{ "dkim-domain", required_argument, NULL, O_DKIM_DOM },
@@ -53,7 +55,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: mailsend [OPTIONS] [--] RECIPIENT...\n"
-	    "       sendmail [-t] [-i] [-f ADDR] [-F NAME] [RECIPIENT...]\n%s"
+	    "       sendmail [-t] [-i] [-bm] [-f ADDR] [-F NAME] [RECIPIENT...]\n%s"
 	    "  -f, --from ADDR           sender (envelope and From:)\n"
 	    "  -F, --from-name NAME      display name of the sender\n"
 	    "  -t, --read-recipients     recipients from To/Cc/Bcc (Bcc removed)\n"
@@ -78,9 +80,8 @@ usage(FILE *f)
 	    "      --dkim-key FILE       DKIM-sign with this PEM key (RSA/Ed25519)\n"
 	    "      --dkim-selector NAME  the key's selector (s=)\n"
 	    "      --dkim-domain DOMAIN  signing domain (d=; default: From's)\n"
-	    "      --dkim-headers LIST   header fields to sign (h=)\n"
-	    "      --help                this text\n%s", mf_cli_usage,
-	    mf_cli_log_usage);
+	    "      --dkim-headers LIST   header fields to sign (h=)\n%s",
+	    mf_cli_usage, mf_cli_log_usage);
 }
 
 /* The fixed statuses of mailsend(1): 0 64 65 67 69 75 76 77 78. */
@@ -99,10 +100,13 @@ exit_for(const struct mf_err *e)
 	}
 }
 
+/* Messages may quote the server: escaped for the terminal (esc.h). */
 static int
 fail(const struct mf_err *e)
 {
-	fprintf(stderr, "mailsend: %s\n", e->msg);
+	char m[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
+
+	fprintf(stderr, "%s: %s\n", tool, mf_esc_str(m, sizeof(m), e->msg));
 	return exit_for(e);
 }
 
@@ -130,6 +134,11 @@ tool_option(struct run *r, int c, const char *arg, struct mf_err *e)
 	case 'i': o->dot_ok = 1; return 0;
 	case 'o': mf_sendjob_sendmail_o(o, arg); return 0;
 	case 'B': return 0;                       /* sendmail -B8BITMIME */
+	case 'b':                                 /* sendmail's modes */
+		if (strcmp(arg, "m") != 0)
+			return mf_err_set(e, MF_E_USAGE, "-b%s: mode not supported "
+			    "(only -bm, deliver a message)", arg);
+		return 0;
 	case O_TO: return mf_sendjob_push(o->to, &o->nto, arg, "--to", e);
 	case O_CC: return mf_sendjob_push(o->cc, &o->ncc, arg, "--cc", e);
 	case O_BCC: return mf_sendjob_push(o->bcc, &o->nbcc, arg, "--bcc", e);
@@ -155,32 +164,28 @@ tool_option(struct run *r, int c, const char *arg, struct mf_err *e)
 	case O_DKIM_SEL: o->seal.dkim_selector = arg; return 0;
 	case O_DKIM_DOM: o->seal.dkim_domain = arg; return 0;
 	case O_DKIM_HDRS: o->seal.dkim_headers = arg; return 0;
-	case O_HELP: usage(stdout); exit(0);
 	default: return mf_err_set(e, MF_E_USAGE, "unknown option");
 	}
 }
 
+/* 0 go on, -1 done (--help, --version), else the exit status. */
 static int
 parse_args(int argc, char **argv, struct run *run, struct mf_cli *cli)
 {
 	struct mf_err e;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, MF_CLI_SHORTOPTS "f:F:tio:B:",
-	    longopts, NULL)) != -1) {
-		if (c == '?' || c == ':') {
-			fprintf(stderr, "mailsend: bad or incomplete option '%s'\n",
-			    argv[optind - 1]);
-			return EX_USAGE;
+	while ((c = mf_cli_getopt(argc, argv, MF_CLI_SHORTOPTS "f:F:tio:B:b:",
+	    longopts, &e)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
 		}
-		r = mf_cli_option(cli, c, optarg, &e);
-		if (r == -1)
-			return fail(&e);
-		if (r == 0 && tool_option(run, c, optarg, &e) == -1) {
-			fprintf(stderr, "mailsend: %s\n", e.msg);
-			return EX_USAGE;
-		}
+		if (c == 'V')
+			return mf_cli_print_version(stdout, tool) - 1;
+		if (c == '?' || (r = mf_cli_option(cli, c, optarg, &e)) == -1 ||
+		    (r == 0 && tool_option(run, c, optarg, &e) == -1))
+			return mf_cli_usage_error(stderr, tool, e.msg);
 	}
 	run->o.args = argv + optind;
 	run->o.nargs = (size_t)(argc - optind);
@@ -188,14 +193,12 @@ parse_args(int argc, char **argv, struct run *run, struct mf_cli *cli)
 	    mf_sendjob_body_from_stdin(&run->o)) {
 		/* Like mail(1): the body is standard input, to its end. */
 		if (isatty(STDIN_FILENO))
-			fprintf(stderr, "mailsend: type the message body; end it "
-			    "with Ctrl-D at the start of a line\n");
+			fprintf(stderr, "%s: type the message body; end it "
+			    "with Ctrl-D at the start of a line\n", tool);
 		run->o.body = "-";
 	}
-	if (mf_sendjob_check(&run->o, &e) == -1) {
-		fprintf(stderr, "mailsend: %s\n", e.msg);
-		return EX_USAGE;
-	}
+	if (mf_sendjob_check(&run->o, &e) == -1)
+		return mf_cli_usage_error(stderr, tool, e.msg);
 	return 0;
 }
 
@@ -215,29 +218,32 @@ log_message(struct run *r, const struct mf_sendjob_result *res,
 		return;
 	mf_sendjob_log_line(r->job, res, why, status, queued, &l);
 	if (mf_maillog_write(r->log, &l, status != 0, &e) == -1)
-		fprintf(stderr, "mailsend: warning: %s\n", e.msg);
+		mf_cli_msg(stderr, tool, "warning: %s", e.msg);
 }
 
 static void
 print_refused(const struct mf_sendjob_result *res)
 {
 	const struct mf_smtp_rcpt_result *rr = res->smtp.rcpt;
+	char t[MF_ESC_SIZE(sizeof(rr->text))];
 	size_t i;
 
 	for (i = 0; i < res->nrcpts; i++)
 		if (rr[i].code != 250 && rr[i].code != 251)
-			fprintf(stderr, "mailsend: <%s> refused: %d %s%s%s\n",
+			fprintf(stderr, "%s: <%s> refused: %d %s%s%s\n", tool,
 			    res->rcpts[i], rr[i].code, rr[i].enhanced,
-			    rr[i].enhanced[0] ? " " : "", rr[i].text);
+			    rr[i].enhanced[0] ? " " : "",
+			    mf_esc_str(t, sizeof(t), rr[i].text));
 }
 
 static void
 print_result(const char *what, const struct mf_sendjob_result *res)
 {
 	const struct mf_smtp_reply *f = &res->smtp.final;
+	char t[MF_ESC_SIZE(sizeof(f->text))];
 
 	printf("%s: sent: %d %s%s%s\n", what, f->code, f->enhanced,
-	    f->enhanced[0] ? " " : "", f->text);
+	    f->enhanced[0] ? " " : "", mf_esc_str(t, sizeof(t), f->text));
 }
 
 static void
@@ -245,6 +251,7 @@ batch_report(void *arg, const char *path, const struct mf_sendjob_result *res,
              int status, const struct mf_err *e)
 {
 	struct run *r = arg;
+	char m[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
 
 	(void)status;
 	if (res != NULL) {
@@ -252,7 +259,8 @@ batch_report(void *arg, const char *path, const struct mf_sendjob_result *res,
 		print_result(path, res);
 		log_message(r, res, NULL, 0, NULL);
 	} else {
-		printf("%s: failed (%d): %s\n", path, exit_for(e), e->msg);
+		printf("%s: failed (%d): %s\n", path, exit_for(e),
+		    mf_esc_str(m, sizeof(m), e->msg));
 		r->status = exit_for(e);
 		log_message(r, NULL, e, r->status, NULL);
 	}
@@ -263,13 +271,16 @@ static void
 flush_report(void *arg, const char *id, const struct mf_sendjob_result *res,
              int status, const struct mf_err *e)
 {
+	char m[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
+
 	log_message(arg, res, e, res != NULL ? 0 : status, NULL);
 	if (res != NULL) {
 		print_refused(res);
 		print_result(id, res);
 	} else {
 		printf("%s: %s (%d): %s\n", id, status == EX_TEMPFAIL ?
-		    "deferred" : "failed", status, e->msg);
+		    "deferred" : "failed", status, mf_esc_str(m, sizeof(m),
+		    e->msg));
 	}
 }
 
@@ -313,7 +324,7 @@ static int
 enqueue(struct run *r, const struct mf_err *why)
 {
 	struct mf_err e;
-	char id[96], dir[1024];
+	char id[96], dir[1024], m[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
 
 	if (mf_sendjob_enqueue(r->job, id, sizeof(id), dir, sizeof(dir),
 	    &e) == -1) {
@@ -321,7 +332,8 @@ enqueue(struct run *r, const struct mf_err *why)
 		return fail(&e);
 	}
 	log_message(r, NULL, why, EX_TEMPFAIL, id);
-	fprintf(stderr, "mailsend: %s; queued as %s in %s\n", why->msg, id, dir);
+	fprintf(stderr, "%s: %s; queued as %s in %s\n", tool,
+	    mf_esc_str(m, sizeof(m), why->msg), id, dir);
 	return 0;
 }
 
@@ -383,14 +395,16 @@ main(int argc, char **argv)
 	r.o.sendmail = mf_sendjob_is_sendmail(argv[0]);
 	r.o.note = seal_note;
 	r.o.note_arg = &r;
+	if (r.o.sendmail)
+		tool = "sendmail";
 	if ((rc = parse_args(argc, argv, &r, &cli)) != 0)
-		return rc;
+		return rc == -1 ? 0 : rc;
 	if (mf_cli_resolve(&cli, NULL, &r.st, &e) == -1 ||
 	    mf_sendjob_settle(&r.st, !r.dry && !r.list, &e) == -1)
 		return fail(&e);
 	if (r.st.tlsp.insecure)
-		fprintf(stderr, "mailsend: WARNING: --insecure: the server's "
-		    "certificate is NOT verified\n");
+		fprintf(stderr, "%s: WARNING: --insecure: the server's "
+		    "certificate is NOT verified\n", tool);
 	if (r.st.verbose)
 		r.tr = mf_transcript_new(stderr, (r.st.show_secrets ?
 		    MF_TX_SHOW_SECRETS : 0) | (r.st.verbose > 1 ?

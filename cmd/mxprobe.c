@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "dns.h"
 #include "err.h"
 #include "mx.h"
@@ -39,7 +40,7 @@ static const struct option longopts[] = {
 	{ "jobs",           required_argument, NULL, OPT_JOBS },
 	{ "per-ip",         required_argument, NULL, OPT_PER_IP },
 	{ "json",           no_argument,       NULL, OPT_JSON },
-	{ "help",           no_argument,       NULL, 'h' },
+	MF_CLI_STDLONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -63,6 +64,7 @@ static const char usage_text[] =
 "  --json                JSON Lines: one record per address, one summary\n"
 "                        per domain\n"
 "  -h, --help            this help\n"
+"  -V, --version         show the version\n"
 "Exit status: 0 no findings, 1 findings, 2 operational error, 64 usage.\n";
 
 struct run {
@@ -76,9 +78,10 @@ struct run {
 static int
 usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "mxprobe: %s%s (see mxprobe --help)\n", what,
-	    arg ? arg : "");
-	return EXIT_USAGE;
+	char m[MF_ERR_MSG_MAX];
+
+	mf_fmt(m, sizeof(m), "%s%s", what, arg ? arg : "");
+	return mf_cli_usage_error(stderr, "mxprobe", m);
 }
 
 /* One domain done (calls are serialised by the library). */
@@ -91,7 +94,7 @@ emit(void *arg, const char *domain, const struct mf_mx_report *rep,
 	struct mf_err fe;
 
 	if (rep == NULL) {
-		fprintf(stderr, "mxprobe: %s: %s\n", domain, e->msg);
+		mf_cli_msg(stderr, "mxprobe", "%s: %s", domain, e->msg);
 		r->worst = EXIT_OPERATIONAL;
 		return;
 	}
@@ -112,7 +115,7 @@ static int
 parse_num(const char *opt, const char *arg, long min, long max, long *out)
 {
 	if (mf_parse_long(arg, min, max, out) == -1)
-		return usage_error("bad value for ", opt);
+		return usage_error(opt, ": bad value");
 	return 0;
 }
 
@@ -123,7 +126,8 @@ options(int argc, char **argv, struct run *r, long *jobs)
 	long n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "46h", longopts, NULL)) != -1) {
+	while ((c = mf_cli_getopt(argc, argv, "46" MF_CLI_STDSHORT, longopts,
+	    &e)) != -1) {
 		switch (c) {
 		case '4': r->p.family = 4; break;
 		case '6': r->p.family = 6; break;
@@ -149,7 +153,7 @@ options(int argc, char **argv, struct run *r, long *jobs)
 		case OPT_NO_STS: r->p.no_mta_sts = 1; break;
 		case OPT_BATCH:
 			if (mf_mx_domains_read(&r->domains, optarg, &e) == -1) {
-				fprintf(stderr, "mxprobe: --batch %s\n", e.msg);
+				mf_cli_msg(stderr, "mxprobe", "--batch %s", e.msg);
 				return EXIT_OPERATIONAL;
 			}
 			break;
@@ -166,8 +170,10 @@ options(int argc, char **argv, struct run *r, long *jobs)
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_CLEAN);
+		case 'V':
+			exit(mf_cli_print_version(stdout, "mxprobe"));
 		default:
-			return EXIT_USAGE;   /* getopt named the option */
+			return usage_error(e.msg, NULL);
 		}
 	}
 	return 0;
@@ -198,14 +204,14 @@ main(int argc, char **argv)
 	/* Check the resolver address once, before any thread starts. */
 	probe = mf_dns_new(&r.dopts, &e);
 	if (probe == NULL) {
-		fprintf(stderr, "mxprobe: %s\n", e.msg);
+		mf_cli_msg(stderr, "mxprobe", "%s", e.msg);
 		return e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_OPERATIONAL;
 	}
 	mf_dns_free(probe);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (mf_mx_check_all(&r.dopts, &r.p, &r.domains, (int)jobs, emit, &r,
 	    &e) == -1) {
-		fprintf(stderr, "mxprobe: %s\n", e.msg);
+		mf_cli_msg(stderr, "mxprobe", "%s", e.msg);
 		r.worst = EXIT_OPERATIONAL;
 	}
 	mf_mx_domains_free(&r.domains);

@@ -30,8 +30,7 @@ enum {
 	OPT_LIMIT,
 	OPT_STATE,
 	OPT_PROGRESS,
-	OPT_JSON,
-	OPT_HELP
+	OPT_JSON
 };
 
 static const struct option longopts[] = {
@@ -48,7 +47,6 @@ static const struct option longopts[] = {
 	{ "progress",  no_argument,       NULL, OPT_PROGRESS },
 	{ "quiet",     no_argument,       NULL, 'q' },
 	{ "json",      no_argument,       NULL, OPT_JSON },
-	{ "help",      no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -66,8 +64,7 @@ static const char usage_own[] =
 "                            mailflow/pop-USER@HOST.state)\n"
 "      --progress            show a progress bar (default on a terminal)\n"
 "  -q, --quiet               print only errors\n"
-"      --json                print a JSON summary on standard output\n"
-"      --help                show this help\n";
+"      --json                print a JSON summary on standard output\n";
 
 struct opts {
 	struct mf_cli cli;
@@ -91,12 +88,10 @@ parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 	long v;
 	int c, r;
 
-	opterr = 0;  /* one message of ours, naming the option */
-	while ((c = getopt_long(argc, argv, ":" MF_CLI_SHORTOPTS "m:q", longopts,
-	    NULL)) != -1) {
-		if (c == ':')
-			return mf_err_set(e, MF_E_USAGE, "option %s needs an "
-			    "argument", argv[optind - 1]);
+	while ((c = mf_cli_getopt(argc, argv, MF_CLI_SHORTOPTS "m:q", longopts,
+	    e)) != -1) {
+		if (c == '?')
+			return -1;
 		r = mf_cli_option(&o->cli, c, optarg, e);
 		if (r != 0) {
 			if (r == -1)
@@ -113,7 +108,8 @@ parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 		case OPT_PROGRESS: o->progress = 1; break;
 		case 'q': o->quiet = 1; break;
 		case OPT_JSON: o->json = 1; break;
-		case OPT_HELP: usage(stdout); exit(0);
+		case 'h': usage(stdout); exit(0);
+		case 'V': exit(mf_cli_print_version(stdout, "pop-fetch"));
 		case OPT_MAX_SIZE:
 			if (mf_parse_long(optarg, 1, 0x7fffffffffffffffL, &v) == -1)
 				return mf_err_set(e, MF_E_USAGE, "--max-size: not a "
@@ -127,11 +123,7 @@ parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 			o->limit = (unsigned long)v;
 			break;
 		default:
-			if (optopt > 0 && optopt < 256)
-				return mf_err_set(e, MF_E_USAGE, "unknown option "
-				    "-%c (see --help)", optopt);
-			return mf_err_set(e, MF_E_USAGE, "unknown option %s "
-			    "(see --help)", argv[optind - 1]);
+			return mf_err_set(e, MF_E_USAGE, "unknown option");
 		}
 	}
 	if (o->maildir != NULL && o->mda != NULL)
@@ -227,8 +219,11 @@ on_notice(void *arg, const char *msg)
 {
 	const struct ui *u = arg;
 
-	if (!u->quiet)
-		fprintf(stderr, "%spop-fetch: %s\n", u->bar ? "\r\033[K" : "", msg);
+	if (u->quiet)
+		return;
+	if (u->bar)
+		fputs("\r\033[K", stderr);
+	mf_cli_msg(stderr, "pop-fetch", "%s", msg);
 }
 
 static void
@@ -258,9 +253,8 @@ static int
 fail(const struct opts *o, const struct mf_popfetch_stats *st,
      const struct mf_err *e)
 {
-	int rc = mf_err_exit_code(e);
+	int rc = mf_cli_fail(stderr, "pop-fetch", e);
 
-	fprintf(stderr, "pop-fetch: %s\n", e->msg);
 	if (o->json)
 		print_json(st, rc, e);
 	return rc;
@@ -282,7 +276,7 @@ log_run(const struct mf_settings *s, const struct mf_popfetch_stats *st,
 	mf_maillog_addf(&l, "bytes", "%llu", st->bytes);
 	mf_maillog_addf(&l, "seconds", "%.2f", st->seconds);
 	if (mf_cli_log_run(s, "pop-fetch", &l, rc, why, &e) == -1)
-		fprintf(stderr, "pop-fetch: warning: %s\n", e.msg);
+		mf_cli_msg(stderr, "pop-fetch", "warning: %s", e.msg);
 }
 
 /* TLS mode and port defaults (995 is implicit TLS, RFC 8314), then what
@@ -349,10 +343,8 @@ main(int argc, char **argv)
 	memset(&pw, 0, sizeof(pw));
 	memset(&st, 0, sizeof(st));
 	mf_err_clear(&e);
-	if (parse_opts(argc, argv, &o, &e) == -1) {
-		fprintf(stderr, "pop-fetch: %s\n", e.msg);
-		return 64;
-	}
+	if (parse_opts(argc, argv, &o, &e) == -1)
+		return mf_cli_usage_error(stderr, "pop-fetch", e.msg);
 	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) == -1)
 		return fail(&o, &st, &e);
 	memset(&fp, 0, sizeof(fp));

@@ -27,8 +27,7 @@ enum {
 	OPT_FROM,
 	OPT_TO,
 	OPT_JSON,
-	OPT_EHLO,
-	OPT_HELP
+	OPT_EHLO
 };
 
 static const struct option longopts[] = {
@@ -40,7 +39,6 @@ static const struct option longopts[] = {
 	{ "ehlo",       required_argument, NULL, OPT_EHLO },
 	{ "json",       no_argument,       NULL, OPT_JSON },
 	{ "quiet",      no_argument,       NULL, 'q' },
-	{ "help",       no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -54,8 +52,7 @@ static const char usage_own[] =
 "      --to ADDR             after MAIL, try RCPT TO:<ADDR>\n"
 "      --ehlo NAME           name to send in EHLO (default: this host)\n"
 "      --json                print one JSON document instead of the report\n"
-"  -q, --quiet               print only the verdict line\n"
-"      --help                show this help\n";
+"  -q, --quiet               print only the verdict line\n";
 
 struct opts {
 	struct mf_cli cli;
@@ -78,8 +75,7 @@ usage(FILE *out)
 static int
 bad_usage(const char *msg)
 {
-	fprintf(stderr, "smtp-auth-test: %s (see --help)\n", msg);
-	return EXIT_USAGE;
+	return mf_cli_usage_error(stderr, "smtp-auth-test", msg);
 }
 
 /* 0 go on, else the exit status. */
@@ -89,11 +85,10 @@ parse_args(int argc, char **argv, struct opts *o)
 	struct mf_err e;
 	int c, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, MF_CLI_SHORTOPTS "qh", longopts,
-	                        NULL)) != -1) {
-		mf_err_clear(&e);
-		if ((r = mf_cli_option(&o->cli, c, optarg, &e)) == -1)
+	mf_err_clear(&e);
+	while ((c = mf_cli_getopt(argc, argv, MF_CLI_SHORTOPTS "q", longopts,
+	                          &e)) != -1) {
+		if (c == '?' || (r = mf_cli_option(&o->cli, c, optarg, &e)) == -1)
 			return bad_usage(e.msg);
 		if (r == 1)
 			continue;
@@ -109,13 +104,13 @@ parse_args(int argc, char **argv, struct opts *o)
 				return bad_usage("--quit-after: expected connect, "
 				                 "banner, ehlo, tls, auth, mail or rcpt");
 			break;
-		case 'h': case OPT_HELP:
+		case 'h':
 			usage(stdout);
 			return -1;
+		case 'V':
+			return mf_cli_print_version(stdout, "smtp-auth-test") - 1;
 		default:
-			fprintf(stderr, "smtp-auth-test: unknown or incomplete "
-			        "option '%s' (see --help)\n", argv[optind - 1]);
-			return EXIT_USAGE;
+			return bad_usage("unknown option");
 		}
 	}
 	if (optind < argc)
@@ -196,7 +191,7 @@ print_report(const struct opts *o, const struct mf_diag_report *r)
 		fwrite(out.data, 1, out.len, stdout);
 	mf_buf_free(&out);
 	if (rc == -1)
-		fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+		mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
 	return rc;
 }
 
@@ -216,7 +211,7 @@ run(const struct opts *o, struct mf_settings *s)
 	p.user = s->auth != NULL && strcasecmp(s->auth, "none") == 0 ? NULL : s->user;
 	if (p.user != NULL && o->quit_after >= MF_DIAG_AUTH) {
 		if (mf_cli_password(s, &secret, &e) == -1) {
-			fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+			mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
 			return EXIT_CONFIG;
 		}
 		p.secret = secret.data;
@@ -246,7 +241,7 @@ run(const struct opts *o, struct mf_settings *s)
 	}
 	mf_diag_report_init(r);
 	if (mf_diag_run(&p, r, &e) == -1) {
-		fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+		mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
 		status = e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_SOFTWARE;
 	} else {
 		status = r->exit_code;
@@ -273,7 +268,7 @@ main(int argc, char **argv)
 		return status < 0 ? 0 : status;
 	mf_err_clear(&e);
 	if (mf_cli_resolve(&o.cli, NULL, &s, &e) == -1) {
-		fprintf(stderr, "smtp-auth-test: %s\n", e.msg);
+		mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
 		return e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_CONFIG;
 	}
 	if ((status = apply_target(&o, &s)) == 0)

@@ -2,15 +2,23 @@
  * command line over account over defaults. */
 #include "cli.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "esc.h"
 #include "sock.h"
 
 #define CLI_TIMEOUT_MAX 86400
+
+/* The Makefile passes the one VERSION (plus git describe) for this file. */
+#ifndef MF_VERSION
+#define MF_VERSION "0.0.0 (unknown build)"
+#endif
 
 const char mf_cli_usage[] =
 "  -a, --account NAME        use account NAME from the configuration file\n"
@@ -33,7 +41,170 @@ const char mf_cli_usage[] =
 "      --auth MECHS          SASL mechanism(s) to use, \"auto\" or \"none\"\n"
 "      --passwordeval CMD    run CMD to get the password (first output line)\n"
 "      --timeout SECONDS     network time limit\n"
-"      --show-secrets        do not hide credentials in the -v transcript\n";
+"      --show-secrets        do not hide credentials in the -v transcript\n"
+"  -h, --help                show this help\n"
+"  -V, --version             show the version\n";
+
+const char *
+mf_cli_version(void)
+{
+	return MF_VERSION;
+}
+
+int
+mf_cli_print_version(FILE *f, const char *tool)
+{
+	fprintf(f, "%s (mailflow) %s\n", tool, MF_VERSION);
+	return 0;
+}
+
+int
+mf_cli_usage_error(FILE *f, const char *tool, const char *msg)
+{
+	char esc[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
+
+	fprintf(f, "%s: %s; see %s --help\n", tool,
+	    mf_esc_str(esc, sizeof(esc), msg), tool);
+	return EX_USAGE;
+}
+
+void
+mf_cli_msg(FILE *f, const char *tool, const char *fmt, ...)
+{
+	char m[MF_ERR_MSG_MAX * 2], esc[MF_ESC_SIZE(sizeof(m))];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	fprintf(f, "%s: %s\n", tool, mf_esc_str(esc, sizeof(esc), m));
+}
+
+int
+mf_cli_fail(FILE *f, const char *tool, const struct mf_err *e)
+{
+	mf_cli_msg(f, tool, "%s", e->msg);
+	return mf_err_exit_code(e);
+}
+
+/* A "--name[=value]" word as getopt_long() reads it: 1 if it takes the
+ * next word as its value, 0 if it is fine alone, -1 (e set) if getopt
+ * refuses it. Abbreviations count when they are unambiguous. */
+static int
+check_long(const char *word, int have_next, const struct option *lo,
+           struct mf_err *e)
+{
+	const char *name = word + 2, *eq = strchr(name, '=');
+	const struct option *hit = NULL;
+	size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+	int nhits = 0;
+
+	for (; lo != NULL && lo->name != NULL; lo++) {
+		if (strncmp(lo->name, name, len) != 0)
+			continue;
+		if (strlen(lo->name) == len) {
+			hit = lo;
+			nhits = 1;
+			break;
+		}
+		if (hit == NULL || hit->val != lo->val ||
+		    hit->has_arg != lo->has_arg)
+			nhits++;
+		if (hit == NULL)
+			hit = lo;
+	}
+	if (nhits == 0)
+		return mf_err_set(e, MF_E_USAGE, "unknown option --%.*s",
+		    (int)len, name);
+	if (nhits > 1)
+		return mf_err_set(e, MF_E_USAGE, "ambiguous option --%.*s",
+		    (int)len, name);
+	if (eq != NULL && hit->has_arg == no_argument)
+		return mf_err_set(e, MF_E_USAGE, "option --%s takes no value",
+		    hit->name);
+	if (eq == NULL && hit->has_arg == required_argument) {
+		if (!have_next)
+			return mf_err_set(e, MF_E_USAGE, "option --%s needs a "
+			    "value", hit->name);
+		return 1;
+	}
+	return 0;
+}
+
+/* A "-abc" word, the same way. */
+static int
+check_short(const char *word, int have_next, const char *so,
+            struct mf_err *e)
+{
+	const char *p;
+	size_t i;
+
+	for (i = 1; word[i] != '\0'; i++) {
+		p = word[i] == ':' ? NULL : strchr(so, word[i]);
+		if (p == NULL && strlen(word) > 2)
+			return mf_err_set(e, MF_E_USAGE, "unknown option -%c in "
+			    "%s", word[i], word);
+		if (p == NULL)
+			return mf_err_set(e, MF_E_USAGE, "unknown option -%c",
+			    word[i]);
+		if (p[1] != ':')
+			continue;
+		if (word[i + 1] != '\0' || p[2] == ':')
+			return 0;
+		if (!have_next)
+			return mf_err_set(e, MF_E_USAGE, "option -%c needs a "
+			    "value", word[i]);
+		return 1;
+	}
+	return 0;
+}
+
+/* getopt_long() said '?' or ':' but not which word: walk argv as it does
+ * (options anywhere, "--" ends them) to the first word it refuses. */
+static void
+describe_bad(int argc, char *const argv[], const char *so,
+             const struct option *lo, struct mf_err *e)
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			continue;
+		if (argv[i][1] == '-')
+			r = check_long(argv[i], i + 1 < argc, lo, e);
+		else
+			r = check_short(argv[i], i + 1 < argc, so, e);
+		if (r == -1)
+			return;
+		i += r;
+	}
+	mf_err_set(e, MF_E_USAGE, "bad option");
+}
+
+int
+mf_cli_getopt(int argc, char *const argv[], const char *shortopts,
+              const struct option *longopts, struct mf_err *e)
+{
+	char so[128];
+	int c, n;
+
+	opterr = 0;
+	if (shortopts[0] == ':')
+		shortopts++;
+	n = snprintf(so, sizeof(so), ":%s", shortopts);
+	if (n < 0 || (size_t)n >= sizeof(so)) {
+		mf_err_set(e, MF_E_INTERNAL, "option string too long");
+		return '?';
+	}
+	c = getopt_long(argc, argv, so, longopts, NULL);
+	if (c == '?' || c == ':') {
+		describe_bad(argc, argv, shortopts, longopts, e);
+		return '?';
+	}
+	return c;
+}
 
 const char mf_cli_log_usage[] =
 "      --logfile FILE        append one line per message or run to FILE\n"

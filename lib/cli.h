@@ -10,6 +10,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "cred.h"
@@ -37,8 +38,14 @@ enum {
 	MF_OPT_TOOL_BASE = 1100   /* tools number their own long options from here */
 };
 
-/* -a ACCOUNT, -s HOST[:PORT], -p PORT, -u USER, -v */
-#define MF_CLI_SHORTOPTS "a:s:p:u:v"
+/* -a ACCOUNT, -s HOST[:PORT], -p PORT, -u USER, -v, -h, -V */
+#define MF_CLI_SHORTOPTS "a:s:p:u:v" MF_CLI_STDSHORT
+
+/* What every tool has, mxprobe included: -h/--help, -V/--version. */
+#define MF_CLI_STDSHORT "hV"
+#define MF_CLI_STDLONGOPTS \
+	{ "help",             no_argument,       NULL, 'h' }, \
+	{ "version",          no_argument,       NULL, 'V' }
 
 #define MF_CLI_LONGOPTS \
 	{ "account",          required_argument, NULL, 'a' }, \
@@ -59,7 +66,8 @@ enum {
 	{ "auth",             required_argument, NULL, MF_OPT_AUTH }, \
 	{ "passwordeval",     required_argument, NULL, MF_OPT_PASSWORDEVAL }, \
 	{ "timeout",          required_argument, NULL, MF_OPT_TIMEOUT }, \
-	{ "show-secrets",     no_argument,       NULL, MF_OPT_SHOW_SECRETS }
+	{ "show-secrets",     no_argument,       NULL, MF_OPT_SHOW_SECRETS }, \
+	MF_CLI_STDLONGOPTS
 
 /* The log options (maillog.h) of the tools that send or fetch mail:
  * --logfile FILE, --syslog on|off|FACILITY. */
@@ -71,6 +79,34 @@ enum {
  * mf_cli_log_usage for MF_CLI_LOGOPTS. */
 extern const char mf_cli_usage[];
 extern const char mf_cli_log_usage[];
+
+/* getopt_long() with one error path for every tool: getopt's own messages
+ * are off (opterr = 0); on an unknown option, a missing or an unexpected
+ * value it returns '?' with e set (MF_E_USAGE) to a message naming the
+ * option as the user wrote it ("unknown option -b in -bs", "option --to
+ * needs a value").  Otherwise as getopt_long(): the option, or -1. */
+int mf_cli_getopt(int argc, char *const argv[], const char *shortopts,
+                  const struct option *longopts, struct mf_err *e);
+
+/* The one usage-error line: "TOOL: MESSAGE; see TOOL --help" on f (the
+ * message escaped for the terminal).  Returns EX_USAGE (64) for
+ * "return mf_cli_usage_error(stderr, ...)". */
+int mf_cli_usage_error(FILE *f, const char *tool, const char *msg);
+
+/* Every other line a tool writes about a run: "TOOL: MESSAGE" on f, the
+ * whole message escaped (esc.h), since it may quote the server. */
+void mf_cli_msg(FILE *f, const char *tool, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The failure line "TOOL: e->msg" (escaped) and the exit status for e
+ * (mf_err_exit_code: the one policy, mailflow(7)). */
+int mf_cli_fail(FILE *f, const char *tool, const struct mf_err *e);
+
+/* The release, "X.Y.Z" or "X.Y.Z (gHASH)" when built from a git checkout. */
+const char *mf_cli_version(void);
+
+/* --version: "TOOL (mailflow) X.Y.Z ..." and a newline on f. Returns 0. */
+int mf_cli_print_version(FILE *f, const char *tool);
 
 /* What the command line said (NULL/0: not given). */
 struct mf_cli {

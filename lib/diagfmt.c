@@ -1,5 +1,6 @@
 /* diagfmt.c - smtp-auth-test's text and JSON reports. */
 #include "diagfmt.h"
+#include "esc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +35,7 @@ tls_used_name(enum mf_tls_mode m)
 static void
 safe(const char *in, char *out, size_t outlen)
 {
-	mf_transcript_escape(in, strlen(in), out, outlen);
+	mf_esc_str(out, outlen, in);
 }
 
 /* ------------------------------------------------------------------ text */

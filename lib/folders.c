@@ -1,5 +1,6 @@
 /* folders.c - IMAP folder names <-> local Maildir paths. */
 #include "folders.h"
+#include "esc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -106,7 +107,7 @@ static int refuse(struct mf_folders_refusal *why, const char *name,
                   size_t len, int escape)
 {
 	if (escape)
-		mf_transcript_escape(name, len, why->name, 256);
+		mf_esc_mem(why->name, sizeof why->name, name, len);
 	else
 		mf_strlcpy(why->name, name, sizeof why->name);
 	return MF_FOLDERS_REFUSED;

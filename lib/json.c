@@ -1,5 +1,6 @@
 /* json.c - streaming JSON writer. */
 #include "json.h"
+#include "esc.h"
 
 #include <float.h>
 #include <math.h>
@@ -65,38 +66,12 @@ void mf_json_object_end(struct mf_json *j) { close_(j, "}"); }
 void mf_json_array_begin(struct mf_json *j) { open_(j, "["); }
 void mf_json_array_end(struct mf_json *j) { close_(j, "]"); }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) { len = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { len = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { len = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static void
 escaped(struct mf_json *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, l;
+	unsigned long cp;
 	char tmp[8];
 
 	put(j, "\"", 1);
@@ -110,7 +85,7 @@ escaped(struct mf_json *j, const char *s, size_t n)
 			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
 			puts_(j, tmp);
 			i++;
-		} else if ((l = utf8_len(p + i, n - i)) == 0) {
+		} else if ((l = mf_esc_utf8(p + i, n - i, &cp)) == 0) {
 			puts_(j, "\\ufffd");
 			i++;
 		} else {

@@ -2,6 +2,7 @@
  * and MTA-STS, and the report as text or JSON Lines (RFC 5321 §5.1,
  * RFC 3207, RFC 7672, RFC 8461). */
 #include "mxfmt.h"
+#include "esc.h"
 #include "certfmt.h"
 
 #include <stdarg.h>
@@ -420,9 +421,8 @@ text_sts(const struct mf_mtasts_result *s, struct mf_buf *o)
 		    "");
 }
 
-int
-mf_mx_format_text(const struct mf_mx_report *r, struct mf_buf *o,
-                  struct mf_err *e)
+static int
+text_report(const struct mf_mx_report *r, struct mf_buf *o, struct mf_err *e)
 {
 	const struct mf_mx_finding *f;
 	size_t i, nf = 0;
@@ -442,6 +442,22 @@ mf_mx_format_text(const struct mf_mx_report *r, struct mf_buf *o,
 	    r->status == 1 ? "FINDINGS" : "ERROR");
 	(void)nf;
 	return mf_buf_puts(o, "", e);
+}
+
+/* Banners, reply and policy text, certificate names: all from the
+ * network, so the finished text is escaped line by line (esc.h). */
+int
+mf_mx_format_text(const struct mf_mx_report *r, struct mf_buf *o,
+                  struct mf_err *e)
+{
+	struct mf_buf raw = MF_BUF_INIT(o->max);
+	int rc;
+
+	rc = text_report(r, &raw, e);
+	if (rc == 0)
+		rc = mf_esc_lines(o, raw.data, raw.len, e);
+	mf_buf_free(&raw);
+	return rc;
 }
 
 static void

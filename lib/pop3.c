@@ -2,6 +2,7 @@
  * (greeting, CAPA, STLS, authentication, commands, replies).  What to
  * fetch and where to deliver it is popfetch.c's business. */
 #include "pop3.h"
+#include "esc.h"
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
@@ -307,7 +308,7 @@ struct mf_pop3 {
 static void
 esc(const char *s, char *out, size_t outlen)
 {
-	mf_transcript_escape(s, strlen(s), out, outlen);
+	mf_esc_str(out, outlen, s);
 }
 
 static int

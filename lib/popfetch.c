@@ -3,6 +3,7 @@
  * POP3 exchange goes through pop3.h; the order of durability steps is
  * the point of this file (deliver, sync, record, sync, then DELE). */
 #include "popfetch.h"
+#include "esc.h"
 #include "maildir.h"
 #include "popstate.h"
 #include "transcript.h"
@@ -53,7 +54,7 @@ struct fetch {
 static void
 esc(const char *s, char *out, size_t outlen)
 {
-	mf_transcript_escape(s, strlen(s), out, outlen);
+	mf_esc_str(out, outlen, s);
 }
 
 static void

@@ -1,5 +1,6 @@
 /* transcript.c - redacted, escaped protocol transcripts. */
 #include "transcript.h"
+#include "esc.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -77,42 +78,6 @@ mf_transcript_marker(enum mf_tx_dir dir, int tls)
 	}
 }
 
-void
-mf_transcript_escape(const char *in, size_t len, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i;
-
-	if (outlen == 0)
-		return;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-		char tmp[5];
-		size_t n = 0;
-
-		if (c == '\r') {
-			tmp[n++] = '\\'; tmp[n++] = 'r';
-		} else if (c == '\n') {
-			tmp[n++] = '\\'; tmp[n++] = 'n';
-		} else if (c == '\t') {
-			tmp[n++] = '\t';
-		} else if (c < 0x20 || c == 0x7f) {
-			tmp[n++] = '\\'; tmp[n++] = 'x';
-			tmp[n++] = hex[c >> 4]; tmp[n++] = hex[c & 15];
-		} else {
-			tmp[n++] = (char)c;	/* UTF-8 bytes pass through */
-		}
-		if (o + n + 4 > outlen) {
-			memcpy(out + o, "...", outlen - o > 3 ? 3 : outlen - o - 1);
-			o += outlen - o > 3 ? 3 : outlen - o - 1;
-			break;
-		}
-		memcpy(out + o, tmp, n);
-		o += n;
-	}
-	out[o] = '\0';
-}
-
 static void
 emit(struct mf_transcript *tr, enum mf_tx_dir dir, int tls, const char *text)
 {
@@ -147,7 +112,7 @@ mf_transcript_line(struct mf_transcript *tr, enum mf_tx_dir dir, int tls,
 	if (secret_from != MF_TX_NO_SECRET && !(tr->flags & MF_TX_SHOW_SECRETS)
 	    && secret_from < len)
 		keep = secret_from;
-	mf_transcript_escape(line, keep, shown, sizeof(shown) - 12);
+	mf_esc_mem(shown, sizeof(shown) - 12, line, keep);
 	if (keep < len) {
 		/* Fits: 12 bytes were kept free above. */
 		size_t n = strlen(shown);
@@ -167,6 +132,6 @@ mf_transcript_info(struct mf_transcript *tr, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	mf_transcript_escape(msg, strlen(msg), shown, sizeof(shown));
+	mf_esc_str(shown, sizeof(shown), msg);
 	emit(tr, MF_TX_INFO, 0, shown);
 }

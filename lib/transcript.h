@@ -47,8 +47,4 @@ int mf_transcript_shows_secrets(const struct mf_transcript *tr);
 /* The marker for a direction: "->", "<-", "~>", "<~", "===", "***". */
 const char *mf_transcript_marker(enum mf_tx_dir dir, int tls);
 
-/* Escape control bytes of in[0..len) into out (NUL-terminated, truncated
- * with "..." if it does not fit). Exposed for tools that echo server text. */
-void mf_transcript_escape(const char *in, size_t len, char *out, size_t outlen);
-
 #endif

@@ -34,6 +34,7 @@ complete -c imap-sync -l state -x -a '(__fish_complete_directories)' -d 'Sync st
 complete -c imap-sync -l progress -d 'Show progress on the terminal'
 complete -c imap-sync -s q -l quiet -d 'Print only errors'
 complete -c imap-sync -l json -d 'Print a JSON summary per folder'
-complete -c imap-sync -l help -d 'Show the options'
+complete -c imap-sync -s h -l help -d 'Show the options'
+complete -c imap-sync -s V -l version -d 'Show the version'
 complete -c imap-sync -l logfile -r -F -d 'Append a log line per message or run to FILE'
 complete -c imap-sync -l syslog -x -a 'on off LOG_USER LOG_MAIL LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 LOG_LOCAL5 LOG_LOCAL6 LOG_LOCAL7' -d 'Log to syslog'

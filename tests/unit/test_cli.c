@@ -251,12 +251,17 @@ Test(cli, every_long_option_is_handled_and_documented)
 		struct mf_err e;
 		char flag[64];
 
-		cr_assert_lt(i, sizeof(good) / sizeof(good[0]));
-		cr_expect_eq(mf_cli_option(&c, longopts[i].val, good[i], &e), 1,
-		    "--%s: %s", longopts[i].name, e.msg);
 		snprintf(flag, sizeof(flag), "--%s", longopts[i].name);
 		cr_expect(strstr(mf_cli_usage, flag) != NULL,
 		    "%s missing from mf_cli_usage", flag);
+		/* --help and --version: the tool prints its own text */
+		if (longopts[i].val == 'h' || longopts[i].val == 'V') {
+			cr_expect_eq(mf_cli_option(&c, longopts[i].val, NULL, &e), 0);
+			continue;
+		}
+		cr_assert_lt(i, sizeof(good) / sizeof(good[0]));
+		cr_expect_eq(mf_cli_option(&c, longopts[i].val, good[i], &e), 1,
+		    "--%s: %s", longopts[i].name, e.msg);
 	}
 }
 
@@ -293,4 +298,129 @@ Test(cli, no_config_at_all)
 	cr_assert_eq(s.tls, MF_TLS_UNSET);
 	cr_assert_eq(s.timeout_ms, 0);
 	mf_cli_settings_free(&s);
+}
+
+/* ---- mf_cli_getopt: the one usage-error path ---- */
+
+static const struct option tool_longopts[] = {
+	MF_CLI_LONGOPTS,
+	{ "to", required_argument, NULL, 2001 },
+	{ "dry-run", no_argument, NULL, 2002 },
+	{ "dsn-notify", required_argument, NULL, 2003 },
+	{ "dsn-ret", required_argument, NULL, 2004 },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Run the parser over argv until it stops; returns the last result and
+ * leaves the message of an error in msg. */
+static int
+parse(const char *msg_out[1], int argc, char **argv)
+{
+	static struct mf_err e;
+	int c;
+
+	optind = 0;   /* GNU: reinitialise fully */
+	mf_err_clear(&e);
+	while ((c = mf_cli_getopt(argc, argv, MF_CLI_SHORTOPTS "f:tB:b:",
+	    tool_longopts, &e)) != -1 && c != '?')
+		;
+	*msg_out = e.msg;
+	return c;
+}
+
+static const struct {
+	const char *argv[6];
+	const char *msg;
+} bad[] = {
+	{ { "t", "-x" }, "unknown option -x" },
+	{ { "t", "-bs", "-v" }, NULL },   /* -b takes a value: fine */
+	{ { "t", "-vZ" }, "unknown option -Z in -vZ" },
+	{ { "t", "rcpt", "-vtZ", "x" }, "unknown option -Z in -vtZ" },
+	{ { "t", "-a" }, "option -a needs a value" },
+	{ { "t", "-v", "-f" }, "option -f needs a value" },
+	{ { "t", "--nope" }, "unknown option --nope" },
+	{ { "t", "--nope=3" }, "unknown option --nope" },
+	{ { "t", "--to" }, "option --to needs a value" },
+	{ { "t", "--dry-run=yes" }, "option --dry-run takes no value" },
+	{ { "t", "--dsn" }, "ambiguous option --dsn" },
+	{ { "t", "--dsn-n" }, "option --dsn-notify needs a value" },
+	{ { "t", "--to", "-x", "-Q" }, "unknown option -Q" },   /* -x is --to's */
+	{ { "t", "--", "-Q" }, NULL },
+	{ { "t", "--acc", "x", "--he" }, NULL },   /* --help */
+};
+
+Test(cli_getopt, names_the_offending_option)
+{
+	const char *msg;
+	size_t i;
+	int argc, c;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (argc = 0; bad[i].argv[argc] != NULL; argc++)
+			;
+		c = parse(&msg, argc, (char **)bad[i].argv);
+		if (bad[i].msg == NULL) {
+			cr_expect_neq(c, '?', "case %zu: %s", i, msg);
+			continue;
+		}
+		cr_expect_eq(c, '?', "case %zu", i);
+		cr_expect_str_eq(msg, bad[i].msg, "case %zu", i);
+	}
+}
+
+Test(cli_getopt, help_and_version_are_options_everywhere)
+{
+	char *a1[] = { "t", "--help", NULL }, *a2[] = { "t", "-V", NULL };
+	struct mf_err e;
+
+	optind = 0;
+	cr_assert_eq(mf_cli_getopt(2, a1, MF_CLI_SHORTOPTS, tool_longopts, &e),
+	    'h');
+	optind = 0;
+	cr_assert_eq(mf_cli_getopt(2, a2, MF_CLI_SHORTOPTS, tool_longopts, &e),
+	    'V');
+}
+
+Test(cli_getopt, one_line_with_see_help_and_exit_64)
+{
+	char buf[256] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(mf_cli_usage_error(f, "pop-fetch", "unknown option -\x1bZ"),
+	    64);
+	fclose(f);
+	cr_assert_str_eq(buf, "pop-fetch: unknown option -\\x1bZ; see pop-fetch "
+	    "--help\n");
+}
+
+Test(cli_version, three_words_then_build)
+{
+	char buf[256] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	char tool[32], paren[32], ver[32];
+	int a, b, c;
+
+	cr_assert_not_null(f);
+	mf_cli_print_version(f, "mxprobe");
+	fclose(f);
+	cr_assert_eq(sscanf(buf, "%31s %31s %31s", tool, paren, ver), 3);
+	cr_assert_str_eq(tool, "mxprobe");
+	cr_assert_str_eq(paren, "(mailflow)");
+	cr_assert_eq(sscanf(ver, "%d.%d.%d", &a, &b, &c), 3, "%s", ver);
+	cr_assert(strncmp(buf + strlen("mxprobe (mailflow) "), mf_cli_version(),
+	    strlen(mf_cli_version())) == 0);
+}
+
+Test(cli_msg, escapes_what_the_server_said)
+{
+	char buf[256] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct mf_err e;
+
+	cr_assert_not_null(f);
+	mf_err_set(&e, MF_E_PERM, "refused: 550 \x1b]0;x\x07\r");
+	cr_assert_eq(mf_cli_fail(f, "mailsend", &e), 69);
+	fclose(f);
+	cr_assert_str_eq(buf, "mailsend: refused: 550 \\x1b]0;x\\x07\\r\n");
 }
