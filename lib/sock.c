@@ -41,6 +41,7 @@ static ssize_t
 sock_read(void *ctx, void *buf, size_t n, int timeout_ms, struct mf_err *e)
 {
 	struct sock *s = ctx;
+	const int one = 1;
 	ssize_t r;
 
 	for (;;) {
@@ -55,6 +56,15 @@ sock_read(void *ctx, void *buf, size_t n, int timeout_ms, struct mf_err *e)
 				    "connection reset by the server");
 			return mf_err_sys(e, MF_E_CLOSED, errno, "read");
 		}
+		/*
+		 * About to wait for the server: acknowledge what was read
+		 * now.  A server that writes one reply in two segments (Postfix:
+		 * the RCPT replies, then "250 queued") holds the second under
+		 * Nagle until the first is acknowledged, and a delayed ACK
+		 * costs ~40 ms per exchange.  TCP_QUICKACK is not sticky, so
+		 * it is set at every wait; where it is unknown it is ignored.
+		 */
+		setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 		if (wait_fd(s->fd, POLLIN, timeout_ms,
 		    "waiting for the server", e) == -1)
 			return -1;
