@@ -62,7 +62,9 @@ CFG
 chmod 600 "$cfg"
 export MAILFLOW_CONFIG="$cfg"
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+# Bold headings on a terminal only: no escape sequences in a log or a pipe.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s== %s%s\n$ %s\n' "$bold" "$1" "$plain" "$2"; }
 have() { [ -x "$bin/$1" ]; }
 
 if have mailsend; then
