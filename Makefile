@@ -4,6 +4,7 @@
 #   make check            install missing packages, build, run every test
 #   make check SANITIZE=1 the same under AddressSanitizer + UBSan
 #   make bench            compare speed with the peer tools
+#   make soak             imap-sync --idle for 30 minutes under trouble
 #   make fuzz             fuzz every parser (FUZZ_SECONDS each, default 30)
 #   make env-up/env-down  start/stop the real-server test bed for people
 #   make demo             the mail-flow demo against the local bed
@@ -131,6 +132,10 @@ check-completions: build
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@bash tests/bench/run.sh
+
+# 30 minutes, 5 server restarts, 5 dropped connections, 1 silent one
+soak: all
+	@MF_BIN="$(CURDIR)/$(BINDIR)" nice bash tests/soak/soak.sh 1800 5 5 1
 
 FUZZ_SECONDS ?= 30
 fuzz:

@@ -7,6 +7,7 @@
 #include "progress.h"
 #include "json.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,9 +78,15 @@ static void on_signal(int sig)
 }
 
 /* --idle runs as a service: TERM/INT stop it after the message being
- * fetched, HUP re-reads the configuration, USR1 syncs at once. */
-static void service_signals(void)
+ * fetched, HUP re-reads the configuration, USR1 syncs at once.  Buffers
+ * of 32 KiB and more (one set per connection, dropped at each reconnect)
+ * are mapped and unmapped whole, so months of reconnects cannot fragment
+ * the heap into a growing process. */
+static void service_setup(void)
 {
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	struct sigaction sa;
 
@@ -428,7 +435,7 @@ int main(int argc, char **argv)
 	mf_json_key(&ui.j, "folders");
 	mf_json_array_begin(&ui.j);
 	if (o.idle)
-		service_signals();
+		service_setup();
 	while ((rc = run_once(argc, argv, &o, &ui, &e)) == 1) {
 		reload = 0;
 		on_notice(&ui, "re-reading the configuration (SIGHUP)");

@@ -1535,10 +1535,9 @@ int mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
                      mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
 {
 	struct mf_imap_status st;
-	int old = mf_transport_timeout(mf_lineio_transport(im->io));
+	int old = mf_imap_set_timeout(im, timeout_ms);
 	int rc;
 
-	mf_lineio_set_timeout(im->io, timeout_ms);
 	rc = mf_lineio_send(im->io, e, "DONE");
 	if (rc == 0)
 		rc = mf_imap_wait(im, tag, fn, arg, &st, e);
@@ -1574,6 +1573,15 @@ int mf_imap_pollfd(struct mf_imap *im)
 	    mf_transport_pending(mf_lineio_transport(im->io)))
 		return -2;
 	return mf_transport_fd(mf_lineio_transport(im->io));
+}
+
+int mf_imap_set_timeout(struct mf_imap *im, int timeout_ms)
+{
+	struct mf_transport *t = mf_lineio_transport(im->io);
+	int old = mf_transport_timeout(t);
+
+	mf_lineio_set_timeout(im->io, timeout_ms);
+	return old;
 }
 
 void mf_imap_abandon(struct mf_imap *im)

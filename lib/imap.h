@@ -242,6 +242,8 @@ int mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
 /* The descriptor to poll(2) for input, or -2 when input is already
  * buffered (read it without waiting). */
 int mf_imap_pollfd(struct mf_imap *im);
+/* Timeout of every later read and write in ms; returns the old one. */
+int mf_imap_set_timeout(struct mf_imap *im, int timeout_ms);
 /* Mark the connection unusable, so mf_imap_free() closes it without a
  * LOGOUT (after a lost connection or an abandoned command). */
 void mf_imap_abandon(struct mf_imap *im);

@@ -20,6 +20,7 @@
 #include "imapsync_int.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -321,12 +322,18 @@ static int folder_status(struct watch *w, size_t fi, char **out,
 /* Poll every folder without a connection of its own; sync the changed. */
 static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
 {
-	for (size_t fi = 0; fi < w->nfolders; fi++) {
+	/* STATUS answers at once: a silent connection is found as fast as
+	 * by a probe */
+	int old = w->c->im ? mf_imap_set_timeout(w->c->im, w->o.probe_timeout_ms)
+	                   : 0;
+	int rc = 0;
+
+	for (size_t fi = 0; rc == 0 && fi < w->nfolders; fi++) {
 		char *st;
 		if (w->owner[fi] != 0 || w->notify)
 			continue;
-		if (folder_status(w, fi, &st, e) < 0)
-			return -1;
+		if ((rc = folder_status(w, fi, &st, e)) < 0)
+			break;
 		int changed = !w->status[fi] || strcmp(w->status[fi], st) != 0 ||
 		              !strcmp(st, "?");
 		free(w->status[fi]);
@@ -334,8 +341,10 @@ static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
 		if (changed && !baseline)
 			w->dirty[fi] = 1;
 	}
+	if (w->c->im)
+		mf_imap_set_timeout(w->c->im, old);
 	w->next_poll = now_ms() + w->o.poll_ms;
-	return 0;
+	return rc;
 }
 
 /* ---- local changes (two-way) ---- */
@@ -545,9 +554,12 @@ static int probe(struct watch *w, size_t k, struct mf_err *e)
 
 	if (idle_end(w, k, e) < 0)
 		return -1;
+	int old = mf_imap_set_timeout(cn->im, w->o.probe_timeout_ms);
 	unsigned t = mf_imap_send(cn->im, e, "NOOP");
-	if (!t || mf_imap_flush(cn->im, e) < 0 ||
-	    mf_imap_wait(cn->im, t, idle_cb, &a, &st, e) < 0)
+	int rc = !t || mf_imap_flush(cn->im, e) < 0 ||
+	         mf_imap_wait(cn->im, t, idle_cb, &a, &st, e) < 0 ? -1 : 0;
+	mf_imap_set_timeout(cn->im, old);
+	if (rc < 0)
 		return -1;
 	cn->probed = now_ms();
 	return idle_begin(w, k, e);
@@ -632,8 +644,12 @@ static int turn(struct watch *w, struct mf_err *e)
 			synced = 1;
 		}
 	}
-	if (synced)
+	if (synced) {
 		drain_local(w);
+		/* months of syncs and reconnects must not grow the process:
+		 * give freed pages back (glibc keeps them otherwise) */
+		malloc_trim(0);
+	}
 	if (flag_set(p->stop) || flag_set(p->reload) || flag_set(p->sync_now))
 		return 0;
 	return poll_fds(w, wait, e) < 0 ? -1 : 0;
@@ -709,6 +725,7 @@ int isync_watch(struct isync *c, struct mf_err *e)
 		mf_err_clear(e);
 		rc = session(&w, e);
 		conns_close(&w, rc >= 0);
+		malloc_trim(0);
 		if (rc >= 0 || flag_set(p->stop) || flag_set(p->reload))
 			break;
 		if (mf_imapidle_fatal(e->kind))
