@@ -63,6 +63,7 @@ struct ui {
 	int bar;
 	unsigned long fetched, folders, failed, uploaded;
 	unsigned long long bytes;
+	const struct mf_settings *s;   /* of the run, for --idle's events */
 };
 
 static volatile int stop, reload, sync_now;
@@ -224,10 +225,26 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 	return 0;
 }
 
-static void on_notice(void *arg, const char *msg)
+/* --idle's events: stderr and the log (reconnect attempts as errors). */
+static void on_notice(void *arg, int trouble, const char *msg)
 {
-	(void)arg;
+	struct ui *ui = arg;
+	struct mf_maillog *lg;
+	struct mf_maillog_line l;
+	struct mf_err e;
+
 	mf_cli_msg(stderr, "imap-sync", "%s", msg);
+	mf_err_clear(&e);
+	if (!ui->s || !(lg = mf_cli_maillog(ui->s, "imap-sync", &e))) {
+		if (e.kind != MF_OK)
+			mf_cli_msg(stderr, "imap-sync", "warning: %s", e.msg);
+		return;
+	}
+	mf_cli_log_start(ui->s, &l);
+	mf_maillog_add(&l, "event", msg);
+	if (mf_maillog_write(lg, &l, trouble, &e) < 0)
+		mf_cli_msg(stderr, "imap-sync", "warning: %s", e.msg);
+	mf_maillog_close(lg);
 }
 
 static void on_warn(void *arg, const char *msg)
@@ -405,7 +422,9 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 		p.imap.password = pw.data;
 		p.imap.tr = tr;
 		p.arg = ui;
+		ui->s = &s;
 		rc = mf_imapsync_run(&p, e);
+		ui->s = NULL;
 	}
 	mf_secret_wipe(&pw);
 	mf_transcript_free(tr);
@@ -438,7 +457,7 @@ int main(int argc, char **argv)
 		service_setup();
 	while ((rc = run_once(argc, argv, &o, &ui, &e)) == 1) {
 		reload = 0;
-		on_notice(&ui, "re-reading the configuration (SIGHUP)");
+		on_notice(&ui, 0, "re-reading the configuration (SIGHUP)");
 	}
 	mf_json_array_end(&ui.j);
 	mf_json_kv_bool(&ui.j, "ok", rc == 0);

@@ -74,8 +74,9 @@ struct mf_imapsync_params {
 	volatile int *sync_now;         /* set: sync every folder now (cleared) */
 	volatile int *reload;           /* set: return 1 so the tool re-reads
 	                                   its configuration */
-	/* Service events (reconnects, clock jumps): always worth a log line. */
-	void (*notice)(void *arg, const char *msg);
+	/* Service events (reconnects, clock jumps): always worth a log line;
+	 * trouble is 1 for a lost connection or a failed attempt. */
+	void (*notice)(void *arg, int trouble, const char *msg);
 };
 
 /* Synchronise every selected folder.  Returns 0 when every folder

@@ -72,10 +72,10 @@ static int64_t now_ms(void)
 	return k.mono;
 }
 
-static void notef(struct watch *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void notef(struct watch *w, int trouble, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void notef(struct watch *w, const char *fmt, ...)
+static void notef(struct watch *w, int trouble, const char *fmt, ...)
 {
 	const struct mf_imapsync_params *p = w->c->p;
 	char msg[1400];
@@ -85,7 +85,7 @@ static void notef(struct watch *w, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (p->notice)
-		p->notice(p->arg, msg);
+		p->notice(p->arg, trouble, msg);
 	else if (p->warn)
 		p->warn(p->arg, msg);
 }
@@ -537,10 +537,10 @@ static int session_start(struct watch *w, struct mf_err *e)
 	for (size_t i = 0; i < c->fl.n; i++)
 		np += w->owner[i] == 0;
 	if (w->notify)
-		notef(w, "watching %zu folder%s with NOTIFY", c->fl.n,
+		notef(w, 0, "watching %zu folder%s with NOTIFY", c->fl.n,
 		      c->fl.n == 1 ? "" : "s");
 	else
-		notef(w, "watching %zu folder%s with IDLE, polling %zu every %d s",
+		notef(w, 0, "watching %zu folder%s with IDLE, polling %zu every %d s",
 		      nw, nw == 1 ? "" : "s", np, w->o.poll_ms / 1000);
 	return 0;
 }
@@ -606,13 +606,13 @@ static int turn(struct watch *w, struct mf_err *e)
 	int64_t j = mf_clocks_jump(&w->clk, &k, MF_IMAPIDLE_JUMP_MS);
 	w->clk = k;
 	if (j) {
-		notef(w, "the clock jumped %lld s (suspend?): checking the "
+		notef(w, 0, "the clock jumped %lld s (suspend?): checking the "
 		      "connections", (long long)(j / 1000));
 		probe_all = 1;
 	}
 	if (flag_set(p->sync_now)) {
 		*p->sync_now = 0;
-		notef(w, "synchronising every folder now");
+		notef(w, 0, "synchronising every folder now");
 		for (size_t fi = 0; fi < w->nfolders; fi++)
 			w->dirty[fi] = 1;
 	}
@@ -662,7 +662,7 @@ static int session(struct watch *w, struct mf_err *e)
 	if (session_start(w, e) < 0)
 		return -1;
 	if (w->sessions++ > 0)
-		notef(w, "reconnected after %u attempt%s", w->bo.attempt,
+		notef(w, 0, "reconnected after %u attempt%s", w->bo.attempt,
 		      w->bo.attempt == 1 ? "" : "s");
 	mf_backoff_reset(&w->bo);
 	mf_clocks_now(&w->clk);
@@ -735,7 +735,7 @@ int isync_watch(struct isync *c, struct mf_err *e)
 			rnd = (uint32_t)now_ms();
 		int first = w.bo.attempt == 0;
 		int d = mf_backoff_next(&w.bo, rnd);
-		notef(&w, "%s: %s; reconnecting in %d.%d s (attempt %u)",
+		notef(&w, 1, "%s: %s; reconnecting in %d.%d s (attempt %u)",
 		      first ? "connection lost" : "reconnect failed", e->msg,
 		      d / 1000, d % 1000 / 100, w.bo.attempt);
 		if (backoff_sleep(p, d) && (flag_set(p->stop) ||
