@@ -1,6 +1,7 @@
 /* mailsend - compose and submit mail (RFC 5321/6409), from a shell or cron. */
 #include "buf.h"
 #include "cli.h"
+#include "config.h"
 #include "err.h"
 #include "esc.h"
 #include "queue.h"
@@ -15,7 +16,7 @@
 enum { O_TO = MF_OPT_TOOL_BASE, O_CC, O_BCC, O_SUBJECT, O_BODY, O_HTML,
        O_ATTACH, O_HEADER, O_MESSAGE, O_NOTIFY, O_RET, O_ENVID, O_DRY,
        O_QUEUE, O_FLUSH, O_LIST, O_BATCH, O_NOCHUNK, O_NOPIPE,
-       O_DKIM_KEY, O_DKIM_SEL, O_DKIM_DOM, O_DKIM_HDRS };
+       O_DKIM_KEY, O_DKIM_SEL, O_DKIM_DOM, O_DKIM_HDRS, O_PROTOCOL };
 
 static const char *tool = "mailsend";   /* "sendmail" in sendmail mode */
 
@@ -44,6 +45,7 @@ static const struct option longopts[] = {
 	{ "batch", required_argument, NULL, O_BATCH },
 	{ "no-chunking", no_argument, NULL, O_NOCHUNK },
 	{ "no-pipelining", no_argument, NULL, O_NOPIPE },
+	{ "protocol", required_argument, NULL, O_PROTOCOL },
 	{ "dkim-key", required_argument, NULL, O_DKIM_KEY },
 	{ "dkim-selector", required_argument, NULL, O_DKIM_SEL },
 	{ "dkim-domain", required_argument, NULL, O_DKIM_DOM },
@@ -77,6 +79,8 @@ usage(FILE *f)
 	    "      --batch DIR           send every message file in DIR\n"
 	    "      --no-chunking         use DATA even when BDAT is offered\n"
 	    "      --no-pipelining       one command at a time\n"
+	    "      --protocol smtp|lmtp  LMTP (RFC 2033) for a local delivery agent;\n"
+	    "                            -s unix:/path for its socket\n"
 	    "      --dkim-key FILE       DKIM-sign with this PEM key (RSA/Ed25519)\n"
 	    "      --dkim-selector NAME  the key's selector (s=)\n"
 	    "      --dkim-domain DOMAIN  signing domain (d=; default: From's)\n"
@@ -118,7 +122,7 @@ struct run {
 	struct mf_sendjob *job;
 	struct mf_maillog *log;
 	int list, flush, dry, queue;
-	const char *batch;
+	const char *batch, *protocol;
 	int status;
 };
 
@@ -164,6 +168,12 @@ tool_option(struct run *r, int c, const char *arg, struct mf_err *e)
 	case O_DKIM_SEL: o->seal.dkim_selector = arg; return 0;
 	case O_DKIM_DOM: o->seal.dkim_domain = arg; return 0;
 	case O_DKIM_HDRS: o->seal.dkim_headers = arg; return 0;
+	case O_PROTOCOL:
+		if (!mf_config_choice("smtp|lmtp", arg))
+			return mf_err_set(e, MF_E_USAGE, "--protocol: bad value "
+			    "'%s' (smtp or lmtp)", arg);
+		r->protocol = arg;
+		return 0;
 	default: return mf_err_set(e, MF_E_USAGE, "unknown option");
 	}
 }
@@ -221,19 +231,44 @@ log_message(struct run *r, const struct mf_sendjob_result *res,
 		mf_cli_msg(stderr, tool, "warning: %s", e.msg);
 }
 
-static void
-print_refused(const struct mf_sendjob_result *res)
+/* Each recipient the server did not take, and with LMTP (or -v) each
+ * recipient's own reply to the data; the exit status of the worst. */
+static int
+print_refused(const struct mf_sendjob_result *res, int verbose)
 {
 	const struct mf_smtp_rcpt_result *rr = res->smtp.rcpt;
 	char t[MF_ESC_SIZE(sizeof(rr->text))];
 	size_t i;
+	int worst = 0, c;
 
-	for (i = 0; i < res->nrcpts; i++)
-		if (rr[i].code != 250 && rr[i].code != 251)
-			fprintf(stderr, "%s: <%s> refused: %d %s%s%s\n", tool,
-			    res->rcpts[i], rr[i].code, rr[i].enhanced,
+	for (i = 0; i < res->nrcpts; i++) {
+		if (rr[i].code != 250 && rr[i].code != 251) {
+			fprintf(stderr, "%s: <%s> refused: %d %s%s%s\n",
+			    tool, res->rcpts[i], rr[i].code, rr[i].enhanced,
 			    rr[i].enhanced[0] ? " " : "",
 			    mf_esc_str(t, sizeof(t), rr[i].text));
+			c = rr[i].code;
+		} else if (rr[i].data_code != 250 && rr[i].data_code != 0) {
+			fprintf(stderr, "%s: <%s> not delivered: %d %s%s%s\n",
+			    tool, res->rcpts[i], rr[i].data_code, rr[i].data_enhanced,
+			    rr[i].data_enhanced[0] ? " " : "",
+			    mf_esc_str(t, sizeof(t), rr[i].data_text));
+			c = rr[i].data_code;
+		} else {
+			if (verbose && rr[i].data_code != 0)
+				printf("<%s> delivered: %d %s%s%s\n",
+				    res->rcpts[i], rr[i].data_code,
+				    rr[i].data_enhanced, rr[i].data_enhanced[0] ?
+				    " " : "", mf_esc_str(t, sizeof(t),
+				    rr[i].data_text));
+			continue;
+		}
+		if (c >= 500 && c < 600)
+			worst = EX_UNAVAILABLE;
+		else if (worst == 0)
+			worst = EX_TEMPFAIL;
+	}
+	return worst;
 }
 
 static void
@@ -255,7 +290,7 @@ batch_report(void *arg, const char *path, const struct mf_sendjob_result *res,
 
 	(void)status;
 	if (res != NULL) {
-		print_refused(res);
+		print_refused(res, 0);
 		print_result(path, res);
 		log_message(r, res, NULL, 0, NULL);
 	} else {
@@ -275,7 +310,7 @@ flush_report(void *arg, const char *id, const struct mf_sendjob_result *res,
 
 	log_message(arg, res, e, res != NULL ? 0 : status, NULL);
 	if (res != NULL) {
-		print_refused(res);
+		print_refused(res, 0);
 		print_result(id, res);
 	} else {
 		printf("%s: %s (%d): %s\n", id, status == EX_TEMPFAIL ?
@@ -342,6 +377,7 @@ single(struct run *r)
 {
 	struct mf_sendjob_result res;
 	struct mf_err e;
+	int worst;
 
 	if (mf_sendjob_prepare(r->job, &e) == -1) {
 		if (!r->dry)
@@ -351,11 +387,14 @@ single(struct run *r)
 	if (r->dry)
 		return dry_run(r);
 	if (mf_sendjob_send(r->job, &res, &e) == 0) {
-		print_refused(&res);
+		worst = print_refused(&res, r->st.verbose);
 		log_message(r, &res, NULL, 0, NULL);
 		if (r->st.verbose)
 			print_result("message", &res);
-		return 0;
+		/* LMTP: every recipient is a delivery of its own; the worst
+		 * decides (SMTP: the server took the message for those it
+		 * accepted, so it is sent). */
+		return mf_sendjob_is_lmtp(&r->st) ? worst : 0;
 	}
 	if (r->queue && exit_for(&e) == EX_TEMPFAIL)
 		return enqueue(r, &e);
@@ -399,8 +438,11 @@ main(int argc, char **argv)
 		tool = "sendmail";
 	if ((rc = parse_args(argc, argv, &r, &cli)) != 0)
 		return rc == -1 ? 0 : rc;
-	if (mf_cli_resolve(&cli, NULL, &r.st, &e) == -1 ||
-	    mf_sendjob_settle(&r.st, !r.dry && !r.list, &e) == -1)
+	if (mf_cli_resolve(&cli, NULL, &r.st, &e) == -1)
+		return fail(&e);
+	if (r.protocol != NULL)
+		r.st.protocol = r.protocol;
+	if (mf_sendjob_settle(&r.st, !r.dry && !r.list, &e) == -1)
 		return fail(&e);
 	if (r.st.tlsp.insecure)
 		fprintf(stderr, "%s: WARNING: --insecure: the server's "

@@ -222,10 +222,12 @@ check_server(const char *arg, struct mf_err *e)
 {
 	char host[256], port[8] = "";
 
+	if (mf_sock_unix_path(arg) != NULL)
+		return 0;
 	if (mf_sock_split_hostport(arg, host, sizeof(host), port, sizeof(port),
 	    e) == -1)
 		return mf_err_set(e, MF_E_USAGE, "--server: bad value '%s'"
-		    " (expected HOST or HOST:PORT)", arg);
+		    " (expected HOST, HOST:PORT or unix:/PATH)", arg);
 	return 0;
 }
 
@@ -354,7 +356,13 @@ merge_server(const struct mf_cli *c, const struct mf_account *a,
 		    a->source ? a->source : "config");
 	if (a->port != 0)
 		snprintf(s->port, sizeof(s->port), "%d", a->port);
-	if (c->server != NULL && mf_sock_split_hostport(c->server, s->host,
+	/* "unix:/path": a local socket, no port. */
+	if (mf_sock_unix_path(c->server) != NULL) {
+		if (mf_strlcpy(s->host, c->server, sizeof(s->host)) >=
+		    sizeof(s->host))
+			return mf_err_set(e, MF_E_USAGE, "--server: socket path "
+			    "too long");
+	} else if (c->server != NULL && mf_sock_split_hostport(c->server, s->host,
 	    sizeof(s->host), s->port, sizeof(s->port), e) == -1)
 		return mf_err_set(e, MF_E_USAGE, "--server: bad value '%s'",
 		    c->server);
@@ -415,6 +423,8 @@ mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
 	s->logfile = pick(c->logfile, a->logfile);
 	s->syslog = pick(c->syslog, a->syslog);
 	s->aliases = a->aliases;
+	s->protocol = a->protocol;
+	s->folder_names = a->folder_names;
 	timeout = c->timeout != 0 ? c->timeout : a->timeout;
 	s->timeout_ms = timeout * 1000;
 	s->verbose = c->verbose;

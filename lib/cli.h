@@ -141,6 +141,8 @@ struct mf_settings {
 	const char *logfile, *syslog, *aliases;
 	const struct mf_account *conf;   /* the account's values, or the
 	                                    defaults alone: never NULL */
+	const char *protocol;            /* account's "protocol" (mailsend) */
+	const char *folder_names;        /* account's "folder_names" (imap-sync) */
 	int timeout_ms;                  /* 0: tool default */
 	int verbose, show_secrets;
 };

@@ -32,9 +32,11 @@ struct key {
 	const char *name;
 	enum ktype type;
 	size_t off;
+	const char *choices;    /* K_STR: the allowed values, "a|b", or NULL */
 };
 
-#define KEY(n, t) { #n, t, offsetof(struct mf_account, n) }
+#define KEY(n, t) { #n, t, offsetof(struct mf_account, n), NULL }
+#define KEY_CHOICE(n, c) { #n, K_STR, offsetof(struct mf_account, n), c }
 static const struct key keys[] = {
 	KEY(host, K_STR),
 	KEY(port, K_PORT),
@@ -63,6 +65,8 @@ static const struct key keys[] = {
 	KEY(dkim_selector, K_STR),
 	KEY(dkim_domain, K_STR),
 	KEY(dkim_headers, K_STR),
+	KEY_CHOICE(protocol, "smtp|lmtp"),
+	KEY_CHOICE(folder_names, "utf8|mutf7"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -242,6 +246,23 @@ valid_min_version(const char *v)
 	    strcmp(v, "1.2") == 0 || strcmp(v, "1.3") == 0;
 }
 
+int
+mf_config_choice(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	while (*choices != '\0') {
+		size_t l = strcspn(choices, "|");
+
+		if (l == n && strncmp(choices, v, n) == 0)
+			return 1;
+		choices += l;
+		if (*choices == '|')
+			choices++;
+	}
+	return 0;
+}
+
 static int
 set_key(struct mf_config *c, struct section *sec, size_t ki, const char *v,
         int quoted, int line, struct mf_err *e)
@@ -261,6 +282,10 @@ set_key(struct mf_config *c, struct section *sec, size_t ki, const char *v,
 	    == -1)
 		return cfg_error(c, line, e, "bad value for syslog: '%s' (on, "
 		    "off, LOG_USER, LOG_MAIL or LOG_LOCAL0 to LOG_LOCAL7)", v);
+	if (k->choices != NULL && v[0] != '\0' && !mf_config_choice(k->choices,
+	    v))
+		return cfg_error(c, line, e, "bad value for %s: '%s' (%s)",
+		    k->name, v, k->choices);
 	switch (k->type) {
 	case K_SYSLOG:
 		if (v[0] == '\0')

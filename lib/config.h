@@ -44,6 +44,8 @@ struct mf_account {
 	char *state;             /* state file or directory (pop-fetch, imap-sync) */
 	char *queue;             /* mailsend queue directory */
 	char *ehlo;
+	char *protocol;          /* mailsend: "smtp" or "lmtp" (RFC 2033) */
+	char *folder_names;      /* imap-sync: "utf8" or "mutf7" on disk */
 	int timeout;             /* seconds */
 	char *logfile;           /* maillog.h: a log line per message / run */
 	char *syslog;            /* "on", "off" or a facility */
@@ -56,6 +58,9 @@ struct mf_account {
 };
 
 struct mf_config;
+
+/* 1 if v is one of the "a|b|c" choices. */
+int mf_config_choice(const char *choices, const char *v);
 
 /* Load the configuration. path: explicit file (--config) or NULL for the
  * default search. Returns NULL with MF_E_CONFIG (message "FILE:LINE: ...")

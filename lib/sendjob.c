@@ -68,6 +68,15 @@ mf_sendjob_check(const struct mf_sendjob_params *p, struct mf_err *e)
 int
 mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e)
 {
+	if (st->protocol != NULL && !mf_config_choice("smtp|lmtp", st->protocol))
+		return mf_err_set(e, MF_E_CONFIG, "protocol: bad value '%s' "
+		    "(smtp or lmtp)", st->protocol);
+	/* A local socket needs no TLS and has no port. */
+	if (mf_sock_unix_path(st->host) != NULL && st->tls == MF_TLS_UNSET)
+		st->tls = MF_TLS_NONE;
+	/* LMTP has no standard port; 24 is the one IANA lists for it. */
+	if (st->port[0] == '\0' && mf_sendjob_is_lmtp(st))
+		mf_strlcpy(st->port, "24", sizeof(st->port));
 	/* RFC 8314 §3.3: implicit TLS on 465; 587 is submission with
 	 * STARTTLS (RFC 6409), which we require rather than hope for. */
 	if (st->port[0] == '\0')
@@ -82,6 +91,12 @@ mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e)
 		return mf_err_set(e, MF_E_CONFIG, "no server: give -s HOST or "
 		    "set host in the configuration file");
 	return 0;
+}
+
+int
+mf_sendjob_is_lmtp(const struct mf_settings *st)
+{
+	return st->protocol != NULL && strcmp(st->protocol, "lmtp") == 0;
 }
 
 struct mf_sendjob *
@@ -384,6 +399,7 @@ new_client(struct mf_sendjob *j, struct mf_err *e)
 	if (j->session_file[0])
 		p.smtp.tlsp.session_file = j->session_file;
 	p.smtp.ehlo_name = st->ehlo;
+	p.smtp.lmtp = mf_sendjob_is_lmtp(st);
 	p.smtp.tr = j->tr;
 	p.smtp.timeout_ms = st->timeout_ms;
 	p.smtp.sock.connect_timeout_ms = st->timeout_ms;

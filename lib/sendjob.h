@@ -86,6 +86,9 @@ int mf_sendjob_check(const struct mf_sendjob_params *p, struct mf_err *e);
  * need_host is set. */
 int mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e);
 
+/* 1 when st says protocol lmtp (RFC 2033). */
+int mf_sendjob_is_lmtp(const struct mf_settings *st);
+
 /* A job over p and st (both borrowed; st must stay where it is), tr (may
  * be NULL) for the SMTP transcript.  A TLS session cache file per account
  * under the state directory is used when it can be made. */

@@ -232,12 +232,18 @@ mf_smtp_connect(struct mf_smtp *s, struct mf_err *e)
 		return mf_err_set(e, MF_E_INTERNAL, "already connected");
 	if (so.io_timeout_ms == 0)
 		so.io_timeout_ms = s->p.timeout_ms;
-	t = mf_sock_connect(s->host, s->port, &so, e);
+	if (mf_sock_unix_path(s->host) != NULL)
+		t = mf_sock_connect_unix(mf_sock_unix_path(s->host), &so, e);
+	else
+		t = mf_sock_connect(s->host, s->port, &so, e);
 	if (t == NULL)
 		return -1;
 	mf_strlcpy(s->peer, mf_sock_peer_addr(t), sizeof(s->peer));
-	mf_transcript_info(tr(s), "connected to %s [%s]:%s", s->host, s->peer,
-	    s->port);
+	if (mf_sock_unix_path(s->host) != NULL)
+		mf_transcript_info(tr(s), "connected to %s", s->host);
+	else
+		mf_transcript_info(tr(s), "connected to %s [%s]:%s", s->host,
+		    s->peer, s->port);
 	if (s->p.tls == MF_TLS_IMPLICIT) {
 		memset(&info, 0, sizeof(info));
 		tls = mf_tls_wrap(t, &s->tlsp, &info, e);
@@ -542,7 +548,9 @@ mf_smtp_ehlo(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e)
 	if (need_io(s, e) == -1)
 		return -1;
 	memset(&s->caps, 0, sizeof(s->caps));
-	if (queue_cmd(s, e, "EHLO %s", s->ehlo) == -1 || flush(s, e) == -1)
+	/* RFC 2033 §4.1: LMTP greets with LHLO, and has no HELO. */
+	if (queue_cmd(s, e, "%s %s", s->p.lmtp ? "LHLO" : "EHLO", s->ehlo) == -1
+	    || flush(s, e) == -1)
 		return -1;
 	if (read_reply_cb(s, r, cap_line, &s->caps, e) == -1)
 		return -1;
@@ -551,6 +559,8 @@ mf_smtp_ehlo(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e)
 		return 0;
 	}
 	memset(&s->caps, 0, sizeof(s->caps));
+	if (s->p.lmtp)
+		return reply_error(r, "LHLO refused", e);
 	if (r->code < 500 || r->code >= 600)
 		return reply_error(r, "EHLO refused", e);
 	/* RFC 5321 §4.1.4: an old server may only know HELO. */
@@ -938,15 +948,76 @@ envelope_lockstep(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	return 0;
 }
 
-static int
-final_reply(struct mf_smtp *s, struct mf_smtp_result *res, struct mf_err *e)
+static void
+data_store(struct mf_smtp_rcpt_result *rr, const struct mf_smtp_reply *r)
 {
+	rr->data_code = r->code;
+	mf_strlcpy(rr->data_enhanced, r->enhanced, sizeof(rr->data_enhanced));
+	mf_strlcpy(rr->data_text, r->text, sizeof(rr->data_text));
+}
+
+/* A permanent refusal is worse than a temporary one, which is worse than
+ * success. */
+static int
+worse(int a, int b)
+{
+	int ra = a >= 500 ? 3 : a >= 400 ? 2 : a == 250 ? 0 : 1;
+	int rb = b >= 500 ? 3 : b >= 400 ? 2 : b == 250 ? 0 : 1;
+
+	return ra > rb;
+}
+
+/* RFC 2033 §4.2: after the data, one reply per accepted recipient, in
+ * RCPT order. */
+static int
+lmtp_replies(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+             struct mf_smtp_result *res, struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+	size_t i, n = 0;
+
+	memset(&res->final, 0, sizeof(res->final));
+	for (i = 0; n < res->accepted && (res->rcpt == NULL || i < env->nrcpts);
+	    i++) {
+		if (res->rcpt != NULL && res->rcpt[i].code != 250 &&
+		    res->rcpt[i].code != 251)
+			continue;
+		if (mf_smtp_read_reply(s, &r, e) == -1)
+			return -1;
+		n++;
+		if (res->rcpt != NULL)
+			data_store(&res->rcpt[i], &r);
+		if (r.code == 250)
+			res->delivered++;
+		if (res->final.code == 0 || worse(r.code, res->final.code))
+			res->final = r;
+	}
+	if (res->delivered == 0) {
+		reply_error(&res->final, res->accepted > 1 ? "the message was "
+		    "refused for every recipient" : "message refused", e);
+		return fail_reset(s);
+	}
+	return 0;
+}
+
+static int
+final_reply(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+            struct mf_smtp_result *res, struct mf_err *e)
+{
+	size_t i;
+
+	if (s->p.lmtp)
+		return lmtp_replies(s, env, res, e);
 	if (mf_smtp_read_reply(s, &res->final, e) == -1)
 		return -1;
 	if (res->final.code != 250) {
 		reply_error(&res->final, "message refused", e);
 		return fail_reset(s);
 	}
+	res->delivered = res->accepted;
+	for (i = 0; res->rcpt != NULL && i < env->nrcpts; i++)
+		if (res->rcpt[i].code == 250 || res->rcpt[i].code == 251)
+			data_store(&res->rcpt[i], &res->final);
 	return 0;
 }
 
@@ -1001,7 +1072,7 @@ transact_piped(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 			mf_smtp_read_reply(s, &r, &ign);
 			return fail_reset(s);
 		}
-		return final_reply(s, res, e);
+		return final_reply(s, env, res, e);
 	}
 	if (mf_smtp_read_reply(s, env_ok == -1 ? &r : &res->final,
 	    env_ok == -1 ? &ign : e) == -1)
@@ -1020,7 +1091,7 @@ transact_piped(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	}
 	if (write_data(s, wire, e) == -1)
 		return -1;
-	return final_reply(s, res, e);
+	return final_reply(s, env, res, e);
 }
 
 static int
@@ -1033,7 +1104,7 @@ transact_lockstep(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	if (bdat) {
 		if (queue_bdat(s, wire, e) == -1 || flush(s, e) == -1)
 			return -1;
-		return final_reply(s, res, e);
+		return final_reply(s, env, res, e);
 	}
 	if (mf_smtp_command(s, &res->final, e, "DATA") == -1)
 		return -1;
@@ -1043,7 +1114,7 @@ transact_lockstep(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	}
 	if (write_data(s, wire, e) == -1)
 		return -1;
-	return final_reply(s, res, e);
+	return final_reply(s, env, res, e);
 }
 
 static int
@@ -1099,6 +1170,7 @@ mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	res->final.text[0] = '\0';
 	res->final.enhanced[0] = '\0';
 	res->accepted = 0;
+	res->delivered = 0;
 	if (res->rcpt != NULL)
 		memset(res->rcpt, 0, env->nrcpts * sizeof(*res->rcpt));
 	if (need_io(s, e) == -1)

@@ -56,6 +56,8 @@ struct mf_smtp_params {
 	                                (no resolver lookup), else "localhost" */
 	struct mf_transcript *tr;    /* may be NULL */
 	int timeout_ms;              /* per reply; 0: 5 minutes (RFC 5321 §4.5.3.2) */
+	int lmtp;                    /* LMTP (RFC 2033): LHLO, and one reply per
+	                                accepted recipient after the data */
 	/* With -v the transcript marks each write of several pipelined
 	 * commands: "=== pipelined in one write: MAIL RCPT DATA (N bytes)". */
 };
@@ -66,14 +68,16 @@ struct mf_smtp *mf_smtp_new(const struct mf_smtp_params *p, struct mf_err *e);
 /* Send QUIT if connected and possible, close, free. NULL is fine. */
 void mf_smtp_free(struct mf_smtp *s);
 
-/* TCP connect (and the TLS handshake for MF_TLS_IMPLICIT). */
+/* TCP connect, or a local socket when host is "unix:/path" (and the TLS
+ * handshake for MF_TLS_IMPLICIT). */
 int mf_smtp_connect(struct mf_smtp *s, struct mf_err *e);
 /* Read the greeting. A non-220 greeting fills r and fails: MF_E_TEMP for
  * 4xx (421 busy), MF_E_PERM for 5xx (554 no service). */
 int mf_smtp_greeting(struct mf_smtp *s, struct mf_smtp_reply *r,
                      struct mf_err *e);
-/* EHLO, falling back to HELO when EHLO is refused with 5xx; fills the
- * capabilities (also readable later with mf_smtp_caps()). */
+/* EHLO, falling back to HELO when EHLO is refused with 5xx (LMTP: LHLO,
+ * without fallback); fills the capabilities (also readable later with
+ * mf_smtp_caps()). */
 int mf_smtp_ehlo(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e);
 /* STARTTLS (RFC 3207) and wrap; the caller then sends EHLO again (the
  * capabilities are reset, as §4.2 requires). MF_E_UNSUPPORTED if not
@@ -128,16 +132,24 @@ struct mf_smtp_envelope {
 };
 
 struct mf_smtp_rcpt_result {
-	int code;
+	int code;               /* the reply to RCPT */
 	char enhanced[16];
 	char text[512];
+	int data_code;          /* this recipient's reply to the end of data:
+	                           LMTP's own (RFC 2033 §4.2), SMTP's shared
+	                           one; 0 when RCPT was refused or the data
+	                           was never sent */
+	char data_enhanced[16];
+	char data_text[512];
 };
 
 struct mf_smtp_result {
 	struct mf_smtp_reply final;          /* the reply to the end of data */
 	struct mf_smtp_rcpt_result *rcpt;    /* nrcpts entries, caller-provided
 	                                        array or NULL */
-	size_t accepted;                     /* recipients accepted */
+	size_t accepted;                     /* recipients accepted (RCPT) */
+	size_t delivered;                    /* of those, how many the end of
+	                                        data accepted */
 };
 
 /* Send one message: MAIL FROM (with SIZE=, BODY=, SMTPUTF8, RET/ENVID),
@@ -147,8 +159,11 @@ struct mf_smtp_result {
  * bytes, any line endings.  Pipelined when offered.  A message larger
  * than the server's SIZE is refused before MAIL (MF_E_PERM).  Succeeds
  * when at least one recipient was accepted and the data was accepted;
- * recipients refused are reported in res->rcpt. After a failure the
- * session is reset (RSET) so the next message can be sent. */
+ * recipients refused are reported in res->rcpt. With LMTP every accepted
+ * recipient gets its own reply after the data (res->rcpt[i].data_code);
+ * the call succeeds when at least one of them is 250, res->final then
+ * being the worst of them (else it fails with the worst).  After a
+ * failure the session is reset (RSET) so the next message can be sent. */
 int mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
                          const char *msg, size_t len,
                          struct mf_smtp_result *res, struct mf_err *e);
@@ -173,8 +188,8 @@ int mf_smtp_open(struct mf_smtp *s, int will_auth, struct mf_tls_info *info,
                  struct mf_err *e);
 
 /* Choose a mechanism among the offered ones (want: NULL/"auto" or a list)
- * and authenticate; tls-exporter channel binding is filled in when on
- * TLS.  PLAIN/LOGIN only over TLS unless the session is MF_TLS_NONE.
+ * and authenticate (mf_sasl_login: channel binding when on TLS, one retry
+ * without it in auto mode).  PLAIN/LOGIN only over TLS unless the session is MF_TLS_NONE.
  * MF_E_UNSUPPORTED when the server offers no AUTH or nothing fits; else
  * as mf_smtp_auth().  The chosen mechanism is written to mech (may be
  * NULL). */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 struct sock {
@@ -123,7 +124,13 @@ static const struct mf_transport_ops sock_ops = {
 static void
 peer_name(const struct sockaddr *sa, char *out, size_t outlen)
 {
-	const void *a = sa->sa_family == AF_INET6
+	const void *a;
+
+	if (sa->sa_family == AF_UNIX) {
+		mf_strlcpy(out, "local", outlen);
+		return;
+	}
+	a = sa->sa_family == AF_INET6
 	    ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
 	    : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 
@@ -230,6 +237,50 @@ mf_sock_connect(const char *host, const char *port,
 	freeaddrinfo(res);
 	if (fd == -1)
 		return NULL;
+	t = mf_sock_from_fd(fd, e);
+	if (t != NULL)
+		mf_transport_set_timeout(t, ioto);
+	return t;
+}
+
+const char *
+mf_sock_unix_path(const char *server)
+{
+	if (server == NULL || strncmp(server, "unix:", 5) != 0)
+		return NULL;
+	return server + 5;
+}
+
+struct mf_transport *
+mf_sock_connect_unix(const char *path, const struct mf_sock_opts *opts,
+                     struct mf_err *e)
+{
+	struct sockaddr_un sun;
+	struct addrinfo ai;
+	struct mf_transport *t;
+	int fd, cto = 30000, ioto = 60000;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path[0] == '\0' || mf_strlcpy(sun.sun_path, path,
+	    sizeof(sun.sun_path)) >= sizeof(sun.sun_path)) {
+		mf_err_set(e, MF_E_USAGE, "bad socket path '%.200s' (empty, or "
+		    "longer than %zu bytes)", path, sizeof(sun.sun_path) - 1);
+		return NULL;
+	}
+	if (opts != NULL && opts->connect_timeout_ms > 0)
+		cto = opts->connect_timeout_ms;
+	if (opts != NULL && opts->io_timeout_ms > 0)
+		ioto = opts->io_timeout_ms;
+	memset(&ai, 0, sizeof(ai));
+	ai.ai_family = AF_UNIX;
+	ai.ai_socktype = SOCK_STREAM;
+	ai.ai_addr = (struct sockaddr *)&sun;
+	ai.ai_addrlen = sizeof(sun);
+	if ((fd = connect_one(&ai, cto, e)) == -1) {
+		mf_err_prefix(e, "%s", path);
+		return NULL;
+	}
 	t = mf_sock_from_fd(fd, e);
 	if (t != NULL)
 		mf_transport_set_timeout(t, ioto);

@@ -25,6 +25,18 @@ struct mf_transport *mf_sock_connect(const char *host, const char *port,
                                      const struct mf_sock_opts *opts,
                                      struct mf_err *e);
 
+/* Connect to the local stream socket at path (an LMTP server's, say),
+ * bounded by opts' timeouts.  MF_E_CONNECT (sys_errno ENOENT,
+ * ECONNREFUSED, EACCES ...) when it cannot; MF_E_USAGE for a path longer
+ * than a socket address holds. */
+struct mf_transport *mf_sock_connect_unix(const char *path,
+                                          const struct mf_sock_opts *opts,
+                                          struct mf_err *e);
+
+/* "unix:/path" names a local socket: the path, or NULL for anything
+ * else. */
+const char *mf_sock_unix_path(const char *server);
+
 /* A transport over an already connected fd (owned from now on). */
 struct mf_transport *mf_sock_from_fd(int fd, struct mf_err *e);
 

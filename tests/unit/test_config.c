@@ -57,7 +57,9 @@ Test(config, every_key)
 	    "  state /tmp/state\n"
 	    "  queue /tmp/queue\n"
 	    "  ehlo client.example.test\n"
-	    "  timeout 42\n");
+	    "  timeout 42\n"
+	    "  protocol lmtp\n"
+	    "  folder_names mutf7\n");
 	const struct mf_account *a = get_acct(c, "full");
 
 	cr_assert_str_eq(a->name, "full");
@@ -81,6 +83,8 @@ Test(config, every_key)
 	cr_assert_str_eq(a->queue, "/tmp/queue");
 	cr_assert_str_eq(a->ehlo, "client.example.test");
 	cr_assert_eq(a->timeout, 42);
+	cr_assert_str_eq(a->protocol, "lmtp");
+	cr_assert_str_eq(a->folder_names, "mutf7");
 	cr_assert_str_eq(a->source, "t.conf:3");
 	mf_config_free(c);
 }
@@ -203,6 +207,10 @@ static const struct bad_case bad[] = {
 	{ "account a\n\nport\n", "t.conf:3: missing value for port" },
 	{ "account a\ntimeout -1\n", "t.conf:2: bad value for timeout: '-1'" },
 	{ "account a\ntls maybe\n", "t.conf:2: bad value for tls: 'maybe'" },
+	{ "account a\nprotocol esmtp\n",
+	  "t.conf:2: bad value for protocol: 'esmtp' (smtp|lmtp)" },
+	{ "account a\nfolder_names utf-7\n",
+	  "t.conf:2: bad value for folder_names: 'utf-7' (utf8|mutf7)" },
 	{ "account a\ntls_insecure perhaps\n",
 	  "t.conf:2: bad value for tls_insecure: 'perhaps'" },
 	{ "account a\ntls_min_version 1.4\n",
