@@ -238,6 +238,7 @@ print_json(const struct mf_popfetch_stats *st, int rc, const struct mf_err *e)
 	mf_json_kv_int(&j, "fetched", (long long)st->fetched);
 	mf_json_kv_int(&j, "skipped", (long long)st->skipped);
 	mf_json_kv_int(&j, "deleted", (long long)st->deleted);
+	mf_json_kv_int(&j, "dele_failed", (long long)st->dele_failed);
 	mf_json_kv_int(&j, "bytes", (long long)st->bytes);
 	mf_json_kv_double(&j, "seconds", st->seconds);
 	mf_json_kv_int(&j, "exit", rc);
@@ -373,17 +374,18 @@ main(int argc, char **argv)
 	rc = mf_popfetch_run(&fp, &st, &e);
 	if (ui.bar && st.todo > 0)
 		fprintf(stderr, "\r\033[K");
+	/* a partial run (75) still says what it did */
+	if ((rc == 0 || e.kind == MF_E_TEMP) && !o.json && !o.quiet)
+		printf("pop-fetch: %lu fetched (%llu bytes), %lu skipped, %lu "
+		    "deleted, %lu DELE refused, %lu on the server, %.2f s\n",
+		    st.fetched, st.bytes, st.skipped, st.deleted,
+		    st.dele_failed, st.listed, st.seconds);
 	if (rc == -1) {
 		rc = fail(&o, &st, &e);
 		goto out;
 	}
-	rc = 0;
 	if (o.json)
 		print_json(&st, 0, &e);
-	else if (!o.quiet)
-		printf("pop-fetch: %lu fetched (%llu bytes), %lu skipped, %lu "
-		    "deleted, %lu on the server, %.2f s\n", st.fetched, st.bytes,
-		    st.skipped, st.deleted, st.listed, st.seconds);
 out:
 	log_run(&s, &st, rc, &e);
 	mf_secret_wipe(&pw);

@@ -5,6 +5,7 @@
 #include "crypto.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -71,6 +72,56 @@ mf_hash(enum mf_hash h, const void *data, size_t len, unsigned char *out,
 		return mf_err_set(e, MF_E_INTERNAL, "hash %s failed: %s",
 		    gnutls_digest_get_name(d), gnutls_strerror(r));
 	return 0;
+}
+
+struct mf_hash_ctx {
+	gnutls_hash_hd_t hd;
+	size_t len;
+};
+
+struct mf_hash_ctx *
+mf_hash_begin(enum mf_hash h, struct mf_err *e)
+{
+	gnutls_digest_algorithm_t d = dig_of(h);
+	struct mf_hash_ctx *c;
+	int r;
+
+	if (d == GNUTLS_DIG_UNKNOWN) {
+		mf_err_set(e, MF_E_INTERNAL, "unknown hash %d", (int)h);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		mf_err_set(e, MF_E_NOMEM, "hash context");
+		return NULL;
+	}
+	r = gnutls_hash_init(&c->hd, d);
+	if (r < 0) {
+		free(c);
+		mf_err_set(e, MF_E_INTERNAL, "hash %s failed: %s",
+		    gnutls_digest_get_name(d), gnutls_strerror(r));
+		return NULL;
+	}
+	c->len = mf_hash_len(h);
+	return c;
+}
+
+void
+mf_hash_update(struct mf_hash_ctx *ctx, const void *data, size_t len)
+{
+	if (len > 0)
+		gnutls_hash(ctx->hd, data, len);
+}
+
+void
+mf_hash_end(struct mf_hash_ctx *ctx, unsigned char *out)
+{
+	unsigned char scratch[64];
+
+	if (ctx == NULL)
+		return;
+	gnutls_hash_deinit(ctx->hd, out != NULL ? out : scratch);
+	free(ctx);
 }
 
 int

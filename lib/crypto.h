@@ -15,6 +15,14 @@ size_t mf_hash_len(enum mf_hash h);
 /* out must hold mf_hash_len(h) bytes. */
 int mf_hash(enum mf_hash h, const void *data, size_t len, unsigned char *out,
             struct mf_err *e);
+/* Incremental hashing (a message streamed to disk): _begin returns NULL
+ * with e set on failure; _update never fails; _end writes the digest
+ * (mf_hash_len bytes) to out when out is not NULL and frees ctx (NULL is
+ * fine). */
+struct mf_hash_ctx;
+struct mf_hash_ctx *mf_hash_begin(enum mf_hash h, struct mf_err *e);
+void mf_hash_update(struct mf_hash_ctx *ctx, const void *data, size_t len);
+void mf_hash_end(struct mf_hash_ctx *ctx, unsigned char *out);
 int mf_hmac(enum mf_hash h, const void *key, size_t keylen, const void *data,
             size_t len, unsigned char *out, struct mf_err *e);
 /* PBKDF2 with HMAC-h (RFC 8018), as SCRAM's Hi(). */

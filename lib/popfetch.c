@@ -3,6 +3,7 @@
  * POP3 exchange goes through pop3.h; the order of durability steps is
  * the point of this file (deliver, sync, record, sync, then DELE). */
 #include "popfetch.h"
+#include "crypto.h"
 #include "esc.h"
 #include "maildir.h"
 #include "popstate.h"
@@ -22,16 +23,26 @@
 #define LISTING_LINE (MF_POP3_UID_MAX + 32)
 #define MSG_ABS_MAX (4ULL * 1024 * 1024 * 1024)
 
-/* What becomes of each message on the server in this run. */
-enum fate { F_NONE, F_SEEN, F_BIG, F_TODO, F_DONE, F_GONE, F_DELETED };
+/* What becomes of each message on the server in this run.  Only F_DONE
+ * (delivered by this run) and F_VERIFIED (its content matched a recorded
+ * delivery in this run) may be deleted: a UIDL alone proves nothing, as a
+ * server may reuse one (RFC 1939 §7 says it should not). */
+enum fate { F_NONE, F_SEEN, F_BIG, F_TODO, F_VERIFY, F_VERIFIED, F_DONE,
+	F_GONE, F_DELETED };
 
 struct msg {
 	unsigned long num;
 	unsigned long long size;
 	char *uid;
 	char tag[MF_POPSTATE_TAG_LEN + 1];
+	char hash[MF_POPSTATE_HASH_LEN + 1]; /* of the content, once read */
+	int dup;                  /* its UIDL is listed more than once */
 	enum fate fate;
 };
+
+/* A P= tag found in the Maildir and the H= content hash next to it ("" in
+ * files of older versions). */
+#define TAGREC (MF_POPSTATE_TAG_LEN + MF_POPSTATE_HASH_LEN)
 
 struct fetch {
 	const struct mf_popfetch_params *fp;
@@ -41,8 +52,10 @@ struct fetch {
 	struct msg *msgs;
 	unsigned long n;
 	struct msg **by_uid;      /* sorted by UID: "is it still there" */
-	char *tags;               /* sorted P= tags found in the Maildir */
+	char *tags;               /* sorted TAGREC records from the Maildir */
 	size_t ntags, tagcap;
+	unsigned long bare_kept;  /* recorded without identity: not deleted */
+	unsigned long recovered;  /* verified against the Maildir only */
 	struct mf_popfetch_stats *st;
 	struct timespec t0;
 	unsigned long gone;
@@ -97,6 +110,65 @@ static int
 cmp_tag(const void *a, const void *b)
 {
 	return memcmp(a, b, MF_POPSTATE_TAG_LEN);
+}
+
+static int
+cmp_tagrec(const void *a, const void *b)
+{
+	return memcmp(a, b, TAGREC);
+}
+
+/* The first of the Maildir records with m's tag, and their number. */
+static const char *
+tag_records(struct fetch *f, const struct msg *m, size_t *n)
+{
+	const char *hit, *first, *end = f->tags + f->ntags * TAGREC;
+
+	*n = 0;
+	if (f->ntags == 0)
+		return NULL;
+	hit = bsearch(m->tag, f->tags, f->ntags, TAGREC, cmp_tag);
+	if (hit == NULL)
+		return NULL;
+	for (first = hit; first > f->tags &&
+	    memcmp(first - TAGREC, m->tag, MF_POPSTATE_TAG_LEN) == 0;)
+		first -= TAGREC;
+	for (hit = first; hit < end &&
+	    memcmp(hit, m->tag, MF_POPSTATE_TAG_LEN) == 0; hit += TAGREC)
+		(*n)++;
+	return first;
+}
+
+/* Was m's content (m->hash) delivered before: in the journal, or in the
+ * Maildir under its tag? */
+static int
+content_known(struct fetch *f, const struct msg *m)
+{
+	const char *r;
+	size_t i, n;
+
+	if (mf_popstate_has_hash(f->state, m->uid, m->hash))
+		return 1;
+	r = tag_records(f, m, &n);
+	for (i = 0; i < n; i++, r += TAGREC)
+		if (memcmp(r + MF_POPSTATE_TAG_LEN, m->hash,
+		    MF_POPSTATE_HASH_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/* Record m with its identity (LIST size and content hash). */
+static int
+record(struct fetch *f, const struct msg *m, struct mf_err *e)
+{
+	char id[32 + MF_POPSTATE_HASH_LEN];
+
+	if (m->hash[0] == '\0')
+		return mf_popstate_add(f->state, m->uid, e);
+	if ((size_t)snprintf(id, sizeof(id), "%llu:%s", m->size, m->hash) >=
+	    sizeof(id))
+		return mf_err_set(e, MF_E_INTERNAL, "identity too long");
+	return mf_popstate_add_id(f->state, m->uid, id, e);
 }
 
 /* UIDL (RFC 1939 §7): without it we cannot tell new from old. */
@@ -193,48 +265,69 @@ static int
 scan_tag(void *arg, const char *name)
 {
 	struct fetch *f = arg;
-	char tag[64];
+	char tag[64], hash[64], *rec;
 	char *nt;
 
 	if (mf_maildir_name_field(name, "P", tag, sizeof(tag)) == -1 ||
 	    strlen(tag) != MF_POPSTATE_TAG_LEN)
 		return 0;
+	if (mf_maildir_name_field(name, "H", hash, sizeof(hash)) == -1 ||
+	    strlen(hash) != MF_POPSTATE_HASH_LEN)
+		hash[0] = '\0';
 	if (f->ntags == f->tagcap) {
 		f->tagcap = f->tagcap ? f->tagcap * 2 : 256;
-		nt = realloc(f->tags, f->tagcap * MF_POPSTATE_TAG_LEN);
+		nt = realloc(f->tags, f->tagcap * TAGREC);
 		if (nt == NULL)
 			return -1;
 		f->tags = nt;
 	}
-	memcpy(f->tags + f->ntags++ * MF_POPSTATE_TAG_LEN, tag,
-	    MF_POPSTATE_TAG_LEN);
+	rec = f->tags + f->ntags++ * TAGREC;
+	memset(rec, 0, TAGREC);
+	memcpy(rec, tag, MF_POPSTATE_TAG_LEN);
+	memcpy(rec + MF_POPSTATE_TAG_LEN, hash, strlen(hash));
 	return 0;
 }
 
 /* Messages delivered before a crash but not yet in the journal are in the
- * Maildir with our tag: record them instead of fetching them again. */
+ * Maildir with our tag.  Files with a content hash (H=) are compared with
+ * the server's message first (F_VERIFY): the tag only names the UIDL, and
+ * a server may reuse one.  Files of older versions (no H=) are recorded
+ * without fetching, as before, but never deleted by this run. */
 static int
 recover(struct fetch *f, struct mf_err *e)
 {
 	unsigned long i, found = 0;
+	const char *r;
+	size_t k, n;
+	int hashed;
 
 	if (mf_maildir_scan(f->md, scan_tag, f, e) != 0)
 		return e != NULL && e->kind != MF_OK ? -1 :
 		    mf_err_set(e, MF_E_NOMEM, "Maildir scan");
 	if (f->ntags == 0)
 		return 0;
-	qsort(f->tags, f->ntags, MF_POPSTATE_TAG_LEN, cmp_tag);
+	qsort(f->tags, f->ntags, TAGREC, cmp_tagrec);
 	for (i = 0; i < f->n; i++) {
+		/* a recorded UIDL was judged by judge_known() already */
 		if (f->msgs[i].fate != F_TODO ||
-		    bsearch(f->msgs[i].tag, f->tags, f->ntags,
-		    MF_POPSTATE_TAG_LEN, cmp_tag) == NULL)
+		    mf_popstate_has(f->state, f->msgs[i].uid))
 			continue;
+		r = tag_records(f, &f->msgs[i], &n);
+		for (hashed = 0, k = 0; k < n; k++)
+			if (r[k * TAGREC + MF_POPSTATE_TAG_LEN] != '\0')
+				hashed = 1;
+		if (n == 0 || (!hashed && f->msgs[i].dup))
+			continue;
+		f->st->todo--;
+		f->st->todo_bytes -= f->msgs[i].size;
+		if (hashed) {
+			f->msgs[i].fate = F_VERIFY;
+			continue;
+		}
 		if (mf_popstate_add(f->state, f->msgs[i].uid, e) == -1)
 			return -1;
 		f->msgs[i].fate = F_SEEN;
 		f->st->skipped++;
-		f->st->todo--;
-		f->st->todo_bytes -= f->msgs[i].size;
 		found++;
 	}
 	if (found == 0)
@@ -244,6 +337,51 @@ recover(struct fetch *f, struct mf_err *e)
 	if (mf_maildir_sync(f->md, e) == -1)
 		return -1;
 	return mf_popstate_sync(f->state, e);
+}
+
+/* A recorded UIDL: is it still the message we delivered?  A different
+ * LIST size says no at once; a content check (F_VERIFY, one RETR) is
+ * needed before a DELE, and when the listing holds the UIDL twice. */
+static enum fate
+judge_known(struct fetch *f, struct msg *m)
+{
+	int bare = mf_popstate_has_bare(f->state, m->uid);
+	char shown[80];
+
+	if (!bare && !mf_popstate_has_size(f->state, m->uid, m->size)) {
+		esc(m->uid, shown, sizeof(shown));
+		notice(f, "message %lu: UIDL %s was recorded for a message of "
+		    "another size: the server reused it, fetching the new "
+		    "message", m->num, shown);
+		return F_TODO;
+	}
+	if (bare && !m->dup) {
+		if (f->fp->delete_after)
+			f->bare_kept++;
+		return F_SEEN;
+	}
+	return m->dup || f->fp->delete_after ? F_VERIFY : F_SEEN;
+}
+
+/* Mark the messages whose UIDL the listing holds more than once. */
+static void
+mark_dups(struct fetch *f)
+{
+	unsigned long i, dups = 0;
+	char shown[80] = "";
+
+	for (i = 1; i < f->n; i++) {
+		if (strcmp(f->by_uid[i - 1]->uid, f->by_uid[i]->uid) != 0)
+			continue;
+		if (!f->by_uid[i - 1]->dup)
+			dups++;
+		f->by_uid[i - 1]->dup = f->by_uid[i]->dup = 1;
+		esc(f->by_uid[i]->uid, shown, sizeof(shown));
+	}
+	if (dups > 0)
+		notice(f, "the server lists %lu UIDL(s) for more than one "
+		    "message (last: %s, RFC 1939 §7 forbids it): those are "
+		    "told apart by content", dups, shown);
 }
 
 static int
@@ -259,25 +397,38 @@ select_msgs(struct fetch *f, struct mf_err *e)
 			return mf_err_set(e, MF_E_PROTO, "UIDL did not list "
 			    "message %lu", i + 1);
 		f->by_uid[i] = m;
+	}
+	qsort(f->by_uid, f->n, sizeof(*f->by_uid), cmp_msg);
+	mark_dups(f);
+	for (i = 0; i < f->n; i++) {
+		m = &f->msgs[i];
 		if (mf_popstate_tag(fp->account, m->uid, m->tag, sizeof(m->tag),
 		    e) == -1)
 			return -1;
-		if (!fp->all && mf_popstate_has(f->state, m->uid)) {
-			m->fate = F_SEEN;
-		} else if (fp->max_size > 0 && m->size > fp->max_size) {
+		m->fate = F_TODO;
+		if (!fp->all && mf_popstate_has(f->state, m->uid))
+			m->fate = judge_known(f, m);
+		if (m->fate == F_SEEN)
+			continue;
+		if (fp->max_size > 0 && m->size > fp->max_size) {
 			m->fate = F_BIG;
 			f->st->skipped++;
 			notice(f, "message %lu (%llu bytes) left on the server: "
 			    "bigger than --max-size", m->num, m->size);
-		} else if (fp->limit == 0 || f->st->todo < fp->limit) {
-			m->fate = F_TODO;
+		} else if (m->fate == F_TODO &&
+		    (fp->limit == 0 || f->st->todo < fp->limit)) {
 			f->st->todo++;
 			f->st->todo_bytes += m->size;
+		} else if (m->fate == F_TODO) {
+			m->fate = F_NONE;
 		}
 	}
-	qsort(f->by_uid, f->n, sizeof(*f->by_uid), cmp_msg);
 	if (f->md != NULL && !fp->all && f->st->todo > 0 && recover(f, e) == -1)
 		return -1;
+	if (f->bare_kept > 0)
+		notice(f, "%lu message(s) recorded by an older pop-fetch without "
+		    "a content hash are left on the server: a UIDL alone is no "
+		    "proof that this is the message delivered", f->bare_kept);
 	return 0;
 }
 
@@ -305,24 +456,43 @@ dele(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
 			esc(text, shown, sizeof(shown));
 			notice(f, "DELE %lu refused: -ERR %s", list[got]->num,
 			    shown);
+			f->st->dele_failed++;
 		}
 		got++;
 	}
 	return 0;
 }
 
-static int
-dele_seen(struct fetch *f, struct mf_err *e)
+/* A new array of the messages whose fate is fate (their number in *k);
+ * the caller frees it. */
+static struct msg **
+pick(struct fetch *f, enum fate fate, unsigned long *k, struct mf_err *e)
 {
 	struct msg **list = calloc(f->n + 1, sizeof(*list));
-	unsigned long i, k = 0;
+	unsigned long i;
+
+	*k = 0;
+	if (list == NULL) {
+		mf_err_sys(e, MF_E_NOMEM, errno, "message list");
+		return NULL;
+	}
+	for (i = 0; i < f->n; i++)
+		if (f->msgs[i].fate == fate)
+			list[(*k)++] = &f->msgs[i];
+	return list;
+}
+
+/* DELE the messages whose content this run matched with a recorded
+ * delivery; nothing else this run did not deliver itself. */
+static int
+dele_verified(struct fetch *f, struct mf_err *e)
+{
+	unsigned long k;
+	struct msg **list = pick(f, F_VERIFIED, &k, e);
 	int r;
 
 	if (list == NULL)
-		return mf_err_sys(e, MF_E_NOMEM, errno, "DELE list");
-	for (i = 0; i < f->n; i++)
-		if (f->msgs[i].fate == F_SEEN)
-			list[k++] = &f->msgs[i];
+		return -1;
 	r = dele(f, list, k, e);
 	free(list);
 	return r;
@@ -332,6 +502,7 @@ dele_seen(struct fetch *f, struct mf_err *e)
 
 struct sink {
 	struct fetch *f;
+	struct mf_hash_ctx *hash;
 	struct mf_maildir_msg *mm;
 	int mda_fd;
 	pid_t mda_pid;
@@ -346,8 +517,11 @@ sink_deliver(void *arg, const char *data, size_t n, struct mf_err *e)
 	ssize_t w;
 
 	s->bytes += n;
+	mf_hash_update(s->hash, data, n);
 	if (s->mm != NULL)
 		return mf_maildir_write(s->mm, data, n, e);
+	if (s->mda_fd == -1)  /* only hashing */
+		return 0;
 	while (n > 0 && !s->mda_broken) {
 		w = write(s->mda_fd, data, n);
 		if (w == -1 && errno == EINTR)
@@ -411,36 +585,98 @@ mda_finish(struct sink *s, struct mf_err *e)
 	    "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+/* End the content hash of s into m->hash. */
+static void
+hash_done(struct sink *s, struct msg *m)
+{
+	unsigned char md[32];
+	char hex[65];
+
+	mf_hash_end(s->hash, md);
+	s->hash = NULL;
+	mf_hex(md, sizeof(md), hex);
+	hex[MF_POPSTATE_HASH_LEN] = '\0';
+	mf_strlcpy(m->hash, hex, sizeof(m->hash));
+}
+
+static unsigned long long
+body_max(const struct msg *m)
+{
+	/* servers' LIST sizes are approximate; a flood must still end */
+	unsigned long long max = m->size * 2 + 1024 * 1024;
+
+	return max > MSG_ABS_MAX ? MSG_ABS_MAX : max;
+}
+
+/* The body of one RETR reply, only hashed: is it a message delivered
+ * before (F_VERIFIED) or a new one under a reused UIDL (F_TODO)? */
+static int
+verify(struct fetch *f, struct msg *m, struct mf_err *e)
+{
+	struct sink s;
+	char shown[80];
+
+	memset(&s, 0, sizeof(s));
+	s.f = f;
+	s.mda_fd = -1;
+	s.hash = mf_hash_begin(MF_SHA256, e);
+	if (s.hash == NULL)
+		return -1;
+	if (mf_pop3_read_body(f->p, MF_POP3_BODY_LINE_MAX, body_max(m),
+	    sink_deliver, &s, e) == -1) {
+		mf_hash_end(s.hash, NULL);
+		return -1;
+	}
+	hash_done(&s, m);
+	if (content_known(f, m)) {
+		if (!mf_popstate_has_hash(f->state, m->uid, m->hash))
+			f->recovered++;
+		m->fate = F_VERIFIED;
+		return record(f, m, e);
+	}
+	esc(m->uid, shown, sizeof(shown));
+	notice(f, "message %lu: UIDL %s was recorded for a message with other "
+	    "content: the server reused it, fetching the new message", m->num,
+	    shown);
+	m->fate = F_TODO;
+	f->st->todo++;
+	f->st->todo_bytes += m->size;
+	return 0;
+}
+
 /* The body of one RETR reply, into the Maildir (tmp -> new) or the MDA. */
 static int
 deliver(struct fetch *f, struct msg *m, struct mf_err *e)
 {
 	struct sink s;
-	unsigned long long max;
-	char fields[8 + MF_POPSTATE_TAG_LEN];
+	char fields[16 + MF_POPSTATE_TAG_LEN + MF_POPSTATE_HASH_LEN];
 	int r;
 
 	memset(&s, 0, sizeof(s));
 	s.f = f;
 	s.mda_fd = -1;
-	/* servers' LIST sizes are approximate; a flood must still end */
-	max = m->size * 2 + 1024 * 1024;
-	if (max > MSG_ABS_MAX)
-		max = MSG_ABS_MAX;
+	s.hash = mf_hash_begin(MF_SHA256, e);
+	if (s.hash == NULL)
+		return -1;
 	if (f->md != NULL) {
 		s.mm = mf_maildir_begin(f->md, e);
-		if (s.mm == NULL)
+		if (s.mm == NULL) {
+			mf_hash_end(s.hash, NULL);
 			return -1;
+		}
 	} else if (mda_start(&s, f->fp->mda, e) == -1) {
+		mf_hash_end(s.hash, NULL);
 		return -1;
 	}
-	r = mf_pop3_read_body(f->p, MF_POP3_BODY_LINE_MAX, max, sink_deliver, &s, e);
+	r = mf_pop3_read_body(f->p, MF_POP3_BODY_LINE_MAX, body_max(m),
+	    sink_deliver, &s, e);
+	hash_done(&s, m);
 	if (f->md != NULL) {
 		if (r == -1) {
 			mf_maildir_abort(s.mm);
 			return -1;
 		}
-		snprintf(fields, sizeof(fields), "P=%s", m->tag);
+		snprintf(fields, sizeof(fields), "P=%s,H=%s", m->tag, m->hash);
 		if (mf_maildir_commit(s.mm, "new", fields, NULL, NULL, 0, e) == -1)
 			return -1;
 	} else {
@@ -462,9 +698,10 @@ deliver(struct fetch *f, struct msg *m, struct mf_err *e)
 	return 0;
 }
 
-/* RETR list[0..n), pipelined within the window. */
+/* RETR list[0..n), pipelined within the window; each body is delivered,
+ * or only hashed with check. */
 static int
-retr_batch(struct fetch *f, struct msg **list, unsigned long n,
+retr_batch(struct fetch *f, struct msg **list, unsigned long n, int check,
            struct mf_err *e)
 {
 	char text[MF_POP3_LINE_MAX], shown[160];
@@ -488,7 +725,8 @@ retr_batch(struct fetch *f, struct msg **list, unsigned long n,
 			list[got]->fate = F_GONE;
 			f->gone++;
 			f->st->skipped++;
-		} else if (deliver(f, list[got], e) == -1) {
+		} else if ((check ? verify(f, list[got], e) :
+		    deliver(f, list[got], e)) == -1) {
 			return -1;
 		}
 		got++;
@@ -507,8 +745,7 @@ salvage(struct fetch *f, struct msg **list, unsigned long n)
 	if (f->md != NULL && mf_maildir_sync(f->md, NULL) == -1)
 		return;
 	for (i = 0; i < n; i++)
-		if (list[i]->fate == F_DONE &&
-		    mf_popstate_add(f->state, list[i]->uid, NULL) == -1)
+		if (list[i]->fate == F_DONE && record(f, list[i], NULL) == -1)
 			return;
 	mf_popstate_sync(f->state, NULL);
 }
@@ -519,7 +756,7 @@ group(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
 {
 	unsigned long i, k = 0;
 
-	if (retr_batch(f, list, n, e) == -1) {
+	if (retr_batch(f, list, n, 0, e) == -1) {
 		salvage(f, list, n);
 		return -1;
 	}
@@ -528,13 +765,37 @@ group(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
 	for (i = 0; i < n; i++) {
 		if (list[i]->fate != F_DONE)
 			continue;
-		if (mf_popstate_add(f->state, list[i]->uid, e) == -1)
+		if (record(f, list[i], e) == -1)
 			return -1;
 		list[k++] = list[i];
 	}
 	if (mf_popstate_sync(f->state, e) == -1)
 		return -1;
 	return f->fp->delete_after ? dele(f, list, k, e) : 0;
+}
+
+/* Read the F_VERIFY messages (content hash only), record those that
+ * match a delivery (one group commit), and DELE them when asked. */
+static int
+verify_all(struct fetch *f, struct mf_err *e)
+{
+	unsigned long k;
+	struct msg **list = pick(f, F_VERIFY, &k, e);
+	int r;
+
+	if (list == NULL)
+		return -1;
+	r = k > 0 ? retr_batch(f, list, k, 1, e) : 0;
+	if (r == 0 && k > 0)
+		r = mf_popstate_sync(f->state, e);
+	if (r == 0 && f->recovered > 0)
+		notice(f, "%lu message(s) already in the Maildir from an "
+		    "interrupted run (same content): recorded, not delivered "
+		    "again", f->recovered);
+	if (r == 0 && f->fp->delete_after)
+		r = dele_verified(f, e);
+	free(list);
+	return r;
 }
 
 static int
@@ -591,7 +852,7 @@ session(struct fetch *f, struct mf_err *e)
 	if (f->n > 0 && select_msgs(f, e) == -1)
 		return -1;
 	progress(f);
-	if (f->fp->delete_after && dele_seen(f, e) == -1)
+	if (verify_all(f, e) == -1)
 		return -1;
 	if (fetch_all(f, e) == -1)
 		return -1;
@@ -604,6 +865,10 @@ session(struct fetch *f, struct mf_err *e)
 		return mf_err_set(e, MF_E_TEMP, "%lu message(s) could not be "
 		    "retrieved (last: -ERR %s); the others were delivered",
 		    f->gone, f->gone_text);
+	if (f->st->dele_failed > 0)
+		return mf_err_set(e, MF_E_TEMP, "%lu message(s) could not be "
+		    "deleted on the server (DELE refused); they were delivered "
+		    "and stay recorded", f->st->dele_failed);
 	return 0;
 }
 

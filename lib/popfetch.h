@@ -15,6 +15,7 @@ struct mf_popfetch_stats {
 	unsigned long fetched;    /* delivered this run */
 	unsigned long skipped;    /* too big, vanished, or recovered */
 	unsigned long deleted;    /* DELE acknowledged (committed at QUIT) */
+	unsigned long dele_failed; /* DELE refused (-ERR) */
 	unsigned long long bytes; /* message bytes delivered */
 	unsigned long long todo_bytes;
 	double seconds;
@@ -49,7 +50,9 @@ struct mf_popfetch_params {
  * Errors: the kinds of mf_pop3_connect() and mf_pop3_auth(), MF_E_USAGE
  * unless exactly one of maildir and mda is set, MF_E_IO for local
  * delivery failures (full disk), MF_E_UNSUPPORTED for a server without
- * UIDL, MF_E_TEMP when some message vanished (the others are delivered). */
+ * UIDL, MF_E_TEMP when some message vanished or a DELE was refused (the
+ * others are delivered).  Only messages delivered by this run, or whose
+ * content this run matched with a recorded delivery, are ever deleted. */
 int mf_popfetch_run(const struct mf_popfetch_params *fp,
                     struct mf_popfetch_stats *st, struct mf_err *e);
 

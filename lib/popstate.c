@@ -16,11 +16,18 @@
 #define PATH_MAX_LEN 4096
 #define FILE_MAX (256UL * 1024 * 1024)
 
+/* One UID: the identities of the messages delivered under it. */
+struct entry {
+	char *uid;
+	char *ids;        /* "SIZE:HASH SIZE:HASH ...", or NULL */
+	int bare;         /* also recorded without an identity (older runs) */
+};
+
 struct mf_popstate {
 	char path[PATH_MAX_LEN];
 	int fd;           /* the journal, O_APPEND */
 	int lockfd;
-	char **slot;      /* open-addressing set of UIDs */
+	struct entry *slot; /* open-addressing set of UIDs */
 	size_t nslot, count;
 	struct mf_buf pending;
 };
@@ -48,11 +55,11 @@ hash_str(const char *s)
 }
 
 static size_t
-find_slot(char **slot, size_t nslot, const char *uid)
+find_slot(struct entry *slot, size_t nslot, const char *uid)
 {
 	size_t i = hash_str(uid) & (nslot - 1);
 
-	while (slot[i] != NULL && strcmp(slot[i], uid) != 0)
+	while (slot[i].uid != NULL && strcmp(slot[i].uid, uid) != 0)
 		i = (i + 1) & (nslot - 1);
 	return i;
 }
@@ -61,43 +68,156 @@ static int
 grow(struct mf_popstate *s, struct mf_err *e)
 {
 	size_t n = s->nslot ? s->nslot * 2 : 1024, i;
-	char **ns = calloc(n, sizeof(*ns));
+	struct entry *ns = calloc(n, sizeof(*ns));
 
 	if (ns == NULL)
 		return mf_err_sys(e, MF_E_NOMEM, errno, "state table");
 	for (i = 0; i < s->nslot; i++)
-		if (s->slot[i] != NULL)
-			ns[find_slot(ns, n, s->slot[i])] = s->slot[i];
+		if (s->slot[i].uid != NULL)
+			ns[find_slot(ns, n, s->slot[i].uid)] = s->slot[i];
 	free(s->slot);
 	s->slot = ns;
 	s->nslot = n;
 	return 0;
 }
 
-/* Insert into the set; 1 if it was new, 0 if present, -1 on error. */
-static int
-set_insert(struct mf_popstate *s, const char *uid, struct mf_err *e)
+/* "SIZE:HASH": decimal size, MF_POPSTATE_HASH_LEN lowercase hex digits. */
+int
+mf_popstate_id_valid(const char *id)
 {
-	size_t i;
+	size_t n = 0, h = 0;
+
+	while (id[n] >= '0' && id[n] <= '9')
+		n++;
+	if (n == 0 || n > 20 || id[n] != ':')
+		return 0;
+	for (id += n + 1; id[h] != '\0'; h++)
+		if (!((id[h] >= '0' && id[h] <= '9') ||
+		    (id[h] >= 'a' && id[h] <= 'f')))
+			return 0;
+	return h == MF_POPSTATE_HASH_LEN;
+}
+
+/* Is id among the space-separated list ids? */
+static int
+id_listed(const char *ids, const char *id)
+{
+	size_t n = strlen(id);
+	const char *p;
+
+	for (p = ids; p != NULL && *p != '\0'; p = strchr(p, ' ')) {
+		if (*p == ' ')
+			p++;
+		if (strncmp(p, id, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Insert uid (and its identity, NULL for none) into the set: 1 if
+ * something was new, 0 if all was present, -1 on error. */
+static int
+set_insert(struct mf_popstate *s, const char *uid, const char *id,
+           struct mf_err *e)
+{
+	struct entry *en;
+	size_t i, n;
+	char *ni;
 
 	if ((s->count + 1) * 2 > s->nslot && grow(s, e) == -1)
 		return -1;
 	i = find_slot(s->slot, s->nslot, uid);
-	if (s->slot[i] != NULL)
+	en = &s->slot[i];
+	if (en->uid == NULL) {
+		en->uid = strdup(uid);
+		if (en->uid == NULL)
+			return mf_err_sys(e, MF_E_NOMEM, errno, "state entry");
+		s->count++;
+	} else if (id == NULL || id_listed(en->ids, id)) {
+		if (id == NULL && !en->bare) {
+			en->bare = 1;
+			return 1;
+		}
 		return 0;
-	s->slot[i] = strdup(uid);
-	if (s->slot[i] == NULL)
+	}
+	if (id == NULL) {
+		en->bare = 1;
+		return 1;
+	}
+	n = (en->ids != NULL ? strlen(en->ids) + 1 : 0) + strlen(id) + 1;
+	ni = malloc(n);
+	if (ni == NULL)
 		return mf_err_sys(e, MF_E_NOMEM, errno, "state entry");
-	s->count++;
+	snprintf(ni, n, "%s%s%s", en->ids != NULL ? en->ids : "",
+	    en->ids != NULL ? " " : "", id);
+	free(en->ids);
+	en->ids = ni;
 	return 1;
+}
+
+static const struct entry *
+lookup(const struct mf_popstate *s, const char *uid)
+{
+	const struct entry *en;
+
+	if (s->nslot == 0)
+		return NULL;
+	en = &s->slot[find_slot(s->slot, s->nslot, uid)];
+	return en->uid != NULL ? en : NULL;
 }
 
 int
 mf_popstate_has(const struct mf_popstate *s, const char *uid)
 {
-	if (s->nslot == 0)
+	return lookup(s, uid) != NULL;
+}
+
+int
+mf_popstate_has_bare(const struct mf_popstate *s, const char *uid)
+{
+	const struct entry *en = lookup(s, uid);
+
+	return en != NULL && en->bare;
+}
+
+int
+mf_popstate_has_size(const struct mf_popstate *s, const char *uid,
+                     unsigned long long size)
+{
+	const struct entry *en = lookup(s, uid);
+	char want[32];
+	const char *p;
+	size_t n;
+
+	if (en == NULL)
 		return 0;
-	return s->slot[find_slot(s->slot, s->nslot, uid)] != NULL;
+	n = (size_t)snprintf(want, sizeof(want), "%llu:", size);
+	for (p = en->ids; p != NULL && *p != '\0'; p = strchr(p, ' ')) {
+		if (*p == ' ')
+			p++;
+		if (strncmp(p, want, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+mf_popstate_has_hash(const struct mf_popstate *s, const char *uid,
+                     const char *hash)
+{
+	const struct entry *en = lookup(s, uid);
+	const char *p, *c;
+
+	if (en == NULL)
+		return 0;
+	for (p = en->ids; p != NULL && *p != '\0'; p = strchr(p, ' ')) {
+		if (*p == ' ')
+			p++;
+		c = strchr(p, ':');
+		if (c != NULL && strncmp(c + 1, hash, MF_POPSTATE_HASH_LEN) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 size_t
@@ -197,14 +317,14 @@ read_file(int fd, const char *path, struct mf_buf *b, struct mf_err *e)
 	}
 }
 
-/* Load "+ UID" lines; *torn is set when the file does not end in a
+/* Load "+ UID [SIZE:HASH]" lines; *torn is set when the file does not end in a
  * complete line (a crash during an append). */
 static int
 parse_journal(struct mf_popstate *s, struct mf_buf *b, int *torn,
               struct mf_err *e)
 {
 	size_t hl = strlen(HEADER), pos, lineno = 1;
-	char *nl, *line;
+	char *nl, *line, *id;
 
 	*torn = 0;
 	if (b->len == 0) {
@@ -223,11 +343,16 @@ parse_journal(struct mf_popstate *s, struct mf_buf *b, int *torn,
 			break;
 		}
 		*nl = '\0';
+		id = line[0] != '\0' && line[1] != '\0' ? strchr(line + 2, ' ') :
+		    NULL;
+		if (id != NULL)
+			*id++ = '\0';
 		if (line[0] != '+' || line[1] != ' ' ||
-		    !mf_popstate_uid_valid(line + 2))
+		    !mf_popstate_uid_valid(line + 2) ||
+		    (id != NULL && !mf_popstate_id_valid(id)))
 			return mf_err_set(e, MF_E_DATA, "%s:%zu: bad record",
 			    s->path, lineno);
-		if (set_insert(s, line + 2, e) == -1)
+		if (set_insert(s, line + 2, id, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -314,8 +439,10 @@ mf_popstate_close(struct mf_popstate *s)
 		close(s->fd);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
-	for (i = 0; i < s->nslot; i++)
-		free(s->slot[i]);
+	for (i = 0; i < s->nslot; i++) {
+		free(s->slot[i].uid);
+		free(s->slot[i].ids);
+	}
 	free(s->slot);
 	mf_buf_free(&s->pending);
 	free(s);
@@ -324,14 +451,45 @@ mf_popstate_close(struct mf_popstate *s)
 int
 mf_popstate_add(struct mf_popstate *s, const char *uid, struct mf_err *e)
 {
+	return mf_popstate_add_id(s, uid, NULL, e);
+}
+
+int
+mf_popstate_add_id(struct mf_popstate *s, const char *uid, const char *id,
+                   struct mf_err *e)
+{
 	int r;
 
 	if (!mf_popstate_uid_valid(uid))
 		return mf_err_set(e, MF_E_DATA, "invalid UID for the state");
-	r = set_insert(s, uid, e);
+	if (id != NULL && !mf_popstate_id_valid(id))
+		return mf_err_set(e, MF_E_DATA, "invalid identity for the state");
+	r = set_insert(s, uid, id, e);
 	if (r != 1)
 		return r;
-	return mf_buf_printf(&s->pending, e, "+ %s\n", uid);
+	return mf_buf_printf(&s->pending, e, "+ %s%s%s\n", uid,
+	    id != NULL ? " " : "", id != NULL ? id : "");
+}
+
+/* The journal lines of one entry: one per identity, "+ UID" for a bare
+ * record. */
+static int
+put_entry(struct mf_buf *out, const struct entry *en, struct mf_err *e)
+{
+	const char *p, *sp;
+	size_t n;
+
+	if (en->bare && mf_buf_printf(out, e, "+ %s\n", en->uid) == -1)
+		return -1;
+	for (p = en->ids; p != NULL && *p != '\0'; p = sp) {
+		sp = strchr(p, ' ');
+		n = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (mf_buf_printf(out, e, "+ %s %.*s\n", en->uid, (int)n, p) == -1)
+			return -1;
+		if (sp != NULL)
+			sp++;
+	}
+	return 0;
 }
 
 int
@@ -357,9 +515,10 @@ write_compacted(struct mf_popstate *s, const char *tmp,
 	if (mf_buf_puts(&out, HEADER, e) == -1)
 		goto done;
 	for (i = 0; i < s->nslot; i++) {
-		if (s->slot[i] == NULL || (keep != NULL && !keep(arg, s->slot[i])))
+		if (s->slot[i].uid == NULL ||
+		    (keep != NULL && !keep(arg, s->slot[i].uid)))
 			continue;
-		if (mf_buf_printf(&out, e, "+ %s\n", s->slot[i]) == -1)
+		if (put_entry(&out, &s->slot[i], e) == -1)
 			goto done;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -381,7 +540,7 @@ done:
 static void
 prune(struct mf_popstate *s, int (*keep)(void *, const char *), void *arg)
 {
-	char **old = s->slot;
+	struct entry *old = s->slot;
 	size_t n = s->nslot, i;
 
 	if (keep == NULL)
@@ -393,13 +552,14 @@ prune(struct mf_popstate *s, int (*keep)(void *, const char *), void *arg)
 	}
 	s->count = 0;
 	for (i = 0; i < n; i++) {
-		if (old[i] == NULL)
+		if (old[i].uid == NULL)
 			continue;
-		if (keep(arg, old[i])) {
-			s->slot[find_slot(s->slot, n, old[i])] = old[i];
+		if (keep(arg, old[i].uid)) {
+			s->slot[find_slot(s->slot, n, old[i].uid)] = old[i];
 			s->count++;
 		} else {
-			free(old[i]);
+			free(old[i].uid);
+			free(old[i].ids);
 		}
 	}
 	free(old);

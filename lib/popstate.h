@@ -3,7 +3,15 @@
  * The state is an append-only journal of UIDL values (RFC 1939 §7):
  *
  *     mailflow-popstate 1\n          header
- *     + UID\n                        one delivered message per line
+ *     + UID SIZE:HASH\n              one delivered message per line
+ *
+ * SIZE is the size the server's LIST announced, HASH the first
+ * MF_POPSTATE_HASH_LEN hex digits of SHA-256 over the message as delivered:
+ * together with the UID they are the message's identity, so that a server
+ * that reuses a UIDL (for a different message, in a later listing or twice
+ * in one) cannot make pop-fetch skip or delete a message it never
+ * delivered.  Lines "+ UID" without an identity (older versions) are still
+ * read; such records are never trusted for deletion.
  *
  * A UID is appended only after its message is durable (Maildir file fsynced,
  * renamed into new/, directory fsynced; or the MDA exited 0).  Appends are
@@ -37,6 +45,7 @@
 
 #define MF_POPSTATE_UID_MAX 512   /* longest UID accepted (RFC: 70) */
 #define MF_POPSTATE_TAG_LEN 24    /* hex digits of a Maildir tag */
+#define MF_POPSTATE_HASH_LEN 32   /* hex digits of a content hash */
 
 struct mf_popstate;
 
@@ -53,6 +62,18 @@ void mf_popstate_close(struct mf_popstate *s);
 /* 1 if uid is recorded (or queued), else 0. */
 int mf_popstate_has(const struct mf_popstate *s, const char *uid);
 
+/* 1 if uid was recorded (also) without an identity, else 0. */
+int mf_popstate_has_bare(const struct mf_popstate *s, const char *uid);
+
+/* 1 if uid was recorded with a message of this LIST size, else 0. */
+int mf_popstate_has_size(const struct mf_popstate *s, const char *uid,
+                         unsigned long long size);
+
+/* 1 if uid was recorded with this content hash (MF_POPSTATE_HASH_LEN hex
+ * digits), else 0. */
+int mf_popstate_has_hash(const struct mf_popstate *s, const char *uid,
+                         const char *hash);
+
 /* Number of UIDs recorded or queued. */
 size_t mf_popstate_count(const struct mf_popstate *s);
 
@@ -60,6 +81,14 @@ size_t mf_popstate_count(const struct mf_popstate *s);
  * already present is fine (no-op). MF_E_DATA for an invalid uid (empty,
  * too long, or with bytes outside 0x21..0x7e). */
 int mf_popstate_add(struct mf_popstate *s, const char *uid, struct mf_err *e);
+
+/* The same with the message's identity id, "SIZE:HASH" (see above); NULL
+ * records the bare UID. A UID may carry several identities. */
+int mf_popstate_add_id(struct mf_popstate *s, const char *uid,
+                       const char *id, struct mf_err *e);
+
+/* 1 if id is a valid "SIZE:HASH" identity, else 0. */
+int mf_popstate_id_valid(const char *id);
 
 /* Append the queued records and fsync: the group-commit point. Only after
  * it returned 0 may the messages be deleted on the server. MF_E_IO. */

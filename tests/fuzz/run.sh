@@ -4,6 +4,8 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]   fuzz each target SECONDS (30)
 #   tests/fuzz/run.sh --replay [TARGET...]    run the committed corpus and
 #                                             crash-regression files once
+#   FUZZ_RUNS=N tests/fuzz/run.sh [TARGET...] fuzz each target for N
+#                                             executions instead of a time
 #
 # Builds lib/*.c and tests/fuzz/fuzz_*.c with clang, libFuzzer, ASan and
 # UBSan (UB aborts) into build-fuzz/.  New corpus entries go to
@@ -122,7 +124,12 @@ for t in "${targets[@]}"; do
 			*) [ -f "$f" ] && cp -n "$f" "$out/corpus/$t/" ;;
 			esac
 		done
-		"$bin" -max_total_time="$secs" -max_len="$(maxlen "$t")" \
+		if [ -n "${FUZZ_RUNS:-}" ]; then
+			limit="-runs=$FUZZ_RUNS"
+		else
+			limit="-max_total_time=$secs"
+		fi
+		"$bin" "$limit" -max_len="$(maxlen "$t")" \
 		    -timeout=10 -rss_limit_mb=2048 \
 		    -print_final_stats=1 \
 		    -artifact_prefix="$out/artifacts/$t/" \

@@ -240,3 +240,44 @@ Test(popstate, tags)
 	/* SHA-256("u@h\0uid1"), first 24 hex digits: stable across versions */
 	cr_assert_str_eq(t1, "8aeded2b936d516dbcb1fa86");
 }
+
+Test(popstate, identities_kept_and_reloaded)
+{
+	static const char h1[] = "0123456789abcdef0123456789abcdef";
+	static const char h2[] = "fedcba9876543210fedcba9876543210";
+	struct mf_err e;
+	struct mf_popstate *s = mf_popstate_open(path, &e);
+	char text[512], id[64];
+
+	cr_assert_not_null(s);
+	snprintf(id, sizeof(id), "20:%s", h1);
+	cr_assert_eq(mf_popstate_add_id(s, "same", id, &e), 0);
+	snprintf(id, sizeof(id), "21:%s", h2);
+	cr_assert_eq(mf_popstate_add_id(s, "same", id, &e), 0);
+	cr_assert_eq(mf_popstate_add_id(s, "same", id, &e), 0);  /* no-op */
+	cr_assert_eq(mf_popstate_add(s, "old", &e), 0);
+	cr_assert_eq(mf_popstate_add_id(s, "x", "20:xyz", &e), -1);
+	cr_assert_eq(mf_popstate_sync(s, &e), 0);
+	mf_popstate_close(s);
+	file_text(text, sizeof(text));
+	cr_assert_str_eq(text, "mailflow-popstate 1\n+ same 20:0123456789abcdef"
+	    "0123456789abcdef\n+ same 21:fedcba9876543210fedcba9876543210\n"
+	    "+ old\n");
+	s = mf_popstate_open(path, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_assert_eq(mf_popstate_count(s), 2);
+	cr_assert(mf_popstate_has_size(s, "same", 20));
+	cr_assert(mf_popstate_has_size(s, "same", 21));
+	cr_assert(!mf_popstate_has_size(s, "same", 2));
+	cr_assert(mf_popstate_has_hash(s, "same", h2));
+	cr_assert(!mf_popstate_has_hash(s, "old", h2));
+	cr_assert(mf_popstate_has_bare(s, "old"));
+	cr_assert(!mf_popstate_has_bare(s, "same"));
+	/* compaction keeps every identity */
+	cr_assert_eq(mf_popstate_compact(s, NULL, NULL, &e), 0);
+	mf_popstate_close(s);
+	s = mf_popstate_open(path, &e);
+	cr_assert(mf_popstate_has_hash(s, "same", h1));
+	cr_assert(mf_popstate_has_hash(s, "same", h2));
+	mf_popstate_close(s);
+}
