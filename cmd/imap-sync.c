@@ -303,6 +303,7 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 		mf_json_kv_int(j, "deleted_local", (long long)r->deleted_local);
 		mf_json_kv_int(j, "deleted_remote", (long long)r->deleted_remote);
 		mf_json_kv_int(j, "messages", (long long)r->messages);
+		mf_json_kv_int(j, "bodies_skipped", (long long)r->bodies_skipped);
 		mf_json_object_end(j);
 		return;
 	}
@@ -310,16 +311,18 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 		return;   /* the warning said it */
 	if (r->error) {
 		mf_cli_msg(stderr, "imap-sync", "%s: %s", r->folder, r->error);
-		return;
+		if (!r->bodies_skipped)
+			return;   /* else a partial sync: say what was done */
 	}
 	if (ui->o->quiet)
 		return;
 	printf("%s%s: %lu new (%llu bytes), %lu adopted, flags %lu local/%lu "
-	       "server, %lu uploaded, %lu/%lu deleted local/server%s\n",
+	       "server, %lu uploaded, %lu/%lu deleted local/server, %lu body(s) "
+	       "skipped%s\n",
 	       r->dry_run ? "(dry run) " : "",
 	       mf_esc_str(name, sizeof name, r->folder), r->fetched, r->bytes,
 	       r->adopted, r->flags_local, r->flags_remote, r->uploaded,
-	       r->deleted_local, r->deleted_remote,
+	       r->deleted_local, r->deleted_remote, r->bodies_skipped,
 	       r->uidvalidity_reset ? ", UIDVALIDITY reset" : "");
 	fflush(stdout);
 }

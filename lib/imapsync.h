@@ -38,6 +38,8 @@ struct mf_imapsync_result {
 	unsigned long deleted_local; /* local files removed */
 	unsigned long deleted_remote;/* server messages expunged */
 	unsigned long messages;      /* messages known after the sync */
+	unsigned long bodies_skipped;/* wanted, but the server sent no body
+	                                (NIL): not recorded, tried again */
 	int dry_run;
 };
 

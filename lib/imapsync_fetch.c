@@ -122,25 +122,106 @@ static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
 	return 0;
 }
 
+/* Only UIDs asked for, below UIDNEXT, may become files and state: a
+ * server answering with other UIDs (RFC 3501 §6.4.8 allows unsolicited
+ * FETCH, not bodies for UIDs nobody asked) must not plant a message that
+ * would hide the real one with that UID later. */
+static int wanted(struct frun *fr, uint64_t uid)
+{
+	if (uid && uid <= 0xFFFFFFFFu && isync_uids_has(fr->want, (uint32_t)uid) &&
+	    (!fr->uidnext || uid < fr->uidnext))
+		return 1;
+	isync_warnf(fr->c, "%s: ignoring a message body for UID %llu, which "
+	            "was not asked for%s", fr->f->utf8, (unsigned long long)uid,
+	            fr->uidnext && uid >= fr->uidnext ? " (at or above UIDNEXT)"
+	                                              : "");
+	return 0;
+}
+
+static uint64_t fetch_uid(const struct mf_imap_resp *r)
+{
+	uint64_t uid = 0;
+	size_t k = mf_imap_fetch_item(r, r->data_first, "UID");
+
+	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 ||
+	    uid > 0xFFFFFFFFu)
+		return 0;
+	return uid;
+}
+
+static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
+                       uint64_t uid, struct mf_err *e);
+
+/* A FETCH without a streamed literal: an unsolicited flags update (no
+ * BODY[]), a body sent as a quoted string (RFC 3501 §4.3 allows it:
+ * delivered like a literal), or NIL (counted, not recorded: tried again
+ * next run). */
+static int fetch_inline(struct frun *fr, const struct mf_imap_resp *r,
+                        struct mf_err *e)
+{
+	size_t k = mf_imap_fetch_item(r, r->data_first, "BODY[]");
+	uint64_t uid;
+
+	if (k == (size_t)-1)
+		return 0;
+	uid = fetch_uid(r);
+	if (!wanted(fr, uid))
+		return 0;
+	if (r->toks[k].type != MF_IMAP_STRING) {
+		isync_warnf(fr->c, "%s: the server sent no body for UID %llu "
+		            "(NIL): not recorded, tried again next run",
+		            fr->f->utf8, (unsigned long long)uid);
+		fr->res.bodies_skipped++;
+		if (!fr->min_skipped || uid < fr->min_skipped)
+			fr->min_skipped = (uint32_t)uid;
+		return 0;
+	}
+	fr->msg = mf_maildir_begin(fr->md, e);
+	if (!fr->msg)
+		return -1;
+	fr->cr = 0;
+	if (lit_data(fr, r->toks[k].s, r->toks[k].len) < 0 || lit_end(fr) < 0) {
+		*e = fr->herr;
+		mf_maildir_abort(fr->msg);
+		fr->msg = NULL;
+		return -1;
+	}
+	return commit_body(fr, r, uid, e);
+}
+
 static int fetch_body_cb(void *arg, const struct mf_imap_resp *r,
                          struct mf_err *e)
 {
 	struct frun *fr = arg;
-	uint64_t uid = 0;
-	char flags[8] = "", fields[32], name[512];
-	size_t k;
+	uint64_t uid;
 
-	if (strcmp(r->keyword, "FETCH") || !fr->msg)
+	if (strcmp(r->keyword, "FETCH"))
 		return 0;
+	if (!fr->msg)
+		return fetch_inline(fr, r, e);
 	if (!fr->body_done)
 		return mf_err_set(e, MF_E_PROTO, "FETCH body ended early");
-	k = mf_imap_fetch_item(r, r->data_first, "UID");
-	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 || !uid ||
-	    uid > 0xFFFFFFFFu) {
+	uid = fetch_uid(r);
+	if (!uid) {
 		mf_maildir_abort(fr->msg);
 		fr->msg = NULL;
 		return mf_err_set(e, MF_E_PROTO, "FETCH body without UID");
 	}
+	if (!wanted(fr, uid)) {
+		mf_maildir_abort(fr->msg);
+		fr->msg = NULL;
+		return 0;
+	}
+	return commit_body(fr, r, uid, e);
+}
+
+/* fr->msg (complete) becomes cur/NAME,U=uid, pending the group commit. */
+static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
+                       uint64_t uid, struct mf_err *e)
+{
+	char flags[8] = "", fields[32], name[512];
+	size_t k;
+
 	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
 	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
 		mf_imapflags_from_list(r, k, flags);
@@ -181,6 +262,7 @@ int isync_fetch_bodies(struct frun *fr, const struct uids *want,
 	int rc = 0;
 
 	fr->total_new = (unsigned long)want->n;
+	fr->want = want;
 	mf_err_clear(&fr->herr);
 	mf_imap_set_literal_hooks(c->im, &hk);
 	while (rc == 0 && pos < want->n) {

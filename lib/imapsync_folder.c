@@ -63,10 +63,18 @@ static int new_uids(struct frun *fr, struct uids *want, uint32_t from,
                     uint32_t to, struct mf_err *e)
 {
 	if (fr->full) {
-		for (size_t i = 0; i < fr->sl.n; i++)
-			if (!mf_syncstate_get(fr->st, fr->sl.v[i].uid) &&
-			    isync_uids_add(want, fr->sl.v[i].uid) < 0)
+		for (size_t i = 0; i < fr->sl.n; i++) {
+			uint32_t u = fr->sl.v[i].uid;
+			if (to && u >= to) {
+				/* RFC 3501 §2.3.1.1: UIDNEXT is greater than
+				 * every UID in the mailbox */
+				isync_warnf(fr->c, "%s: ignoring UID %u, at or "
+				            "above UIDNEXT %u", fr->f->utf8, u, to);
+				continue;
+			}
+			if (!mf_syncstate_get(fr->st, u) && isync_uids_add(want, u) < 0)
 				return mf_err_set(e, MF_E_NOMEM, "out of memory");
+		}
 		return 0;
 	}
 	for (uint32_t u = from; u && u < to; u++)
@@ -336,18 +344,28 @@ static int sync_body(struct frun *fr, struct mf_err *e)
 		goto out;
 	if (new_uids(fr, &want, old_next, select_next, e) < 0)
 		goto out;
+	fr->uidnext = select_next;
 	if (p->dry_run ? count_new(fr, &want, e) < 0
 	               : want.n && isync_fetch_bodies(fr, &want, e) < 0)
 		goto out;
 	if (p->two_way && (isync_expunge_remote(fr, &del_remote, e) < 0 ||
 	                   isync_upload_new(fr, e) < 0))
 		goto out;
+	/* a body the server did not send is asked for again next time */
+	if (fr->min_skipped && (!select_next || fr->min_skipped < select_next))
+		select_next = fr->min_skipped;
 	if (!p->dry_run) {
 		if (mf_syncstate_set_uidnext(fr->st, select_next, e) < 0 ||
 		    mf_syncstate_set_modseq(fr->st, select_modseq, e) < 0 ||
 		    mf_syncstate_compact(fr->st, e) < 0)
 			goto out;
 		fr->res.messages = (unsigned long)mf_syncstate_count(fr->st);
+	}
+	if (fr->res.bodies_skipped) {
+		mf_err_set(e, MF_E_TEMP, "%lu message(s) fetched, %lu skipped: "
+		           "the server sent no body (NIL)", fr->res.fetched,
+		           fr->res.bodies_skipped);
+		goto out;
 	}
 	rc = 0;
 out:

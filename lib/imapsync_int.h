@@ -76,6 +76,9 @@ int isync_lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e);
 void isync_lscan_sort(struct lscan *s);
 struct lfile *isync_lscan_find(struct lscan *s, const char *base);
 void isync_lscan_free(struct lscan *s);
+/* The Message-ID (RFC 5322 §3.6.4) of the header block h into msgid, ""
+ * if none: only a field of that name counts, whatever else h holds. */
+void isync_header_msgid(const char *h, char *msgid, size_t idlen);
 /* Size of the file as CRLF text (what the server counts) and its
  * Message-ID; -1 on I/O error. */
 int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
@@ -145,7 +148,13 @@ struct frun {
 	size_t npend, cappend;
 	unsigned long long pend_bytes;
 	unsigned long total_new;
+	const struct uids *want;  /* the UIDs asked for (sorted) */
+	uint32_t uidnext;         /* SELECT's UIDNEXT, 0 if none */
+	uint32_t min_skipped;     /* lowest UID whose body was NIL, 0: none */
 };
+
+/* Is x in the sorted set u? */
+int isync_uids_has(const struct uids *u, uint32_t x);
 
 /* imapsync_local.c: rename a file so its base carries field "K=V" (NULL:
  * none) instead of any U= or A= field it had, moving it to cur/. */

@@ -93,8 +93,7 @@ struct lfile *isync_lscan_find(struct lscan *s, const char *base)
 	return s->n ? bsearch(&key, s->v, s->n, sizeof *s->v, cmp_lbase) : NULL;
 }
 
-/* The Message-ID (RFC 5322 §3.6.4) of the header h, "" if none. */
-static void header_msgid(const char *h, char *msgid, size_t idlen)
+void isync_header_msgid(const char *h, char *msgid, size_t idlen)
 {
 	while (h && *h) {
 		if (*h == '\n' || (*h == '\r' && h[1] == '\n'))
@@ -147,7 +146,7 @@ int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
 	fclose(fp);
 	*crlf_size = size;
 	if (hdr.data)
-		header_msgid(hdr.data, msgid, idlen);
+		isync_header_msgid(hdr.data, msgid, idlen);
 	mf_buf_free(&hdr);
 	return err ? -1 : 0;
 }

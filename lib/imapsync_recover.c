@@ -32,20 +32,11 @@ int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
 	if (k != (size_t)-1)
 		mf_imap_tok_u64(&r->toks[k], &size);
 	k = mf_imap_fetch_item(r, r->data_first, "BODY[HEADER.FIELDS (MESSAGE-ID)]");
-	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_STRING) {
-		const char *h = r->toks[k].s;
-		const char *c = strchr(h, ':');
-		if (c) {
-			c++;
-			while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
-				c++;
-			size_t n = strcspn(c, " \t\r\n");
-			if (n >= sizeof id)
-				n = sizeof id - 1;
-			memcpy(id, c, n);
-			id[n] = '\0';
-		}
-	}
+	/* RFC 3501 §6.4.5: the server returns the fields asked for, but one
+	 * that sends more (or others) must not get its first field taken for
+	 * the Message-ID: only a field of that name counts */
+	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_STRING)
+		isync_header_msgid(r->toks[k].s, id, sizeof id);
 	if (isync_slist_add(l, (uint32_t)uid, flags, size, id) < 0)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;

@@ -86,9 +86,15 @@ void isync_uids_sort(struct uids *u)
 		qsort(u->v, u->n, sizeof *u->v, cmp_u32);
 }
 
+int isync_uids_has(const struct uids *u, uint32_t x)
+{
+	return u->n && bsearch(&x, u->v, u->n, sizeof *u->v, cmp_u32) != NULL;
+}
+
 /* A set of UID ranges, stored as pairs (lo, hi) in a struct uids: a
  * server may send "1:4294967295", which must not become 4 billion
  * entries. */
+
 int isync_ranges_parse(struct uids *u, const char *s)
 {
 	while (*s) {

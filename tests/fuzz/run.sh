@@ -6,6 +6,9 @@
 #                                             crash-regression files once
 #   FUZZ_RUNS=N tests/fuzz/run.sh [TARGET...] fuzz each target for N
 #                                             executions instead of a time
+#                                             (FUZZ_MAX_SECONDS caps it)
+# FUZZ_TIMEOUT (10) is the seconds one input may take: raise it on a
+# loaded machine, where a starved process hits it with harmless inputs.
 #
 # Builds lib/*.c and tests/fuzz/fuzz_*.c with clang, libFuzzer, ASan and
 # UBSan (UB aborts) into build-fuzz/.  New corpus entries go to
@@ -126,11 +129,14 @@ for t in "${targets[@]}"; do
 		done
 		if [ -n "${FUZZ_RUNS:-}" ]; then
 			limit="-runs=$FUZZ_RUNS"
+			[ -z "${FUZZ_MAX_SECONDS:-}" ] ||
+			    limit="$limit -max_total_time=$FUZZ_MAX_SECONDS"
 		else
 			limit="-max_total_time=$secs"
 		fi
-		"$bin" "$limit" -max_len="$(maxlen "$t")" \
-		    -timeout=10 -rss_limit_mb=2048 \
+		# shellcheck disable=SC2086
+		"$bin" $limit -max_len="$(maxlen "$t")" \
+		    -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
 		    -print_final_stats=1 \
 		    -artifact_prefix="$out/artifacts/$t/" \
 		    "$out/corpus/$t" >"$log" 2>&1
