@@ -147,6 +147,9 @@ mkdir -p "$root/root/logs"
 unshare --mount --pid --fork --propagation private /bin/bash -c '
 	set -e
 	root=$1
+	# The root a mount point of its own, as on a machine: tests that make
+	# "/" private in a namespace of their own need it.
+	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount -t sysfs sysfs "$root/sys"
 	mount --rbind /dev "$root/dev"
