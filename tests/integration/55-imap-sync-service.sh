@@ -1,0 +1,112 @@
+#!/bin/bash
+# imap-sync --idle as a service, against a private Dovecot offering NOTIFY
+# (RFC 5465): every folder watched over one connection; in two-way mode a
+# local flag change and a new local message reach the server within
+# seconds (inotify); a second instance is refused by the lock; SIGUSR1
+# syncs at once, SIGHUP re-reads the configuration, SIGTERM exits 0;
+# --logfile gets the service's events; refused credentials and an
+# untrusted certificate stop it with 77 and 69 instead of retrying.
+set -u
+S="$MF_TOP/tests/soak"
+T="$MF_TMP/srv"
+mkdir -p "$T"
+chmod 755 "$T"
+pid=""
+cleanup() {
+	[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null
+	[ -z "$pid" ] || wait "$pid" 2>/dev/null
+	bash "$S/server.sh" stop "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; cat "$MF_TMP/idle.log" 2>/dev/null; exit 1; }
+bash "$S/server.sh" up "$T" notify >"$MF_TMP/server.out" 2>&1 ||
+	{ cat "$MF_TMP/server.out"; exit 1; }
+# shellcheck disable=SC1091
+. "$T/env"
+DA() { doveadm -c "$SOAK_CONF" "$@"; }
+python3 "$S/activity.py" populate Svc 3 5 || fail populate
+export MAILFLOW_PASSWORD="$SOAK_PASS" HOME="$MF_TMP"
+M="$MF_TMP/m"
+# (exec: in the background $! is then imap-sync itself, for the signals)
+IS() {
+	exec "$MF_BIN/imap-sync" -u soak -s localhost -p "$SOAK_IMAPS_PORT" --tls implicit \
+		--folder 'Svc*' -m "$M" --state "$MF_TMP/st" "$@"
+}
+# wait_for PATTERN [SECONDS]: true once the log has a line matching it
+wait_for() {
+	local _
+	for _ in $(seq 1 $((${2:-10} * 5))); do
+		grep -q "$1" "$MF_TMP/idle.log" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+server_flags() {   # FOLDER: the flags of every message
+	python3 - "$1" <<'PY'
+import imaplib, os, ssl, sys
+ctx = ssl.create_default_context(cafile=os.environ["SOAK_CA"])
+c = imaplib.IMAP4_SSL("localhost", int(os.environ["SOAK_IMAPS_PORT"]), ssl_context=ctx)
+c.login(os.environ["SOAK_USER"], os.environ["SOAK_PASS"])
+c.select(sys.argv[1], readonly=True)
+typ, data = c.fetch("1:*", "(FLAGS)")
+for d in data:
+    print(d.decode())
+PY
+}
+
+# --- refused credentials and certificate: no retry loop ---
+MAILFLOW_PASSWORD=wrong timeout 20 "$MF_BIN/imap-sync" -u soak -s localhost \
+	-p "$SOAK_IMAPS_PORT" --tls implicit --tls-trust-file "$SOAK_CA" -m "$M" \
+	--state "$MF_TMP/st" --idle >/dev/null 2>&1
+rc=$?; [ "$rc" = 77 ] || fail "wrong password with --idle: exit $rc, want 77"
+timeout 20 "$MF_BIN/imap-sync" -u soak -s localhost -p "$SOAK_IMAPS_PORT" \
+	--tls implicit -m "$M" --state "$MF_TMP/st" --idle >/dev/null 2>&1
+rc=$?; [ "$rc" = 69 ] || fail "untrusted certificate with --idle: exit $rc, want 69"
+
+# --- the service ---
+IS --tls-trust-file "$SOAK_CA" --idle --two-way --expunge \
+	--logfile "$MF_TMP/svc.log" >"$MF_TMP/idle.log" 2>&1 &
+pid=$!
+wait_for 'watching 3 folders with NOTIFY' 20 || fail "no 'watching 3 folders with NOTIFY'"
+
+(IS --tls-trust-file "$SOAK_CA" --idle >"$MF_TMP/second.log" 2>&1)
+rc=$?
+[ "$rc" = 75 ] && grep -q 'another process is using the Maildir' "$MF_TMP/second.log" ||
+	fail "second instance: exit $rc: $(cat "$MF_TMP/second.log")"
+
+# server -> local, folder without a connection of its own (NOTIFY STATUS)
+printf 'From: n@example.test\nSubject: notified\n\nnotify me\n' | DA save -u soak -m SvcC ||
+	fail "doveadm save"
+for _ in $(seq 1 50); do grep -rqs 'notify me' "$M/.SvcC/cur" && break; sleep 0.2; done
+grep -rqs 'notify me' "$M/.SvcC/cur" || fail "a message delivered to SvcC did not arrive in 10 s"
+
+# local -> server: a flag set by renaming in cur/ (inotify, debounced)
+f=$(find "$M/.SvcB/cur" -type f -name '*:2,' | head -n 1)
+[ -n "$f" ] || fail "no unflagged message in SvcB"
+mv "$f" "${f}F"
+t0=$(date +%s)
+for _ in $(seq 1 50); do [[ $(server_flags SvcB) == *Flagged* ]] && break; sleep 0.2; done
+[[ $(server_flags SvcB) == *Flagged* ]] || fail "a local flag did not reach the server in 10 s"
+echo "local flag on the server after $(($(date +%s) - t0)) s"
+# a new local message in new/ is uploaded
+printf 'From: l@example.test\nSubject: local\n\nwritten here\n' >"$M/.SvcA/tmp/local1"
+mv "$M/.SvcA/tmp/local1" "$M/.SvcA/new/local1"
+for _ in $(seq 1 50); do [ "$(DA search -u soak mailbox SvcA all | wc -l)" = 6 ] && break; sleep 0.2; done
+[ "$(DA search -u soak mailbox SvcA all | wc -l)" = 6 ] || fail "a local message was not uploaded in 10 s"
+
+kill -USR1 "$pid"
+wait_for 'synchronising every folder now' || fail "SIGUSR1: no sync"
+kill -HUP "$pid"
+wait_for 're-reading the configuration' || fail "SIGHUP: no re-read"
+wait_for 'watching 3 folders with NOTIFY.*' 20
+[ "$(grep -c 'watching 3 folders' "$MF_TMP/idle.log")" -ge 2 ] || fail "SIGHUP: not watching again"
+grep -q "event='watching 3 folders with NOTIFY'" "$MF_TMP/svc.log" || fail "no event line in --logfile"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=""
+[ "$rc" = 0 ] || fail "exit $rc after SIGTERM"
+MF_CA="$SOAK_CA" MF_IMAPS_PORT="$SOAK_IMAPS_PORT" MF_USER=soak MF_PASS="$SOAK_PASS" \
+	python3 "$MF_TOP/tests/integration/50-imap-sync-helper.py" compare "$M" maildir++ Svc ||
+	fail "the Maildir differs from the server"
+echo ok
