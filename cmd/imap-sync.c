@@ -111,7 +111,7 @@ static void usage(FILE *f)
 	    "      --two-way             also send local changes to the server\n"
 	    "      --expunge             propagate deletions\n"
 	    "      --dry-run             say what would change, change nothing\n"
-	    "      --idle                after syncing, wait for new mail (IDLE)\n"
+	    "      --idle                run as a service: watch, sync, reconnect\n"
 	    "      --jobs N              sync N folders in parallel (N connections)\n"
 	    "      --idle-connections N  folders watched by IDLE (default 4)\n"
 	    "      --poll-interval SECS  STATUS poll of the others (default 300)\n"
