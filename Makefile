@@ -32,9 +32,9 @@ LIBA    := lib/libmailflow.a
 SANFLAGS :=
 endif
 
-PKGS      := gnutls libmagic
+PKGS      := gnutls libmagic gpgme
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgnutls -lmagic)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgnutls -lmagic -lgpgme)
 # -Werror in a git checkout (developers, land.sh) and in make check; a
 # release or package build (debian/rules: WERROR=0) must not fail on a newer
 # compiler's new warning.

@@ -16,7 +16,8 @@
 enum { O_TO = MF_OPT_TOOL_BASE, O_CC, O_BCC, O_SUBJECT, O_BODY, O_HTML,
        O_ATTACH, O_HEADER, O_MESSAGE, O_NOTIFY, O_RET, O_ENVID, O_DRY,
        O_QUEUE, O_FLUSH, O_LIST, O_BATCH, O_NOCHUNK, O_NOPIPE,
-       O_DKIM_KEY, O_DKIM_SEL, O_DKIM_DOM, O_DKIM_HDRS, O_PROTOCOL };
+       O_DKIM_KEY, O_DKIM_SEL, O_DKIM_DOM, O_DKIM_HDRS, O_PROTOCOL,
+       O_PGP_SIGN, O_PGP_ENC, O_PGP_KEY };
 
 static const char *tool = "mailsend";   /* "sendmail" in sendmail mode */
 
@@ -50,6 +51,9 @@ static const struct option longopts[] = {
 	{ "dkim-selector", required_argument, NULL, O_DKIM_SEL },
 	{ "dkim-domain", required_argument, NULL, O_DKIM_DOM },
 	{ "dkim-headers", required_argument, NULL, O_DKIM_HDRS },
+	{ "pgp-sign", no_argument, NULL, O_PGP_SIGN },
+	{ "pgp-encrypt", no_argument, NULL, O_PGP_ENC },
+	{ "pgp-key", required_argument, NULL, O_PGP_KEY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -84,7 +88,10 @@ usage(FILE *f)
 	    "      --dkim-key FILE       DKIM-sign with this PEM key (RSA/Ed25519)\n"
 	    "      --dkim-selector NAME  the key's selector (s=)\n"
 	    "      --dkim-domain DOMAIN  signing domain (d=; default: From's)\n"
-	    "      --dkim-headers LIST   header fields to sign (h=)\n%s",
+	    "      --dkim-headers LIST   header fields to sign (h=)\n"
+	    "      --pgp-sign            OpenPGP/MIME signature (GnuPG keyring)\n"
+	    "      --pgp-encrypt         OpenPGP/MIME encryption to every recipient\n"
+	    "      --pgp-key ID          the signing key (default: From's)\n%s",
 	    mf_cli_usage, mf_cli_log_usage);
 }
 
@@ -174,6 +181,9 @@ tool_option(struct run *r, int c, const char *arg, struct mf_err *e)
 			    "'%s' (smtp or lmtp)", arg);
 		r->protocol = arg;
 		return 0;
+	case O_PGP_SIGN: o->seal.pgp_sign = 1; return 0;
+	case O_PGP_ENC: o->seal.pgp_encrypt = 1; return 0;
+	case O_PGP_KEY: o->seal.pgp_key = arg; return 0;
 	default: return mf_err_set(e, MF_E_USAGE, "unknown option");
 	}
 }

@@ -67,6 +67,7 @@ static const struct key keys[] = {
 	KEY(dkim_headers, K_STR),
 	KEY_CHOICE(protocol, "smtp|lmtp"),
 	KEY_CHOICE(folder_names, "utf8|mutf7"),
+	KEY(pgp_key, K_STR),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

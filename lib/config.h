@@ -54,6 +54,7 @@ struct mf_account {
 	char *dkim_selector;
 	char *dkim_domain;
 	char *dkim_headers;
+	char *pgp_key;           /* OpenPGP signing key id (mailsend) */
 	char *source;            /* "file:line" where the account starts */
 };
 

@@ -13,6 +13,7 @@
 #include "dkim.h"
 #include "mime.h"
 #include "mimepart.h"
+#include "pgp.h"
 #include "smtp.h"
 
 struct mf_seal {
@@ -20,6 +21,8 @@ struct mf_seal {
 	mf_seal_note_fn note;
 	void *arg;
 	struct mf_dkim_key *dkim;
+	struct mf_pgp *pgp;
+	char pgp_signer[512];          /* the signing key's description */
 };
 
 static const char *
@@ -37,13 +40,14 @@ mf_seal_params_merge(struct mf_seal_params *p, const struct mf_account *a)
 	p->dkim_selector = pick(p->dkim_selector, a->dkim_selector);
 	p->dkim_domain = pick(p->dkim_domain, a->dkim_domain);
 	p->dkim_headers = pick(p->dkim_headers, a->dkim_headers);
+	p->pgp_key = pick(p->pgp_key, a->pgp_key);
 }
 
 int
 mf_seal_wanted(const struct mf_seal_params *p)
 {
 	return p->dkim_key != NULL || p->dkim_selector != NULL ||
-	    p->dkim_domain != NULL;
+	    p->dkim_domain != NULL || p->pgp_sign || p->pgp_encrypt;
 }
 
 static void
@@ -98,6 +102,11 @@ mf_seal_new(const struct mf_seal_params *p, mf_seal_note_fn fn, void *arg,
 			return NULL;
 		}
 	}
+	if ((p->pgp_sign || p->pgp_encrypt) &&
+	    (s->pgp = mf_pgp_new(e)) == NULL) {
+		mf_seal_free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -107,6 +116,7 @@ mf_seal_free(struct mf_seal *s)
 	if (s == NULL)
 		return;
 	mf_dkim_key_free(s->dkim);
+	mf_pgp_free(s->pgp);
 	free(s);
 }
 
@@ -174,6 +184,96 @@ apply_dkim(struct mf_seal *s, struct mf_buf *msg, const char *from,
 	return 0;
 }
 
+static int
+pgp_signed(struct mf_seal *s, const struct mf_buf *outer,
+           const struct mf_buf *ent, struct mf_buf *out, struct mf_err *e)
+{
+	struct mf_buf sig = MF_BUF_INIT(1 << 20);
+	size_t slen = mf_mimepart_signed_len(ent->data, ent->len);
+	char micalg[32], params[128];
+	int rc;
+
+	/* RFC 3156 §5: a detached signature over the first part exactly as
+	 * it stands between the boundaries. */
+	if (mf_pgp_sign(s->pgp, ent->data, slen, &sig, micalg, sizeof(micalg),
+	    e) == -1) {
+		mf_buf_free(&sig);
+		return -1;
+	}
+	mf_fmt(params, sizeof(params), "protocol=\"application/pgp-signature\"; "
+	    "micalg=%s", micalg);
+	rc = mf_mimepart_signed(outer, ent->data, slen, params,
+	    "Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+	    "Content-Description: OpenPGP digital signature\r\n"
+	    "Content-Disposition: attachment; filename=\"signature.asc\"\r\n",
+	    sig.data, sig.len, out, e);
+	mf_buf_free(&sig);
+	return rc;
+}
+
+static int
+pgp_encrypted(struct mf_seal *s, const struct mf_buf *outer,
+              const struct mf_buf *ent, const char *from,
+              const char *const *rcpts, size_t nrcpts, struct mf_buf *out,
+              struct mf_err *e)
+{
+	struct mf_buf c = MF_BUF_INIT(ent->max);
+	int rc;
+
+	/* RFC 3156 §4, §6.2: the whole entity, signed inside when asked. */
+	if (mf_pgp_encrypt(s->pgp, ent->data, ent->len, rcpts, nrcpts, from,
+	    s->p->pgp_sign, &c, e) == -1) {
+		mf_buf_free(&c);
+		return -1;
+	}
+	rc = mf_mimepart_encrypted(outer, "application/pgp-encrypted",
+	    "Content-Type: application/pgp-encrypted\r\n"
+	    "Content-Description: PGP/MIME version identification\r\n",
+	    "Version: 1\r\n",
+	    "Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+	    "Content-Description: OpenPGP encrypted message\r\n"
+	    "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n",
+	    c.data, c.len, out, e);
+	mf_buf_free(&c);
+	return rc;
+}
+
+/* PGP/MIME around the message's content entity; msg is replaced. */
+static int
+apply_pgp(struct mf_seal *s, struct mf_buf *msg, const char *from,
+          const char *const *rcpts, size_t nrcpts, struct mf_err *e)
+{
+	struct mf_buf outer = MF_BUF_INIT(msg->max), ent = MF_BUF_INIT(msg->max);
+	struct mf_buf out = MF_BUF_INIT(msg->max);
+	int rc = -1;
+
+	if (s->p->pgp_sign && s->pgp_signer[0] == '\0' &&
+	    mf_pgp_set_signer(s->pgp, s->p->pgp_key, from, s->pgp_signer,
+	    sizeof(s->pgp_signer), e) == -1)
+		goto out;
+	if (mf_mimepart_split(msg->data, msg->len, &outer, &ent, e) == -1)
+		goto out;
+	if (s->p->pgp_encrypt)
+		rc = pgp_encrypted(s, &outer, &ent, from, rcpts, nrcpts, &out, e);
+	else
+		rc = pgp_signed(s, &outer, &ent, &out, e);
+	if (rc == -1)
+		goto out;
+	/* gpg armours with LF: back to wire form for DKIM and the wire. */
+	mf_buf_reset(msg);
+	rc = mf_smtp_normalise(out.data, out.len, 0, msg, e);
+	if (rc == 0 && s->p->pgp_sign)
+		note(s, 0, "OpenPGP: signed with %s", s->pgp_signer);
+	if (rc == 0 && s->p->pgp_encrypt)
+		note(s, 0, "OpenPGP: encrypted to %zu recipient(s) and the "
+		    "sender", nrcpts);
+out:
+	mf_buf_free(&outer);
+	mf_buf_free(&ent);
+	mf_buf_free(&out);
+	return rc;
+}
+
 int
 mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
               const char *const *rcpts, size_t nrcpts, struct mf_err *e)
@@ -181,8 +281,6 @@ mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
 	struct mf_buf wire = MF_BUF_INIT(msg->max), seven = MF_BUF_INIT(msg->max);
 	int changed = 0;
 
-	(void)rcpts;
-	(void)nrcpts;
 	/* Sign what the server will see: CRLF lines, 7-bit content (no
 	 * relay may then re-encode it, RFC 6376 §5.3, RFC 8551 §3.1.2). */
 	if (mf_smtp_normalise(msg->data ? msg->data : "", msg->len, 0, &wire,
@@ -198,6 +296,8 @@ mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
 		    "before signing");
 	mf_buf_free(msg);
 	*msg = seven;
+	if (s->pgp != NULL && apply_pgp(s, msg, from, rcpts, nrcpts, e) == -1)
+		return -1;
 	if (s->dkim != NULL && apply_dkim(s, msg, from, e) == -1)
 		return -1;
 	return 0;

@@ -21,6 +21,8 @@
 /* What to do (the options; NULL / 0 when not given). */
 struct mf_seal_params {
 	const char *dkim_key, *dkim_selector, *dkim_domain, *dkim_headers;
+	int pgp_sign, pgp_encrypt;   /* RFC 3156 PGP/MIME */
+	const char *pgp_key;         /* signing key; NULL: the From address's */
 };
 
 /* Told what was done (warning 0, for -v) or what looks wrong but does

@@ -246,4 +246,74 @@ ms --dkim-key "$T/missing.pem" --dkim-selector rsa --subject "bad $t" --body "$t
 	die "sent with a missing key"
 no_mail "$MF_MAILDIR2" "$t"
 
+# ---------------------------------------------------------------------------
+# PGP/MIME: a temporary GnuPG home with keys for both users.
+mkdir -m 700 "$GNUPGHOME"
+gpg -q --batch --passphrase '' --quick-gen-key "Alice <$MF_ADDR>" ed25519 sign,cert never 2>/dev/null
+fpr=$(gpg --list-keys --with-colons "<$MF_ADDR>" | awk -F: '/^fpr/ { print $10; exit }')
+gpg -q --batch --passphrase '' --quick-add-key "$fpr" cv25519 encr never 2>/dev/null
+gpg -q --batch --passphrase '' --quick-gen-key "Bob <$MF_ADDR2>" default default never 2>/dev/null
+
+# parts.py FILE OUTDIR: the parts of the delivered multipart/signed or
+# multipart/encrypted message, byte for byte and with CRLF line ends
+# (RFC 3156 §5: what was signed is the canonical form), as OUTDIR/part1,
+# OUTDIR/part2.
+cat >parts.py <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+head, _, body = raw.partition(b"\r\n\r\n")
+unfolded = re.sub(rb"\r\n[ \t]+", b" ", head)
+b = re.search(rb'boundary="?([^";\r\n]+)"?', unfolded).group(1)
+delim = b"\r\n--" + b
+body = b"\r\n" + body
+chunks = body.split(delim)
+parts = [c[2:] for c in chunks[1:] if not c.startswith(b"--")]
+for i, p in enumerate(parts, 1):
+    open("%s/part%d" % (sys.argv[2], i), "wb").write(p)
+print("%d parts" % len(parts))
+PY
+
+step "PGP/MIME signature (and DKIM over it), gpg --verify on the canonical part"
+t=$(tok pgp-sign)
+ms -a dkim --pgp-sign -v --subject "pgp $t" --body "Signed UTF-8: äöü $t" "$MF_ADDR2" 2>v.err ||
+	die "send failed: $(cat v.err)"
+grep -q "OpenPGP: signed with .* $fpr" v.err || die "-v does not name the key: $(cat v.err)"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+grep -q 'multipart/signed; protocol="application/pgp-signature"; micalg=pgp-sha' "$f" ||
+	die "not multipart/signed"
+LC_ALL=C grep -q '[^[:print:][:space:]]' "$f" && die "8-bit bytes in the signed message"
+mkdir -p p1 && "$PY" parts.py "$f" p1 >/dev/null
+gpg --batch --verify p1/part2 p1/part1 2>gv.err || die "gpg --verify fails: $(cat gv.err)"
+grep -q "Good signature from \"Alice" gv.err || die "gpg: $(cat gv.err)"
+dkim_verify "$f"
+
+step "PGP/MIME encrypted and signed, gpg --decrypt opens it"
+t=$(tok pgp-enc)
+subj=$(tok pgp-subject)
+ms --pgp-sign --pgp-encrypt -v --subject "enc $subj" --body "secret $t" "$MF_ADDR2" 2>v.err ||
+	die "send failed: $(cat v.err)"
+grep -q 'OpenPGP: encrypted to 1 recipient' v.err || die "-v: $(cat v.err)"
+f=$(wait_mail "$MF_MAILDIR2" "$subj")
+grep -q "$t" "$f" && die "the plaintext is in the delivered message"
+grep -q 'multipart/encrypted; protocol="application/pgp-encrypted"' "$f" || die "not multipart/encrypted"
+mkdir -p p2 && "$PY" parts.py "$f" p2 >/dev/null
+grep -q '^Version: 1' p2/part1 || die "no PGP/MIME version part"
+gpg --batch --decrypt p2/part2 >dec.out 2>gd.err || die "gpg --decrypt fails: $(cat gd.err)"
+grep -q "secret $t" dec.out || die "decrypted text lacks the body"
+grep -q "Good signature from \"Alice" gd.err || die "no inner signature: $(cat gd.err)"
+
+step "PGP: a recipient without a key -> 65 naming it; a missing signing key -> 78; nothing sent or queued"
+t=$(tok pgp-bad)
+rc=0
+ms --pgp-encrypt -s 127.0.0.1 -p 1 --queue --subject "bad $t" --body "$t" "$MF_ADDR2" \
+	nokey@example.test 2>bad.err || rc=$?
+[ "$rc" -eq 65 ] || die "recipient without key: exit $rc: $(cat bad.err)"
+grep -q 'no usable public key for nokey@example.test' bad.err || die "unclear: $(cat bad.err)"
+queue_empty "pgp recipient without key"
+rc=0
+ms --pgp-sign --pgp-key 'nobody@nowhere.test' --subject "bad $t" --body "$t" "$MF_ADDR2" 2>bad.err || rc=$?
+[ "$rc" -eq 78 ] || die "missing signing key: exit $rc: $(cat bad.err)"
+grep -q 'no usable secret key for nobody@nowhere.test' bad.err || die "unclear: $(cat bad.err)"
+no_mail "$MF_MAILDIR2" "$t"
+
 echo "sign: ok"
