@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -387,6 +388,12 @@ merge_tls(const struct mf_cli *c, const struct mf_account *a,
 	t->cert_file = pick(c->cert, a->tls_cert_file);
 	t->key_file = pick(c->key, a->tls_key_file);
 	t->min_version = pick(c->min_version, a->tls_min_version);
+	if (t->min_version != NULL && (strcmp(t->min_version, "1.0") == 0 ||
+	    strcmp(t->min_version, "1.1") == 0))
+		mf_cli_msg(stderr, program_invocation_short_name, "warning: TLS "
+		    "minimum version %s: TLS 1.0 and 1.1 are deprecated (RFC "
+		    "8996); the default is %s", t->min_version,
+		    MF_TLS_MIN_DEFAULT);
 	t->priority = pick(c->priority, a->tls_priority);
 	t->insecure = c->insecure || a->tls_insecure;
 	return 0;

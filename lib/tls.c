@@ -989,12 +989,10 @@ build_priority(const struct mf_tls_params *p, char *out, size_t len,
 		mf_strlcpy(out, p->priority, len);
 		return 0;
 	}
-	if (p->min_version == NULL || p->min_version[0] == '\0') {
-		mf_strlcpy(out, "NORMAL", len);
-		return 0;
-	}
 	for (i = 0; i < sizeof(mins) / sizeof(mins[0]); i++) {
-		if (strcmp(p->min_version, mins[i].v) == 0) {
+		/* RFC 8996: TLS 1.0 and 1.1 only when asked for */
+		if (strcmp(p->min_version != NULL && p->min_version[0] != '\0' ?
+		    p->min_version : MF_TLS_MIN_DEFAULT, mins[i].v) == 0) {
 			mf_strlcpy(out, mins[i].prio, len);
 			return 0;
 		}

@@ -31,6 +31,9 @@ enum mf_tls_mode {
 int mf_tls_mode_parse(const char *s, enum mf_tls_mode *out);
 const char *mf_tls_mode_name(enum mf_tls_mode m);
 
+/* RFC 8996 deprecates TLS 1.0 and 1.1: older versions only on request. */
+#define MF_TLS_MIN_DEFAULT "1.2"
+
 struct mf_tls_params {
 	const char *sni;          /* server name sent in SNI; NULL: verify_name if a DNS name */
 	const char *verify_name;  /* name the certificate must match; NULL: no name check */
@@ -41,7 +44,8 @@ struct mf_tls_params {
 	                             decision and the CA chain is not required */
 	const char *cert_file;    /* client certificate (PEM), optional */
 	const char *key_file;     /* its key (PEM), optional */
-	const char *min_version;  /* "1.0" "1.1" "1.2" "1.3"; NULL: GnuTLS default */
+	const char *min_version;  /* "1.0" "1.1" "1.2" "1.3"; NULL:
+	                             MF_TLS_MIN_DEFAULT */
 	const char *priority;     /* a GnuTLS priority string; overrides min_version */
 	const char *session_file; /* resume from / save to this file (0600); optional */
 	int insecure;             /* skip verification (the tool warns loudly) */

@@ -35,6 +35,8 @@ MAX_LINE = 64 * 1024          # a client line longer than this is a failure
 DRAIN_SECONDS = 2.0           # how long to wait for the client after the end
 SILENT_SECONDS = 30.0         # default duration of !silent
 CERT_NAMES = ("ok", "expired", "wrongname", "unknownca", "selfsigned")
+# "!tls CERT tls1.0": a server that speaks only that (old) version
+TLS_ONLY = ("tls1.0", "tls1.1")
 
 SECTIONS = ("info", "server", "client", "exit", "stdout", "stderr",
             "not-output", "transcript", "captured", "timeout", "requires")
@@ -191,9 +193,13 @@ def _number(d, text, kind=float):
 def _check(d):
     """Validate a directive's argument at load time, so typos fail early."""
     if d.op in ("!starttls", "!tls"):
-        if d.arg not in CERT_NAMES:
+        words = d.arg.split()
+        if not words or words[0] not in CERT_NAMES:
             raise ScriptError("line %d: %s needs one of %s, got '%s'"
                               % (d.lineno, d.op, "|".join(CERT_NAMES), d.arg))
+        if len(words) > 2 or (len(words) == 2 and words[1] not in TLS_ONLY):
+            raise ScriptError("line %d: %s CERT [%s], got '%s'"
+                              % (d.lineno, d.op, "|".join(TLS_ONLY), d.arg))
     elif d.op in ("!sleep",):
         _number(d, d.arg)
     elif d.op == "!silent" and d.arg:
@@ -438,16 +444,24 @@ class Player:
         self.conn = Conn(sock, self.rec)
         self.last_line, self.tag, self.continuation = b"", b"", False
 
-    def context(self, name):
-        """TLS server context for certificate NAME (loaded once)."""
-        if name not in self.contexts:
+    def context(self, arg):
+        """TLS server context for "CERT [tls1.0|tls1.1]" (loaded once)."""
+        if arg not in self.contexts:
             if not self.certs:
                 raise ScriptError("%s needs --certs DIR" % self.current.where())
+            words = arg.split()
+            name = words[0]
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(os.path.join(self.certs, name + ".pem"),
                                 os.path.join(self.certs, name + ".key"))
-            self.contexts[name] = ctx
-        return self.contexts[name]
+            if len(words) == 2:
+                v = {"tls1.0": ssl.TLSVersion.TLSv1,
+                     "tls1.1": ssl.TLSVersion.TLSv1_1}[words[1]]
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                ctx.minimum_version = v
+                ctx.maximum_version = v
+            self.contexts[arg] = ctx
+        return self.contexts[arg]
 
     def expect(self, pattern, got):
         if not glob_regex(pattern).match(got):
