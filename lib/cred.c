@@ -62,6 +62,12 @@ now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+mf_cred_scrub_env(void)
+{
+	unsetenv("MAILFLOW_PASSWORD");
+}
+
 static void
 child_exec(const char *cmd, int outfd, int errfd)
 {
@@ -73,6 +79,7 @@ child_exec(const char *cmd, int outfd, int errfd)
 	    dup2(errfd, 2) == -1)
 		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
+	mf_cred_scrub_env();
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	_exit(127);
 }

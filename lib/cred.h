@@ -44,4 +44,9 @@ int mf_cred_eval(const char *cmd, int timeout_ms, struct mf_secret *out,
 /* Wipe and free; safe on a zeroed struct. */
 void mf_secret_wipe(struct mf_secret *s);
 
+/* In a child about to exec a command (--mda, passwordeval): remove the
+ * secrets mailflow reads from the environment (MAILFLOW_PASSWORD), so that
+ * a command never sees a password it was not meant to get. */
+void mf_cred_scrub_env(void);
+
 #endif

@@ -3,6 +3,7 @@
  * POP3 exchange goes through pop3.h; the order of durability steps is
  * the point of this file (deliver, sync, record, sync, then DELE). */
 #include "popfetch.h"
+#include "cred.h"
 #include "crypto.h"
 #include "esc.h"
 #include "maildir.h"
@@ -554,6 +555,7 @@ mda_start(struct sink *s, const char *cmd, struct mf_err *e)
 		dup2(fds[0], 0);
 		dup2(2, 1);
 		signal(SIGPIPE, SIG_DFL);
+		mf_cred_scrub_env();  /* the MDA gets no password */
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
