@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,64 @@ host_part(char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+#define TMP_STALE_SECONDS (36 * 3600)  /* the Maildir spec's limit */
+
+/* The writer's PID if name is one of ours ("SEC.MUSECPPIDQN.HOST" with
+ * this host), else 0. */
+static long
+own_tmp_pid(const char *name, const char *host)
+{
+	const char *p = name;
+	char *end;
+	long pid;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == name || strncmp(p, ".M", 2) != 0)
+		return 0;
+	for (p += 2; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*p++ != 'P')
+		return 0;
+	pid = strtol(p, &end, 10);
+	if (end == p || pid <= 0 || *end != 'Q')
+		return 0;
+	for (p = end + 1; *p >= '0' && *p <= '9'; p++)
+		;
+	return *p == '.' && strcmp(p + 1, host) == 0 ? pid : 0;
+}
+
+/* Leftovers in tmp/ (a delivery killed before its rename): ours, whose
+ * writer on this host is gone, at once; anybody's once older than 36
+ * hours, as the Maildir spec allows.  Best effort. */
+static void
+clean_tmp(struct mf_maildir *md)
+{
+	struct dirent *d;
+	struct stat st;
+	time_t now = time(NULL);
+	long pid;
+	DIR *dir;
+	int fd = dup(md->tmpfd);
+
+	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.' ||
+		    fstatat(md->tmpfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		pid = own_tmp_pid(d->d_name, md->host);
+		if ((pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH) ||
+		    now - st.st_mtime > TMP_STALE_SECONDS)
+			unlinkat(md->tmpfd, d->d_name, 0);
+	}
+	closedir(dir);
+}
+
 struct mf_maildir *
 mf_maildir_open(const char *path, int create, struct mf_err *e)
 {
@@ -122,6 +181,8 @@ mf_maildir_open(const char *path, int create, struct mf_err *e)
 	    (md->curfd = open_sub(path, "cur", create, e)) == -1)
 		goto fail;
 	host_part(md->host, sizeof(md->host));
+	if (create)
+		clean_tmp(md);
 	return md;
 fail:
 	mf_maildir_close(md);

@@ -23,7 +23,10 @@ struct mf_maildir;
 struct mf_maildir_msg;
 
 /* Open the Maildir at path; with create, make path, tmp/, new/ and cur/
- * (mode 0700) as needed. MF_E_IO when it is not a usable Maildir. */
+ * (mode 0700) as needed, and (being about to deliver) remove tmp/
+ * leftovers: files in our own name pattern for this host whose writing
+ * process is gone, and anybody's older than 36 hours (the Maildir spec).
+ * MF_E_IO when it is not a usable Maildir. */
 struct mf_maildir *mf_maildir_open(const char *path, int create,
                                    struct mf_err *e);
 void mf_maildir_close(struct mf_maildir *md);
