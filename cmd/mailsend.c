@@ -243,11 +243,21 @@ log_message(struct run *r, const struct mf_sendjob_result *res,
 
 /* Each recipient the server did not take, and with LMTP (or -v) each
  * recipient's own reply to the data; the exit status of the worst. */
+/* A server's reply text, as one escaped line. */
+static const char *
+reply_str(char *out, size_t outlen, const char *text)
+{
+	char line[MF_SMTP_REPLY_TEXT_MAX];
+
+	return mf_esc_str(out, outlen, mf_smtp_reply_line(text, line,
+	    sizeof(line)));
+}
+
 static int
 print_refused(const struct mf_sendjob_result *res, int verbose)
 {
 	const struct mf_smtp_rcpt_result *rr = res->smtp.rcpt;
-	char t[MF_ESC_SIZE(sizeof(rr->text))];
+	char t[MF_ESC_SIZE(MF_SMTP_REPLY_TEXT_MAX)];
 	size_t i;
 	int worst = 0, c;
 
@@ -256,20 +266,20 @@ print_refused(const struct mf_sendjob_result *res, int verbose)
 			fprintf(stderr, "%s: <%s> refused: %d %s%s%s\n",
 			    tool, res->rcpts[i], rr[i].code, rr[i].enhanced,
 			    rr[i].enhanced[0] ? " " : "",
-			    mf_esc_str(t, sizeof(t), rr[i].text));
+			    reply_str(t, sizeof(t), rr[i].text));
 			c = rr[i].code;
 		} else if (rr[i].data_code != 250 && rr[i].data_code != 0) {
 			fprintf(stderr, "%s: <%s> not delivered: %d %s%s%s\n",
 			    tool, res->rcpts[i], rr[i].data_code, rr[i].data_enhanced,
 			    rr[i].data_enhanced[0] ? " " : "",
-			    mf_esc_str(t, sizeof(t), rr[i].data_text));
+			    reply_str(t, sizeof(t), rr[i].data_text));
 			c = rr[i].data_code;
 		} else {
 			if (verbose && rr[i].data_code != 0)
 				printf("<%s> delivered: %d %s%s%s\n",
 				    res->rcpts[i], rr[i].data_code,
 				    rr[i].data_enhanced, rr[i].data_enhanced[0] ?
-				    " " : "", mf_esc_str(t, sizeof(t),
+				    " " : "", reply_str(t, sizeof(t),
 				    rr[i].data_text));
 			continue;
 		}
@@ -285,10 +295,10 @@ static void
 print_result(const char *what, const struct mf_sendjob_result *res)
 {
 	const struct mf_smtp_reply *f = &res->smtp.final;
-	char t[MF_ESC_SIZE(sizeof(f->text))];
+	char t[MF_ESC_SIZE(MF_SMTP_REPLY_TEXT_MAX)];
 
 	printf("%s: sent: %d %s%s%s\n", what, f->code, f->enhanced,
-	    f->enhanced[0] ? " " : "", mf_esc_str(t, sizeof(t), f->text));
+	    f->enhanced[0] ? " " : "", reply_str(t, sizeof(t), f->text));
 }
 
 static void

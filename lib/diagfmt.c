@@ -43,7 +43,8 @@ safe(const char *in, char *out, size_t outlen)
 static void
 text_stages(const struct mf_diag_report *r, struct mf_buf *b)
 {
-	char t[600];
+	char t[600], one[sizeof(r->stage[0].text)];
+	char line[sizeof(r->stage[0].text)];
 	int i;
 
 	mf_buf_puts(b, "STAGES\n", NULL);
@@ -57,10 +58,13 @@ text_stages(const struct mf_diag_report *r, struct mf_buf *b)
 		 * go ahead") is told by our message, not by that reply. */
 		int show_code = s->code && (s->ok || s->code >= 400);
 
-		detail = show_code || s->ok ? s->text : s->msg;
+		/* EHLO's other lines are the capabilities, shown below. */
+		mf_strlcpy(line, s->text, sizeof(line));
+		if ((i == MF_DIAG_EHLO || i == MF_DIAG_EHLO_TLS) && s->ok)
+			line[strcspn(line, "\n")] = '\0';
+		detail = show_code || s->ok ? mf_smtp_reply_line(line, one,
+		    sizeof(one)) : s->msg;
 		safe(detail, t, sizeof(t));
-		if (strstr(t, "\\n") != NULL)
-			*strstr(t, "\\n") = '\0';
 		if (show_code)
 			mf_buf_printf(b, NULL, "  %-9s %-7s %6ld ms  %d %s%s%s\n",
 			              mf_diag_stage_name((enum mf_diag_stage_id)i),
@@ -95,6 +99,9 @@ text_caps(const struct mf_diag_report *r, struct mf_buf *b)
 	if (!r->have_caps_before && !r->have_caps_after)
 		return;
 	mf_buf_puts(b, "CAPABILITIES\n", NULL);
+	if (mf_diag_product(r) != NULL)
+		mf_buf_printf(b, NULL, "  %-11s %s (from its banner/EHLO)\n",
+		              "server:", mf_diag_product(r));
 	if (r->have_caps_before)
 		text_caps_one(b, "before TLS:", &r->caps_before);
 	if (r->have_caps_after)

@@ -732,15 +732,75 @@ m_no_starttls(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	return 1;
 }
 
+/* What each server calls "AUTH only after STARTTLS" (RFC 4954 §4). */
+static const struct {
+	const char *name, *mark, *mark2, *auth_tls_knob;
+} products[] = {
+	{ "Postfix", "Postfix", NULL, "Postfix: smtpd_tls_auth_only = yes "
+	  "(main.cf, or -o on the submission service in master.cf)." },
+	{ "Exim", "Exim", NULL, "Exim: auth_advertise_hosts (e.g. "
+	  "${if eq{$tls_in_cipher}{}{}{*}}) or an authenticator's "
+	  "server_advertise_condition." },
+	{ "OpenSMTPD", "OpenSMTPD", NULL, "OpenSMTPD: built in; a listener "
+	  "with \"auth\" offers AUTH only inside TLS." },
+	{ "Dovecot submission", "Dovecot", NULL, "Dovecot submission: "
+	  "disable_plaintext_auth = yes (auth_allow_cleartext = no in 2.4)." },
+	{ "Microsoft Exchange", "Microsoft ESMTP", "X-EXPS", "Exchange: the "
+	  "Receive connector's AuthMechanism BasicAuthRequireTLS (\"Offer "
+	  "Basic authentication only after starting TLS\")." },
+	{ "Sendmail", "Sendmail", NULL, "Sendmail: the AUTH_OPTIONS flag p "
+	  "(define(`confAUTH_OPTIONS', `p'))." },
+};
+#define NPRODUCTS (sizeof(products) / sizeof(products[0]))
+
+static int
+product_index(const struct mf_diag_report *r)
+{
+	const char *banner = r->stage[MF_DIAG_BANNER].text;
+	const char *ehlo = r->stage[MF_DIAG_EHLO].text;
+	size_t i;
+
+	/* The banner first: it is what the admin configures to say so. */
+	for (i = 0; i < NPRODUCTS; i++)
+		if (icontains(banner, products[i].mark))
+			return (int)i;
+	for (i = 0; i < NPRODUCTS; i++)
+		if (icontains(ehlo, products[i].mark) || (products[i].mark2 &&
+		    (icontains(r->caps_before.raw, products[i].mark2) ||
+		    icontains(r->caps_after.raw, products[i].mark2))))
+			return (int)i;
+	return -1;
+}
+
+const char *
+mf_diag_product(const struct mf_diag_report *r)
+{
+	int i = product_index(r);
+
+	return i == -1 ? NULL : products[i].name;
+}
+
 static int
 m_auth_needs_starttls(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
+	int p;
+	size_t n;
+
 	if (!r->have_caps_before || r->tls_ok || !r->caps_before.starttls ||
 	    r->caps_before.auth[0] || r->tls_used != MF_TLS_NONE)
 		return 0;
 	mf_fmt(f->what, sizeof(f->what), "Without TLS the server does not offer "
 	    "AUTH at all (EHLO lists no AUTH), but it offers STARTTLS. Clients "
 	    "report this as \"SMTP AUTH extension not supported by server\".");
+	p = product_index(r);
+	n = strlen(f->fix);
+	if (p != -1)
+		mf_fmt(f->fix + n, sizeof(f->fix) - n, " The server is %s; its "
+		    "admin set this on purpose (%s)", products[p].name,
+		    products[p].auth_tls_knob);
+	else
+		mf_fmt(f->fix + n, sizeof(f->fix) - n, " This is a server "
+		    "setting (AUTH only after TLS), set on purpose; keep it.");
 	return 1;
 }
 
@@ -1284,9 +1344,8 @@ static const struct rule rules[] = {
 	  "provider for an encrypted submission port, or check for a firewall "
 	  "rewriting SMTP. Only on a trusted network: --tls none." },
 	{ MF_DIAG_AUTH_NEEDS_STARTTLS, MF_DIAG_ERROR, 69, m_auth_needs_starttls,
-	  "The server offers AUTH only after STARTTLS (Postfix "
-	  "smtpd_tls_auth_only, RFC 4954 §4), so a client that does not "
-	  "start TLS never sees it.",
+	  "The server offers AUTH only after STARTTLS (RFC 4954 §4), so a "
+	  "client that does not start TLS never sees it.",
 	  "Enable STARTTLS in the client (--tls starttls; \"STARTTLS\" in "
 	  "mail clients), or use port 465 with implicit TLS." },
 	{ MF_DIAG_AUTH_APP_PASSWORD, MF_DIAG_ERROR, 77, m_app_password,

@@ -193,6 +193,11 @@ int mf_diag_has(const struct mf_diag_report *r, enum mf_diag_code c);
  * else those before; NULL when EHLO never answered. */
 const struct mf_smtp_caps *mf_diag_auth_caps(const struct mf_diag_report *r);
 
+/* The server software, when the banner or the EHLO reply names it:
+ * "Postfix", "Exim", "OpenSMTPD", "Dovecot submission", "Microsoft
+ * Exchange" or "Sendmail"; NULL when it cannot be told. */
+const char *mf_diag_product(const struct mf_diag_report *r);
+
 /* 1 for the mechanisms that take an OAuth token instead of a password
  * (XOAUTH2, OAUTHBEARER), any case. */
 int mf_diag_is_oauth_mech(const char *mech);

@@ -237,6 +237,7 @@ session(struct mf_smtp *s, const struct mf_mx_params *p, struct mf_mx_probe *o)
 {
 	struct mf_smtp_reply r;
 	struct mf_err e;
+	char line[MF_SMTP_REPLY_TEXT_MAX];
 	double t;
 
 	(void)p;
@@ -249,12 +250,14 @@ session(struct mf_smtp *s, const struct mf_mx_params *p, struct mf_mx_probe *o)
 	t = now_ms();
 	memset(&r, 0, sizeof(r));
 	if (mf_smtp_greeting(s, &r, &e) == -1) {
-		snprintf(o->banner, sizeof(o->banner), "%d %.500s", r.code, r.text);
+		snprintf(o->banner, sizeof(o->banner), "%d %.500s", r.code,
+		    mf_smtp_reply_line(r.text, line, sizeof(line)));
 		return stage_fail(o, "banner", &e);
 	}
 	o->ms[MF_MX_BANNER] = now_ms() - t;
 	o->banner_code = r.code;
-	snprintf(o->banner, sizeof(o->banner), "%d %.500s", r.code, r.text);
+	snprintf(o->banner, sizeof(o->banner), "%d %.500s", r.code,
+	    mf_smtp_reply_line(r.text, line, sizeof(line)));
 	first_word(r.text, o->banner_name, sizeof(o->banner_name));
 	t = now_ms();
 	if (mf_smtp_ehlo(s, &r, &e) == -1)

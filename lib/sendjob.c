@@ -482,7 +482,7 @@ mf_sendjob_log_line(const struct mf_sendjob *j,
                     const char *queued_id, struct mf_maillog_line *l)
 {
 	const struct mf_smtp_reply *f;
-	char ex[16];
+	char ex[16], line[MF_SMTP_REPLY_TEXT_MAX];
 
 	mf_cli_log_start(j->st, l);
 	mf_maillog_add(l, "from", j->sent ? j->sent_from :
@@ -495,7 +495,8 @@ mf_sendjob_log_line(const struct mf_sendjob *j,
 		f = &res->smtp.final;
 		mf_maillog_addf(l, "smtpstatus", "%d", f->code);
 		mf_maillog_addf(l, "smtpmsg", "%d %s%s%s", f->code, f->enhanced,
-		    f->enhanced[0] ? " " : "", f->text);
+		    f->enhanced[0] ? " " : "", mf_smtp_reply_line(f->text, line,
+		    sizeof(line)));
 	} else if (e != NULL) {
 		if (e->reply_code != 0) {
 			mf_maillog_addf(l, "smtpstatus", "%d", e->reply_code);

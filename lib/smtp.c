@@ -118,6 +118,45 @@ reply_add_text(struct mf_smtp_reply *r, const char *t)
 	r->text[have + n] = '\0';
 }
 
+const char *
+mf_smtp_reply_line(const char *text, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int line_has = 0, space = 0, any = 0;
+
+	if (outlen == 0)
+		return out;
+	for (; *text != '\0' && o + 1 < outlen; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		if (c == '\n') {
+			if (line_has)
+				any = 1;
+			line_has = space = 0;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			space = line_has;
+			continue;
+		}
+		if (!line_has && any) {
+			if (o + 3 >= outlen)
+				break;
+			out[o++] = ';';
+			out[o++] = ' ';
+		} else if (space) {
+			out[o++] = ' ';
+			if (o + 1 >= outlen)
+				break;
+		}
+		space = 0;
+		line_has = 1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int
 mf_smtp_normalise(const char *msg, size_t len, int dotstuff,
                   struct mf_buf *out, struct mf_err *e)

@@ -20,11 +20,12 @@
 #include "transcript.h"
 
 #define MF_SMTP_REPLY_MAX 65536   /* all lines of one reply together */
+#define MF_SMTP_REPLY_TEXT_MAX 4096  /* the text kept of one reply */
 
 struct mf_smtp_reply {
 	int code;               /* 220, 250, 535 ...; 0 if none was read */
 	char enhanced[16];      /* "5.7.8" or "" */
-	char text[4096];        /* the lines' text after the code (and after the
+	char text[MF_SMTP_REPLY_TEXT_MAX];  /* the lines' text after the code (and after the
 	                           enhanced code), joined with '\n'; truncated */
 	size_t nlines;
 };
@@ -112,6 +113,13 @@ const char *mf_smtp_peer(struct mf_smtp *s);
 /* Classify a reply code into an error kind: 2xx/3xx MF_OK, 4xx MF_E_TEMP,
  * 5xx MF_E_PERM, anything else MF_E_PROTO. */
 enum mf_err_kind mf_smtp_reply_kind(int code);
+
+/* A reply's text (lines joined with '\n', as in struct mf_smtp_reply) as
+ * one readable line for people: each line's blanks trimmed and runs of
+ * blanks made one, the lines joined with "; ", empty ones dropped (Exim's
+ * "250- 269 byte chunk, total 269" / "250 OK id=..." becomes "269 byte
+ * chunk, total 269; OK id=...").  Truncated to fit; returns out. */
+const char *mf_smtp_reply_line(const char *text, char *out, size_t outlen);
 
 /* Parse one reply line "250-text" / "250 text" (pure; for tests).
  * Returns 1 for a continuation line, 0 for the last line, -1 malformed. */

@@ -721,3 +721,59 @@ Test(diagfmt, server_text_cannot_drive_the_terminal)
 	mf_diag_report_free(r);
 	free(r);
 }
+
+/* AUTH only after STARTTLS: the fix names the server's own knob when the
+ * banner or EHLO says which server it is, generic text otherwise. */
+Test(diag, auth_needs_starttls_names_the_product_knob)
+{
+	static const struct {
+		const char *banner, *ehlo, *product, *knob;
+	} t[] = {
+		{ "mail.example.test ESMTP Postfix (Debian/GNU)", "mail", "Postfix",
+		  "smtpd_tls_auth_only" },
+		{ "mail.example.test ESMTP Exim 4.96 Sun, 06 Dec 2026", "mail",
+		  "Exim", "auth_advertise_hosts" },
+		{ "mail.example.test ESMTP OpenSMTPD", "mail", "OpenSMTPD",
+		  "built in" },
+		{ "mail.example.test Dovecot ready.", "mail", "Dovecot submission",
+		  "disable_plaintext_auth" },
+		{ "EX01.corp.test Microsoft ESMTP MAIL Service ready", "EX01",
+		  "Microsoft Exchange", "BasicAuthRequireTLS" },
+		{ "mail.example.test ESMTP Sendmail 8.17.1/8.17.1", "mail",
+		  "Sendmail", "AUTH_OPTIONS" },
+		{ "mail.example.test ESMTP ready", "mail.example.test Hello Exim",
+		  "Exim", "auth_advertise_hosts" },
+		{ "mail.example.test ESMTP ready", "mail", NULL,
+		  "This is a server setting" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct mf_diag_report *r = fresh();
+		const struct mf_diag_finding *f;
+		const char *p;
+
+		m01_auth_needs_starttls(r);
+		mf_strlcpy(r->stage[MF_DIAG_BANNER].text, t[i].banner,
+		           sizeof(r->stage[MF_DIAG_BANNER].text));
+		mf_strlcpy(r->stage[MF_DIAG_EHLO].text, t[i].ehlo,
+		           sizeof(r->stage[MF_DIAG_EHLO].text));
+		mf_diag_analyze(r);
+		p = mf_diag_product(r);
+		if (t[i].product == NULL)
+			cr_expect_null(p, "case %zu: %s", i, p);
+		else
+			cr_expect(p != NULL && strcmp(p, t[i].product) == 0,
+			          "case %zu: %s", i, p ? p : "(none)");
+		f = find(r, MF_DIAG_AUTH_NEEDS_STARTTLS);
+		cr_assert_not_null(f, "case %zu", i);
+		cr_expect(strstr(f->fix, t[i].knob) != NULL, "case %zu: %s", i,
+		          f->fix);
+		cr_expect(strstr(f->why, "smtpd_tls_auth_only") == NULL,
+		          "case %zu: Postfix terms in the why: %s", i, f->why);
+		if (t[i].product == NULL || strcmp(t[i].product, "Postfix") != 0)
+			cr_expect(strstr(f->fix, "smtpd_tls_auth_only") == NULL,
+			          "case %zu: %s", i, f->fix);
+		free(r);
+	}
+}

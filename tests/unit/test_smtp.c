@@ -406,3 +406,35 @@ Test(smtp, starttls_command_refused_and_accepted)
 		mf_smtp_free(s);
 	}
 }
+
+/* Multi-line replies shown as one line: no double blanks, no stray lines
+ * (Exim answers BDAT LAST with "250- 269 byte chunk, total 269" and
+ * "250 OK id=..."). */
+Test(smtp, reply_as_one_readable_line)
+{
+	static const struct { const char *in, *want; } t[] = {
+		{ " 269 byte chunk, total 269\nOK id=1rXyZa-000123-AB",
+		  "269 byte chunk, total 269; OK id=1rXyZa-000123-AB" },
+		{ "relay\ndenied", "relay; denied" },
+		{ "one  two\t three ", "one two three" },
+		{ "\n\nonly\n", "only" },
+		{ "", "" },
+	};
+	const char *r[] = { "250- 269 byte chunk, total 269\r\n"
+	    "250 OK id=1rXyZa-000123-AB\r\n" };
+	struct mf_smtp *s = session(r, N(r));
+	struct mf_smtp_reply rep;
+	struct mf_err e;
+	char out[128], small[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		cr_expect_str_eq(mf_smtp_reply_line(t[i].in, out, sizeof(out)),
+		    t[i].want, "case %zu", i);
+	cr_expect_str_eq(mf_smtp_reply_line("abc\ndefgh", small, sizeof(small)),
+	    "abc; de");
+	cr_assert_eq(mf_smtp_read_reply(s, &rep, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(mf_smtp_reply_line(rep.text, out, sizeof(out)),
+	    "269 byte chunk, total 269; OK id=1rXyZa-000123-AB");
+	mf_smtp_free(s);
+}
