@@ -613,8 +613,12 @@ static int turn(struct watch *w, struct mf_err *e)
 	if (flag_set(p->sync_now)) {
 		*p->sync_now = 0;
 		notef(w, 0, "synchronising every folder now");
+		/* --jobs: the others in parallel, each watched one on its own
+		 * connection (cheap with QRESYNC) */
+		if (c->p->jobs > 1 && full_sync(w, e) < 0)
+			return -1;
 		for (size_t fi = 0; fi < w->nfolders; fi++)
-			w->dirty[fi] = 1;
+			w->dirty[fi] = c->p->jobs <= 1 || w->owner[fi] != 0;
 	}
 	for (size_t i = 0; i < w->nconn; i++) {
 		struct cbarg a = { w, i };
