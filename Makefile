@@ -14,6 +14,7 @@
 VERSION := 0.2.0
 
 PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -41,7 +42,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgnutls -lma
 WERROR    ?= $(if $(wildcard .git),1,0)
 check: export WERROR = 1
 MF_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) \
-             -Wshadow -Wstrict-prototypes -Wformat=2 -Ilib $(PKG_CFLAGS) $(SANFLAGS)
+             -Wshadow -Wstrict-prototypes -Wformat=2 -Ilib $(PKG_CFLAGS) $(SANFLAGS) \
+             -DMF_SYSCONFDIR='"$(SYSCONFDIR)"'
 MF_LDFLAGS = $(SANFLAGS)
 MF_LIBS    = $(PKG_LIBS) -lresolv -lm
 

@@ -327,6 +327,12 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 	fflush(stdout);
 }
 
+static void on_config_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "imap-sync: %s\n", msg);
+}
+
 /* One log line per run (logfile / syslog). */
 static void log_run(const struct mf_settings *s, const struct ui *ui, int rc,
                     const struct mf_err *why)
@@ -406,6 +412,7 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 
 	memset(&s, 0, sizeof s);
 	memset(&pw, 0, sizeof pw);
+	o->cli.notice = on_config_notice;
 	if (mf_cli_resolve(&o->cli, optind < argc ? argv[optind] : NULL, &s,
 	                   e) < 0)
 		return -1;

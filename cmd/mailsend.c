@@ -222,6 +222,13 @@ parse_args(int argc, char **argv, struct run *run, struct mf_cli *cli)
 	return 0;
 }
 
+static void
+on_config_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "mailsend: %s\n", msg);
+}
+
 /* ---- what the modes report ---- */
 
 /* One log line per message (logfile / syslog); a log that cannot be
@@ -451,6 +458,8 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&cli, 0, sizeof(cli));
+	cli.peer = MF_CONFIG_PEER_MSMTP;
+	cli.notice = on_config_notice;
 	r.o.sendmail = mf_sendjob_is_sendmail(argv[0]);
 	r.o.note = seal_note;
 	r.o.note_arg = &r;

@@ -69,7 +69,7 @@ static const char usage_own[] =
 struct opts {
 	struct mf_cli cli;
 	const char *maildir, *mda, *state;
-	int del, all, progress, quiet, json;
+	int del, del_given, all, progress, quiet, json;
 	unsigned long long max_size;
 	unsigned long limit;
 };
@@ -101,8 +101,8 @@ parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 		switch (c) {
 		case 'm': o->maildir = optarg; break;
 		case OPT_MDA: o->mda = optarg; break;
-		case OPT_KEEP: o->del = 0; break;
-		case OPT_DELETE: o->del = 1; break;
+		case OPT_KEEP: o->del = 0; o->del_given = 1; break;
+		case OPT_DELETE: o->del = 1; o->del_given = 1; break;
 		case OPT_ALL: o->all = 1; break;
 		case OPT_STATE: o->state = optarg; break;
 		case OPT_PROGRESS: o->progress = 1; break;
@@ -151,6 +151,51 @@ auth_method(const char *a, struct mf_pop3_auth_params *ap, struct mf_err *e)
 		ap->sasl_mech = a;
 	}
 	return 0;
+}
+
+/* mpop's delivery mda, keep and only_new from the account, under the
+ * command line. */
+static void
+account_opts(struct opts *o, const struct mf_settings *s)
+{
+	if (o->mda == NULL && o->maildir == NULL)
+		o->mda = s->mda;
+	if (!o->del_given && s->keep == 2)
+		o->del = 1;
+	if (s->only_new == 2)
+		o->all = 1;
+}
+
+static void
+on_config_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "pop-fetch: %s\n", msg);
+}
+
+/* mpop's uidls_file may hold %U (the user) and %H (the host). */
+static const char *
+expand_uidls(const char *in, const struct mf_settings *s, char *out,
+             size_t outlen)
+{
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_err e;
+	const char *p;
+	int rc = 0;
+
+	if (in == NULL || strchr(in, '%') == NULL)
+		return in;
+	for (p = in; *p != '\0' && rc == 0; p++) {
+		if (p[0] == '%' && (p[1] == 'U' || p[1] == 'H'))
+			rc = mf_buf_puts(&b, *++p == 'U' ? s->user : s->host, &e);
+		else
+			rc = mf_buf_putc(&b, *p, &e);
+	}
+	if (rc == 0 && b.data != NULL && mf_strlcpy(out, b.data, outlen) <
+	    outlen)
+		in = out;
+	mf_buf_free(&b);
+	return in;
 }
 
 /* The state file: --state, else the account's (a directory gets the
@@ -327,7 +372,7 @@ fill_params(struct mf_popfetch_params *fp, const struct mf_settings *s,
 int
 main(int argc, char **argv)
 {
-	static char maildir[4096], state[4096], account[600];
+	static char maildir[4096], state[4096], account[600], uidls[4096];
 	struct mf_popfetch_params fp;
 	struct mf_popfetch_stats st;
 	struct mf_settings s;
@@ -346,8 +391,11 @@ main(int argc, char **argv)
 	mf_err_clear(&e);
 	if (parse_opts(argc, argv, &o, &e) == -1)
 		return mf_cli_usage_error(stderr, "pop-fetch", e.msg);
+	o.cli.peer = MF_CONFIG_PEER_MPOP;
+	o.cli.notice = on_config_notice;
 	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) == -1)
 		return fail(&o, &st, &e);
+	account_opts(&o, &s);
 	memset(&fp, 0, sizeof(fp));
 	if (server_settings(&s, &fp.conn, &e) == -1) {
 		rc = fail(&o, &st, &e);
@@ -355,8 +403,8 @@ main(int argc, char **argv)
 	}
 	snprintf(account, sizeof(account), "%s@%s", s.user, s.host);
 	if (auth_method(s.auth, &fp.auth, &e) == -1 ||
-	    state_path(o.state ? o.state : s.state, account, state, sizeof(state),
-	    &e) == -1 || (o.mda == NULL && maildir_path(o.maildir ? o.maildir :
+	    state_path(o.state ? o.state : expand_uidls(s.state, &s, uidls,
+	    sizeof(uidls)), account, state, sizeof(state), &e) == -1 || (o.mda == NULL && maildir_path(o.maildir ? o.maildir :
 	    s.maildir, maildir, sizeof(maildir), &e) == -1) ||
 	    mf_cli_password(&s, &pw, &e) == -1) {
 		rc = fail(&o, &st, &e);

@@ -399,6 +399,32 @@ merge_tls(const struct mf_cli *c, const struct mf_account *a,
 	return 0;
 }
 
+/* The configuration's warnings, and under -v the file read. */
+static void
+tell_config(const struct mf_cli *c, const struct mf_config *cfg)
+{
+	const char *w, *path = mf_config_path(cfg);
+	char note[4200];
+	size_t i;
+
+	if (c->notice == NULL)
+		return;
+	if (c->verbose && mf_config_is_peer_file(cfg)) {
+		mf_fmt(note, sizeof(note), "no mailflow configuration file: "
+		    "reading %s (%s format)", path, c->peer == MF_CONFIG_PEER_MSMTP
+		    ? "msmtp" : "mpop");
+		c->notice(c->notice_arg, note);
+	} else if (c->verbose) {
+		mf_fmt(note, sizeof(note), "configuration: %s", path[0] ? path :
+		    "none (command line only)");
+		c->notice(c->notice_arg, note);
+	}
+	for (i = 0; (w = mf_config_warning(cfg, i)) != NULL; i++) {
+		mf_fmt(note, sizeof(note), "warning: %s", w);
+		c->notice(c->notice_arg, note);
+	}
+}
+
 int
 mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
                struct mf_settings *s, struct mf_err *e)
@@ -408,8 +434,9 @@ mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
 	int timeout;
 
 	memset(s, 0, sizeof(*s));
-	if ((s->cfg = mf_config_load(c->config, e)) == NULL)
+	if ((s->cfg = mf_config_load_for(c->config, c->peer, e)) == NULL)
 		return -1;
+	tell_config(c, s->cfg);
 	if ((a = mf_config_account(s->cfg, name, e)) == NULL)
 		goto fail;
 	/* The defaults alone (no account selected or configured) are not an
@@ -432,6 +459,9 @@ mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
 	s->aliases = a->aliases;
 	s->protocol = a->protocol;
 	s->folder_names = a->folder_names;
+	s->mda = a->mda;
+	s->keep = a->keep;
+	s->only_new = a->only_new;
 	timeout = c->timeout != 0 ? c->timeout : a->timeout;
 	s->timeout_ms = timeout * 1000;
 	s->verbose = c->verbose;

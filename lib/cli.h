@@ -114,6 +114,11 @@ struct mf_cli {
 	const char *tls, *trust_file, *fingerprint, *cert, *key;
 	const char *min_version, *priority, *sni, *auth, *passwordeval;
 	const char *logfile, *syslog;
+	enum mf_config_peer peer;    /* whose file to read when mailflow has
+	                                none: msmtp's (mailsend), mpop's */
+	void (*notice)(void *arg, const char *msg);  /* the config's warnings,
+	                                and under -v which file was read */
+	void *notice_arg;
 	int insecure, timeout, show_secrets, verbose;
 };
 
@@ -139,6 +144,8 @@ struct mf_settings {
 	const char *user, *auth, *passwordeval, *password;
 	const char *from, *maildir, *state, *queue, *ehlo;
 	const char *logfile, *syslog, *aliases;
+	const char *mda;                 /* pop-fetch: mpop's delivery mda */
+	int keep, only_new;              /* pop-fetch: 0 unset, 1 on, 2 off */
 	const struct mf_account *conf;   /* the account's values, or the
 	                                    defaults alone: never NULL */
 	const char *protocol;            /* account's "protocol" (mailsend) */

@@ -26,7 +26,7 @@
 #define CONFIG_MAX_DEPTH 64
 
 enum ktype { K_STR, K_PATH, K_PORT, K_TLS, K_BOOL, K_MINVER, K_TIMEOUT,
-	K_SYSLOG };
+	K_SYSLOG, K_TRI };
 
 struct key {
 	const char *name;
@@ -68,7 +68,36 @@ static const struct key keys[] = {
 	KEY_CHOICE(protocol, "smtp|lmtp"),
 	KEY_CHOICE(folder_names, "utf8|mutf7"),
 	KEY(pgp_key, K_STR),
+	KEY(mda, K_STR),
+	KEY(keep, K_TRI),
+	KEY(only_new, K_TRI),
+	KEY(tls_starttls, K_TRI),
+	KEY(tls_certcheck, K_TRI),
 };
+
+/* msmtp's and mpop's names for our keys. */
+static const struct {
+	const char *peer, *ours;
+} renamed[] = {
+	{ "domain", "ehlo" },
+	{ "uidls_file", "state" },
+	{ "tls_priorities", "tls_priority" },
+};
+
+/* msmtp's and mpop's keys that mean nothing here: a warning, not an
+ * error, so their files work unchanged. */
+static const char *const peer_only[] = {
+	"add_missing_date_header", "add_missing_from_header",
+	"allow_from_override", "auth_mech", "auto_from", "dsn_notify",
+	"dsn_return", "eval", "filter", "killsize", "logfile_time_format",
+	"maildomain", "ntlmdomain", "pipelining", "proxy_host",
+	"proxy_port", "received_header", "remove_bcc_headers",
+	"set_from_header", "skipsize", "socket", "source_ip",
+	"tls_crl_file", "tls_host_override", "tls_min_dh_prime_bits",
+	"undisclosed_recipients", "uidls_file_format",
+};
+
+#define MAX_WARNINGS 64
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 struct section {
@@ -88,6 +117,9 @@ struct mf_config {
 	struct section *sec;
 	size_t nsec, capsec;
 	int password_line;   /* first line with a password key, 0 if none */
+	int peer;            /* an msmtp/mpop file: unknown keys warn */
+	char *warn[MAX_WARNINGS];
+	size_t nwarn;
 };
 
 /* ---- small helpers ---- */
@@ -274,7 +306,7 @@ set_key(struct mf_config *c, struct section *sec, size_t ki, const char *v,
 	int b;
 
 	if (!quoted && v[0] == '\0' && k->type != K_BOOL &&
-	    k->type != K_SYSLOG)
+	    k->type != K_TRI && k->type != K_SYSLOG)
 		return cfg_error(c, line, e, "missing value for %s", k->name);
 	if (k->type == K_MINVER && !valid_min_version(v))
 		return cfg_error(c, line, e, "bad value for %s: '%s'"
@@ -328,9 +360,12 @@ set_key(struct mf_config *c, struct section *sec, size_t ki, const char *v,
 		break;
 	}
 	case K_BOOL:
+	case K_TRI:
 		if (parse_bool(v, &b) == -1)
 			return cfg_error(c, line, e, "bad value for %s: '%s' (on or off)",
 			    k->name, v);
+		if (k->type == K_TRI)
+			b = b ? 1 : 2;
 		*(int *)(void *)(base + k->off) = b;
 		break;
 	}
@@ -438,6 +473,88 @@ start_account(struct mf_config *c, char *rest, int line, struct mf_err *e)
 	return s;
 }
 
+static int __attribute__((format(printf, 4, 5)))
+cfg_warn(struct mf_config *c, int line, struct mf_err *e, const char *fmt, ...)
+{
+	char what[512], *w;
+	va_list ap;
+
+	if (c->nwarn == MAX_WARNINGS)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (asprintf(&w, "%s:%d: %s", c->fname, line, what) == -1)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	c->warn[c->nwarn++] = w;
+	return 0;
+}
+
+static int
+in_list(const char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* msmtp's and mpop's values for our keys: "tls on|off", "auth on|off",
+ * "timeout off", "delivery maildir DIR | mda CMD", "tls_trust_file
+ * system".  May change the key (*kw) and the value (rewritten in val).
+ * Returns 1 when the line sets nothing. */
+static int
+peer_value(struct mf_config *c, int line, const char **kw, char *val,
+           size_t vallen, int *quoted, struct mf_err *e)
+{
+	char *arg;
+
+	if (strcmp(*kw, "tls") == 0 || strcmp(*kw, "auth") == 0) {
+		int b, tls = (*kw)[0] == 't';
+
+		if (!*quoted && parse_bool(val, &b) == 0)
+			mf_strlcpy(val, b ? (tls ? "starttls" : "auto") :
+			    "none", vallen);
+		return 0;
+	}
+	if (strcmp(*kw, "timeout") == 0 && strcasecmp(val, "off") == 0)
+		return 1;
+	if (strcmp(*kw, "tls_trust_file") == 0 && strcmp(val, "system") == 0) {
+		/* msmtp: the system trust store, our default: unset */
+		val[0] = '\0';
+		*quoted = 1;
+		return 0;
+	}
+	if (strcmp(*kw, "delivery") != 0)
+		return 0;
+	arg = val + strcspn(val, " \t");
+	if (*arg != '\0')
+		*arg++ = '\0';
+	arg += strspn(arg, " \t");
+	if (strcmp(val, "maildir") == 0 || strcmp(val, "mda") == 0) {
+		*kw = val[0] == 'm' && val[1] == 'a' ? "maildir" : "mda";
+		memmove(val, arg, strlen(arg) + 1);
+		return 0;
+	}
+	return cfg_error(c, line, e, "delivery %s: only 'delivery maildir DIR'"
+	    " and 'delivery mda CMD' are supported", val);
+}
+
+/* A key that is not ours: a peer's key without meaning here, or any
+ * unknown key in a peer's file, is a warning. */
+static int
+unknown_key(struct mf_config *c, const char *kw, int line, struct mf_err *e)
+{
+	if (in_list(peer_only, sizeof(peer_only) / sizeof(peer_only[0]), kw))
+		return cfg_warn(c, line, e, "'%s' has no meaning for mailflow; "
+		    "ignored", kw);
+	if (c->peer)
+		return cfg_warn(c, line, e, "unknown key '%s' ignored", kw);
+	return cfg_error(c, line, e, "unknown key '%s'", kw);
+}
+
 static int
 parse_line(struct mf_config *c, char *l, int line, struct section **cur,
            struct mf_err *e)
@@ -445,7 +562,7 @@ parse_line(struct mf_config *c, char *l, int line, struct section **cur,
 	char *p = l, *kw;
 	char val[CONFIG_LINE_MAX];
 	size_t ki, n;
-	int rc;
+	int rc, quoted;
 
 	n = strlen(l);
 	while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
@@ -469,19 +586,31 @@ parse_line(struct mf_config *c, char *l, int line, struct section **cur,
 	}
 	if (strcmp(kw, "account") == 0)
 		return (*cur = start_account(c, p, line, e)) == NULL ? -1 : 0;
-	for (ki = 0; ki < NKEYS; ki++)
-		if (strcmp(kw, keys[ki].name) == 0)
-			break;
-	if (ki == NKEYS)
-		return cfg_error(c, line, e, "unknown key '%s'", kw);
+	for (ki = 0; ki < sizeof(renamed) / sizeof(renamed[0]); ki++)
+		if (strcmp(kw, renamed[ki].peer) == 0)
+			kw = (char *)renamed[ki].ours;
+	if (strcmp(kw, "delivery") != 0) {
+		for (ki = 0; ki < NKEYS; ki++)
+			if (strcmp(kw, keys[ki].name) == 0)
+				break;
+		if (ki == NKEYS)
+			return unknown_key(c, kw, line, e);
+	}
 	if (*cur == NULL)
 		return cfg_error(c, line, e, "'%s' outside of a 'defaults' or"
 		    " 'account' section", kw);
 	if (parse_value(c, line, kw, p, val, sizeof(val), e) == -1)
 		return -1;
+	quoted = *p == '"';
+	if ((rc = peer_value(c, line, (const char **)&kw, val, sizeof(val),
+	    &quoted, e)) != 0)
+		return rc == 1 ? 0 : -1;
+	for (ki = 0; ki < NKEYS; ki++)
+		if (strcmp(kw, keys[ki].name) == 0)
+			break;
 	if (strcmp(kw, "password") == 0 && c->password_line == 0)
 		c->password_line = line;
-	rc = set_key(c, *cur, ki, val, *p == '"', line, e);
+	rc = set_key(c, *cur, ki, val, quoted, line, e);
 	mf_memwipe(val, sizeof(val));
 	return rc;
 }
@@ -523,6 +652,17 @@ empty_to_null(struct mf_account *a)
 	}
 }
 
+/* msmtp's "tls on" + "tls_starttls off" is implicit TLS; "tls_certcheck
+ * off" is tls_insecure. */
+static void
+peer_settle(struct mf_account *a)
+{
+	if (a->tls == MF_TLS_STARTTLS && a->tls_starttls == 2)
+		a->tls = MF_TLS_IMPLICIT;
+	if (a->tls_certcheck == 2)
+		a->tls_insecure = 1;
+}
+
 static int
 resolve(struct mf_config *c, struct section *s, int depth, struct mf_err *e)
 {
@@ -547,6 +687,7 @@ resolve(struct mf_config *c, struct section *s, int depth, struct mf_err *e)
 		s->res = p->res;
 	}
 	merge(&s->res, s);
+	peer_settle(&s->res);
 	s->res.name = s->name;
 	s->res.source = s->raw.source;
 	s->state = 2;
@@ -566,6 +707,7 @@ finish(struct mf_config *c, unsigned mode, struct mf_err *e)
 		    mode & 0777, c->fname);
 	memset(&c->defaults.res, 0, sizeof(c->defaults.res));
 	merge(&c->defaults.res, &c->defaults);
+	peer_settle(&c->defaults.res);
 	for (i = 0; i < c->nsec; i++) {
 		snprintf(src, sizeof(src), "%s:%d", c->fname, c->sec[i].line);
 		if ((c->sec[i].raw.source = xstrdup(src, e)) == NULL)
@@ -613,6 +755,8 @@ mf_config_free(struct mf_config *c)
 	for (i = 0; i < c->nsec; i++)
 		free_section(&c->sec[i]);
 	free_section(&c->defaults);
+	for (i = 0; i < c->nwarn; i++)
+		free(c->warn[i]);
 	free(c->sec);
 	free(c->path);
 	free(c);
@@ -661,18 +805,26 @@ parse_into(struct mf_config *c, const char *text, unsigned mode,
 }
 
 struct mf_config *
-mf_config_parse(const char *text, const char *name, unsigned mode,
-                struct mf_err *e)
+mf_config_parse_peer(const char *text, const char *name, unsigned mode,
+                     int peer, struct mf_err *e)
 {
 	struct mf_config *c = config_new(name ? name : "", e);
 
 	if (c == NULL)
 		return NULL;
+	c->peer = peer;
 	if (parse_into(c, text, mode, e) == -1) {
 		mf_config_free(c);
 		return NULL;
 	}
 	return c;
+}
+
+struct mf_config *
+mf_config_parse(const char *text, const char *name, unsigned mode,
+                struct mf_err *e)
+{
+	return mf_config_parse_peer(text, name, mode, 0, e);
 }
 
 /* Read the whole file (bounded); *missing is set when it does not exist. */
@@ -722,33 +874,101 @@ read_file(const char *path, unsigned *mode, int *missing, struct mf_err *e)
 	return mf_buf_take(&b);
 }
 
-struct mf_config *
-mf_config_load(const char *path, struct mf_err *e)
+/* Parse the file at path; *missing when it does not exist. */
+static struct mf_config *
+load_file(const char *path, int peer, int *missing, struct mf_err *e)
 {
-	char def[4096];
-	const char *env = getenv("MAILFLOW_CONFIG");
-	int explicit = 1, missing;
 	unsigned mode = 0600;
 	struct mf_config *c;
 	char *text;
 
-	if (path == NULL && env != NULL && env[0] != '\0')
-		path = env;
-	if (path == NULL) {
-		explicit = 0;
-		if (mf_config_default_path(def, sizeof(def)) == -1)
-			return mf_config_parse("", "", 0600, e);
-		path = def;
-	}
-	if ((text = read_file(path, &mode, &missing, e)) == NULL) {
-		if (!explicit && missing)
-			return mf_config_parse("", "", 0600, e);
+	if ((text = read_file(path, &mode, missing, e)) == NULL)
 		return NULL;
-	}
-	c = mf_config_parse(text, path, mode, e);
+	c = mf_config_parse_peer(text, path, mode, peer, e);
 	mf_memwipe(text, strlen(text));
 	free(text);
 	return c;
+}
+
+struct mf_config *
+mf_config_load_list(const char *const *files, int peer_from, int peer_to,
+                    struct mf_err *e)
+{
+	struct mf_config *c;
+	int i, missing;
+
+	for (i = 0; files[i] != NULL; i++) {
+		c = load_file(files[i], i >= peer_from && i < peer_to, &missing,
+		    e);
+		if (c != NULL || !missing)
+			return c;
+	}
+	return mf_config_parse("", "", 0600, e);
+}
+
+/* "DIR/NAME" under $XDG_CONFIG_HOME or ~/.config; "" when unknown. */
+static void
+xdg_file(const char *name, char *out, size_t outlen)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *h = home_dir();
+
+	out[0] = '\0';
+	if (x != NULL && x[0] == '/')
+		join_path(out, outlen, x, name);
+	else if (h != NULL && join_path(out, outlen, h, "/.config") == 0)
+		mf_strlcpy(out + strlen(out), name, outlen - strlen(out));
+}
+
+struct mf_config *
+mf_config_load_for(const char *path, enum mf_config_peer peer,
+                   struct mf_err *e)
+{
+	char own[4096] = "", rc[4096] = "", xdg[4096] = "";
+	const char *files[5], *env = getenv("MAILFLOW_CONFIG"), *h;
+	size_t n = 0;
+	int missing, peer_from = -1, peer_to = -1;
+
+	if (path == NULL && env != NULL && env[0] != '\0')
+		path = env;
+	if (path != NULL)
+		return load_file(path, 0, &missing, e);
+	if (mf_config_default_path(own, sizeof(own)) == 0)
+		files[n++] = own;
+	h = home_dir();
+	if (peer != MF_CONFIG_PEER_NONE) {
+		int msmtp = peer == MF_CONFIG_PEER_MSMTP;
+
+		peer_from = (int)n;
+		if (h != NULL && join_path(rc, sizeof(rc), h, msmtp ?
+		    "/.msmtprc" : "/.mpoprc") == 0)
+			files[n++] = rc;
+		xdg_file(msmtp ? "/msmtp/config" : "/mpop/config", xdg,
+		    sizeof(xdg));
+		if (xdg[0] != '\0')
+			files[n++] = xdg;
+		peer_to = (int)n;
+	}
+	files[n++] = MF_CONFIG_SYSTEM_PATH;
+	files[n] = NULL;
+	return mf_config_load_list(files, peer_from, peer_to, e);
+}
+
+struct mf_config *
+mf_config_load(const char *path, struct mf_err *e)
+{
+	return mf_config_load_for(path, MF_CONFIG_PEER_NONE, e);
+}
+
+const char *
+mf_config_warning(const struct mf_config *c, size_t i)
+{
+	return i < c->nwarn ? c->warn[i] : NULL;
+}
+
+int
+mf_config_is_peer_file(const struct mf_config *c)
+{
+	return c->peer;
 }
 
 const char *

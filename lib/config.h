@@ -55,6 +55,11 @@ struct mf_account {
 	char *dkim_domain;
 	char *dkim_headers;
 	char *pgp_key;           /* OpenPGP signing key id (mailsend) */
+	char *mda;               /* pop-fetch: deliver to this command */
+	int keep;                /* pop-fetch: 0 unset, 1 keep, 2 delete */
+	int only_new;            /* pop-fetch: 0 unset, 1 only new, 2 all */
+	int tls_starttls;        /* msmtp: 0 unset, 1 on, 2 off */
+	int tls_certcheck;       /* msmtp: 0 unset, 1 on, 2 off */
 	char *source;            /* "file:line" where the account starts */
 };
 
@@ -62,16 +67,55 @@ struct mf_config;
 
 /* 1 if v is one of the "a|b|c" choices. */
 int mf_config_choice(const char *choices, const char *v);
+/* Which peer's file a tool falls back to when mailflow has none. */
+enum mf_config_peer {
+	MF_CONFIG_PEER_NONE = 0,
+	MF_CONFIG_PEER_MSMTP,    /* ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config */
+	MF_CONFIG_PEER_MPOP      /* ~/.mpoprc, $XDG_CONFIG_HOME/mpop/config */
+};
+
+/* The system-wide file, read when the user has no file of their own. */
+#ifndef MF_SYSCONFDIR
+#define MF_SYSCONFDIR "/etc"
+#endif
+#define MF_CONFIG_SYSTEM_PATH MF_SYSCONFDIR "/mailflow/config"
 
 /* Load the configuration. path: explicit file (--config) or NULL for the
- * default search. Returns NULL with MF_E_CONFIG (message "FILE:LINE: ...")
- * on error. */
+ * default search: $MAILFLOW_CONFIG, the user's file (config_default_path),
+ * then the peer's files (msmtp or mpop, read with their keys and values),
+ * then MF_CONFIG_SYSTEM_PATH.  A file that exists but cannot be read is an
+ * error naming it; a missing one is skipped.  Returns NULL with
+ * MF_E_CONFIG (message "FILE:LINE: ...") on error. */
 struct mf_config *mf_config_load(const char *path, struct mf_err *e);
+struct mf_config *mf_config_load_for(const char *path,
+                                     enum mf_config_peer peer,
+                                     struct mf_err *e);
+/* The same search with the candidate files given (tests): files[] ends
+ * with NULL; files[peer_from] up to before files[peer_to] are peer files
+ * (unknown keys warn). */
+struct mf_config *mf_config_load_list(const char *const *files,
+                                      int peer_from, int peer_to,
+                                      struct mf_err *e);
+
+/* Warnings found while reading (keys with no meaning here), one string
+ * each with "FILE:LINE: ", and i >= the count gives NULL. */
+const char *mf_config_warning(const struct mf_config *c, size_t i);
+/* 1 when the file read is an msmtp or mpop file found by the search. */
+int mf_config_is_peer_file(const struct mf_config *c);
 
 /* Parse a configuration from memory (tests). `name` is used in messages;
- * `mode` is the file's permission bits for the password check. */
+ * `mode` is the file's permission bits for the password check.  msmtp's
+ * and mpop's keys and values are understood in every file (tls on|off,
+ * tls_starttls, tls_certcheck, tls_trust_file system, auth on|off|METHOD,
+ * domain, timeout off, delivery maildir|mda, keep, only_new, uidls_file,
+ * tls_priorities); their keys that mean nothing here are warnings.  Any
+ * other unknown key is an error, except in a peer file (peer = 1),
+ * where it is a warning too. */
 struct mf_config *mf_config_parse(const char *text, const char *name,
                                   unsigned mode, struct mf_err *e);
+struct mf_config *mf_config_parse_peer(const char *text, const char *name,
+                                       unsigned mode, int peer,
+                                       struct mf_err *e);
 
 /* The account NAME, or the default account when name is NULL or "default"
  * (the one named by "account default : X" -- or the account "default"

@@ -2,9 +2,11 @@
 #include "sendjob.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "aliases.h"
 #include "mime.h"
@@ -200,6 +202,38 @@ fail:
 	return -1;
 }
 
+/* msmtp's "from %U@example.org": %U the user's login name, %H and %C
+ * the host name, %% a percent sign. */
+static void
+expand_from(const char *f, char *out, size_t outlen)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char host[256] = "localhost";
+	size_t n = 0;
+	const char *add;
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	for (; *f != '\0' && n + 1 < outlen; f++) {
+		add = NULL;
+		if (f[0] == '%' && f[1] == 'U')
+			add = pw != NULL ? pw->pw_name : "";
+		else if (f[0] == '%' && (f[1] == 'H' || f[1] == 'C'))
+			add = host;
+		else if (f[0] == '%' && f[1] == '%')
+			add = "%";
+		if (add == NULL) {
+			out[n++] = *f;
+			continue;
+		}
+		f++;
+		n += mf_strlcpy(out + n, add, outlen - n);
+		if (n >= outlen)
+			n = outlen - 1;
+	}
+	out[n] = '\0';
+}
+
 /* Envelope sender: -f, the account's from, else the message's From:. */
 static int
 sender(const struct mf_sendjob *j, const char *msg, size_t len, char *out,
@@ -208,6 +242,10 @@ sender(const struct mf_sendjob *j, const char *msg, size_t len, char *out,
 	char v[1024], name[512];
 	const char *f = j->p->from ? j->p->from : j->st->from;
 
+	if (f != NULL && f == j->st->from && strchr(f, '%') != NULL) {
+		expand_from(f, v, sizeof(v));
+		f = v;
+	}
 	if (f == NULL && msg != NULL && mf_mime_header_get(msg, len, "From", v,
 	    sizeof(v)) == 0)
 		f = v;

@@ -447,3 +447,148 @@ Test(config, log_keys)
 	cr_expect(strstr(e.msg, "t.conf:2: bad value for syslog") != NULL,
 	    "%s", e.msg);
 }
+
+Test(config, msmtp_keys_and_values)
+{
+	struct mf_config *c = parse_ok(
+	    "defaults\n"
+	    "port 587\n"
+	    "tls on\n"
+	    "tls_trust_file system\n"
+	    "timeout off\n"
+	    "account plain\n"
+	    "host smtp.example.test\n"
+	    "auth on\n"
+	    "domain client.example.test\n"
+	    "tls_priorities NORMAL\n"
+	    "account smtps\n"
+	    "port 465\n"
+	    "tls_starttls off\n"
+	    "tls_certcheck off\n"
+	    "auth scram-sha-256\n"
+	    "account clear\n"
+	    "tls off\n"
+	    "auth off\n"
+	    "add_missing_date_header on\n"
+	    "account default : plain\n");
+	const struct mf_account *p = get_acct(c, "plain"), *s = get_acct(c, "smtps"),
+	    *n = get_acct(c, "clear"), *d = get_acct(c, NULL);
+
+	cr_expect_eq(p->tls, MF_TLS_STARTTLS);
+	cr_expect_str_eq(p->auth, "auto");
+	cr_expect_str_eq(p->ehlo, "client.example.test");
+	cr_expect_str_eq(p->tls_priority, "NORMAL");
+	cr_expect_null(p->tls_trust_file);
+	cr_expect_eq(p->timeout, 0);
+	cr_expect_eq(s->tls, MF_TLS_IMPLICIT);
+	cr_expect_eq(s->tls_insecure, 1);
+	cr_expect_str_eq(s->auth, "scram-sha-256");
+	cr_expect_eq(n->tls, MF_TLS_NONE);
+	cr_expect_str_eq(n->auth, "none");
+	cr_expect_str_eq(d->name, "plain");
+	cr_expect_str_eq(mf_config_warning(c, 0), "t.conf:19: "
+	    "'add_missing_date_header' has no meaning for mailflow; ignored");
+	cr_expect_null(mf_config_warning(c, 1));
+	mf_config_free(c);
+}
+
+Test(config, mpop_keys_and_values)
+{
+	struct mf_config *c = parse_ok(
+	    "account pop\n"
+	    "host pop.example.test\n"
+	    "delivery maildir ~/Mail\n"
+	    "keep off\n"
+	    "only_new off\n"
+	    "uidls_file ~/.mpop_uidls/%U_at_%H\n"
+	    "account mda\n"
+	    "delivery mda /usr/bin/procmail -f '%F'\n"
+	    "keep on\n");
+	const struct mf_account *p = get_acct(c, "pop"), *m = get_acct(c, "mda");
+	struct mf_err e;
+
+	cr_expect(strstr(p->maildir, "/Mail") != NULL && p->maildir[0] == '/');
+	cr_expect_eq(p->keep, 2);
+	cr_expect_eq(p->only_new, 2);
+	cr_expect(strstr(p->state, "/.mpop_uidls/%U_at_%H") != NULL);
+	cr_expect_str_eq(m->mda, "/usr/bin/procmail -f '%F'");
+	cr_expect_eq(m->keep, 1);
+	mf_config_free(c);
+	cr_expect_null(mf_config_parse("account a\ndelivery mbox ~/mbox\n",
+	    "t.conf", 0600, &e));
+	cr_expect(strstr(e.msg, "t.conf:2: delivery mbox") != NULL, "%s", e.msg);
+}
+
+Test(config, unknown_keys_error_in_ours_warn_in_peer_files)
+{
+	struct mf_err e;
+	struct mf_config *c;
+
+	cr_expect_null(mf_config_parse("defaults\nhots x\n", "t.conf", 0600, &e));
+	cr_expect(strstr(e.msg, "t.conf:2: unknown key 'hots'") != NULL);
+	c = mf_config_parse_peer("defaults\nhots x\n", ".msmtprc", 0600, 1, &e);
+	cr_assert_not_null(c, "%s", e.msg);
+	cr_expect_str_eq(mf_config_warning(c, 0),
+	    ".msmtprc:2: unknown key 'hots' ignored");
+	cr_expect(mf_config_is_peer_file(c));
+	mf_config_free(c);
+}
+
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0600);
+}
+
+Test(config, search_order_own_peer_system)
+{
+	char dir[] = "/tmp/test_config_order.XXXXXX", own[128], rc[128],
+	    sys[128], cmd[160];
+	const char *files[] = { own, rc, sys, NULL };
+	struct mf_config *c;
+	struct mf_err e;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(own, sizeof(own), "%s/own", dir);
+	snprintf(rc, sizeof(rc), "%s/msmtprc", dir);
+	snprintf(sys, sizeof(sys), "%s/system", dir);
+	/* nothing at all: an empty configuration */
+	c = mf_config_load_list(files, 1, 2, &e);
+	cr_assert_not_null(c, "%s", e.msg);
+	cr_expect_str_eq(mf_config_path(c), "");
+	mf_config_free(c);
+	/* the system file when the user has none */
+	put(sys, "defaults\nhost system.example.test\n");
+	c = mf_config_load_list(files, 1, 2, &e);
+	cr_assert_not_null(c, "%s", e.msg);
+	cr_expect_str_eq(mf_config_path(c), sys);
+	cr_expect(!mf_config_is_peer_file(c));
+	cr_expect_str_eq(get_acct(c, NULL)->host, "system.example.test");
+	mf_config_free(c);
+	/* the user's msmtprc before the system file, in msmtp mode */
+	put(rc, "defaults\nhost rc.example.test\nmaildomain x\n");
+	c = mf_config_load_list(files, 1, 2, &e);
+	cr_assert_not_null(c, "%s", e.msg);
+	cr_expect_str_eq(mf_config_path(c), rc);
+	cr_expect(mf_config_is_peer_file(c));
+	mf_config_free(c);
+	/* mailflow's own file first */
+	put(own, "defaults\nhost own.example.test\n");
+	c = mf_config_load_list(files, 1, 2, &e);
+	cr_assert_not_null(c, "%s", e.msg);
+	cr_expect_str_eq(mf_config_path(c), own);
+	mf_config_free(c);
+	/* a file that exists but cannot be read is an error naming it */
+	unlink(own);
+	cr_assert_eq(mkdir(own, 0700), 0);
+	cr_expect_null(mf_config_load_list(files, 1, 2, &e));
+	cr_expect_eq(e.kind, MF_E_CONFIG);
+	cr_expect(strstr(e.msg, own) != NULL, "%s", e.msg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
