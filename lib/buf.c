@@ -84,6 +84,34 @@ mf_buf_vprintf(struct mf_buf *b, struct mf_err *e, const char *fmt, va_list ap)
 }
 
 int
+mf_buf_put_utf8(struct mf_buf *b, unsigned long cp, struct mf_err *e)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return mf_buf_append(b, u, n, e);
+}
+
+int
 mf_buf_printf(struct mf_buf *b, struct mf_err *e, const char *fmt, ...)
 {
 	va_list ap;

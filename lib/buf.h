@@ -30,6 +30,8 @@ int mf_buf_reserve(struct mf_buf *b, size_t extra, struct mf_err *e);
 int mf_buf_append(struct mf_buf *b, const void *p, size_t n, struct mf_err *e);
 int mf_buf_puts(struct mf_buf *b, const char *s, struct mf_err *e);
 int mf_buf_putc(struct mf_buf *b, char c, struct mf_err *e);
+/* Append Unicode code point cp (at most 0x10FFFF) in UTF-8. */
+int mf_buf_put_utf8(struct mf_buf *b, unsigned long cp, struct mf_err *e);
 int mf_buf_printf(struct mf_buf *b, struct mf_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int mf_buf_vprintf(struct mf_buf *b, struct mf_err *e, const char *fmt,

@@ -22,33 +22,6 @@ static int b64val(unsigned char c)
 	return -1;
 }
 
-static int put_utf8(struct mf_buf *out, uint32_t cp, struct mf_err *e)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (char)(0xF0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return mf_buf_append(out, u, n, e);
-}
-
 /* Decode one shifted run in[i..) up to '-'; *pos is left after the '-'. */
 static int decode_run(const char *in, size_t len, size_t *pos,
                       struct mf_buf *out, struct mf_err *e)
@@ -74,7 +47,7 @@ static int decode_run(const char *in, size_t len, size_t *pos,
 			if (u < 0xDC00 || u > 0xDFFF)
 				return mf_err_set(e, MF_E_DATA,
 				                  "modified UTF-7: unpaired surrogate");
-			if (put_utf8(out, 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00), e) < 0)
+			if (mf_buf_put_utf8(out, 0x10000 + ((hi - 0xD800) << 10) + (u - 0xDC00), e) < 0)
 				return -1;
 			hi = 0;
 		} else if (u >= 0xD800 && u <= 0xDBFF) {
@@ -89,7 +62,7 @@ static int decode_run(const char *in, size_t len, size_t *pos,
 			 * only be hostile; the encoder refuses them too. */
 			return mf_err_set(e, MF_E_DATA,
 			                  "modified UTF-7: control character in a mailbox name");
-		} else if (put_utf8(out, u, e) < 0) {
+		} else if (mf_buf_put_utf8(out, u, e) < 0) {
 			return -1;
 		}
 	}
