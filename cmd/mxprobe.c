@@ -1,6 +1,7 @@
 /* mxprobe - where does mail for a domain go, and is that path secure.
  * Options in, lib/mx.h does the work (--batch through a pool of worker
  * threads, mf_mx_check_all()), lib/mxfmt.h renders the reports. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "err.h"
 #include "mx.h"
 #include "mxfmt.h"
+#include "shard.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_FINDINGS 1
@@ -24,7 +26,7 @@
 enum {
 	OPT_RESOLVER = 1100, OPT_TIMEOUT, OPT_PORT, OPT_EHLO, OPT_TRUST,
 	OPT_DNS_ONLY, OPT_NO_DANE, OPT_NO_STS, OPT_BATCH, OPT_JOBS, OPT_JSON,
-	OPT_PER_IP
+	OPT_PER_IP, OPT_SHARD
 };
 
 static const struct option longopts[] = {
@@ -39,6 +41,7 @@ static const struct option longopts[] = {
 	{ "batch",          required_argument, NULL, OPT_BATCH },
 	{ "jobs",           required_argument, NULL, OPT_JOBS },
 	{ "per-ip",         required_argument, NULL, OPT_PER_IP },
+	{ "shard",          required_argument, NULL, OPT_SHARD },
 	{ "json",           no_argument,       NULL, OPT_JSON },
 	MF_CLI_STDLONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -61,6 +64,8 @@ static const char usage_text[] =
 "  --batch FILE|-        read domains, one per line ('-': standard input)\n"
 "  --jobs N              domains probed concurrently (default 8)\n"
 "  --per-ip N            SMTP sessions at once per address (default 2)\n"
+"  --shard K/N           only the domains of slice K (0..N-1) of N, chosen\n"
+"                        by a stable hash of the name\n"
 "  --json                JSON Lines: one record per address, one summary\n"
 "                        per domain\n"
 "  -h, --help            this help\n"
@@ -71,6 +76,8 @@ struct run {
 	struct mf_mx_params p;
 	struct mf_dns_opts dopts;
 	struct mf_mx_domains domains;
+	struct mf_mx_source src;
+	const char *batch;
 	int json;
 	int worst;
 };
@@ -151,11 +158,12 @@ options(int argc, char **argv, struct run *r, long *jobs)
 		case OPT_DNS_ONLY: r->p.dns_only = 1; break;
 		case OPT_NO_DANE: r->p.no_dane = 1; break;
 		case OPT_NO_STS: r->p.no_mta_sts = 1; break;
-		case OPT_BATCH:
-			if (mf_mx_domains_read(&r->domains, optarg, &e) == -1) {
-				mf_cli_msg(stderr, "mxprobe", "--batch %s", e.msg);
-				return EXIT_OPERATIONAL;
-			}
+		case OPT_BATCH: r->batch = optarg; break;
+		case OPT_SHARD:
+			if (mf_shard_parse(optarg, &r->src.shard_k,
+			    &r->src.shard_n) == -1)
+				return usage_error("--shard wants K/N with "
+				    "0 <= K < N: ", optarg);
 			break;
 		case OPT_JOBS:
 			if (parse_num("--jobs", optarg, 1, JOBS_MAX, jobs))
@@ -199,8 +207,19 @@ main(int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		if (mf_mx_domains_add(&r.domains, argv[i], &e) == -1)
 			return EXIT_OPERATIONAL;
-	if (r.domains.n == 0)
+	if (r.domains.n == 0 && r.batch == NULL)
 		return usage_error("no DOMAIN given", NULL);
+	r.src.list = &r.domains;
+	if (r.batch != NULL) {
+		/* Read as the probes go, never whole (lib/mx.h). */
+		r.src.stream = strcmp(r.batch, "-") == 0 ? stdin :
+		    fopen(r.batch, "r");
+		if (r.src.stream == NULL) {
+			mf_cli_msg(stderr, "mxprobe", "--batch %s: %s", r.batch,
+			    strerror(errno));
+			return EXIT_OPERATIONAL;
+		}
+	}
 	/* Check the resolver address once, before any thread starts. */
 	probe = mf_dns_new(&r.dopts, &e);
 	if (probe == NULL) {
@@ -209,11 +228,22 @@ main(int argc, char **argv)
 	}
 	mf_dns_free(probe);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	if (mf_mx_check_all(&r.dopts, &r.p, &r.domains, (int)jobs, emit, &r,
+	if (mf_mx_check_all(&r.dopts, &r.p, &r.src, (int)jobs, emit, &r,
 	    &e) == -1) {
-		mf_cli_msg(stderr, "mxprobe", "%s", e.msg);
+		if (e.kind == MF_E_IO)
+			mf_cli_msg(stderr, "mxprobe", "--batch %s: %s", r.batch,
+			    e.msg);
+		else
+			mf_cli_msg(stderr, "mxprobe", "%s", e.msg);
 		r.worst = EXIT_OPERATIONAL;
 	}
+	if (r.src.too_long > 0) {
+		mf_cli_msg(stderr, "mxprobe", "--batch %s: %llu lines too long "
+		    "for a domain name, skipped", r.batch, r.src.too_long);
+		r.worst = EXIT_OPERATIONAL;
+	}
+	if (r.src.stream != NULL && r.src.stream != stdin)
+		fclose(r.src.stream);
 	mf_mx_domains_free(&r.domains);
 	return r.worst;
 }

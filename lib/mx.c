@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mxfmt.h"
+#include "shard.h"
 
 const char *
 mf_mx_route_name(enum mf_mx_route_kind k)
@@ -443,9 +444,12 @@ probe_all(struct mf_dns *d, const struct mf_mx_params *p, const char *host,
 /* ---------------------------------------------------------------- */
 /* the shared cache */
 
+/* Newest first.  An entry is freed only when done and nobody waits on
+ * it; a slot only when no session runs and nobody waits for one. */
 struct entry {
 	char key[MF_DNS_NAME_MAX + 64];
 	int done;
+	int waiters;
 	struct mf_mx_probe probe;
 	struct entry *next;
 };
@@ -453,6 +457,7 @@ struct entry {
 struct ipslot {
 	char addr[46];
 	int active;
+	int waiting;
 	struct ipslot *next;
 };
 
@@ -460,6 +465,7 @@ struct mf_mx_cache {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct entry *entries;
+	size_t nentries;
 	struct ipslot *ips;
 };
 
@@ -499,6 +505,20 @@ mf_mx_cache_free(struct mf_mx_cache *c)
 }
 
 /* Called with the lock held. */
+static void
+ipslot_drop(struct mf_mx_cache *c, struct ipslot *s)
+{
+	struct ipslot **pp;
+
+	for (pp = &c->ips; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			free(s);
+			return;
+		}
+}
+
+/* Called with the lock held. */
 static struct ipslot *
 ipslot(struct mf_mx_cache *c, const char *addr)
 {
@@ -526,17 +546,43 @@ limited_probe(struct mf_mx_cache *c, struct mf_dns *d,
 
 	pthread_mutex_lock(&c->mu);
 	s = ipslot(c, addr);
-	while (s != NULL && s->active >= limit)
-		pthread_cond_wait(&c->cv, &c->mu);
-	if (s != NULL)
+	if (s != NULL) {
+		s->waiting++;
+		while (s->active >= limit)
+			pthread_cond_wait(&c->cv, &c->mu);
+		s->waiting--;
 		s->active++;
+	}
 	pthread_mutex_unlock(&c->mu);
 	probe_all(d, p, host, addr, o);
 	pthread_mutex_lock(&c->mu);
-	if (s != NULL)
-		s->active--;
+	if (s != NULL && --s->active == 0 && s->waiting == 0)
+		ipslot_drop(c, s);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+}
+
+/* Called with the lock held: forget the oldest finished probes beyond
+ * MF_MX_CACHE_MAX, so a list of millions of domains with as many MX
+ * hosts runs in bounded memory (a host seen again later is probed
+ * again). */
+static void
+cache_trim(struct mf_mx_cache *c)
+{
+	struct entry **pp, *en, **victim;
+
+	while (c->nentries > MF_MX_CACHE_MAX) {
+		victim = NULL;
+		for (pp = &c->entries; (en = *pp) != NULL; pp = &en->next)
+			if (en->done && en->waiters == 0)
+				victim = pp;
+		if (victim == NULL)
+			return;
+		en = *victim;
+		*victim = en->next;
+		free(en);
+		c->nentries--;
+	}
 }
 
 void
@@ -557,8 +603,10 @@ mf_mx_cache_probe(struct mf_mx_cache *c, struct mf_dns *d,
 		if (strcasecmp(en->key, key) == 0)
 			break;
 	if (en != NULL) {
+		en->waiters++;
 		while (!en->done)
 			pthread_cond_wait(&c->cv, &c->mu);
+		en->waiters--;
 		*out = en->probe;
 		pthread_mutex_unlock(&c->mu);
 		return;
@@ -568,6 +616,7 @@ mf_mx_cache_probe(struct mf_mx_cache *c, struct mf_dns *d,
 		mf_strlcpy(en->key, key, sizeof(en->key));
 		en->next = c->entries;
 		c->entries = en;
+		c->nentries++;
 	}
 	pthread_mutex_unlock(&c->mu);
 	limited_probe(c, d, p, host, addr, out);
@@ -576,6 +625,7 @@ mf_mx_cache_probe(struct mf_mx_cache *c, struct mf_dns *d,
 	pthread_mutex_lock(&c->mu);
 	en->probe = *out;
 	en->done = 1;
+	cache_trim(c);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 }
@@ -676,27 +726,75 @@ mf_mx_domains_add(struct mf_mx_domains *l, const char *d, struct mf_err *e)
 	return 0;
 }
 
-int
-mf_mx_domains_read(struct mf_mx_domains *l, const char *path,
-                   struct mf_err *e)
+/* Read one line into out; a longer line is consumed and reported as
+ * 2.  1 for a line, 0 at the end, -1 on a read error. */
+static int
+read_line(FILE *f, char *out, size_t outlen)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char line[512];
-	char *s, *end;
-	int rc = 0;
+	size_t n;
+	int c;
 
-	if (f == NULL)
-		return mf_err_sys(e, MF_E_IO, errno, "%s", path);
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		s = line + strspn(line, " \t");
-		end = s + strcspn(s, " \t\r\n#");
-		*end = '\0';
-		if (*s)
-			rc = mf_mx_domains_add(l, s, e);
+	if (fgets(out, (int)outlen, f) == NULL)
+		return ferror(f) ? -1 : 0;
+	n = strlen(out);
+	if (n > 0 && out[n - 1] == '\n')
+		return 1;
+	if (feof(f))
+		return 1;
+	while ((c = getc(f)) != EOF && c != '\n')
+		;
+	return ferror(f) ? -1 : 2;
+}
+
+/* A domain from a line: leading blanks, then up to a blank or "#". */
+static int
+domain_of(char *line, char *out, size_t outlen)
+{
+	char *s = line + strspn(line, " \t"), *end;
+
+	end = s + strcspn(s, " \t\r\n#");
+	*end = '\0';
+	if (*s == '\0')
+		return 0;
+	mf_strlcpy(out, s, outlen);
+	return 1;
+}
+
+int
+mf_mx_source_next(struct mf_mx_source *s, char *out, size_t outlen,
+                  struct mf_err *e)
+{
+	char line[MF_DNS_NAME_MAX + 256];
+	int r;
+
+	for (;;) {
+		if (s->list != NULL && s->next_list < s->list->n) {
+			r = domain_of(s->list->v[s->next_list++], out, outlen);
+		} else if (s->stream != NULL) {
+			r = read_line(s->stream, line, sizeof(line));
+			if (r == -1)
+				return mf_err_sys(e, MF_E_IO, errno, "line %llu",
+				    s->lines + 1);
+			if (r == 0)
+				return 0;
+			s->lines++;
+			if (r == 2) {
+				s->too_long++;
+				continue;
+			}
+			r = domain_of(line, out, outlen);
+		} else
+			return 0;
+		if (r == 0)
+			continue;
+		if (s->shard_n > 1 &&
+		    mf_shard_of(out, s->shard_n) != s->shard_k) {
+			s->other_shard++;
+			continue;
+		}
+		s->taken++;
+		return 1;
 	}
-	if (f != stdin)
-		fclose(f);
-	return rc;
 }
 
 void
@@ -713,11 +811,12 @@ mf_mx_domains_free(struct mf_mx_domains *l)
 struct pool {
 	const struct mf_dns_opts *dopts;
 	const struct mf_mx_params *p;
-	const struct mf_mx_domains *l;
+	struct mf_mx_source *src;
 	struct mf_mx_cache *cache;
 	mf_mx_report_fn report;
 	void *arg;
-	size_t next;
+	int src_failed;             /* the stream failed: stop taking more */
+	struct mf_err src_err;
 	pthread_mutex_t mu;
 };
 
@@ -728,21 +827,24 @@ worker(void *arg)
 	struct mf_mx_report rep;
 	struct mf_dns *d;
 	struct mf_err e, de;
-	size_t i;
+	char domain[MF_DNS_NAME_MAX];
 	int rc;
 
 	d = mf_dns_new(w->dopts, &de);
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		i = w->next++;
+		rc = w->src_failed ? 0 : mf_mx_source_next(w->src, domain,
+		    sizeof(domain), &e);
+		if (rc == -1) {
+			w->src_failed = 1;
+			w->src_err = e;
+		}
 		pthread_mutex_unlock(&w->mu);
-		if (i >= w->l->n)
+		if (rc != 1)
 			break;
-		rc = d ? mf_mx_check(d, w->cache, w->p, w->l->v[i], &rep, &e) :
-		    -1;
+		rc = d ? mf_mx_check(d, w->cache, w->p, domain, &rep, &e) : -1;
 		pthread_mutex_lock(&w->mu);
-		w->report(w->arg, w->l->v[i], rc == 0 ? &rep : NULL,
-		    d ? &e : &de);
+		w->report(w->arg, domain, rc == 0 ? &rep : NULL, d ? &e : &de);
 		pthread_mutex_unlock(&w->mu);
 		if (rc == 0)
 			mf_mx_report_free(&rep);
@@ -753,7 +855,7 @@ worker(void *arg)
 
 int
 mf_mx_check_all(const struct mf_dns_opts *dopts, const struct mf_mx_params *p,
-                const struct mf_mx_domains *l, int jobs,
+                struct mf_mx_source *src, int jobs,
                 mf_mx_report_fn report, void *arg, struct mf_err *e)
 {
 	struct pool w;
@@ -764,7 +866,7 @@ mf_mx_check_all(const struct mf_dns_opts *dopts, const struct mf_mx_params *p,
 	memset(&w, 0, sizeof(w));
 	w.dopts = dopts;
 	w.p = p;
-	w.l = l;
+	w.src = src;
 	w.report = report;
 	w.arg = arg;
 	if ((w.cache = mf_mx_cache_new(e)) == NULL)
@@ -772,8 +874,13 @@ mf_mx_check_all(const struct mf_dns_opts *dopts, const struct mf_mx_params *p,
 	pthread_mutex_init(&w.mu, NULL);
 	if (jobs > (int)(sizeof(tid) / sizeof(tid[0])))
 		jobs = (int)(sizeof(tid) / sizeof(tid[0]));
-	if ((size_t)jobs > l->n)
-		jobs = (int)l->n;
+	/* Few domains named on the command line need few workers; a stream
+	 * has no known length. */
+	if (src->stream == NULL && src->list != NULL && (size_t)jobs >
+	    src->list->n)
+		jobs = (int)src->list->n;
+	if (jobs < 1)
+		jobs = 1;
 	pthread_attr_init(&at);
 	/* Reports are on the heap; workers need little stack beyond them. */
 	pthread_attr_setstacksize(&at, 1 << 20);
@@ -787,5 +894,9 @@ mf_mx_check_all(const struct mf_dns_opts *dopts, const struct mf_mx_params *p,
 		pthread_join(tid[i], NULL);
 	pthread_mutex_destroy(&w.mu);
 	mf_mx_cache_free(w.cache);
+	if (w.src_failed) {
+		*e = w.src_err;
+		return -1;
+	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #define MF_MX_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "dane.h"
@@ -180,16 +181,12 @@ struct mf_mx_domains {
 };
 
 #define MF_MX_DOMAINS_MAX 1000000
+#define MF_MX_CACHE_MAX 256      /* finished probes kept for reuse */
 
 /* Append a copy of d. -1 (MF_E_NOMEM, or MF_E_USAGE past
  * MF_MX_DOMAINS_MAX). */
 int mf_mx_domains_add(struct mf_mx_domains *l, const char *d,
                       struct mf_err *e);
-/* Append the domains of a file ("-": standard input), one per line;
- * blanks and "#" comments skipped.  -1 with MF_E_IO when it cannot be
- * read. */
-int mf_mx_domains_read(struct mf_mx_domains *l, const char *path,
-                       struct mf_err *e);
 void mf_mx_domains_free(struct mf_mx_domains *l);
 
 /* Told about each domain as soon as it is done: its report, or r NULL and
@@ -198,12 +195,34 @@ typedef void (*mf_mx_report_fn)(void *arg, const char *domain,
                                 const struct mf_mx_report *r,
                                 const struct mf_err *e);
 
-/* mf_mx_check() every domain of l with `jobs` worker threads (each with
- * its own DNS context made from dopts), sharing one probe cache.  0, or
- * -1 when the cache cannot be made. */
+/* Where the domains of a run come from: the list (command-line
+ * arguments), then the stream, read one line at a time and never held
+ * whole (a list of millions costs no memory), both filtered to one shard
+ * (shard.h) when shard_n > 1.  Blank lines and "#" comments are skipped.
+ * Zero-initialise, then set the first four fields. */
+struct mf_mx_source {
+	const struct mf_mx_domains *list;   /* NULL: none */
+	FILE *stream;                       /* NULL: none; not closed here */
+	unsigned shard_k, shard_n;          /* n 0 or 1: every domain */
+	/* counted as it goes */
+	size_t next_list;
+	unsigned long long lines, taken, other_shard, too_long;
+};
+
+/* The next domain of s for this shard, copied into out: 1, 0 at the
+ * end, -1 (MF_E_IO) when the stream fails.  A line longer than outlen
+ * is skipped and counted in too_long.  Not thread-safe. */
+int mf_mx_source_next(struct mf_mx_source *s, char *out, size_t outlen,
+                      struct mf_err *e);
+
+/* mf_mx_check() every domain of src with `jobs` worker threads (each with
+ * its own DNS context made from dopts), sharing one probe cache whose size
+ * is bounded (MF_MX_CACHE_MAX finished probes), so memory does not grow
+ * with the length of the list.  0, or -1 when the cache cannot be made
+ * or the stream failed (e says why; the domains read before were done). */
 int mf_mx_check_all(const struct mf_dns_opts *dopts,
                     const struct mf_mx_params *p,
-                    const struct mf_mx_domains *l, int jobs,
+                    struct mf_mx_source *src, int jobs,
                     mf_mx_report_fn report, void *arg, struct mf_err *e);
 
 #endif

@@ -19,7 +19,7 @@ gnutls-bin clang libclang-rt-14-dev
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
 nsd unbound ldnsutils bind9-dnsutils
 python3 swaks libnet-ssleay-perl msmtp mpop isync libpython3.11-testsuite
-gsasl valgrind procps iproute2 util-linux debootstrap
+gsasl valgrind procps iproute2 util-linux debootstrap parallel
 libgpgme-dev gnupg gpgsm openssl python3-dkim opendkim-tools
 "
 
