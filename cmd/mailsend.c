@@ -4,9 +4,11 @@
 #include "config.h"
 #include "err.h"
 #include "esc.h"
+#include "jsonl_send.h"
 #include "queue.h"
 #include "sendjob.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,8 @@ enum { O_TO = MF_OPT_TOOL_BASE, O_CC, O_BCC, O_SUBJECT, O_BODY, O_HTML,
        O_ATTACH, O_HEADER, O_MESSAGE, O_NOTIFY, O_RET, O_ENVID, O_DRY,
        O_QUEUE, O_FLUSH, O_LIST, O_BATCH, O_NOCHUNK, O_NOPIPE,
        O_DKIM_KEY, O_DKIM_SEL, O_DKIM_DOM, O_DKIM_HDRS, O_PROTOCOL,
-       O_PGP_SIGN, O_PGP_ENC, O_PGP_KEY };
+       O_PGP_SIGN, O_PGP_ENC, O_PGP_KEY,
+       O_JSONL };
 
 static const char *tool = "mailsend";   /* "sendmail" in sendmail mode */
 
@@ -44,6 +47,7 @@ static const struct option longopts[] = {
 	{ "flush-queue", no_argument, NULL, O_FLUSH },
 	{ "list-queue", no_argument, NULL, O_LIST },
 	{ "batch", required_argument, NULL, O_BATCH },
+	{ "jsonl", required_argument, NULL, O_JSONL },
 	{ "no-chunking", no_argument, NULL, O_NOCHUNK },
 	{ "no-pipelining", no_argument, NULL, O_NOPIPE },
 	{ "protocol", required_argument, NULL, O_PROTOCOL },
@@ -81,6 +85,8 @@ usage(FILE *f)
 	    "      --flush-queue         send the queued messages\n"
 	    "      --list-queue          list the queued messages\n"
 	    "      --batch DIR           send every message file in DIR\n"
+	    "      --jsonl FILE|-        send one message per JSON line, report\n"
+	    "                            one JSON result per line\n"
 	    "      --no-chunking         use DATA even when BDAT is offered\n"
 	    "      --no-pipelining       one command at a time\n"
 	    "      --protocol smtp|lmtp  LMTP (RFC 2033) for a local delivery agent;\n"
@@ -130,6 +136,7 @@ struct run {
 	struct mf_maillog *log;
 	int list, flush, dry, queue;
 	const char *batch, *protocol;
+	const char *jsonl;
 	int status;
 };
 
@@ -169,6 +176,7 @@ tool_option(struct run *r, int c, const char *arg, struct mf_err *e)
 	case O_FLUSH: r->flush = 1; return 0;
 	case O_LIST: r->list = 1; return 0;
 	case O_BATCH: r->batch = arg; return 0;
+	case O_JSONL: r->jsonl = arg; return 0;
 	case O_NOCHUNK: o->no_chunking = 1; return 0;
 	case O_NOPIPE: o->no_pipelining = 1; return 0;
 	case O_DKIM_KEY: o->seal.dkim_key = arg; return 0;
@@ -209,7 +217,12 @@ parse_args(int argc, char **argv, struct run *run, struct mf_cli *cli)
 	}
 	run->o.args = argv + optind;
 	run->o.nargs = (size_t)(argc - optind);
-	if (!run->list && !run->flush && !run->batch &&
+	if (run->jsonl && (run->batch || run->flush || run->list || run->dry ||
+	    run->o.message || run->o.nargs || run->o.read_rcpts)) {
+		return mf_cli_usage_error(stderr, tool, "--jsonl takes its "
+		    "messages and recipients from its input only");
+	}
+	if (!run->list && !run->flush && !run->batch && !run->jsonl &&
 	    mf_sendjob_body_from_stdin(&run->o)) {
 		/* Like mail(1): the body is standard input, to its end. */
 		if (isatty(STDIN_FILENO))
@@ -429,6 +442,45 @@ single(struct run *r)
 	return fail(&e);
 }
 
+static void
+jsonl_line(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	fwrite(line, 1, len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* 0 when every line was sent or queued; else the status of the first
+ * message that was not (lib/jsonl_send.h), else 65 for invalid lines. */
+static int
+jsonl_mode(struct run *r)
+{
+	struct mf_jsonl_params p;
+	struct mf_jsonl_stats st;
+	struct mf_err e;
+	FILE *in = strcmp(r->jsonl, "-") == 0 ? stdin : fopen(r->jsonl, "r");
+
+	if (in == NULL) {
+		mf_cli_msg(stderr, tool, "--jsonl %s: %s", r->jsonl,
+		    strerror(errno));
+		return EX_DATAERR;
+	}
+	memset(&p, 0, sizeof(p));
+	p.from = r->o.from ? r->o.from : r->st.from;
+	p.from_name = r->o.from_name;
+	p.queue = r->queue;
+	if (mf_jsonl_send(r->job, in, &p, jsonl_line, r, &st, &e) == -1)
+		r->status = fail(&e);
+	else if (st.first.kind != MF_OK)
+		r->status = exit_for(&st.first);
+	else if (st.invalid > 0)
+		r->status = EX_DATAERR;
+	if (in != stdin)
+		fclose(in);
+	return r->status;
+}
+
 static int
 run_mode(struct run *r)
 {
@@ -441,6 +493,8 @@ run_mode(struct run *r)
 	if (r->flush)
 		return mf_sendjob_flush(r->job, flush_report, r, &qs, &e) == -1 ?
 		    fail(&e) : qs.last_status;
+	if (r->jsonl)
+		return jsonl_mode(r);
 	if (r->batch) {
 		if (mf_sendjob_batch(r->job, r->batch, batch_report, r, &e) == -1)
 			r->status = fail(&e);

@@ -29,6 +29,10 @@ struct mf_sendjob {
 	size_t sent_len;
 	int sent;
 	char session_file[1100];
+	/* DSN of the prepared message (mf_sendjob_set_message), else the
+	 * options' */
+	char notify[64], ret[8], envid[128];
+	int own_dsn;
 };
 
 int
@@ -454,6 +458,15 @@ new_client(struct mf_sendjob *j, struct mf_err *e)
 	return j->client ? 0 : -1;
 }
 
+/* A DSN parameter of the prepared message. */
+static const char *
+dsn(const struct mf_sendjob *j, const char *own, const char *opt)
+{
+	if (!j->own_dsn)
+		return opt;
+	return own[0] ? own : NULL;
+}
+
 static int
 send_one(struct mf_sendjob *j, const char *from, const char *msg, size_t len,
          struct mf_sendjob_result *res, struct mf_err *e)
@@ -467,9 +480,9 @@ send_one(struct mf_sendjob *j, const char *from, const char *msg, size_t len,
 	env.from = from;
 	env.rcpts = (const char *const *)j->rcpts.v;
 	env.nrcpts = j->rcpts.n;
-	env.dsn_notify = j->p->dsn_notify;
-	env.dsn_ret = j->p->dsn_ret;
-	env.envid = j->p->envid;
+	env.dsn_notify = dsn(j, j->notify, j->p->dsn_notify);
+	env.dsn_ret = dsn(j, j->ret, j->p->dsn_ret);
+	env.envid = dsn(j, j->envid, j->p->envid);
 	env.eightbit = mf_smtp_message_8bit(msg, len);
 	env.smtputf8 = mf_rcpts_need_utf8(&j->rcpts, from);
 	memset(res, 0, sizeof(*res));
@@ -490,6 +503,45 @@ mf_sendjob_send(struct mf_sendjob *j, struct mf_sendjob_result *res,
 	    res, e);
 }
 
+int
+mf_sendjob_set_message(struct mf_sendjob *j, const struct mf_sendjob_message *m,
+                       struct mf_err *e)
+{
+	const char *const dv[] = { m->dsn_notify, m->dsn_ret, m->envid };
+	char *const dst[] = { j->notify, j->ret, j->envid };
+	const size_t dlen[] = { sizeof(j->notify), sizeof(j->ret),
+	    sizeof(j->envid) };
+	size_t i;
+
+	mf_buf_reset(&j->msg);
+	mf_rcpts_clear(&j->rcpts);
+	j->own_dsn = 1;
+	for (i = 0; i < 3; i++) {
+		if (dv[i] != NULL && strlen(dv[i]) >= dlen[i])
+			return mf_err_set(e, MF_E_USAGE, "DSN value too long");
+		mf_strlcpy(dst[i], dv[i] ? dv[i] : "", dlen[i]);
+	}
+	if (strlen(m->from) >= sizeof(j->from))
+		return mf_err_set(e, MF_E_USAGE, "sender address too long");
+	mf_strlcpy(j->from, m->from, sizeof(j->from));
+	for (i = 0; i < m->nrcpts; i++)
+		if (mf_rcpts_add(&j->rcpts, m->rcpts[i], e) == -1)
+			return -1;
+	if (j->rcpts.n == 0)
+		return mf_err_set(e, MF_E_USAGE, "no recipients");
+	j->sent = 0;
+	if (mf_buf_append(&j->msg, m->msg, m->len, e) == -1)
+		return -1;
+	/* Signed and encrypted like any other message (see seal()). */
+	return map_local(j, e) == -1 ? -1 : seal(j, e);
+}
+
+int
+mf_sendjob_connected(const struct mf_sendjob *j)
+{
+	return mf_smtp_client_connected(j->client);
+}
+
 static const char *
 account(const struct mf_sendjob *j)
 {
@@ -506,7 +558,8 @@ mf_sendjob_enqueue(struct mf_sendjob *j, char *id, size_t idlen, char *dir,
 	if ((q = mf_queue_open_default(j->st->queue, e)) == NULL)
 		return -1;
 	rc = mf_queue_add_message(q, account(j), j->from, j->rcpts.v,
-	    j->rcpts.n, j->p->dsn_notify, j->p->dsn_ret, j->msg.data ?
+	    j->rcpts.n, dsn(j, j->notify, j->p->dsn_notify),
+	    dsn(j, j->ret, j->p->dsn_ret), j->msg.data ?
 	    j->msg.data : "", j->msg.len, id, idlen, e);
 	mf_strlcpy(dir, mf_queue_path(q), dirlen);
 	mf_queue_close(q);

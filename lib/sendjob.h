@@ -114,6 +114,29 @@ int mf_sendjob_dry_run(const struct mf_sendjob *j, struct mf_buf *out,
 int mf_sendjob_send(struct mf_sendjob *j, struct mf_sendjob_result *res,
                     struct mf_err *e);
 
+/* A message composed by the caller (mailsend --jsonl) in place of
+ * mf_sendjob_prepare(): msg, sender and recipients are copied into the
+ * job; the DSN fields (NULL: the options') apply to this message only.
+ * Local recipients are mapped and the message is signed or encrypted as
+ * mf_sendjob_prepare() does; mf_sendjob_send() and mf_sendjob_enqueue()
+ * then work on it.  MF_E_USAGE for no recipients or a bad address; the
+ * errors of signing (MF_E_CONFIG for an unusable key). */
+struct mf_sendjob_message {
+	const char *from;                 /* envelope sender, addr-spec */
+	const char *const *rcpts;         /* addr-specs */
+	size_t nrcpts;
+	const char *msg;
+	size_t len;
+	const char *dsn_notify, *dsn_ret, *envid;
+};
+int mf_sendjob_set_message(struct mf_sendjob *j,
+                           const struct mf_sendjob_message *m,
+                           struct mf_err *e);
+
+/* 1 while the job has an SMTP session open (mailsend --jsonl tells a
+ * session the server closed from a message that failed). */
+int mf_sendjob_connected(const struct mf_sendjob *j);
+
 /* Keep the prepared message in the queue (after a temporary failure);
  * its id and the queue's directory are written to id and dir. */
 int mf_sendjob_enqueue(struct mf_sendjob *j, char *id, size_t idlen,

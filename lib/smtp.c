@@ -380,6 +380,10 @@ read_reply_cb(struct mf_smtp *s, struct mf_smtp_reply *r, line_fn fn,
 		reply_add_text(r, text);
 		r->nlines++;
 	} while (more);
+	/* RFC 5321 §3.8: with 421 the server closes the channel; the
+	 * session cannot be used for another message. */
+	if (r->code == 421)
+		s->broken = 1;
 	return 0;
 }
 
