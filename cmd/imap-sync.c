@@ -19,13 +19,15 @@
 
 enum { O_LAYOUT = MF_OPT_TOOL_BASE, O_FOLDER, O_EXCLUDE, O_PULL, O_TWOWAY,
        O_EXPUNGE, O_DRY, O_IDLE, O_JOBS, O_STATE, O_PROGRESS, O_JSON,
-       O_IDLECONN, O_POLL, O_RMIN, O_RMAX, O_KEEPALIVE, O_NONOTIFY };
+       O_IDLECONN, O_POLL, O_RMIN, O_RMAX, O_KEEPALIVE, O_NONOTIFY,
+       O_FNAMES };
 
 static const struct option longopts[] = {
 	MF_CLI_LONGOPTS,
 	MF_CLI_LOGOPTS,
 	{ "maildir", required_argument, NULL, 'm' },
 	{ "layout", required_argument, NULL, O_LAYOUT },
+	{ "folder-names", required_argument, NULL, O_FNAMES },
 	{ "folder", required_argument, NULL, O_FOLDER },
 	{ "exclude", required_argument, NULL, O_EXCLUDE },
 	{ "pull", no_argument, NULL, O_PULL },
@@ -50,6 +52,7 @@ static const struct option longopts[] = {
 struct opts {
 	struct mf_cli cli;
 	const char *maildir, *state, *folders[LIST_MAX], *excludes[LIST_MAX];
+	const char *folder_names;
 	size_t nfolders, nexcludes;
 	enum mf_imapsync_layout layout;
 	int two_way, expunge, dry, idle, jobs, progress, quiet, json;
@@ -104,6 +107,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: imap-sync [OPTIONS] [ACCOUNT]\n%s"
 	    "  -m, --maildir DIR         local Maildir root\n"
 	    "      --layout maildir++|fs subfolders as .A.B or as A/B\n"
+	    "      --folder-names utf8|mutf7  folder names on disk: UTF-8, or\n"
+	    "                            modified UTF-7 as Dovecot/Courier/mbsync\n"
 	    "      --folder PATTERN      IMAP LIST pattern to sync (repeatable;\n"
 	    "                            default: all folders)\n"
 	    "      --exclude PATTERN     skip folders matching PATTERN (repeatable)\n"
@@ -176,6 +181,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 			else
 				return mf_err_set(e, MF_E_USAGE,
 				                  "--layout: use maildir++ or fs");
+			break;
+		case O_FNAMES:
+			if (!mf_config_choice("utf8|mutf7", optarg))
+				return mf_err_set(e, MF_E_USAGE,
+				                  "--folder-names: use utf8 or mutf7");
+			o->folder_names = optarg;
 			break;
 		case O_FOLDER:
 		case O_EXCLUDE: {
@@ -378,6 +389,9 @@ static void fill_params(struct mf_imapsync_params *p, const struct opts *o,
 	p->maildir = maildir;
 	p->state_dir = o->state ? o->state : s->state;
 	p->layout = o->layout;
+	p->names_mutf7 = !strcmp(o->folder_names ? o->folder_names :
+	                         s->folder_names ? s->folder_names : "utf8",
+	                         "mutf7");
 	p->folders = o->folders;
 	p->nfolders = o->nfolders;
 	p->excludes = o->excludes;

@@ -199,7 +199,8 @@ int mf_folders_add(struct mf_folders *fl, const char *utf7, size_t len,
 	if (excluded(fl, name, delim))
 		r = MF_FOLDERS_SKIPPED;
 	else
-		r = local_path(fl, name, delim, rel, sizeof rel, why);
+		r = local_path(fl, fl->names_mutf7 ? utf7 : name, delim, rel,
+		               sizeof rel, why);
 	if (r == MF_FOLDERS_ADDED)
 		r = append(fl, utf7, &u8, rel, delim, special, e);
 	mf_buf_free(&u8);

@@ -51,6 +51,8 @@ struct mf_folders {
 	struct mf_folder *v;
 	size_t n, cap;
 	enum mf_imapsync_layout layout;
+	int names_mutf7;                /* local paths from the modified UTF-7
+	                                   name as the server spells it */
 	const char *const *excludes;    /* UTF-8 LIST patterns, not owned */
 	size_t nexcludes;
 };

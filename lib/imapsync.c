@@ -4,6 +4,7 @@
  * imapsync_watch.c takes over. */
 #include "imapsync.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -281,6 +282,79 @@ static int default_state_dir(const struct mf_imapsync_params *p, char *out,
 	return 0;
 }
 
+/* Does the folder name (a directory entry) show its encoding?  1 UTF-8
+ * (a byte over 0x7f), 2 modified UTF-7 (an "&...-" run, RFC 3501
+ * §5.1.3), 0 plain ASCII, which reads the same either way. */
+static int name_encoding(const char *n)
+{
+	for (const char *p = n; *p; p++) {
+		if ((unsigned char)*p > 0x7f)
+			return 1;
+		if (*p == '&' && p[1] != '-') {
+			size_t k = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			                  "abcdefghijklmnopqrstuvwxyz0123456789+,");
+			if (k > 0 && p[1 + k] == '-')
+				return 2;
+		}
+	}
+	return 0;
+}
+
+/* The Maildir's folder names stay in one encoding: the first run records
+ * it in ROOT/.mailflow-folder-names; a run asking for the other one is
+ * refused instead of making a second copy of every folder.  A Maildir
+ * without the record (made by an older mailflow, Dovecot, Courier or
+ * mbsync) is judged by the names already there. */
+static int check_folder_names(const struct mf_imapsync_params *p,
+                              struct mf_err *e)
+{
+	const char *want = p->names_mutf7 ? "mutf7" : "utf8";
+	char path[4096], have[16] = "";
+	int recorded = 0;
+	FILE *f;
+
+	if (snprintf(path, sizeof path, "%s/.mailflow-folder-names", p->maildir)
+	    >= (int)sizeof path)
+		return mf_err_set(e, MF_E_CONFIG, "Maildir path too long");
+	if ((f = fopen(path, "r")) != NULL) {
+		if (!fgets(have, sizeof have, f))
+			have[0] = '\0';
+		fclose(f);
+		have[strcspn(have, "\r\n")] = '\0';
+		recorded = 1;
+	} else {
+		DIR *d = opendir(p->maildir);
+		struct dirent *de;
+		int seen = 0;
+
+		while (d && (de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				seen |= 1 << name_encoding(de->d_name);
+		if (d)
+			closedir(d);
+		if (seen & 2)
+			mf_strlcpy(have, "utf8", sizeof have);
+		else if (seen & 4)
+			mf_strlcpy(have, "mutf7", sizeof have);
+	}
+	if (have[0] && strcmp(have, want))
+		return mf_err_set(e, MF_E_CONFIG, "the Maildir %s keeps its folder "
+		                  "names as %s; --folder-names %s would make a second "
+		                  "copy of every folder with a non-ASCII name. Keep "
+		                  "--folder-names %s (config key folder_names), or "
+		                  "sync into a new Maildir", p->maildir, have, want,
+		                  have);
+	if (p->dry_run || recorded)
+		return 0;
+	make_dirs(p->maildir);
+	if ((f = fopen(path, "w")) == NULL)
+		return mf_err_sys(e, MF_E_IO, errno, "%s", path);
+	fprintf(f, "%s\n", want);
+	if (fclose(f) == EOF)
+		return mf_err_sys(e, MF_E_IO, errno, "%s", path);
+	return 0;
+}
+
 int mf_imapsync_run(const struct mf_imapsync_params *p, struct mf_err *e)
 {
 	struct isync c;
@@ -290,10 +364,13 @@ int mf_imapsync_run(const struct mf_imapsync_params *p, struct mf_err *e)
 	c.p = p;
 	c.e = e;
 	c.fl.layout = p->layout;
+	c.fl.names_mutf7 = p->names_mutf7;
 	c.fl.excludes = p->excludes;
 	c.fl.nexcludes = p->nexcludes;
 	if (!p->maildir || !*p->maildir)
 		return mf_err_set(e, MF_E_CONFIG, "no Maildir given (use -m)");
+	if (check_folder_names(p, e) < 0)
+		return -1;
 	if (p->state_dir && *p->state_dir)
 		mf_strlcpy(c.state_dir, p->state_dir, sizeof c.state_dir);
 	else if (default_state_dir(p, c.state_dir, sizeof c.state_dir, e) < 0)

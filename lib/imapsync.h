@@ -58,6 +58,10 @@ struct mf_imapsync_params {
 	const char *maildir;            /* root */
 	const char *state_dir;          /* where folder states live */
 	enum mf_imapsync_layout layout;
+	int names_mutf7;                /* folder names on disk as modified
+	                                   UTF-7 (Dovecot, Courier, mbsync),
+	                                   not UTF-8; recorded in the Maildir,
+	                                   and a switch is refused */
 	const char *const *folders;     /* LIST patterns (UTF-8); none: "*" */
 	size_t nfolders;
 	const char *const *excludes;    /* patterns matched locally */

@@ -271,3 +271,38 @@ Test(folders, refusal_name_is_escaped)
 	cr_assert_eq(strchr(why.name, '\x1b'), NULL, "%s", why.name);
 	cr_assert_eq(fl.n, 0);
 }
+
+/* --folder-names mutf7: the local path keeps the server's modified UTF-7
+ * spelling (as Dovecot's Maildir++ does); the shown name is UTF-8, and
+ * the exclude patterns still match the UTF-8 name. */
+Test(folders, names_mutf7_keeps_the_server_spelling)
+{
+	struct mf_folders fl;
+	struct mf_folders_refusal why;
+	struct mf_err e;
+	const char *ex[] = { "Entwürfe/alt" };
+
+	memset(&fl, 0, sizeof fl);
+	fl.layout = MF_LAYOUT_MAILDIRPP;
+	fl.names_mutf7 = 1;
+	fl.excludes = ex;
+	fl.nexcludes = 1;
+	mf_err_clear(&e);
+	cr_assert_eq(mf_folders_add(&fl, "Entw&APw-rfe", 12, '/', "", &why, &e),
+	             MF_FOLDERS_ADDED);
+	cr_assert_eq(mf_folders_add(&fl, "Entw&APw-rfe/alt", 16, '/', "", &why,
+	             &e), MF_FOLDERS_SKIPPED);
+	cr_assert_eq(mf_folders_add(&fl, "a/b", 3, '/', "", &why, &e),
+	             MF_FOLDERS_ADDED);
+	cr_assert_str_eq(fl.v[0].rel, ".Entw&APw-rfe");
+	cr_assert_str_eq(fl.v[0].utf8, "Entwürfe");
+	cr_assert_str_eq(fl.v[1].rel, ".a.b");
+	mf_folders_free(&fl);
+	memset(&fl, 0, sizeof fl);
+	fl.layout = MF_LAYOUT_FS;
+	fl.names_mutf7 = 1;
+	cr_assert_eq(mf_folders_add(&fl, "&BkUGMwZIBi8GJw-/x", 18, '/', "", &why,
+	             &e), MF_FOLDERS_ADDED);
+	cr_assert_str_eq(fl.v[0].rel, "&BkUGMwZIBi8GJw-/x");
+	mf_folders_free(&fl);
+}
