@@ -529,8 +529,11 @@ static int session_start(struct watch *w, struct mf_err *e)
 	if (conns_alloc(w, e) < 0)
 		return -1;
 	/* the baseline before the sync: a change in between shows next poll */
-	if (poll_folders(w, 1, e) < 0 || full_sync(w, e) < 0 ||
-	    open_watchers(w, e) < 0 || watch_local(w, e) < 0)
+	if (poll_folders(w, 1, e) < 0 || full_sync(w, e) < 0)
+		return -1;
+	if (flag_set(c->p->stop) || flag_set(c->p->reload))
+		return 0;         /* session() ends at once */
+	if (open_watchers(w, e) < 0 || watch_local(w, e) < 0)
 		return -1;
 	drain_local(w);
 	size_t nw = w->nconn - 1, np = 0;

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """A TCP proxy on 127.0.0.1 that a test controls, to misbehave like a
-network: tests/soak/proxy.py LISTEN_PORT TARGET_PORT PIDFILE
+network: tests/soak/proxy.py LISTEN_PORT TARGET_PORT PIDFILE [RATE]
+
+  RATE     bytes per second passed on at most (a slow link); default none
 
   SIGUSR1  drop every open connection at once (TCP reset both ways), as a
            NAT box or a changed network does
@@ -10,9 +12,10 @@ network: tests/soak/proxy.py LISTEN_PORT TARGET_PORT PIDFILE
   SIGTERM  exit
 
 Only 127.0.0.1 is ever contacted.  Standard library only."""
-import os, selectors, signal, socket, struct, sys
+import os, selectors, signal, socket, struct, sys, time
 
 listen_port, target_port, pidfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rate = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 sel = selectors.DefaultSelector()
 pairs = {}          # socket -> its peer
 flags = {"drop": False, "silent": False, "stop": False}
@@ -99,7 +102,7 @@ while not flags["stop"]:
         if sock not in pairs:
             continue
         try:
-            data = sock.recv(65536)
+            data = sock.recv(4096 if rate else 65536)
         except OSError:
             data = b""
         if not data:
@@ -107,6 +110,8 @@ while not flags["stop"]:
             continue
         if flags["silent"]:
             continue
+        if rate:
+            time.sleep(len(data) / rate)
         try:
             pairs[sock].sendall(data)
         except OSError:
