@@ -162,7 +162,7 @@ static int
 parse_number(struct rd *r, struct mf_jv *v)
 {
 	const char *s = r->p;
-	char tmp[64];
+	char tmp[512];         /* a double in %f form has up to 309 digits */
 	size_t n;
 
 	/* §6: -? int frac? exp? with no leading zeros, checked by hand

@@ -81,6 +81,21 @@ Test(jsonread, refused)
 	}
 }
 
+/* What the JSON writer prints for a huge double (%f: up to 309 digits) must
+ * read back (found by tests/fuzz/fuzz_jsonread.c). */
+Test(jsonread, long_numbers)
+{
+	char text[400];
+	struct mf_jv *v;
+
+	memset(text, '9', 308);
+	memcpy(text + 308, ".000", 5);
+	v = ok(text);
+	cr_assert_eq(v->type, MF_JV_NUMBER);
+	cr_assert_gt(v->num, 1e307);
+	mf_jv_free(v);
+}
+
 Test(jsonread, embedded_nul_in_input_is_not_json)
 {
 	struct mf_jv *v;
