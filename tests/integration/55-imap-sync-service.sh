@@ -11,8 +11,9 @@ S="$MF_TOP/tests/soak"
 T="$MF_TMP/srv"
 mkdir -p "$T"
 chmod 755 "$T"
-pid=""
+pid="" prp=""
 cleanup() {
+	[ -z "$prp" ] || kill -TERM "$prp" 2>/dev/null
 	[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null
 	[ -z "$pid" ] || wait "$pid" 2>/dev/null
 	bash "$S/server.sh" stop "$T"
@@ -91,6 +92,7 @@ have=$(find "$MF_TMP/big/.BigA/cur" -type f | wc -l)
 [ -z "$(ls -A "$MF_TMP/big/.BigA/tmp")" ] || fail "files left in tmp/"
 kill -TERM "$prp"
 wait "$prp"
+prp=""
 (big -p "$SOAK_IMAPS_PORT" --json >"$MF_TMP/big2.json" 2>&1) || fail "resync: $(cat "$MF_TMP/big2.json")"
 grep -q "\"fetched\":$((60 - have))[,}]" "$MF_TMP/big2.json" ||
 	fail "after $have kept, the next run: $(cat "$MF_TMP/big2.json")"
