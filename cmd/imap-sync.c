@@ -434,8 +434,6 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 		mf_err_set(e, MF_E_USAGE, "%s", !s.host[0]
 		           ? "no server: use --server or an account"
 		           : "no user: use --user or an account");
-	else if (s.tls == MF_TLS_AUTO)
-		mf_err_set(e, MF_E_USAGE, "--tls: use starttls, implicit or none");
 	else if (maildir_path(o->maildir ? o->maildir : s.maildir, maildir,
 	                      sizeof maildir, e) == 0 &&
 	         mf_cli_password(&s, &pw, e) == 0) {

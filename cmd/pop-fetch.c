@@ -19,6 +19,7 @@
 #include "pop3.h"
 #include "popfetch.h"
 #include "progress.h"
+#include "tlsport.h"
 #include "transcript.h"
 
 enum {
@@ -340,9 +341,8 @@ server_settings(struct mf_settings *s, struct mf_pop3_conn_params *c,
 		return mf_err_set(e, MF_E_USAGE, "%s", s->host[0] == '\0' ?
 		    "no server: use --server or an account" :
 		    "no user: use --user or an account");
-	if (c->tls == MF_TLS_AUTO)
-		return mf_err_set(e, MF_E_USAGE, "--tls: use starttls, implicit "
-		    "or none");
+	if (c->tls == MF_TLS_AUTO)   /* 995 implicit, else STARTTLS */
+		c->tls = mf_tlsport_auto(s->port);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * The walk only records observations; it keeps going as far as it safely
  * can so that the rules (diagrules.c) see the whole picture. */
 #include "diag.h"
+#include "tlsport.h"
 #include "buf.h"
 
 #include <stdio.h>
@@ -154,32 +155,26 @@ implicit_tls_facts(struct run *ru)
 		           sizeof(ru->r->tls.verify_reason));
 }
 
-/* The greeting never came: is this an implicit-TLS port? */
+/* The greeting never came: is this an implicit-TLS port?  The same
+ * probe mailsend, pop-fetch and imap-sync use (tlsport.h). */
 static void
 probe_implicit(struct run *ru)
 {
-	struct mf_smtp_params sp = ru->sp;
-	struct mf_smtp_reply rep;
 	struct mf_err e;
-	struct mf_smtp *s;
 	long t0 = now_ms();
-	int rc = -1;
+	int rc;
 
-	memset(&rep, 0, sizeof(rep));
 	mf_err_clear(&e);
 	ru->r->probe_kind = 1;
-	sp.tls = MF_TLS_IMPLICIT;
-	sp.tlsp.insecure = 1;      /* only asking "is it TLS?" */
-	sp.tlsp.fingerprint = NULL;
-	sp.tlsp.verify_name = NULL;
 	mf_transcript_info(ru->tr, "no greeting: probing %s:%s with a TLS "
-	                   "handshake on a new connection", sp.host, sp.port);
-	s = mf_smtp_new(&sp, &e);
-	if (s != NULL && (rc = mf_smtp_connect(s, &e)) == 0)
-		rc = mf_smtp_greeting(s, &rep, &e);
-	stage_done(ru, MF_DIAG_PROBE, t0, rc, &rep, &e);
-	ru->r->probe_ok = rc == 0 && rep.code == 220;
-	mf_smtp_free(s);
+	                   "handshake on a new connection", ru->sp.host,
+	                   ru->sp.port);
+	rc = mf_tlsport_probe(ru->sp.host, ru->sp.port, &ru->sp.sock,
+	                      ru->banner_ms) ? 0 : -1;
+	if (rc == -1)
+		mf_err_set(&e, MF_E_TLS, "no TLS handshake on a new connection");
+	stage_done(ru, MF_DIAG_PROBE, t0, rc, NULL, &e);
+	ru->r->probe_ok = rc == 0;
 }
 
 /* The handshake failed: would it work with old versions allowed? */

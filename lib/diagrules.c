@@ -430,7 +430,7 @@ m_implicit_port(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	if (r->probe_kind != 1 || !r->probe_ok || !failed(r, MF_DIAG_BANNER))
 		return 0;
 	mf_fmt(f->what, sizeof(f->what), "Port %s sent no greeting in clear text "
-	    "within %ld ms, but a TLS handshake on a new connection got \"220\": "
+	    "within %ld ms, but a TLS handshake on a new connection succeeded: "
 	    "this port expects TLS immediately.", r->port, st(r, MF_DIAG_BANNER)->ms);
 	return 1;
 }

@@ -1,5 +1,6 @@
 /* imap.c - IMAP4rev1 response parser and client (RFC 3501 §7, §9). */
 #include "imap.h"
+#include "tlsport.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -1100,7 +1101,7 @@ struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
 	                            on_line, NULL };
 
 	if (mode == MF_TLS_UNSET || mode == MF_TLS_AUTO)
-		mode = port && !strcmp(port, "993") ? MF_TLS_IMPLICIT : MF_TLS_STARTTLS;
+		mode = mf_tlsport_auto(port);
 	if (!port)
 		port = mode == MF_TLS_IMPLICIT ? "993" : "143";
 	if (!tp.verify_name)
@@ -1121,9 +1122,14 @@ struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
 	if (!im->p || !t)
 		goto fail_t;
 	if (mode == MF_TLS_IMPLICIT) {
-		struct mf_transport *w = mf_tls_wrap(t, &tp, NULL, e);
-		if (!w)
+		struct mf_tls_info info;
+		struct mf_transport *w;
+
+		memset(&info, 0, sizeof info);
+		if (!(w = mf_tls_wrap(t, &tp, &info, e))) {
+			mf_tlsport_explain_implicit(&info, port, e);
 			goto fail_t;
+		}
 		t = w;
 	}
 	im->io = mf_lineio_new(t, p->tr, e);
@@ -1131,7 +1137,9 @@ struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
 		t = NULL;
 		goto fail_t;
 	}
-	if (greeting(im, e) < 0 || capability(im, e) < 0)
+	if ((mode != MF_TLS_IMPLICIT && mf_tlsport_check_clear(im->io, p->host,
+	    port, &so, p->timeout_ms, e) < 0) || greeting(im, e) < 0 ||
+	    capability(im, e) < 0)
 		goto fail;
 	if (mode == MF_TLS_STARTTLS && starttls(im, &tp, e) < 0)
 		goto fail;

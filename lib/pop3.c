@@ -2,6 +2,7 @@
  * (greeting, CAPA, STLS, authentication, commands, replies).  What to
  * fetch and where to deliver it is popfetch.c's business. */
 #include "pop3.h"
+#include "tlsport.h"
 #include "esc.h"
 #include "base64.h"
 #include "buf.h"
@@ -595,6 +596,7 @@ mf_pop3_connect(const struct mf_pop3_conn_params *cp, struct mf_err *e)
 		memset(&info, 0, sizeof(info));
 		tt = mf_tls_wrap(t, tlsp, &info, e);
 		if (tt == NULL) {
+			mf_tlsport_explain_implicit(&info, cp->port, e);
 			mf_transport_free(t);
 			return NULL;
 		}
@@ -620,7 +622,9 @@ mf_pop3_connect(const struct mf_pop3_conn_params *cp, struct mf_err *e)
 	if (cp->tls == MF_TLS_IMPLICIT)
 		mf_transcript_info(p->tr, "TLS started: %s %s", info.version,
 		    info.cipher);
-	if (greeting(p, e) == -1 || do_capa(p, e) == -1 ||
+	if ((cp->tls != MF_TLS_IMPLICIT && mf_tlsport_check_clear(p->l,
+	    cp->host, cp->port, &so, cp->timeout_ms, e) == -1) ||
+	    greeting(p, e) == -1 || do_capa(p, e) == -1 ||
 	    (cp->tls == MF_TLS_STARTTLS && stls(p, tlsp, e) == -1)) {
 		mf_pop3_free(p);
 		return NULL;

@@ -10,6 +10,7 @@
 
 #include "aliases.h"
 #include "mime.h"
+#include "tlsport.h"
 
 #define SPEC_MAX 1024
 
@@ -92,7 +93,7 @@ mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e)
 		st->tls = strcmp(st->port, "465") == 0 ? MF_TLS_IMPLICIT :
 		    MF_TLS_STARTTLS;
 	if (st->tls == MF_TLS_AUTO)
-		st->tls = MF_TLS_STARTTLS;
+		st->tls = mf_tlsport_auto(st->port);
 	if (st->host[0] == '\0' && need_host)
 		return mf_err_set(e, MF_E_CONFIG, "no server: give -s HOST or "
 		    "set host in the configuration file");

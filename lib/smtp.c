@@ -1,5 +1,6 @@
 /* smtp.c - SMTP client (RFC 5321) driven step by step. */
 #include "smtp.h"
+#include "tlsport.h"
 #include "base64.h"
 #include "cred.h"
 #include "lineio.h"
@@ -1262,13 +1263,25 @@ mf_smtp_quit(struct mf_smtp *s, struct mf_err *e)
 /* ---------------------------------------------------------------- */
 /* whole steps for senders */
 
+/* STARTTLS or clear text asked of an implicit-TLS port: found in
+ * seconds, not at the greeting timeout (tlsport.h). */
+static int
+wrong_port(struct mf_smtp *s, struct mf_err *e)
+{
+	if (s->p.tls == MF_TLS_IMPLICIT || mf_sock_unix_path(s->host) != NULL)
+		return 0;
+	return mf_tlsport_check_clear(s->io, s->host, s->port, &s->p.sock,
+	    s->p.timeout_ms, e);
+}
+
 int
 mf_smtp_open(struct mf_smtp *s, int will_auth, struct mf_tls_info *info,
              struct mf_err *e)
 {
 	struct mf_smtp_reply r;
 
-	if (mf_smtp_connect(s, e) == -1 || mf_smtp_greeting(s, &r, e) == -1 ||
+	if (mf_smtp_connect(s, e) == -1 || wrong_port(s, e) == -1 ||
+	    mf_smtp_greeting(s, &r, e) == -1 ||
 	    mf_smtp_ehlo(s, &r, e) == -1)
 		return -1;
 	if (s->p.tls == MF_TLS_IMPLICIT || s->p.tls == MF_TLS_NONE)
