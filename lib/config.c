@@ -73,6 +73,8 @@ static const struct key keys[] = {
 	KEY(only_new, K_TRI),
 	KEY(tls_starttls, K_TRI),
 	KEY(tls_certcheck, K_TRI),
+	KEY(smime_cert, K_PATH),
+	KEY(smime_key, K_PATH),
 };
 
 /* msmtp's and mpop's names for our keys. */

@@ -60,6 +60,8 @@ struct mf_account {
 	int only_new;            /* pop-fetch: 0 unset, 1 only new, 2 all */
 	int tls_starttls;        /* msmtp: 0 unset, 1 on, 2 off */
 	int tls_certcheck;       /* msmtp: 0 unset, 1 on, 2 off */
+	char *smime_cert;        /* S/MIME certificate chain (PEM) */
+	char *smime_key;         /* its private key (PEM) */
 	char *source;            /* "file:line" where the account starts */
 };
 

@@ -14,6 +14,7 @@
 #include "mime.h"
 #include "mimepart.h"
 #include "pgp.h"
+#include "smime.h"
 #include "smtp.h"
 
 struct mf_seal {
@@ -23,6 +24,7 @@ struct mf_seal {
 	struct mf_dkim_key *dkim;
 	struct mf_pgp *pgp;
 	char pgp_signer[512];          /* the signing key's description */
+	struct mf_smime_signer *smime;
 };
 
 static const char *
@@ -41,13 +43,16 @@ mf_seal_params_merge(struct mf_seal_params *p, const struct mf_account *a)
 	p->dkim_domain = pick(p->dkim_domain, a->dkim_domain);
 	p->dkim_headers = pick(p->dkim_headers, a->dkim_headers);
 	p->pgp_key = pick(p->pgp_key, a->pgp_key);
+	p->smime_cert = pick(p->smime_cert, a->smime_cert);
+	p->smime_key = pick(p->smime_key, a->smime_key);
 }
 
 int
 mf_seal_wanted(const struct mf_seal_params *p)
 {
 	return p->dkim_key != NULL || p->dkim_selector != NULL ||
-	    p->dkim_domain != NULL || p->pgp_sign || p->pgp_encrypt;
+	    p->dkim_domain != NULL || p->pgp_sign || p->pgp_encrypt ||
+	    p->smime_sign;
 }
 
 static void
@@ -81,6 +86,18 @@ check_dkim(const struct mf_seal_params *p, struct mf_err *e)
 	return 0;
 }
 
+static int
+check_smime(const struct mf_seal_params *p, struct mf_err *e)
+{
+	if (p->pgp_sign || p->pgp_encrypt)
+		return mf_err_set(e, MF_E_USAGE, "S/MIME and OpenPGP do not go "
+		    "together: choose one");
+	if (p->smime_cert == NULL || p->smime_key == NULL)
+		return mf_err_set(e, MF_E_CONFIG, "--smime-sign needs "
+		    "--smime-cert and --smime-key (or smime_cert, smime_key)");
+	return 0;
+}
+
 struct mf_seal *
 mf_seal_new(const struct mf_seal_params *p, mf_seal_note_fn fn, void *arg,
             struct mf_err *e)
@@ -107,6 +124,15 @@ mf_seal_new(const struct mf_seal_params *p, mf_seal_note_fn fn, void *arg,
 		mf_seal_free(s);
 		return NULL;
 	}
+	if (p->smime_sign && check_smime(p, e) == -1) {
+		mf_seal_free(s);
+		return NULL;
+	}
+	if (p->smime_sign && (s->smime = mf_smime_signer_load(p->smime_cert,
+	    p->smime_key, time(NULL), e)) == NULL) {
+		mf_seal_free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -117,6 +143,7 @@ mf_seal_free(struct mf_seal *s)
 		return;
 	mf_dkim_key_free(s->dkim);
 	mf_pgp_free(s->pgp);
+	mf_smime_signer_free(s->smime);
 	free(s);
 }
 
@@ -274,6 +301,46 @@ out:
 	return rc;
 }
 
+/* S/MIME multipart/signed (RFC 8551 §3.5.3) around the content. */
+static int
+apply_smime(struct mf_seal *s, struct mf_buf *msg, const char *from,
+            struct mf_err *e)
+{
+	struct mf_buf outer = MF_BUF_INIT(msg->max), ent = MF_BUF_INIT(msg->max);
+	struct mf_buf out = MF_BUF_INIT(msg->max), sig = MF_BUF_INIT(1 << 20);
+	size_t slen;
+	int rc = -1;
+
+	/* RFC 8550 §3: the signer's address must be in the certificate. */
+	if (from != NULL && !mf_smime_signer_has_email(s->smime, from)) {
+		mf_err_set(e, MF_E_CONFIG, "S/MIME certificate %s (%s) is not "
+		    "for the sender %s", s->p->smime_cert,
+		    mf_smime_signer_name(s->smime), from);
+		goto out;
+	}
+	if (mf_mimepart_split(msg->data, msg->len, &outer, &ent, e) == -1)
+		goto out;
+	slen = mf_mimepart_signed_len(ent.data, ent.len);
+	if (mf_smime_sign(s->smime, ent.data, slen, &sig, e) == -1 ||
+	    mf_mimepart_signed(&outer, ent.data, slen,
+	    "protocol=\"application/pkcs7-signature\"; micalg=sha-256",
+	    "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n",
+	    sig.data, sig.len, &out, e) == -1)
+		goto out;
+	mf_buf_reset(msg);
+	if ((rc = mf_buf_append(msg, out.data, out.len, e)) == 0)
+		note(s, 0, "S/MIME: signed with the certificate %s (%s)",
+		    s->p->smime_cert, mf_smime_signer_name(s->smime));
+out:
+	mf_buf_free(&outer);
+	mf_buf_free(&ent);
+	mf_buf_free(&out);
+	mf_buf_free(&sig);
+	return rc;
+}
+
 int
 mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
               const char *const *rcpts, size_t nrcpts, struct mf_err *e)
@@ -297,6 +364,8 @@ mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
 	mf_buf_free(msg);
 	*msg = seven;
 	if (s->pgp != NULL && apply_pgp(s, msg, from, rcpts, nrcpts, e) == -1)
+		return -1;
+	if (s->smime != NULL && apply_smime(s, msg, from, e) == -1)
 		return -1;
 	if (s->dkim != NULL && apply_dkim(s, msg, from, e) == -1)
 		return -1;

@@ -23,6 +23,8 @@ struct mf_seal_params {
 	const char *dkim_key, *dkim_selector, *dkim_domain, *dkim_headers;
 	int pgp_sign, pgp_encrypt;   /* RFC 3156 PGP/MIME */
 	const char *pgp_key;         /* signing key; NULL: the From address's */
+	int smime_sign;              /* RFC 8551 multipart/signed */
+	const char *smime_cert, *smime_key;
 };
 
 /* Told what was done (warning 0, for -v) or what looks wrong but does

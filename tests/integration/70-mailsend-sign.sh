@@ -316,4 +316,52 @@ ms --pgp-sign --pgp-key 'nobody@nowhere.test' --subject "bad $t" --body "$t" "$M
 grep -q 'no usable secret key for nobody@nowhere.test' bad.err || die "unclear: $(cat bad.err)"
 no_mail "$MF_MAILDIR2" "$t"
 
+# ---------------------------------------------------------------------------
+step "S/MIME signature with the chain, DKIM over it: openssl smime/cms -verify, gpgsm --verify"
+t=$(tok smime)
+ms -a dkim --smime-sign --smime-cert "$MF_SMIME_CERT1" --smime-key "$MF_SMIME_KEY1" -v \
+	--subject "smime $t" --body "Signiert: äöü $t" "$MF_ADDR2" 2>v.err || die "send failed: $(cat v.err)"
+grep -q "S/MIME: signed with the certificate $MF_SMIME_CERT1 (CN=$MF_ADDR)" v.err || die "-v: $(cat v.err)"
+f=$(wait_mail "$MF_MAILDIR2" "$t")
+grep -q 'multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256' "$f" ||
+	die "not multipart/signed"
+LC_ALL=C grep -q '[^[:print:][:space:]]' "$f" && die "8-bit bytes in the signed message"
+openssl smime -verify -in "$f" -CAfile "$MF_CA" -out sm.out 2>sv.err || die "openssl smime: $(cat sv.err)"
+grep -q "$t" sm.out || die "openssl smime -verify did not give the content"
+openssl cms -verify -in "$f" -CAfile "$MF_CA" -out /dev/null 2>sv.err || die "openssl cms: $(cat sv.err)"
+# The chain travels in the signature: the CA certificate is in it.
+mkdir -p p3 && "$PY" parts.py "$f" p3 >/dev/null
+sed '1,/^\r$/d' p3/part2 | tr -d '\r' | base64 -d >sig.der || die "signature part is not base64"
+[ "$(openssl pkcs7 -inform DER -in sig.der -print_certs | grep -c '^subject')" -ge 2 ] ||
+	die "the chain is not in the signature"
+gpgsm --batch -q --import "$MF_CA" 2>/dev/null
+# gpg-agent keeps the list of trusted roots: trust the bed's CA, reload.
+gpgsm --with-colons --list-keys 2>/dev/null | awk -F: '/^fpr/ { print $10 " S relax" }' >"$GNUPGHOME/trustlist.txt"
+[ -s "$GNUPGHOME/trustlist.txt" ] || die "gpgsm did not import the CA"
+gpg-connect-agent reloadagent /bye >/dev/null 2>&1
+gpgsm --batch --disable-crl-checks --verify sig.der p3/part1 2>gs.err ||
+	die "gpgsm --verify fails: $(cat gs.err)"
+grep -q 'Good signature' gs.err || die "gpgsm: $(cat gs.err)"
+dkim_verify "$f"
+
+step "S/MIME bad input: expired, no emailProtection, not the sender's, no key -> 78; nothing sent or queued"
+t=$(tok smime-bad)
+for args in "$MF_SMIME_CERT_EXPIRED $MF_SMIME_KEY_EXPIRED expired" \
+	"$MF_CLIENT_CERT $MF_CLIENT_KEY emailProtection" \
+	"$MF_SMIME_CERT2 $MF_SMIME_KEY2 not.for.the.sender" \
+	"$MF_SMIME_CERT1 $T/missing-key.pem missing-key" \
+	"$MF_SMIME_CERT1 $MF_SMIME_KEY2 does.not.belong"; do
+	set -- $args
+	rc=0
+	ms --smime-sign --smime-cert "$1" --smime-key "$2" -s 127.0.0.1 -p 1 --queue \
+		--subject "bad $t" --body "$t" "$MF_ADDR2" 2>bad.err || rc=$?
+	[ "$rc" -eq 78 ] || die "$3: exit $rc, want 78: $(cat bad.err)"
+	grep -q "$(echo "$3" | tr . ' ')" bad.err || die "$3: unclear error: $(cat bad.err)"
+	queue_empty "S/MIME $3"
+done
+rc=0
+ms --smime-encrypt "$MF_SMIME_CERT2" --subject "bad $t" --body "$t" "$MF_ADDR2" 2>bad.err || rc=$?
+[ "$rc" -ne 0 ] && grep -q 'not implemented' bad.err || die "--smime-encrypt: $(cat bad.err)"
+no_mail "$MF_MAILDIR2" "$t"
+
 echo "sign: ok"
