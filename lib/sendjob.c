@@ -1,5 +1,6 @@
 /* sendjob.c - mailsend's modes: one message, a directory, the queue. */
 #include "sendjob.h"
+#include "crypto.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -35,6 +36,36 @@ struct mf_sendjob {
 	char notify[64], ret[8], envid[128];
 	int own_dsn;
 };
+
+/* The session cache's key: a session is only resumed by a connection to
+ * the same host, port and SNI name, with the same trust settings and
+ * client certificate as the one that verified it (a session from the
+ * verified submission port must not stand in for another port's expired
+ * or wrong-name certificate).  SHA-256 of those, 32 hex digits. */
+static int
+session_key(const struct mf_settings *st, char *out, size_t outlen)
+{
+	const struct mf_tls_params *t = &st->tlsp;
+	struct mf_buf b = MF_BUF_INIT(16384);
+	unsigned char md[32];
+	char hex[65];
+	int r;
+
+	r = mf_buf_printf(&b, NULL, "%s\n%s\n%d\n%s\n%s\n%s\n%d\n%s\n%s\n%s",
+	    st->host, st->port, (int)st->tls, t->sni ? t->sni : "",
+	    t->ca_file ? t->ca_file : "", t->fingerprint ? t->fingerprint : "",
+	    t->insecure, t->cert_file ? t->cert_file : "",
+	    t->key_file ? t->key_file : "", t->verify_name ? t->verify_name : "");
+	if (r == 0)
+		r = mf_hash(MF_SHA256, b.data, b.len, md, NULL);
+	mf_buf_free(&b);
+	if (r == -1 || outlen < 33)
+		return -1;
+	mf_hex(md, sizeof(md), hex);
+	hex[32] = '\0';
+	mf_strlcpy(out, hex, outlen);
+	return 0;
+}
 
 int
 mf_sendjob_push(const char **v, size_t *n, const char *s, const char *what,
@@ -111,6 +142,7 @@ mf_sendjob_new(const struct mf_sendjob_params *p, const struct mf_settings *st,
                struct mf_transcript *tr, struct mf_err *e)
 {
 	struct mf_sendjob *j = calloc(1, sizeof(*j));
+	char key[40];
 
 	if (j == NULL) {
 		mf_err_sys(e, MF_E_NOMEM, errno, "send job");
@@ -122,9 +154,10 @@ mf_sendjob_new(const struct mf_sendjob_params *p, const struct mf_settings *st,
 	j->sealp = p->seal;
 	mf_seal_params_merge(&j->sealp, st->conf);
 	mf_buf_init(&j->msg, MF_SENDJOB_MSG_MAX);
-	/* A TLS session cache per account, so cron runs resume sessions. */
-	if (st->tls != MF_TLS_NONE && mf_queue_state_file("tls-session-smtp",
-	    st->acct ? st->acct->name : st->host, j->session_file,
+	/* A TLS session cache, so cron runs resume sessions: one per
+	 * endpoint and trust setting, never shared between them. */
+	if (st->tls == MF_TLS_NONE || session_key(st, key, sizeof(key)) == -1 ||
+	    mf_queue_state_file("tls-session-smtp", key, j->session_file,
 	    sizeof(j->session_file)) == -1)
 		j->session_file[0] = '\0';
 	return j;
