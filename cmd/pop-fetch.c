@@ -423,7 +423,8 @@ main(int argc, char **argv)
 	if (ui.bar && st.todo > 0)
 		fprintf(stderr, "\r\033[K");
 	/* a partial run (75) still says what it did */
-	if ((rc == 0 || e.kind == MF_E_TEMP) && !o.json && !o.quiet)
+	if ((rc == 0 || (e.kind == MF_E_TEMP && (st.fetched > 0 ||
+	    st.skipped > 0 || st.dele_failed > 0))) && !o.json && !o.quiet)
 		printf("pop-fetch: %lu fetched (%llu bytes), %lu skipped, %lu "
 		    "deleted, %lu DELE refused, %lu on the server, %.2f s\n",
 		    st.fetched, st.bytes, st.skipped, st.deleted,
