@@ -215,6 +215,15 @@ static int fetch_body_cb(void *arg, const struct mf_imap_resp *r,
 	return commit_body(fr, r, uid, e);
 }
 
+/* Fetched in this group already (a server sending one body twice)? */
+static int pending_has(const struct frun *fr, uint64_t uid)
+{
+	for (size_t i = 0; i < fr->npend; i++)
+		if (fr->pend[i].uid == uid)
+			return 1;
+	return 0;
+}
+
 /* fr->msg (complete) becomes cur/NAME,U=uid, pending the group commit. */
 static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
                        uint64_t uid, struct mf_err *e)
@@ -227,7 +236,7 @@ static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
 		mf_imapflags_from_list(r, k, flags);
 	struct mf_maildir_msg *m = fr->msg;
 	fr->msg = NULL;
-	if (mf_syncstate_get(fr->st, (uint32_t)uid)) {
+	if (mf_syncstate_get(fr->st, (uint32_t)uid) || pending_has(fr, uid)) {
 		mf_maildir_abort(m);   /* already have it: a duplicate answer */
 		return 0;
 	}
