@@ -8,7 +8,8 @@
 #   make fuzz             fuzz every parser (FUZZ_SECONDS each, default 30)
 #   make env-up/env-down  start/stop the real-server test bed for people
 #   make demo             the mail-flow demo against the local bed
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (make uninstall: the same
+#                         variables; make install-sendmail: the sendmail link)
 
 # The one version of mailflow (every tool's --version and --json).
 VERSION := 0.2.0
@@ -57,7 +58,7 @@ MANS      := $(wildcard man/*.[1-8])
 
 .PHONY: all build check check-run deps deps-build unit fake integration \
         lint-man check-completions bench fuzz env-up env-down demo install \
-        check-fresh clean FORCE
+        check-fresh clean install-sendmail uninstall deb FORCE
 
 # Every entry point a person types first installs what is missing
 # (tests/deps.sh holds the one package list; MF_NO_DEPS=1 skips it), then
@@ -70,7 +71,7 @@ build: $(LIBA) $(TOOLS)
 
 # "0.2.0", plus " (gHASH[-dirty])" when built from a git checkout; only
 # lib/cli.c sees it, rebuilt when the stamp's text changes.
-GIT_DESC    := $(shell git describe --always --dirty 2>/dev/null)
+GIT_DESC    := $(or $(MF_GIT_DESC),$(shell git describe --always --dirty 2>/dev/null))
 GIT_BARE    := $(shell echo '$(GIT_DESC)' | grep -E '^[0-9a-f]+(-dirty)?$$')
 FULL_VERSION := $(VERSION)$(if $(GIT_DESC), ($(if $(GIT_BARE),g)$(GIT_DESC)))
 
@@ -161,21 +162,59 @@ FRESH_CACHE ?= /var/cache/mailflow-fresh
 check-fresh:
 	@bash tests/fresh/check-fresh.sh "$(FRESH_CACHE)"
 
+# Where things go (Debian's paths): bash-completion's completionsdir (from
+# its pkg-config file, under PREFIX), zsh's vendor-completions (in Debian
+# zsh's fpath; site-functions is not), fish's vendor_completions.d.
+BINDIR_I    ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/mailflow
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix=$(PREFIX) \
+               --variable=completionsdir bash-completion 2>/dev/null), \
+               $(PREFIX)/share/bash-completion/completions)
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+TOOL_NAMES  := $(patsubst cmd/%.c,%,$(TOOL_SRC))
+
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(PREFIX)/bin/; done
+	install -d $(DESTDIR)$(BINDIR_I) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(BINDIR_I)/; done
 	for m in $(MANS); do \
-	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
-	for f in completions/bash/*; do [ -f "$$f" ] && install -m 644 $$f \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ || true; done
-	for f in completions/zsh/_*; do [ -f "$$f" ] && install -m 644 $$f \
-	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/ || true; done
-	for f in completions/fish/*.fish; do [ -f "$$f" ] && install -m 644 $$f \
-	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ || true; done
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -m 644 man/mailflow.schema.json $(DESTDIR)$(DOCDIR)/
+	for t in $(TOOL_NAMES); do \
+	    install -m 644 completions/bash/$$t $(DESTDIR)$(BASHCOMPDIR)/ && \
+	    install -m 644 completions/zsh/_$$t $(DESTDIR)$(ZSHCOMPDIR)/ && \
+	    install -m 644 completions/fish/$$t.fish $(DESTDIR)$(FISHCOMPDIR)/ \
+	    || exit 1; done
+
+# The Debian package, built from a clean copy of the committed tree in
+# build/deb (dpkg-buildpackage writes next to the source directory), then
+# checked with lintian: any error fails.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	git archive --format=tar HEAD | tar -x -C build/deb/src
+	cd build/deb/src && MF_GIT_DESC="$(GIT_DESC)" dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/mailflow_$(VERSION)_*.deb
+
+# Optional: mailsend as sendmail(8) for cron and other callers.
+install-sendmail:
+	install -d $(DESTDIR)$(SBINDIR)
+	ln -sf $(BINDIR_I)/mailsend $(DESTDIR)$(SBINDIR)/sendmail
+
+uninstall:
+	for t in $(TOOL_NAMES); do rm -f $(DESTDIR)$(BINDIR_I)/$$t \
+	    $(DESTDIR)$(MANDIR)/man1/$$t.1 $(DESTDIR)$(BASHCOMPDIR)/$$t \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done
+	rm -f $(DESTDIR)$(MANDIR)/man5/mailflow.5 \
+	    $(DESTDIR)$(MANDIR)/man7/mailflow.7 \
+	    $(DESTDIR)$(DOCDIR)/mailflow.schema.json
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	if [ "$$(readlink $(DESTDIR)$(SBINDIR)/sendmail 2>/dev/null)" = \
+	    "$(BINDIR_I)/mailsend" ]; then rm -f $(DESTDIR)$(SBINDIR)/sendmail; fi
 
 FORCE:
 

@@ -9,6 +9,7 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,9 +299,9 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 		mf_json_kv_string(j, "path", r->path);
 		if (r->special_use && *r->special_use)
 			mf_json_kv_string(j, "special_use", r->special_use);
-		mf_json_kv_bool(j, "ok", r->error == NULL);
 		if (r->error) {
-			mf_json_kv_string(j, "error", r->error);
+			mf_cli_json_error(j, (enum mf_err_kind)r->error_kind,
+			                  r->error);
 			mf_json_kv_bool(j, "refused", r->refused);
 		}
 		mf_json_kv_bool(j, "dry_run", r->dry_run);
@@ -430,10 +431,8 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 	if (mf_cli_resolve(&o->cli, optind < argc ? argv[optind] : NULL, &s,
 	                   e) < 0)
 		return -1;
-	if (!s.host[0] || !s.user)
-		mf_err_set(e, MF_E_USAGE, "%s", !s.host[0]
-		           ? "no server: use --server or an account"
-		           : "no user: use --user or an account");
+	if (mf_cli_require(&s, 1, e) == -1)
+		;
 	else if (maildir_path(o->maildir ? o->maildir : s.maildir, maildir,
 	                      sizeof maildir, e) == 0 &&
 	         mf_cli_password(&s, &pw, e) == 0) {
@@ -460,8 +459,10 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct ui ui;
 	struct mf_err e;
-	int rc;
+	struct timespec started;
+	int rc, status;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&o, 0, sizeof o);
 	memset(&ui, 0, sizeof ui);
@@ -472,7 +473,7 @@ int main(int argc, char **argv)
 	ui.bar = !o.quiet && o.progress && isatty(2);
 	mf_buf_init(&ui.json, 64u << 20);
 	mf_json_init(&ui.j, &ui.json);
-	mf_json_object_begin(&ui.j);
+	mf_cli_json_begin(&ui.j, "imap-sync");
 	mf_json_key(&ui.j, "folders");
 	mf_json_array_begin(&ui.j);
 	if (o.idle)
@@ -482,15 +483,11 @@ int main(int argc, char **argv)
 		on_notice(&ui, 0, "re-reading the configuration (SIGHUP)");
 	}
 	mf_json_array_end(&ui.j);
-	mf_json_kv_bool(&ui.j, "ok", rc == 0);
 	mf_json_kv_int(&ui.j, "fetched", (long long)ui.fetched);
-	if (rc < 0)
-		mf_json_kv_string(&ui.j, "error", e.msg);
-	mf_json_object_end(&ui.j);
+	status = rc < 0 ? mf_cli_fail(stderr, "imap-sync", &e) : 0;
+	mf_cli_json_end(&ui.j, status, mf_cli_elapsed_ms(&started), rc < 0 ? &e : NULL);
 	if (o.json)
 		printf("%s\n", ui.json.data ? ui.json.data : "{}");
 	mf_buf_free(&ui.json);
-	if (rc < 0)
-		return mf_cli_fail(stderr, "imap-sync", &e);
-	return 0;
+	return status;
 }

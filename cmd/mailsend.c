@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { O_TO = MF_OPT_TOOL_BASE, O_CC, O_BCC, O_SUBJECT, O_BODY, O_HTML,
@@ -20,7 +21,7 @@ enum { O_TO = MF_OPT_TOOL_BASE, O_CC, O_BCC, O_SUBJECT, O_BODY, O_HTML,
        O_QUEUE, O_FLUSH, O_LIST, O_BATCH, O_NOCHUNK, O_NOPIPE,
        O_DKIM_KEY, O_DKIM_SEL, O_DKIM_DOM, O_DKIM_HDRS, O_PROTOCOL,
        O_PGP_SIGN, O_PGP_ENC, O_PGP_KEY, O_SMIME_SIGN, O_SMIME_CERT,
-       O_SMIME_KEY, O_SMIME_ENC, O_JSONL };
+       O_SMIME_KEY, O_SMIME_ENC, O_JSONL, O_JSON };
 
 static const char *tool = "mailsend";   /* "sendmail" in sendmail mode */
 
@@ -62,6 +63,7 @@ static const struct option longopts[] = {
 	{ "smime-cert", required_argument, NULL, O_SMIME_CERT },
 	{ "smime-key", required_argument, NULL, O_SMIME_KEY },
 	{ "smime-encrypt", required_argument, NULL, O_SMIME_ENC },
+	{ "json", no_argument, NULL, O_JSON },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -105,34 +107,19 @@ usage(FILE *f)
 	    "      --smime-sign          S/MIME signature (with --smime-cert/-key)\n"
 	    "      --smime-cert FILE     S/MIME certificate chain (PEM)\n"
 	    "      --smime-key FILE      its private key (PEM)\n"
-	    "      --smime-encrypt CERT  S/MIME encryption (not implemented yet)\n%s",
+	    "      --smime-encrypt CERT  S/MIME encryption (not implemented yet)\n"
+
+	    "      --json                a JSON summary on standard output (JSON\n"
+	    "                            Lines, one per message, with --batch and\n"
+	    "                            --flush-queue)\n%s",
 	    mf_cli_usage, mf_cli_log_usage);
 }
 
-/* The fixed statuses of mailsend(1): 0 64 65 67 69 75 76 77 78. */
-static int
-exit_for(const struct mf_err *e)
-{
-	switch (e->kind) {
-	case MF_E_IO:
-		return EX_DATAERR;
-	case MF_E_NOMEM:
-		return EX_TEMPFAIL;
-	case MF_E_INTERNAL:
-		return EX_UNAVAILABLE;
-	default:
-		return mf_err_exit_code(e);
-	}
-}
-
-/* Messages may quote the server: escaped for the terminal (esc.h). */
+/* The message (escaped: it may quote the server) and lib/err.c's status. */
 static int
 fail(const struct mf_err *e)
 {
-	char m[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
-
-	fprintf(stderr, "%s: %s\n", tool, mf_esc_str(m, sizeof(m), e->msg));
-	return exit_for(e);
+	return mf_cli_fail(stderr, tool, e);
 }
 
 /* The run's state shared by the modes' reports. */
@@ -146,6 +133,11 @@ struct run {
 	const char *batch, *protocol;
 	const char *jsonl;
 	int status;
+	int json;                 /* --json: jbuf holds the summary so far */
+	struct mf_buf jbuf;
+	struct mf_json j;
+	long long sent, failed, queued;
+	struct timespec started;
 };
 
 static int
@@ -208,6 +200,7 @@ tool_option(struct run *r, int c, const char *arg, struct mf_err *e)
 		 * not built yet, and a silent plain send would be worse. */
 		return mf_err_set(e, MF_E_UNSUPPORTED, "--smime-encrypt: S/MIME "
 		    "encryption is not implemented yet; nothing sent");
+	case O_JSON: r->json = 1; return 0;
 	default: return mf_err_set(e, MF_E_USAGE, "unknown option");
 	}
 }
@@ -337,6 +330,32 @@ print_result(const char *what, const struct mf_sendjob_result *res)
 	    f->enhanced[0] ? " " : "", reply_str(t, sizeof(t), f->text));
 }
 
+/* --json: one message's record; a line of its own when the mode streams
+ * (--batch, --flush-queue), else inside the summary's "results". */
+static void
+json_message(struct run *r, const char *id, const struct mf_sendjob_result *res,
+             const char *status, int exit_status, const struct mf_err *e)
+{
+	struct mf_buf line = MF_BUF_INIT(1 << 20);
+	struct mf_json j;
+
+	r->sent += strcmp(status, "sent") == 0;
+	r->queued += strcmp(status, "queued") == 0;
+	r->failed += strcmp(status, "failed") == 0 ||
+	    strcmp(status, "deferred") == 0;
+	if (!r->json)
+		return;
+	if (r->batch == NULL && !r->flush) {
+		mf_sendjob_json(&r->j, id, res, status, exit_status, e);
+		return;
+	}
+	mf_json_init(&j, &line);
+	mf_sendjob_json(&j, id, res, status, exit_status, e);
+	printf("%s\n", line.data ? line.data : "{}");
+	fflush(stdout);
+	mf_buf_free(&line);
+}
+
 static void
 batch_report(void *arg, const char *path, const struct mf_sendjob_result *res,
              int status, const struct mf_err *e)
@@ -345,14 +364,18 @@ batch_report(void *arg, const char *path, const struct mf_sendjob_result *res,
 	char m[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
 
 	(void)status;
+	json_message(r, path, res, res != NULL ? "sent" : "failed",
+	    res != NULL ? 0 : mf_err_exit_code(e), e);
 	if (res != NULL) {
 		print_refused(res, 0);
-		print_result(path, res);
+		if (!r->json)
+			print_result(path, res);
 		log_message(r, res, NULL, 0, NULL);
 	} else {
-		printf("%s: failed (%d): %s\n", path, exit_for(e),
-		    mf_esc_str(m, sizeof(m), e->msg));
-		r->status = exit_for(e);
+		if (!r->json)
+			printf("%s: failed (%d): %s\n", path,
+			    mf_err_exit_code(e), mf_esc_str(m, sizeof(m), e->msg));
+		r->status = mf_err_exit_code(e);
 		log_message(r, NULL, e, r->status, NULL);
 	}
 	fflush(stdout);
@@ -362,13 +385,17 @@ static void
 flush_report(void *arg, const char *id, const struct mf_sendjob_result *res,
              int status, const struct mf_err *e)
 {
+	struct run *r = arg;
 	char m[MF_ESC_SIZE(MF_ERR_MSG_MAX)];
 
 	log_message(arg, res, e, res != NULL ? 0 : status, NULL);
+	json_message(r, id, res, res != NULL ? "sent" : status == EX_TEMPFAIL ?
+	    "deferred" : "failed", res != NULL ? 0 : status, e);
 	if (res != NULL) {
 		print_refused(res, 0);
-		print_result(id, res);
-	} else {
+		if (!r->json)
+			print_result(id, res);
+	} else if (!r->json) {
 		printf("%s: %s (%d): %s\n", id, status == EX_TEMPFAIL ?
 		    "deferred" : "failed", status, mf_esc_str(m, sizeof(m),
 		    e->msg));
@@ -419,10 +446,11 @@ enqueue(struct run *r, const struct mf_err *why)
 
 	if (mf_sendjob_enqueue(r->job, id, sizeof(id), dir, sizeof(dir),
 	    &e) == -1) {
-		log_message(r, NULL, why, exit_for(&e), NULL);
+		log_message(r, NULL, why, mf_err_exit_code(&e), NULL);
 		return fail(&e);
 	}
 	log_message(r, NULL, why, EX_TEMPFAIL, id);
+	json_message(r, id, NULL, "queued", 0, why);
 	fprintf(stderr, "%s: %s; queued as %s in %s\n", tool,
 	    mf_esc_str(m, sizeof(m), why->msg), id, dir);
 	return 0;
@@ -437,7 +465,7 @@ single(struct run *r)
 
 	if (mf_sendjob_prepare(r->job, &e) == -1) {
 		if (!r->dry)
-			log_message(r, NULL, &e, exit_for(&e), NULL);
+			log_message(r, NULL, &e, mf_err_exit_code(&e), NULL);
 		return fail(&e);
 	}
 	if (r->dry)
@@ -445,6 +473,7 @@ single(struct run *r)
 	if (mf_sendjob_send(r->job, &res, &e) == 0) {
 		worst = print_refused(&res, r->st.verbose);
 		log_message(r, &res, NULL, 0, NULL);
+		json_message(r, "-", &res, "sent", 0, NULL);
 		if (r->st.verbose)
 			print_result("message", &res);
 		/* LMTP: every recipient is a delivery of its own; the worst
@@ -452,9 +481,10 @@ single(struct run *r)
 		 * accepted, so it is sent). */
 		return mf_sendjob_is_lmtp(&r->st) ? worst : 0;
 	}
-	if (r->queue && exit_for(&e) == EX_TEMPFAIL)
+	if (r->queue && mf_err_exit_code(&e) == EX_TEMPFAIL)
 		return enqueue(r, &e);
-	log_message(r, NULL, &e, exit_for(&e), NULL);
+	log_message(r, NULL, &e, mf_err_exit_code(&e), NULL);
+	json_message(r, "-", NULL, "failed", mf_err_exit_code(&e), &e);
 	return fail(&e);
 }
 
@@ -489,7 +519,7 @@ jsonl_mode(struct run *r)
 	if (mf_jsonl_send(r->job, in, &p, jsonl_line, r, &st, &e) == -1)
 		r->status = fail(&e);
 	else if (st.first.kind != MF_OK)
-		r->status = exit_for(&st.first);
+		r->status = mf_err_exit_code(&st.first);
 	else if (st.invalid > 0)
 		r->status = EX_DATAERR;
 	if (in != stdin)
@@ -519,6 +549,35 @@ run_mode(struct run *r)
 	return single(r);
 }
 
+/* --json: the summary, always the last line. */
+static void
+json_summary(struct run *r, int rc, const struct mf_err *e)
+{
+	if (!r->json)
+		return;
+	if (r->batch == NULL && !r->flush)
+		mf_json_array_end(&r->j);
+	mf_json_kv_int(&r->j, "sent", r->sent);
+	mf_json_kv_int(&r->j, "queued", r->queued);
+	mf_json_kv_int(&r->j, "failed", r->failed);
+	mf_cli_json_end(&r->j, rc, mf_cli_elapsed_ms(&r->started),
+	    rc != 0 ? e : NULL);
+	printf("%s\n", r->jbuf.data ? r->jbuf.data : "{}");
+	mf_buf_free(&r->jbuf);
+}
+
+static void
+json_start(struct run *r)
+{
+	mf_buf_init(&r->jbuf, 16 << 20);
+	mf_json_init(&r->j, &r->jbuf);
+	mf_cli_json_begin(&r->j, "mailsend");
+	if (r->batch == NULL && !r->flush) {
+		mf_json_key(&r->j, "results");
+		mf_json_array_begin(&r->j);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -526,6 +585,9 @@ main(int argc, char **argv)
 	struct mf_cli cli;
 	struct mf_err e;
 	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &r.started);
+	mf_err_clear(&e);
 
 	memset(&cli, 0, sizeof(cli));
 	cli.peer = MF_CONFIG_PEER_MSMTP;
@@ -537,12 +599,19 @@ main(int argc, char **argv)
 		tool = "sendmail";
 	if ((rc = parse_args(argc, argv, &r, &cli)) != 0)
 		return rc == -1 ? 0 : rc;
-	if (mf_cli_resolve(&cli, NULL, &r.st, &e) == -1)
-		return fail(&e);
-	if (r.protocol != NULL)
+	if (r.json && (r.dry || r.list || r.jsonl))
+		return mf_cli_usage_error(stderr, tool, "--json: not with "
+		    "--dry-run, --list-queue or --jsonl");
+	if (r.json)
+		json_start(&r);
+	if (mf_cli_resolve(&cli, NULL, &r.st, &e) == 0 && r.protocol != NULL)
 		r.st.protocol = r.protocol;
-	if (mf_sendjob_settle(&r.st, !r.dry && !r.list, &e) == -1)
-		return fail(&e);
+	if (e.kind != MF_OK ||
+	    mf_sendjob_settle(&r.st, !r.dry && !r.list, &e) == -1) {
+		rc = fail(&e);
+		json_summary(&r, rc, &e);
+		return rc;
+	}
 	if (r.st.tlsp.insecure)
 		fprintf(stderr, "%s: WARNING: --insecure: the server's "
 		    "certificate is NOT verified\n", tool);
@@ -551,10 +620,15 @@ main(int argc, char **argv)
 		    MF_TX_SHOW_SECRETS : 0) | (r.st.verbose > 1 ?
 		    MF_TX_TIMESTAMPS : 0));
 	r.log = mf_cli_maillog(&r.st, "mailsend", &e);
-	if (r.log == NULL && e.kind != MF_OK)
-		return fail(&e);
+	if (r.log == NULL && e.kind != MF_OK) {
+		rc = fail(&e);
+		json_summary(&r, rc, &e);
+		return rc;
+	}
+	mf_err_clear(&e);
 	r.job = mf_sendjob_new(&r.o, &r.st, r.tr, &e);
 	rc = r.job ? run_mode(&r) : fail(&e);
+	json_summary(&r, rc, r.job ? NULL : &e);
 	mf_sendjob_free(r.job);
 	mf_maillog_close(r.log);
 	mf_transcript_free(r.tr);

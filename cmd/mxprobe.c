@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,10 +18,11 @@
 #include "mxfmt.h"
 #include "shard.h"
 
-#define EXIT_CLEAN 0
-#define EXIT_FINDINGS 1
-#define EXIT_OPERATIONAL 2
-#define EXIT_USAGE 64
+/* mxprobe is a checker: what it found about the domains is told by these
+ * two, documented in mxprobe(1); everything else (usage, configuration,
+ * local errors) is lib/err.c's status, as in every tool. */
+#define EX_FINDINGS     1   /* some domain has findings */
+#define EX_PROBE_FAILED 2   /* some domain could not be checked */
 #define JOBS_MAX 256
 
 enum {
@@ -66,13 +68,15 @@ static const char usage_text[] =
 "  --per-ip N            SMTP sessions at once per address (default 2)\n"
 "  --shard K/N           only the domains of slice K (0..N-1) of N, chosen\n"
 "                        by a stable hash of the name\n"
-"  --json                JSON Lines: one record per address, one summary\n"
-"                        per domain\n"
+"  --json                JSON Lines: one record per address, one per\n"
+"                        domain, and a summary as the last line\n"
 "  -h, --help            this help\n"
 "  -V, --version         show the version\n"
-"Exit status: 0 no findings, 1 findings, 2 operational error, 64 usage.\n";
+"Exit status: 0 no findings, 1 findings, 2 a domain could not be checked,\n"
+"64 usage, 78 configuration (mailflow(7) has the table).\n";
 
 struct run {
+	size_t ndone, nfindings, nfailed;   /* domains, for the JSON summary */
 	struct mf_mx_params p;
 	struct mf_dns_opts dopts;
 	struct mf_mx_domains domains;
@@ -91,6 +95,32 @@ usage_error(const char *what, const char *arg)
 	return mf_cli_usage_error(stderr, "mxprobe", m);
 }
 
+/* --json: the last line, after every domain's records. */
+static void
+json_summary(const struct run *r, const struct timespec *started,
+             const struct mf_err *e)
+{
+	struct mf_buf out = MF_BUF_INIT(65536);
+	struct mf_json j;
+
+	mf_json_init(&j, &out);
+	mf_cli_json_begin(&j, "mxprobe");
+	mf_json_kv_int(&j, "domains", (long long)r->ndone);
+	mf_json_kv_int(&j, "domains_with_findings", (long long)r->nfindings);
+	mf_json_kv_int(&j, "domains_failed", (long long)r->nfailed);
+	mf_cli_json_end(&j, r->worst, mf_cli_elapsed_ms(started), e);
+	printf("%s\n", out.data ? out.data : "{}");
+	mf_buf_free(&out);
+}
+
+static int
+fail(const struct mf_err *e)
+{
+	if (e->kind == MF_E_USAGE)
+		return mf_cli_usage_error(stderr, "mxprobe", e->msg);
+	return mf_cli_fail(stderr, "mxprobe", e);
+}
+
 /* One domain done (calls are serialised by the library). */
 static void
 emit(void *arg, const char *domain, const struct mf_mx_report *rep,
@@ -100,11 +130,15 @@ emit(void *arg, const char *domain, const struct mf_mx_report *rep,
 	struct mf_buf out = MF_BUF_INIT(8 << 20);
 	struct mf_err fe;
 
+	r->ndone++;
 	if (rep == NULL) {
 		mf_cli_msg(stderr, "mxprobe", "%s: %s", domain, e->msg);
-		r->worst = EXIT_OPERATIONAL;
+		r->worst = EX_PROBE_FAILED;
+		r->nfailed++;
 		return;
 	}
+	r->nfindings += rep->status == EX_FINDINGS;
+	r->nfailed += rep->status == EX_PROBE_FAILED;
 	if (r->json)
 		mf_mx_format_json(rep, &out, &fe);
 	else
@@ -141,13 +175,13 @@ options(int argc, char **argv, struct run *r, long *jobs)
 		case OPT_RESOLVER: r->dopts.resolver = optarg; break;
 		case OPT_TIMEOUT:
 			if (parse_num("--timeout", optarg, 1, 3600, &n))
-				return EXIT_USAGE;
+				return EX_USAGE;
 			r->p.timeout_ms = (int)n * 1000;
 			r->dopts.timeout_ms = (int)n * 1000;
 			break;
 		case OPT_PORT:
 			if (parse_num("--port", optarg, 1, 65535, &n))
-				return EXIT_USAGE;
+				return EX_USAGE;
 			r->p.port = optarg;
 			break;
 		case OPT_EHLO: r->p.ehlo = optarg; break;
@@ -167,17 +201,17 @@ options(int argc, char **argv, struct run *r, long *jobs)
 			break;
 		case OPT_JOBS:
 			if (parse_num("--jobs", optarg, 1, JOBS_MAX, jobs))
-				return EXIT_USAGE;
+				return EX_USAGE;
 			break;
 		case OPT_PER_IP:
 			if (parse_num("--per-ip", optarg, 1, 64, &n))
-				return EXIT_USAGE;
+				return EX_USAGE;
 			r->p.per_ip_limit = (int)n;
 			break;
 		case OPT_JSON: r->json = 1; break;
 		case 'h':
 			fputs(usage_text, stdout);
-			exit(EXIT_CLEAN);
+			exit(0);
 		case 'V':
 			exit(mf_cli_print_version(stdout, "mxprobe"));
 		default:
@@ -193,9 +227,12 @@ main(int argc, char **argv)
 	static struct run r;
 	struct mf_dns *probe;
 	struct mf_err e;
+	struct timespec started;
 	long jobs = 8;
 	int rc, i;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	mf_err_clear(&e);
 	r.p.port = "25";
 	r.p.timeout_ms = 30000;
 	r.dopts.timeout_ms = 5000;
@@ -206,7 +243,7 @@ main(int argc, char **argv)
 	r.p.sts.timeout_ms = r.p.timeout_ms;
 	for (i = optind; i < argc; i++)
 		if (mf_mx_domains_add(&r.domains, argv[i], &e) == -1)
-			return EXIT_OPERATIONAL;
+			return fail(&e);
 	if (r.domains.n == 0 && r.batch == NULL)
 		return usage_error("no DOMAIN given", NULL);
 	r.src.list = &r.domains;
@@ -215,35 +252,34 @@ main(int argc, char **argv)
 		r.src.stream = strcmp(r.batch, "-") == 0 ? stdin :
 		    fopen(r.batch, "r");
 		if (r.src.stream == NULL) {
-			mf_cli_msg(stderr, "mxprobe", "--batch %s: %s", r.batch,
-			    strerror(errno));
-			return EXIT_OPERATIONAL;
+			mf_err_sys(&e, MF_E_IO, errno, "--batch %s", r.batch);
+			return fail(&e);
 		}
 	}
 	/* Check the resolver address once, before any thread starts. */
 	probe = mf_dns_new(&r.dopts, &e);
-	if (probe == NULL) {
-		mf_cli_msg(stderr, "mxprobe", "%s", e.msg);
-		return e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_OPERATIONAL;
-	}
+	if (probe == NULL)
+		return fail(&e);
 	mf_dns_free(probe);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (mf_mx_check_all(&r.dopts, &r.p, &r.src, (int)jobs, emit, &r,
 	    &e) == -1) {
 		if (e.kind == MF_E_IO)
-			mf_cli_msg(stderr, "mxprobe", "--batch %s: %s", r.batch,
-			    e.msg);
-		else
-			mf_cli_msg(stderr, "mxprobe", "%s", e.msg);
-		r.worst = EXIT_OPERATIONAL;
+			mf_err_prefix(&e, "--batch %s", r.batch);
+		r.worst = fail(&e);
+	} else {
+		mf_err_clear(&e);
 	}
 	if (r.src.too_long > 0) {
 		mf_cli_msg(stderr, "mxprobe", "--batch %s: %llu lines too long "
 		    "for a domain name, skipped", r.batch, r.src.too_long);
-		r.worst = EXIT_OPERATIONAL;
+		if (r.worst < EX_PROBE_FAILED)
+			r.worst = EX_PROBE_FAILED;
 	}
 	if (r.src.stream != NULL && r.src.stream != stdin)
 		fclose(r.src.stream);
+	if (r.json)
+		json_summary(&r, &started, &e);
 	mf_mx_domains_free(&r.domains);
 	return r.worst;
 }

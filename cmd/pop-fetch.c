@@ -272,6 +272,8 @@ on_notice(void *arg, const char *msg)
 	mf_cli_msg(stderr, "pop-fetch", "%s", msg);
 }
 
+static struct timespec started;   /* for elapsed_ms */
+
 static void
 print_json(const struct mf_popfetch_stats *st, int rc, const struct mf_err *e)
 {
@@ -279,18 +281,14 @@ print_json(const struct mf_popfetch_stats *st, int rc, const struct mf_err *e)
 	struct mf_json j;
 
 	mf_json_init(&j, &b);
-	mf_json_object_begin(&j);
+	mf_cli_json_begin(&j, "pop-fetch");
 	mf_json_kv_int(&j, "listed", (long long)st->listed);
 	mf_json_kv_int(&j, "fetched", (long long)st->fetched);
 	mf_json_kv_int(&j, "skipped", (long long)st->skipped);
 	mf_json_kv_int(&j, "deleted", (long long)st->deleted);
 	mf_json_kv_int(&j, "dele_failed", (long long)st->dele_failed);
 	mf_json_kv_int(&j, "bytes", (long long)st->bytes);
-	mf_json_kv_double(&j, "seconds", st->seconds);
-	mf_json_kv_int(&j, "exit", rc);
-	if (rc != 0)
-		mf_json_kv_string(&j, "error", e->msg);
-	mf_json_object_end(&j);
+	mf_cli_json_end(&j, rc, mf_cli_elapsed_ms(&started), rc != 0 ? e : NULL);
 	if (b.data != NULL)
 		printf("%s\n", b.data);
 	mf_buf_free(&b);
@@ -337,10 +335,8 @@ server_settings(struct mf_settings *s, struct mf_pop3_conn_params *c,
 	if (s->port[0] == '\0')
 		mf_strlcpy(s->port, c->tls == MF_TLS_IMPLICIT ? "995" : "110",
 		    sizeof(s->port));
-	if (s->host[0] == '\0' || s->user == NULL)
-		return mf_err_set(e, MF_E_USAGE, "%s", s->host[0] == '\0' ?
-		    "no server: use --server or an account" :
-		    "no user: use --user or an account");
+	if (mf_cli_require(s, 1, e) == -1)
+		return -1;
 	if (c->tls == MF_TLS_AUTO)   /* 995 implicit, else STARTTLS */
 		c->tls = mf_tlsport_auto(s->port);
 	return 0;
@@ -383,6 +379,7 @@ main(int argc, char **argv)
 	struct mf_err e;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	signal(SIGPIPE, SIG_IGN);  /* a dead peer or MDA is an error, not a kill */
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));

@@ -17,9 +17,6 @@
 #include "sock.h"
 #include "transcript.h"
 
-#define EXIT_USAGE 64
-#define EXIT_SOFTWARE 70
-#define EXIT_CONFIG 78
 
 enum {
 	OPT_MECH = MF_OPT_TOOL_BASE,
@@ -68,8 +65,9 @@ usage(FILE *out)
 	        "Walk an SMTP submission session step by step and explain why "
 	        "AUTH or\nSTARTTLS fails.\n\nOptions:\n%s%s\nExit status: 0 every "
 	        "requested step worked, 77 credentials or sender\nrefused, 75 "
-	        "temporary failure, 69 unreachable or TLS failure, 76 protocol\n"
-	        "violation, 64 usage, 78 configuration.\n", mf_cli_usage, usage_own);
+	        "temporary failure (refused, timeout, 4xx), 69 no such host or\n"
+	        "TLS failure, 76 protocol violation, 64 usage, 78 configuration\n"
+	        "(mailflow(7) has the table).\n", mf_cli_usage, usage_own);
 }
 
 static int
@@ -133,8 +131,8 @@ apply_target(const struct opts *o, struct mf_settings *s)
 		return bad_usage("HOST[:PORT]: malformed server argument");
 	if (o->cli.port != NULL)
 		mf_strlcpy(s->port, o->cli.port, sizeof(s->port));
-	if (s->host[0] == '\0')
-		return bad_usage("no server: give HOST[:PORT], -s or -a");
+	if (mf_cli_require(s, 0, &e) == -1)
+		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	s->tlsp.verify_name = s->tlsp.sni != NULL ? s->tlsp.sni : s->host;
 	return 0;
 }
@@ -210,10 +208,8 @@ run(const struct opts *o, struct mf_settings *s)
 	mf_err_clear(&e);
 	p.user = s->auth != NULL && strcasecmp(s->auth, "none") == 0 ? NULL : s->user;
 	if (p.user != NULL && o->quit_after >= MF_DIAG_AUTH) {
-		if (mf_cli_password(s, &secret, &e) == -1) {
-			mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
-			return EXIT_CONFIG;
-		}
+		if (mf_cli_password(s, &secret, &e) == -1)
+			return mf_cli_fail(stderr, "smtp-auth-test", &e);
 		p.secret = secret.data;
 	}
 	p.host = s->host;
@@ -236,17 +232,16 @@ run(const struct opts *o, struct mf_settings *s)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		mf_secret_wipe(&secret);
-		fprintf(stderr, "smtp-auth-test: out of memory\n");
-		return 71;
+		mf_err_set(&e, MF_E_NOMEM, "out of memory");
+		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	}
 	mf_diag_report_init(r);
 	if (mf_diag_run(&p, r, &e) == -1) {
-		mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
-		status = e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_SOFTWARE;
+		status = mf_cli_fail(stderr, "smtp-auth-test", &e);
 	} else {
 		status = r->exit_code;
 		if (print_report(o, r) == -1 && status == 0)
-			status = EXIT_SOFTWARE;
+			status = mf_err_kind_exit(MF_E_INTERNAL);
 	}
 	mf_secret_wipe(&secret);
 	mf_diag_report_free(r);
@@ -267,10 +262,8 @@ main(int argc, char **argv)
 	if ((status = parse_args(argc, argv, &o)) != 0)
 		return status < 0 ? 0 : status;
 	mf_err_clear(&e);
-	if (mf_cli_resolve(&o.cli, NULL, &s, &e) == -1) {
-		mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
-		return e.kind == MF_E_USAGE ? EXIT_USAGE : EXIT_CONFIG;
-	}
+	if (mf_cli_resolve(&o.cli, NULL, &s, &e) == -1)
+		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	if ((status = apply_target(&o, &s)) == 0)
 		status = run(&o, &s);
 	mf_cli_settings_free(&s);

@@ -88,6 +88,46 @@ mf_cli_fail(FILE *f, const char *tool, const struct mf_err *e)
 	return mf_err_exit_code(e);
 }
 
+long long
+mf_cli_elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+void
+mf_cli_json_begin(struct mf_json *j, const char *tool)
+{
+	mf_json_object_begin(j);
+	mf_json_kv_string(j, "type", "summary");
+	mf_json_kv_string(j, "tool", tool);
+	mf_json_kv_string(j, "version", MF_VERSION);
+}
+
+void
+mf_cli_json_error(struct mf_json *j, enum mf_err_kind kind, const char *message)
+{
+	mf_json_key(j, "error");
+	mf_json_object_begin(j);
+	mf_json_kv_string(j, "kind", mf_err_kind_name(kind));
+	mf_json_kv_string(j, "message", message);
+	mf_json_object_end(j);
+}
+
+void
+mf_cli_json_end(struct mf_json *j, int exit_status, long long elapsed_ms,
+                const struct mf_err *e)
+{
+	mf_json_kv_int(j, "exit", exit_status);
+	mf_json_kv_int(j, "elapsed_ms", elapsed_ms);
+	if (e != NULL && e->kind != MF_OK)
+		mf_cli_json_error(j, e->kind, e->msg);
+	mf_json_object_end(j);
+}
+
 /* A "--name[=value]" word as getopt_long() reads it: 1 if it takes the
  * next word as its value, 0 if it is fine alone, -1 (e set) if getopt
  * refuses it. Abbreviations count when they are unambiguous. */
@@ -519,6 +559,18 @@ mf_cli_log_run(const struct mf_settings *s, const char *tool,
 	rc = mf_maillog_write(lg, l, status != 0, e);
 	mf_maillog_close(lg);
 	return rc;
+}
+
+int
+mf_cli_require(const struct mf_settings *s, int need_user, struct mf_err *e)
+{
+	if (s->host[0] == '\0')
+		return mf_err_set(e, MF_E_CONFIG, "no server: give --server HOST "
+		    "or set host in the configuration file");
+	if (need_user && s->user == NULL)
+		return mf_err_set(e, MF_E_CONFIG, "no user: give --user NAME or "
+		    "set user in the configuration file");
+	return 0;
 }
 
 int

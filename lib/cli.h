@@ -11,10 +11,12 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config.h"
 #include "cred.h"
 #include "err.h"
+#include "json.h"
 #include "maillog.h"
 #include "tls.h"
 
@@ -102,6 +104,22 @@ void mf_cli_msg(FILE *f, const char *tool, const char *fmt, ...)
  * (mf_err_exit_code: the one policy, mailflow(7)). */
 int mf_cli_fail(FILE *f, const char *tool, const struct mf_err *e);
 
+/* --json has one shape in every tool (mailflow(7); the JSON Schema is
+ * man/mailflow.schema.json): the tool's last object is its summary.
+ * mf_cli_json_begin() opens it with "type": "summary", "tool" and
+ * "version"; the tool adds its results; mf_cli_json_end() adds "exit",
+ * "elapsed_ms" (integer milliseconds) and, when e holds a
+ * failure, "error": {"kind", "message"}, and closes it.  The same error
+ * object is written by mf_cli_json_error() wherever a tool reports one. */
+void mf_cli_json_begin(struct mf_json *j, const char *tool);
+void mf_cli_json_end(struct mf_json *j, int exit_status, long long elapsed_ms,
+                     const struct mf_err *e);
+void mf_cli_json_error(struct mf_json *j, enum mf_err_kind kind,
+                       const char *message);
+
+/* Milliseconds of CLOCK_MONOTONIC since *start. */
+long long mf_cli_elapsed_ms(const struct timespec *start);
+
 /* The release, "X.Y.Z" or "X.Y.Z (gHASH)" when built from a git checkout. */
 const char *mf_cli_version(void);
 
@@ -161,6 +179,11 @@ struct mf_settings {
 int mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
                    struct mf_settings *s, struct mf_err *e);
 void mf_cli_settings_free(struct mf_settings *s);
+
+/* MF_E_CONFIG (78 in every tool) when no server, or with need_user no
+ * user, was given anywhere: option, argument, account or defaults. */
+int mf_cli_require(const struct mf_settings *s, int need_user,
+                   struct mf_err *e);
 
 /* The run's log (maillog.h) from s->logfile and s->syslog, under the
  * tool's name: NULL without error when neither is set. */

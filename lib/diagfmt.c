@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "certfmt.h"
+#include "cli.h"
 #include "json.h"
 
 static const char *
@@ -419,7 +420,7 @@ json_findings(struct mf_json *j, const struct mf_diag_report *r)
 {
 	size_t i;
 
-	mf_json_key(j, "diagnosis");
+	mf_json_key(j, "findings");
 	mf_json_array_begin(j);
 	for (i = 0; i < r->nfinding; i++) {
 		const struct mf_diag_finding *f = &r->finding[i];
@@ -427,8 +428,8 @@ json_findings(struct mf_json *j, const struct mf_diag_report *r)
 		mf_json_object_begin(j);
 		mf_json_kv_string(j, "code", mf_diag_code_name(f->code));
 		mf_json_kv_string(j, "severity", mf_diag_severity_name(f->severity));
-		mf_json_kv_int(j, "exit_status", f->exit_code);
-		mf_json_kv_string(j, "what", f->what);
+		mf_json_kv_int(j, "exit", f->exit_code);
+		mf_json_kv_string(j, "message", f->what);
 		mf_json_kv_string(j, "why", f->why);
 		mf_json_kv_string(j, "fix", f->fix);
 		mf_json_object_end(j);
@@ -465,15 +466,12 @@ mf_diagfmt_json(const struct mf_diag_report *r, struct mf_buf *out,
 	struct mf_json j;
 
 	mf_json_init(&j, out);
-	mf_json_object_begin(&j);
-	mf_json_kv_string(&j, "tool", "smtp-auth-test");
-	mf_json_kv_int(&j, "format", 1);
+	mf_cli_json_begin(&j, "smtp-auth-test");
 	mf_json_kv_string(&j, "host", r->host);
 	mf_json_kv_string(&j, "port", r->port);
 	mf_json_kv_string(&j, "peer", r->peer);
 	mf_json_kv_string(&j, "tls_requested", tls_used_name(r->tls_req));
 	mf_json_kv_string(&j, "tls_mode", tls_used_name(r->tls_used));
-	mf_json_kv_int(&j, "total_ms", r->total_ms);
 	json_stages(&j, r);
 	mf_json_key(&j, "capabilities");
 	mf_json_object_begin(&j);
@@ -484,10 +482,9 @@ mf_diagfmt_json(const struct mf_diag_report *r, struct mf_buf *out,
 	json_probe(&j, r);
 	json_auth(&j, r);
 	json_findings(&j, r);
-	mf_json_kv_int(&j, "exit_status", r->exit_code);
 	mf_json_kv_string(&j, "verdict", r->verdict);
 	json_transcript(&j, r);
-	mf_json_object_end(&j);
+	mf_cli_json_end(&j, r->exit_code, r->total_ms, NULL);
 	if (mf_json_status(&j) == -1)
 		return mf_err_set(e, MF_E_LIMIT, "JSON report too long");
 	return mf_buf_putc(out, '\n', e);

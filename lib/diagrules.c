@@ -352,7 +352,7 @@ m_client_config(const struct mf_diag_report *r, struct mf_diag_finding *f)
 		     s->err != MF_E_IO))
 			continue;
 		if (s->err == MF_E_USAGE)
-			f->exit_code = 64;
+			f->exit_code = mf_err_kind_exit(MF_E_USAGE);
 		mf_fmt(f->what, sizeof(f->what), "At the %s step our own settings "
 		    "failed: %s.", mf_diag_stage_name((enum mf_diag_stage_id)i),
 		    nodot(s->msg, m, sizeof(m)));
@@ -716,7 +716,7 @@ m_tls_454(const struct mf_diag_report *r, struct mf_diag_finding *f)
 	mf_fmt(f->what, sizeof(f->what), "The server offered STARTTLS but refused "
 	    "it: \"%s\".", q);
 	if (c >= 500)
-		f->exit_code = 69;
+		f->exit_code = mf_err_kind_exit(MF_E_PERM);
 	return 1;
 }
 
@@ -1223,7 +1223,7 @@ m_no_user(const struct mf_diag_report *r, struct mf_diag_finding *f)
 struct rule {
 	enum mf_diag_code code;
 	enum mf_diag_severity sev;
-	int exit_code;
+	enum mf_err_kind kind;   /* its exit status: lib/err.c's one map */
 	int (*match)(const struct mf_diag_report *, struct mf_diag_finding *);
 	const char *why;
 	const char *fix;
@@ -1231,83 +1231,83 @@ struct rule {
 
 /* In order of causes: the first error's exit status is the tool's. */
 static const struct rule rules[] = {
-	{ MF_DIAG_CLIENT_CONFIG, MF_DIAG_ERROR, 78, m_client_config,
+	{ MF_DIAG_CLIENT_CONFIG, MF_DIAG_ERROR, MF_E_CONFIG, m_client_config,
 	  "The problem is on this side: an option, an account setting or a "
 	  "file it names (CA file, client certificate, fingerprint) is wrong.",
 	  "Correct the setting named in the message; the server was not "
 	  "judged." },
-	{ MF_DIAG_DNS_FAILURE, MF_DIAG_ERROR, 69, m_dns,
+	{ MF_DIAG_DNS_FAILURE, MF_DIAG_ERROR, MF_E_NOHOST, m_dns,
 	  "DNS has no address for this name: a typo, a name that does not "
 	  "exist, or a resolver that cannot be reached.",
 	  "Check the server name in the provider's documentation (e.g. "
 	  "smtp.example.com, not example.com) and that DNS works on this "
 	  "machine (\"host NAME\")." },
-	{ MF_DIAG_CONN_REFUSED, MF_DIAG_ERROR, 69, m_refused,
+	{ MF_DIAG_CONN_REFUSED, MF_DIAG_ERROR, MF_E_CONNECT, m_refused,
 	  "The host is reachable but nothing listens on that port (or a "
 	  "firewall rejects it).",
 	  "Check the port: submission is 587 (STARTTLS) or 465 (implicit TLS); "
 	  "25 is for server-to-server mail." },
-	{ MF_DIAG_CONN_TIMEOUT, MF_DIAG_ERROR, 75, m_conn_timeout,
+	{ MF_DIAG_CONN_TIMEOUT, MF_DIAG_ERROR, MF_E_TIMEOUT, m_conn_timeout,
 	  "The packets were dropped without an answer: a firewall, or an ISP "
 	  "that blocks outgoing mail ports (often 25, sometimes 587/465).",
 	  "Try the other submission port (587 or 465), check the local and the "
 	  "network firewall, or ask the ISP whether the port is blocked." },
-	{ MF_DIAG_CONN_FAILED, MF_DIAG_ERROR, 69, m_conn_failed,
+	{ MF_DIAG_CONN_FAILED, MF_DIAG_ERROR, MF_E_CONNECT, m_conn_failed,
 	  "The network could not reach the host.",
 	  "Check the network connection, routing and the host address." },
-	{ MF_DIAG_PLAINTEXT_PORT_TLS, MF_DIAG_ERROR, 69, m_plaintext_port,
+	{ MF_DIAG_PLAINTEXT_PORT_TLS, MF_DIAG_ERROR, MF_E_TLS, m_plaintext_port,
 	  "This port speaks SMTP in clear first and upgrades with STARTTLS; it "
 	  "does not expect a TLS handshake right away.",
 	  "Use --tls starttls on this port (587 or 25), or connect to port 465 "
 	  "for implicit TLS. In mail clients: \"STARTTLS\" instead of "
 	  "\"SSL/TLS\"." },
-	{ MF_DIAG_IMPLICIT_TLS_PORT, MF_DIAG_ERROR, 69, m_implicit_port,
+	{ MF_DIAG_IMPLICIT_TLS_PORT, MF_DIAG_ERROR, MF_E_TLS, m_implicit_port,
 	  "On an implicit-TLS port (465, RFC 8314) the server waits for a TLS "
 	  "handshake and says nothing in clear, so a client that waits for the "
 	  "greeting or tries STARTTLS hangs.",
 	  "Use --tls implicit (\"SSL/TLS\" in mail clients) on this port, or "
 	  "port 587 with STARTTLS." },
-	{ MF_DIAG_NO_BANNER, MF_DIAG_ERROR, 75, m_no_banner,
+	{ MF_DIAG_NO_BANNER, MF_DIAG_ERROR, MF_E_TIMEOUT, m_no_banner,
 	  "A server that accepts the connection but never greets is overloaded, "
 	  "tarpitting, or not an SMTP server.",
 	  "Check the port number; raise --timeout if the server is known to be "
 	  "slow; ask the provider." },
-	{ MF_DIAG_SERVER_BUSY_421, MF_DIAG_ERROR, 75, m_busy,
+	{ MF_DIAG_SERVER_BUSY_421, MF_DIAG_ERROR, MF_E_TEMP, m_busy,
 	  "421 means the service is not available right now: overloaded, too "
 	  "many connections from this address, or going down.",
 	  "Wait and retry later; if it persists, check whether this address is "
 	  "rate-limited or blocklisted." },
-	{ MF_DIAG_SERVICE_REFUSED_554, MF_DIAG_ERROR, 69, m_refused_554,
+	{ MF_DIAG_SERVICE_REFUSED_554, MF_DIAG_ERROR, MF_E_PERM, m_refused_554,
 	  "The server refuses to serve this client at all, usually because of "
 	  "the client's IP address (blocklist, policy).",
 	  "Read the server's text; use the provider's submission host and port, "
 	  "or contact the provider about your address." },
-	{ MF_DIAG_EHLO_NAME_REJECTED, MF_DIAG_ERROR, 69, m_ehlo_rejected,
+	{ MF_DIAG_EHLO_NAME_REJECTED, MF_DIAG_ERROR, MF_E_PERM, m_ehlo_rejected,
 	  "Many servers require the EHLO name to be a fully qualified domain "
 	  "name (RFC 5321 §4.1.1.1) or an address literal such as [192.0.2.1].",
 	  "Pass a fully qualified name, e.g. --ehlo host.example.com (or set "
 	  "\"ehlo\" in the account); do not use \"localhost\" or a bare "
 	  "host name." },
-	{ MF_DIAG_CERT_PIN_MISMATCH, MF_DIAG_ERROR, 69, m_pin,
+	{ MF_DIAG_CERT_PIN_MISMATCH, MF_DIAG_ERROR, MF_E_TLS_VERIFY, m_pin,
 	  "The certificate changed since it was pinned, or someone is "
 	  "intercepting the connection.",
 	  "Verify the new certificate out of band and update --tls-fingerprint." },
-	{ MF_DIAG_CERT_NAME_MISMATCH, MF_DIAG_ERROR, 69, m_name,
+	{ MF_DIAG_CERT_NAME_MISMATCH, MF_DIAG_ERROR, MF_E_TLS_VERIFY, m_name,
 	  "A certificate is only valid for the names it lists; connecting by "
 	  "another name (an alias, an IP address, the customer domain) fails.",
 	  "Connect using one of the names in the certificate (see the chain "
 	  "above), or pass --sni / the right host name; ask the admin to add "
 	  "the name if it should be valid." },
-	{ MF_DIAG_CERT_EXPIRED, MF_DIAG_ERROR, 69, m_expired,
+	{ MF_DIAG_CERT_EXPIRED, MF_DIAG_ERROR, MF_E_TLS_VERIFY, m_expired,
 	  "The certificate's validity ended; either the server's certificate "
 	  "was not renewed or the local clock is wrong.",
 	  "Check this machine's clock (date -u); if it is right, the server's "
 	  "admin must renew the certificate." },
-	{ MF_DIAG_CERT_NOT_YET_VALID, MF_DIAG_ERROR, 69, m_not_yet,
+	{ MF_DIAG_CERT_NOT_YET_VALID, MF_DIAG_ERROR, MF_E_TLS_VERIFY, m_not_yet,
 	  "The certificate is not valid yet: usually the local clock is behind.",
 	  "Fix this machine's clock (NTP); otherwise the server installed a "
 	  "certificate dated in the future." },
-	{ MF_DIAG_CERT_UNTRUSTED, MF_DIAG_ERROR, 69, m_untrusted,
+	{ MF_DIAG_CERT_UNTRUSTED, MF_DIAG_ERROR, MF_E_TLS_VERIFY, m_untrusted,
 	  "No path leads from the server's certificate to a CA we trust: a "
 	  "self-signed certificate, a private CA, or a server that does not "
 	  "send its intermediate certificate.",
@@ -1315,126 +1315,126 @@ static const struct rule rules[] = {
 	  "full chain (leaf + intermediates). For a private CA pass "
 	  "--tls-trust-file CA.pem, or pin the certificate with "
 	  "--tls-fingerprint." },
-	{ MF_DIAG_TLS_VERSION_MISMATCH, MF_DIAG_ERROR, 69, m_tls_version,
+	{ MF_DIAG_TLS_VERSION_MISMATCH, MF_DIAG_ERROR, MF_E_TLS, m_tls_version,
 	  "Client and server have no TLS protocol version or cipher in common: "
 	  "typically an old server that only speaks TLS 1.0/1.1, which current "
 	  "clients refuse (RFC 8996).",
 	  "Upgrade the server's TLS configuration (TLS 1.2 or later); as a "
 	  "stop-gap only, allow the old version with --tls-min-version 1.0 or "
 	  "--tls-priority." },
-	{ MF_DIAG_TLS_VERSION_MISMATCH, MF_DIAG_WARNING, 0, m_tls_old,
+	{ MF_DIAG_TLS_VERSION_MISMATCH, MF_DIAG_WARNING, MF_OK, m_tls_old,
 	  "TLS 1.0 and 1.1 are deprecated (RFC 8996) and disabled in many "
 	  "clients and libraries.",
 	  "Ask the server's admin to enable TLS 1.2 or 1.3." },
-	{ MF_DIAG_TLS_HANDSHAKE_FAILED, MF_DIAG_ERROR, 69, m_tls_failed,
+	{ MF_DIAG_TLS_HANDSHAKE_FAILED, MF_DIAG_ERROR, MF_E_TLS, m_tls_failed,
 	  "The TLS handshake did not complete.",
 	  "Run with -v to see the alert; check --tls-priority, client "
 	  "certificates (--tls-cert) and the server's TLS log." },
-	{ MF_DIAG_TLS_UNAVAILABLE_454, MF_DIAG_ERROR, 75, m_tls_454,
+	{ MF_DIAG_TLS_UNAVAILABLE_454, MF_DIAG_ERROR, MF_E_TEMP, m_tls_454,
 	  "The server announced STARTTLS but cannot start it: a temporary "
 	  "problem or a broken TLS configuration (certificate or key not "
 	  "readable) on the server.",
 	  "Retry later; the server's admin should check its TLS certificate and "
 	  "logs. Do not fall back to sending the password in clear." },
-	{ MF_DIAG_NO_STARTTLS, MF_DIAG_ERROR, 69, m_no_starttls,
+	{ MF_DIAG_NO_STARTTLS, MF_DIAG_ERROR, MF_E_UNSUPPORTED, m_no_starttls,
 	  "Without STARTTLS the password would cross the network readable by "
 	  "anyone on the path. A STARTTLS that is missing from EHLO can also "
 	  "mean a middlebox (firewall, antivirus) strips it.",
 	  "Use port 465 with --tls implicit if the server has it, ask the "
 	  "provider for an encrypted submission port, or check for a firewall "
 	  "rewriting SMTP. Only on a trusted network: --tls none." },
-	{ MF_DIAG_AUTH_NEEDS_STARTTLS, MF_DIAG_ERROR, 69, m_auth_needs_starttls,
+	{ MF_DIAG_AUTH_NEEDS_STARTTLS, MF_DIAG_ERROR, MF_E_UNSUPPORTED, m_auth_needs_starttls,
 	  "The server offers AUTH only after STARTTLS (RFC 4954 §4), so a "
 	  "client that does not start TLS never sees it.",
 	  "Enable STARTTLS in the client (--tls starttls; \"STARTTLS\" in "
 	  "mail clients), or use port 465 with implicit TLS." },
-	{ MF_DIAG_AUTH_APP_PASSWORD, MF_DIAG_ERROR, 77, m_app_password,
+	{ MF_DIAG_AUTH_APP_PASSWORD, MF_DIAG_ERROR, MF_E_AUTH, m_app_password,
 	  "534 5.7.9 (RFC 4954 §6) means the mechanism is too weak for this "
 	  "account: providers answer it when they require an app-specific "
 	  "password or OAuth instead of the account password.",
 	  "Create an app password in the account's security settings and use "
 	  "it, or use OAuth 2 (--mech XOAUTH2)." },
-	{ MF_DIAG_AUTH_BAD_CREDENTIALS, MF_DIAG_ERROR, 77, m_bad_creds,
+	{ MF_DIAG_AUTH_BAD_CREDENTIALS, MF_DIAG_ERROR, MF_E_AUTH, m_bad_creds,
 	  "535 5.7.8 (RFC 4954 §6): the user name or password is wrong, or "
 	  "password logins are disabled for this account.",
 	  "Check the user name (often the full address) and the password; "
 	  "test the same credentials in webmail." },
-	{ MF_DIAG_AUTH_ENCRYPTION_REQUIRED, MF_DIAG_ERROR, 69, m_enc_required,
+	{ MF_DIAG_AUTH_ENCRYPTION_REQUIRED, MF_DIAG_ERROR, MF_E_UNSUPPORTED, m_enc_required,
 	  "538 5.7.11 (RFC 4954 §6): the server allows this mechanism only "
 	  "over TLS.",
 	  "Use STARTTLS (--tls starttls) or port 465 (--tls implicit) before "
 	  "authenticating." },
-	{ MF_DIAG_OAUTH_ERROR, MF_DIAG_ERROR, 77, m_oauth,
+	{ MF_DIAG_OAUTH_ERROR, MF_DIAG_ERROR, MF_E_AUTH, m_oauth,
 	  "The OAuth 2 token was refused (RFC 7628 §3.2.2): expired, revoked, "
 	  "issued for another user, or lacking the mail scope.",
 	  "Get a fresh access token with the provider's SMTP scope (e.g. "
 	  "https://mail.google.com/ or https://outlook.office.com/SMTP.Send) "
 	  "for this exact user." },
-	{ MF_DIAG_AUTH_MECH_UNSUPPORTED, MF_DIAG_ERROR, 69, m_mech_unsupported,
+	{ MF_DIAG_AUTH_MECH_UNSUPPORTED, MF_DIAG_ERROR, MF_E_UNSUPPORTED, m_mech_unsupported,
 	  "504 5.7.4 (RFC 4954 §6): the server does not accept this mechanism, "
 	  "even if its EHLO listed it (a broken list or a backend that lacks "
 	  "it, e.g. CRAM-MD5 without plain-text passwords).",
 	  "Use another mechanism (--mech PLAIN over TLS, or the one that "
 	  "works); the server's admin should fix its mechanism list." },
-	{ MF_DIAG_AUTH_TEMPFAIL, MF_DIAG_ERROR, 75, m_auth_temp,
+	{ MF_DIAG_AUTH_TEMPFAIL, MF_DIAG_ERROR, MF_E_TEMP, m_auth_temp,
 	  "454 4.7.0 (RFC 4954 §6): the server could not check the credentials "
 	  "right now, usually its authentication backend is down.",
 	  "Retry later; the server's admin should check the auth service." },
-	{ MF_DIAG_AUTH_FAILED, MF_DIAG_ERROR, 77, m_auth_other,
+	{ MF_DIAG_AUTH_FAILED, MF_DIAG_ERROR, MF_E_AUTH, m_auth_other,
 	  "The server refused the authentication.",
 	  "Read the server's text; check user, password and mechanism." },
-	{ MF_DIAG_AUTH_NOT_OFFERED, MF_DIAG_ERROR, 69, m_auth_not_offered,
+	{ MF_DIAG_AUTH_NOT_OFFERED, MF_DIAG_ERROR, MF_E_UNSUPPORTED, m_auth_not_offered,
 	  "A server that does not announce AUTH does not accept logins here: "
 	  "it may be an MX (port 25) rather than a submission server.",
 	  "Use the provider's submission server and port (587 or 465)." },
-	{ MF_DIAG_NO_USABLE_MECH, MF_DIAG_ERROR, 69, m_no_usable,
+	{ MF_DIAG_NO_USABLE_MECH, MF_DIAG_ERROR, MF_E_UNSUPPORTED, m_no_usable,
 	  "We implement PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1/256(-PLUS), "
 	  "XOAUTH2 and OAUTHBEARER; --mech may also have excluded the offered "
 	  "ones.",
 	  "Pick one of the offered mechanisms with --mech." },
-	{ MF_DIAG_SENDER_NOT_AUTHORIZED, MF_DIAG_ERROR, 77, m_sender,
+	{ MF_DIAG_SENDER_NOT_AUTHORIZED, MF_DIAG_ERROR, MF_E_AUTH, m_sender,
 	  "The server ties each login to the sender addresses it may use "
 	  "(Postfix reject_sender_login_mismatch, Exchange \"SendAs\"): this "
 	  "login may not send as this address.",
 	  "Send with --from set to the account's own address, or ask the admin "
 	  "to allow this address for the login (sender_login_maps / SendAs)." },
-	{ MF_DIAG_GREYLISTED, MF_DIAG_ERROR, 75, m_greylist,
+	{ MF_DIAG_GREYLISTED, MF_DIAG_ERROR, MF_E_TEMP, m_greylist,
 	  "A 4xx at MAIL or RCPT is temporary: greylisting, rate limiting, or "
 	  "a full mailbox or queue.",
 	  "Retry after a few minutes; real senders retry automatically. If it "
 	  "persists, ask about rate limits for this account." },
-	{ MF_DIAG_RCPT_REFUSED, MF_DIAG_ERROR, 69, m_rcpt,
+	{ MF_DIAG_RCPT_REFUSED, MF_DIAG_ERROR, MF_E_PERM, m_rcpt,
 	  "The server will not accept mail for this recipient from this "
 	  "session: unknown user, or relaying not allowed without "
 	  "authentication.",
 	  "Check the address; authenticate first (-u) if relaying." },
-	{ MF_DIAG_GARBAGE_REPLY, MF_DIAG_ERROR, 76, m_garbage,
+	{ MF_DIAG_GARBAGE_REPLY, MF_DIAG_ERROR, MF_E_PROTO, m_garbage,
 	  "The peer is not a (working) SMTP server: a different protocol on "
 	  "this port, a broken proxy, or a server bug.",
 	  "Check host and port; run with -v to see the bytes; if a proxy or "
 	  "antivirus intercepts SMTP, bypass it." },
-	{ MF_DIAG_CONN_CLOSED, MF_DIAG_ERROR, 75, m_closed,
+	{ MF_DIAG_CONN_CLOSED, MF_DIAG_ERROR, MF_E_CLOSED, m_closed,
 	  "A server that hangs up without a reply is crashing, overloaded, or "
 	  "dropping clients it dislikes (too many errors, blocklisted address).",
 	  "Retry later; check the server's log for the reason." },
-	{ MF_DIAG_REPLY_TIMEOUT, MF_DIAG_ERROR, 75, m_reply_timeout,
+	{ MF_DIAG_REPLY_TIMEOUT, MF_DIAG_ERROR, MF_E_TIMEOUT, m_reply_timeout,
 	  "The server stopped answering in the middle of the session.",
 	  "Retry, raise --timeout for slow servers, and check for a firewall "
 	  "that drops long connections." },
-	{ MF_DIAG_PLAINTEXT_AUTH_ONLY, MF_DIAG_WARNING, 0, m_plaintext_only,
+	{ MF_DIAG_PLAINTEXT_AUTH_ONLY, MF_DIAG_WARNING, MF_OK, m_plaintext_only,
 	  "PLAIN and LOGIN send the password merely base64-encoded; without "
 	  "TLS anyone on the path can read it.",
 	  "Use TLS (STARTTLS or port 465); the server's admin should offer "
 	  "TLS and allow these mechanisms only over it." },
-	{ MF_DIAG_PLAINTEXT_SESSION, MF_DIAG_WARNING, 0, m_plaintext_session,
+	{ MF_DIAG_PLAINTEXT_SESSION, MF_DIAG_WARNING, MF_OK, m_plaintext_session,
 	  "Without TLS the session, including the message, can be read and "
 	  "changed on the path.",
 	  "Use --tls starttls or --tls implicit." },
-	{ MF_DIAG_TLS_INSECURE, MF_DIAG_WARNING, 0, m_insecure,
+	{ MF_DIAG_TLS_INSECURE, MF_DIAG_WARNING, MF_OK, m_insecure,
 	  "Without verification anyone on the path can impersonate the server "
 	  "and collect the password.",
 	  "Fix the trust problem instead (--tls-trust-file, --tls-fingerprint)." },
-	{ MF_DIAG_NO_USER, MF_DIAG_INFO, 0, m_no_user,
+	{ MF_DIAG_NO_USER, MF_DIAG_INFO, MF_OK, m_no_user,
 	  "Without credentials the check ends before AUTH.",
 	  "Pass -u USER (the password comes from --passwordeval, the account, "
 	  "MAILFLOW_PASSWORD, ~/.netrc or a prompt) to test the login." },
@@ -1451,7 +1451,7 @@ add_finding(struct mf_diag_report *r, const struct rule *ru)
 	memset(f, 0, sizeof(*f));
 	f->code = ru->code;
 	f->severity = ru->sev;
-	f->exit_code = ru->exit_code;
+	f->exit_code = mf_err_kind_exit(ru->kind);
 	mf_strlcpy(f->why, ru->why, sizeof(f->why));
 	mf_strlcpy(f->fix, ru->fix, sizeof(f->fix));
 	if (ru->match(r, f))
@@ -1465,20 +1465,11 @@ fallback_exit(const struct mf_diag_report *r)
 {
 	int i;
 
-	for (i = 0; i < MF_DIAG_PROBE; i++) {
-		if (!failed(r, (enum mf_diag_stage_id)i))
-			continue;
-		switch (r->stage[i].err) {
-		case MF_E_TEMP: case MF_E_TIMEOUT: case MF_E_CLOSED:
-			return 75;
-		case MF_E_AUTH:
-			return 77;
-		case MF_E_PROTO: case MF_E_LIMIT:
-			return 76;
-		default:
-			return 69;
-		}
-	}
+	for (i = 0; i < MF_DIAG_PROBE; i++)
+		if (failed(r, (enum mf_diag_stage_id)i))
+			return r->stage[i].err == MF_OK ?
+			    mf_err_kind_exit(MF_E_PERM) :
+			    mf_err_kind_exit(r->stage[i].err);
 	return 0;
 }
 

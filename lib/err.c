@@ -135,11 +135,17 @@ static const struct {
 };
 
 int
+mf_err_kind_exit(enum mf_err_kind kind)
+{
+	if ((size_t)kind >= sizeof(kinds) / sizeof(kinds[0]))
+		return EX_SOFTWARE;
+	return kinds[kind].exit_code;
+}
+
+int
 mf_err_exit_code(const struct mf_err *e)
 {
-	if (e == NULL || (size_t)e->kind >= sizeof(kinds) / sizeof(kinds[0]))
-		return EX_SOFTWARE;
-	return kinds[e->kind].exit_code;
+	return e == NULL ? EX_SOFTWARE : mf_err_kind_exit(e->kind);
 }
 
 const char *

@@ -65,8 +65,13 @@ int mf_err_reply(struct mf_err *e, enum mf_err_kind kind, int code,
 void mf_err_prefix(struct mf_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The sysexits(3) status a tool should exit with for this error. */
+/* The sysexits(3) status a tool should exit with for this error: the one
+ * map of mailflow (the table in mailflow(7)); a tool may differ only through
+ * a named EX_* constant its manual documents. */
 int mf_err_exit_code(const struct mf_err *e);
+
+/* The same for a kind alone. */
+int mf_err_kind_exit(enum mf_err_kind kind);
 
 /* A short stable name for a kind ("timeout", "tls-verify", ...). */
 const char *mf_err_kind_name(enum mf_err_kind kind);

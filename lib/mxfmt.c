@@ -561,7 +561,8 @@ json_probe(struct mf_json *j, const struct mf_mx_report *r,
 	mf_json_object_begin(j);
 	for (i = 0; i < MF_MX_NSTAGES; i++)
 		if (p->ms[i] >= 0)
-			mf_json_kv_double(j, stage_names[i], p->ms[i]);
+			mf_json_kv_int(j, stage_names[i],
+			    (long long)(p->ms[i] + 0.5));
 	mf_json_object_end(j);
 	mf_json_kv_string(j, "failed_stage", p->failed_stage[0] ?
 	    p->failed_stage : NULL);
@@ -657,7 +658,7 @@ json_summary(struct mf_json *j, const struct mf_mx_report *r)
 	size_t i;
 
 	mf_json_object_begin(j);
-	mf_json_kv_string(j, "type", "summary");
+	mf_json_kv_string(j, "type", "domain");
 	mf_json_kv_string(j, "domain", r->route.domain);
 	json_route(j, &r->route);
 	mf_json_kv_int(j, "addresses_probed", (long long)r->nprobes);

@@ -125,10 +125,7 @@ mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e)
 		    MF_TLS_STARTTLS;
 	if (st->tls == MF_TLS_AUTO)
 		st->tls = mf_tlsport_auto(st->port);
-	if (st->host[0] == '\0' && need_host)
-		return mf_err_set(e, MF_E_CONFIG, "no server: give -s HOST or "
-		    "set host in the configuration file");
-	return 0;
+	return need_host ? mf_cli_require(st, 0, e) : 0;
 }
 
 int
@@ -753,4 +750,49 @@ mf_sendjob_list(struct mf_sendjob *j, void (*fn)(void *arg, const char *line),
 	rc = mf_queue_list(q, list_entry, &l, e);
 	mf_queue_close(q);
 	return rc;
+}
+
+static void
+json_reply(struct mf_json *j, int code, const char *enhanced, const char *text)
+{
+	mf_json_kv_int(j, "code", code);
+	mf_json_kv_string(j, "enhanced", enhanced[0] ? enhanced : NULL);
+	mf_json_kv_string(j, "text", text);
+}
+
+void
+mf_sendjob_json(struct mf_json *j, const char *id,
+                const struct mf_sendjob_result *res, const char *status,
+                int exit_status, const struct mf_err *e)
+{
+	const struct mf_smtp_rcpt_result *rr;
+	size_t i;
+
+	mf_json_object_begin(j);
+	mf_json_kv_string(j, "type", "message");
+	mf_json_kv_string(j, "message", id);
+	mf_json_kv_string(j, "status", status);
+	mf_json_kv_int(j, "exit", exit_status);
+	if (res != NULL) {
+		mf_json_key(j, "reply");
+		mf_json_object_begin(j);
+		json_reply(j, res->smtp.final.code, res->smtp.final.enhanced,
+		    res->smtp.final.text);
+		mf_json_object_end(j);
+		mf_json_key(j, "refused");
+		mf_json_array_begin(j);
+		for (i = 0; i < res->nrcpts; i++) {
+			rr = &res->smtp.rcpt[i];
+			if (rr->code == 250 || rr->code == 251)
+				continue;
+			mf_json_object_begin(j);
+			mf_json_kv_string(j, "recipient", res->rcpts[i]);
+			json_reply(j, rr->code, rr->enhanced, rr->text);
+			mf_json_object_end(j);
+		}
+		mf_json_array_end(j);
+	}
+	if (e != NULL && e->kind != MF_OK)
+		mf_cli_json_error(j, e->kind, e->msg);
+	mf_json_object_end(j);
 }

@@ -60,6 +60,14 @@ struct mf_sendjob_result {
 
 struct mf_sendjob;
 
+/* One message's --json record (mailflow(7)): {"type": "message", "message":
+ * id, "status": status ("sent", "queued", "deferred", "failed"), "exit",
+ * "reply": {code, enhanced, text}, "refused": [{recipient, code, enhanced,
+ * text}], "error": {kind, message}}.  res and e may be NULL. */
+void mf_sendjob_json(struct mf_json *j, const char *id,
+                     const struct mf_sendjob_result *res, const char *status,
+                     int exit_status, const struct mf_err *e);
+
 /* Append s to a repeatable option's list; MF_E_USAGE naming `what` when the
  * list is full. */
 int mf_sendjob_push(const char **v, size_t *n, const char *s, const char *what,

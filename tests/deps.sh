@@ -14,12 +14,13 @@ set -eu
 
 [ -z "${MF_NO_DEPS:-}" ] || exit 0
 PACKAGES="
-build-essential pkg-config libgnutls28-dev libmagic-dev libcriterion-dev mandoc
+build-essential pkg-config libgnutls28-dev libmagic-dev libcriterion-dev mandoc groff
 gnutls-bin clang libclang-rt-14-dev
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
 nsd unbound ldnsutils bind9-dnsutils
 python3 swaks libnet-ssleay-perl msmtp mpop isync libpython3.11-testsuite
 gsasl valgrind procps iproute2 util-linux debootstrap parallel
+debhelper lintian
 libgpgme-dev gnupg gpgsm openssl python3-dkim opendkim-tools
 "
 

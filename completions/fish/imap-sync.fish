@@ -1,7 +1,17 @@
 # fish completion for imap-sync(1)
+function __imap_sync_accounts
+    set -l cfg $MAILFLOW_CONFIG
+    if test -z "$cfg"
+        set -l base $XDG_CONFIG_HOME
+        test -z "$base"; and set base ~/.config
+        set cfg $base/mailflow/config
+    end
+    awk '$1 == "account" { print $2 }' $cfg 2>/dev/null
+end
+
 set -l mechs auto login PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS XOAUTH2 OAUTHBEARER EXTERNAL
 complete -c imap-sync -f
-complete -c imap-sync -s a -l account -x -d 'Use this account of the configuration file'
+complete -c imap-sync -s a -l account -x -a '(__imap_sync_accounts)' -d 'Use this account of the configuration file'
 complete -c imap-sync -l config -r -F -d 'Configuration file'
 complete -c imap-sync -s s -l server -x -a '(__fish_print_hostnames)' -d 'Server HOST[:PORT]'
 complete -c imap-sync -s p -l port -x -a '143 993' -d 'Server port'
@@ -45,3 +55,4 @@ complete -c imap-sync -s h -l help -d 'Show the options'
 complete -c imap-sync -s V -l version -d 'Show the version'
 complete -c imap-sync -l logfile -r -F -d 'Append a log line per message or run to FILE'
 complete -c imap-sync -l syslog -x -a 'on off LOG_USER LOG_MAIL LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 LOG_LOCAL5 LOG_LOCAL6 LOG_LOCAL7' -d 'Log to syslog'
+complete -c imap-sync -n 'not string match -q -- "-*" (commandline -ct)' -f -a '(__imap_sync_accounts)' -d 'Account'

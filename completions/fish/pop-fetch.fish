@@ -1,7 +1,17 @@
 # fish completion for pop-fetch(1)
+function __pop_fetch_accounts
+    set -l cfg $MAILFLOW_CONFIG
+    if test -z "$cfg"
+        set -l base $XDG_CONFIG_HOME
+        test -z "$base"; and set base ~/.config
+        set cfg $base/mailflow/config
+    end
+    awk '$1 == "account" { print $2 }' $cfg 2>/dev/null
+end
+
 set -l mechs auto user apop PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS XOAUTH2 OAUTHBEARER EXTERNAL
 complete -c pop-fetch -f
-complete -c pop-fetch -s a -l account -x -d 'Use this account of the configuration file'
+complete -c pop-fetch -s a -l account -x -a '(__pop_fetch_accounts)' -d 'Use this account of the configuration file'
 complete -c pop-fetch -l config -r -F -d 'Configuration file'
 complete -c pop-fetch -s s -l server -x -a '(__fish_print_hostnames)' -d 'Server HOST[:PORT]'
 complete -c pop-fetch -s p -l port -x -a '110 995' -d 'Server port'
@@ -35,3 +45,4 @@ complete -c pop-fetch -s h -l help -d 'Show the options'
 complete -c pop-fetch -s V -l version -d 'Show the version'
 complete -c pop-fetch -l logfile -r -F -d 'Append a log line per message or run to FILE'
 complete -c pop-fetch -l syslog -x -a 'on off LOG_USER LOG_MAIL LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 LOG_LOCAL5 LOG_LOCAL6 LOG_LOCAL7' -d 'Log to syslog'
+complete -c pop-fetch -n 'not string match -q -- "-*" (commandline -ct)' -f -a '(__pop_fetch_accounts)' -d 'Account'

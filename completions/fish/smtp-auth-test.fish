@@ -1,7 +1,17 @@
 # fish completion for smtp-auth-test(1)
+function __smtp_auth_test_accounts
+    set -l cfg $MAILFLOW_CONFIG
+    if test -z "$cfg"
+        set -l base $XDG_CONFIG_HOME
+        test -z "$base"; and set base ~/.config
+        set cfg $base/mailflow/config
+    end
+    awk '$1 == "account" { print $2 }' $cfg 2>/dev/null
+end
+
 set -l mechs all PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS XOAUTH2 OAUTHBEARER
 complete -c smtp-auth-test -f -a '(__fish_print_hostnames)'
-complete -c smtp-auth-test -s a -l account -x -d 'Use this account of the configuration file'
+complete -c smtp-auth-test -s a -l account -x -a '(__smtp_auth_test_accounts)' -d 'Use this account of the configuration file'
 complete -c smtp-auth-test -l config -r -F -d 'Configuration file'
 complete -c smtp-auth-test -s s -l server -x -a '(__fish_print_hostnames)' -d 'Server HOST[:PORT]'
 complete -c smtp-auth-test -s p -l port -x -a '25 465 587' -d 'Server port'

@@ -79,15 +79,15 @@ text two "^two\.$D: mail goes to its MX hosts \[DNSSEC-validated\]"
 	bad "two: MX lines not in preference order: $(grep -E '^  MX ' "$O/two.txt")"
 text two "verify +trusted, name matches mx1\.$D"
 text two "result: ok, no findings"
-json two summary two.$D route mx
-json two summary two.$D dnssec true
-json two summary two.$D "mx[].name" "mx1.$D mx2.$D"
-json two summary two.$D "mx[].pref" "10 20"
+json two domain two.$D route mx
+json two domain two.$D dnssec true
+json two domain two.$D "mx[].name" "mx1.$D mx2.$D"
+json two domain two.$D "mx[].pref" "10 20"
 json two address two.$D address "127.0.0.2 127.0.0.3"
 json two address two.$D starttls "true true"
 json two address two.$D tls.verified "true true"
 json two address two.$D tls.name_match "true true"
-json two summary two.$D exit 0
+json two domain two.$D exit 0
 for st in connect banner ehlo starttls handshake ehlo_tls; do
 	[ "$($JGET "$O/two.json" address two.$D "timings_ms.$st" | grep -c '^[0-9]')" = 2 ] ||
 		bad "two: no $st timing for both addresses"
@@ -96,44 +96,44 @@ done
 probe amx 0 amx.$D
 text amx "no MX: mail goes to the domain's own address \(implicit MX\)"
 text amx "implicit MX amx\.$D -> 127\.0\.0\.2"
-json amx summary amx.$D route implicit-mx
+json amx domain amx.$D route implicit-mx
 json amx address amx.$D tls.verified true
 
 probe nullmx 0 nullmx.$D
 text nullmx "accepts no mail \(null MX, RFC 7505\)"
-json nullmx summary nullmx.$D route null-mx
-json nullmx summary nullmx.$D null_mx true
-json nullmx summary nullmx.$D addresses_probed 0
+json nullmx domain nullmx.$D route null-mx
+json nullmx domain nullmx.$D null_mx true
+json nullmx domain nullmx.$D addresses_probed 0
 
 probe cname 1 cname.$D
 text cname "MX 10 mxalias\.$D \(CNAME to mx1\.$D\)"
 text cname "finding +mx-cname"
-json cname summary cname.$D "mx[].cname" true
-json cname summary cname.$D "mx[].canonical" "mx1.$D"
-has cname summary cname.$D "findings[].code" mx-cname
+json cname domain cname.$D "mx[].cname" true
+json cname domain cname.$D "mx[].canonical" "mx1.$D"
+has cname domain cname.$D "findings[].code" mx-cname
 
 probe nx 2 nosuch.$D
 text nx "nosuch\.$D: does not exist \(NXDOMAIN\)"
-json nx summary nosuch.$D route nxdomain
-json nx summary nosuch.$D status error
+json nx domain nosuch.$D route nxdomain
+json nx domain nosuch.$D status error
 
 probe nodata 2 nodata.$D
 text nodata "has neither MX nor address records"
-json nodata summary nodata.$D route nodata
+json nodata domain nodata.$D route nodata
 
 probe servfail 2 x.lame.$D -- --timeout 5
 text servfail "DNS lookup failed"
-json servfail summary x.lame.$D route dns-error
-has servfail summary x.lame.$D "findings[].code" dns-error
+json servfail domain x.lame.$D route dns-error
+has servfail domain x.lame.$D "findings[].code" dns-error
 
 probe notls 1 notls.$D
 text notls "STARTTLS +not offered"
 json notls address notls.$D starttls false
-has notls summary notls.$D "findings[].code" no-starttls
+has notls domain notls.$D "findings[].code" no-starttls
 
 probe halfdead 1 halfdead.$D
 json halfdead address halfdead.$D reached "true false"
-has halfdead summary halfdead.$D "findings[].code" unreachable
+has halfdead domain halfdead.$D "findings[].code" unreachable
 
 probe daneok 0 dane-ok.$D
 text daneok "DANE +TLSA secure \(1 records\): pass: TLSA 3 1 1 matches certificate 0"
@@ -141,7 +141,7 @@ json daneok address dane-ok.$D dane.tlsa secure
 json daneok address dane-ok.$D dane.status pass
 # DANE-EE ignores names: the PKIX name mismatch is not a finding
 json daneok address dane-ok.$D tls.name_match false
-hasnt daneok summary dane-ok.$D "findings[].code" cert-name-mismatch
+hasnt daneok domain dane-ok.$D "findings[].code" cert-name-mismatch
 
 probe danecert 0 dane-cert.$D
 text danecert "pass: TLSA 3 0 1 matches certificate 0"
@@ -150,12 +150,12 @@ json danecert address dane-cert.$D dane.status pass
 probe danestale 1 dane-stale.$D
 text danestale "DANE .*fail: no TLSA record matches"
 json danestale address dane-stale.$D dane.status fail
-has danestale summary dane-stale.$D "findings[].code" dane-fail
+has danestale domain dane-stale.$D "findings[].code" dane-fail
 
 probe daneta 1 dane-ta.$D
 text daneta "does not chain to it"
 json daneta address dane-ta.$D dane.status fail
-has daneta summary dane-ta.$D "findings[].code" dane-fail
+has daneta domain dane-ta.$D "findings[].code" dane-fail
 json daneta address dane-ta.$D "tls.chain[].subject" \
 	"CN=mx-ta.$D CN=mxprobe unrelated intermediate CN=mailflow test CA"
 
@@ -167,51 +167,51 @@ probe unsigned 0 plain.mxplain.test
 text unsigned "not DNSSEC-validated"
 json unsigned address plain.mxplain.test dane.tlsa unsigned
 json unsigned address plain.mxplain.test dane.status not-applicable
-has unsigned summary plain.mxplain.test "findings[].code" tlsa-unsigned
+has unsigned domain plain.mxplain.test "findings[].code" tlsa-unsigned
 
 # RFC 7672 §2.2.1: an MX answer without DNSSEC switches DANE off, even for
 # a host whose (stale) TLSA records are signed: no dane-fail, a note instead
 probe mxinsecure 1 staleviaplain.mxplain.test
-json mxinsecure summary staleviaplain.mxplain.test dnssec false
+json mxinsecure domain staleviaplain.mxplain.test dnssec false
 json mxinsecure address staleviaplain.mxplain.test dane.tlsa mx-insecure
 json mxinsecure address staleviaplain.mxplain.test dane.status not-applicable
-has mxinsecure summary staleviaplain.mxplain.test "findings[].code" tlsa-mx-insecure
-hasnt mxinsecure summary staleviaplain.mxplain.test "findings[].code" dane-fail
+has mxinsecure domain staleviaplain.mxplain.test "findings[].code" tlsa-mx-insecure
+hasnt mxinsecure domain staleviaplain.mxplain.test "findings[].code" dane-fail
 text mxinsecure "tlsa-mx-insecure"
 
 probe nodane 1 dane-stale.$D -- --no-dane
 json nodane address dane-stale.$D dane.status not-applicable
-hasnt nodane summary dane-stale.$D "findings[].code" dane-fail
+hasnt nodane domain dane-stale.$D "findings[].code" dane-fail
 
 probe sts 1 sts.$D
 text sts "MTA-STS +id=20261121T000000, mode enforce, max_age 86400, mx: mx1\.$D \*\.pool\.$D"
 text sts "finding +mta-sts-mx-mismatch mx-rogue\.$D"
-json sts summary sts.$D mta_sts.mode enforce
-json sts summary sts.$D mta_sts.policy_fetched true
-json sts summary sts.$D "mta_sts.mx_patterns[]" "mx1.$D *.pool.$D"
-json sts summary sts.$D tls_rpt.valid true
-has sts summary sts.$D "findings[].where" "mx-rogue.$D"
-hasnt sts summary sts.$D "findings[].where" "mx1.$D"
-hasnt sts summary sts.$D "findings[].code" mta-sts-policy-unavailable
+json sts domain sts.$D mta_sts.mode enforce
+json sts domain sts.$D mta_sts.policy_fetched true
+json sts domain sts.$D "mta_sts.mx_patterns[]" "mx1.$D *.pool.$D"
+json sts domain sts.$D tls_rpt.valid true
+has sts domain sts.$D "findings[].where" "mx-rogue.$D"
+hasnt sts domain sts.$D "findings[].where" "mx1.$D"
+hasnt sts domain sts.$D "findings[].code" mta-sts-policy-unavailable
 
 probe stsok 0 stsok.$D
-json stsok summary stsok.$D mta_sts.policy_valid true
-hasnt stsok summary stsok.$D "findings[].severity" finding
-hasnt stsok summary stsok.$D "findings[].severity" error
+json stsok domain stsok.$D mta_sts.policy_valid true
+hasnt stsok domain stsok.$D "findings[].severity" finding
+hasnt stsok domain stsok.$D "findings[].severity" error
 
 probe nosts 0 stsok.$D -- --no-mta-sts
-json nosts summary stsok.$D mta_sts null
+json nosts domain stsok.$D mta_sts null
 
 probe dnsonly 0 two.$D -- --dns-only
 json dnsonly address two.$D probed "false false"
-json dnsonly summary two.$D "mx[].name" "mx1.$D mx2.$D"
+json dnsonly domain two.$D "mx[].name" "mx1.$D mx2.$D"
 
 probe v6only 2 two.$D -- -6
-has v6only summary two.$D "findings[].code" no-address-all
+has v6only domain two.$D "findings[].code" no-address-all
 
 probe many1 1 two.$D dane-stale.$D
 probe many2 2 two.$D nosuch.$D nullmx.$D
-[ "$($JGET "$O/many2.json" summary nullmx.$D route)" = null-mx ] ||
+[ "$($JGET "$O/many2.json" domain nullmx.$D route)" = null-mx ] ||
 	bad "many2: no summary for nullmx"
 
 # RFC 7672 §2.2.2 / §2.2.3 (zone dane7672.test)
@@ -227,7 +227,7 @@ if dig +short -p "$MF_RESOLVER_PORT" @127.0.0.1 SOA "$R" | grep -q .; then
 	json cnexp address cnexp.$R dane.tlsa_at_expanded true
 	json cnexp address cnexp.$R dane.cname_expanded "real1.$R"
 	json cnexp address cnexp.$R dane.host_secure true
-	hasnt cnexp summary cnexp.$R "findings[].code" dane-fail
+	hasnt cnexp domain cnexp.$R "findings[].code" dane-fail
 	# §2.2.3: nothing at the expanded name: the original name's TLSA
 	probe cnback 1 cnback.$R
 	json cnback address cnback.$R dane.status pass
@@ -245,8 +245,8 @@ if dig +short -p "$MF_RESOLVER_PORT" @127.0.0.1 SOA "$R" | grep -q .; then
 	json insec address insec.$R dane.tlsa host-insecure
 	json insec address insec.$R dane.host_secure false
 	json insec address insec.$R dane.status not-applicable
-	has insec summary insec.$R "findings[].code" tlsa-host-insecure
-	hasnt insec summary insec.$R "findings[].code" dane-fail
+	has insec domain insec.$R "findings[].code" tlsa-host-insecure
+	hasnt insec domain insec.$R "findings[].code" dane-fail
 	text insec "tlsa-host-insecure .*RFC 7672 §2\.2\.2"
 	# the same secure host without CNAME games still fails on stale TLSA
 	json danestale address dane-stale.$D dane.host_secure true

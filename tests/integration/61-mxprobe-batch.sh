@@ -35,7 +35,12 @@ python3 - "$MF_TMP/batch.json" <<'PY' || die "batch output check failed"
 import json, sys
 domains = {"d%04d.batch.mxtest.test" % i for i in range(1, 1001)}
 seen, addrs = {}, 0
-for n, line in enumerate(open(sys.argv[1]), 1):
+lines = open(sys.argv[1]).read().splitlines()
+last = json.loads(lines.pop())             # the tool's summary comes last
+assert last["type"] == "summary" and last["tool"] == "mxprobe", last
+assert last["domains"] == 1000 and last["exit"] == 0, last
+assert isinstance(last["elapsed_ms"], int), last
+for n, line in enumerate(lines, 1):
     rec = json.loads(line)                 # every line is one JSON object
     if rec["type"] == "address":
         addrs += 1
@@ -43,7 +48,7 @@ for n, line in enumerate(open(sys.argv[1]), 1):
         assert rec["reached"] and rec["tls"]["verified"], rec
         assert rec["domain"] not in seen, "address record after summary"
     else:
-        assert rec["type"] == "summary", rec
+        assert rec["type"] == "domain", rec
         assert rec["domain"] not in seen, "two summaries for " + rec["domain"]
         seen[rec["domain"]] = rec
 missing = domains - set(seen)

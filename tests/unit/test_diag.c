@@ -385,7 +385,7 @@ static const struct mode modes[] = {
 	{ "16 421 busy", m16_busy, MF_DIAG_SERVER_BUSY_421, 75, MF_DIAG_ERROR },
 	{ "16 451 greylisted", m16_greylisted, MF_DIAG_GREYLISTED, 75,
 	  MF_DIAG_ERROR },
-	{ "17 refused", m17_refused, MF_DIAG_CONN_REFUSED, 69, MF_DIAG_ERROR },
+	{ "17 refused", m17_refused, MF_DIAG_CONN_REFUSED, 75, MF_DIAG_ERROR },
 	{ "17 timeout", m17_timeout, MF_DIAG_CONN_TIMEOUT, 75, MF_DIAG_ERROR },
 	{ "17 DNS", m17_dns, MF_DIAG_DNS_FAILURE, 69, MF_DIAG_ERROR },
 	{ "18 EHLO name", m18_ehlo, MF_DIAG_EHLO_NAME_REJECTED, 69, MF_DIAG_ERROR },
@@ -696,7 +696,7 @@ Test(diagfmt, text_and_json_carry_the_codes)
 	cr_expect(b.data[0] == '{');
 	cr_expect(strstr(b.data, "\"codes\":[\"AUTH_BAD_CREDENTIALS\"]") != NULL,
 	          "%s", b.data);
-	cr_expect(strstr(b.data, "\"exit_status\":77") != NULL);
+	cr_expect(strstr(b.data, "\"exit\":77") != NULL);
 	cr_expect(strstr(b.data, "\"~> AUTH PLAIN ********\"") != NULL);
 	mf_buf_reset(&b);
 	cr_assert_eq(mf_diagfmt_verdict(r, &b, &e), 0);
