@@ -32,5 +32,11 @@ for exe in "$bin"/*; do
 	done
 	if [ "$ok" = 1 ]; then passed=$((passed + 1)); echo "ok   $tool"; fi
 done
+# Real shells under a pty: --tls and --auth values and account names.
+if python3 "$top/tests/completions-pty.py" "$top"; then
+	passed=$((passed + 1))
+else
+	fail "completions offered by real shells (tests/completions-pty.py)"
+fi
 echo "completions: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

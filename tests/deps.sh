@@ -20,7 +20,7 @@ dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
 nsd unbound ldnsutils bind9-dnsutils
 python3 swaks libnet-ssleay-perl msmtp mpop isync libpython3.11-testsuite
 gsasl valgrind procps iproute2 util-linux debootstrap parallel
-debhelper lintian
+debhelper lintian bash-completion zsh fish
 libgpgme-dev gnupg gpgsm openssl python3-dkim opendkim-tools
 "
 

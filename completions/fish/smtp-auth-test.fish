@@ -9,7 +9,7 @@ function __smtp_auth_test_accounts
     awk '$1 == "account" { print $2 }' $cfg 2>/dev/null
 end
 
-set -l mechs all PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS XOAUTH2 OAUTHBEARER
+set -l mechs auto none all PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-256-PLUS XOAUTH2 OAUTHBEARER
 complete -c smtp-auth-test -f -a '(__fish_print_hostnames)'
 complete -c smtp-auth-test -s a -l account -x -a '(__smtp_auth_test_accounts)' -d 'Use this account of the configuration file'
 complete -c smtp-auth-test -l config -r -F -d 'Configuration file'

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""completions-pty.py TOP: type into real shells under a pty and check the
+completions offered for the four client tools: --tls values, --auth values,
+account names (-a and, where the tool takes one, the ACCOUNT argument).
+bash always (bash-completion must be installed); zsh and fish when they are
+installed (fish through "complete -C", its own non-interactive completer).
+Bounded: every shell gets a few seconds and is killed after."""
+import os
+import pty
+import select
+import signal
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = sys.argv[1]
+TOOLS = ["mailsend", "smtp-auth-test", "pop-fetch", "imap-sync"]
+TLS = ["starttls", "implicit", "none", "auto"]
+AUTH = ["auto", "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "XOAUTH2"]
+ACCOUNTS = ["alpha", "beta"]
+fails = []
+
+
+def pty_session(argv, env, script, wait=3.0):
+    """Run argv under a pty, send script (bytes) and return all output."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(argv[0], argv, env)
+    out = b""
+    # Type only once the shell shows its prompt (its setup is done).
+    end = time.time() + 5.0
+    while b"$ " not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    os.write(fd, script)
+    end = time.time() + wait
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return out.decode("utf-8", "replace")
+
+
+def check(shell, tool, what, out, words):
+    missing = [w for w in words if w not in out]
+    if missing:
+        fails.append("%s %s %s: missing %s" % (shell, tool, what, missing))
+    else:
+        print("ok   %s %s %s" % (shell, tool, what))
+
+
+def env_for(home):
+    env = dict(os.environ, HOME=home, TERM="dumb", PS1="$ ",
+               XDG_CONFIG_HOME=os.path.join(home, "cfg"))
+    env.pop("MAILFLOW_CONFIG", None)
+    return env
+
+
+def bash_case(home, tool, typed):
+    rc = os.path.join(home, "bashrc")
+    with open(rc, "w") as f:
+        f.write("PS1='$ '\nsource /usr/share/bash-completion/bash_completion\n"
+                "source %s/completions/bash/%s\n"
+                "bind 'set show-all-if-ambiguous on'\n"
+                "bind 'set completion-query-items 0'\n"
+                "bind 'set page-completions off'\n" % (TOP, tool))
+    return pty_session(["bash", "--rcfile", rc, "-i"], env_for(home),
+                       typed.encode() + b"\t\t", 3.0)
+
+
+def zsh_case(home, tool, typed):
+    zdir = os.path.join(home, "zfunc")
+    os.makedirs(zdir, exist_ok=True)
+    shutil.copy(os.path.join(TOP, "completions/zsh/_" + tool), zdir)
+    with open(os.path.join(home, ".zshrc"), "w") as f:
+        f.write("PS1='$ '\nfpath=(%s $fpath)\nautoload -U compinit\n"
+                "compinit -u -D\nzstyle ':completion:*' list-prompt ''\n"
+                "LISTMAX=0\n" % zdir)
+    env = env_for(home)
+    env["ZDOTDIR"] = home
+    return pty_session(["zsh", "-i"], env, typed.encode() + b"\t", 4.0)
+
+
+def fish_case(home, tool, typed):
+    cmd = "source %s/completions/fish/%s.fish; complete -C '%s'" % (
+        TOP, tool, typed.replace("'", "\\'"))
+    r = subprocess.run(["fish", "--no-config", "-c", cmd], env=env_for(home),
+                       capture_output=True, text=True, timeout=20)
+    return r.stdout
+
+
+def main():
+    home = tempfile.mkdtemp(prefix="mf-compl-")
+    os.makedirs(os.path.join(home, "cfg/mailflow"))
+    with open(os.path.join(home, "cfg/mailflow/config"), "w") as f:
+        f.write("account alpha\nhost a.example\naccount beta\nhost b.example\n")
+    shells = [("bash", bash_case)]
+    if shutil.which("zsh"):
+        shells.append(("zsh", zsh_case))
+    else:
+        print("skip zsh: not installed")
+    if shutil.which("fish"):
+        shells.append(("fish", fish_case))
+    else:
+        print("skip fish: not installed")
+    for name, case in shells:
+        sep = "=" if name == "zsh" else " "
+        for tool in TOOLS:
+            check(name, tool, "--tls", case(home, tool, tool + " --tls" + sep), TLS)
+            check(name, tool, "--auth", case(home, tool, tool + " --auth" + sep), AUTH)
+            check(name, tool, "-a", case(home, tool, tool + " -a "), ACCOUNTS)
+            if tool in ("pop-fetch", "imap-sync"):
+                check(name, tool, "ACCOUNT", case(home, tool, tool + " "), ACCOUNTS)
+    shutil.rmtree(home, ignore_errors=True)
+    for f in fails:
+        print("FAIL " + f)
+    print("completions-pty: %d failed" % len(fails))
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()
