@@ -64,7 +64,8 @@ struct ui {
 	struct opts *o;
 	struct mf_buf json;
 	struct mf_json j;
-	int bar;
+	struct mf_progress pg;
+	char pg_folder[MF_ESC_SIZE(128)];
 	unsigned long fetched, folders, failed, uploaded;
 	unsigned long long bytes;
 	const struct mf_settings *s;   /* of the run, for --idle's events */
@@ -126,7 +127,9 @@ static void usage(FILE *f)
 	    "      --keepalive SECS      probe idle connections (default 60)\n"
 	    "      --no-notify           do not use NOTIFY (RFC 5465)\n"
 	    "      --state DIR           sync state directory\n"
-	    "      --progress            progress bar on the terminal\n"
+	    "      --progress            progress also when standard error is not a\n"
+	    "                            terminal (plain lines; on a terminal a bar\n"
+	    "                            is the default)\n"
 	    "  -q, --quiet               print only errors\n"
 	    "      --json                JSON summary per folder on stdout\n%s",
 	    mf_cli_usage, mf_cli_log_usage);
@@ -267,17 +270,27 @@ static void on_warn(void *arg, const char *msg)
 		mf_cli_msg(stderr, "imap-sync", "warning: %s", msg);
 }
 
+/* lib/progress.h's one behaviour; each folder's rate and time left count
+ * from its own start.  The folder name is the server's: escaped. */
 static void on_progress(void *arg, const char *folder, unsigned long done,
                         unsigned long total)
 {
 	struct ui *ui = arg;
-	char line[512];
+	char line[1024], name[MF_ESC_SIZE(128)];
+	const char *text;
 
-	if (!ui->bar)
-		return;
-	mf_progress_format(line, sizeof(line), folder, done, total, 0);
-	fprintf(stderr, "\r\033[K%s", line);
-	fflush(stderr);
+	mf_esc_str(name, sizeof name, folder);
+	if (strcmp(name, ui->pg_folder) != 0) {
+		fputs(mf_progress_clear(&ui->pg), stderr);
+		mf_progress_start(&ui->pg, ui->pg.mode);
+		mf_strlcpy(ui->pg_folder, name, sizeof ui->pg_folder);
+	}
+	text = mf_progress_update(&ui->pg, line, sizeof line, name, done, total,
+	                          0);
+	if (text != NULL) {
+		fputs(text, stderr);
+		fflush(stderr);
+	}
 }
 
 static void on_report(void *arg, const struct mf_imapsync_result *r)
@@ -286,8 +299,7 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 	struct mf_json *j = &ui->j;
 	char name[MF_ESC_SIZE(1024)];
 
-	if (ui->bar)
-		fprintf(stderr, "\r\033[K");
+	fputs(mf_progress_clear(&ui->pg), stderr);
 	ui->fetched += r->fetched;
 	ui->bytes += r->bytes;
 	ui->uploaded += r->uploaded;
@@ -327,6 +339,12 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 			return;   /* else a partial sync: say what was done */
 	}
 	if (ui->o->quiet)
+		return;
+	/* A folder with nothing to do says nothing, unless -v. */
+	if (!ui->o->cli.verbose && r->fetched == 0 && r->adopted == 0 &&
+	    r->flags_local == 0 && r->flags_remote == 0 && r->uploaded == 0 &&
+	    r->deleted_local == 0 && r->deleted_remote == 0 &&
+	    !r->uidvalidity_reset)
 		return;
 	printf("%s%s: %lu new (%llu bytes), %lu adopted, flags %lu local/%lu "
 	       "server, %lu uploaded, %lu/%lu deleted local/server, %lu body(s) "
@@ -470,7 +488,8 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o, &e) < 0)
 		return mf_cli_usage_error(stderr, "imap-sync", e.msg);
 	ui.o = &o;
-	ui.bar = !o.quiet && o.progress && isatty(2);
+	mf_progress_start(&ui.pg, mf_progress_mode(o.quiet, o.progress,
+	                                           isatty(STDERR_FILENO)));
 	mf_buf_init(&ui.json, 64u << 20);
 	mf_json_init(&ui.j, &ui.json);
 	mf_cli_json_begin(&ui.j, "imap-sync");

@@ -63,7 +63,9 @@ static const char usage_own[] =
 "      --limit N             fetch at most N messages\n"
 "      --state FILE          UIDL state file (default: $XDG_STATE_HOME/\n"
 "                            mailflow/pop-USER@HOST.state)\n"
-"      --progress            show a progress bar (default on a terminal)\n"
+"      --progress            show progress also when standard error is not\n"
+"                            a terminal (plain lines; a bar on a terminal\n"
+"                            is the default)\n"
 "  -q, --quiet               print only errors\n"
 "      --json                print a JSON summary on standard output\n";
 
@@ -243,32 +245,32 @@ maildir_path(const char *given, char *out, size_t outlen, struct mf_err *e)
 }
 
 struct ui {
-	int bar, quiet;
+	struct mf_progress pg;   /* lib/progress.h: the one behaviour */
+	int quiet;
 };
 
 static void
 on_progress(void *arg, const struct mf_popfetch_stats *st)
 {
-	const struct ui *u = arg;
-	char line[160];
+	struct ui *u = arg;
+	const char *text;
+	char line[256];
 
-	if (!u->bar || st->todo == 0)
+	if (st->todo == 0 || (text = mf_progress_update(&u->pg, line,
+	    sizeof(line), "messages", st->fetched, st->todo, st->bytes)) == NULL)
 		return;
-	mf_progress_format(line, sizeof(line), "messages", st->fetched,
-	    st->todo, st->bytes);
-	fprintf(stderr, "\r\033[K%s", line);
+	fputs(text, stderr);
 	fflush(stderr);
 }
 
 static void
 on_notice(void *arg, const char *msg)
 {
-	const struct ui *u = arg;
+	struct ui *u = arg;
 
 	if (u->quiet)
 		return;
-	if (u->bar)
-		fputs("\r\033[K", stderr);
+	fputs(mf_progress_clear(&u->pg), stderr);
 	mf_cli_msg(stderr, "pop-fetch", "%s", msg);
 }
 
@@ -410,15 +412,15 @@ main(int argc, char **argv)
 	if (s.verbose)
 		tr = mf_transcript_new(stderr, s.show_secrets ? MF_TX_SHOW_SECRETS : 0);
 	ui.quiet = o.quiet;
-	ui.bar = !o.quiet && (o.progress || isatty(2));
+	mf_progress_start(&ui.pg, mf_progress_mode(o.quiet, o.progress,
+	    isatty(STDERR_FILENO)));
 	fill_params(&fp, &s, &o, pw.data, &ui);
 	fp.conn.tr = tr;
 	fp.maildir = o.mda ? NULL : maildir;
 	fp.state = state;
 	fp.account = account;
 	rc = mf_popfetch_run(&fp, &st, &e);
-	if (ui.bar && st.todo > 0)
-		fprintf(stderr, "\r\033[K");
+	fputs(mf_progress_clear(&ui.pg), stderr);
 	/* a partial run (75) still says what it did */
 	if ((rc == 0 || (e.kind == MF_E_TEMP && (st.fetched > 0 ||
 	    st.skipped > 0 || st.dele_failed > 0))) && !o.json && !o.quiet)
