@@ -604,10 +604,10 @@ main(int argc, char **argv)
 		    "--dry-run, --list-queue or --jsonl");
 	if (r.json)
 		json_start(&r);
-	if (mf_cli_resolve(&cli, NULL, &r.st, &e) == 0 && r.protocol != NULL)
+	rc = mf_cli_resolve(&cli, NULL, &r.st, &e);
+	if (rc == 0 && r.protocol != NULL)
 		r.st.protocol = r.protocol;
-	if (e.kind != MF_OK ||
-	    mf_sendjob_settle(&r.st, !r.dry && !r.list, &e) == -1) {
+	if (rc == -1 || mf_sendjob_settle(&r.st, !r.dry && !r.list, &e) == -1) {
 		rc = fail(&e);
 		json_summary(&r, rc, &e);
 		return rc;
