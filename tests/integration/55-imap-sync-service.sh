@@ -136,7 +136,9 @@ kill -USR1 "$pid"
 wait_for 'synchronising every folder now' || fail "SIGUSR1: no sync"
 kill -HUP "$pid"
 wait_for 're-reading the configuration' || fail "SIGHUP: no re-read"
-for _ in $(seq 1 100); do
+# The re-read ends with a full sync: up to 60 s on a loaded machine or a
+# sanitized build.
+for _ in $(seq 1 300); do
 	[ "$(grep -c 'watching 3 folders' "$MF_TMP/idle.log")" -ge 2 ] && break
 	sleep 0.2
 done
