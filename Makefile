@@ -169,7 +169,7 @@ BINDIR_I    ?= $(PREFIX)/bin
 SBINDIR     ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
 DOCDIR      ?= $(PREFIX)/share/doc/mailflow
-BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix=$(PREFIX) \
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=datadir=$(PREFIX)/share \
                --variable=completionsdir bash-completion 2>/dev/null), \
                $(PREFIX)/share/bash-completion/completions)
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
