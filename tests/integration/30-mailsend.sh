@@ -149,8 +149,13 @@ done
 
 step "TLS session resumed from the per-account cache (0600)"
 grep -q '^=== TLS started: .*(resumed)' mech.tr || die "no resumption: $(grep 'TLS started' mech.tr)"
-sf="$XDG_STATE_HOME/mailflow/tls-session-smtp-sub"
-[ "$(stat -c %a "$sf")" = 600 ] || die "session file mode $(stat -c %a "$sf")"
+# The file is named by a hash of everything that keys the session (host,
+# port, SNI, trust, client certificate): every one of them must be 0600.
+set -- "$XDG_STATE_HOME"/mailflow/tls-session-*
+[ -e "$1" ] || die "no TLS session file in $XDG_STATE_HOME/mailflow"
+for sf in "$@"; do
+	[ "$(stat -c %a "$sf")" = 600 ] || die "session file mode $(stat -c %a "$sf"): $sf"
+done
 
 step "--show-secrets shows the AUTH payload, -v alone does not"
 ms --auth PLAIN -v --show-secrets --subject s --body x "$MF_ADDR" 2>sec.tr || die "send failed"

@@ -116,8 +116,9 @@ python3 "$H" compare "$M" maildir++ "$P.sub.deep" >/dev/null || fail "differs af
 python3 "$H" append "$P.sub" 2 || fail "append"
 before=$(find "$M" -type f | wc -l)
 IS --dry-run --json >"$MF_TMP/dry.json" || fail "dry run"
-grep -q '"folder":"'"$P"'.sub","path":"[^"]*","ok":true,"dry_run":true,"uidvalidity_reset":false,"fetched":2' \
-	"$MF_TMP/dry.json" || fail "dry run report: $(cat "$MF_TMP/dry.json")"
+grep -q '"folder":"'"$P"'.sub","path":"[^"]*","dry_run":true,"uidvalidity_reset":false,"fetched":2' \
+	"$MF_TMP/dry.json" && grep -q '"exit":0,' "$MF_TMP/dry.json" ||
+	fail "dry run report: $(cat "$MF_TMP/dry.json")"
 [ "$(find "$M" -type f | wc -l)" = "$before" ] || fail "dry run wrote files"
 
 # two runs at once: the second exits with a clear message

@@ -43,7 +43,7 @@ if len(sys.argv) > 3:
 seen = []
 for line in open(sys.argv[2]):
     rec = json.loads(line)
-    if rec["type"] == "summary":
+    if rec["type"] == "domain":
         assert rec["status"] == "ok", rec
         seen.append(rec["domain"])
 dup = {d for d in seen if seen.count(d) > 1}
