@@ -97,7 +97,11 @@ echo "   merged: $n domains"
 echo "== GNU parallel over two hosts (-S; a stand-in ssh runs the command here)"
 cat >"$T/fakessh" <<SH
 #!/bin/bash
-# ssh HOST -- COMMAND: note the host, run COMMAND on this machine
+# ssh HOST -- COMMAND: note the host, run COMMAND on this machine with the
+# login shell in SHELL, as sshd sets it (parallel's remote worker runs the
+# job with \$SHELL; without it, as under cron or CI, it silently runs nothing)
+export SHELL="\$(getent passwd "\$(id -u)" | cut -d: -f7)"
+export SHELL="\${SHELL:-/bin/sh}"
 while [ \$# -gt 0 ]; do case "\$1" in -o|-l|-p) shift 2 ;; -*) shift ;; *) break ;; esac; done
 echo "\$1" >>"$T/hosts.log"
 shift
