@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "durable.h"
 #include "imapflags.h"
 
 #define HDR_MAX            (256u << 10)
@@ -151,17 +152,6 @@ int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
 	return err ? -1 : 0;
 }
 
-static int fsync_path(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
                         struct mf_err *e)
 {
@@ -184,19 +174,15 @@ int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
 		size_t l = strlen(nb);
 		snprintf(nb + l, sizeof nb - l, ",%s", field);
 	}
-	snprintf(from, sizeof from, "%s/%s", fr->path, lf->rel);
 	/* a message we have seen belongs in cur/ (a file in new/ is unseen
 	 * by the MUA; the flags keep that: no S) */
-	snprintf(to, sizeof to, "%s/cur/%s:2,%s", fr->path, nb, lf->flags);
-	if (strcmp(from, to) && rename(from, to) < 0)
-		return mf_err_sys(e, MF_E_IO, errno, "rename %s", from);
-	char dir[4096 + 8];
-	snprintf(dir, sizeof dir, "%s/cur", fr->path);
-	if (fsync_path(dir) < 0)
-		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
-	snprintf(dir, sizeof dir, "%s/new", fr->path);
-	if (strncmp(lf->rel, "cur/", 4) && fsync_path(dir) < 0)
-		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
+	if (mf_durable_join(from, sizeof from, fr->path, lf->rel, e) < 0 ||
+	    mf_durable_path(to, sizeof to, e, "%s/cur/%s:2,%s", fr->path, nb,
+	                    lf->flags) < 0)
+		return -1;
+	/* new/ to cur/: both directories are synced (mf_durable_move) */
+	if (strcmp(from, to) && mf_durable_move(from, to, e) < 0)
+		return -1;
 	free(lf->base);
 	lf->base = strdup(nb);
 	char rel[600];

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "durable.h"
 #include "imapflags.h"
 
 #define TRACK_HDR   "X-Mailflow-Id"
@@ -131,17 +132,6 @@ static ssize_t upload_read(void *arg, char *buf, size_t n)
  * bytes are uploaded, so the file and the server copy stay the same
  * message (same size, same Message-ID) for every later comparison. */
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 /* The file's first line, at most len - 1 bytes (NUL bytes kept); *n its
  * length. */
 static void first_line(FILE *fp, char *line, size_t len, size_t *n)
@@ -226,7 +216,7 @@ static int track_add(struct frun *fr, struct lfile *lf, char *token,
                      struct mf_err *e)
 {
 	unsigned char rnd[TRACK_BYTES];
-	char path[4096 + 512], tmp[4096 + 64], dir[4096 + 8];
+	char path[4096 + 512], tmp[4096 + 64];
 	struct stat sb;
 	FILE *in, *out;
 	int fd, rc;
@@ -234,9 +224,10 @@ static int track_add(struct frun *fr, struct lfile *lf, char *token,
 	if (mf_random(rnd, sizeof rnd, e) < 0)
 		return -1;
 	mf_hex(rnd, sizeof rnd, token);
-	snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
-	snprintf(tmp, sizeof tmp, "%s/tmp/mailflow-track.%ld", fr->path,
-	         (long)getpid());
+	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0 ||
+	    mf_durable_path(tmp, sizeof tmp, e, "%s/tmp/mailflow-track.%ld",
+	                    fr->path, (long)getpid()) < 0)
+		return -1;
 	if (!(in = fopen(path, "rb")) || fstat(fileno(in), &sb) < 0) {
 		rc = mf_err_sys(e, MF_E_IO, errno, "open %s", path);
 		if (in)
@@ -261,14 +252,15 @@ static int track_add(struct frun *fr, struct lfile *lf, char *token,
 		unlink(tmp);
 		return rc;
 	}
-	if (fclose(out) == EOF || rename(tmp, path) < 0) {
-		rc = mf_err_sys(e, MF_E_IO, errno, "replace %s", path);
+	if (fclose(out) == EOF) {
+		rc = mf_err_sys(e, MF_E_IO, errno, "write %s", tmp);
 		unlink(tmp);
 		return rc;
 	}
-	snprintf(dir, sizeof dir, "%s/%.3s", fr->path, lf->rel);
-	if (fsync_dir(dir) < 0)
-		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
+	if (mf_durable_rename(tmp, path, e) < 0) {
+		unlink(tmp);
+		return -1;
+	}
 	return 0;
 }
 

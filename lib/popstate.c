@@ -2,6 +2,7 @@
 #include "popstate.h"
 #include "buf.h"
 #include "crypto.h"
+#include "durable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,22 +228,6 @@ mf_popstate_count(const struct mf_popstate *s)
 }
 
 static int
-dir_of(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return (int)mf_strlcpy(out, ".", outlen);
-	if (slash == path)
-		return (int)mf_strlcpy(out, "/", outlen);
-	if ((size_t)(slash - path) >= outlen)
-		return -1;
-	memcpy(out, path, (size_t)(slash - path));
-	out[slash - path] = '\0';
-	return 0;
-}
-
-static int
 mkdirs(const char *dir, struct mf_err *e)
 {
 	char tmp[PATH_MAX_LEN];
@@ -257,41 +242,6 @@ mkdirs(const char *dir, struct mf_err *e)
 		if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
 			return mf_err_sys(e, MF_E_IO, errno, "cannot create %s", tmp);
 		tmp[i] = dir[i];
-	}
-	return 0;
-}
-
-static int
-fsync_dir(const char *path, struct mf_err *e)
-{
-	char dir[PATH_MAX_LEN];
-	int fd, r;
-
-	if (dir_of(path, dir, sizeof(dir)) == -1)
-		return mf_err_set(e, MF_E_IO, "path too long: %s", path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "open %s", dir);
-	r = fsync(fd);
-	close(fd);
-	if (r == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", dir);
-	return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t n, const char *what, struct mf_err *e)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return mf_err_sys(e, MF_E_IO, errno, "writing %s", what);
-		p += w;
-		n -= (size_t)w;
 	}
 	return 0;
 }
@@ -399,11 +349,9 @@ mf_popstate_open(const char *path, struct mf_err *e)
 	}
 	s->fd = s->lockfd = -1;
 	mf_buf_init(&s->pending, FILE_MAX);
-	if (mf_strlcpy(s->path, path, sizeof(s->path)) >= sizeof(s->path) ||
-	    dir_of(path, dir, sizeof(dir)) == -1) {
-		mf_err_set(e, MF_E_IO, "state path too long");
+	if (mf_durable_path(s->path, sizeof(s->path), e, "%s", path) == -1 ||
+	    mf_durable_dirname(path, dir, sizeof(dir), e) == -1)
 		goto fail;
-	}
 	if (mkdirs(dir, e) == -1 || take_lock(s, e) == -1)
 		goto fail;
 	s->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -496,7 +444,7 @@ int
 mf_popstate_sync(struct mf_popstate *s, struct mf_err *e)
 {
 	if (s->pending.len > 0 &&
-	    write_all(s->fd, s->pending.data, s->pending.len, s->path, e) == -1)
+	    mf_durable_write(s->fd, s->pending.data, s->pending.len, s->path, e) == -1)
 		return -1;
 	if (fdatasync(s->fd) == -1)
 		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", s->path);
@@ -510,7 +458,7 @@ write_compacted(struct mf_popstate *s, const char *tmp,
 {
 	struct mf_buf out = MF_BUF_INIT(FILE_MAX);
 	size_t i;
-	int fd, r = -1;
+	int r = -1;
 
 	if (mf_buf_puts(&out, HEADER, e) == -1)
 		goto done;
@@ -521,16 +469,7 @@ write_compacted(struct mf_popstate *s, const char *tmp,
 		if (put_entry(&out, &s->slot[i], e) == -1)
 			goto done;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		mf_err_sys(e, MF_E_IO, errno, "cannot create %s", tmp);
-		goto done;
-	}
-	r = write_all(fd, out.data, out.len, tmp, e);
-	if (r == 0 && fsync(fd) == -1)
-		r = mf_err_sys(e, MF_E_IO, errno, "fsync %s", tmp);
-	if (close(fd) == -1 && r == 0)
-		r = mf_err_sys(e, MF_E_IO, errno, "close %s", tmp);
+	r = mf_durable_replace(s->path, tmp, out.data, out.len, 0600, e);
 done:
 	mf_buf_free(&out);
 	return r;
@@ -571,17 +510,8 @@ mf_popstate_compact(struct mf_popstate *s, int (*keep)(void *, const char *),
 {
 	char tmp[PATH_MAX_LEN + 8];
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-	if (write_compacted(s, tmp, keep, arg, e) == -1) {
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, s->path) == -1) {
-		mf_err_sys(e, MF_E_IO, errno, "rename %s", tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (fsync_dir(s->path, e) == -1)
+	if (mf_durable_path(tmp, sizeof(tmp), e, "%s.tmp", s->path) == -1 ||
+	    write_compacted(s, tmp, keep, arg, e) == -1)
 		return -1;
 	prune(s, keep, arg);
 	mf_buf_reset(&s->pending);

@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "config.h"
 #include "crypto.h"
+#include "durable.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -113,42 +114,6 @@ mf_queue_entry_free(struct mf_queue_entry *ent)
 }
 
 static int
-fsync_dir(const struct mf_queue *q, const char *sub, struct mf_err *e)
-{
-	char p[PATH_MAX];
-	int fd;
-
-	if (path_of(q, sub, NULL, p, sizeof(p), e) == -1)
-		return -1;
-	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "%s", p);
-	if (fsync(fd) == -1) {
-		close(fd);
-		return mf_err_sys(e, MF_E_IO, errno, "fsync %s", p);
-	}
-	close(fd);
-	return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t n, struct mf_err *e)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return mf_err_sys(e, MF_E_IO, errno, "queue write");
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 envelope_text(const struct mf_queue_entry *ent, struct mf_buf *b,
               struct mf_err *e)
 {
@@ -196,20 +161,17 @@ mf_queue_add(struct mf_queue *q, struct mf_queue_entry *ent, struct mf_err *e)
 		mf_err_sys(e, MF_E_IO, errno, "%s", tmp);
 		goto out;
 	}
-	if (write_all(fd, head.data, head.len, e) == -1 ||
-	    write_all(fd, ent->msg, ent->len, e) == -1)
+	if (mf_durable_write(fd, head.data, head.len, tmp, e) == -1 ||
+	    mf_durable_write(fd, ent->msg, ent->len, tmp, e) == -1)
 		goto out;
-	if (fsync(fd) == -1) {
-		mf_err_sys(e, MF_E_IO, errno, "fsync %s", tmp);
-		goto out;
-	}
-	close(fd);
+	rc = mf_durable_fsync_close(fd, tmp, e);
 	fd = -1;
-	if (rename(tmp, dst) == -1) {
-		mf_err_sys(e, MF_E_IO, errno, "rename %s", tmp);
+	if (rc == 0)
+		rc = mf_durable_rename(tmp, dst, e);
+	if (rc == -1) {
+		unlink(tmp);
 		goto out;
 	}
-	rc = fsync_dir(q, "new", e);
 	mf_strlcpy(ent->state, "new", sizeof(ent->state));
 out:
 	if (fd != -1) {
@@ -425,12 +387,13 @@ move(struct mf_queue *q, const char *from, const char *fname, const char *to,
 	if (path_of(q, from, fname, a, sizeof(a), e) == -1 ||
 	    path_of(q, to, tname, b, sizeof(b), e) == -1)
 		return -1;
-	if (rename(a, b) == -1)
-		return mf_err_sys(e, errno == ENOENT ? MF_E_TEMP : MF_E_IO, errno,
-		    "rename %s", a);
-	if (fsync_dir(q, to, e) == -1)
+	if (mf_durable_move(a, b, e) == -1) {
+		/* a claim another flush took first is not ours to report */
+		if (e != NULL && e->sys_errno == ENOENT)
+			e->kind = MF_E_TEMP;
 		return -1;
-	return strcmp(from, to) == 0 ? 0 : fsync_dir(q, from, e);
+	}
+	return 0;
 }
 
 /* Claims whose process is gone (killed mid-flush) go back to new/. */
@@ -510,7 +473,7 @@ mf_queue_done(struct mf_queue *q, const struct mf_queue_entry *ent,
 		return -1;
 	if (unlink(p) == -1)
 		return mf_err_sys(e, MF_E_IO, errno, "%s", p);
-	return fsync_dir(q, "sending", e);
+	return mf_durable_fsync_parent(p, e);
 }
 
 int

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "durable.h"
 
 #define STATE_FILE_MAX (512u << 20)
 
@@ -34,21 +35,6 @@ static char *path_join(const char *dir, const char *key, const char *ext)
 	if (p)
 		snprintf(p, n, "%s/%s%s", dir, key, ext);
 	return p;
-}
-
-static int fsync_dir(const char *dir, struct mf_err *e)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return mf_err_sys(e, MF_E_IO, errno, "open %s", dir);
-	if (fsync(fd) < 0) {
-		int er = errno;
-		close(fd);
-		return mf_err_sys(e, MF_E_IO, er, "fsync %s", dir);
-	}
-	close(fd);
-	return 0;
 }
 
 static size_t find(const struct mf_syncstate *s, uint32_t uid, int *found)
@@ -404,21 +390,6 @@ size_t mf_syncstate_pending(const struct mf_syncstate *s)
 	return s->pending.len;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int mf_syncstate_commit(struct mf_syncstate *s, struct mf_err *e)
 {
 	char hdr[64];
@@ -435,23 +406,25 @@ int mf_syncstate_commit(struct mf_syncstate *s, struct mf_err *e)
 	if (fd < 0)
 		return mf_err_sys(e, MF_E_IO, errno, "open %s", s->journal);
 	snprintf(hdr, sizeof hdr, "gen %lu\n", s->gen);
-	if ((!s->journal_open && write_all(fd, hdr, strlen(hdr)) < 0) ||
-	    write_all(fd, s->pending.data, s->pending.len) < 0 || fsync(fd) < 0) {
-		int er = errno;
+	if ((!s->journal_open &&
+	     mf_durable_write(fd, hdr, strlen(hdr), s->journal, e) < 0) ||
+	    mf_durable_write(fd, s->pending.data, s->pending.len, s->journal,
+	                     e) < 0) {
 		close(fd);
-		return mf_err_sys(e, MF_E_IO, er, "write %s", s->journal);
+		return -1;
 	}
-	close(fd);
+	if (mf_durable_fsync_close(fd, s->journal, e) < 0)
+		return -1;
 	s->journal_open = 1;
 	mf_buf_reset(&s->pending);
-	return created ? fsync_dir(s->dir, e) : 0;
+	return created ? mf_durable_fsync_dir(s->dir, e) : 0;
 }
 
 static int write_snapshot(struct mf_syncstate *s, const char *tmp,
                           struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(STATE_FILE_MAX);
-	int fd, r = -1;
+	int r = -1;
 
 	if (mf_buf_printf(&b, e, "mailflow-syncstate 1\ngen %lu\nV %u\nM %llu\nN %u\n",
 	                  s->gen + 1, s->uidvalidity,
@@ -463,19 +436,7 @@ static int write_snapshot(struct mf_syncstate *s, const char *tmp,
 		                  *s->v[i].flags ? s->v[i].flags : "-",
 		                  s->v[i].base) < 0)
 			goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		mf_err_sys(e, MF_E_IO, errno, "open %s", tmp);
-		goto out;
-	}
-	if (write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-		mf_err_sys(e, MF_E_IO, errno, "write %s", tmp);
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	r = 0;
+	r = mf_durable_replace(s->snap, tmp, b.data, b.len, 0600, e);
 out:
 	mf_buf_free(&b);
 	return r;
@@ -492,13 +453,6 @@ int mf_syncstate_compact(struct mf_syncstate *s, struct mf_err *e)
 	snprintf(tmp, n, "%s.tmp", s->snap);
 	/* the journal is committed first so a failed rewrite loses nothing */
 	if (mf_syncstate_commit(s, e) < 0 || write_snapshot(s, tmp, e) < 0)
-		goto out;
-	if (rename(tmp, s->snap) < 0) {
-		mf_err_sys(e, MF_E_IO, errno, "rename %s", tmp);
-		unlink(tmp);
-		goto out;
-	}
-	if (fsync_dir(s->dir, e) < 0)
 		goto out;
 	s->gen++;
 	/* the old journal is now stale by generation; removing it is tidy */

@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "durable.h"
 
 #define SESSION_MAX (64 * 1024)  /* a saved session larger than this is junk */
 #define PEEK_MAX 63              /* first bytes kept to spot a non-TLS peer */
@@ -757,49 +758,6 @@ load_session(struct tls_ctx *c)
 }
 
 static int
-write_file_atomic(const char *path, const unsigned char *p, size_t n,
-                  struct mf_err *e)
-{
-	char tmp[4096];
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid())
-	    >= (int)sizeof(tmp))
-		return mf_err_set(e, MF_E_IO, "session file name too long");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "cannot write %s", tmp);
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		p += w;
-		n -= (size_t)w;
-	}
-	if (fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	mf_err_sys(e, MF_E_IO, errno, "cannot write session file %s", path);
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return -1;
-}
-
-static int
 save_session(struct tls_ctx *c, struct mf_err *e)
 {
 	gnutls_datum_t d = { NULL, 0 };
@@ -818,7 +776,8 @@ save_session(struct tls_ctx *c, struct mf_err *e)
 		gnutls_free(d.data);
 		return 0;
 	}
-	r = write_file_atomic(c->session_file, d.data, d.size, e);
+	/* the session is a secret: 0600, never through a symbolic link */
+	r = mf_durable_replace(c->session_file, NULL, d.data, d.size, 0600, e);
 	mf_memwipe(d.data, d.size);
 	gnutls_free(d.data);
 	return r;
