@@ -270,8 +270,6 @@ log_message(struct run *r, const struct mf_sendjob_result *res,
 		mf_cli_msg(stderr, tool, "warning: %s", e.msg);
 }
 
-/* Each recipient the server did not take, and with LMTP (or -v) each
- * recipient's own reply to the data; the exit status of the worst. */
 /* A server's reply text, as one escaped line. */
 static const char *
 reply_str(char *out, size_t outlen, const char *text)
@@ -282,42 +280,28 @@ reply_str(char *out, size_t outlen, const char *text)
 	    sizeof(line)));
 }
 
-static int
-print_refused(const struct mf_sendjob_result *res, int verbose)
+/* Each recipient the server did not take, and with LMTP (or -v) each
+ * recipient's own reply to the data. */
+static void
+print_rcpts(const struct mf_sendjob_result *res, int all)
 {
-	const struct mf_smtp_rcpt_result *rr = res->smtp.rcpt;
 	char t[MF_ESC_SIZE(MF_SMTP_REPLY_TEXT_MAX)];
+	const char *enh, *text;
+	enum mf_err_kind k;
+	int code, data;
 	size_t i;
-	int worst = 0, c;
 
 	for (i = 0; i < res->nrcpts; i++) {
-		if (rr[i].code != 250 && rr[i].code != 251) {
-			fprintf(stderr, "%s: <%s> refused: %d %s%s%s\n",
-			    tool, res->rcpts[i], rr[i].code, rr[i].enhanced,
-			    rr[i].enhanced[0] ? " " : "",
-			    reply_str(t, sizeof(t), rr[i].text));
-			c = rr[i].code;
-		} else if (rr[i].data_code != 250 && rr[i].data_code != 0) {
-			fprintf(stderr, "%s: <%s> not delivered: %d %s%s%s\n",
-			    tool, res->rcpts[i], rr[i].data_code, rr[i].data_enhanced,
-			    rr[i].data_enhanced[0] ? " " : "",
-			    reply_str(t, sizeof(t), rr[i].data_text));
-			c = rr[i].data_code;
-		} else {
-			if (verbose && rr[i].data_code != 0)
-				printf("<%s> delivered: %d %s%s%s\n",
-				    res->rcpts[i], rr[i].data_code,
-				    rr[i].data_enhanced, rr[i].data_enhanced[0] ?
-				    " " : "", reply_str(t, sizeof(t),
-				    rr[i].data_text));
+		k = mf_sendjob_rcpt_outcome(res, i, &code, &enh, &text, &data);
+		if (k == MF_OK && !(all && data))
 			continue;
-		}
-		if (c >= 500 && c < 600)
-			worst = EX_UNAVAILABLE;
-		else if (worst == 0)
-			worst = EX_TEMPFAIL;
+		if (k != MF_OK)
+			fprintf(stderr, "%s: ", tool);
+		fprintf(k == MF_OK ? stdout : stderr, "<%s> %s: %d %s%s%s\n",
+		    res->rcpts[i], k == MF_OK ? "delivered" : data ?
+		    "not delivered" : "refused", code, enh, enh[0] ? " " : "",
+		    reply_str(t, sizeof(t), text));
 	}
-	return worst;
 }
 
 static void
@@ -367,7 +351,7 @@ batch_report(void *arg, const char *path, const struct mf_sendjob_result *res,
 	json_message(r, path, res, res != NULL ? "sent" : "failed",
 	    res != NULL ? 0 : mf_err_exit_code(e), e);
 	if (res != NULL) {
-		print_refused(res, 0);
+		print_rcpts(res, 0);
 		if (!r->json)
 			print_result(path, res);
 		log_message(r, res, NULL, 0, NULL);
@@ -392,7 +376,7 @@ flush_report(void *arg, const char *id, const struct mf_sendjob_result *res,
 	json_message(r, id, res, res != NULL ? "sent" : status == EX_TEMPFAIL ?
 	    "deferred" : "failed", res != NULL ? 0 : status, e);
 	if (res != NULL) {
-		print_refused(res, 0);
+		print_rcpts(res, 0);
 		if (!r->json)
 			print_result(id, res);
 	} else if (!r->json) {
@@ -461,7 +445,7 @@ single(struct run *r)
 {
 	struct mf_sendjob_result res;
 	struct mf_err e;
-	int worst;
+	int lmtp, worst;
 
 	if (mf_sendjob_prepare(r->job, &e) == -1) {
 		if (!r->dry)
@@ -471,15 +455,17 @@ single(struct run *r)
 	if (r->dry)
 		return dry_run(r);
 	if (mf_sendjob_send(r->job, &res, &e) == 0) {
-		worst = print_refused(&res, r->st.verbose);
-		log_message(r, &res, NULL, 0, NULL);
-		json_message(r, "-", &res, "sent", 0, NULL);
-		if (r->st.verbose)
-			print_result("message", &res);
 		/* LMTP: every recipient is a delivery of its own; the worst
 		 * decides (SMTP: the server took the message for those it
 		 * accepted, so it is sent). */
-		return mf_sendjob_is_lmtp(&r->st) ? worst : 0;
+		lmtp = mf_sendjob_is_lmtp(&r->st);
+		worst = mf_sendjob_exit(&res, lmtp);
+		print_rcpts(&res, (lmtp || r->st.verbose) && !r->json);
+		log_message(r, &res, NULL, 0, NULL);
+		json_message(r, "-", &res, "sent", worst, NULL);
+		if (r->st.verbose)
+			print_result("message", &res);
+		return worst;
 	}
 	if (r->queue && mf_err_exit_code(&e) == EX_TEMPFAIL)
 		return enqueue(r, &e);

@@ -760,6 +760,82 @@ json_reply(struct mf_json *j, int code, const char *enhanced, const char *text)
 	mf_json_kv_string(j, "text", text);
 }
 
+enum mf_err_kind
+mf_sendjob_rcpt_outcome(const struct mf_sendjob_result *res, size_t i,
+                        int *code, const char **enhanced, const char **text,
+                        int *after_data)
+{
+	const struct mf_smtp_rcpt_result *rr = &res->smtp.rcpt[i];
+	int c;
+
+	*after_data = rr->code / 100 == 2 && rr->data_code != 0;
+	if (*after_data) {
+		/* RFC 2033 §4.2: LMTP's own reply for this recipient */
+		*code = rr->data_code;
+		*enhanced = rr->data_enhanced;
+		*text = rr->data_text;
+	} else {
+		*code = rr->code;
+		*enhanced = rr->enhanced;
+		*text = rr->text;
+	}
+	c = *code;
+	if (c / 100 == 2)
+		return MF_OK;
+	return c / 100 == 4 ? MF_E_TEMP : MF_E_PERM;
+}
+
+int
+mf_sendjob_exit(const struct mf_sendjob_result *res, int lmtp)
+{
+	const char *enh, *text;
+	int code, data, worst = 0;
+	size_t i;
+
+	if (!lmtp || res->smtp.rcpt == NULL)
+		return 0;
+	for (i = 0; i < res->nrcpts; i++)
+		switch (mf_sendjob_rcpt_outcome(res, i, &code, &enh, &text,
+		    &data)) {
+		case MF_OK:
+			break;
+		case MF_E_TEMP:
+			if (worst == 0)
+				worst = mf_err_kind_exit(MF_E_TEMP);
+			break;
+		default:
+			worst = mf_err_kind_exit(MF_E_PERM);
+		}
+	return worst;
+}
+
+static void
+json_recipients(struct mf_json *j, const struct mf_sendjob_result *res)
+{
+	static const char *const result[] = { "delivered", "deferred",
+	    "refused" };
+	const char *enh, *text;
+	enum mf_err_kind k;
+	int code, data;
+	size_t i;
+
+	if (res->smtp.rcpt == NULL)
+		return;
+	mf_json_key(j, "recipients");
+	mf_json_array_begin(j);
+	for (i = 0; i < res->nrcpts; i++) {
+		k = mf_sendjob_rcpt_outcome(res, i, &code, &enh, &text, &data);
+		mf_json_object_begin(j);
+		mf_json_kv_string(j, "recipient", res->rcpts[i]);
+		mf_json_kv_string(j, "result", result[k == MF_OK ? 0 :
+		    k == MF_E_TEMP ? 1 : 2]);
+		mf_json_kv_string(j, "stage", data ? "data" : "rcpt");
+		json_reply(j, code, enh, text);
+		mf_json_object_end(j);
+	}
+	mf_json_array_end(j);
+}
+
 void
 mf_sendjob_json(struct mf_json *j, const char *id,
                 const struct mf_sendjob_result *res, const char *status,
@@ -791,6 +867,7 @@ mf_sendjob_json(struct mf_json *j, const char *id,
 			mf_json_object_end(j);
 		}
 		mf_json_array_end(j);
+		json_recipients(j, res);
 	}
 	if (e != NULL && e->kind != MF_OK)
 		mf_cli_json_error(j, e->kind, e->msg);

@@ -60,10 +60,29 @@ struct mf_sendjob_result {
 
 struct mf_sendjob;
 
+/* What became of recipient i (i < res->nrcpts): MF_OK delivered (SMTP:
+ * accepted, the server took the message for it), MF_E_TEMP a 4xx reply,
+ * MF_E_PERM a 5xx one.  The deciding reply -- to RCPT when it refused
+ * the recipient, else LMTP's own reply after the data (RFC 2033 §4.2),
+ * else the RCPT reply -- goes to *code, *enhanced, *text, and *after_data
+ * says which (1: after the data). */
+enum mf_err_kind mf_sendjob_rcpt_outcome(const struct mf_sendjob_result *res,
+                                         size_t i, int *code,
+                                         const char **enhanced,
+                                         const char **text, int *after_data);
+
+/* The exit status of a sent message: with LMTP every recipient is a
+ * delivery of its own and the worst decides (0, 75 when one was deferred,
+ * 69 when one was refused permanently); with SMTP 0. */
+int mf_sendjob_exit(const struct mf_sendjob_result *res, int lmtp);
+
 /* One message's --json record (mailflow(7)): {"type": "message", "message":
  * id, "status": status ("sent", "queued", "deferred", "failed"), "exit",
  * "reply": {code, enhanced, text}, "refused": [{recipient, code, enhanced,
- * text}], "error": {kind, message}}.  res and e may be NULL. */
+ * text}], "recipients": [{recipient, result ("delivered", "deferred",
+ * "refused"), stage ("rcpt", "data"), code, enhanced, text}] (every
+ * recipient with the reply that decided it), "error": {kind, message}}.
+ * res and e may be NULL. */
 void mf_sendjob_json(struct mf_json *j, const char *id,
                      const struct mf_sendjob_result *res, const char *status,
                      int exit_status, const struct mf_err *e);

@@ -71,6 +71,32 @@ set -e
 grep -q "<nobody-$t@$MF_DOMAIN> refused: 550" err || die "no per-recipient refusal: $(cat err)"
 [ -n "$(has_mail "$MF_MAILDIR" "$t")" ] || die "the known recipient got nothing"
 
+step "--json, one good and one unknown recipient: each with its own reply, exit 69"
+t=$(tok json)
+set +e
+"$MS" --json --protocol lmtp -s "unix:$SOCK" -f sender@example.org \
+    --subject "$t" --body "$t" "$MF_ADDR" "nobody-$t@$MF_DOMAIN" >out.json 2>err
+rc=$?
+set -e
+[ "$rc" -eq 69 ] || die "--json: want 69, got $rc: $(cat err)"
+python3 "$MF_TOP/tests/jsonschema.py" "$MF_TOP/man/mailflow.schema.json" \
+    out.json mailsend || die "--json output not valid: $(cat out.json)"
+python3 - out.json "$MF_ADDR" "nobody-$t@$MF_DOMAIN" <<'PY' || die "per-recipient JSON: $(cat out.json)"
+import json, sys
+s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+m = s["results"][0]
+assert s["exit"] == 69 and m["exit"] == 69, (s["exit"], m["exit"])
+r = {x["recipient"]: x for x in m["recipients"]}
+good, bad = r[sys.argv[2]], r[sys.argv[3]]
+assert (good["result"], good["stage"], good["code"]) == ("delivered", "data", 250), good
+assert good["enhanced"].startswith("2."), good
+assert (bad["result"], bad["stage"], bad["code"]) == ("refused", "rcpt", 550), bad
+assert bad["enhanced"] == "5.1.1", bad
+PY
+grep -q "delivered" out.json && ! grep -q "^<" out.json ||
+	die "--json: human lines on stdout: $(cat out.json)"
+[ -n "$(has_mail "$MF_MAILDIR" "$t")" ] || die "--json: the known recipient got nothing"
+
 step "a bad --protocol is a usage error"
 set +e
 "$MS" --protocol esmtp -s "unix:$SOCK" -f a@b --subject x --body x "$MF_ADDR" 2>err

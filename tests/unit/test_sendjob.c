@@ -343,3 +343,49 @@ Test(sendjob, local_recipients_through_aliases)
 	cr_expect(strstr(e.msg, "'aliases' setting") != NULL, "%s", e.msg);
 	mf_sendjob_free(j);
 }
+
+/* RFC 2033 §4.2: with LMTP each recipient has its own reply after the
+ * data; the worst decides the exit status, a RCPT refusal counts too. */
+Test(sendjob, lmtp_outcome_per_recipient_and_worst_exit)
+{
+	static const struct {
+		int rcpt, data, want_kind, want_after;
+	} t[] = {
+		{ 250, 250, MF_OK, 1 },
+		{ 250, 452, MF_E_TEMP, 1 },
+		{ 250, 550, MF_E_PERM, 1 },
+		{ 550, 0, MF_E_PERM, 0 },
+		{ 451, 0, MF_E_TEMP, 0 },
+	};
+	struct mf_smtp_rcpt_result rr[5];
+	const char *names[5] = { "a@x", "b@x", "c@x", "d@x", "e@x" };
+	struct mf_sendjob_result res;
+	const char *enh, *text;
+	int code, after;
+	size_t i;
+
+	memset(rr, 0, sizeof(rr));
+	memset(&res, 0, sizeof(res));
+	for (i = 0; i < 5; i++) {
+		rr[i].code = t[i].rcpt;
+		rr[i].data_code = t[i].data;
+		snprintf(rr[i].data_text, sizeof(rr[i].data_text), "data %zu", i);
+		snprintf(rr[i].text, sizeof(rr[i].text), "rcpt %zu", i);
+	}
+	res.smtp.rcpt = rr;
+	res.rcpts = names;
+	res.nrcpts = 5;
+	for (i = 0; i < 5; i++) {
+		cr_expect_eq(mf_sendjob_rcpt_outcome(&res, i, &code, &enh, &text,
+		    &after), (enum mf_err_kind)t[i].want_kind, "recipient %zu", i);
+		cr_expect_eq(after, t[i].want_after, "recipient %zu", i);
+		cr_expect_eq(code, after ? t[i].data : t[i].rcpt);
+		cr_expect_eq(text[0], after ? 'd' : 'r');
+	}
+	cr_expect_eq(mf_sendjob_exit(&res, 1), 69);
+	cr_expect_eq(mf_sendjob_exit(&res, 0), 0, "SMTP: the message was sent");
+	res.nrcpts = 2;
+	cr_expect_eq(mf_sendjob_exit(&res, 1), 75);
+	res.nrcpts = 1;
+	cr_expect_eq(mf_sendjob_exit(&res, 1), 0);
+}
