@@ -3,6 +3,8 @@
 #   make                  build lib/libmailflow.a and every tool into bin/
 #   make check            install missing packages, build, run every test
 #   make check SANITIZE=1 the same under AddressSanitizer + UBSan
+#   make interop          every tool against Exim and Cyrus IMAP/POP3/LMTP
+#                         run from a private root (not part of make check)
 #   make bench            compare speed with the peer tools
 #   make soak             imap-sync --idle for 30 minutes under trouble
 #   make fuzz             fuzz every parser (FUZZ_SECONDS each, default 30)
@@ -57,7 +59,7 @@ UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 MANS      := $(wildcard man/*.[1-8])
 
 .PHONY: all build check check-run deps deps-build unit fake integration \
-        lint-man check-completions bench fuzz env-up env-down demo install \
+        lint-man check-completions bench fuzz env-up env-down demo install interop \
         check-fresh clean install-sendmail uninstall deb FORCE
 
 # Every entry point a person types first installs what is missing
@@ -125,6 +127,15 @@ fake: build
 
 integration: build
 	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/run-integration.sh
+
+# The interop layer: Exim and Cyrus unpacked from their .debs (tests/deps.sh
+# interop downloads them once into /var/cache/mailflow-interop) into a
+# temporary root; outside make check because it needs that download and a
+# few minutes.  INTEROP=FILTER runs only the matching tests.
+interop:
+	@bash tests/deps.sh interop
+	@$(MAKE) --no-print-directory build
+	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/interop/run.sh $(INTEROP)
 
 lint-man:
 	@bash tests/lint-man.sh

@@ -10,6 +10,9 @@
 # used; otherwise a fresh bed is brought up in a temporary directory and torn
 # down at the end, also on failure or Ctrl-C.
 #
+# MF_TEST_DIR and MF_LAYER (default tests/integration, "integration") let
+# another layer run its own tests the same way (tests/interop/run.sh).
+#
 # Each test runs as "bash FILE" from the repository top with the bed's
 # MF_* variables plus MF_TOP, MF_BIN and a scratch directory MF_TMP, under
 # "timeout 300".  Exit 0 = pass, 77 = skip, anything else = fail.  Output is
@@ -17,6 +20,8 @@
 set -eu
 
 TOP="$(cd "$(dirname "$0")/.." && pwd)"
+TEST_DIR="${MF_TEST_DIR:-$TOP/tests/integration}"
+LAYER="${MF_LAYER:-integration}"
 FILTER="${1:-}"
 case "$FILTER" in
 *'*'* | *'?'* | *'['*) ;;
@@ -43,7 +48,7 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'echo "integration: interrupted" >&2; exit 130' INT TERM
+trap 'echo "$LAYER: interrupted" >&2; exit 130' INT TERM
 
 RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mailflow-it.XXXXXX")"
 # Daemons of the bed (uid 5000, postfix ...) may need to read test files.
@@ -52,7 +57,7 @@ chmod 755 "$RUN_DIR"
 # tests matching FILTER, one name per line
 selected() {
 	local file name
-	for file in "$TOP"/tests/integration/*.sh; do
+	for file in "$TEST_DIR"/[0-9]*.sh; do
 		[ -e "$file" ] || continue
 		name="$(basename "$file" .sh)"
 		# shellcheck disable=SC2254 # FILTER is a pattern on purpose
@@ -65,12 +70,12 @@ selected() {
 if [ "$(id -u)" -ne 0 ] && [ -z "${MF_BED_ENV:-}" ]; then
 	n=0
 	for name in $(selected); do echo "skip $name"; n=$((n + 1)); done
-	echo "integration: 0 passed, 0 failed, $n skipped (the test bed needs root)"
+	echo "$LAYER: 0 passed, 0 failed, $n skipped (the test bed needs root)"
 	exit 0
 fi
 
 if [ -n "${MF_BED_ENV:-}" ] && [ -f "$MF_BED_ENV" ]; then
-	echo "integration: using running bed $MF_BED_ENV"
+	echo "$LAYER: using running bed $MF_BED_ENV"
 	# shellcheck disable=SC1090
 	. "$MF_BED_ENV"
 else
@@ -88,7 +93,7 @@ export MF_TOP="$TOP"
 export MF_BIN="${MF_BIN:-$TOP/bin}"
 
 passed=0 failed=0 skipped=0
-for file in "$TOP"/tests/integration/*.sh; do
+for file in "$TEST_DIR"/[0-9]*.sh; do
 	[ -e "$file" ] || continue
 	name="$(basename "$file" .sh)"
 	# shellcheck disable=SC2254 # FILTER is a pattern on purpose
@@ -129,8 +134,8 @@ for file in "$TOP"/tests/integration/*.sh; do
 done
 
 if [ $((passed + failed + skipped)) -eq 0 ] && [ "$FILTER" != '*' ]; then
-	echo "integration: no test matches '$FILTER'" >&2
+	echo "$LAYER: no test matches '$FILTER'" >&2
 	exit 1
 fi
-echo "integration: $passed passed, $failed failed, $skipped skipped"
+echo "$LAYER: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
