@@ -7,11 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sock.h"
-#include "tls.h"
-#include "transport.h"
-
-#define HTTP_HEAD_MAX 8192
+#include "https.h"
 
 const char *
 mf_mtasts_mode_name(enum mf_mtasts_mode m)
@@ -273,120 +269,29 @@ mf_tlsrpt_parse(const char *txt, struct mf_tlsrpt *r)
 
 /* ---- HTTPS ---- */
 
-/* RFC 9112 §7.1: chunked transfer coding, decoded in place. */
-static int
-dechunk(struct mf_buf *b)
-{
-	size_t in = 0, out = 0;
-	char *end;
-	unsigned long n;
-
-	for (;;) {
-		n = strtoul(b->data + in, &end, 16);
-		end = strstr(end, "\r\n");
-		if (end == NULL || n > b->len)
-			return -1;
-		in = (size_t)(end - b->data) + 2;
-		if (n == 0)
-			break;
-		if (in + n > b->len)
-			return -1;
-		memmove(b->data + out, b->data + in, n);
-		out += n;
-		in += n + 2;
-		if (in > b->len)
-			return -1;
-	}
-	b->len = out;
-	b->data[out] = '\0';
-	return 0;
-}
-
-static const char *
-header(const char *head, const char *name)
-{
-	const char *p = head;
-	size_t n = strlen(name);
-
-	while ((p = strstr(p, "\r\n")) != NULL) {
-		p += 2;
-		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
-			return skip_ws(p + n + 1);
-	}
-	return NULL;
-}
-
-static int
-http_parse(struct mf_buf *raw, struct mf_buf *body, struct mf_err *e)
-{
-	char *sep = strstr(raw->data, "\r\n\r\n");
-	const char *ct, *te;
-	int code;
-
-	if (raw->len < 12 || strncmp(raw->data, "HTTP/1.", 7) != 0 || sep == NULL)
-		return mf_err_set(e, MF_E_PROTO, "not an HTTP response");
-	code = (raw->data[9] - '0') * 100 + (raw->data[10] - '0') * 10 +
-	    (raw->data[11] - '0');
-	*sep = '\0';
-	/* §3.3: redirects must not be followed; only 200 is a policy. */
-	if (code != 200)
-		return mf_err_set(e, MF_E_PROTO, "HTTP status %d (only 200 is a "
-		    "policy; redirects are not followed)", code);
-	ct = header(raw->data, "Content-Type");
-	if (ct != NULL && strncasecmp(ct, "text/plain", 10) != 0)
-		return mf_err_set(e, MF_E_PROTO, "policy served as %.40s, not "
-		    "text/plain", ct);
-	te = header(raw->data, "Transfer-Encoding");
-	mf_buf_consume(raw, (size_t)(sep - raw->data) + 4);
-	if (te != NULL && strncasecmp(te, "chunked", 7) == 0 && dechunk(raw) == -1)
-		return mf_err_set(e, MF_E_PROTO, "bad chunked encoding");
-	return mf_buf_append(body, raw->data, raw->len, e);
-}
-
 int
 mf_mtasts_fetch(const char *host, const char *addr,
                 const struct mf_mtasts_params *p, struct mf_buf *body,
                 struct mf_err *e)
 {
-	struct mf_sock_opts so = { 0, 0, 0 };
-	struct mf_tls_params tp;
-	struct mf_transport *t, *tls;
-	struct mf_buf raw = MF_BUF_INIT(MF_MTASTS_BODY_MAX + HTTP_HEAD_MAX);
-	struct mf_buf req = MF_BUF_INIT(1024);
-	char chunk[4096];
-	ssize_t n;
-	int r = -1;
+	struct mf_https_params hp;
+	struct mf_https_response resp;
 
-	so.connect_timeout_ms = so.io_timeout_ms = p->timeout_ms > 0 ?
-	    p->timeout_ms : 10000;
-	t = mf_sock_connect(addr, p->port ? p->port : "443", &so, e);
-	if (t == NULL)
+	memset(&hp, 0, sizeof(hp));
+	hp.ca_file = p->ca_file;   /* §3.3: the certificate must be valid */
+	hp.port = p->port;
+	hp.timeout_ms = p->timeout_ms;
+	hp.body_max = MF_MTASTS_BODY_MAX;
+	hp.accept = "text/plain";
+	hp.user_agent = "mxprobe (mailflow)";
+	if (mf_https_get(host, addr, "/.well-known/mta-sts.txt", &hp, body,
+	    &resp, e) == -1)
 		return -1;
-	memset(&tp, 0, sizeof(tp));
-	tp.sni = host;
-	tp.verify_name = host;   /* §3.3: the certificate must be valid */
-	tp.ca_file = p->ca_file;
-	tls = mf_tls_wrap(t, &tp, NULL, e);
-	if (tls == NULL) {
-		mf_transport_free(t);
-		return -1;
-	}
-	if (mf_buf_printf(&req, e, "GET /.well-known/mta-sts.txt HTTP/1.1\r\n"
-	    "Host: %s\r\nUser-Agent: mxprobe (mailflow)\r\nAccept: text/plain"
-	    "\r\nConnection: close\r\n\r\n", host) == -1 ||
-	    mf_transport_write(tls, req.data, req.len, e) == -1)
-		goto out;
-	while ((n = mf_transport_read(tls, chunk, sizeof(chunk), e)) > 0)
-		if (mf_buf_append(&raw, chunk, (size_t)n, e) == -1)
-			goto out;
-	if (n < 0 && raw.len == 0)
-		goto out;
-	r = http_parse(&raw, body, e);
-out:
-	mf_transport_free(tls);
-	mf_buf_free(&raw);
-	mf_buf_free(&req);
-	return r;
+	if (resp.content_type[0] != '\0' &&
+	    strncasecmp(resp.content_type, "text/plain", 10) != 0)
+		return mf_err_set(e, MF_E_PROTO, "policy served as %.40s, not "
+		    "text/plain", resp.content_type);
+	return 0;
 }
 
 /* ---- discovery ---- */
