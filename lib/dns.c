@@ -222,6 +222,14 @@ parse_rdata(const ns_msg *h, const ns_rr *rr, struct mf_dns_rr *r)
 			return -1;
 		r->pref = ns_get16(p);
 		return expand(h, p + 2, r->target, sizeof(r->target));
+	case MF_DNS_SRV:
+		/* RFC 2782: priority, weight, port, target ("." = none) */
+		if (len < 7)
+			return -1;
+		r->pref = ns_get16(p);
+		r->weight = ns_get16(p + 2);
+		r->port = ns_get16(p + 4);
+		return expand(h, p + 6, r->target, sizeof(r->target));
 	case MF_DNS_CNAME:
 	case MF_DNS_PTR:
 		return expand(h, p, r->target, sizeof(r->target));
@@ -363,7 +371,7 @@ mf_dns_query(struct mf_dns *d, const char *name, int type,
 		    name, type == MF_DNS_MX ? "MX" : type == MF_DNS_A ? "A" :
 		    type == MF_DNS_AAAA ? "AAAA" : type == MF_DNS_TLSA ? "TLSA" :
 		    type == MF_DNS_TXT ? "TXT" : type == MF_DNS_PTR ? "PTR" :
-		    "query");
+		    type == MF_DNS_SRV ? "SRV" : "query");
 	}
 	r = mf_dns_parse(resp, (size_t)n, type, ans, e);
 	free(resp);

@@ -23,6 +23,7 @@ enum {
 	MF_DNS_MX = 15,
 	MF_DNS_TXT = 16,
 	MF_DNS_AAAA = 28,
+	MF_DNS_SRV = 33,
 	MF_DNS_TLSA = 52
 };
 
@@ -45,8 +46,10 @@ struct mf_dns_rr {
 	unsigned ttl;
 	char owner[MF_DNS_NAME_MAX];
 	char target[MF_DNS_NAME_MAX];  /* MX exchange ("" for the null MX "."),
-	                                  CNAME / PTR target */
-	int pref;                      /* MX preference */
+	                                  SRV target ("" for "."), CNAME / PTR
+	                                  target */
+	int pref;                      /* MX preference, SRV priority */
+	int weight, port;              /* SRV (RFC 2782) */
 	char addr[46];                 /* A / AAAA in text form */
 	unsigned char usage, selector, mtype;   /* TLSA */
 	unsigned char data[MF_DNS_DATA_MAX + 1]; /* TLSA data, or TXT text (the

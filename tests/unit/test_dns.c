@@ -161,6 +161,46 @@ Test(dns, null_mx_has_empty_target)
 	mf_dns_answer_free(&a);
 }
 
+/* RFC 2782 SRV: priority, weight, port, target; "." means the service
+ * is not offered (RFC 6186 §3); short rdata is malformed. */
+Test(dns, srv_records)
+{
+	struct pkt p;
+	struct mf_dns_answer a = { 0 };
+	struct mf_err e;
+	size_t at;
+
+	header(&p, 0, 0, 2, "_submission._tcp.example.org", MF_DNS_SRV);
+	at = rr(&p, "_submission._tcp.example.org", MF_DNS_SRV);
+	u16(&p, 10);
+	u16(&p, 5);
+	u16(&p, 587);
+	name(&p, "mail.example.org");
+	rdlen(&p, at);
+	at = rr(&p, "_submission._tcp.example.org", MF_DNS_SRV);
+	u16(&p, 0);
+	u16(&p, 0);
+	u16(&p, 0);
+	name(&p, "");
+	rdlen(&p, at);
+	cr_assert_eq(mf_dns_parse(p.b, p.n, MF_DNS_SRV, &a, &e), 0, "%s", e.msg);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(a.rr[0].pref, 10);
+	cr_assert_eq(a.rr[0].weight, 5);
+	cr_assert_eq(a.rr[0].port, 587);
+	cr_assert_str_eq(a.rr[0].target, "mail.example.org");
+	cr_assert_str_eq(a.rr[1].target, "");
+	cr_assert_eq(a.rr[1].port, 0);
+
+	header(&p, 0, 0, 1, "_imaps._tcp.example.org", MF_DNS_SRV);
+	at = rr(&p, "_imaps._tcp.example.org", MF_DNS_SRV);
+	u16(&p, 0);
+	u16(&p, 993);
+	rdlen(&p, at);
+	cr_assert_eq(mf_dns_parse(p.b, p.n, MF_DNS_SRV, &a, &e), -1);
+	mf_dns_answer_free(&a);
+}
+
 Test(dns, cname_chain_is_followed)
 {
 	struct pkt p;
