@@ -67,6 +67,7 @@ struct ui {
 	struct mf_progress pg;
 	char pg_folder[MF_ESC_SIZE(128)];
 	unsigned long fetched, folders, failed, uploaded;
+	unsigned long shown;           /* folder errors printed on stderr */
 	unsigned long long bytes;
 	const struct mf_settings *s;   /* of the run, for --idle's events */
 };
@@ -335,6 +336,7 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 		return;   /* the warning said it */
 	if (r->error) {
 		mf_cli_msg(stderr, "imap-sync", "%s: %s", r->folder, r->error);
+		ui->shown++;
 		if (!r->bodies_skipped)
 			return;   /* else a partial sync: say what was done */
 	}
@@ -503,7 +505,13 @@ int main(int argc, char **argv)
 	}
 	mf_json_array_end(&ui.j);
 	mf_json_kv_int(&ui.j, "fetched", (long long)ui.fetched);
-	status = rc < 0 ? mf_cli_fail(stderr, "imap-sync", &e) : 0;
+	if (rc < 0 && ui.shown > 0) {
+		/* each folder's error is on its own line already */
+		mf_cli_msg(stderr, "imap-sync", "%lu of %lu folder(s) failed",
+		           ui.failed, ui.folders);
+		status = mf_err_exit_code(&e);
+	} else
+		status = rc < 0 ? mf_cli_fail(stderr, "imap-sync", &e) : 0;
 	mf_cli_json_end(&ui.j, status, mf_cli_elapsed_ms(&started), rc < 0 ? &e : NULL);
 	if (o.json)
 		printf("%s\n", ui.json.data ? ui.json.data : "{}");

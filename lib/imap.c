@@ -1005,10 +1005,24 @@ int mf_imap_flush(struct mf_imap *im, struct mf_err *e)
 	return mf_lineio_flush(im->io, e);
 }
 
+/*
+ * RFC 5530 section 3: UNAVAILABLE ("a subsystem is down") and INUSE
+ * ("try again later") say a retry may succeed; every other NO is final.
+ */
+static int no_is_temporary(const char *code)
+{
+	return strcasecmp(code, "UNAVAILABLE") == 0 ||
+	    strcasecmp(code, "INUSE") == 0;
+}
+
 static int check_ok(const struct mf_imap_status *st, struct mf_err *e)
 {
 	if (!strcmp(st->status, "OK"))
 		return 0;
+	if (!strcmp(st->status, "NO") && st->code[0] != '\0')
+		return mf_err_reply(e, no_is_temporary(st->code) ? MF_E_TEMP :
+		    MF_E_PERM, 0, NULL, st->text,
+		    "IMAP server said NO [%s]: %s", st->code, st->text);
 	if (!strcmp(st->status, "NO"))
 		return mf_err_reply(e, MF_E_PERM, 0, NULL, st->text,
 		                    "IMAP server said NO: %s", st->text);
@@ -1065,9 +1079,20 @@ static int greeting(struct mf_imap *im, struct mf_err *e)
 	return 0;
 }
 
+/*
+ * RFC 3501 section 7.2.1: "IMAP4rev1" MUST be listed (RFC 9051: or
+ * "IMAP4rev2").  A server without either is not an IMAP server we can
+ * talk to: say so before any password is sent.
+ */
 static int capability(struct mf_imap *im, struct mf_err *e)
 {
-	return mf_imap_simple(im, NULL, NULL, e, "CAPABILITY");
+	if (mf_imap_simple(im, NULL, NULL, e, "CAPABILITY") < 0)
+		return -1;
+	if (!mf_imap_has_cap(im, "IMAP4rev1") && !mf_imap_has_cap(im, "IMAP4rev2"))
+		return mf_err_set(e, MF_E_PROTO, "the server's CAPABILITY lists "
+		    "neither IMAP4rev1 nor IMAP4rev2: not an IMAP server "
+		    "this client can talk to");
+	return 0;
 }
 
 static int starttls(struct mf_imap *im, const struct mf_tls_params *tp,
@@ -1204,6 +1229,11 @@ static int login_cmd(struct mf_imap *im, const struct mf_imap_params *p,
 	mf_buf_wipe(&b);
 	if (!t || mf_imap_wait(im, t, NULL, NULL, &st, e) < 0)
 		return -1;
+	/* RFC 3501 section 6.2.3: NO is a refused login; BAD is a command the
+	 * server did not accept at all, which no password change would fix. */
+	if (!strcmp(st.status, "BAD"))
+		return mf_err_reply(e, MF_E_PROTO, 0, NULL, st.text,
+		    "the IMAP server rejected the LOGIN command (BAD): %s", st.text);
 	if (strcmp(st.status, "OK"))
 		return mf_err_reply(e, MF_E_AUTH, 0, NULL, st.text,
 		                    "IMAP login refused: %s", st.text);

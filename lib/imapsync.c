@@ -157,6 +157,8 @@ int isync_list_folders(struct isync *c, struct mf_err *e)
 		if (r == 0 && (!ext || i == np - 1)) {
 			r = mf_imap_simple(c->im, list_cb, c, e, "LIST \"\" %s%s",
 			                   q.data, ret);
+			if (r < 0)
+				mf_err_prefix(e, "listing the folders (LIST)");
 			mf_buf_reset(&q);
 		}
 	}
@@ -196,8 +198,11 @@ static int sync_folders(struct isync *c, struct mf_err *first, int *failed,
 		if (c->p->stop && *c->p->stop)
 			break;
 		if (isync_sync_folder(c, &c->fl.v[i], e) < 0) {
-			if (!*failed)
+			if (!*failed) {
 				*first = *e;
+				/* as the --jobs path names it */
+				mf_err_prefix(first, "%s", c->fl.v[i].utf8);
+			}
 			*failed = 1;
 			int fatal = ends_run(e->kind);
 			mf_err_clear(e);

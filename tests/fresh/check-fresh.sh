@@ -144,7 +144,9 @@ EOS
 chmod 755 "$root/root/fresh-steps.sh"
 mkdir -p "$root/root/logs"
 
-unshare --mount --pid --fork --propagation private /bin/bash -c '
+# --kill-child: when unshare ends (also by the signal trap below), the
+# namespace's first process gets SIGKILL, and with it every process inside.
+unshare --mount --pid --fork --kill-child --propagation private /bin/bash -c '
 	set -e
 	root=$1
 	# The root a mount point of its own, as on a machine: tests that make
@@ -160,6 +162,16 @@ unshare --mount --pid --fork --propagation private /bin/bash -c '
 		/bin/bash /root/fresh-steps.sh
 ' fresh "$root" >"$logs/steps.out" 2>&1 &
 ns=$!
+# Ctrl-C or a CI timeout: end the namespace (and so every daemon the steps
+# started) before the EXIT trap deletes the root.
+interrupted() {
+	trap - INT TERM
+	say "interrupted: stopping the fresh root"
+	kill -TERM "$ns" 2>/dev/null
+	wait "$ns" 2>/dev/null
+	exit 130
+}
+trap interrupted INT TERM
 # Show each step's line as it ends.
 shown=0
 while :; do
