@@ -94,7 +94,8 @@ static const char *const peer_only[] = {
 	"dsn_return", "eval", "filter", "killsize", "logfile_time_format",
 	"maildomain", "ntlmdomain", "pipelining", "proxy_host",
 	"proxy_port", "received_header", "remove_bcc_headers",
-	"set_from_header", "skipsize", "socket", "source_ip",
+	"set_date_header", "set_from_header", "set_msgid_header",
+	"skipsize", "socket", "source_ip",
 	"tls_crl_file", "tls_host_override", "tls_min_dh_prime_bits",
 	"undisclosed_recipients", "uidls_file_format",
 };

@@ -492,6 +492,20 @@ Test(config, msmtp_keys_and_values)
 	mf_config_free(c);
 }
 
+/* msmtp 1.8's header switches (set_*_header) are warnings too, so a
+ * current msmtprc works with --config unchanged. */
+Test(config, msmtp_header_switches_warn)
+{
+	struct mf_config *c = parse_ok("account a\nhost h.example.test\n"
+	    "set_from_header on\nset_date_header auto\nset_msgid_header off\n");
+
+	cr_expect_str_eq(mf_config_warning(c, 0), "t.conf:3: "
+	    "'set_from_header' has no meaning for mailflow; ignored");
+	cr_expect_str_eq(mf_config_warning(c, 2), "t.conf:5: "
+	    "'set_msgid_header' has no meaning for mailflow; ignored");
+	mf_config_free(c);
+}
+
 Test(config, mpop_keys_and_values)
 {
 	struct mf_config *c = parse_ok(
