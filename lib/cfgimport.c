@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cfgimport_int.h"
+#include "config.h"
 #include "maillog.h"
 #include "sasl.h"
 
@@ -245,27 +246,58 @@ put_value(struct mf_buf *b, const char *v, struct mf_err *e)
 	return mf_buf_putc(b, '"', e);
 }
 
+#define NOKEYS (sizeof(okeys) / sizeof(okeys[0]))
+
+/* The keys of out and base that okeys[] does not order: mailflow's other
+ * (string) keys, passed through from an msmtp or mpop file. */
+static const char *
+other_key(const struct ci_dict *out, const struct ci_dict *base, size_t i)
+{
+	const struct ci_dict *d = i < out->n ? out : base;
+	size_t j;
+
+	if (d == NULL || (d == base && i - out->n >= base->n))
+		return NULL;
+	i = d == base ? i - out->n : i;
+	for (j = 0; j < NOKEYS; j++)
+		if (strcmp(okeys[j].name, d->v[i].key) == 0)
+			return "";
+	if (d == base)
+		for (j = 0; j < out->n; j++)
+			if (strcmp(out->v[j].key, d->v[i].key) == 0)
+				return "";     /* done with out's */
+	return d->v[i].key;
+}
+
 int
 ci_emit_section(struct mf_cfgimport *r, const char *head, int line,
                 const struct ci_dict *out, const struct ci_dict *base,
                 const struct mf_buf *notes, struct mf_err *e)
 {
+	static const struct okey other = { NULL, 1, NULL };
 	struct mf_buf *b = &r->out;
+	const char *name;
 	size_t i;
 
 	if (mf_buf_printf(b, e, "\n%s\n", head) == -1)
 		return -1;
-	for (i = 0; i < sizeof(okeys) / sizeof(okeys[0]); i++) {
-		const struct okey *k = &okeys[i];
-		const char *v = ci_dict_get(out, k->name);
-		const char *bv = base ? ci_dict_get(base, k->name) : NULL;
+	for (i = 0; i < NOKEYS || (name = other_key(out, base, i - NOKEYS)) !=
+	    NULL; i++) {
+		const struct okey *k = i < NOKEYS ? &okeys[i] : &other;
+		const char *v, *bv;
+
+		if (i >= NOKEYS && name[0] == '\0')
+			continue;
+		name = i < NOKEYS ? k->name : name;
+		v = ci_dict_get(out, name);
+		bv = base ? ci_dict_get(base, name) : NULL;
 
 		if (v == NULL && bv != NULL && !k->str && k->unset == NULL) {
 			/* tls, port, timeout, keep, only_new cannot be unset. */
 			if (ci_warn(r, line, e, "note: %s %s is inherited here, "
-			    "where the source had none", k->name, bv) == -1 ||
+			    "where the source had none", name, bv) == -1 ||
 			    mf_buf_printf(b, e, "# note: %s is inherited here, "
-			    "where the source had none\n", k->name) == -1)
+			    "where the source had none\n", name) == -1)
 				return -1;
 			continue;
 		}
@@ -273,7 +305,7 @@ ci_emit_section(struct mf_cfgimport *r, const char *head, int line,
 			v = k->str ? "" : k->unset;
 		if (v == NULL || (bv != NULL && strcmp(v, bv) == 0))
 			continue;
-		if (mf_buf_printf(b, e, "%s ", k->name) == -1 ||
+		if (mf_buf_printf(b, e, "%s ", name) == -1 ||
 		    put_value(b, v, e) == -1 || mf_buf_putc(b, '\n', e) == -1)
 			return -1;
 	}
@@ -493,6 +525,12 @@ setting(struct rc *c, struct section *s, int line, const char *key,
 	for (i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
 		if (strcmp(skeys[i].name, key) == 0 && (skeys[i].fmts & c->fmt))
 			k = &skeys[i];
+	/* mailflow's own keys, as mailflow reads them in any file */
+	if (k == NULL && mf_config_is_key(key) && strcmp(key, "tls_starttls")
+	    != 0 && strcmp(key, "tls_certcheck") != 0) {
+		s->own++;
+		return ci_dict_set(&s->eff, key, v, e);
+	}
 	if (k == NULL)
 		return ci_not_converted(c->r, &s->notes, line, key, v,
 		    c->fmt == F_MSMTP ? "not an msmtp key" : "not an mpop key", e);

@@ -283,6 +283,17 @@ valid_min_version(const char *v)
 }
 
 int
+mf_config_is_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int
 mf_config_choice(const char *choices, const char *v)
 {
 	size_t n = strlen(v);

@@ -69,6 +69,8 @@ struct mf_config;
 
 /* 1 if v is one of the "a|b|c" choices. */
 int mf_config_choice(const char *choices, const char *v);
+/* 1 if name is one of mailflow's own keys (mailflow(5)). */
+int mf_config_is_key(const char *name);
 /* Which peer's file a tool falls back to when mailflow has none. */
 enum mf_config_peer {
 	MF_CONFIG_PEER_NONE = 0,

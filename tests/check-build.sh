@@ -24,7 +24,7 @@ fi
 
 make -s install PREFIX=/usr/local DESTDIR="$dest" >"$log" 2>&1
 rc=$?
-for t in mailsend smtp-auth-test mxprobe pop-fetch imap-sync; do
+for t in mailsend smtp-auth-test mxprobe pop-fetch imap-sync mailflow-config; do
 	for f in "usr/local/bin/$t" "usr/local/share/man/man1/$t.1" \
 	         "usr/local/share/bash-completion/completions/$t" \
 	         "usr/local/share/zsh/vendor-completions/_$t" \

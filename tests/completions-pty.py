@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """completions-pty.py TOP: type into real shells under a pty and check the
 completions offered for the four client tools: --tls values, --auth values,
-account names (-a and, where the tool takes one, the ACCOUNT argument).
+account names (-a and, where the tool takes one, the ACCOUNT argument); and
+mailflow-config's command and --from formats.
 bash always (bash-completion must be installed); zsh and fish when they are
 installed (fish through "complete -C", its own non-interactive completer).
 Bounded: every shell gets a few seconds and is killed after."""
@@ -20,6 +21,7 @@ TOOLS = ["mailsend", "smtp-auth-test", "pop-fetch", "imap-sync"]
 TLS = ["starttls", "implicit", "none", "auto"]
 AUTH = ["auto", "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "XOAUTH2"]
 ACCOUNTS = ["alpha", "beta"]
+FORMATS = ["msmtp", "mpop", "mbsync"]
 fails = []
 
 
@@ -126,6 +128,11 @@ def main():
             check(name, tool, "-a", case(home, tool, tool + " -a "), ACCOUNTS)
             if tool in ("pop-fetch", "imap-sync"):
                 check(name, tool, "ACCOUNT", case(home, tool, tool + " "), ACCOUNTS)
+        cfg = "mailflow-config"
+        check(name, cfg, "COMMAND", case(home, cfg, cfg + " "), ["import"])
+        # zsh inserts the formats' common "m" first, then lists
+        check(name, cfg, "--from", case(home, cfg, cfg + " import --from" + sep +
+                                         ("m" if name == "zsh" else "")), FORMATS)
     shutil.rmtree(home, ignore_errors=True)
     for f in fails:
         print("FAIL " + f)

@@ -76,6 +76,33 @@ f=$(wait_mail "$MF_MAILDIR" "$t")
 grep -q "^Subject: Cron <root@host> backup" "$f" || die "subject lost"
 [ ! -s "$T/cron.err" ] || die "cron send wrote to stderr: $(cat "$T/cron.err")"
 
+step "mailflow-config import: that msmtprc converted, read by mailsend --config, sends"
+"$BIN/mailflow-config" import "$H/.msmtprc" >"$T/converted" 2>"$T/import.err" ||
+	die "import failed: $(cat "$T/import.err")"
+chmod 600 "$T/converted"
+grep -q "^tls starttls$" "$T/converted" || die "no 'tls starttls': $(cat "$T/converted")"
+grep -q "^account freemail2 : freemail$" "$T/converted" || die "inheritance lost"
+grep -Eq "^(tls on|auth on|tls_starttls)" "$T/converted" && die "msmtp values left: $(cat "$T/converted")"
+[ ! -s "$T/import.err" ] || die "warnings for convertible keys: $(cat "$T/import.err")"
+t=$(tok import)
+echo "converted $t" | env -i HOME="$H" PATH=/usr/bin:/bin "$BIN/mailsend" \
+	--config "$T/converted" --subject imported "$MF_ADDR" 2>"$T/imp-send.err" ||
+	die "send with the converted file failed: $(cat "$T/imp-send.err")"
+f=$(wait_mail "$MF_MAILDIR" "$t")
+grep -q "^Subject: imported" "$f" || die "subject lost"
+# msmtp(1)'s own example file, as the package ships it: accepted as it
+# is converted (a dry run: its servers are not ours)
+ex=/usr/share/doc/msmtp/examples/msmtprc-user.example
+if [ -f "$ex" ]; then
+	"$BIN/mailflow-config" import "$ex" >"$T/example" 2>"$T/ex.err" ||
+		die "msmtp's example: $(cat "$T/ex.err")"
+	echo x | HOME="$H" "$BIN/mailsend" --config "$T/example" -a freemail2 --dry-run \
+		--subject s bob@example.org >"$T/ex.out" 2>"$T/ex.err" ||
+		die "mailsend refuses the converted example: $(cat "$T/ex.err")"
+	grep -q "^MAIL FROM:<joey@freemail.example>" "$T/ex.out" ||
+		die "inherited account lost: $(head -3 "$T/ex.out")"
+fi
+
 step "the log line of that message"
 grep -q "mailsend account=freemail host=localhost port=$MF_SUBMISSION_PORT tls=starttls user=$MF_USER from=$MF_ADDR recipients=$MF_ADDR mailsize=[0-9]* smtpstatus=250 smtpmsg='250 .*exitcode=EX_OK$" "$H/msmtp.log" ||
 	die "no log line: $(cat "$H/msmtp.log")"
@@ -164,4 +191,20 @@ mkdir -p "$T/popmail/new" "$T/popmail/cur" "$T/popmail/tmp"
 HOME="$H" "$BIN/pop-fetch" -q 2>"$T/pf.err" || die "pop-fetch with ~/.mpoprc failed: $(cat "$T/pf.err")"
 grep -q "pop-fetch account=default host=localhost port=$MF_POP3_PORT tls=starttls user=$MF_USER listed=.* fetched=[0-9]* .*exitcode=EX_OK$" "$H/mpop.log" ||
 	die "no pop-fetch log line: $(cat "$H/mpop.log")"
+step "mailflow-config import: that mpoprc converted, read by pop-fetch --config"
+"$BIN/mailflow-config" import "$H/.mpoprc" >"$T/pconv" 2>"$T/pimp.err" ||
+	die "mpoprc import failed: $(cat "$T/pimp.err")"
+grep -q "^maildir $T/popmail$" "$T/pconv" || die "no maildir: $(cat "$T/pconv")"
+grep -q "^keep on$" "$T/pconv" || die "keep lost: $(cat "$T/pconv")"
+t=$(tok popimport)
+echo "$t" | HOME="$H" "$BIN/mailsend" --config "$T/converted" --subject "pop $t" \
+	"$MF_ADDR" 2>/dev/null || die "could not send the pop test message"
+for i in $(seq 1 50); do
+	HOME="$H" "$BIN/pop-fetch" --config "$T/pconv" -q 2>"$T/pf2.err" ||
+		die "pop-fetch with the converted mpoprc failed: $(cat "$T/pf2.err")"
+	grep -q -r -- "$t" "$T/popmail/new" "$T/popmail/cur" && break
+	sleep 0.2
+done
+grep -q -r -- "$t" "$T/popmail/new" "$T/popmail/cur" ||
+	die "pop-fetch with the converted mpoprc did not fetch $t: $(cat "$T/pf2.err")"
 echo "70-cron: ok"

@@ -144,6 +144,15 @@ static const struct row rows[] = {
 	    { "a", "ha.example", NULL, NULL, NULL, NULL, MF_TLS_STARTTLS, 587 },
 	    { "d", "hd.example", NULL, "late@example", NULL, NULL,
 	      MF_TLS_STARTTLS, 587 } } },
+	/* mailflow's own keys in an msmtprc (mailflow reads them there)
+	 * pass through, also when inherited or unset */
+	{ "msmtp_mailflow_keys", MF_CFGIMPORT_MSMTP,
+	  "defaults\nqueue ~/q\ntls_min_version 1.3\ntls on\n"
+	  "account a\nhost h.example\nport 587\ndkim_selector s1\n"
+	  "account b : a\nqueue \"\"\ndkim_selector s2\n",
+	  { "queue ~/q", "tls_min_version 1.3", "dkim_selector s1",
+	    "dkim_selector s2", "queue \"\"" }, { NULL }, NULL,
+	  { { "b", "h.example", NULL, NULL, NULL, NULL, MF_TLS_STARTTLS, 587 } } },
 	{ "mpop_example", MF_CFGIMPORT_MPOP,
 	  "defaults\ntls on\ndelivery maildir ~/Mail/incoming\n"
 	  "uidls_file ~/.local/share/%U_at_%H\n"
@@ -308,8 +317,11 @@ Test(cfgimport, rows)
 
 Test(cfgimport, password_needs_0600)
 {
-	struct mf_cfgimport *c = convert(&rows[6]);
+	struct mf_cfgimport *c;
 	struct mf_err e;
+
+	cr_assert_str_eq(rows[6].name, "msmtp_password");
+	c = convert(&rows[6]);
 
 	cr_expect(mf_cfgimport_has_password(c));
 	cr_expect(strstr(mf_cfgimport_text(c), "chmod 600") != NULL);
