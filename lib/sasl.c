@@ -204,6 +204,34 @@ collect(const char *offered, const char *want, const struct mf_sasl_params *p,
 	}
 }
 
+/* The wanted mechanisms the server offers but mailflow does not implement
+ * (Cyrus offers SCRAM-SHA-1-PLUS), into list; nonzero when there are any. */
+static int
+unknown_wanted(const char *offered, const char *want, char *list, size_t len)
+{
+	const char *w = want;
+
+	list[0] = '\0';
+	while (*w != '\0') {
+		char name[64];
+		size_t l;
+
+		w += strspn(w, " ,\t");
+		l = strcspn(w, " ,\t");
+		if (l > 0 && l < sizeof(name)) {
+			memcpy(name, w, l);
+			name[l] = '\0';
+			if (mech_of(name) == M_NONE && in_list(offered, name, l)) {
+				size_t u = strlen(list);
+
+				snprintf(list + u, len - u, "%s%s", u ? " " : "", name);
+			}
+		}
+		w += l;
+	}
+	return list[0] != '\0';
+}
+
 static int
 choose_error(const char *offered, const char *want,
              const struct mf_sasl_params *p, int encrypted, int allow_plain,
@@ -221,6 +249,9 @@ choose_error(const char *offered, const char *want,
 	if (l[0] != '\0' && p->password != NULL && !want_any(want))
 		return mf_err_set(e, MF_E_UNSUPPORTED, "%s needs an OAuth token"
 		    " (given as the password through passwordeval)", l);
+	if (!want_any(want) && unknown_wanted(offered, want, l, sizeof(l)))
+		return mf_err_set(e, MF_E_UNSUPPORTED, "SASL mechanism %s is not"
+		    " supported by mailflow (the server offers: %s)", l, offered);
 	if (!want_any(want) || (want != NULL && in_list(want, "EXTERNAL", 8)))
 		return mf_err_set(e, MF_E_UNSUPPORTED, "the server does not offer"
 		    " the requested mechanism (%s); it offers: %s", want,

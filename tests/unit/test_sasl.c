@@ -604,6 +604,9 @@ static const struct choose_case choose_cases[] = {
 	{ "PLAIN SCRAM-SHA-256", "CRAM-MD5", 1, 0, 0, 1, 0, NULL,
 	  "does not offer the requested mechanism (CRAM-MD5)" },
 	{ "PLAIN", "PLAIN", 1, 0, 0, 0, 0, NULL, "not over an unencrypted" },
+	/* Cyrus offers SCRAM-SHA-1-PLUS: not "the server does not offer". */
+	{ "PLAIN SCRAM-SHA-1-PLUS SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", 1, 0, 1, 1, 0,
+	  NULL, "SCRAM-SHA-1-PLUS is not supported by mailflow (the server offers" },
 	{ "PLAIN SCRAM-SHA-256", NULL, 0, 0, 0, 1, 0, NULL, "no password" },
 };
 
