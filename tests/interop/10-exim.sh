@@ -10,16 +10,7 @@
 #   line; DATA with --no-chunking; a refused recipient exits 69.
 set -eu
 
-: "${MF_EXIM_PORT:?run me through tests/interop/run.sh}"
-BIN="${MF_BIN:-$MF_TOP/bin}"
-T="$MF_TMP"
-export HOME="$T/home" XDG_STATE_HOME="$T/state" XDG_CONFIG_HOME="$T/xdg"
-mkdir -p "$HOME"
-unset MAILFLOW_CONFIG MAILFLOW_PASSWORD
-cd "$T"
-
-step() { printf '== %s\n' "$*"; }
-die() { printf 'FAIL: %s\n' "$*"; exit 1; }
+. "$MF_TOP/tests/interop/lib.sh"
 
 TRUST=(--tls-trust-file "$MF_CA")
 AUTH=(-u "$MF_USER" --passwordeval "echo $MF_PASS")
@@ -38,7 +29,6 @@ delivered() {
 	done
 	return 1
 }
-tok() { printf 'tok-%s-%s' "$1" "$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"; }
 
 step "smtp-auth-test, STARTTLS port, default options: every offered mechanism works"
 "$SAT" --json "${TRUST[@]}" "${AUTH[@]}" "localhost:$MF_EXIM_PORT" >sat.json 2>sat.err ||
