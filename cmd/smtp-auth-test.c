@@ -13,6 +13,9 @@
 #include "cred.h"
 #include "diag.h"
 #include "diagfmt.h"
+#include "discover.h"
+#include "discoverfmt.h"
+#include "dns.h"
 #include "err.h"
 #include "sock.h"
 #include "transcript.h"
@@ -24,7 +27,9 @@ enum {
 	OPT_FROM,
 	OPT_TO,
 	OPT_JSON,
-	OPT_EHLO
+	OPT_EHLO,
+	OPT_DISCOVER,
+	OPT_RESOLVER
 };
 
 static const struct option longopts[] = {
@@ -35,6 +40,8 @@ static const struct option longopts[] = {
 	{ "to",         required_argument, NULL, OPT_TO },
 	{ "ehlo",       required_argument, NULL, OPT_EHLO },
 	{ "json",       no_argument,       NULL, OPT_JSON },
+	{ "discover",   required_argument, NULL, OPT_DISCOVER },
+	{ "resolver",   required_argument, NULL, OPT_RESOLVER },
 	{ "quiet",      no_argument,       NULL, 'q' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -49,11 +56,15 @@ static const char usage_own[] =
 "      --to ADDR             after MAIL, try RCPT TO:<ADDR>\n"
 "      --ehlo NAME           name to send in EHLO (default: this host)\n"
 "      --json                print one JSON document instead of the report\n"
+"      --discover ADDR|DOMAIN  find the submission server, port, TLS mode\n"
+"                            and mechanism (SRV, autoconfig, guesses) and\n"
+"                            print a configuration block\n"
+"      --resolver IP[:PORT]  DNS server for --discover's lookups\n"
 "  -q, --quiet               print only the verdict line\n";
 
 struct opts {
 	struct mf_cli cli;
-	const char *mech, *from, *to, *ehlo, *target;
+	const char *mech, *from, *to, *ehlo, *target, *discover, *resolver;
 	enum mf_diag_stage_id quit_after;
 	int json, quiet;
 };
@@ -96,6 +107,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TO: o->to = optarg; break;
 		case OPT_EHLO: o->ehlo = optarg; break;
 		case OPT_JSON: o->json = 1; break;
+		case OPT_DISCOVER: o->discover = optarg; break;
+		case OPT_RESOLVER: o->resolver = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case OPT_QUIT_AFTER:
 			if (mf_diag_stage_parse(optarg, &o->quit_after) == -1)
@@ -115,6 +128,10 @@ parse_args(int argc, char **argv, struct opts *o)
 		o->target = argv[optind++];
 	if (optind < argc)
 		return bad_usage("too many arguments: one HOST[:PORT]");
+	if (o->discover != NULL && o->target != NULL)
+		return bad_usage("--discover takes no HOST[:PORT]");
+	if (o->resolver != NULL && o->discover == NULL)
+		return bad_usage("--resolver is for --discover");
 	return 0;
 }
 
@@ -171,6 +188,18 @@ mech_list(const struct opts *o, const struct mf_settings *s)
 	return NULL;
 }
 
+/* Write what a formatter made (even a partial report), then its error. */
+static int
+flush_report(struct mf_buf *out, int rc, const struct mf_err *e)
+{
+	if (out->len)
+		fwrite(out->data, 1, out->len, stdout);
+	mf_buf_free(out);
+	if (rc == -1)
+		mf_cli_msg(stderr, "smtp-auth-test", "%s", e->msg);
+	return rc;
+}
+
 static int
 print_report(const struct opts *o, const struct mf_diag_report *r)
 {
@@ -185,12 +214,7 @@ print_report(const struct opts *o, const struct mf_diag_report *r)
 		rc = mf_diagfmt_verdict(r, &out, &e);
 	else
 		rc = mf_diagfmt_text(r, &out, &e);
-	if (out.len)
-		fwrite(out.data, 1, out.len, stdout);
-	mf_buf_free(&out);
-	if (rc == -1)
-		mf_cli_msg(stderr, "smtp-auth-test", "%s", e.msg);
-	return rc;
+	return flush_report(&out, rc, &e);
 }
 
 static int
@@ -249,6 +273,64 @@ run(const struct opts *o, struct mf_settings *s)
 	return status;
 }
 
+static int
+print_discovery(const struct opts *o, const struct mf_disc_result *r)
+{
+	struct mf_buf out = MF_BUF_INIT(4 * 1024 * 1024);
+	struct mf_err e;
+	int rc;
+
+	mf_err_clear(&e);
+	rc = o->json ? mf_discoverfmt_json(r, &out, &e) :
+	    mf_discoverfmt_text(r, &out, &e);
+	return flush_report(&out, rc, &e);
+}
+
+/* --discover: the user only from -u; the password only with a user. */
+static int
+discover(const struct opts *o, struct mf_settings *s)
+{
+	struct mf_disc_params p;
+	struct mf_disc_result *r;
+	struct mf_dns_opts dopt = { o->resolver, 3000, 2 };
+	struct mf_secret secret;
+	struct mf_err e;
+	int status;
+
+	memset(&p, 0, sizeof(p));
+	memset(&secret, 0, sizeof(secret));
+	mf_err_clear(&e);
+	if ((p.dns = mf_dns_new(&dopt, &e)) == NULL)
+		return mf_cli_fail(stderr, "smtp-auth-test", &e);
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		mf_dns_free(p.dns);
+		mf_err_set(&e, MF_E_NOMEM, "out of memory");
+		return mf_cli_fail(stderr, "smtp-auth-test", &e);
+	}
+	p.user = o->cli.user != NULL ? s->user : NULL;
+	if (p.user != NULL && mf_cli_password(s, &secret, &e) == -1) {
+		status = mf_cli_fail(stderr, "smtp-auth-test", &e);
+		goto out;
+	}
+	p.secret = secret.data;
+	p.query = o->discover;
+	p.ehlo_name = o->ehlo != NULL ? o->ehlo : s->ehlo;
+	p.ca_file = s->tlsp.ca_file;
+	p.https_port = getenv("SMTP_AUTH_TEST_HTTPS_PORT");
+	p.timeout_ms = s->timeout_ms;
+	p.show_secrets = s->show_secrets;
+	if (mf_discover_run(&p, r, &e) == -1)
+		status = mf_cli_fail(stderr, "smtp-auth-test", &e);
+	else if ((status = r->exit_code) >= 0 && print_discovery(o, r) == -1 &&
+	    status == 0)
+		status = mf_err_kind_exit(MF_E_INTERNAL);
+out:
+	mf_secret_wipe(&secret);
+	mf_dns_free(p.dns);
+	free(r);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,7 +346,9 @@ main(int argc, char **argv)
 	mf_err_clear(&e);
 	if (mf_cli_resolve(&o.cli, NULL, &s, &e) == -1)
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
-	if ((status = apply_target(&o, &s)) == 0)
+	if (o.discover != NULL)
+		status = discover(&o, &s);
+	else if ((status = apply_target(&o, &s)) == 0)
 		status = run(&o, &s);
 	mf_cli_settings_free(&s);
 	fflush(stdout);

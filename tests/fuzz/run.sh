@@ -49,6 +49,7 @@ maxlen() {
 	dns) echo 4096 ;;
 	imap|pop3|lineio|smtp) echo 8192 ;;
 	config|mime|mtasts) echo 4096 ;;
+	autoconfig) echo 16384 ;;
 	maildir|utf7|rfc2047) echo 512 ;;
 	*) echo 2048 ;;
 	esac
