@@ -36,6 +36,8 @@ complete -c smtp-auth-test -l from -x -d 'Try MAIL FROM with this address after 
 complete -c smtp-auth-test -l to -x -d 'Try RCPT TO with this address after MAIL'
 complete -c smtp-auth-test -l ehlo -x -d 'Name to send in EHLO'
 complete -c smtp-auth-test -l json -d 'Print one JSON document'
+complete -c smtp-auth-test -l discover -x -d 'Find server, port, TLS and mechanism for an address or domain'
+complete -c smtp-auth-test -l resolver -x -d 'DNS server (IP[:PORT]) for --discover'
 complete -c smtp-auth-test -s q -l quiet -d 'Print only the verdict line'
 complete -c smtp-auth-test -s h -l help -d 'Show the options'
 complete -c smtp-auth-test -s V -l version -d 'Show the version'
