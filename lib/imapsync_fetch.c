@@ -92,13 +92,15 @@ static int group_commit(struct frun *fr, struct mf_err *e)
 		                     fr->pend[i].base, e) < 0)
 			return -1;
 		free(fr->pend[i].base);
+		free(fr->pend[i].flags);
 	}
 	fr->npend = 0;
 	fr->pend_bytes = 0;
 	return mf_syncstate_commit(fr->st, e);
 }
 
-/* Note the committed file "cur/BASE:2,FLAGS" for the next group commit. */
+/* Note the committed file "cur/BASE:2,FLAGS" or "new/BASE" for the next
+ * group commit, with its flag set. */
 static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
                     char *name, struct mf_err *e)
 {
@@ -114,10 +116,13 @@ static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
 	if (colon)
 		*colon = '\0';
 	fr->pend[fr->npend].uid = uid;
-	mf_strlcpy(fr->pend[fr->npend].flags, flags, sizeof fr->pend[0].flags);
+	fr->pend[fr->npend].flags = strdup(flags);
 	fr->pend[fr->npend].base = strdup(name + 4);
-	if (!fr->pend[fr->npend].base)
+	if (!fr->pend[fr->npend].base || !fr->pend[fr->npend].flags) {
+		free(fr->pend[fr->npend].base);
+		free(fr->pend[fr->npend].flags);
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	}
 	fr->npend++;
 	return 0;
 }
@@ -224,16 +229,19 @@ static int pending_has(const struct frun *fr, uint64_t uid)
 	return 0;
 }
 
-/* fr->msg (complete) becomes cur/NAME,U=uid, pending the group commit. */
+/* fr->msg (complete) becomes NAME,U=uid, pending the group commit: in
+ * new/ when it is unseen and carries nothing else (new/ names have no
+ * info part, and MUAs count new/ as new mail), else in cur/ with its
+ * letters. */
 static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
                        uint64_t uid, struct mf_err *e)
 {
-	char flags[8] = "", fields[32], name[512];
+	char flags[MF_FLAGSET_MAX] = "", letters[64], fields[32], name[512];
 	size_t k;
 
 	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
 	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
-		mf_imapflags_from_list(r, k, flags);
+		mf_imapflags_from_list(r, k, flags, sizeof flags);
 	struct mf_maildir_msg *m = fr->msg;
 	fr->msg = NULL;
 	if (mf_syncstate_get(fr->st, (uint32_t)uid) || pending_has(fr, uid)) {
@@ -242,7 +250,12 @@ static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
 	}
 	size_t size = mf_maildir_msg_size(m);
 	snprintf(fields, sizeof fields, "U=%u", (unsigned)uid);
-	if (mf_maildir_commit(m, "cur", fields, flags, name, sizeof name, e) < 0 ||
+	if (isync_file_letters(fr, "", flags, letters, sizeof letters, e) < 0) {
+		mf_maildir_abort(m);
+		return -1;
+	}
+	if (mf_maildir_commit(m, *letters ? "cur" : "new", fields, letters, name,
+	                      sizeof name, e) < 0 ||
 	    pend_add(fr, (uint32_t)uid, flags, name, e) < 0)
 		return -1;
 	fr->pend_bytes += size;

@@ -20,7 +20,7 @@ static int fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
 {
 	struct frun *fr = arg;
 	uint64_t uid = 0, size = 0;
-	char flags[8] = "";
+	char flags[MF_FLAGSET_MAX] = "";
 	size_t k;
 
 	(void)e;
@@ -42,16 +42,15 @@ static int fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
 	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
 	if (k == (size_t)-1 || r->toks[k].type != MF_IMAP_LIST)
 		return 0;    /* e.g. a MODSEQ-only update */
-	mf_imapflags_from_list(r, k, flags);
+	mf_imapflags_from_list(r, k, flags, sizeof flags);
 	k = mf_imap_fetch_item(r, r->data_first, "RFC822.SIZE");
 	if (k != (size_t)-1)
 		mf_imap_tok_u64(&r->toks[k], &size);
 	struct sflag *old = fr->sl.sorted ? isync_slist_find(&fr->sl, (uint32_t)uid)
 	                                  : NULL;
-	if (old) {
-		mf_strlcpy(old->flags, flags, sizeof old->flags);
-		return 0;
-	}
+	if (old)
+		return isync_slist_set_flags(old, flags) < 0
+		       ? mf_err_set(e, MF_E_NOMEM, "out of memory") : 0;
 	if (isync_slist_add(&fr->sl, (uint32_t)uid, flags, size, NULL) < 0)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
@@ -117,9 +116,9 @@ static int select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
 struct known {
 	uint32_t uid;
 	unsigned status;
-	char base0[8];          /* flags at the last sync */
+	char base0[MF_FLAGSET_MAX];  /* flag set at the last sync */
 	char base[512];         /* file name base */
-	char S[8];              /* server flags now */
+	char S[MF_FLAGSET_MAX]; /* server's flag set now */
 	struct lfile *lf;       /* the file, NULL if gone locally */
 };
 
@@ -172,20 +171,25 @@ static int known_flags(struct frun *fr, const struct known *k,
                        struct store_op *op, int *push, struct mf_err *e)
 {
 	const struct mf_imapsync_params *p = fr->c->p;
-	char L[8], R[8];
+	char L[MF_FLAGSET_MAX], R[MF_FLAGSET_MAX];
 
-	mf_imapflags_mapped(k->lf->flags, L);
+	isync_local_set(fr, k->lf, k->base0, L, sizeof L);
 	if (p->two_way) {
-		mf_imapflags_merge3(k->base0, L, k->S, R);
+		mf_imapflags_merge3(k->base0, L, k->S, R, sizeof R);
 		if (strcmp(R, k->S)) {
-			mf_imapflags_diff(k->S, R, op->add, op->del);
+			char add[MF_FLAGSET_MAX], del[MF_FLAGSET_MAX];
+			mf_imapflags_diff(k->S, R, add, sizeof add, del, sizeof del);
 			op->uid = k->uid;
+			op->add = strdup(add);
+			op->del = strdup(del);
+			if (!op->add || !op->del)
+				return mf_err_set(e, MF_E_NOMEM, "out of memory");
 			*push = 1;
 			fr->res.flags_remote++;
 		}
 	} else {
 		/* pull: server changes win; local-only changes stay */
-		mf_imapflags_pull(k->base0, L, k->S, R);
+		mf_imapflags_pull(k->base0, L, k->S, R, sizeof R);
 	}
 	if (strcmp(R, L) && isync_set_local_flags(fr, k->lf, R, e) < 0)
 		return -1;
@@ -217,11 +221,11 @@ static void known_load(struct frun *fr, size_t i, struct known *k, int *gone)
 static int sync_known(struct frun *fr, struct uids *del_remote,
                       struct mf_err *e)
 {
-	struct store_op *ops = NULL;
-	size_t nops = 0, i = 0;
+	size_t nops = 0, i = 0, nalloc = mf_syncstate_count(fr->st) + 1;
+	struct store_op *ops;
 	int rc = 0;
 
-	ops = calloc(mf_syncstate_count(fr->st) + 1, sizeof *ops);
+	ops = calloc(nalloc, sizeof *ops);
 	if (!ops)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	while (rc == 0 && i < mf_syncstate_count(fr->st)) {
@@ -238,6 +242,10 @@ static int sync_known(struct frun *fr, struct uids *del_remote,
 	}
 	if (rc == 0)
 		rc = isync_push_flags(fr, ops, nops, e);
+	for (size_t j = 0; j <= nops && j < nalloc; j++) {
+		free(ops[j].add);
+		free(ops[j].del);
+	}
 	free(ops);
 	return rc;
 }
@@ -333,7 +341,7 @@ static int sync_body(struct frun *fr, struct mf_err *e)
 		return -1;
 	uint32_t select_next = mb->uidnext;
 	uint64_t select_modseq = mb->nomodseq ? 0 : mb->highestmodseq;
-	if (isync_lscan_load(fr->md, &fr->ls, e) < 0)
+	if (isync_lscan_load(fr->md, &fr->ls, e) < 0 || isync_kw_open(fr, e) < 0)
 		return -1;
 	if ((r = check_uidvalidity(fr, sv, &use_q, e)) != 0)
 		return r < 0 ? -1 : 0;
@@ -405,9 +413,12 @@ static int open_maildir(struct frun *fr, struct mf_err *e)
 
 static void frun_free(struct frun *fr)
 {
-	for (size_t i = 0; i < fr->npend; i++)
+	for (size_t i = 0; i < fr->npend; i++) {
 		free(fr->pend[i].base);
+		free(fr->pend[i].flags);
+	}
 	free(fr->pend);
+	mf_kwtable_free(fr->kwt);
 	isync_lscan_free(&fr->ls);
 	isync_slist_free(&fr->sl);
 	free(fr->vanished.v);

@@ -21,6 +21,7 @@
 #include "folders.h"
 #include "imap.h"
 #include "imapsync.h"
+#include "kwtable.h"
 #include "maildir.h"
 #include "syncstate.h"
 
@@ -62,7 +63,7 @@ int isync_run_jobs(struct isync *c, struct mf_err *first, int *failed);
 struct lfile {
 	char *rel;          /* "cur/NAME" */
 	char *base;         /* NAME without ":2,..." */
-	char flags[32];
+	char flags[64];     /* the Maildir letters of its name */
 	uint32_t ufield;    /* U= value, 0 if none */
 	int used;
 };
@@ -88,7 +89,7 @@ int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
 
 struct sflag {
 	uint32_t uid;
-	char flags[8];
+	char *flags;        /* flag set (imapflags.h) */
 	uint64_t size;
 	char *msgid;
 	int matched;
@@ -102,6 +103,8 @@ struct slist {
 
 int isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
                     uint64_t size, const char *msgid);
+/* Replace s's flag set; -1 when out of memory. */
+int isync_slist_set_flags(struct sflag *s, const char *flags);
 /* Sorts the list on first use after an add. */
 struct sflag *isync_slist_find(struct slist *l, uint32_t uid);
 void isync_slist_free(struct slist *l);
@@ -125,7 +128,7 @@ int isync_ranges_has(const struct uids *u, uint32_t x);
 
 struct pending {            /* fetched, durable after the next group commit */
 	uint32_t uid;
-	char flags[8];
+	char *flags;            /* flag set */
 	char *base;
 };
 
@@ -134,6 +137,8 @@ struct frun {
 	const struct mf_folder *f;
 	struct mf_maildir *md;
 	struct mf_syncstate *st;
+	struct mf_kwtable *kwt;   /* the folder's keyword letters */
+	int kw_file;              /* kwt is the Maildir's dovecot-keywords */
 	struct mf_imapsync_result res;
 	char path[4096];
 	struct lscan ls;
@@ -162,9 +167,21 @@ int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
                        struct mf_err *e);
 int isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
                      struct mf_err *e);
-/* Give the file the synchronised letters mapped (counted; not in dry run). */
+/* Give the file the flag set `set` (counted; not in dry run). */
 int isync_set_local_flags(struct frun *fr, struct lfile *lf,
-                          const char *mapped, struct mf_err *e);
+                          const char *set, struct mf_err *e);
+/* The flag set the file shows, base being the set at the last sync (""
+ * for a file never synchronised). */
+void isync_local_set(struct frun *fr, const struct lfile *lf,
+                     const char *base, char *out, size_t len);
+/* The Maildir letters for a file that had `had` and must show set; new
+ * keyword letters are made durable (dovecot-keywords or the sync state)
+ * before they are returned, so no file shows a letter nobody can read. */
+int isync_file_letters(struct frun *fr, const char *had, const char *set,
+                       char *out, size_t len, struct mf_err *e);
+/* Load the folder's keyword table: the Maildir's dovecot-keywords when
+ * it has one, else the sync state's. */
+int isync_kw_open(struct frun *fr, struct mf_err *e);
 
 /* imapsync_fetch.c: pipelined UID FETCHes of the bodies of want. */
 int isync_fetch_bodies(struct frun *fr, const struct uids *want,
@@ -182,7 +199,7 @@ int isync_adopt_orphans(struct frun *fr, struct mf_err *e);
 /* imapsync_twoway.c */
 struct store_op {
 	uint32_t uid;
-	char add[8], del[8];
+	char *add, *del;        /* flag sets (owned by the caller) */
 };
 
 int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,

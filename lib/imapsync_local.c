@@ -174,19 +174,22 @@ int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
 		size_t l = strlen(nb);
 		snprintf(nb + l, sizeof nb - l, ",%s", field);
 	}
-	/* a message we have seen belongs in cur/ (a file in new/ is unseen
-	 * by the MUA; the flags keep that: no S) */
+	/* a file in new/ (unseen by the MUA, no info part) stays there:
+	 * only the MUA moves it to cur/ */
+	int in_new = !strncmp(lf->rel, "new/", 4) && !*lf->flags;
+	char rel[600];
+	if (in_new)
+		snprintf(rel, sizeof rel, "new/%s", nb);
+	else
+		snprintf(rel, sizeof rel, "cur/%s:2,%s", nb, lf->flags);
 	if (mf_durable_join(from, sizeof from, fr->path, lf->rel, e) < 0 ||
-	    mf_durable_path(to, sizeof to, e, "%s/cur/%s:2,%s", fr->path, nb,
-	                    lf->flags) < 0)
+	    mf_durable_join(to, sizeof to, fr->path, rel, e) < 0)
 		return -1;
 	/* new/ to cur/: both directories are synced (mf_durable_move) */
 	if (strcmp(from, to) && mf_durable_move(from, to, e) < 0)
 		return -1;
 	free(lf->base);
 	lf->base = strdup(nb);
-	char rel[600];
-	snprintf(rel, sizeof rel, "cur/%s:2,%s", nb, lf->flags);
 	free(lf->rel);
 	lf->rel = strdup(rel);
 	lf->ufield = 0;
@@ -204,13 +207,147 @@ int isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
 	return isync_rename_field(fr, lf, uid ? f : NULL, e);
 }
 
-int isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *mapped,
+/* Tell the folder's keyword letters assigned since the last call to
+ * whoever keeps them, durably, before any file name shows them. */
+static int kw_persist(struct frun *fr, struct mf_err *e)
+{
+	uint32_t dirty = mf_kwtable_dirty(fr->kwt);
+
+	if (!dirty || fr->c->p->dry_run)
+		return 0;
+	if (fr->kw_file) {
+		if (mf_kwtable_save(fr->kwt, fr->path, e) < 0)
+			return -1;
+	} else {
+		for (unsigned i = 0; i < MF_KWTABLE_MAX; i++)
+			if ((dirty & (1u << i)) &&
+			    mf_syncstate_set_keyword(fr->st, i,
+			        mf_kwtable_name(fr->kwt, (char)('a' + i)), e) < 0)
+				return -1;
+		if (mf_syncstate_commit(fr->st, e) < 0)
+			return -1;
+	}
+	mf_kwtable_clean(fr->kwt);
+	return 0;
+}
+
+void isync_local_set(struct frun *fr, const struct lfile *lf,
+                     const char *base, char *out, size_t len)
+{
+	mf_imapflags_local(lf->flags, fr->kwt, base, out, len);
+}
+
+int isync_file_letters(struct frun *fr, const char *had, const char *set,
+                       char *out, size_t len, struct mf_err *e)
+{
+	mf_imapflags_file_letters(had, set, fr->kwt, out, len);
+	return kw_persist(fr, e);
+}
+
+/* The state kept the folder's letters and now the Maildir has a
+ * dovecot-keywords file too (a Dovecot started using it): the file's
+ * table rules.  The state's keywords join it at their own letters where
+ * those are free; files whose letters the file gives to other keywords
+ * are renamed to the letters the file gives theirs.  Then the state's
+ * table is dropped. */
+static int kw_adopt_state(struct frun *fr, struct mf_err *e)
+{
+	char from[MF_KWTABLE_MAX + 1] = "", to[MF_KWTABLE_MAX + 1] = "";
+	size_t nmove = 0;
+	uint32_t old = 0;
+	int any = 0;
+
+	/* a moved keyword never lands on a letter the state used: renaming
+	 * is then idempotent, and a run stopped halfway is simply redone */
+	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++)
+		if (mf_syncstate_keyword(fr->st, i))
+			old |= 1u << i;
+	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++) {
+		const char *kw = mf_syncstate_keyword(fr->st, i);
+		char c = (char)('a' + i);
+		if (!kw)
+			continue;
+		any = 1;
+		const char *now = mf_kwtable_name(fr->kwt, c);
+		if (now && !strcasecmp(now, kw))
+			continue;
+		if (!now && !mf_kwtable_letter(fr->kwt, kw)) {
+			struct mf_err e2;
+			if (mf_kwtable_set(fr->kwt, i, kw, &e2) == 0) {
+				/* saved below with the rest */
+				continue;
+			}
+		}
+		from[nmove] = c;
+		to[nmove++] = mf_kwtable_assign_avoid(fr->kwt, kw, old); /* 0: none */
+	}
+	if (!any || fr->c->p->dry_run)
+		return 0;
+	isync_warnf(fr->c, "%s: the Maildir has a dovecot-keywords file now: "
+	            "keyword letters follow it", fr->f->utf8);
+	if (mf_kwtable_save(fr->kwt, fr->path, e) < 0)
+		return -1;
+	for (size_t k = 0; k < fr->ls.n && nmove; k++) {
+		struct lfile *lf = &fr->ls.v[k];
+		char nf[64], out[600];
+		size_t o = 0;
+		for (const char *p = lf->flags; *p && o + 1 < sizeof nf; p++) {
+			const char *m = memchr(from, *p, nmove);
+			if (!m)
+				nf[o++] = *p;
+			else if (to[m - from])
+				nf[o++] = to[m - from];
+		}
+		nf[o] = '\0';
+		mf_maildir_flags_normalise(nf, out, sizeof nf);
+		mf_strlcpy(nf, out, sizeof nf);
+		if (!strcmp(nf, lf->flags))
+			continue;
+		if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) < 0)
+			return -1;
+		free(lf->rel);
+		lf->rel = strdup(out);
+		mf_strlcpy(lf->flags, nf, sizeof lf->flags);
+		if (!lf->rel)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	}
+	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++)
+		if (mf_syncstate_keyword(fr->st, i) &&
+		    mf_syncstate_set_keyword(fr->st, i, NULL, e) < 0)
+			return -1;
+	return mf_syncstate_commit(fr->st, e);
+}
+
+int isync_kw_open(struct frun *fr, struct mf_err *e)
+{
+	int r;
+
+	fr->kwt = mf_kwtable_new();
+	if (!fr->kwt)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	r = mf_kwtable_load(fr->kwt, fr->path, e);
+	if (r < 0)
+		return -1;
+	fr->kw_file = r == 0;
+	if (fr->kw_file)
+		return kw_adopt_state(fr, e);
+	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++) {
+		const char *kw = mf_syncstate_keyword(fr->st, i);
+		if (kw && mf_kwtable_set(fr->kwt, i, kw, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *set,
                            struct mf_err *e)
 {
-	char nf[32], out[600];
+	char nf[64], out[600];
 
-	mf_imapflags_merge_local(lf->flags, mapped, nf, sizeof nf);
-	if (!strcmp(nf, lf->flags) && !strncmp(lf->rel, "cur/", 4))
+	if (isync_file_letters(fr, lf->flags, set, nf, sizeof nf, e) < 0)
+		return -1;
+	/* a file in new/ whose letters stay the same stays there */
+	if (!strcmp(nf, lf->flags))
 		return 0;
 	fr->res.flags_local++;
 	if (fr->c->p->dry_run)
@@ -222,4 +359,3 @@ int isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *mapped,
 	mf_strlcpy(lf->flags, nf, sizeof lf->flags);
 	return lf->rel ? 0 : mf_err_set(e, MF_E_NOMEM, "out of memory");
 }
-

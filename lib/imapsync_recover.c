@@ -17,7 +17,7 @@ int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
 {
 	struct slist *l = arg;
 	uint64_t uid = 0, size = 0;
-	char flags[8] = "", id[512] = "";
+	char flags[MF_FLAGSET_MAX] = "", id[512] = "";
 	size_t k;
 
 	if (strcmp(r->keyword, "FETCH"))
@@ -27,7 +27,7 @@ int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
 		return 0;
 	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
 	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
-		mf_imapflags_from_list(r, k, flags);
+		mf_imapflags_from_list(r, k, flags, sizeof flags);
 	k = mf_imap_fetch_item(r, r->data_first, "RFC822.SIZE");
 	if (k != (size_t)-1)
 		mf_imap_tok_u64(&r->toks[k], &size);
@@ -79,7 +79,7 @@ static int renumber_files(struct frun *fr, struct slist *srv,
 		if (hit) {
 			hit->matched = 1;
 			m[*nm].uid = hit->uid;
-			mf_strlcpy(m[*nm].flags, hit->flags, sizeof m[*nm].flags);
+			m[*nm].flags = hit->flags;     /* borrowed, as base */
 			m[*nm].base = lf->base;
 			(*nm)++;
 			fr->res.adopted++;

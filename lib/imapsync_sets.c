@@ -8,6 +8,17 @@
 
 #include "buf.h"
 
+int isync_slist_set_flags(struct sflag *s, const char *flags)
+{
+	char *f = strdup(flags);
+
+	if (!f)
+		return -1;
+	free(s->flags);
+	s->flags = f;
+	return 0;
+}
+
 int isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
                      uint64_t size, const char *msgid)
 {
@@ -22,11 +33,11 @@ int isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
 	struct sflag *s = &l->v[l->n++];
 	memset(s, 0, sizeof *s);
 	s->uid = uid;
-	mf_strlcpy(s->flags, flags, sizeof s->flags);
+	s->flags = strdup(flags);
 	s->size = size;
 	s->msgid = msgid ? strdup(msgid) : NULL;
 	l->sorted = 0;
-	return 0;
+	return s->flags && (s->msgid || !msgid) ? 0 : -1;
 }
 
 static int cmp_suid(const void *a, const void *b)
@@ -52,8 +63,10 @@ struct sflag *isync_slist_find(struct slist *l, uint32_t uid)
 
 void isync_slist_free(struct slist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].msgid);
+		free(l->v[i].flags);
+	}
 	free(l->v);
 	memset(l, 0, sizeof *l);
 }

@@ -39,7 +39,7 @@ int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
 	if (!tags)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		char fl[128];
+		char fl[MF_FLAGSET_MAX + 64];
 		if (*ops[i].add) {
 			mf_imapflags_to_imap(ops[i].add, fl, sizeof fl);
 			tags[nt] = mf_imap_send(c->im, e, "UID STORE %u +FLAGS.SILENT (%s)",
@@ -307,11 +307,10 @@ static int adopt_upload(struct frun *fr, struct lfile *lf, uint32_t uid,
                         const char *srv_flags, const char *mapped,
                         struct mf_err *e)
 {
-	struct store_op op;
+	char add[MF_FLAGSET_MAX], del[MF_FLAGSET_MAX];
+	struct store_op op = { uid, add, del };
 
-	memset(&op, 0, sizeof op);
-	op.uid = uid;
-	mf_imapflags_diff(srv_flags, mapped, op.add, op.del);
+	mf_imapflags_diff(srv_flags, mapped, add, sizeof add, del, sizeof del);
 	lf->used = 1;
 	fr->res.adopted++;
 	if (isync_rename_uid(fr, lf, uid, e) < 0 ||
@@ -367,14 +366,14 @@ int isync_recover_uploads(struct frun *fr, struct mf_err *e)
 {
 	for (size_t i = 0; i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
-		char path[4096 + 512], id[512], mapped[8], af[16];
+		char path[4096 + 512], id[512], mapped[MF_FLAGSET_MAX], af[16];
 		uint64_t size;
 		if (lf->used || mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
 		if (isync_file_info(path, &size, id, sizeof id) < 0)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
-		mf_imapflags_mapped(lf->flags, mapped);
+		isync_local_set(fr, lf, "", mapped, sizeof mapped);
 		if (find_upload(fr, lf, size, id, mapped, e) < 0)
 			return -1;
 	}
@@ -389,7 +388,7 @@ static int upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
                       struct mf_err *e)
 {
 	struct isync *c = fr->c;
-	char path[4096 + 512], fl[128], af[32];
+	char path[4096 + 512], fl[MF_FLAGSET_MAX + 64], af[32];
 
 	/* mark the upload in the file name first (durable): a crash after
 	 * the APPEND is then found by find_upload instead of uploading
@@ -416,7 +415,8 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 
 	for (size_t i = 0; i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
-		char path[4096 + 512], id[512], mapped[8], token[TRACK_LEN];
+		char path[4096 + 512], id[512], mapped[MF_FLAGSET_MAX];
+		char token[TRACK_LEN];
 		uint64_t size;
 		uint32_t uid, from;
 		if (lf->used)
@@ -424,7 +424,7 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
 		if (isync_file_info(path, &size, id, sizeof id) < 0)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
-		mf_imapflags_mapped(lf->flags, mapped);
+		isync_local_set(fr, lf, "", mapped, sizeof mapped);
 		fr->res.uploaded++;
 		if (c->p->dry_run)
 			continue;

@@ -334,7 +334,7 @@ static int
 final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
            const char *flags, char *out, size_t outlen, struct mf_err *e)
 {
-	char nflags[32] = "";
+	char nflags[64] = "";
 	int n;
 
 	if (fields != NULL && (strpbrk(fields, "/:") != NULL || *fields == '\0'))
@@ -537,7 +537,7 @@ int
 mf_maildir_set_flags(struct mf_maildir *md, const char *rel, const char *flags,
                      char *out_name, size_t out_len, struct mf_err *e)
 {
-	char base[NAME_MAX_LEN + 1], nflags[32], name[NAME_MAX_LEN + 40];
+	char base[NAME_MAX_LEN + 1], nflags[64], name[NAME_MAX_LEN + 40];
 	const char *old, *colon;
 	int sfd, n;
 	size_t bl;
@@ -621,16 +621,20 @@ mf_maildir_name_field(const char *name, const char *key, char *out, size_t len)
 void
 mf_maildir_flags_normalise(const char *in, char *out, size_t len)
 {
-	int seen[26] = { 0 };
+	int seen[52] = { 0 };
 	size_t o = 0;
 	int i;
 
+	/* capitals are flags, small letters keywords (Dovecot's a-z): both
+	 * kept, in ASCII order as the Maildir spec asks */
 	for (; *in != '\0'; in++)
 		if (*in >= 'A' && *in <= 'Z')
 			seen[*in - 'A'] = 1;
-	for (i = 0; i < 26 && o + 1 < len; i++)
+		else if (*in >= 'a' && *in <= 'z')
+			seen[26 + *in - 'a'] = 1;
+	for (i = 0; i < 52 && o + 1 < len; i++)
 		if (seen[i])
-			out[o++] = (char)('A' + i);
+			out[o++] = (char)(i < 26 ? 'A' + i : 'a' + i - 26);
 	if (len > 0)
 		out[o] = '\0';
 }

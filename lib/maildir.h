@@ -11,7 +11,8 @@
  * Names: "<sec>.M<usec>P<pid>Q<n>.<host>[,U=<uid>][:2,<flags>]"; the
  * optional ",K=V" fields (U= for a server UID) let state be rebuilt from
  * the directory alone.  Flags are Maildir's letters, kept sorted:
- * D draft, F flagged, P passed, R replied, S seen, T trashed. */
+ * D draft, F flagged, P passed, R replied, S seen, T trashed, and a-z
+ * for keywords (the folder's table, kwtable.h). */
 #ifndef MF_MAILDIR_H
 #define MF_MAILDIR_H
 
@@ -97,7 +98,8 @@ void mf_maildir_name_flags(const char *name, char *flags, size_t len);
 /* Value of field K (",K=V" before ":2,") into out; -1 if absent. */
 int mf_maildir_name_field(const char *name, const char *key, char *out,
                           size_t len);
-/* Normalise a flag string: unique, sorted, only letters A-Z kept. */
+/* Normalise a flag string: unique, sorted (A-Z, then the keyword
+ * letters a-z), only letters kept. */
 void mf_maildir_flags_normalise(const char *in, char *out, size_t len);
 
 #endif

@@ -25,6 +25,7 @@ struct mf_syncstate {
 	size_t n, cap;
 	struct mf_buf pending;
 	int journal_open; /* journal holds a header for this generation */
+	char *kwtab[MF_SYNCSTATE_KEYWORDS];
 };
 
 static char *path_join(const char *dir, const char *key, const char *ext)
@@ -57,16 +58,20 @@ static int put_mem(struct mf_syncstate *s, uint32_t uid, const char *flags,
 {
 	int found;
 	size_t i = find(s, uid, &found);
-	char *b = strdup(base);
+	char *b = strdup(base), *fl = strdup(flags);
 
-	if (!b)
+	if (!b || !fl) {
+		free(b);
+		free(fl);
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	}
 	if (!found) {
 		if (s->n == s->cap) {
 			size_t nc = s->cap ? s->cap * 2 : 256;
 			void *nv = realloc(s->v, nc * sizeof *s->v);
 			if (!nv) {
 				free(b);
+				free(fl);
 				return mf_err_set(e, MF_E_NOMEM, "out of memory");
 			}
 			s->v = nv;
@@ -76,10 +81,11 @@ static int put_mem(struct mf_syncstate *s, uint32_t uid, const char *flags,
 		s->n++;
 	} else {
 		free(s->v[i].base);
+		free(s->v[i].flags);
 	}
 	s->v[i].uid = uid;
 	s->v[i].status = status;
-	mf_strlcpy(s->v[i].flags, flags, sizeof s->v[i].flags);
+	s->v[i].flags = fl;
 	s->v[i].base = b;
 	return 0;
 }
@@ -92,14 +98,17 @@ static void del_mem(struct mf_syncstate *s, uint32_t uid)
 	if (!found)
 		return;
 	free(s->v[i].base);
+	free(s->v[i].flags);
 	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
 	s->n--;
 }
 
 static void clear_mem(struct mf_syncstate *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].base);
+		free(s->v[i].flags);
+	}
 	s->n = 0;
 }
 
@@ -108,24 +117,89 @@ static int valid_word(const char *w)
 	return *w && !strpbrk(w, " \n\r\t");
 }
 
+/* A flag set (imapflags.h: letters, then " keyword" each) is valid in a
+ * record: at most 6 letters, words without control characters. */
+static int valid_flags(const char *flags)
+{
+	return strcspn(flags, " ") <= 6 && !strpbrk(flags, "\n\r\t") &&
+	       !strstr(flags, "  ") && flags[strlen(flags) - (*flags != 0)] != ' ';
+}
+
+/* "+ UID STATUS LETTERS BASE[ KEYWORD...]": the keywords of the flag set
+ * follow the base name, so records without any read as before. */
+static int print_entry(struct mf_buf *b, uint32_t uid, unsigned status,
+                       const char *flags, const char *base, struct mf_err *e)
+{
+	int l = (int)strcspn(flags, " ");
+
+	return mf_buf_printf(b, e, "+ %u %u %.*s %s%s\n", uid, status,
+	                     l ? l : 1, l ? flags : "-", base, flags + l);
+}
+
+static int set_kw_mem(struct mf_syncstate *s, unsigned idx, const char *name,
+                      struct mf_err *e)
+{
+	char *n = NULL;
+
+	if (name && !(n = strdup(name)))
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	free(s->kwtab[idx]);
+	s->kwtab[idx] = n;
+	return 0;
+}
+
+/* "K INDEX NAME" (or NAME "-": none): the folder's keyword table. */
+static int apply_kw(struct mf_syncstate *s, char *f1, char *f2,
+                    struct mf_err *e)
+{
+	long idx;
+
+	if (mf_parse_long(f1, 0, MF_SYNCSTATE_KEYWORDS - 1, &idx) < 0 ||
+	    !valid_word(f2))
+		return mf_err_set(e, MF_E_DATA, "corrupt sync state record");
+	return set_kw_mem(s, (unsigned)idx, strcmp(f2, "-") ? f2 : NULL, e);
+}
+
+/* "+" records: the flag set is the letters and the words after the base. */
+static int apply_entry(struct mf_syncstate *s, char **f, char *rest,
+                       struct mf_err *e)
+{
+	char set[MF_SYNCSTATE_FLAGS_MAX];
+	long uid, st;
+	int n;
+
+	if (mf_parse_long(f[1], 1, 0xFFFFFFFFl, &uid) < 0 ||
+	    mf_parse_long(f[2], 0, 3, &st) < 0 || strlen(f[3]) > 6)
+		return mf_err_set(e, MF_E_DATA, "corrupt sync state record");
+	n = snprintf(set, sizeof set, "%s%s%s", strcmp(f[3], "-") ? f[3] : "",
+	             rest ? " " : "", rest ? rest : "");
+	if (n < 0 || (size_t)n >= sizeof set || !valid_flags(set))
+		return mf_err_set(e, MF_E_DATA, "corrupt sync state record");
+	return put_mem(s, (uint32_t)uid, set, (unsigned)st, f[4], e);
+}
+
 /* Apply one record line (NUL-terminated, no newline). */
 static int apply(struct mf_syncstate *s, char *line, struct mf_err *e)
 {
-	char *f[6];
+	char *f[5], *rest = NULL;
 	int nf = 0;
 	char *p = line;
 	long long v;
 
-	while (nf < 6 && *p) {
+	while (nf < 5 && *p) {
 		f[nf++] = p;
 		p = strchr(p, ' ');
 		if (!p)
 			break;
 		*p++ = '\0';
 	}
+	if (p && *p)
+		rest = p;
 	if (nf == 0)
 		return 0;
-	if (nf == 2 && (!strcmp(f[0], "V") || !strcmp(f[0], "R") ||
+	if (nf == 3 && !rest && !strcmp(f[0], "K"))
+		return apply_kw(s, f[1], f[2], e);
+	if (nf == 2 && !rest && (!strcmp(f[0], "V") || !strcmp(f[0], "R") ||
 	                !strcmp(f[0], "N") || !strcmp(f[0], "M") ||
 	                !strcmp(f[0], "-"))) {
 		char *end;
@@ -153,14 +227,8 @@ static int apply(struct mf_syncstate *s, char *line, struct mf_err *e)
 		}
 		return 0;
 	}
-	if (nf == 5 && !strcmp(f[0], "+")) {
-		long uid, st;
-		if (mf_parse_long(f[1], 1, 0xFFFFFFFFl, &uid) < 0 ||
-		    mf_parse_long(f[2], 0, 3, &st) < 0 || strlen(f[3]) > 6)
-			goto bad;
-		return put_mem(s, (uint32_t)uid, strcmp(f[3], "-") ? f[3] : "",
-		               (unsigned)st, f[4], e);
-	}
+	if (nf == 5 && !strcmp(f[0], "+"))
+		return apply_entry(s, f, rest, e);
 bad:
 	return mf_err_set(e, MF_E_DATA, "corrupt sync state record");
 }
@@ -295,6 +363,8 @@ void mf_syncstate_free(struct mf_syncstate *s)
 	if (!s)
 		return;
 	clear_mem(s);
+	for (unsigned k = 0; k < MF_SYNCSTATE_KEYWORDS; k++)
+		free(s->kwtab[k]);
 	free(s->v);
 	free(s->dir);
 	free(s->snap);
@@ -369,12 +439,28 @@ const struct mf_syncstate_entry *mf_syncstate_get(const struct mf_syncstate *s,
 int mf_syncstate_put(struct mf_syncstate *s, uint32_t uid, const char *flags,
                      unsigned status, const char *base, struct mf_err *e)
 {
-	if (!uid || !valid_word(base) || strlen(flags) > 6 || strpbrk(flags, " \n"))
+	if (!uid || !valid_word(base) || !valid_flags(flags) ||
+	    strlen(flags) >= MF_SYNCSTATE_FLAGS_MAX)
 		return mf_err_set(e, MF_E_INTERNAL, "bad sync state entry");
 	if (put_mem(s, uid, flags, status, base, e) < 0)
 		return -1;
-	return mf_buf_printf(&s->pending, e, "+ %u %u %s %s\n", uid, status,
-	                     *flags ? flags : "-", base);
+	return print_entry(&s->pending, uid, status, flags, base, e);
+}
+
+const char *mf_syncstate_keyword(const struct mf_syncstate *s, unsigned idx)
+{
+	return idx < MF_SYNCSTATE_KEYWORDS ? s->kwtab[idx] : NULL;
+}
+
+int mf_syncstate_set_keyword(struct mf_syncstate *s, unsigned idx,
+                             const char *name, struct mf_err *e)
+{
+	if (idx >= MF_SYNCSTATE_KEYWORDS || (name && !valid_word(name)) ||
+	    (name && !strcmp(name, "-")))
+		return mf_err_set(e, MF_E_INTERNAL, "bad keyword table entry");
+	if (set_kw_mem(s, idx, name, e) < 0)
+		return -1;
+	return mf_buf_printf(&s->pending, e, "K %u %s\n", idx, name ? name : "-");
 }
 
 int mf_syncstate_del(struct mf_syncstate *s, uint32_t uid, struct mf_err *e)
@@ -430,11 +516,13 @@ static int write_snapshot(struct mf_syncstate *s, const char *tmp,
 	                  s->gen + 1, s->uidvalidity,
 	                  (unsigned long long)s->modseq, s->uidnext) < 0)
 		goto out;
+	for (unsigned k = 0; k < MF_SYNCSTATE_KEYWORDS; k++)
+		if (s->kwtab[k] &&
+		    mf_buf_printf(&b, e, "K %u %s\n", k, s->kwtab[k]) < 0)
+			goto out;
 	for (size_t i = 0; i < s->n; i++)
-		if (mf_buf_printf(&b, e, "+ %u %u %s %s\n", s->v[i].uid,
-		                  s->v[i].status,
-		                  *s->v[i].flags ? s->v[i].flags : "-",
-		                  s->v[i].base) < 0)
+		if (print_entry(&b, s->v[i].uid, s->v[i].status, s->v[i].flags,
+		                s->v[i].base, e) < 0)
 			goto out;
 	r = mf_durable_replace(s->snap, tmp, b.data, b.len, 0600, e);
 out:

@@ -1,7 +1,9 @@
 /* syncstate.h - what imap-sync knows about one folder, surviving crashes.
  *
- * Per folder: UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT and a map from server
- * UID to (last synchronised flags, status, local Maildir base name).
+ * Per folder: UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT, a map from server
+ * UID to (last synchronised flag set -- flags and keywords, imapflags.h --,
+ * status, local Maildir base name), and the folder's keyword letters when
+ * its Maildir has no dovecot-keywords file (kwtable.h).
  * Storage: a snapshot file KEY.state rewritten atomically (temp file,
  * fsync, rename, directory fsync) and a write-ahead journal KEY.journal of
  * changes since.  Changes are made in memory, then mf_syncstate_commit()
@@ -21,10 +23,14 @@
 #define MF_SS_GONE_REMOTE 0x1u  /* expunged on the server, kept locally */
 #define MF_SS_GONE_LOCAL  0x2u  /* deleted locally, kept on the server */
 
+#define MF_SYNCSTATE_KEYWORDS  26     /* keyword letters a-z */
+#define MF_SYNCSTATE_FLAGS_MAX 2048   /* a flag set, with its NUL */
+
 struct mf_syncstate_entry {
 	uint32_t uid;
 	unsigned status;     /* MF_SS_* bits */
-	char flags[8];       /* synchronised Maildir letters among "DFRST" */
+	char *flags;         /* the flag set at the last sync: letters among
+	                        "DFPRST", then " KEYWORD" each (imapflags.h) */
 	char *base;          /* Maildir file name without ":2,..." and dir */
 };
 
@@ -56,10 +62,17 @@ const struct mf_syncstate_entry *mf_syncstate_at(const struct mf_syncstate *s,
                                                  size_t i);
 const struct mf_syncstate_entry *mf_syncstate_get(const struct mf_syncstate *s,
                                                   uint32_t uid);
-/* Insert or replace the entry for uid (base is copied; must hold no
- * space or newline). */
+/* Insert or replace the entry for uid (flags and base are copied; base
+ * must hold no space or newline, flags is a flag set as above). */
 int mf_syncstate_put(struct mf_syncstate *s, uint32_t uid, const char *flags,
                      unsigned status, const char *base, struct mf_err *e);
+/* The folder's keyword table kept here (index 0 is letter a): the
+ * keyword at idx, NULL if none.  It survives a reset: local files keep
+ * their letters when the server renumbers the folder. */
+const char *mf_syncstate_keyword(const struct mf_syncstate *s, unsigned idx);
+/* Set (name NULL: clear) index idx of that table; journalled. */
+int mf_syncstate_set_keyword(struct mf_syncstate *s, unsigned idx,
+                             const char *name, struct mf_err *e);
 /* Remove uid (no-op if absent). */
 int mf_syncstate_del(struct mf_syncstate *s, uint32_t uid, struct mf_err *e);
 

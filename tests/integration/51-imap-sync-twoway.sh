@@ -14,9 +14,11 @@ trap '[ -n "${KEEP:-}" ] || python3 "$H" delete "$P" >/dev/null 2>&1' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 IS() { "$MF_BIN/imap-sync" -u "$MF_USER" --tls-trust-file "$MF_CA" \
 	-s "localhost:$MF_IMAP_PORT" -m "$M" --state "$MF_TMP/st" --folder "$P*" -q "$@"; }
-file_of() { ls "$D" | grep ",U=$1:2," | head -1; }
+# the file of UID $1 as "new/NAME" (unseen, no info) or "cur/NAME:2,FLAGS"
+file_of() { (cd "$M/.$P" && { ls new | sed 's|^|new/|'; ls cur | sed 's|^|cur/|'; } |
+	grep -E ",U=$1(:2,|\$)" | head -1); }
 sflags() { python3 "$H" flags "$P" | grep "UID $1 " ; }
-rename_flags() { f=$(file_of "$1"); mv "$D/$f" "$D/${f%%:2,*}:2,$2"; }
+rename_flags() { f=$(file_of "$1"); b=${f#*/}; mv "$M/.$P/$f" "$D/${b%%:2,*}:2,$2"; }
 
 python3 "$H" populate "$P" 60 >/dev/null || fail populate
 IS --two-way || fail "first two-way sync"
@@ -48,7 +50,8 @@ python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "differs after flag 
 printf 'From: local@example.test\nSubject: written offline\nMessage-ID: <offline.%s@example.test>\n\nhello from the Maildir\n' $$ \
 	>"$M/.$P/new/1700000000.offline.host"
 IS --two-way || fail "upload sync"
-ls "$D" | grep -q '^1700000000.offline.host,U=[0-9]*:2,$' || fail "uploaded file not renamed with its UID: $(ls "$M/.$P/new" "$D" | grep offline)"
+# unseen by the MUA: it stays in new/, only named with its UID
+ls "$M/.$P/new" | grep -q '^1700000000.offline.host,U=[0-9]*$' || fail "uploaded file not renamed with its UID: $(ls "$M/.$P/new" "$D" | grep offline)"
 python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "differs after upload"
 IS --two-way || fail "sync after upload"
 python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "upload duplicated"
@@ -56,10 +59,10 @@ python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "upload duplicated"
 # a file copied by another program keeps the ",U=" of its original: the
 # copy is a message of its own, not a second name for the first
 orig=$(file_of "$u_server")
-cp "$D/$orig" "$D/1700000003.copy.host,U=$u_server:2,R"
+cp "$M/.$P/$orig" "$D/1700000003.copy.host,U=$u_server:2,R"
 IS || fail "pull with a duplicate U= number"
 [ -f "$D/1700000003.copy.host,U=$u_server:2,R" ] || fail "pull touched the copy"
-[ -f "$D/$orig" ] || fail "pull touched the original"
+[ -f "$M/.$P/$orig" ] || fail "pull touched the original"
 IS --two-way || fail "two-way with a duplicate U= number"
 ls "$D" | grep -q "^1700000003.copy.host,U=[0-9]*:2,R$" || fail "copy not uploaded"
 ls "$D" | grep -q "^1700000003.copy.host,U=$u_server:2,R$" && fail "copy kept the taken UID"
@@ -77,16 +80,16 @@ ls "$D" | grep -q '^1700000002.crashed.host,U=[0-9]*:2,S$' || fail "interrupted 
 python3 "$H" compare "$M" maildir++ "$P" >/dev/null || fail "interrupted upload duplicated"
 
 # deletions: none by default, both ways with --expunge
-rm "$D/$(file_of "$u_del_local")"
+rm "$M/.$P/$(file_of "$u_del_local")"
 python3 "$H" expunge "$P" "$u_del_server"
 IS --two-way || fail "sync without expunge"
 sflags "$u_del_local" | grep -q . || fail "local deletion expunged without --expunge"
 [ -n "$(file_of "$u_del_server")" ] || fail "server deletion applied without --expunge"
-rm "$D/$(file_of "$u_keep")"
+rm "$M/.$P/$(file_of "$u_keep")"
 IS --two-way --expunge || fail "expunge sync"
 sflags "$u_keep" | grep -q . && fail "local deletion did not reach the server"
 [ -z "$(file_of "$u_del_server")" ] || fail "server deletion not applied with --expunge"
-n_local=$(ls "$D" | wc -l) n_server=$(python3 "$H" flags "$P" | grep -c UID)
+n_local=$(find "$D" "$M/.$P/new" -type f | wc -l) n_server=$(python3 "$H" flags "$P" | grep -c UID)
 # u_del_local, deleted before --expunge was given, goes now too
 sflags "$u_del_local" | grep -q . && fail "earlier local deletion not sent with --expunge"
 [ "$n_server" = "$n_local" ] || fail "counts after expunge: local $n_local server $n_server"

@@ -37,7 +37,8 @@ for _ in $(seq 1 50); do
 done
 [ "$(count)" -gt "$before" ] || fail "the delivered message did not appear within 10 s"
 printf 'idle: message appeared after %.2f s\n' "$(awk "BEGIN { print $(date +%s.%N) - $start }")"
-grep -rq 'push me' "$M/.$P/cur" || fail "wrong message"
+# unseen: in new/ (MUAs count it as new mail)
+grep -rq 'push me' "$M/.$P/new" || fail "wrong message, or not in new/"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

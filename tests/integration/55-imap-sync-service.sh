@@ -76,9 +76,10 @@ big() {
 }
 big --idle >"$MF_TMP/big.log" 2>&1 &
 bp=$!
-# (bodies land in tmp/ and move to cur/ at each group commit)
+# (bodies land in tmp/ and move to new/ -- unseen -- or cur/ at each
+# group commit)
 for _ in $(seq 1 300); do
-	[ "$(find "$MF_TMP/big/.BigA/tmp" "$MF_TMP/big/.BigA/cur" -type f 2>/dev/null | wc -l)" -ge 3 ] && break
+	[ "$(find "$MF_TMP/big/.BigA/tmp" "$MF_TMP/big/.BigA/new" "$MF_TMP/big/.BigA/cur" -type f 2>/dev/null | wc -l)" -ge 3 ] && break
 	sleep 0.1
 done
 kill -TERM "$bp"
@@ -87,7 +88,7 @@ wait "$bp"
 rc=$?
 [ "$rc" = 0 ] || fail "SIGTERM during a fetch: exit $rc: $(cat "$MF_TMP/big.log")"
 [ $(($(date +%s) - t0)) -le 5 ] || fail "SIGTERM during a fetch took more than 5 s"
-have=$(find "$MF_TMP/big/.BigA/cur" -type f | wc -l)
+have=$(find "$MF_TMP/big/.BigA/new" "$MF_TMP/big/.BigA/cur" -type f | wc -l)
 [ "$have" -ge 3 ] && [ "$have" -lt 60 ] || fail "SIGTERM during a fetch: $have of 60 messages"
 [ -z "$(ls -A "$MF_TMP/big/.BigA/tmp")" ] || fail "files left in tmp/"
 kill -TERM "$prp"
@@ -115,13 +116,14 @@ rc=$?
 # server -> local, folder without a connection of its own (NOTIFY STATUS)
 printf 'From: n@example.test\nSubject: notified\n\nnotify me\n' | DA save -u soak -m SvcC ||
 	fail "doveadm save"
-for _ in $(seq 1 50); do grep -rqs 'notify me' "$M/.SvcC/cur" && break; sleep 0.2; done
-grep -rqs 'notify me' "$M/.SvcC/cur" || fail "a message delivered to SvcC did not arrive in 10 s"
+for _ in $(seq 1 50); do grep -rqs 'notify me' "$M/.SvcC/new" && break; sleep 0.2; done
+grep -rqs 'notify me' "$M/.SvcC/new" || fail "a message delivered to SvcC did not arrive (in new/) in 10 s"
 
-# local -> server: a flag set by renaming in cur/ (inotify, debounced)
-f=$(find "$M/.SvcB/cur" -type f -name '*:2,' | head -n 1)
-[ -n "$f" ] || fail "no unflagged message in SvcB"
-mv "$f" "${f}F"
+# local -> server: a flag set by a MUA's rename from new/ to cur/
+# (inotify, debounced)
+f=$(find "$M/.SvcB/new" -type f | head -n 1)
+[ -n "$f" ] || fail "no unseen message in SvcB/new"
+mv "$f" "$M/.SvcB/cur/$(basename "$f"):2,F"
 t0=$(date +%s)
 for _ in $(seq 1 50); do [[ $(server_flags SvcB) == *Flagged* ]] && break; sleep 0.2; done
 [[ $(server_flags SvcB) == *Flagged* ]] || fail "a local flag did not reach the server in 10 s"

@@ -151,3 +151,50 @@ Test(syncstate, many_entries_and_reset)
 	cr_assert_str_eq(mf_syncstate_at(s, 0)->base, "after");
 	mf_syncstate_free(s);
 }
+
+/* Flag sets with keywords and the keyword table survive the journal and
+ * a rewrite; old records (letters only) read as before; the table
+ * survives a UIDVALIDITY reset (local files keep their letters). */
+Test(syncstate, keywords_and_keyword_table)
+{
+	struct mf_err e;
+	struct mf_syncstate *s;
+
+	mf_err_clear(&e);
+	append("Kw.state", "mailflow-syncstate 1\ngen 0\nV 5\nM 0\nN 9\n"
+	       "+ 3 0 RS b3\n");
+	s = open_k("Kw");
+	cr_assert_str_eq(mf_syncstate_get(s, 3)->flags, "RS");
+	cr_assert_eq(mf_syncstate_put(s, 4, "PS $Junk Work", 0, "b4", &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 6, " $MDNSent", 0, "b6", &e), 0);
+	cr_assert_eq(mf_syncstate_set_keyword(s, 0, "$Junk", &e), 0);
+	cr_assert_eq(mf_syncstate_set_keyword(s, 2, "Work", &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 7, "S  x", 0, "b7", &e), -1);
+	cr_assert_eq(mf_syncstate_put(s, 7, "SSSSSSS", 0, "b7", &e), -1);
+	cr_assert_eq(mf_syncstate_set_keyword(s, 26, "x", &e), -1);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0, "%s", e.msg);
+	mf_syncstate_free(s);
+
+	s = open_k("Kw");      /* from the journal */
+	cr_assert_str_eq(mf_syncstate_get(s, 4)->flags, "PS $Junk Work");
+	cr_assert_str_eq(mf_syncstate_get(s, 6)->flags, " $MDNSent");
+	cr_assert_str_eq(mf_syncstate_keyword(s, 0), "$Junk");
+	cr_assert_null(mf_syncstate_keyword(s, 1));
+	cr_assert_str_eq(mf_syncstate_keyword(s, 2), "Work");
+	cr_assert_eq(mf_syncstate_set_keyword(s, 2, NULL, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0, "%s", e.msg);
+	mf_syncstate_free(s);
+
+	s = open_k("Kw");      /* from the snapshot */
+	cr_assert_str_eq(mf_syncstate_get(s, 4)->flags, "PS $Junk Work");
+	cr_assert_str_eq(mf_syncstate_get(s, 6)->flags, " $MDNSent");
+	cr_assert_str_eq(mf_syncstate_get(s, 3)->flags, "RS");
+	cr_assert_null(mf_syncstate_keyword(s, 2));
+	cr_assert_eq(mf_syncstate_reset(s, 6, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0, "%s", e.msg);
+	mf_syncstate_free(s);
+	s = open_k("Kw");
+	cr_assert_eq(mf_syncstate_count(s), 0);
+	cr_assert_str_eq(mf_syncstate_keyword(s, 0), "$Junk");
+	mf_syncstate_free(s);
+}
