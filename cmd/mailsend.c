@@ -107,7 +107,8 @@ usage(FILE *f)
 	    "      --smime-sign          S/MIME signature (with --smime-cert/-key)\n"
 	    "      --smime-cert FILE     S/MIME certificate chain (PEM)\n"
 	    "      --smime-key FILE      its private key (PEM)\n"
-	    "      --smime-encrypt CERT  S/MIME encryption (not implemented yet)\n"
+	    "      --smime-encrypt CERT  S/MIME-encrypt to this recipient certificate\n"
+	    "                            (PEM file or directory; repeatable)\n"
 
 	    "      --json                a JSON summary on standard output (JSON\n"
 	    "                            Lines, one per message, with --batch and\n"
@@ -196,10 +197,12 @@ tool_option(struct run *r, int c, const char *arg, struct mf_err *e)
 	case O_SMIME_CERT: o->seal.smime_cert = arg; return 0;
 	case O_SMIME_KEY: o->seal.smime_key = arg; return 0;
 	case O_SMIME_ENC:
-		/* CMS EnvelopedData needs gpgsm (GnuTLS does not write it):
-		 * not built yet, and a silent plain send would be worse. */
-		return mf_err_set(e, MF_E_UNSUPPORTED, "--smime-encrypt: S/MIME "
-		    "encryption is not implemented yet; nothing sent");
+		if (o->seal.nsmime_encrypt == MF_SEAL_CERTS_MAX)
+			return mf_err_set(e, MF_E_USAGE, "--smime-encrypt: more "
+			    "than %d; put the certificates in a directory",
+			    MF_SEAL_CERTS_MAX);
+		o->seal.smime_encrypt[o->seal.nsmime_encrypt++] = arg;
+		return 0;
 	case O_JSON: r->json = 1; return 0;
 	default: return mf_err_set(e, MF_E_USAGE, "unknown option");
 	}

@@ -75,6 +75,7 @@ static const struct key keys[] = {
 	KEY(tls_certcheck, K_TRI),
 	KEY(smime_cert, K_PATH),
 	KEY(smime_key, K_PATH),
+	KEY(smime_recipient_certs, K_PATH),
 };
 
 /* msmtp's and mpop's names for our keys. */

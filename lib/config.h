@@ -62,6 +62,7 @@ struct mf_account {
 	int tls_certcheck;       /* msmtp: 0 unset, 1 on, 2 off */
 	char *smime_cert;        /* S/MIME certificate chain (PEM) */
 	char *smime_key;         /* its private key (PEM) */
+	char *smime_recipient_certs; /* S/MIME certificates to encrypt to */
 	char *source;            /* "file:line" where the account starts */
 };
 

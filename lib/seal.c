@@ -15,6 +15,7 @@
 #include "mimepart.h"
 #include "pgp.h"
 #include "smime.h"
+#include "smimeenc.h"
 #include "smtp.h"
 
 struct mf_seal {
@@ -25,6 +26,7 @@ struct mf_seal {
 	struct mf_pgp *pgp;
 	char pgp_signer[512];          /* the signing key's description */
 	struct mf_smime_signer *smime;
+	struct mf_smime_enc *smime_enc;
 };
 
 static const char *
@@ -45,6 +47,8 @@ mf_seal_params_merge(struct mf_seal_params *p, const struct mf_account *a)
 	p->pgp_key = pick(p->pgp_key, a->pgp_key);
 	p->smime_cert = pick(p->smime_cert, a->smime_cert);
 	p->smime_key = pick(p->smime_key, a->smime_key);
+	p->smime_recipient_certs = pick(p->smime_recipient_certs,
+	    a->smime_recipient_certs);
 }
 
 int
@@ -52,7 +56,7 @@ mf_seal_wanted(const struct mf_seal_params *p)
 {
 	return p->dkim_key != NULL || p->dkim_selector != NULL ||
 	    p->dkim_domain != NULL || p->pgp_sign || p->pgp_encrypt ||
-	    p->smime_sign;
+	    p->smime_sign || p->nsmime_encrypt > 0;
 }
 
 static void
@@ -92,9 +96,26 @@ check_smime(const struct mf_seal_params *p, struct mf_err *e)
 	if (p->pgp_sign || p->pgp_encrypt)
 		return mf_err_set(e, MF_E_USAGE, "S/MIME and OpenPGP do not go "
 		    "together: choose one");
-	if (p->smime_cert == NULL || p->smime_key == NULL)
+	if (p->smime_sign && (p->smime_cert == NULL || p->smime_key == NULL))
 		return mf_err_set(e, MF_E_CONFIG, "--smime-sign needs "
 		    "--smime-cert and --smime-key (or smime_cert, smime_key)");
+	return 0;
+}
+
+/* The recipients' certificates, and the sender's own when there is one
+ * (RFC 8551 §3.3 leaves it to the sender; mail clients add it so the
+ * sent copy can be read). */
+static int
+load_smime_enc(struct mf_seal *s, struct mf_err *e)
+{
+	const struct mf_seal_params *p = s->p;
+
+	if ((s->smime_enc = mf_smime_enc_load(p->smime_encrypt,
+	    p->nsmime_encrypt, p->smime_recipient_certs, e)) == NULL)
+		return -1;
+	if (p->smime_cert != NULL)
+		return mf_smime_enc_add_self(s->smime_enc, p->smime_cert,
+		    time(NULL), e);
 	return 0;
 }
 
@@ -124,12 +145,17 @@ mf_seal_new(const struct mf_seal_params *p, mf_seal_note_fn fn, void *arg,
 		mf_seal_free(s);
 		return NULL;
 	}
-	if (p->smime_sign && check_smime(p, e) == -1) {
+	if ((p->smime_sign || p->nsmime_encrypt > 0) &&
+	    check_smime(p, e) == -1) {
 		mf_seal_free(s);
 		return NULL;
 	}
 	if (p->smime_sign && (s->smime = mf_smime_signer_load(p->smime_cert,
 	    p->smime_key, time(NULL), e)) == NULL) {
+		mf_seal_free(s);
+		return NULL;
+	}
+	if (p->nsmime_encrypt > 0 && load_smime_enc(s, e) == -1) {
 		mf_seal_free(s);
 		return NULL;
 	}
@@ -144,6 +170,7 @@ mf_seal_free(struct mf_seal *s)
 	mf_dkim_key_free(s->dkim);
 	mf_pgp_free(s->pgp);
 	mf_smime_signer_free(s->smime);
+	mf_smime_enc_free(s->smime_enc);
 	free(s);
 }
 
@@ -341,6 +368,48 @@ out:
 	return rc;
 }
 
+static void
+smime_warn(void *arg, const char *text)
+{
+	note(arg, 1, "%s", text);
+}
+
+/* S/MIME application/pkcs7-mime enveloped-data (RFC 8551 §3.3) of the
+ * content entity, Content- fields included; after signing (§3.7) that
+ * entity is the multipart/signed. */
+static int
+apply_smime_encrypt(struct mf_seal *s, struct mf_buf *msg,
+                    const char *const *rcpts, size_t nrcpts,
+                    struct mf_err *e)
+{
+	struct mf_buf outer = MF_BUF_INIT(msg->max), ent = MF_BUF_INIT(msg->max);
+	struct mf_buf out = MF_BUF_INIT(msg->max), c = MF_BUF_INIT(msg->max);
+	char who[2048];
+	int rc = -1;
+
+	if (mf_smime_enc_pick(s->smime_enc, rcpts, nrcpts, time(NULL),
+	    smime_warn, s, e) == -1 ||
+	    mf_mimepart_split(msg->data, msg->len, &outer, &ent, e) == -1 ||
+	    mf_smime_encrypt(s->smime_enc, ent.data, ent.len, &c, e) == -1 ||
+	    mf_mimepart_single(&outer, "Content-Type: application/pkcs7-mime; "
+	    "smime-type=enveloped-data; name=\"smime.p7m\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n",
+	    c.data, c.len, &out, e) == -1)
+		goto out;
+	mf_buf_reset(msg);
+	if ((rc = mf_buf_append(msg, out.data, out.len, e)) == 0) {
+		mf_smime_enc_describe(s->smime_enc, who, sizeof(who));
+		note(s, 0, "S/MIME: encrypted (AES-256-CBC) to %s", who);
+	}
+out:
+	mf_buf_free(&outer);
+	mf_buf_free(&ent);
+	mf_buf_free(&out);
+	mf_buf_free(&c);
+	return rc;
+}
+
 int
 mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
               const char *const *rcpts, size_t nrcpts, struct mf_err *e)
@@ -360,12 +429,15 @@ mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
 	mf_buf_free(&wire);
 	if (changed)
 		note(s, 0, "8-bit content re-encoded as quoted-printable/base64 "
-		    "before signing");
+		    "before signing or encrypting");
 	mf_buf_free(msg);
 	*msg = seven;
 	if (s->pgp != NULL && apply_pgp(s, msg, from, rcpts, nrcpts, e) == -1)
 		return -1;
 	if (s->smime != NULL && apply_smime(s, msg, from, e) == -1)
+		return -1;
+	if (s->smime_enc != NULL &&
+	    apply_smime_encrypt(s, msg, rcpts, nrcpts, e) == -1)
 		return -1;
 	if (s->dkim != NULL && apply_dkim(s, msg, from, e) == -1)
 		return -1;

@@ -1,6 +1,7 @@
 /* seal.h - what mailsend does to a message between composing it and
  * submitting it: make it 7-bit, sign and/or encrypt its content
- * (OpenPGP/MIME, pgp.h; S/MIME, smime.h), then DKIM-sign it (dkim.h).
+ * (OpenPGP/MIME, pgp.h; S/MIME, smime.h and smimeenc.h), then DKIM-sign
+ * it (dkim.h).
  *
  * One call, mf_seal_apply(), transforms a prepared message in place, in
  * every mode (composed, --message, stdin, -t, --batch); a queued message
@@ -25,6 +26,12 @@ struct mf_seal_params {
 	const char *pgp_key;         /* signing key; NULL: the From address's */
 	int smime_sign;              /* RFC 8551 multipart/signed */
 	const char *smime_cert, *smime_key;
+	/* RFC 8551 §3.3 enveloped-data to the envelope recipients' and the
+	 * sender's (smime_cert) certificates, found in these files or
+	 * directories (--smime-encrypt), then in smime_recipient_certs. */
+	const char *smime_encrypt[MF_SEAL_CERTS_MAX];
+	size_t nsmime_encrypt;
+	const char *smime_recipient_certs;
 };
 
 /* Told what was done (warning 0, for -v) or what looks wrong but does
@@ -40,8 +47,8 @@ void mf_seal_params_merge(struct mf_seal_params *p, const struct mf_account *a);
 /* 1 when p asks for anything. */
 int mf_seal_wanted(const struct mf_seal_params *p);
 
-/* Load the keys p names.  MF_E_CONFIG for a missing, unreadable or
- * unusable key; MF_E_USAGE for options that do not go together.  p is
+/* Load the keys and certificates p names.  MF_E_CONFIG for a missing,
+ * unreadable or unusable key or certificate file; MF_E_USAGE for options that do not go together.  p is
  * borrowed and must outlive the seal. */
 struct mf_seal *mf_seal_new(const struct mf_seal_params *p,
                             mf_seal_note_fn note, void *arg,
@@ -50,7 +57,8 @@ void mf_seal_free(struct mf_seal *s);
 
 /* Transform msg in place (CRLF wire form on return).  from is the
  * envelope sender; rcpts the envelope recipients (for encryption).
- * MF_E_DATA for a message that cannot be sealed. */
+ * MF_E_DATA for a message that cannot be sealed or a recipient without
+ * a usable key or certificate. */
 int mf_seal_apply(struct mf_seal *s, struct mf_buf *msg, const char *from,
                   const char *const *rcpts, size_t nrcpts, struct mf_err *e);
 

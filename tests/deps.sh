@@ -25,7 +25,7 @@ python3 swaks libnet-ssleay-perl msmtp mpop isync libpython3.11-testsuite
 gsasl valgrind procps iproute2 util-linux debootstrap parallel
 libsasl2-modules libsasl2-modules-db
 debhelper lintian bash-completion zsh fish
-libgpgme-dev gnupg gpgsm openssl python3-dkim opendkim-tools
+libgpgme-dev libssl-dev gnupg gpgsm openssl python3-dkim opendkim-tools
 "
 
 # The interop layer's servers (tests/interop): installing them would remove

@@ -359,9 +359,143 @@ for args in "$MF_SMIME_CERT_EXPIRED $MF_SMIME_KEY_EXPIRED expired" \
 	grep -q "$(echo "$3" | tr . ' ')" bad.err || die "$3: unclear error: $(cat bad.err)"
 	queue_empty "S/MIME $3"
 done
+no_mail "$MF_MAILDIR2" "$t"
+
+# ---------------------------------------------------------------------------
+# S/MIME encryption.  user2's certificate is the bed's; an expired one and
+# one for TLS clients only (no emailProtection) are made here for user2's key.
+mkcert() { # NAME TEMPLATE-LINES...: NAME.pem, self-signed with user2's key
+	local n=$1
+	shift
+	printf '%s\n' "$@" >"$n.tmpl"
+	certtool --generate-self-signed --load-privkey "$MF_SMIME_KEY2" \
+		--template "$n.tmpl" --outfile "$n.pem" >"$n.log" 2>&1 ||
+		die "certtool: $(cat "$n.log")"
+}
+mkcert expired2 "cn = $MF_ADDR2" "email = $MF_ADDR2" email_protection_key encryption_key \
+	'activation_date = "2020-01-01 00:00:00"' 'expiration_date = "2021-01-01 00:00:00"'
+# certtool writes no rfc822Name with a TLS-only key purpose: the address
+# goes into the subject's emailAddress, which S/MIME matches too.
+mkcert tls2 "cn = $MF_ADDR2" "dn_oid = 1.2.840.113549.1.9.1 $MF_ADDR2" tls_www_client \
+	encryption_key 'expiration_days = 30'
+# body_der FILE OUT: the base64 body of a one-part message, decoded.
+body_der() { awk 'f { print } /^\r?$/ { f = 1 }' "$1" | tr -d '\r' | base64 -d >"$2"; }
+# gpgsm gets both users' keys (PKCS#12 with the ciphers gpgsm 2.2 reads).
+for u in 1 2; do
+	eval "c=\$MF_SMIME_CERT$u k=\$MF_SMIME_KEY$u"
+	openssl pkcs12 -export -in "$c" -inkey "$k" -passout pass:test -keypbe PBE-SHA1-3DES \
+		-certpbe PBE-SHA1-3DES -macalg sha1 -out "u$u.p12" || die "openssl pkcs12"
+	echo test | gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "u$u.p12" \
+		>p12.log 2>&1 || die "gpgsm --import: $(cat p12.log)"
+done
+
+step "S/MIME encrypted to the recipient and the sender: openssl smime/cms -decrypt, gpgsm --decrypt"
+t=$(tok smime-enc)
+subj=$(tok smime-enc-subject)
+ms --smime-encrypt "$MF_SMIME_CERT2" --smime-cert "$MF_SMIME_CERT1" -v --subject "enc $subj" \
+	--body "Geheim: äöü $t" "$MF_ADDR2" 2>v.err || die "send failed: $(cat v.err)"
+grep -q -F "S/MIME: encrypted (AES-256-CBC) to $MF_ADDR2 ($MF_SMIME_CERT2), the sender ($MF_SMIME_CERT1)" v.err ||
+	die "-v does not say to whom: $(cat v.err)"
+f=$(wait_mail "$MF_MAILDIR2" "$subj")
+grep -q "$t" "$f" && die "the plaintext is in the delivered message"
+grep -q '^Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"' "$f" ||
+	die "not application/pkcs7-mime enveloped-data"
+LC_ALL=C grep -q '[^[:print:][:space:]]' "$f" && die "8-bit bytes in the encrypted message"
+openssl smime -decrypt -in "$f" -recip "$MF_SMIME_CERT2" -inkey "$MF_SMIME_KEY2" -out dec2.out 2>sd.err ||
+	die "openssl smime -decrypt (recipient): $(cat sd.err)"
+grep -q "$t" dec2.out || die "decrypted text lacks the body"
+grep -q '^Content-Transfer-Encoding: quoted-printable' dec2.out || die "the UTF-8 body was not made 7-bit"
+openssl cms -decrypt -in "$f" -recip "$MF_SMIME_CERT1" -inkey "$MF_SMIME_KEY1" -out dec1.out 2>sd.err ||
+	die "openssl cms -decrypt (the sender's copy): $(cat sd.err)"
+cmp -s dec1.out dec2.out || die "the sender's copy differs"
+openssl cms -cmsout -print -in "$f" | grep -q 'aes-256-cbc' || die "not AES-256-CBC"
+body_der "$f" enc.der
+echo test | gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --decrypt enc.der >gsd.out 2>gsd.err ||
+	die "gpgsm --decrypt fails: $(cat gsd.err)"
+tr -d '\r' <gsd.out >gsd.lf
+tr -d '\r' <dec2.out | cmp -s - gsd.lf || die "gpgsm decrypts something else: $(cat gsd.out)"
+
+step "S/MIME signed then encrypted (RFC 8551 §3.7), Bcc from smime_recipient_certs, DKIM over it"
+mkdir -p store && cp "$MF_SMIME_CERT1" store/user1.pem && cp "$MF_SMIME_KEY1" store/user1-key.pem
+printf '\naccount smime : dkim\nsmime_cert %s\nsmime_key %s\nsmime_recipient_certs %s\n' \
+	"$MF_SMIME_CERT1" "$MF_SMIME_KEY1" "$T/store" >>cfg
+t=$(tok smime-signenc)
+subj=$(tok smime-signenc-subject)
+ms -a smime --smime-sign --smime-encrypt "$MF_SMIME_CERT2" -v --subject "signenc $subj" \
+	--body "Signed and sealed: äöü $t" --to "$MF_ADDR2" --bcc "$MF_ADDR" 2>v.err ||
+	die "send failed: $(cat v.err)"
+grep -q -F "S/MIME: signed with the certificate $MF_SMIME_CERT1" v.err || die "-v: $(cat v.err)"
+grep -q -F "S/MIME: encrypted (AES-256-CBC) to $MF_ADDR2 ($MF_SMIME_CERT2), $MF_ADDR ($T/store/user1.pem)" v.err ||
+	die "-v: $(cat v.err)"
+for u in 2 1; do
+	if [ "$u" = 1 ]; then md=$MF_MAILDIR; else md=$MF_MAILDIR2; fi
+	eval "c=\$MF_SMIME_CERT$u k=\$MF_SMIME_KEY$u"
+	f=$(wait_mail "$md" "$subj")
+	grep -q "$t" "$f" && die "the plaintext is in the delivered message"
+	grep -q -i '^bcc:' "$f" && die "the Bcc header field was delivered"
+	openssl smime -decrypt -in "$f" -recip "$c" -inkey "$k" -out "inner$u.eml" 2>sd.err ||
+		die "openssl smime -decrypt (user$u): $(cat sd.err)"
+	grep -q '^Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256' \
+		"inner$u.eml" || die "not signed inside: $(head -3 "inner$u.eml")"
+	openssl smime -verify -in "inner$u.eml" -CAfile "$MF_CA" -out "ver$u.out" 2>sv.err ||
+		die "openssl smime -verify of the decrypted message: $(cat sv.err)"
+	grep -q "$t" "ver$u.out" || die "the verified content lacks the body"
+	dkim_verify "$f"
+done
+
+step "S/MIME encryption and the queue: encrypted once at submission, sent as is on flush"
+t=$(tok smime-queue)
+subj=$(tok smime-queue-subject)
+ms --smime-encrypt "$MF_SMIME_CERT2" -s 127.0.0.1 -p 1 --queue --subject "queued $subj" \
+	--body "$t" "$MF_ADDR2" 2>q.err || die "--queue failed: $(cat q.err)"
+grep -q -s "$t" "$XDG_STATE_HOME"/mailflow/queue/new/* && die "the queue holds the plaintext"
+grep -q -s 'smime-type=enveloped-data' "$XDG_STATE_HOME"/mailflow/queue/new/* ||
+	die "not queued encrypted"
+ms --flush-queue >flush.out || die "flush failed: $(cat flush.out)"
+f=$(wait_mail "$MF_MAILDIR2" "$subj")
+openssl cms -decrypt -in "$f" -recip "$MF_SMIME_CERT2" -inkey "$MF_SMIME_KEY2" -out q.out 2>sd.err ||
+	die "the flushed message does not decrypt: $(cat sd.err)"
+grep -q "$t" q.out || die "the flushed message lacks the body"
+
+step "--dry-run shows the encrypted message"
+ms --smime-encrypt "$MF_SMIME_CERT2" --dry-run --subject dry --body "dry $t" "$MF_ADDR2" >dry.out ||
+	die "dry run failed"
+grep -q '^Content-Type: application/pkcs7-mime; smime-type=enveloped-data' dry.out ||
+	die "dry run shows no encrypted message: $(head -12 dry.out)"
+grep -q "dry $t" dry.out && die "dry run shows the plaintext"
+
+step "S/MIME encryption bad input: no, expired or non-e-mail certificate -> 65; bad files -> 78; nothing sent or queued"
+t=$(tok smime-enc-bad)
+printf 'not a certificate\n' >notacert.pem
+# want|certificate|second recipient|what the error must say (a grep -E)
+while IFS='|' read -r want cert rcpt says; do
+	for mode in queue send; do
+		rc=0
+		if [ "$mode" = queue ]; then
+			ms --smime-encrypt "$cert" -s 127.0.0.1 -p 1 --queue --subject "bad $t" \
+				--body "$t" "$MF_ADDR2" "$rcpt" 2>bad.err || rc=$?
+		else
+			ms --smime-encrypt "$cert" --subject "bad $t" --body "$t" "$MF_ADDR2" \
+				"$rcpt" 2>bad.err || rc=$?
+		fi
+		[ "$rc" -eq "$want" ] || die "$cert $rcpt ($mode): exit $rc, want $want: $(cat bad.err)"
+		grep -q -E -- "$says" bad.err || die "$cert $rcpt: unclear error: $(cat bad.err)"
+	done
+	queue_empty "S/MIME encryption with $cert to $rcpt"
+done <<EOF
+65|$MF_SMIME_CERT2|nocert@example.test|no certificate for the recipient nocert@example.test
+65|$T/expired2.pem|$MF_ADDR2|cannot encrypt to $MF_ADDR2: the certificate in $T/expired2.pem .* has expired
+65|$T/tls2.pem|$MF_ADDR2|cannot encrypt to $MF_ADDR2: the certificate in $T/tls2.pem .* lacks emailProtection
+78|$T/missing.pem|$MF_ADDR2|certificate $T/missing.pem: No such file
+78|$T/notacert.pem|$MF_ADDR2|certificate $T/notacert.pem: no PEM certificate
+EOF
+# The sender's own certificate, added so the sent copy can be read, must
+# be usable too: it is configuration.
 rc=0
-ms --smime-encrypt "$MF_SMIME_CERT2" --subject "bad $t" --body "$t" "$MF_ADDR2" 2>bad.err || rc=$?
-[ "$rc" -ne 0 ] && grep -q 'not implemented' bad.err || die "--smime-encrypt: $(cat bad.err)"
+ms --smime-encrypt "$MF_SMIME_CERT2" --smime-cert "$MF_SMIME_CERT_EXPIRED" --subject "bad $t" \
+	--body "$t" "$MF_ADDR2" 2>bad.err || rc=$?
+[ "$rc" -eq 78 ] && grep -q 'has expired (the sender' bad.err ||
+	die "the sender's expired certificate: exit $rc: $(cat bad.err)"
 no_mail "$MF_MAILDIR2" "$t"
 
 echo "sign: ok"

@@ -18,6 +18,7 @@
 #include <gnutls/gnutls.h>
 
 #include "buf.h"
+#include "hookrun.h"
 #include "crypto.h"
 #include "sock.h"
 #include "tls.h"
@@ -319,26 +320,7 @@ static char certdir[256];
 
 static int gen_failed;  /* set when a certtool run failed (in the hook) */
 
-static void
-run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Runs in the PRE_ALL hook, outside any test: no cr_assert here. */
-static void
-run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	if (gen_failed)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "test_tls: command failed: %s\n", cmd);
-		gen_failed = 1;
-	}
-}
+#define run(...) hook_run(&gen_failed, __VA_ARGS__)
 
 static void
 write_file(const char *name, const char *text)
