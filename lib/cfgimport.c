@@ -483,7 +483,7 @@ delivery(struct rc *c, struct section *s, int line, char *v,
          struct mf_err *e)
 {
 	size_t n = strcspn(v, " \t");
-	char *arg = (char *)v + n + strspn(v + n, " \t"), *w, *q;
+	char *arg = v + n + strspn(v + n, " \t"), *w, *q;
 
 	/* mpop's own example quotes the command: delivery mda "CMD" */
 	if (arg[0] == '"' && (q = strrchr(arg + 1, '"')) != NULL &&
@@ -510,6 +510,36 @@ delivery(struct rc *c, struct section *s, int line, char *v,
 	    "pop-fetch delivers to a maildir or an mda only", e);
 }
 
+/* A key of mailflow's own, kept when mailflow takes its value. */
+static int
+own_key(struct rc *c, struct section *s, int line, const char *key,
+        const char *v, struct mf_err *e)
+{
+	struct mf_buf probe = MF_BUF_INIT(CI_LINE_MAX * 2 + 64);
+	struct mf_config *cfg = NULL;
+	struct mf_err pe;
+
+	mf_err_clear(&pe);
+	if (mf_buf_printf(&probe, e, "defaults\n%s ", key) == -1 ||
+	    put_value(&probe, v, e) == -1)
+		goto fail;
+	cfg = mf_config_parse(probe.data, "", 0600, &pe);
+	mf_buf_wipe(&probe);
+	if (cfg == NULL) {
+		/* "(config):2: bad value for port: 'x'" without the place */
+		const char *why = strstr(pe.msg, ": ");
+
+		return ci_not_converted(c->r, &s->notes, line, key, v,
+		    why != NULL ? why + 2 : pe.msg, e);
+	}
+	mf_config_free(cfg);
+	s->own++;
+	return ci_dict_set(&s->eff, key, v, e);
+fail:
+	mf_buf_wipe(&probe);
+	return -1;
+}
+
 /* One "key value" line of a section, checked and stored under our name. */
 static int
 setting(struct rc *c, struct section *s, int line, const char *key,
@@ -527,10 +557,8 @@ setting(struct rc *c, struct section *s, int line, const char *key,
 			k = &skeys[i];
 	/* mailflow's own keys, as mailflow reads them in any file */
 	if (k == NULL && mf_config_is_key(key) && strcmp(key, "tls_starttls")
-	    != 0 && strcmp(key, "tls_certcheck") != 0) {
-		s->own++;
-		return ci_dict_set(&s->eff, key, v, e);
-	}
+	    != 0 && strcmp(key, "tls_certcheck") != 0)
+		return own_key(c, s, line, key, v, e);
 	if (k == NULL)
 		return ci_not_converted(c->r, &s->notes, line, key, v,
 		    c->fmt == F_MSMTP ? "not an msmtp key" : "not an mpop key", e);

@@ -29,36 +29,33 @@ struct row {
 	struct check chk[3];
 };
 
-/* msmtp(1)'s user example, as its EXAMPLES section gives it. */
+/* Shaped like msmtp(1)'s user example (its keys and structure; the
+ * comments are ours): defaults, two accounts, one inheriting, a default. */
 #define MSMTP_EXAMPLE \
-	"# Set default values: use the mail submission port 587, and always use TLS.\n" \
-	"# On this port, TLS is activated via STARTTLS.\n" \
+	"# defaults for every account below: submission port, STARTTLS\n" \
 	"defaults\n" \
 	"port 587\n" \
 	"tls on\n" \
 	"tls_starttls on\n" \
 	"\n" \
-	"# Define a mail account at a freemail service\n" \
+	"# the freemail account\n" \
 	"account freemail\n" \
-	"# Host name of the SMTP server\n" \
 	"host smtp.freemail.example\n" \
 	"from joe_smith@freemail.example\n" \
 	"auth on\n" \
 	"user joe.smith\n" \
 	"passwordeval gpg2 --no-tty -q -d ~/.msmtp-password.gpg\n" \
 	"\n" \
-	"# A second mail address at the same freemail service\n" \
+	"# same server, other address\n" \
 	"account freemail2 : freemail\n" \
 	"from joey@freemail.example\n" \
 	"\n" \
-	"# The SMTP server of your ISP\n" \
 	"account isp\n" \
 	"host mail.isp.example\n" \
 	"from smithjoe@isp.example\n" \
 	"auth on\n" \
 	"user 12345\n" \
 	"\n" \
-	"# Set a default account\n" \
 	"account default : freemail\n"
 
 static const struct row rows[] = {
@@ -153,6 +150,13 @@ static const struct row rows[] = {
 	  { "queue ~/q", "tls_min_version 1.3", "dkim_selector s1",
 	    "dkim_selector s2", "queue \"\"" }, { NULL }, NULL,
 	  { { "b", "h.example", NULL, NULL, NULL, NULL, MF_TLS_STARTTLS, 587 } } },
+	{ "msmtp_mailflow_key_bad_value", MF_CFGIMPORT_MSMTP,
+	  "account a\nhost h.example\nport 587\ntls on\n"
+	  "tls_min_version 9\n",
+	  { "# not converted: tls_min_version 9 (bad value for tls_min_version: "
+	    "'9' (1.0, 1.1, 1.2 or 1.3))" }, { "tls_min_version 9" },
+	  "tls_min_version: not converted",
+	  { { "a", "h.example", NULL, NULL, NULL, NULL, MF_TLS_STARTTLS, 587 } } },
 	{ "mpop_example", MF_CFGIMPORT_MPOP,
 	  "defaults\ntls on\ndelivery maildir ~/Mail/incoming\n"
 	  "uidls_file ~/.local/share/%U_at_%H\n"
@@ -407,7 +411,8 @@ Test(cfgimport, detect_and_names)
 }
 
 /* Junk gives an error or a text mailflow reads, never a crash (run under
- * make check SANITIZE=1 for memory errors). */
+ * make check SANITIZE=1 for memory errors; tests/fuzz/fuzz_cfgimport.c
+ * does the same with libFuzzer). */
 Test(cfgimport, random_input_never_crashes)
 {
 	static const char alphabet[] = "account default:defaults host tls on "
@@ -419,6 +424,7 @@ Test(cfgimport, random_input_never_crashes)
 		char text[200];
 		size_t n = (size_t)(i % 199), k;
 		struct mf_cfgimport *c;
+		struct mf_config *cfg;
 		struct mf_err e;
 
 		for (k = 0; k < n; k++) {
@@ -433,6 +439,10 @@ Test(cfgimport, random_input_never_crashes)
 				cr_assert_eq(e.kind, MF_E_DATA, "%s", e.msg);
 				continue;
 			}
+			cfg = mf_config_parse(mf_cfgimport_text(c), "out", 0600, &e);
+			cr_assert_not_null(cfg, "%s\nfrom:\n%s\nto:\n%s", e.msg, text,
+			    mf_cfgimport_text(c));
+			mf_config_free(cfg);
 			mf_cfgimport_free(c);
 		}
 	}
