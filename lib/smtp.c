@@ -4,6 +4,7 @@
 #include "base64.h"
 #include "cred.h"
 #include "lineio.h"
+#include "mimepart.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1195,9 +1196,89 @@ check_envelope(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	    strcasecmp(env->dsn_ret, "HDRS") != 0)
 		return mf_err_set(e, MF_E_USAGE, "bad DSN RET \"%.100s\"",
 		    env->dsn_ret);
-	if (env->eightbit && !s->caps.eightbitmime)
-		mf_transcript_info(tr(s), "8-bit message to a server without "
-		    "8BITMIME");
+	return 0;
+}
+
+/* The header of a message: up to and with its first empty line (CRLF or
+ * LF line ends); all of it when there is none. */
+static size_t
+header_len(const char *msg, size_t len)
+{
+	size_t i;
+
+	if (len >= 1 && msg[0] == '\n')
+		return 1;
+	if (len >= 2 && msg[0] == '\r' && msg[1] == '\n')
+		return 2;
+	for (i = 0; i < len; i++) {
+		if (msg[i] != '\n')
+			continue;
+		if (i + 1 < len && msg[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && msg[i + 1] == '\r' && msg[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+/* The 1-based line of msg holding byte offset off. */
+static size_t
+line_of(const char *msg, size_t off)
+{
+	size_t n = 1, i;
+
+	for (i = 0; i < off; i++)
+		n += msg[i] == '\n';
+	return n;
+}
+
+/*
+ * NUL goes to no server: RFC 2045 sections 2.7 and 2.8 exclude it from
+ * 7bit and 8bit data alike, so a message holding one is refused.  8-bit
+ * data only to a server that offers 8BITMIME (RFC 6152 section 3);
+ * otherwise the message is made 7-bit as Postfix does: quoted-printable
+ * for text, base64 for the rest (mf_mimepart_7bit).  A header with
+ * 8-bit bytes cannot be converted that way and is refused.  Refusals are
+ * MF_E_DATA, before anything is sent.  *out is the message to send: msg
+ * itself or conv.
+ */
+static int
+seven_bit(struct mf_smtp *s, const char *msg, size_t len, struct mf_buf *conv,
+          const char **out, size_t *outlen, struct mf_err *e)
+{
+	struct mf_buf plain = MF_BUF_INIT(MSG_MAX);
+	const char *nul = memchr(msg, '\0', len);
+	int changed = 0;
+	size_t h;
+
+	*out = msg;
+	*outlen = len;
+	if (nul != NULL && (size_t)(nul - msg) < (h = header_len(msg, len)))
+		return mf_err_set(e, MF_E_DATA, "the message's header holds a "
+		    "NUL byte, which no mail server accepts; nothing was sent");
+	if (nul != NULL)
+		return mf_err_set(e, MF_E_DATA, "the message body holds a NUL "
+		    "byte (body line %zu), which no mail server accepts; nothing "
+		    "was sent", line_of(msg + h, (size_t)(nul - msg - h)));
+	if (s->caps.eightbitmime || !has_8bit(msg, len))
+		return 0;
+	if (mf_smtp_normalise(msg, len, 0, &plain, e) == -1 ||
+	    mf_mimepart_7bit(plain.data, plain.len, conv, &changed, e) == -1) {
+		mf_buf_free(&plain);
+		return -1;
+	}
+	mf_buf_free(&plain);
+	if (has_8bit(conv->data, header_len(conv->data, conv->len)))
+		return mf_err_set(e, MF_E_DATA, "the message's header holds "
+		    "8-bit bytes and the server does not offer 8BITMIME: "
+		    "encode the header fields (RFC 2047) or use a server "
+		    "that offers 8BITMIME; nothing was sent");
+	if (changed)
+		mf_transcript_info(tr(s), "the server does not offer 8BITMIME: "
+		    "the message was made 7-bit (quoted-printable or base64) "
+		    "before sending");
+	*out = conv->data;
+	*outlen = conv->len;
 	return 0;
 }
 
@@ -1207,6 +1288,7 @@ mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
                      struct mf_smtp_result *res, struct mf_err *e)
 {
 	struct mf_buf wire = MF_BUF_INIT(MSG_MAX);
+	struct mf_buf conv = MF_BUF_INIT(MSG_MAX);
 	int bdat, piped, rc = -1;
 	size_t size;
 
@@ -1221,7 +1303,8 @@ mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 		return -1;
 	bdat = s->caps.chunking && !s->no_chunking;
 	piped = s->caps.pipelining && !s->no_pipelining;
-	if (mf_smtp_normalise(msg, len, !bdat, &wire, e) == -1)
+	if (seven_bit(s, msg, len, &conv, &msg, &len, e) == -1 ||
+	    mf_smtp_normalise(msg, len, !bdat, &wire, e) == -1)
 		goto out;
 	size = wire.len;
 	if (check_envelope(s, env, size, e) == -1)
@@ -1232,6 +1315,7 @@ mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 		rc = transact_lockstep(s, env, &wire, size, bdat, res, e);
 out:
 	mf_buf_free(&wire);
+	mf_buf_free(&conv);
 	return rc;
 }
 
