@@ -45,7 +45,14 @@ interop_download() {
 	fi
 	# What an install would add (libraries not on this machine included);
 	# "Remv" lines (Dovecot, Postfix) are exactly what must not happen.
+	# A machine whose package lists are empty or stale knows no candidate:
+	# update them once (root only) and ask again.
 	# shellcheck disable=SC2086 # word splitting of the package list is intended
+	if ! apt-get install -s --no-install-recommends $INTEROP_PACKAGES >/dev/null 2>&1 &&
+		[ "$(id -u)" -eq 0 ]; then
+		apt-get update >/dev/null || true
+	fi
+	# shellcheck disable=SC2086
 	pkgs="$(apt-get install -s --no-install-recommends $INTEROP_PACKAGES 2>/dev/null |
 		awk '$1 == "Inst" { print $2 }' | tr '\n' ' ')"
 	for p in $INTEROP_PACKAGES; do
