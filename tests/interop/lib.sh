@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables for the sourcing test
 # Sourced by every tests/interop test: a private HOME and XDG dirs under
 # MF_TMP (never a real configuration), cd there, and the shared helpers.
 : "${MF_INTEROP_DIR:?run me through tests/interop/run.sh}"
@@ -6,7 +7,7 @@ T="$MF_TMP"
 export HOME="$T/home" XDG_STATE_HOME="$T/state" XDG_CONFIG_HOME="$T/xdg"
 mkdir -p "$HOME"
 unset MAILFLOW_CONFIG MAILFLOW_PASSWORD
-cd "$T"
+cd "$T" || exit 1
 CY="$MF_TOP/tests/interop/cyrus.py"
 H="$MF_TOP/tests/integration/50-imap-sync-helper.py"
 
