@@ -36,9 +36,9 @@ LIBA    := lib/libmailflow.a
 SANFLAGS :=
 endif
 
-PKGS      := gnutls libmagic gpgme libcrypto
+PKGS      := gnutls libmagic gpgme libcrypto libidn2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgnutls -lmagic -lgpgme -lcrypto)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgnutls -lmagic -lgpgme -lcrypto -lidn2)
 # -Werror in a git checkout (developers, land.sh) and in make check; a
 # release or package build (debian/rules: WERROR=0) must not fail on a newer
 # compiler's new warning.

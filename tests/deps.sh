@@ -17,7 +17,7 @@ set -eu
 
 [ -z "${MF_NO_DEPS:-}" ] || exit 0
 PACKAGES="
-build-essential pkg-config libgnutls28-dev libmagic-dev libcriterion-dev mandoc groff
+build-essential pkg-config libgnutls28-dev libmagic-dev libidn2-dev libcriterion-dev mandoc groff
 gnutls-bin clang libclang-rt-14-dev
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
 nsd unbound ldnsutils bind9-dnsutils
