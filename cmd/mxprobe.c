@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "dns.h"
 #include "err.h"
+#include "idn.h"
 #include "mx.h"
 #include "mxfmt.h"
 #include "shard.h"
@@ -228,6 +229,7 @@ main(int argc, char **argv)
 	struct mf_dns *probe;
 	struct mf_err e;
 	struct timespec started;
+	char name[MF_IDN_NAME_MAX];
 	long jobs = 8;
 	int rc, i;
 
@@ -242,7 +244,9 @@ main(int argc, char **argv)
 		return rc;
 	r.p.sts.timeout_ms = r.p.timeout_ms;
 	for (i = optind; i < argc; i++)
-		if (mf_mx_domains_add(&r.domains, argv[i], &e) == -1)
+		if (mf_idn_to_ascii(argv[i], name, sizeof(name), MF_E_USAGE,
+		    &e) == -1 || mf_mx_domains_add(&r.domains, argv[i],
+		    &e) == -1)
 			return fail(&e);
 	if (r.domains.n == 0 && r.batch == NULL)
 		return usage_error("no DOMAIN given", NULL);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "idn.h"
 #include "sock.h"
 
 #define ANSWER_MAX 65536
@@ -352,9 +353,15 @@ mf_dns_query(struct mf_dns *d, const char *name, int type,
              struct mf_dns_answer *ans, struct mf_err *e)
 {
 	unsigned char q[NS_PACKETSZ], *resp;
+	char ascii[MF_IDN_NAME_MAX];
 	int qlen, n, r;
 
 	answer_reset(ans);
+	/* A UTF-8 name is asked as A-labels (RFC 5891 §5); the caller
+	 * converted names it was given, so a bad one here is data. */
+	if (mf_idn_to_ascii(name, ascii, sizeof(ascii), MF_E_DATA, e) == -1)
+		return -1;
+	name = ascii;
 	qlen = res_nmkquery(&d->rs, ns_o_query, name, ns_c_in, type, NULL, 0,
 	    NULL, q, sizeof(q));
 	if (qlen < 0 || (qlen = add_opt(q, qlen, sizeof(q))) < 0)

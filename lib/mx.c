@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "idn.h"
 #include "mxfmt.h"
 #include "shard.h"
 
@@ -134,10 +135,15 @@ mf_mx_route(struct mf_dns *d, const char *domain, int family,
 	struct mf_err qe;
 	size_t i, total = 0;
 
-	(void)e;
 	memset(r, 0, sizeof(*r));
 	memset(&a, 0, sizeof(a));
-	mf_strlcpy(r->domain, domain, sizeof(r->domain));
+	/* DNS, the MX names' TLS checks and MTA-STS all use the A-label
+	 * form (RFC 5891 §5); the U-label form is only shown. */
+	if (mf_idn_to_ascii(domain, r->domain, sizeof(r->domain), MF_E_DATA,
+	    e) == -1)
+		return -1;
+	mf_idn_to_unicode(r->domain, r->domain_unicode,
+	    sizeof(r->domain_unicode));
 	if (r->domain[0] && r->domain[strlen(r->domain) - 1] == '.')
 		r->domain[strlen(r->domain) - 1] = '\0';
 	if (mf_dns_query(d, r->domain, MF_DNS_MX, &a, &qe) == -1) {

@@ -49,7 +49,8 @@ struct mf_mx_host {
 };
 
 struct mf_mx_route {
-	char domain[MF_DNS_NAME_MAX];
+	char domain[MF_DNS_NAME_MAX];    /* as asked: A-labels (lib/idn.h) */
+	char domain_unicode[2 * MF_DNS_NAME_MAX];  /* U-labels, for people */
 	enum mf_mx_route_kind kind;
 	int ad;                          /* the MX (or A) answer was validated */
 	int null_mx_mixed;               /* "MX 0 ." next to other MX records */
@@ -58,8 +59,10 @@ struct mf_mx_route {
 	struct mf_mx_host hosts[MF_MX_HOSTS_MAX];
 };
 
-/* family: 0 both, 4 or 6 only. Fills r; 0 when DNS answered (look at
- * r->kind, NXDOMAIN included), -1 only on internal errors. */
+/* family: 0 both, 4 or 6 only. A domain in UTF-8 is asked as A-labels.
+ * Fills r; 0 when DNS answered (look at r->kind, NXDOMAIN included), -1
+ * (MF_E_DATA) for a name that is not a valid IDN, else only on internal
+ * errors. */
 int mf_mx_route(struct mf_dns *d, const char *domain, int family,
                 struct mf_mx_route *r, struct mf_err *e);
 

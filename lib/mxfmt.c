@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "crypto.h"
+#include "idn.h"
 #include "json.h"
 
 /* ---------------------------------------------------------------- */
@@ -304,18 +305,21 @@ text_route(const struct mf_mx_route *rt, struct mf_buf *o)
 {
 	size_t i, j;
 	const struct mf_mx_host *h;
+	char shown[MF_IDN_NAME_MAX];
 
-	mf_buf_printf(o, NULL, "%s: %s%s\n", rt->domain, route_words(rt),
+	mf_idn_display(rt->domain, shown, sizeof(shown));
+	mf_buf_printf(o, NULL, "%s: %s%s\n", shown, route_words(rt),
 	    rt->kind == MF_ROUTE_MX || rt->kind == MF_ROUTE_NULL_MX ?
 	    (rt->ad ? " [DNSSEC-validated]" : " [not DNSSEC-validated]") : "");
 	if (rt->kind == MF_ROUTE_DNS_ERROR)
 		mf_buf_printf(o, NULL, "  error: %s\n", rt->error);
 	for (i = 0; i < rt->nhosts; i++) {
 		h = &rt->hosts[i];
+		mf_idn_display(h->name, shown, sizeof(shown));
 		if (rt->kind == MF_ROUTE_IMPLICIT)
-			mf_buf_printf(o, NULL, "  implicit MX %s ->", h->name);
+			mf_buf_printf(o, NULL, "  implicit MX %s ->", shown);
 		else
-			mf_buf_printf(o, NULL, "  MX %d %s%s%s%s ->", h->pref, h->name,
+			mf_buf_printf(o, NULL, "  MX %d %s%s%s%s ->", h->pref, shown,
 		    h->is_cname ? " (CNAME to " : "", h->is_cname ? h->canon : "",
 		    h->is_cname ? ")" : "");
 		for (j = 0; j < h->naddrs; j++)
@@ -330,7 +334,7 @@ text_route(const struct mf_mx_route *rt, struct mf_buf *o)
 static void
 text_tls(const struct mf_mx_probe *p, struct mf_buf *o)
 {
-	char line[1400];
+	char line[1400], shown[MF_IDN_NAME_MAX];
 	size_t i;
 
 	mf_buf_printf(o, NULL, "    TLS        %s %s %s\n", p->tls.version,
@@ -340,22 +344,24 @@ text_tls(const struct mf_mx_probe *p, struct mf_buf *o)
 		mf_buf_printf(o, NULL, "    cert %zu     %s (%ld days left)\n", i,
 		    line, days_left(p->tls.chain[i].not_after));
 	}
+	mf_idn_display(p->host, shown, sizeof(shown));
 	if (p->pkix_ok)
 		mf_buf_printf(o, NULL, "    verify     trusted, name matches %s\n",
-		    p->host);
+		    shown);
 	else
 		mf_buf_printf(o, NULL, "    verify     NOT trusted for %s: %s\n",
-		    p->host, p->tls.verify_reason[0] ? p->tls.verify_reason :
+		    shown, p->tls.verify_reason[0] ? p->tls.verify_reason :
 		    "verification failed");
 }
 
 static void
 text_probe(const struct mf_mx_probe *p, struct mf_buf *o)
 {
-	char caps[1024];
+	char caps[1024], shown[MF_IDN_NAME_MAX];
 	int i;
 
-	mf_buf_printf(o, NULL, "  %s [%s]\n", p->host, p->addr);
+	mf_idn_display(p->host, shown, sizeof(shown));
+	mf_buf_printf(o, NULL, "  %s [%s]\n", shown, p->addr);
 	if (p->probed) {
 		mf_buf_puts(o, "    timings   ", NULL);
 		for (i = 0; i < MF_MX_NSTAGES; i++)
@@ -543,6 +549,21 @@ json_caps(struct mf_json *j, const char *key, const char *raw)
 	mf_json_array_end(j);
 }
 
+/* A name used on the wire under key, and its U-label form under
+ * key_unicode when it has one (lib/idn.h). */
+static void
+json_name(struct mf_json *j, const char *key, const char *name)
+{
+	char k[64], u[MF_IDN_NAME_MAX];
+
+	mf_json_kv_string(j, key, name);
+	mf_idn_to_unicode(name, u, sizeof(u));
+	if (strcmp(u, name) == 0)
+		return;
+	mf_fmt(k, sizeof(k), "%s_unicode", key);
+	mf_json_kv_string(j, k, u);
+}
+
 static void
 json_probe(struct mf_json *j, const struct mf_mx_report *r,
            const struct mf_mx_probe *p)
@@ -551,8 +572,8 @@ json_probe(struct mf_json *j, const struct mf_mx_report *r,
 
 	mf_json_object_begin(j);
 	mf_json_kv_string(j, "type", "address");
-	mf_json_kv_string(j, "domain", r->route.domain);
-	mf_json_kv_string(j, "mx", p->host);
+	json_name(j, "domain", r->route.domain);
+	json_name(j, "mx", p->host);
 	mf_json_kv_int(j, "pref", r->route.hosts[p->host_index].pref);
 	mf_json_kv_string(j, "address", p->addr);
 	mf_json_kv_bool(j, "probed", p->probed);
@@ -595,7 +616,7 @@ json_route(struct mf_json *j, const struct mf_mx_route *rt)
 	mf_json_array_begin(j);
 	for (i = 0; i < rt->nhosts; i++) {
 		mf_json_object_begin(j);
-		mf_json_kv_string(j, "name", rt->hosts[i].name);
+		json_name(j, "name", rt->hosts[i].name);
 		mf_json_kv_int(j, "pref", rt->hosts[i].pref);
 		mf_json_kv_bool(j, "cname", rt->hosts[i].is_cname);
 		if (rt->hosts[i].is_cname)
@@ -659,7 +680,7 @@ json_summary(struct mf_json *j, const struct mf_mx_report *r)
 
 	mf_json_object_begin(j);
 	mf_json_kv_string(j, "type", "domain");
-	mf_json_kv_string(j, "domain", r->route.domain);
+	json_name(j, "domain", r->route.domain);
 	json_route(j, &r->route);
 	mf_json_kv_int(j, "addresses_probed", (long long)r->nprobes);
 	json_sts(j, r);

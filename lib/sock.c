@@ -1,6 +1,7 @@
 /* sock.c - TCP socket transport with connect/read/write timeouts. */
 #include "sock.h"
 #include "buf.h"
+#include "idn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -208,6 +209,7 @@ mf_sock_connect(const char *host, const char *port,
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct mf_transport *t;
+	char ascii[MF_IDN_NAME_MAX], shown[MF_IDN_NAME_MAX];
 	int r, fd = -1, cto = 30000, ioto = 60000;
 
 	memset(&hints, 0, sizeof(hints));
@@ -223,13 +225,20 @@ mf_sock_connect(const char *host, const char *port,
 		if (opts->io_timeout_ms > 0)
 			ioto = opts->io_timeout_ms;
 	}
+	/* DNS knows A-labels only (RFC 5891 §5): convert a UTF-8 name here
+	 * rather than rely on getaddrinfo's AI_IDN. */
+	if (mf_idn_to_ascii(host, ascii, sizeof(ascii), MF_E_USAGE, e) == -1)
+		return NULL;
+	host = ascii;
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r != 0) {
+		mf_idn_display(ascii, shown, sizeof(shown));
 		if (r == EAI_SYSTEM)
-			mf_err_sys(e, MF_E_NOHOST, errno, "cannot resolve %s", host);
+			mf_err_sys(e, MF_E_NOHOST, errno, "cannot resolve %s",
+			    shown);
 		else
 			mf_err_set(e, MF_E_NOHOST, "cannot resolve %s: %s",
-			    host, gai_strerror(r));
+			    shown, gai_strerror(r));
 		return NULL;
 	}
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "durable.h"
+#include "idn.h"
 
 #define SESSION_MAX (64 * 1024)  /* a saved session larger than this is junk */
 #define PEEK_MAX 63              /* first bytes kept to spot a non-TLS peer */
@@ -585,14 +586,16 @@ explain_name(struct tls_ctx *c)
 {
 	struct mf_tls_info *in = &c->info;
 	const char *valid = "";
+	char shown[MF_IDN_NAME_MAX];
 
 	in->name_mismatch = 1;
+	mf_idn_display(c->verify_name, shown, sizeof(shown));
 	if (in->chain_len > 0) {
 		valid = in->chain[0].sans[0] != '\0' ? in->chain[0].sans
 		    : in->chain[0].subject;
 	}
 	reason(c, "certificate does not match the name '%s'; it is valid "
-	    "for: %s", c->verify_name, valid[0] != '\0' ? valid : "(nothing)");
+	    "for: %s", shown, valid[0] != '\0' ? valid : "(nothing)");
 }
 
 static void
@@ -1176,11 +1179,34 @@ prepare(struct tls_ctx *c, const struct mf_tls_params *p, struct mf_err *e)
 	return handshake(c, p, e);
 }
 
+/* SNI and the certificate's DNS names hold A-labels (RFC 6066 §3, RFC 6125
+ * §6.4.2): a name typed in UTF-8 is converted before either is used. */
+static int
+ascii_names(const struct mf_tls_params *p, struct mf_tls_params *q,
+            char *sni, char *name, size_t len, struct mf_err *e)
+{
+	*q = *p;
+	if (p->sni != NULL) {
+		if (mf_idn_to_ascii(p->sni, sni, len, MF_E_USAGE, e) == -1)
+			return -1;
+		q->sni = sni;
+	}
+	if (p->verify_name != NULL) {
+		if (mf_idn_to_ascii(p->verify_name, name, len, MF_E_USAGE,
+		    e) == -1)
+			return -1;
+		q->verify_name = name;
+	}
+	return 0;
+}
+
 struct mf_transport *
 mf_tls_wrap(struct mf_transport *inner, const struct mf_tls_params *p,
             struct mf_tls_info *info, struct mf_err *e)
 {
 	static const struct mf_tls_params none;
+	struct mf_tls_params q;
+	char sni[MF_IDN_NAME_MAX], name[MF_IDN_NAME_MAX];
 	struct tls_ctx *c;
 	struct mf_transport *t;
 	int ok;
@@ -1189,6 +1215,9 @@ mf_tls_wrap(struct mf_transport *inner, const struct mf_tls_params *p,
 		p = &none;
 	if (info != NULL)
 		memset(info, 0, sizeof(*info));
+	if (ascii_names(p, &q, sni, name, sizeof(sni), e) == -1)
+		return NULL;
+	p = &q;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		mf_err_set(e, MF_E_NOMEM, "out of memory");
 		return NULL;

@@ -169,6 +169,28 @@ json unsigned address plain.mxplain.test dane.tlsa unsigned
 json unsigned address plain.mxplain.test dane.status not-applicable
 has unsigned domain plain.mxplain.test "findings[].code" tlsa-unsigned
 
+# IDN (RFC 5890/5891): the UTF-8 name is asked as its A-label (the zone has
+# only that), the MX host's certificate is checked against its A-label, and
+# both forms are shown.
+I=xn--bcher-kva.mxplain.test
+probe idn 0 bücher.mxplain.test
+text idn "^bücher\.mxplain\.test \($I\): mail goes to its MX hosts"
+text idn "^  MX 10 mx\.bücher\.mxplain\.test \(mx\.$I\) -> 127\.0\.0\.2"
+text idn "verify +trusted, name matches mx\.bücher\.mxplain\.test \(mx\.$I\)"
+json idn domain $I domain_unicode bücher.mxplain.test
+json idn domain $I "mx[].name" "mx.$I"
+json idn domain $I "mx[].name_unicode" "mx.bücher.mxplain.test"
+json idn address $I mx_unicode "mx.bücher.mxplain.test"
+json idn address $I tls.verified true
+json idn address $I tls.checked_name "mx.$I"
+# upper case folds to the same A-label (UTS #46 mapping)
+probe idnupper 0 BÜCHER.mxplain.test -- --dns-only
+json idnupper domain $I route mx
+# not an IDN: a usage error naming the name, nothing asked
+probe idnbad 64 "a☃.mxplain.test"
+grep -q 'invalid domain name "a☃.mxplain.test"' "$O/idnbad.err" ||
+	bad "idnbad: no clear error: $(cat "$O/idnbad.err")"
+
 # RFC 7672 §2.2.1: an MX answer without DNSSEC switches DANE off, even for
 # a host whose (stale) TLSA records are signed: no dane-fail, a note instead
 probe mxinsecure 1 staleviaplain.mxplain.test

@@ -8,7 +8,8 @@
 #   mxp_down   stop what mxp_up started (by pid)
 #
 # Listeners, all on port $MF_MX_PORT (the zone's TLSA owner names use it):
-#   127.0.0.2  mx1 / mx-taok / amx / mx.mxplain   bed-CA leaf naming them
+#   127.0.0.2  mx1 / mx-taok / amx / mx.mxplain /  bed-CA leaf naming them
+#              mx.xn--bcher-kva.mxplain
 #   127.0.0.3  mx2                                same certificate
 #   127.0.0.4  mx-dane / mx-stale                 the bed's server.pem
 #   127.0.0.6  mx-ta     leaf from an unrelated intermediate, bed CA appended
@@ -42,6 +43,7 @@ mxp_certs() {
 		'dns_name = "mx1.mxtest.test"' 'dns_name = "mx2.mxtest.test"' \
 		'dns_name = "amx.mxtest.test"' 'dns_name = "mx-taok.mxtest.test"' \
 		'dns_name = "mx-rogue.mxtest.test"' 'dns_name = "mx.mxplain.test"' \
+		'dns_name = "mx.xn--bcher-kva.mxplain.test"' \
 		'dns_name = "mta-sts.sts.mxtest.test"' 'dns_name = "mta-sts.stsok.mxtest.test"' \
 		'tls_www_server' 'signing_key' 'expiration_days = 365'
 	cat "$MXP_DIR/good.crt" "$c/ca.pem" >"$MXP_DIR/good.pem"
