@@ -515,7 +515,8 @@ send_one(struct mf_sendjob *j, const char *from, const char *msg, size_t len,
 	env.dsn_ret = dsn(j, j->ret, j->p->dsn_ret);
 	env.envid = dsn(j, j->envid, j->p->envid);
 	env.eightbit = mf_smtp_message_8bit(msg, len);
-	env.smtputf8 = mf_rcpts_need_utf8(&j->rcpts, from);
+	/* smtputf8 stays 0: lib/smtp.c asks for SMTPUTF8 when a local part
+	 * is UTF-8 and sends UTF-8 domains as A-labels (lib/idn.h). */
 	memset(res, 0, sizeof(*res));
 	memset(j->rr, 0, sizeof(j->rr));
 	res->smtp.rcpt = j->rr;

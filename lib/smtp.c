@@ -3,6 +3,7 @@
 #include "tlsport.h"
 #include "base64.h"
 #include "cred.h"
+#include "idn.h"
 #include "lineio.h"
 #include "mimepart.h"
 
@@ -17,6 +18,7 @@
 
 #define REPLY_LINES_MAX 1000
 #define CMD_MAX 4096
+#define ADDR_MAX 1024   /* a path, either form (RFC 5321 §4.5.3.1.3: 256) */
 #define MSG_MAX ((size_t)1 << 30)   /* 1 GiB: far beyond any SIZE */
 
 struct mf_smtp {
@@ -841,12 +843,52 @@ xtext(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* An address as it goes on the wire: the domain as A-labels (RFC 5891
+ * §4), unless the local part is UTF-8 -- then, under SMTPUTF8, the whole
+ * address as given (RFC 6531 §3.3).  *u8 says which. */
+static int
+wire_addr(const char *addr, char *out, size_t outlen, int *u8,
+          struct mf_err *e)
+{
+	if (mf_idn_addr_to_ascii(addr, out, outlen, u8, MF_E_DATA, e) == -1)
+		return -1;
+	if (*u8)
+		mf_strlcpy(out, addr, outlen);
+	return 0;
+}
+
+/* Does the transaction need SMTPUTF8: asked for, or a UTF-8 local part
+ * (*first: the first such address, may be NULL)?  -1 for an address that
+ * is not valid (check_envelope tells before anything is sent). */
+static int
+envelope_utf8(const struct mf_smtp_envelope *env, const char **first,
+              struct mf_err *e)
+{
+	char w[ADDR_MAX];
+	const char *a;
+	size_t i;
+	int u8, any = env->smtputf8;
+
+	for (i = 0; i <= env->nrcpts; i++) {
+		a = i < env->nrcpts ? env->rcpts[i] : env->from;
+		if (a == NULL)
+			continue;
+		if (wire_addr(a, w, sizeof(w), &u8, e) == -1)
+			return -1;
+		if (u8 && first != NULL && *first == NULL)
+			*first = a;
+		any |= u8;
+	}
+	return any;
+}
+
 static int
 queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
            size_t size, struct mf_err *e)
 {
-	char params[1024];
+	char params[1024], from[ADDR_MAX];
 	size_t n = 0;
+	int u8;
 
 	params[0] = '\0';
 	if (s->caps.size)
@@ -855,7 +897,7 @@ queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	if (env->eightbit && s->caps.eightbitmime)
 		n += (size_t)snprintf(params + n, sizeof(params) - n,
 		    " BODY=8BITMIME");
-	if (env->smtputf8 && n < sizeof(params))
+	if (envelope_utf8(env, NULL, e) == 1 && n < sizeof(params))
 		n += (size_t)snprintf(params + n, sizeof(params) - n,
 		    " SMTPUTF8");
 	if (s->caps.dsn && env->dsn_ret && n < sizeof(params))
@@ -869,22 +911,28 @@ queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	}
 	if (n >= sizeof(params))
 		return mf_err_set(e, MF_E_USAGE, "MAIL parameters too long");
-	return queue_cmd(s, e, "MAIL FROM:<%s>%s", env->from ? env->from : "",
-	    params);
+	if (wire_addr(env->from ? env->from : "", from, sizeof(from), &u8,
+	    e) == -1)
+		return -1;
+	return queue_cmd(s, e, "MAIL FROM:<%s>%s", from, params);
 }
 
 static int
 queue_rcpts(struct mf_smtp *s, const struct mf_smtp_envelope *env,
             struct mf_err *e)
 {
+	char to[ADDR_MAX];
 	size_t i;
+	int u8;
 
 	for (i = 0; i < env->nrcpts; i++) {
+		if (wire_addr(env->rcpts[i], to, sizeof(to), &u8, e) == -1)
+			return -1;
 		if (s->caps.dsn && env->dsn_notify) {
-			if (queue_cmd(s, e, "RCPT TO:<%s> NOTIFY=%s",
-			    env->rcpts[i], env->dsn_notify) == -1)
+			if (queue_cmd(s, e, "RCPT TO:<%s> NOTIFY=%s", to,
+			    env->dsn_notify) == -1)
 				return -1;
-		} else if (queue_cmd(s, e, "RCPT TO:<%s>", env->rcpts[i]) == -1) {
+		} else if (queue_cmd(s, e, "RCPT TO:<%s>", to) == -1) {
 			return -1;
 		}
 	}
@@ -1166,7 +1214,9 @@ static int
 check_envelope(struct mf_smtp *s, const struct mf_smtp_envelope *env,
                size_t size, struct mf_err *e)
 {
+	const char *first = NULL;
 	size_t i;
+	int u8;
 
 	if (env->nrcpts == 0)
 		return mf_err_set(e, MF_E_USAGE, "no recipients");
@@ -1174,10 +1224,6 @@ check_envelope(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 		return mf_err_set(e, MF_E_PERM, "the message (%zu bytes) is "
 		    "larger than the server accepts (SIZE %lu)", size,
 		    s->caps.size_max);
-	/* RFC 6531 §3.4: UTF-8 addresses only to a server that says SMTPUTF8. */
-	if (env->smtputf8 && !s->caps.smtputf8)
-		return mf_err_set(e, MF_E_UNSUPPORTED, "the addresses need "
-		    "SMTPUTF8, which the server does not offer");
 	if (env->from && strpbrk(env->from, "\r\n<>") != NULL)
 		return mf_err_set(e, MF_E_USAGE, "bad sender address");
 	for (i = 0; i < env->nrcpts; i++)
@@ -1185,6 +1231,15 @@ check_envelope(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 		    strpbrk(env->rcpts[i], "\r\n<> ") != NULL)
 			return mf_err_set(e, MF_E_USAGE, "bad recipient address "
 			    "\"%.200s\"", env->rcpts[i] ? env->rcpts[i] : "");
+	/* RFC 6531 §3.4: a UTF-8 local part only to a server that says
+	 * SMTPUTF8 (a UTF-8 domain goes as A-labels to any server). */
+	if ((u8 = envelope_utf8(env, &first, e)) == -1)
+		return -1;
+	if (u8 && !s->caps.smtputf8)
+		return mf_err_set(e, MF_E_DATA, "the address \"%.300s\" has a "
+		    "non-ASCII local part, which needs SMTPUTF8 (RFC 6531), "
+		    "and the server does not offer it; nothing was sent",
+		    first != NULL ? first : "");
 	/* RFC 3461 §4.1, §4.3: NOTIFY and RET are keyword lists; nothing
 	 * else may slip into the command line. */
 	if (env->dsn_notify && (*env->dsn_notify == '\0' ||
