@@ -57,6 +57,7 @@ static const struct key keys[] = {
 	KEY(state, K_PATH),
 	KEY(queue, K_PATH),
 	KEY(ehlo, K_STR),
+	KEY(resolver, K_STR),
 	KEY(timeout, K_TIMEOUT),
 	KEY(logfile, K_PATH),
 	KEY(syslog, K_SYSLOG),
@@ -915,9 +916,12 @@ mf_config_load_list(const char *const *files, int peer_from, int peer_to,
 	for (i = 0; files[i] != NULL; i++) {
 		c = load_file(files[i], i >= peer_from && i < peer_to, &missing,
 		    e);
+		if (c != NULL)
+			mf_err_clear(e);   /* a missing file before it is no error */
 		if (c != NULL || !missing)
 			return c;
 	}
+	mf_err_clear(e);
 	return mf_config_parse("", "", 0600, e);
 }
 

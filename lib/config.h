@@ -44,6 +44,7 @@ struct mf_account {
 	char *state;             /* state file or directory (pop-fetch, imap-sync) */
 	char *queue;             /* mailsend queue directory */
 	char *ehlo;
+	char *resolver;          /* mxprobe: DNS server "IP[:PORT]" */
 	char *protocol;          /* mailsend: "smtp" or "lmtp" (RFC 2033) */
 	char *folder_names;      /* imap-sync: "utf8" or "mutf7" on disk */
 	int timeout;             /* seconds */

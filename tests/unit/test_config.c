@@ -571,16 +571,21 @@ Test(config, search_order_own_peer_system)
 	snprintf(own, sizeof(own), "%s/own", dir);
 	snprintf(rc, sizeof(rc), "%s/msmtprc", dir);
 	snprintf(sys, sizeof(sys), "%s/system", dir);
-	/* nothing at all: an empty configuration */
+	/* nothing at all: an empty configuration, and no stale error from
+	 * the files that were not there */
 	c = mf_config_load_list(files, 1, 2, &e);
 	cr_assert_not_null(c, "%s", e.msg);
 	cr_expect_str_eq(mf_config_path(c), "");
+	cr_expect_eq(e.kind, MF_OK, "stale error: %s", e.msg);
+	cr_expect_str_eq(e.msg, "");
 	mf_config_free(c);
 	/* the system file when the user has none */
 	put(sys, "defaults\nhost system.example.test\n");
 	c = mf_config_load_list(files, 1, 2, &e);
 	cr_assert_not_null(c, "%s", e.msg);
 	cr_expect_str_eq(mf_config_path(c), sys);
+	cr_expect_eq(e.kind, MF_OK, "stale error: %s", e.msg);
+	cr_expect_str_eq(e.msg, "");
 	cr_expect(!mf_config_is_peer_file(c));
 	cr_expect_str_eq(get_acct(c, NULL)->host, "system.example.test");
 	mf_config_free(c);
@@ -605,4 +610,18 @@ Test(config, search_order_own_peer_system)
 	cr_expect(strstr(e.msg, own) != NULL, "%s", e.msg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert_eq(system(cmd), 0);
+}
+
+/* mxprobe's key: the DNS server to ask (mailflow(5)). */
+Test(config, resolver_key)
+{
+	struct mf_config *c;
+	struct mf_err e;
+
+	c = mf_config_parse("defaults\nresolver 127.0.0.1:5353\n"
+	    "account other\nresolver [::1]:53\n", "t", 0600, &e);
+	cr_assert_not_null(c, "%s", e.msg);
+	cr_expect_str_eq(get_acct(c, NULL)->resolver, "127.0.0.1:5353");
+	cr_expect_str_eq(get_acct(c, "other")->resolver, "[::1]:53");
+	mf_config_free(c);
 }
