@@ -29,7 +29,7 @@
 enum {
 	OPT_RESOLVER = 1100, OPT_TIMEOUT, OPT_PORT, OPT_EHLO, OPT_TRUST,
 	OPT_DNS_ONLY, OPT_NO_DANE, OPT_NO_STS, OPT_BATCH, OPT_JOBS, OPT_JSON,
-	OPT_PER_IP, OPT_SHARD
+	OPT_PER_IP, OPT_SHARD, OPT_CONFIG
 };
 
 static const struct option longopts[] = {
@@ -46,6 +46,7 @@ static const struct option longopts[] = {
 	{ "per-ip",         required_argument, NULL, OPT_PER_IP },
 	{ "shard",          required_argument, NULL, OPT_SHARD },
 	{ "json",           no_argument,       NULL, OPT_JSON },
+	{ "config",         required_argument, NULL, OPT_CONFIG },
 	MF_CLI_STDLONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -71,6 +72,8 @@ static const char usage_text[] =
 "                        by a stable hash of the name\n"
 "  --json                JSON Lines: one record per address, one per\n"
 "                        domain, and a summary as the last line\n"
+"  --config FILE         read resolver, timeout, tls_trust_file and ehlo\n"
+"                        from FILE (default: mailflow(5)'s search)\n"
 "  -h, --help            this help\n"
 "  -V, --version         show the version\n"
 "Exit status: 0 no findings, 1 findings, 2 a domain could not be checked,\n"
@@ -83,6 +86,9 @@ struct run {
 	struct mf_mx_domains domains;
 	struct mf_mx_source src;
 	const char *batch;
+	const char *config;         /* --config */
+	int timeout_set;            /* --timeout given */
+	struct mf_settings st;      /* the configuration read */
 	int json;
 	int worst;
 };
@@ -161,6 +167,51 @@ parse_num(const char *opt, const char *arg, long min, long max, long *out)
 	return 0;
 }
 
+static void
+config_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	mf_cli_msg(stderr, "mxprobe", "%s", msg);
+}
+
+/* The shared configuration (mailflow(5): the defaults and the default
+ * account) gives what the command line did not: resolver, timeout,
+ * tls_trust_file, ehlo. */
+static int
+configure(struct run *r, struct mf_err *e)
+{
+	struct mf_cli c;
+	const struct mf_account *a;
+
+	memset(&c, 0, sizeof(c));
+	c.config = r->config;
+	c.notice = config_notice;
+	if (mf_cli_resolve(&c, NULL, &r->st, e) == -1)
+		return -1;
+	a = r->st.conf;
+	if (r->dopts.resolver == NULL && a->resolver != NULL) {
+		struct mf_dns *probe = mf_dns_new(&(struct mf_dns_opts){
+		    .resolver = a->resolver }, e);
+
+		if (probe == NULL)
+			return mf_err_set(e, MF_E_CONFIG, "%s: resolver: %s",
+			    mf_config_path(r->st.cfg), e->msg);
+		mf_dns_free(probe);
+		r->dopts.resolver = a->resolver;
+	}
+	if (!r->timeout_set && r->st.timeout_ms > 0) {
+		r->p.timeout_ms = r->st.timeout_ms;
+		r->dopts.timeout_ms = r->st.timeout_ms;
+	}
+	if (r->p.ca_file == NULL && r->st.tlsp.ca_file != NULL) {
+		r->p.ca_file = r->st.tlsp.ca_file;
+		r->p.sts.ca_file = r->st.tlsp.ca_file;
+	}
+	if (r->p.ehlo == NULL)
+		r->p.ehlo = r->st.ehlo;
+	return 0;
+}
+
 static int
 options(int argc, char **argv, struct run *r, long *jobs)
 {
@@ -179,6 +230,7 @@ options(int argc, char **argv, struct run *r, long *jobs)
 				return EX_USAGE;
 			r->p.timeout_ms = (int)n * 1000;
 			r->dopts.timeout_ms = (int)n * 1000;
+			r->timeout_set = 1;
 			break;
 		case OPT_PORT:
 			if (parse_num("--port", optarg, 1, 65535, &n))
@@ -210,6 +262,7 @@ options(int argc, char **argv, struct run *r, long *jobs)
 			r->p.per_ip_limit = (int)n;
 			break;
 		case OPT_JSON: r->json = 1; break;
+		case OPT_CONFIG: r->config = optarg; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -242,6 +295,8 @@ main(int argc, char **argv)
 	r.p.sts.port = getenv("MXPROBE_MTA_STS_PORT");
 	if ((rc = options(argc, argv, &r, &jobs)) != 0)
 		return rc;
+	if (configure(&r, &e) == -1)
+		return fail(&e);
 	r.p.sts.timeout_ms = r.p.timeout_ms;
 	for (i = optind; i < argc; i++)
 		if (mf_idn_to_ascii(argv[i], name, sizeof(name), MF_E_USAGE,
@@ -285,5 +340,6 @@ main(int argc, char **argv)
 	if (r.json)
 		json_summary(&r, &started, &e);
 	mf_mx_domains_free(&r.domains);
+	mf_cli_settings_free(&r.st);
 	return r.worst;
 }

@@ -46,6 +46,11 @@ probe() {
 	timeout 120 "$MXPROBE" "${MXP_ARGS[@]}" --json "${opts[@]}" "${doms[@]}" \
 		>"$O/$name.json" 2>"$O/$name.jerr" || rc=$?
 	[ "$rc" = "$want" ] || bad "$name: --json run exited $rc, want $want"
+	# every --json output against man/mailflow.schema.json (a usage
+	# error writes none)
+	[ "$rc" = 64 ] || python3 "$MF_TOP/tests/jsonschema.py" \
+		"$MF_TOP/man/mailflow.schema.json" "$O/$name.json" mxprobe >"$O/$name.schema" ||
+		bad "$name: --json output does not match the schema: $(head -c 1500 "$O/$name.schema")"
 }
 
 # text NAME REGEX: the human output says it.
@@ -288,6 +293,40 @@ for args in "--bogus x" "--port 0 x" "--jobs 0 x" "--timeout abc x" "" \
 	[ "$(wc -l <"$O/usage.out")" = 1 ] || bad "mxprobe $args: not one line: $(cat "$O/usage.out")"
 done
 "$MXPROBE" --help | grep -q -- "--batch FILE" || bad "--help lacks --batch"
+
+# The shared configuration (mailflow(5)): resolver, timeout, tls_trust_file
+# and ehlo come from the file when no option gives them; options win.  Run
+# in a mount namespace whose resolv.conf names 127.0.0.1 (where nothing
+# answers on port 53), so a resolver not taken from the file never reaches
+# the machine's real one.
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$O/resolv.conf"
+WRAP=(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$O/resolv.conf")
+if "${WRAP[@]}" true 2>/dev/null; then
+	printf 'defaults\nresolver 127.0.0.1:%s\ntls_trust_file %s\ntimeout 10\nehlo probe.cfg.test\n' \
+		"$MF_RESOLVER_PORT" "$MF_CA" >"$O/config"
+	step "config: resolver, tls_trust_file, timeout, ehlo from --config"
+	rc=0
+	MAILFLOW_CONFIG=/nonexistent timeout 120 "${WRAP[@]}" "$MXPROBE" --config "$O/config" \
+		--port "$MF_MX_PORT" two.$D >"$O/cfg.txt" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || bad "config: exit $rc, want 0: $(head -c 1500 "$O/cfg.txt")"
+	grep -Eq "verify +trusted, name matches mx1\.$D" "$O/cfg.txt" ||
+		bad "config: tls_trust_file not used: $(head -c 1500 "$O/cfg.txt")"
+	step "config: found through MAILFLOW_CONFIG; --resolver and --tls-trust-file win"
+	printf 'defaults\nresolver 127.0.0.1:9\ntls_trust_file %s\n' "$O/no-such-ca.pem" >"$O/config-bad"
+	rc=0
+	MAILFLOW_CONFIG="$O/config-bad" timeout 120 "${WRAP[@]}" "$MXPROBE" "${MXP_ARGS[@]}" \
+		two.$D >"$O/cfg2.txt" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || bad "config override: exit $rc, want 0: $(head -c 1500 "$O/cfg2.txt")"
+	step "config: a bad resolver in the file is a configuration error (78)"
+	printf 'defaults\nresolver not-an-address\n' >"$O/config-junk"
+	rc=0
+	timeout 60 "${WRAP[@]}" "$MXPROBE" --config "$O/config-junk" --dns-only two.$D \
+		>"$O/cfg3.txt" 2>&1 || rc=$?
+	[ "$rc" = 78 ] || bad "config junk: exit $rc, want 78: $(cat "$O/cfg3.txt")"
+	grep -q "resolver" "$O/cfg3.txt" || bad "config junk: no clear error: $(cat "$O/cfg3.txt")"
+else
+	step "config: skipped (no mount namespace; never ask the real resolver)"
+fi
 
 if [ "$failed" -ne 0 ]; then
 	echo "mxprobe: $failed checks failed"
