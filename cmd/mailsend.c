@@ -486,6 +486,29 @@ jsonl_line(void *arg, const char *line, size_t len)
 	fflush(stdout);
 }
 
+/* --jsonl's last line: the one summary shape (mailflow(7)) with the
+ * counts of lib/jsonl_send.h. */
+static void
+jsonl_summary(struct run *r, const struct mf_jsonl_stats *st,
+              const struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(65536);
+	struct mf_json j;
+
+	mf_json_init(&j, &b);
+	mf_cli_json_begin(&j, "mailsend");
+	mf_json_kv_int(&j, "lines", (long long)st->lines);
+	mf_json_kv_int(&j, "sent", (long long)st->sent);
+	mf_json_kv_int(&j, "failed", (long long)st->failed);
+	mf_json_kv_int(&j, "deferred", (long long)st->deferred);
+	mf_json_kv_int(&j, "queued", (long long)st->queued);
+	mf_json_kv_int(&j, "invalid", (long long)st->invalid);
+	mf_cli_json_end(&j, r->status, mf_cli_elapsed_ms(&r->started),
+	    r->status != 0 ? e : NULL);
+	jsonl_line(r, b.data ? b.data : "{}", b.data ? b.len : 2);
+	mf_buf_free(&b);
+}
+
 /* 0 when every line was sent or queued; else the status of the first
  * message that was not (lib/jsonl_send.h), else 65 for invalid lines. */
 static int
@@ -505,12 +528,18 @@ jsonl_mode(struct run *r)
 	p.from = r->o.from ? r->o.from : r->st.from;
 	p.from_name = r->o.from_name;
 	p.queue = r->queue;
-	if (mf_jsonl_send(r->job, in, &p, jsonl_line, r, &st, &e) == -1)
+	memset(&st, 0, sizeof(st));
+	mf_err_clear(&e);
+	if (mf_jsonl_send(r->job, in, &p, jsonl_line, r, &st, &e) == -1) {
 		r->status = fail(&e);
-	else if (st.first.kind != MF_OK)
-		r->status = mf_err_exit_code(&st.first);
-	else if (st.invalid > 0)
+	} else if (st.first.kind != MF_OK) {
+		e = st.first;
+		r->status = mf_err_exit_code(&e);
+	} else if (st.invalid > 0) {
+		mf_err_set(&e, MF_E_DATA, "%lu invalid line(s)", st.invalid);
 		r->status = EX_DATAERR;
+	}
+	jsonl_summary(r, &st, &e);
 	if (in != stdin)
 		fclose(in);
 	return r->status;

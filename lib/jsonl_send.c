@@ -403,32 +403,6 @@ emit(struct run *r, const struct outcome *o, struct mf_err *e)
 	return 0;
 }
 
-static int
-emit_summary(struct run *r, struct mf_err *e)
-{
-	struct mf_buf b = MF_BUF_INIT(4096);
-	struct mf_json w;
-	const struct mf_jsonl_stats *s = r->st;
-
-	mf_json_init(&w, &b);
-	mf_json_object_begin(&w);
-	mf_json_kv_string(&w, "type", "summary");
-	mf_json_kv_int(&w, "lines", (long long)s->lines);
-	mf_json_kv_int(&w, "sent", (long long)s->sent);
-	mf_json_kv_int(&w, "failed", (long long)s->failed);
-	mf_json_kv_int(&w, "deferred", (long long)s->deferred);
-	mf_json_kv_int(&w, "queued", (long long)s->queued);
-	mf_json_kv_int(&w, "invalid", (long long)s->invalid);
-	mf_json_object_end(&w);
-	if (mf_json_status(&w) == -1) {
-		mf_buf_free(&b);
-		return mf_err_set(e, MF_E_NOMEM, "summary");
-	}
-	r->out(r->arg, b.data, b.len);
-	mf_buf_free(&b);
-	return 0;
-}
-
 /* ---- sending ---- */
 
 /* The server accepted no recipient of the message, so it cannot have
@@ -643,8 +617,5 @@ mf_jsonl_send(struct mf_sendjob *j, FILE *in, const struct mf_jsonl_params *p,
 	if (rc == 0 && got == -1)
 		rc = -1;
 	mf_buf_free(&line);
-	if (emit_summary(&r, rc == 0 ? e : &(struct mf_err){ 0 }) == -1 &&
-	    rc == 0)
-		rc = -1;
 	return rc;
 }

@@ -20,14 +20,15 @@
  * refused, TLS, AUTH), the lines after it are not tried: they get the
  * same outcome.
  *
- * For every non-blank line one result object, then one summary object,
- * each handed to `out` as one line of JSON (no newline):
+ * For every non-blank line one result object, handed to `out` as one
+ * line of JSON (no newline); the tool ends the stream with its summary
+ * (mailflow(7)'s one shape, with the counts of struct mf_jsonl_stats):
  *   {"type":"result","line":N,"status":"sent|failed|deferred",
  *    "message_id":..., "reply":{"code","enhanced","text"} or null,
  *    "recipients":[{"address","code","enhanced","text"}],
  *    "error":null or text, "queued":null or queue id}
- *   {"type":"summary","lines":N,"sent":N,"failed":N,"deferred":N,
- *    "queued":N,"invalid":N}
+ *   {"type":"summary","tool":"mailsend",...,"lines":N,"sent":N,
+ *    "failed":N,"deferred":N,"queued":N,"invalid":N,"exit":N,...}
  * An invalid line is a "failed" result whose error names the line and the
  * problem, with "invalid":true; the other lines are still sent. */
 #ifndef MF_JSONL_SEND_H

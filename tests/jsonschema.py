@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
 """jsonschema.py SCHEMA FILE TOOL: check a mailflow tool's --json output.
+jsonschema.py SCHEMA FILE --def NAME: every line of FILE is valid against
+$defs/NAME (input shapes, such as mailsend_jsonl_input); no summary asked.
 
 Every line of FILE must be one JSON object valid against SCHEMA (the
 subset of JSON Schema 2020-12 that man/mailflow.schema.json uses: $ref to
@@ -83,22 +85,20 @@ def errors(root, s, v, path):
     return out
 
 
-def main():
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    schema = json.load(open(sys.argv[1]))
-    tool = sys.argv[3]
-    lines = [l for l in open(sys.argv[2], encoding="utf-8").read().split("\n") if l]
-    bad = []
-    if not lines:
-        bad.append("no output")
+def check(schema, sub, path, tool):
+    """Every line of path against sub; with tool, the last line must be
+    tool's summary and no summary may come earlier."""
+    lines = [l for l in open(path, encoding="utf-8").read().split("\n") if l]
+    bad = [] if lines else ["no output"]
     for n, line in enumerate(lines, 1):
         try:
             rec = json.loads(line)
         except ValueError as e:
             bad.append("line %d: not JSON: %s" % (n, e))
             continue
-        bad += ["line %d: %s" % (n, r) for r in errors(schema, schema, rec, "$")]
+        bad += ["line %d: %s" % (n, r) for r in errors(schema, sub, rec, "$")]
+        if tool is None:
+            continue
         if n == len(lines) and (not isinstance(rec, dict) or
                                 rec.get("type") != "summary" or
                                 rec.get("tool") != tool):
@@ -108,8 +108,18 @@ def main():
     for b in bad:
         print("schema: " + b)
     if not bad:
-        print("schema ok: %d line(s), %s" % (len(lines), tool))
-    sys.exit(1 if bad else 0)
+        print("schema ok: %d line(s), %s" % (len(lines), tool or "lines"))
+    return 1 if bad else 0
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[3] == "--def":
+        schema = json.load(open(sys.argv[1]))
+        sys.exit(check(schema, schema["$defs"][sys.argv[4]], sys.argv[2], None))
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    schema = json.load(open(sys.argv[1]))
+    sys.exit(check(schema, schema, sys.argv[2], sys.argv[3]))
 
 
 if __name__ == "__main__":

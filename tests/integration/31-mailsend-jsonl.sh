@@ -44,6 +44,16 @@ SEND=("$MS" -s localhost -p "$MF_SUBMISSION_PORT" --tls-trust-file "$MF_CA"
 	printf '{"to":["%s"],"subject":"%s last","text":"last"}\n' "$MF_ADDR" "$tok"
 } >in.jsonl
 
+SCHEMA=(python3 "$MF_TOP/tests/jsonschema.py" "$MF_TOP/man/mailflow.schema.json")
+echo "== the input lines against man/mailflow.schema.json's mailsend_jsonl_input"
+# valid lines pass; the misspelt key (line 5) is refused by the schema too
+sed -n '1p;2p;6p;7p;8p;9p' in.jsonl >in-valid.jsonl
+"${SCHEMA[@]}" in-valid.jsonl --def mailsend_jsonl_input >schema-in.txt ||
+	die "input lines do not match the schema: $(cat schema-in.txt)"
+sed -n '5p' in.jsonl >in-typo.jsonl
+! "${SCHEMA[@]}" in-typo.jsonl --def mailsend_jsonl_input >/dev/null ||
+	die "the schema accepts a misspelt key"
+
 echo "== mailsend --jsonl over the bed's submission port"
 rc=0
 "${SEND[@]}" -v --jsonl in.jsonl >out.jsonl 2>err.txt || rc=$?
@@ -81,6 +91,10 @@ assert r["status"] == "failed" and r.get("invalid") is None, r
 assert r["recipients"][0]["code"] == 550 and r["reply"]["code"] == 550, r
 print("   8 results in order, summary right")
 PY
+"${SCHEMA[@]}" out.jsonl mailsend >schema-out.txt ||
+	die "result lines or summary do not match the schema: $(cat schema-out.txt)"
+grep -q '"tool":"mailsend"' out.jsonl && grep -q '"exit":69,' out.jsonl ||
+	die "the summary lacks tool or exit: $(tail -1 out.jsonl)"
 
 echo "== the messages arrived as described"
 wait_for() { # DIR TOKEN COUNT
@@ -117,7 +131,8 @@ grep -qi 'RET=HDRS' err.txt || die "DSN RET not sent"
 echo "== --jsonl - reads standard input; a missing file is 65, mixing is 64"
 printf '{"to":["%s"],"subject":"%s stdin","text":"x"}\n' "$MF_ADDR" "$tok" |
 	"${SEND[@]}" --jsonl - >stdin.jsonl || die "stdin run: exit $?"
-grep -q '"type":"summary","lines":1,"sent":1,' stdin.jsonl || die "stdin: $(cat stdin.jsonl)"
+grep -q '"lines":1,"sent":1,.*"exit":0,' stdin.jsonl || die "stdin: $(cat stdin.jsonl)"
+"${SCHEMA[@]}" stdin.jsonl mailsend >schema-stdin.txt || die "stdin: $(cat schema-stdin.txt)"
 rc=0
 "${SEND[@]}" --jsonl "$T/nonexistent" 2>/dev/null || rc=$?
 [ "$rc" = 65 ] || die "missing file: exit $rc, want 65"
