@@ -40,7 +40,8 @@ mf_kwtable_valid(const char *s)
 {
 	size_t n = 0;
 
-	if (*s == '\0' || *s == '\\')
+	/* "-" stands for "none" in the sync state's records */
+	if (*s == '\0' || *s == '\\' || strcmp(s, "-") == 0)
 		return 0;
 	for (; *s != '\0'; s++, n++) {
 		unsigned char c = (unsigned char)*s;

@@ -31,7 +31,8 @@ void mf_kwtable_free(struct mf_kwtable *t);
 
 /* 1 when s is a keyword we keep: an IMAP atom (RFC 3501 §9 atom-char:
  * no space, control, "(){%*\"\\]"), not a system flag ("\\..."), at most
- * MF_KWTABLE_NAME_MAX bytes. */
+ * MF_KWTABLE_NAME_MAX bytes, and not "-" (a keyword we do not keep is
+ * never synchronised, so never removed either). */
 int mf_kwtable_valid(const char *s);
 
 /* Add the "INDEX NAME" lines of text[len] (dovecot-keywords) to t.  Lines

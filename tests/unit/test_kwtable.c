@@ -85,6 +85,7 @@ Test(kwtable, valid_names)
 	cr_assert(!mf_kwtable_valid(""));
 	cr_assert(!mf_kwtable_valid("\\Seen"));
 	cr_assert(!mf_kwtable_valid("a b"));
+	cr_assert(!mf_kwtable_valid("-"));
 	cr_assert(!mf_kwtable_valid("a]"));
 	cr_assert(!mf_kwtable_valid("a\x7f"));
 	cr_assert(!mf_kwtable_valid("caf\xc3\xa9"));
