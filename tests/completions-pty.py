@@ -25,14 +25,16 @@ FORMATS = ["msmtp", "mpop", "mbsync"]
 fails = []
 
 
-def pty_session(argv, env, script, wait=3.0):
-    """Run argv under a pty, send script (bytes) and return all output."""
+def pty_session(argv, env, script, want, limit=30.0):
+    """Run argv under a pty, send script (bytes) once the prompt shows and
+    return the output as soon as every word of want appeared in it (or
+    after limit seconds, for the check to report what is missing)."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execvpe(argv[0], argv, env)
     out = b""
     # Type only once the shell shows its prompt (its setup is done).
-    end = time.time() + 5.0
+    end = time.time() + limit
     while b"$ " not in out and time.time() < end:
         r, _, _ = select.select([fd], [], [], 0.2)
         if r:
@@ -40,9 +42,12 @@ def pty_session(argv, env, script, wait=3.0):
                 out += os.read(fd, 65536)
             except OSError:
                 break
+    start = len(out)
     os.write(fd, script)
-    end = time.time() + wait
     while time.time() < end:
+        text = out[start:].decode("utf-8", "replace")
+        if all(w in text for w in want):
+            break
         r, _, _ = select.select([fd], [], [], 0.2)
         if r:
             try:
@@ -55,7 +60,7 @@ def pty_session(argv, env, script, wait=3.0):
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     os.close(fd)
-    return out.decode("utf-8", "replace")
+    return out[start:].decode("utf-8", "replace")
 
 
 def check(shell, tool, what, out, words):
@@ -73,7 +78,7 @@ def env_for(home):
     return env
 
 
-def bash_case(home, tool, typed):
+def bash_case(home, tool, typed, want):
     rc = os.path.join(home, "bashrc")
     with open(rc, "w") as f:
         f.write("PS1='$ '\nsource /usr/share/bash-completion/bash_completion\n"
@@ -82,10 +87,10 @@ def bash_case(home, tool, typed):
                 "bind 'set completion-query-items 0'\n"
                 "bind 'set page-completions off'\n" % (TOP, tool))
     return pty_session(["bash", "--rcfile", rc, "-i"], env_for(home),
-                       typed.encode() + b"\t\t", 3.0)
+                       typed.encode() + b"\t\t", want)
 
 
-def zsh_case(home, tool, typed):
+def zsh_case(home, tool, typed, want):
     zdir = os.path.join(home, "zfunc")
     os.makedirs(zdir, exist_ok=True)
     shutil.copy(os.path.join(TOP, "completions/zsh/_" + tool), zdir)
@@ -95,14 +100,14 @@ def zsh_case(home, tool, typed):
                 "LISTMAX=0\n" % zdir)
     env = env_for(home)
     env["ZDOTDIR"] = home
-    return pty_session(["zsh", "-i"], env, typed.encode() + b"\t", 4.0)
+    return pty_session(["zsh", "-i"], env, typed.encode() + b"\t", want)
 
 
-def fish_case(home, tool, typed):
+def fish_case(home, tool, typed, want):
     cmd = "source %s/completions/fish/%s.fish; complete -C '%s'" % (
         TOP, tool, typed.replace("'", "\\'"))
     r = subprocess.run(["fish", "--no-config", "-c", cmd], env=env_for(home),
-                       capture_output=True, text=True, timeout=20)
+                       capture_output=True, text=True, timeout=30)
     return r.stdout
 
 
@@ -122,17 +127,19 @@ def main():
         print("skip fish: not installed")
     for name, case in shells:
         sep = "=" if name == "zsh" else " "
+        def run(tool, what, typed, words):
+            check(name, tool, what, case(home, tool, typed, words), words)
         for tool in TOOLS:
-            check(name, tool, "--tls", case(home, tool, tool + " --tls" + sep), TLS)
-            check(name, tool, "--auth", case(home, tool, tool + " --auth" + sep), AUTH)
-            check(name, tool, "-a", case(home, tool, tool + " -a "), ACCOUNTS)
+            run(tool, "--tls", tool + " --tls" + sep, TLS)
+            run(tool, "--auth", tool + " --auth" + sep, AUTH)
+            run(tool, "-a", tool + " -a ", ACCOUNTS)
             if tool in ("pop-fetch", "imap-sync"):
-                check(name, tool, "ACCOUNT", case(home, tool, tool + " "), ACCOUNTS)
+                run(tool, "ACCOUNT", tool + " ", ACCOUNTS)
         cfg = "mailflow-config"
-        check(name, cfg, "COMMAND", case(home, cfg, cfg + " "), ["import"])
+        run(cfg, "COMMAND", cfg + " ", ["import"])
         # zsh inserts the formats' common "m" first, then lists
-        check(name, cfg, "--from", case(home, cfg, cfg + " import --from" + sep +
-                                         ("m" if name == "zsh" else "")), FORMATS)
+        run(cfg, "--from", cfg + " import --from" + sep +
+            ("m" if name == "zsh" else ""), FORMATS)
     shutil.rmtree(home, ignore_errors=True)
     for f in fails:
         print("FAIL " + f)

@@ -182,7 +182,12 @@ while :; do
 		IFS='|' read -r _ name rc secs log detail <<<"${lines[$shown]}"
 		step "$name" "$rc" "$secs" "$detail"
 		if [ "$rc" != 0 ]; then
-			tail -n 40 "$root/root/logs/$log" | sed 's/^/    | /'
+			# every failing test's own lines first (runners print
+			# "FAIL name" then the details), then the log's end
+			grep -A 25 -E '^ *FAIL ' "$root/root/logs/$log" | head -n 150 |
+				sed 's/^/    | /'
+			echo "    | ..."
+			tail -n 15 "$root/root/logs/$log" | sed 's/^/    | /'
 		fi
 		shown=$((shown + 1))
 	done
