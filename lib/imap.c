@@ -1115,25 +1115,17 @@ static int starttls(struct mf_imap *im, const struct mf_tls_params *tp,
 	return capability(im, e);
 }
 
-struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
-                                struct mf_err *e)
+/* A session over t (owned from now on, freed on error). */
+static struct mf_imap *session_new(struct mf_transport *t,
+                                   const struct mf_imap_params *p,
+                                   struct mf_err *e)
 {
-	struct mf_sock_opts so = { 0, p->timeout_ms, p->timeout_ms };
-	struct mf_tls_params tp = p->tlsp;
-	const char *port = p->port && *p->port ? p->port : NULL;
-	enum mf_tls_mode mode = p->tls;
 	struct mf_imap_hooks hk = { on_lit_begin, on_lit_data, on_lit_end,
 	                            on_line, NULL };
-
-	if (mode == MF_TLS_UNSET || mode == MF_TLS_AUTO)
-		mode = mf_tlsport_auto(port);
-	if (!port)
-		port = mode == MF_TLS_IMPLICIT ? "993" : "143";
-	if (!tp.verify_name)
-		tp.verify_name = p->host;
-
 	struct mf_imap *im = calloc(1, sizeof *im);
+
 	if (!im) {
+		mf_transport_free(t);
 		mf_err_set(e, MF_E_NOMEM, "out of memory");
 		return NULL;
 	}
@@ -1143,9 +1135,56 @@ struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
 	mf_buf_init(&im->enabled, 4096);
 	hk.arg = im;
 	im->p = mf_imap_parser_new(NULL, &hk);
-	struct mf_transport *t = mf_sock_connect(p->host, port, &so, e);
-	if (!im->p || !t)
-		goto fail_t;
+	if (!im->p) {
+		mf_transport_free(t);
+		mf_err_set(e, MF_E_NOMEM, "out of memory");
+	} else if ((im->io = mf_lineio_new(t, p->tr, e)) != NULL) {
+		return im;
+	}
+	mf_imap_parser_free(im->p);
+	mf_buf_free(&im->caps);
+	mf_buf_free(&im->enabled);
+	free(im);
+	return NULL;
+}
+
+/* Free a session that never logged in: no LOGOUT. */
+static void session_drop(struct mf_imap *im)
+{
+	im->dead = 1;
+	mf_imap_free(im);
+}
+
+struct mf_imap *mf_imap_attach(struct mf_transport *t,
+                               const struct mf_imap_params *p, struct mf_err *e)
+{
+	struct mf_imap *im = session_new(t, p, e);
+
+	if (im && (greeting(im, e) < 0 || capability(im, e) < 0)) {
+		session_drop(im);
+		return NULL;
+	}
+	return im;
+}
+
+struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
+                                struct mf_err *e)
+{
+	struct mf_sock_opts so = { 0, p->timeout_ms, p->timeout_ms };
+	struct mf_tls_params tp = p->tlsp;
+	const char *port = p->port && *p->port ? p->port : NULL;
+	enum mf_tls_mode mode = p->tls;
+	struct mf_transport *t;
+	struct mf_imap *im;
+
+	if (mode == MF_TLS_UNSET || mode == MF_TLS_AUTO)
+		mode = mf_tlsport_auto(port);
+	if (!port)
+		port = mode == MF_TLS_IMPLICIT ? "993" : "143";
+	if (!tp.verify_name)
+		tp.verify_name = p->host;
+	if (!(t = mf_sock_connect(p->host, port, &so, e)))
+		return NULL;
 	if (mode == MF_TLS_IMPLICIT) {
 		struct mf_tls_info info;
 		struct mf_transport *w;
@@ -1153,31 +1192,21 @@ struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
 		memset(&info, 0, sizeof info);
 		if (!(w = mf_tls_wrap(t, &tp, &info, e))) {
 			mf_tlsport_explain_implicit(&info, port, e);
-			goto fail_t;
+			mf_transport_free(t);
+			return NULL;
 		}
 		t = w;
 	}
-	im->io = mf_lineio_new(t, p->tr, e);
-	if (!im->io) {
-		t = NULL;
-		goto fail_t;
-	}
+	if (!(im = session_new(t, p, e)))
+		return NULL;
 	if ((mode != MF_TLS_IMPLICIT && mf_tlsport_check_clear(im->io, p->host,
 	    port, &so, p->timeout_ms, e) < 0) || greeting(im, e) < 0 ||
-	    capability(im, e) < 0)
-		goto fail;
-	if (mode == MF_TLS_STARTTLS && starttls(im, &tp, e) < 0)
-		goto fail;
+	    capability(im, e) < 0 ||
+	    (mode == MF_TLS_STARTTLS && starttls(im, &tp, e) < 0)) {
+		session_drop(im);
+		return NULL;
+	}
 	return im;
-fail_t:
-	mf_transport_free(t);
-fail:
-	mf_imap_parser_free(im->p);
-	mf_lineio_free(im->io);
-	mf_buf_free(&im->caps);
-	mf_buf_free(&im->enabled);
-	free(im);
-	return NULL;
 }
 
 void mf_imap_free(struct mf_imap *im)
@@ -1240,103 +1269,91 @@ static int login_cmd(struct mf_imap *im, const struct mf_imap_params *p,
 	return 0;
 }
 
-static int send_b64(struct mf_imap *im, const struct mf_buf *payload,
-                    struct mf_err *e)
-{
-	struct mf_buf b = MF_BUF_INIT(1u << 20);
-	int r = mf_base64_encode(payload->data ? payload->data : "", payload->len,
-	                         &b, e);
+/* IMAP's side of the SASL exchange (RFC 3501 §6.2.2): "TAG AUTHENTICATE
+ * MECH [initial]" (the initial response only with SASL-IR, RFC 4959),
+ * challenges as "+ base64", the end is the tagged OK / NO / BAD; untagged
+ * responses in between are the session's (CAPABILITY). */
+struct imap_sasl_io {
+	struct mf_imap *im;
+	unsigned tag;
+	struct mf_imap_status st;
+};
 
-	if (r == 0)
-		r = mf_lineio_send_secret(im->io, 0, e, "%s", b.data ? b.data : "");
-	mf_buf_wipe(&b);
-	return r < 0 ? -1 : mf_imap_flush(im, e);
+static int sasl_send_command(void *arg, const char *line, size_t secret_from,
+                             struct mf_err *e)
+{
+	struct imap_sasl_io *io = arg;
+
+	io->tag = send_secret(io->im, secret_from, e, "%s", line);
+	if (!io->tag)
+		return -1;
+	return mf_imap_flush(io->im, e);
 }
 
-static int sasl_loop(struct mf_imap *im, struct mf_sasl *s, unsigned tag,
-                     struct mf_buf *initial, int pending_initial,
-                     struct mf_err *e)
+static int sasl_send_line(void *arg, const char *line, int secret,
+                          struct mf_err *e)
 {
-	struct mf_buf in = MF_BUF_INIT(1u << 20), out = MF_BUF_INIT(1u << 20);
-	int rc = -1;
+	struct imap_sasl_io *io = arg;
+
+	if (mf_lineio_send_secret(io->im->io, secret ? 0 : MF_TX_NO_SECRET, e,
+	                          "%s", line) < 0)
+		return -1;
+	return mf_imap_flush(io->im, e);
+}
+
+static int sasl_read_reply(void *arg, struct mf_sasl_reply *sr,
+                           struct mf_err *e)
+{
+	struct imap_sasl_io *io = arg;
+	const struct mf_imap_resp *r;
+	int d;
 
 	for (;;) {
-		const struct mf_imap_resp *r;
-		if (read_resp(im, &r, e) < 0)
-			break;
+		if (read_resp(io->im, &r, e) < 0)
+			return -1;
 		if (r->kind == MF_IMAP_CONT) {
-			if (pending_initial) {
-				pending_initial = 0;
-				if (send_b64(im, initial, e) < 0)
-					break;
-				continue;
-			}
-			mf_buf_reset(&in);
-			mf_buf_reset(&out);
-			if (mf_base64_decode(r->text, strlen(r->text), &in, 0, e) < 0 ||
-			    mf_sasl_step(s, (const unsigned char *)(in.data ? in.data : ""),
-			                 in.len, &out, e) < 0) {
-				/* RFC 3501 §6.2.2: "*" cancels the exchange */
-				mf_lineio_send(im->io, NULL, "*");
-				mf_imap_flush(im, NULL);
-				break;
-			}
-			if (send_b64(im, &out, e) < 0)
-				break;
-			continue;
+			sr->kind = MF_SASL_CONTINUE;
+			sr->payload = r->text;
+			return 0;
 		}
-		struct mf_imap_status st;
-		int d = dispatch(im, r, tag, NULL, NULL, &st, e);
+		d = dispatch(io->im, r, io->tag, NULL, NULL, &io->st, e);
 		if (d < 0)
+			return -1;
+		if (d > 0)
 			break;
-		if (d == 0)
-			continue;
-		if (!strcmp(st.status, "OK")) {
-			rc = mf_sasl_finish(s, NULL, 0, e);
-		} else {
-			const char *why = mf_sasl_server_error(s);
-			mf_err_reply(e, MF_E_AUTH, 0, NULL, st.text,
-			             "IMAP authentication (%s) refused: %s%s%s",
-			             mf_sasl_mech(s), st.text, *why ? "; " : "", why);
-		}
-		break;
 	}
-	mf_buf_wipe(&in);
-	mf_buf_wipe(&out);
-	return rc;
+	sr->kind = !strcmp(io->st.status, "OK") ? MF_SASL_SUCCESS :
+	           MF_SASL_FAILURE;
+	sr->payload = "";
+	return 0;
 }
+
+static void sasl_refused(void *arg, const char *mech, struct mf_err *e)
+{
+	const struct imap_sasl_io *io = arg;
+
+	mf_err_reply(e, MF_E_AUTH, 0, NULL, io->st.text,
+	             "IMAP authentication (%s) refused: %s", mech, io->st.text);
+}
+
+static const struct mf_sasl_proto imap_sasl = {
+	.command = "AUTHENTICATE",
+	.ir_line_max = 0,
+	.send_command = sasl_send_command,
+	.send_line = sasl_send_line,
+	.read_reply = sasl_read_reply,
+	.refused = sasl_refused,
+};
 
 static int sasl_auth(struct mf_imap *im, const char *mech,
                      const struct mf_sasl_params *sp, struct mf_err *e)
 {
-	struct mf_buf init = MF_BUF_INIT(1u << 20), b64 = MF_BUF_INIT(1u << 20);
-	struct mf_sasl *s = mf_sasl_new(mech, sp, e);
-	int has_initial = 0, rc = -1;
-	unsigned tag = 0;
+	struct imap_sasl_io io;
 
-	if (!s)
-		return -1;
-	if (mf_sasl_initial(s, &init, &has_initial, e) < 0)
-		goto out;
-	if (has_initial && mf_imap_has_cap(im, "SASL-IR")) {
-		/* RFC 4959: initial response on the command line, "=" if empty */
-		if (mf_base64_encode(init.data ? init.data : "", init.len, &b64, e) < 0)
-			goto out;
-		size_t secret_from = strlen("AUTHENTICATE  ") + strlen(mech);
-		tag = send_secret(im, secret_from, e, "AUTHENTICATE %s %s", mech,
-		                  b64.len ? b64.data : "=");
-		has_initial = 0;
-	} else {
-		tag = mf_imap_send(im, e, "AUTHENTICATE %s", mech);
-	}
-	if (!tag || mf_imap_flush(im, e) < 0)
-		goto out;
-	rc = sasl_loop(im, s, tag, &init, has_initial, e);
-out:
-	mf_buf_wipe(&init);
-	mf_buf_wipe(&b64);
-	mf_sasl_free(s);
-	return rc;
+	memset(&io, 0, sizeof io);
+	io.im = im;
+	return mf_sasl_exchange(&imap_sasl, &io, mf_imap_has_cap(im, "SASL-IR"),
+	                        mech, sp, NULL, 0, e);
 }
 
 static void offered_mechs(const struct mf_imap *im, char *out, size_t len)

@@ -141,6 +141,12 @@ struct mf_imap;
  * required but not offered, MF_E_TEMP for a BYE greeting, MF_E_PROTO. */
 struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
                                 struct mf_err *e);
+/* The same session over an already connected transport t (owned from
+ * now on, freed on error): greeting and CAPABILITY only; p->tls is not
+ * acted on.  For tests over a scripted transport. */
+struct mf_imap *mf_imap_attach(struct mf_transport *t,
+                               const struct mf_imap_params *p,
+                               struct mf_err *e);
 /* Authenticate (unless the greeting was PREAUTH): LOGIN or AUTHENTICATE
  * through the SASL engine, with SASL-IR when offered. MF_E_AUTH when the
  * credentials are refused. */

@@ -22,7 +22,6 @@
 #define IN_MAX (MF_POP3_LINE_MAX + 4 * READ_CHUNK)
 #define CAPA_MAX 65536
 #define AUTH_LINE_MAX 255     /* RFC 5034 §4: command with initial response */
-#define SASL_ROUNDS 16
 
 /* ------------------------------------------------------------------ */
 /* 1. pure parsers                                                     */
@@ -578,6 +577,47 @@ stls(struct mf_pop3 *p, const struct mf_tls_params *tlsp, struct mf_err *e)
 	return do_capa(p, e);  /* RFC 2595 §4: forget what was said in clear */
 }
 
+/* A session over t (owned from now on, freed on error). */
+static struct mf_pop3 *
+session_new(struct mf_transport *t, const struct mf_pop3_conn_params *cp,
+            struct mf_err *e)
+{
+	struct mf_pop3 *p;
+	long port = 0;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		mf_transport_free(t);
+		mf_err_sys(e, MF_E_NOMEM, errno, "pop3");
+		return NULL;
+	}
+	mf_buf_init(&p->in, IN_MAX);
+	p->tr = cp->tr;
+	mf_strlcpy(p->host, cp->host ? cp->host : "", sizeof(p->host));
+	if (cp->port != NULL && mf_parse_long(cp->port, 1, 65535, &port) == 0)
+		p->port = (unsigned)port;
+	p->l = mf_lineio_new(t, cp->tr, e);
+	if (p->l == NULL) {
+		mf_transport_free(t);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct mf_pop3 *
+mf_pop3_attach(struct mf_transport *t, const struct mf_pop3_conn_params *cp,
+               struct mf_err *e)
+{
+	struct mf_pop3 *p = session_new(t, cp, e);
+
+	if (p != NULL && (greeting(p, e) == -1 || do_capa(p, e) == -1)) {
+		mf_pop3_free(p);
+		return NULL;
+	}
+	return p;
+}
+
 struct mf_pop3 *
 mf_pop3_connect(const struct mf_pop3_conn_params *cp, struct mf_err *e)
 {
@@ -587,7 +627,6 @@ mf_pop3_connect(const struct mf_pop3_conn_params *cp, struct mf_err *e)
 	struct mf_transport *t, *tt;
 	struct mf_tls_info info;
 	struct mf_pop3 *p;
-	long port = 0;
 
 	t = mf_sock_connect(cp->host, cp->port, &so, e);
 	if (t == NULL)
@@ -602,23 +641,8 @@ mf_pop3_connect(const struct mf_pop3_conn_params *cp, struct mf_err *e)
 		}
 		t = tt;
 	}
-	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
-		mf_transport_free(t);
-		mf_err_sys(e, MF_E_NOMEM, errno, "pop3");
+	if ((p = session_new(t, cp, e)) == NULL)
 		return NULL;
-	}
-	mf_buf_init(&p->in, IN_MAX);
-	p->tr = cp->tr;
-	mf_strlcpy(p->host, cp->host, sizeof(p->host));
-	if (mf_parse_long(cp->port, 1, 65535, &port) == 0)
-		p->port = (unsigned)port;
-	p->l = mf_lineio_new(t, cp->tr, e);
-	if (p->l == NULL) {
-		mf_transport_free(t);
-		free(p);
-		return NULL;
-	}
 	if (cp->tls == MF_TLS_IMPLICIT)
 		mf_transcript_info(p->tr, "TLS started: %s %s", info.version,
 		    info.cipher);
@@ -716,114 +740,78 @@ auth_apop(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 	return 0;
 }
 
-/* Send one SASL response line (base64; "" as "=" only in AUTH). */
-static int
-sasl_send(struct mf_pop3 *p, const struct mf_buf *resp, struct mf_err *e)
-{
-	struct mf_buf b = MF_BUF_INIT(65536);
-	int r;
+/* POP3's side of the SASL exchange (RFC 5034 §4): "AUTH MECH [initial]"
+ * on a line of at most 255 octets, challenges as "+ base64", the end is
+ * +OK or -ERR. */
+struct pop3_sasl_io {
+	struct mf_pop3 *p;
+	const char *text;  /* the last status line's text */
+};
 
-	r = mf_base64_encode(resp->data ? resp->data : "", resp->len, &b, e);
-	if (r == 0)
-		r = mf_lineio_send_secret(p->l, 0, e, "%s", b.data ? b.data : "");
-	if (r == 0)
-		r = mf_lineio_flush(p->l, e);
-	mf_buf_wipe(&b);
-	return r;
+static int
+sasl_send_command(void *arg, const char *line, size_t secret_from,
+                  struct mf_err *e)
+{
+	struct pop3_sasl_io *io = arg;
+
+	if (mf_lineio_send_secret(io->p->l, secret_from, e, "%s", line) == -1)
+		return -1;
+	return mf_lineio_flush(io->p->l, e);
 }
 
-/* RFC 5034 §4: challenges "+ base64", the end is +OK or -ERR. */
 static int
-sasl_exchange(struct mf_pop3 *p, struct mf_sasl *s, struct mf_buf *pending_ir,
-              struct mf_err *e)
+sasl_send_line(void *arg, const char *line, int secret, struct mf_err *e)
 {
-	struct mf_buf chal = MF_BUF_INIT(65536), resp = MF_BUF_INIT(65536);
-	const char *text;
+	return sasl_send_command(arg, line, secret ? 0 : MF_TX_NO_SECRET, e);
+}
+
+static int
+sasl_read_reply(void *arg, struct mf_sasl_reply *sr, struct mf_err *e)
+{
+	struct pop3_sasl_io *io = arg;
 	char *line;
-	int round, r = -1, st;
+	int st;
 
-	for (round = 0; round < SASL_ROUNDS; round++) {
-		if (get_line(p, &line, 1, e) == -1)
-			goto done;
-		if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0')) {
-			mf_buf_reset(&chal);
-			mf_buf_reset(&resp);
-			if (pending_ir != NULL) {  /* IR did not fit the line */
-				r = sasl_send(p, pending_ir, e);
-				pending_ir = NULL;
-			} else if (mf_base64_decode(line[1] ? line + 2 : "",
-			    line[1] ? strlen(line + 2) : 0, &chal, 0, e) == -1) {
-				mf_pop3_send(p, 1, NULL, "*");
-				mf_err_set(e, MF_E_PROTO, "AUTH: the server's "
-				    "challenge is not base64");
-				r = -1;
-				goto done;
-			} else {
-				r = mf_sasl_step(s, (unsigned char *)chal.data,
-				    chal.len, &resp, e);
-				if (r == 0)
-					r = sasl_send(p, &resp, e);
-				else
-					mf_pop3_send(p, 1, NULL, "*");
-			}
-			if (r == -1)
-				goto done;
-			r = -1;
-			continue;
-		}
-		st = mf_pop3_status(line, &text);
-		if (st == 1) {
-			r = mf_sasl_finish(s, NULL, 0, e);
-			goto done;
-		}
-		if (st == 0) {
-			char what[80];
-			snprintf(what, sizeof(what), "AUTH %s", mf_sasl_mech(s));
-			r = refused(what, text, e);
-			if (mf_sasl_server_error(s)[0] != '\0')
-				mf_err_prefix(e, "%s", mf_sasl_server_error(s));
-			goto done;
-		}
-		mf_err_set(e, MF_E_PROTO, "AUTH: unexpected reply");
-		goto done;
+	if (get_line(io->p, &line, 1, e) == -1)
+		return -1;
+	if (line[0] == '+' && (line[1] == ' ' || line[1] == '\0')) {
+		sr->kind = MF_SASL_CONTINUE;
+		sr->payload = line[1] != '\0' ? line + 2 : "";
+		return 0;
 	}
-	mf_err_set(e, MF_E_PROTO, "AUTH: too many challenges");
-done:
-	mf_buf_wipe(&chal);
-	mf_buf_wipe(&resp);
-	return r;
+	st = mf_pop3_status(line, &io->text);
+	if (st == -1)
+		return mf_err_set(e, MF_E_PROTO, "AUTH: unexpected reply");
+	sr->kind = st == 1 ? MF_SASL_SUCCESS : MF_SASL_FAILURE;
+	sr->payload = "";
+	return 0;
 }
+
+static void
+sasl_refused(void *arg, const char *mech, struct mf_err *e)
+{
+	char what[80];
+
+	(void)snprintf(what, sizeof(what), "AUTH %s", mech);
+	refused(what, ((struct pop3_sasl_io *)arg)->text, e);
+}
+
+static const struct mf_sasl_proto pop3_sasl = {
+	.command = "AUTH",
+	.ir_line_max = AUTH_LINE_MAX,
+	.send_command = sasl_send_command,
+	.send_line = sasl_send_line,
+	.read_reply = sasl_read_reply,
+	.refused = sasl_refused,
+};
 
 static int
 auth_sasl(struct mf_pop3 *p, const char *mech,
           const struct mf_sasl_params *sp, struct mf_err *e)
 {
-	struct mf_buf ir = MF_BUF_INIT(65536), b = MF_BUF_INIT(65536);
-	struct mf_sasl *s;
-	int has_ir = 0, r;
+	struct pop3_sasl_io io = { p, "" };
 
-	s = mf_sasl_new(mech, sp, e);
-	if (s == NULL)
-		return -1;
-	r = mf_sasl_initial(s, &ir, &has_ir, e);
-	if (r == 0 && has_ir)
-		r = mf_base64_encode(ir.data ? ir.data : "", ir.len, &b, e);
-	if (r == 0 && has_ir &&
-	    6 + strlen(mech) + (b.len ? b.len : 1) <= AUTH_LINE_MAX) {
-		r = mf_lineio_send_secret(p->l, 6 + strlen(mech), e, "AUTH %s %s",
-		    mech, b.len ? b.data : "=");
-		has_ir = 0;
-	} else if (r == 0) {
-		r = mf_lineio_send(p->l, e, "AUTH %s", mech);
-	}
-	if (r == 0)
-		r = mf_lineio_flush(p->l, e);
-	if (r == 0)
-		r = sasl_exchange(p, s, has_ir ? &ir : NULL, e);
-	mf_buf_wipe(&ir);
-	mf_buf_wipe(&b);
-	mf_sasl_free(s);
-	return r;
+	return mf_sasl_exchange(&pop3_sasl, &io, 1, mech, sp, NULL, 0, e);
 }
 
 static int

@@ -117,6 +117,13 @@ struct mf_pop3;
  * (garbage greeting), MF_E_UNSUPPORTED (STLS required but refused). */
 struct mf_pop3 *mf_pop3_connect(const struct mf_pop3_conn_params *p,
                                 struct mf_err *e);
+/* The same session over an already connected transport t (owned from
+ * now on, freed on error): greeting and CAPA only; cp->host and cp->port
+ * name the peer, cp->tls is not acted on.  For tests over a scripted
+ * transport. */
+struct mf_pop3 *mf_pop3_attach(struct mf_transport *t,
+                               const struct mf_pop3_conn_params *cp,
+                               struct mf_err *e);
 /* Close without QUIT (nothing marked deleted is removed). NULL is fine. */
 void mf_pop3_free(struct mf_pop3 *p);
 

@@ -1221,3 +1221,172 @@ mf_sasl_finish(struct mf_sasl *s, const unsigned char *in, size_t len,
 		    " signature)", mf_sasl_mech(s));
 	return 0;
 }
+
+/* ---- the exchange ---- */
+
+#define B64_MAX (MF_SASL_PAYLOAD_MAX / 3 * 4 + 8)
+
+/* Send a payload as one base64 line: on the command line after `prefix`
+ * (then "=" stands for an empty payload), or alone (then it is an empty
+ * line). */
+static int
+send_payload(const struct mf_sasl_proto *pr, void *io, const char *prefix,
+             const struct mf_buf *raw, struct mf_err *e)
+{
+	struct mf_buf line = MF_BUF_INIT(B64_MAX + 128);
+	size_t secret_from;
+	int rc = -1;
+
+	if (mf_buf_puts(&line, prefix != NULL ? prefix : "", e) == -1)
+		goto done;
+	secret_from = line.len;
+	if (raw->len > 0) {
+		if (mf_base64_encode(raw->data, raw->len, &line, e) == -1)
+			goto done;
+	} else if (prefix != NULL && mf_buf_puts(&line, "=", e) == -1) {
+		goto done;
+	}
+	if (prefix != NULL)
+		rc = pr->send_command(io, line.data, secret_from, e);
+	else
+		rc = pr->send_line(io, line.data ? line.data : "", 1, e);
+done:
+	mf_buf_wipe(&line);
+	return rc;
+}
+
+/* "*" ends the exchange (RFC 4954 §4, RFC 5034 §4, RFC 3501 §6.2.2); the
+ * server's answer to it is read and dropped, so that the next command
+ * gets its own reply.  e keeps our reason. */
+static void
+cancel(const struct mf_sasl_proto *pr, void *io)
+{
+	struct mf_sasl_reply r;
+	struct mf_err ign;
+
+	mf_err_clear(&ign);
+	if (pr->send_line(io, "*", 0, &ign) == 0)
+		(void)pr->read_reply(io, &r, &ign);
+}
+
+/* The command, with the initial response when it may and does fit. */
+static int
+send_first(const struct mf_sasl_proto *pr, void *io, int ir_ok,
+           struct mf_sasl *s, int *pending, struct mf_buf *first,
+           struct mf_err *e)
+{
+	char cmd[128], prefix[130];
+	int has_ir = 0, n;
+
+	*pending = 0;
+	if (mf_sasl_initial(s, first, &has_ir, e) == -1)
+		return -1;
+	n = snprintf(cmd, sizeof(cmd), "%s %s", pr->command, mf_sasl_mech(s));
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return mf_err_set(e, MF_E_USAGE, "SASL mechanism name too long");
+	if (has_ir && ir_ok && (pr->ir_line_max == 0 || (size_t)n + 1 +
+	    (first->len > 0 ? (first->len + 2) / 3 * 4 : 1) <= pr->ir_line_max)) {
+		(void)snprintf(prefix, sizeof(prefix), "%s ", cmd);
+		return send_payload(pr, io, prefix, first, e);
+	}
+	*pending = has_ir;
+	return pr->send_command(io, cmd, MF_TX_NO_SECRET, e);
+}
+
+/* Answer one challenge; -1 with e filled and the exchange cancelled. */
+static int
+answer(const struct mf_sasl_proto *pr, void *io, struct mf_sasl *s,
+       const char *payload, struct mf_err *e)
+{
+	struct mf_buf in = MF_BUF_INIT(MF_SASL_PAYLOAD_MAX);
+	struct mf_buf out = MF_BUF_INIT(MF_SASL_PAYLOAD_MAX);
+	int rc = -1;
+
+	if (strlen(payload) > B64_MAX) {
+		mf_err_set(e, MF_E_PROTO, "the server's SASL challenge is too "
+		    "long (over %d bytes)", MF_SASL_PAYLOAD_MAX);
+	} else if (mf_base64_decode(payload, strlen(payload), &in, 0,
+	    e) == -1) {
+		mf_err_set(e, MF_E_PROTO, "the server's SASL challenge is not "
+		    "base64");
+	} else if (mf_sasl_step(s, (const unsigned char *)in.data, in.len,
+	    &out, e) == -1) {
+		if (e->kind == MF_E_DATA || e->kind == MF_E_LIMIT)
+			e->kind = MF_E_PROTO;
+	} else {
+		rc = send_payload(pr, io, NULL, &out, e);
+		goto done;
+	}
+	cancel(pr, io);
+done:
+	mf_buf_wipe(&in);
+	mf_buf_wipe(&out);
+	return rc;
+}
+
+/* Append the decoded OAuth error (RFC 7628 §3.2.2) to the refusal. */
+static void
+add_server_error(struct mf_sasl *s, char *why, size_t whylen,
+                 struct mf_err *e)
+{
+	const char *se = mf_sasl_server_error(s);
+	size_t n;
+
+	if (why != NULL && whylen > 0)
+		mf_strlcpy(why, se, whylen);
+	if (*se == '\0')
+		return;
+	n = strlen(e->msg);
+	if (n < sizeof(e->msg) - 1)
+		(void)snprintf(e->msg + n, sizeof(e->msg) - n, "; %s", se);
+}
+
+int
+mf_sasl_exchange(const struct mf_sasl_proto *pr, void *io, int ir_ok,
+                 const char *mech, const struct mf_sasl_params *p,
+                 char *why, size_t whylen, struct mf_err *e)
+{
+	struct mf_buf first = MF_BUF_INIT(MF_SASL_PAYLOAD_MAX);
+	struct mf_sasl_reply r;
+	struct mf_sasl *s;
+	int pending, round, rc = -1;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if ((s = mf_sasl_new(mech, p, e)) == NULL)
+		return -1;
+	if (send_first(pr, io, ir_ok, s, &pending, &first, e) == -1)
+		goto done;
+	for (round = 0; ; round++) {
+		if (pr->read_reply(io, &r, e) == -1)
+			goto done;
+		if (r.kind == MF_SASL_SUCCESS) {
+			rc = mf_sasl_finish(s, NULL, 0, e);
+			goto done;
+		}
+		if (r.kind == MF_SASL_FAILURE) {
+			pr->refused(io, mf_sasl_mech(s), e);
+			add_server_error(s, why, whylen, e);
+			goto done;
+		}
+		if (round == MF_SASL_ROUNDS) {
+			mf_err_set(e, MF_E_PROTO, "the server sent too many SASL "
+			    "challenges (over %d)", MF_SASL_ROUNDS);
+			cancel(pr, io);
+			goto done;
+		}
+		if (pending) {
+			/* RFC 4422 §5: the initial response follows the
+			 * server's first, empty, challenge. */
+			pending = 0;
+			if (send_payload(pr, io, NULL, &first, e) == -1)
+				goto done;
+		} else if (answer(pr, io, s, r.payload, e) == -1) {
+			goto done;
+		}
+	}
+done:
+	mf_buf_wipe(&first);
+	mf_sasl_free(s);
+	return rc;
+}

@@ -102,6 +102,64 @@ int mf_sasl_login(const char *offered, const char *want,
                   struct mf_transcript *tr, char *used, size_t usedlen,
                   struct mf_err *e);
 
+/* ---- the exchange, shared by the three protocols ----
+ *
+ * A protocol describes its side once (curl's SASLproto idea) and
+ * mf_sasl_exchange() runs the whole conversation: the command with the
+ * initial response when allowed ("=" when it is empty: RFC 4954 §4,
+ * RFC 5034 §4, RFC 4959 §3), otherwise the initial response after the
+ * server's first (empty) continuation; every challenge decoded, answered
+ * and encoded; "*" to cancel when a challenge is bad or the rounds run out
+ * (the server's answer to the cancel is read, so the session stays in
+ * step); the server's success checked by mf_sasl_finish().  Limits:
+ * MF_SASL_ROUNDS challenges, MF_SASL_PAYLOAD_MAX bytes per decoded
+ * challenge or response. */
+#define MF_SASL_ROUNDS 16
+#define MF_SASL_PAYLOAD_MAX 65536
+
+enum mf_sasl_reply_kind {
+	MF_SASL_CONTINUE,  /* SMTP 334, POP3 and IMAP "+" */
+	MF_SASL_SUCCESS,   /* SMTP 235, POP3 +OK, IMAP tagged OK */
+	MF_SASL_FAILURE    /* anything else that ends the exchange */
+};
+
+struct mf_sasl_reply {
+	enum mf_sasl_reply_kind kind;
+	const char *payload;  /* CONTINUE: the base64 text after "334 " or
+	                         "+ " ("" for none); valid until the next read */
+};
+
+struct mf_sasl_proto {
+	const char *command;   /* "AUTH" (SMTP, POP3) or "AUTHENTICATE" (IMAP) */
+	size_t ir_line_max;    /* longest command line that may carry the
+	                          initial response (POP3: 255, RFC 5034 §4);
+	                          0: no limit of its own */
+	/* Send the command line `line` ("AUTH PLAIN AGFsaWNl...") and flush;
+	 * bytes from secret_from on are a secret.  IMAP adds its tag. */
+	int (*send_command)(void *io, const char *line, size_t secret_from,
+	                    struct mf_err *e);
+	/* Send one untagged line (a response, or "*") and flush; `secret`
+	 * says whether the transcript must redact it. */
+	int (*send_line)(void *io, const char *line, int secret,
+	                 struct mf_err *e);
+	/* Read the next reply belonging to the exchange and say what it is
+	 * (the protocol keeps the reply itself for its caller). */
+	int (*read_reply)(void *io, struct mf_sasl_reply *r, struct mf_err *e);
+	/* The server refused `mech` with the reply last read: fill e (kind,
+	 * server reply, a readable message). */
+	void (*refused)(void *io, const char *mech, struct mf_err *e);
+};
+
+/* Authenticate with `mech` over `io` as described by `proto`.  ir_ok: the
+ * initial response may go on the command line (IMAP: only when SASL-IR is
+ * advertised, RFC 4959).  0 on success; -1 with e filled: the protocol's
+ * refusal (with the decoded OAuth error appended, which is also copied to
+ * why when why is not NULL), MF_E_PROTO for a bad or endless exchange, or
+ * the mechanism's own error (e.g. an impostor's SCRAM signature). */
+int mf_sasl_exchange(const struct mf_sasl_proto *proto, void *io, int ir_ok,
+                     const char *mech, const struct mf_sasl_params *p,
+                     char *why, size_t whylen, struct mf_err *e);
+
 /* Start a session for `mech` (MF_E_UNSUPPORTED if unknown). Copies what
  * it needs from p (strings are duplicated). */
 struct mf_sasl *mf_sasl_new(const char *mech, const struct mf_sasl_params *p,

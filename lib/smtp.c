@@ -707,110 +707,85 @@ auth_kind(const struct mf_smtp_reply *r)
 	return MF_E_PROTO;
 }
 
-/* Send one SASL payload, base64 encoded, as a secret line (RFC 4954 §4).
- * prefix is "AUTH MECH " for the initial response, "" otherwise. */
-static int
-send_payload(struct mf_smtp *s, const char *prefix, const struct mf_buf *raw,
-             struct mf_err *e)
-{
-	struct mf_buf b64 = MF_BUF_INIT(65536);
-	int rc;
+/* SMTP's side of the SASL exchange (RFC 4954 §4): "AUTH MECH [initial]",
+ * challenges in 334 replies, 235 for success. */
+struct smtp_sasl_io {
+	struct mf_smtp *s;
+	struct mf_smtp_reply *r;
+};
 
-	if (raw->len > 0 && mf_base64_encode(raw->data, raw->len, &b64, e) == -1)
+static int
+sasl_send_command(void *arg, const char *line, size_t secret_from,
+                  struct mf_err *e)
+{
+	struct smtp_sasl_io *io = arg;
+
+	if (strpbrk(line, "\r\n") != NULL)
+		return mf_err_set(e, MF_E_USAGE, "line break inside an SMTP "
+		    "command");
+	if (mf_lineio_send_secret(io->s->io, secret_from, e, "%s", line) == -1)
+		return io_fail(io->s);
+	note_queued(io->s, line);
+	return flush(io->s, e);
+}
+
+static int
+sasl_send_line(void *arg, const char *line, int secret, struct mf_err *e)
+{
+	struct smtp_sasl_io *io = arg;
+
+	if (mf_lineio_send_secret(io->s->io, secret ? 0 : MF_TX_NO_SECRET, e,
+	    "%s", line) == -1)
+		return io_fail(io->s);
+	return flush(io->s, e);
+}
+
+static int
+sasl_read_reply(void *arg, struct mf_sasl_reply *sr, struct mf_err *e)
+{
+	struct smtp_sasl_io *io = arg;
+
+	if (mf_smtp_read_reply(io->s, io->r, e) == -1)
 		return -1;
-	/* An empty initial response is "=" (RFC 4954 §4); an empty reply
-	 * to a challenge is an empty line. */
-	rc = mf_lineio_send_secret(s->io, strlen(prefix), e, "%s%s", prefix,
-	    raw->len > 0 ? b64.data : (*prefix ? "=" : ""));
-	mf_buf_wipe(&b64);
-	if (rc == -1)
-		return io_fail(s);
-	note_queued(s, *prefix ? prefix : "*");
-	return flush(s, e);
+	sr->payload = io->r->text;
+	sr->kind = io->r->code == 334 ? MF_SASL_CONTINUE :
+	    io->r->code == 235 ? MF_SASL_SUCCESS : MF_SASL_FAILURE;
+	return 0;
 }
 
-static int
-auth_exchange(struct mf_smtp *s, struct mf_sasl *sa, struct mf_smtp_reply *r,
-              struct mf_err *e)
+static void
+sasl_refused(void *arg, const char *mech, struct mf_err *e)
 {
-	struct mf_buf in = MF_BUF_INIT(65536), out = MF_BUF_INIT(65536);
-	int rc = -1, rounds;
+	const struct mf_smtp_reply *r = ((struct smtp_sasl_io *)arg)->r;
 
-	for (rounds = 0; rounds < 16; rounds++) {
-		if (mf_smtp_read_reply(s, r, e) == -1)
-			goto done;
-		if (r->code != 334)
-			break;
-		mf_buf_reset(&in);
-		mf_buf_reset(&out);
-		if (mf_base64_decode(r->text, strlen(r->text), &in, 0, e) == -1 ||
-		    mf_sasl_step(sa, (const unsigned char *)in.data, in.len,
-		    &out, e) == -1) {
-			struct mf_err ign;
-			/* Cancel (RFC 4954 §4) and keep our error. */
-			if (mf_lineio_send(s->io, &ign, "*") == 0 &&
-			    flush(s, &ign) == 0)
-				mf_smtp_read_reply(s, r, &ign);
-			if (e->kind == MF_E_DATA)
-				e->kind = MF_E_PROTO;
-			goto done;
-		}
-		if (send_payload(s, "", &out, e) == -1)
-			goto done;
-	}
-	if (r->code == 235) {
-		rc = mf_sasl_finish(sa, NULL, 0, e);
-		goto done;
-	}
-	if (r->code == 334) {
-		mf_err_set(e, MF_E_PROTO, "the server sent too many SASL "
-		    "challenges");
-		goto done;
-	}
 	mf_err_reply(e, auth_kind(r), r->code, r->enhanced, r->text,
-	    "authentication with %s failed: %d %s%s%.400s", mf_sasl_mech(sa),
-	    r->code, r->enhanced, r->enhanced[0] ? " " : "", r->text);
-done:
-	mf_buf_wipe(&in);
-	mf_buf_wipe(&out);
-	return rc;
+	    "authentication with %s failed: %d %s%s%.400s", mech, r->code,
+	    r->enhanced, r->enhanced[0] ? " " : "", r->text);
 }
+
+static const struct mf_sasl_proto smtp_sasl = {
+	.command = "AUTH",
+	.ir_line_max = 0,
+	.send_command = sasl_send_command,
+	.send_line = sasl_send_line,
+	.read_reply = sasl_read_reply,
+	.refused = sasl_refused,
+};
 
 int
 mf_smtp_auth(struct mf_smtp *s, const char *mech,
              const struct mf_sasl_params *sp, struct mf_smtp_reply *r,
              char *sasl_error, size_t sasl_error_len, struct mf_err *e)
 {
-	struct mf_sasl *sa;
-	struct mf_buf first = MF_BUF_INIT(65536);
-	char prefix[80];
-	int has_initial = 0, rc = -1;
+	struct smtp_sasl_io io = { s, r };
 
 	memset(r, 0, sizeof(*r));
 	if (sasl_error != NULL && sasl_error_len > 0)
 		sasl_error[0] = '\0';
 	if (need_io(s, e) == -1)
 		return -1;
-	sa = mf_sasl_new(mech, sp, e);
-	if (sa == NULL)
-		return -1;
-	if (mf_sasl_initial(sa, &first, &has_initial, e) == -1)
-		goto done;
-	if (has_initial) {
-		snprintf(prefix, sizeof(prefix), "AUTH %s ", mf_sasl_mech(sa));
-		if (send_payload(s, prefix, &first, e) == -1)
-			goto done;
-	} else if (queue_cmd(s, e, "AUTH %s", mf_sasl_mech(sa)) == -1 ||
-	    flush(s, e) == -1) {
-		goto done;
-	}
-	rc = auth_exchange(s, sa, r, e);
-done:
-	if (sasl_error != NULL && sasl_error_len > 0)
-		mf_strlcpy(sasl_error, mf_sasl_server_error(sa), sasl_error_len);
-	mf_buf_wipe(&first);
-	mf_sasl_free(sa);
-	return rc;
+	return mf_sasl_exchange(&smtp_sasl, &io, 1, mech, sp, sasl_error,
+	    sasl_error_len, e);
 }
 
 /* ---------------------------------------------------------------- */
