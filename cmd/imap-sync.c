@@ -404,8 +404,7 @@ static void fill_params(struct mf_imapsync_params *p, const struct opts *o,
 	p->imap.port = s->port;
 	p->imap.tls = s->tls;
 	p->imap.tlsp = s->tlsp;
-	p->imap.user = s->user;
-	p->imap.auth = s->auth;
+	mf_cli_auth(s, &p->imap.cred);
 	p->imap.timeout_ms = s->timeout_ms;
 	p->maildir = maildir;
 	p->state_dir = o->state ? o->state : s->state;
@@ -441,33 +440,31 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 	static char maildir[4096];
 	struct mf_imapsync_params p;
 	struct mf_settings s;
-	struct mf_secret pw;
 	struct mf_transcript *tr = NULL;
 	int rc = -1;
 
 	memset(&s, 0, sizeof s);
-	memset(&pw, 0, sizeof pw);
+	memset(&p, 0, sizeof p);
 	o->cli.notice = on_config_notice;
 	if (mf_cli_resolve(&o->cli, optind < argc ? argv[optind] : NULL, &s,
 	                   e) < 0)
 		return -1;
-	if (mf_cli_require(&s, 1, e) == -1)
-		;
-	else if (maildir_path(o->maildir ? o->maildir : s.maildir, maildir,
-	                      sizeof maildir, e) == 0 &&
-	         mf_cli_password(&s, &pw, e) == 0) {
+	if (mf_cli_require(&s, 1, e) == 0 &&
+	    maildir_path(o->maildir ? o->maildir : s.maildir, maildir,
+	                 sizeof maildir, e) == 0)
+		fill_params(&p, o, &s, maildir);
+	/* the password once, before connecting: a prompt, then every login */
+	if (p.maildir && mf_auth_hold(&p.imap.cred, e) == 0) {
 		if (s.verbose)
 			tr = mf_transcript_new(stderr, s.show_secrets
 			                       ? MF_TX_SHOW_SECRETS : 0);
-		fill_params(&p, o, &s, maildir);
-		p.imap.password = pw.data;
 		p.imap.tr = tr;
 		p.arg = ui;
 		ui->s = &s;
 		rc = mf_imapsync_run(&p, e);
 		ui->s = NULL;
 	}
-	mf_secret_wipe(&pw);
+	mf_auth_release(&p.imap.cred);
 	mf_transcript_free(tr);
 	log_run(&s, ui, rc < 0 ? mf_err_exit_code(e) : 0, e);
 	mf_cli_settings_free(&s);

@@ -138,24 +138,6 @@ parse_opts(int argc, char **argv, struct opts *o, struct mf_err *e)
 	return 0;
 }
 
-static int
-auth_method(const char *a, struct mf_pop3_auth_params *ap, struct mf_err *e)
-{
-	if (a == NULL || strcasecmp(a, "auto") == 0)
-		ap->method = MF_POP3_AUTH_AUTO;
-	else if (strcasecmp(a, "user") == 0)
-		ap->method = MF_POP3_AUTH_USER;
-	else if (strcasecmp(a, "apop") == 0)
-		ap->method = MF_POP3_AUTH_APOP;
-	else if (strcasecmp(a, "none") == 0)
-		return mf_err_set(e, MF_E_USAGE, "--auth none: POP3 needs a login");
-	else {
-		ap->method = MF_POP3_AUTH_SASL;
-		ap->sasl_mech = a;
-	}
-	return 0;
-}
-
 /* mpop's delivery mda, keep and only_new from the account, under the
  * command line. */
 static void
@@ -344,19 +326,17 @@ server_settings(struct mf_settings *s, struct mf_pop3_conn_params *c,
 	return 0;
 }
 
-/* The rest of the library's parameters (conn.tls and auth.method are set
+/* The rest of the library's parameters (conn.tls and auth are set
  * already). */
 static void
 fill_params(struct mf_popfetch_params *fp, const struct mf_settings *s,
-            const struct opts *o, const char *password, struct ui *ui)
+            const struct opts *o, struct ui *ui)
 {
 	fp->conn.host = s->host;
 	fp->conn.port = s->port;
 	fp->conn.tlsp = &s->tlsp;
 	fp->conn.timeout_ms = s->timeout_ms;
 	fp->conn.connect_timeout_ms = s->timeout_ms;
-	fp->auth.user = s->user;
-	fp->auth.password = password;
 	fp->mda = o->mda;
 	fp->delete_after = o->del;
 	fp->all = o->all;
@@ -374,7 +354,7 @@ main(int argc, char **argv)
 	struct mf_popfetch_params fp;
 	struct mf_popfetch_stats st;
 	struct mf_settings s;
-	struct mf_secret pw;
+	enum mf_pop3_auth method;
 	struct mf_transcript *tr = NULL;
 	struct opts o;
 	struct ui ui;
@@ -385,7 +365,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);  /* a dead peer or MDA is an error, not a kill */
 	memset(&o, 0, sizeof(o));
 	memset(&s, 0, sizeof(s));
-	memset(&pw, 0, sizeof(pw));
+	memset(&fp, 0, sizeof(fp));
 	memset(&st, 0, sizeof(st));
 	mf_err_clear(&e);
 	if (parse_opts(argc, argv, &o, &e) == -1)
@@ -395,17 +375,17 @@ main(int argc, char **argv)
 	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) == -1)
 		return fail(&o, &st, &e);
 	account_opts(&o, &s);
-	memset(&fp, 0, sizeof(fp));
 	if (server_settings(&s, &fp.conn, &e) == -1) {
 		rc = fail(&o, &st, &e);
 		goto out;
 	}
 	snprintf(account, sizeof(account), "%s@%s", s.user, s.host);
-	if (auth_method(s.auth, &fp.auth, &e) == -1 ||
+	mf_cli_auth(&s, &fp.auth);
+	if (mf_pop3_auth_method(s.auth, &method, &e) == -1 ||
 	    state_path(o.state ? o.state : expand_uidls(s.state, &s, uidls,
 	    sizeof(uidls)), account, state, sizeof(state), &e) == -1 || (o.mda == NULL && maildir_path(o.maildir ? o.maildir :
 	    s.maildir, maildir, sizeof(maildir), &e) == -1) ||
-	    mf_cli_password(&s, &pw, &e) == -1) {
+	    mf_auth_hold(&fp.auth, &e) == -1) {
 		rc = fail(&o, &st, &e);
 		goto out;
 	}
@@ -414,7 +394,7 @@ main(int argc, char **argv)
 	ui.quiet = o.quiet;
 	mf_progress_start(&ui.pg, mf_progress_mode(o.quiet, o.progress,
 	    isatty(STDERR_FILENO)));
-	fill_params(&fp, &s, &o, pw.data, &ui);
+	fill_params(&fp, &s, &o, &ui);
 	fp.conn.tr = tr;
 	fp.maildir = o.mda ? NULL : maildir;
 	fp.state = state;
@@ -436,7 +416,7 @@ main(int argc, char **argv)
 		print_json(&st, 0, &e);
 out:
 	log_run(&s, &st, rc, &e);
-	mf_secret_wipe(&pw);
+	mf_auth_release(&fp.auth);
 	mf_transcript_free(tr);
 	mf_cli_settings_free(&s);
 	return rc;

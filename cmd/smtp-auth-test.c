@@ -223,19 +223,17 @@ run(const struct opts *o, struct mf_settings *s)
 	struct mf_diag_params p;
 	struct live live = { 0 };
 	struct mf_diag_report *r;
-	struct mf_secret secret;
 	struct mf_err e;
 	int status;
 
 	memset(&p, 0, sizeof(p));
-	memset(&secret, 0, sizeof(secret));
 	mf_err_clear(&e);
-	p.user = s->auth != NULL && strcasecmp(s->auth, "none") == 0 ? NULL : s->user;
-	if (p.user != NULL && o->quit_after >= MF_DIAG_AUTH) {
-		if (mf_cli_password(s, &secret, &e) == -1)
-			return mf_cli_fail(stderr, "smtp-auth-test", &e);
-		p.secret = secret.data;
-	}
+	mf_cli_auth(s, &p.cred);
+	if (s->auth != NULL && strcasecmp(s->auth, "none") == 0)
+		p.cred.user = NULL;
+	if (p.cred.user != NULL && o->quit_after >= MF_DIAG_AUTH &&
+	    mf_auth_hold(&p.cred, &e) == -1)
+		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	p.host = s->host;
 	p.port = s->port[0] ? s->port : NULL;
 	p.tls = s->tls;
@@ -255,7 +253,7 @@ run(const struct opts *o, struct mf_settings *s)
 	}
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		mf_secret_wipe(&secret);
+		mf_auth_release(&p.cred);
 		mf_err_set(&e, MF_E_NOMEM, "out of memory");
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	}
@@ -267,7 +265,7 @@ run(const struct opts *o, struct mf_settings *s)
 		if (print_report(o, r) == -1 && status == 0)
 			status = mf_err_kind_exit(MF_E_INTERNAL);
 	}
-	mf_secret_wipe(&secret);
+	mf_auth_release(&p.cred);
 	mf_diag_report_free(r);
 	free(r);
 	return status;

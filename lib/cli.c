@@ -573,19 +573,17 @@ mf_cli_require(const struct mf_settings *s, int need_user, struct mf_err *e)
 	return 0;
 }
 
-int
-mf_cli_password(const struct mf_settings *s, struct mf_secret *out,
-                struct mf_err *e)
+void
+mf_cli_auth(const struct mf_settings *s, struct mf_auth *out)
 {
-	struct mf_cred_query q;
-
-	memset(&q, 0, sizeof(q));
-	q.host = s->host;
-	q.user = s->user;
-	q.passwordeval = s->passwordeval;
-	q.password = s->password;
+	memset(out, 0, sizeof(*out));
+	out->user = s->user;
+	out->mech = s->auth;
+	out->source.host = s->host;
+	out->source.user = s->user;
+	out->source.passwordeval = s->passwordeval;
+	out->source.password = s->password;
 	/* /dev/tty works even when stdin is a message pipe (mailsend); still
 	 * only prompt when a person is plausibly there. */
-	q.allow_tty = isatty(STDIN_FILENO) || isatty(STDERR_FILENO);
-	return mf_cred_get(&q, out, e);
+	out->source.allow_tty = isatty(STDIN_FILENO) || isatty(STDERR_FILENO);
 }

@@ -202,10 +202,10 @@ int mf_cli_log_run(const struct mf_settings *s, const char *tool,
                    struct mf_maillog_line *l, int status,
                    const struct mf_err *why, struct mf_err *e);
 
-/* Get the password (or OAuth token) for s: passwordeval, config password,
+/* The account's credentials for the protocol modules: user, --auth, and
+ * the password (or OAuth token) source: passwordeval, config password,
  * MAILFLOW_PASSWORD, ~/.netrc, then a prompt on /dev/tty (only when stdin
- * or stderr is a terminal). */
-int mf_cli_password(const struct mf_settings *s, struct mf_secret *out,
-                    struct mf_err *e);
+ * or stderr is a terminal).  Strings are borrowed from s. */
+void mf_cli_auth(const struct mf_settings *s, struct mf_auth *out);
 
 #endif

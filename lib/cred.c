@@ -494,3 +494,28 @@ mf_cred_get(const struct mf_cred_query *q, struct mf_secret *out,
 	    " in the account, MAILFLOW_PASSWORD, or ~/.netrc",
 	    q->user ? q->user : "(no user)", q->host ? q->host : "(no host)");
 }
+
+/* ---- one account's credentials ---- */
+
+int
+mf_auth_hold(struct mf_auth *a, struct mf_err *e)
+{
+	mf_secret_wipe(&a->held);
+	return mf_cred_get(&a->source, &a->held, e);
+}
+
+int
+mf_auth_secret(const struct mf_auth *a, struct mf_secret *out,
+               struct mf_err *e)
+{
+	if (a->held.data != NULL)
+		return secret_set(out, a->held.data, a->held.len, a->held.source,
+		    e);
+	return mf_cred_get(&a->source, out, e);
+}
+
+void
+mf_auth_release(struct mf_auth *a)
+{
+	mf_secret_wipe(&a->held);
+}

@@ -44,6 +44,36 @@ int mf_cred_eval(const char *cmd, int timeout_ms, struct mf_secret *out,
 /* Wipe and free; safe on a zeroed struct. */
 void mf_secret_wipe(struct mf_secret *s);
 
+/* One account's credentials as every protocol module takes them (SMTP,
+ * POP3, IMAP, the SMTP diagnosis): who, how, and where the secret comes
+ * from.  The secret itself is fetched by the module right before it
+ * authenticates (mf_auth_secret) and wiped right after; a tool that must
+ * ask before connecting (a prompt), or that logs in many times with one
+ * answer, holds it once with mf_auth_hold(). */
+struct mf_auth {
+	const char *user;            /* authentication identity */
+	const char *authzid;         /* authorization identity, or NULL */
+	const char *mech;            /* the --auth value: NULL or "auto", a
+	                                mechanism list, or a protocol's own
+	                                word (POP3 "user", "apop"; IMAP
+	                                "login") */
+	struct mf_cred_query source; /* where the password or token is */
+	struct mf_secret held;       /* set by mf_auth_hold() */
+};
+
+/* Fetch the secret from a->source now and keep it in a->held until
+ * mf_auth_release().  Errors as mf_cred_get(). */
+int mf_auth_hold(struct mf_auth *a, struct mf_err *e);
+
+/* The secret for one login, in out (the caller wipes it with
+ * mf_secret_wipe): a copy of the held one, else fetched from a->source.
+ * Errors as mf_cred_get(). */
+int mf_auth_secret(const struct mf_auth *a, struct mf_secret *out,
+                   struct mf_err *e);
+
+/* Wipe the held secret. */
+void mf_auth_release(struct mf_auth *a);
+
 /* In a child about to exec a command (--mda, passwordeval): remove the
  * secrets mailflow reads from the environment (MAILFLOW_PASSWORD), so that
  * a command never sees a password it was not meant to get. */

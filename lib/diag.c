@@ -29,6 +29,7 @@ struct run {
 	int timeout_ms;
 	int banner_ms;
 	int mail_done;
+	struct mf_secret secret;    /* for every AUTH of this run; wiped at end */
 };
 
 static long
@@ -485,18 +486,11 @@ try_mech(struct run *ru, struct mf_smtp *s, struct mf_diag_mech *m)
 	long t0;
 	int rc;
 
-	memset(&sp, 0, sizeof(sp));
 	memset(&rep, 0, sizeof(rep));
 	mf_err_clear(&e);
-	sp.user = p->user;
-	sp.authzid = p->authzid;
-	if (mf_diag_is_oauth_mech(m->name))
-		sp.token = p->secret;
-	else
-		sp.password = p->secret;
-	sp.host = p->host;
 	(void)mf_parse_long(ru->r->port, 0, 65535, &port);
-	sp.port = (unsigned)port;
+	mf_sasl_params_set(&sp, &p->cred, m->name, ru->secret.data, p->host,
+	                   (unsigned)port);
 	/* Each offered mechanism is tried on its own: bind when on TLS, so
 	 * that SCRAM says "p=", or "n" beside an offered -PLUS, "y" only
 	 * when none is offered (RFC 5802 §6). */
@@ -596,7 +590,8 @@ walk_auth(struct run *ru, struct mf_smtp *s)
 			return s;
 	}
 	plan_mechs(ru, c ? c->auth : "");
-	if (ru->p->secret == NULL) {
+	if (ru->p->cred.user == NULL ||
+	    mf_auth_secret(&ru->p->cred, &ru->secret, NULL) == -1) {
 		mf_strlcpy(r->stage[MF_DIAG_AUTH].text, "no password or token",
 		           sizeof(r->stage[MF_DIAG_AUTH].text));
 		untry_from(r, 0, "no password");
@@ -696,7 +691,7 @@ mf_diag_run(const struct mf_diag_params *p, struct mf_diag_report *r,
 	r->tls_used = choose_tls(p->tls, r->port);
 	r->insecure = p->tlsp.insecure;
 	r->pinned = p->tlsp.fingerprint != NULL;
-	r->user_given = p->user != NULL && p->user[0] != '\0';
+	r->user_given = p->cred.user != NULL && p->cred.user[0] != '\0';
 	r->mech_explicit = p->mechs != NULL && p->mechs[0] &&
 	                   strcasecmp(p->mechs, "all") != 0;
 	r->from_given = p->from != NULL;
@@ -713,6 +708,7 @@ mf_diag_run(const struct mf_diag_params *p, struct mf_diag_report *r,
 	session_params(&ru, r->tls_used == MF_TLS_IMPLICIT ? MF_TLS_IMPLICIT
 	                                                   : MF_TLS_NONE);
 	walk(&ru);
+	mf_secret_wipe(&ru.secret);
 	r->total_ms = now_ms() - t0;
 	mf_transcript_free(ru.tr);
 	mf_diag_analyze(r);

@@ -13,6 +13,7 @@
 #ifndef MF_DIAG_H
 #define MF_DIAG_H
 
+#include "cred.h"
 #include "diagrules.h"
 #include "err.h"
 #include "tls.h"
@@ -29,11 +30,12 @@ struct mf_diag_params {
 	                                 STARTTLS when offered */
 	struct mf_tls_params tlsp;    /* verify_name defaults to host */
 	const char *ehlo_name;        /* NULL: the library's default */
-	const char *user;             /* NULL: stop before AUTH */
-	const char *authzid;
-	const char *secret;           /* password, or OAuth token for XOAUTH2 /
-	                                 OAUTHBEARER; NULL with a user: AUTH
-	                                 is not attempted */
+	struct mf_auth cred;          /* cred.user NULL: stop before AUTH;
+	                                 the secret (password, or OAuth token
+	                                 for XOAUTH2 / OAUTHBEARER) is fetched
+	                                 once at AUTH (held by the tool when
+	                                 it must ask first); none: AUTH is
+	                                 not attempted */
 	const char *mechs;            /* NULL: every offered mechanism we
 	                                 implement (OAuth ones only when named);
 	                                 "all": every offered one; or a list */

@@ -1229,7 +1229,7 @@ void mf_imap_free(struct mf_imap *im)
 
 /* ---- authentication ---- */
 
-static int login_cmd(struct mf_imap *im, const struct mf_imap_params *p,
+static int login_cmd(struct mf_imap *im, const struct mf_sasl_params *p,
                      struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(8192);
@@ -1384,8 +1384,9 @@ static int sasl_attempt(void *arg, const char *mech,
 int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
                   struct mf_err *e)
 {
-	const char *mode = p->auth && *p->auth ? p->auth : "auto";
+	const char *mode = p->cred.mech && *p->cred.mech ? p->cred.mech : "auto";
 	struct mf_sasl_params sp;
+	struct mf_secret pw;
 	unsigned char cb[64];
 	char offered[1024], mech[64];
 	unsigned gen = im->caps_gen;
@@ -1393,20 +1394,16 @@ int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
 
 	if (im->preauth)
 		return 0;
-	if (!p->user)
+	if (!p->cred.user)
 		return mf_err_set(e, MF_E_CONFIG, "no IMAP user name (use -u)");
-	memset(&sp, 0, sizeof sp);
-	sp.user = p->user;
-	if (mf_sasl_secret_is_token(mode))
-		sp.token = p->password;
-	else
-		sp.password = p->password;
-	sp.host = p->host;
+	if (mf_auth_secret(&p->cred, &pw, e) < 0)
+		return -1;
+	mf_sasl_params_set(&sp, &p->cred, mode, pw.data, p->host, 0);
 	if (tls)
 		mf_sasl_bind_tls(&sp, mf_lineio_transport(im->io), cb, sizeof cb);
 	offered_mechs(im, offered, sizeof offered);
 	if (!strcasecmp(mode, "login")) {
-		rc = login_cmd(im, p, e);
+		rc = login_cmd(im, &sp, e);
 	} else if (!strcasecmp(mode, "auto")) {
 		if (*offered && mf_sasl_choose(offered, NULL, &sp, tls, 0, mech,
 		                               sizeof mech, NULL) == 0)
@@ -1414,7 +1411,7 @@ int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
 			                   im, mf_lineio_transcript(im->io), mech,
 			                   sizeof mech, e);
 		else
-			rc = login_cmd(im, p, e);
+			rc = login_cmd(im, &sp, e);
 	} else {
 		/* A named mechanism is used even if not advertised (servers
 		 * may take mechanisms they do not list); the gs2 flag still
@@ -1422,6 +1419,7 @@ int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
 		sp.server_plus = mf_sasl_offers_plus(offered);
 		rc = sasl_auth(im, mode, &sp, e);
 	}
+	mf_secret_wipe(&pw);
 	mf_memwipe(cb, sizeof cb);
 	if (rc < 0)
 		return -1;

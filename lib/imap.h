@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "cred.h"
 #include "err.h"
 #include "tls.h"
 #include "transcript.h"
@@ -127,9 +128,9 @@ struct mf_imap_params {
 	const char *port;             /* "" or NULL: 143, or 993 for implicit */
 	enum mf_tls_mode tls;         /* UNSET: STARTTLS on 143, implicit on 993 */
 	struct mf_tls_params tlsp;
-	const char *user;
-	const char *password;         /* borrowed; the caller wipes it */
-	const char *auth;             /* NULL/"auto", "login", or a SASL mech */
+	struct mf_auth cred;          /* cred.mech: NULL/"auto", "login", or a
+	                                 SASL mechanism; the secret is fetched
+	                                 per login and wiped after */
 	struct mf_transcript *tr;     /* may be NULL */
 	int timeout_ms;               /* 0: 60 s */
 };

@@ -279,7 +279,7 @@ static int default_state_dir(const struct mf_imapsync_params *p, char *out,
 	snprintf(out, len, "%s/imap-sync", base);
 	mkdir(out, 0700);
 	size_t l = strlen(out);
-	snprintf(out + l, len - l, "/%s@%s", p->imap.user ? p->imap.user : "",
+	snprintf(out + l, len - l, "/%s@%s", p->imap.cred.user ? p->imap.cred.user : "",
 	         p->imap.host);
 	for (char *s = out + l + 1; *s; s++)
 		if (*s == '/')

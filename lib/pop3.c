@@ -697,7 +697,7 @@ refused(const char *what, const char *text, struct mf_err *e)
 }
 
 static int
-auth_user(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
+auth_user(struct mf_pop3 *p, const struct mf_sasl_params *a,
           struct mf_err *e)
 {
 	char text[MF_POP3_LINE_MAX];
@@ -718,7 +718,7 @@ auth_user(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
 }
 
 static int
-auth_apop(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
+auth_apop(struct mf_pop3 *p, const struct mf_sasl_params *a,
           struct mf_err *e)
 {
 	char text[MF_POP3_LINE_MAX], digest[33];
@@ -822,59 +822,76 @@ sasl_attempt(void *arg, const char *mech, const struct mf_sasl_params *sp,
 }
 
 int
-mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
-             char *used, size_t usedlen, struct mf_err *e)
+mf_pop3_auth_method(const char *mech, enum mf_pop3_auth *m, struct mf_err *e)
 {
-	struct mf_sasl_params sp;
-	unsigned char cb[64];
-	char mech[64] = "";
-	int tls = mf_lineio_is_tls(p->l), r;
-
-	if (a->user == NULL || a->password == NULL)
-		return mf_err_set(e, MF_E_USAGE, "no user or password");
-	memset(&sp, 0, sizeof(sp));
-	sp.user = a->user;
-	if (a->method == MF_POP3_AUTH_SASL &&
-	    mf_sasl_secret_is_token(a->sasl_mech))
-		sp.token = a->password;
+	if (mech == NULL || strcasecmp(mech, "auto") == 0)
+		*m = MF_POP3_AUTH_AUTO;
+	else if (strcasecmp(mech, "user") == 0)
+		*m = MF_POP3_AUTH_USER;
+	else if (strcasecmp(mech, "apop") == 0)
+		*m = MF_POP3_AUTH_APOP;
+	else if (strcasecmp(mech, "none") == 0)
+		return mf_err_set(e, MF_E_USAGE, "--auth none: POP3 needs a login");
 	else
-		sp.password = a->password;
-	sp.host = p->host;
-	sp.port = p->port;
-	if (tls)
-		mf_sasl_bind_tls(&sp, mf_lineio_transport(p->l), cb, sizeof(cb));
-	switch (a->method) {
+		*m = MF_POP3_AUTH_SASL;
+	return 0;
+}
+
+/* One method with the secret in sp; the method's name goes to mech. */
+static int
+auth_with(struct mf_pop3 *p, enum mf_pop3_auth method, const char *want,
+          const struct mf_sasl_params *sp, char *mech, size_t mechlen,
+          struct mf_err *e)
+{
+	int tls = mf_lineio_is_tls(p->l);
+
+	switch (method) {
 	case MF_POP3_AUTH_USER:
-		mf_strlcpy(mech, "USER", sizeof(mech));
-		r = auth_user(p, a, e);
-		break;
+		mf_strlcpy(mech, "USER", mechlen);
+		return auth_user(p, sp, e);
 	case MF_POP3_AUTH_APOP:
-		mf_strlcpy(mech, "APOP", sizeof(mech));
-		r = auth_apop(p, a, e);
-		break;
+		mf_strlcpy(mech, "APOP", mechlen);
+		return auth_apop(p, sp, e);
 	case MF_POP3_AUTH_SASL:
-		r = mf_sasl_login(p->capa.sasl, a->sasl_mech, &sp, tls, 1,
-		    sasl_attempt, p, mf_lineio_transcript(p->l), mech,
-		    sizeof(mech), e);
-		break;
+		return mf_sasl_login(p->capa.sasl, want, sp, tls, 1, sasl_attempt,
+		    p, mf_lineio_transcript(p->l), mech, mechlen, e);
 	default:
-		/* auto: the strongest the server offers; PLAIN/USER only
-		 * inside TLS unless the user chose --tls none. */
-		if (p->capa.sasl[0] != '\0' && mf_sasl_choose(p->capa.sasl, NULL,
-		    &sp, tls, 0, mech, sizeof(mech), NULL) == 0) {
-			r = mf_sasl_login(p->capa.sasl, NULL, &sp, tls, 0,
-			    sasl_attempt, p, mf_lineio_transcript(p->l), mech,
-			    sizeof(mech), e);
-		} else if (p->has_timestamp) {
-			mf_strlcpy(mech, "APOP", sizeof(mech));
-			r = auth_apop(p, a, e);
-		} else {
-			mf_strlcpy(mech, "USER", sizeof(mech));
-			r = auth_user(p, a, e);
-		}
 		break;
 	}
+	/* auto: the strongest the server offers; PLAIN/USER only inside TLS
+	 * unless the user chose --tls none. */
+	if (p->capa.sasl[0] != '\0' && mf_sasl_choose(p->capa.sasl, NULL, sp,
+	    tls, 0, mech, mechlen, NULL) == 0)
+		return mf_sasl_login(p->capa.sasl, NULL, sp, tls, 0, sasl_attempt,
+		    p, mf_lineio_transcript(p->l), mech, mechlen, e);
+	return auth_with(p, p->has_timestamp ? MF_POP3_AUTH_APOP :
+	    MF_POP3_AUTH_USER, NULL, sp, mech, mechlen, e);
+}
+
+int
+mf_pop3_auth(struct mf_pop3 *p, const struct mf_auth *a, char *used,
+             size_t usedlen, struct mf_err *e)
+{
+	enum mf_pop3_auth method;
+	struct mf_sasl_params sp;
+	struct mf_secret pw;
+	unsigned char cb[64];
+	char mech[64] = "";
+	int r;
+
+	if (mf_pop3_auth_method(a->mech, &method, e) == -1)
+		return -1;
+	if (a->user == NULL)
+		return mf_err_set(e, MF_E_USAGE, "no user or password");
+	if (mf_auth_secret(a, &pw, e) == -1)
+		return -1;
+	mf_sasl_params_set(&sp, a, method == MF_POP3_AUTH_SASL ? a->mech : NULL,
+	    pw.data, p->host, p->port);
+	if (mf_lineio_is_tls(p->l))
+		mf_sasl_bind_tls(&sp, mf_lineio_transport(p->l), cb, sizeof(cb));
+	r = auth_with(p, method, a->mech, &sp, mech, sizeof(mech), e);
 	mf_memwipe(cb, sizeof(cb));
+	mf_secret_wipe(&pw);
 	if (used != NULL)
 		mf_strlcpy(used, mech, usedlen);
 	return r;

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "cred.h"
 #include "err.h"
 #include "tls.h"
 #include "transcript.h"
@@ -90,7 +91,7 @@ enum mf_pop3_auth {
 	MF_POP3_AUTH_AUTO = 0, /* SASL if offered and usable, else APOP, else USER */
 	MF_POP3_AUTH_USER,     /* USER/PASS */
 	MF_POP3_AUTH_APOP,
-	MF_POP3_AUTH_SASL      /* the mechanism(s) in sasl_mech */
+	MF_POP3_AUTH_SASL      /* the SASL mechanism(s) named */
 };
 
 struct mf_pop3_conn_params {
@@ -101,13 +102,6 @@ struct mf_pop3_conn_params {
 	int connect_timeout_ms;        /* 0: 30 s */
 	int timeout_ms;                /* each read/write; 0: 60 s */
 	struct mf_transcript *tr;      /* may be NULL */
-};
-
-struct mf_pop3_auth_params {
-	const char *user;
-	const char *password;
-	enum mf_pop3_auth method;
-	const char *sasl_mech;         /* for MF_POP3_AUTH_SASL: one or a list */
 };
 
 struct mf_pop3;
@@ -130,11 +124,18 @@ void mf_pop3_free(struct mf_pop3 *p);
 const struct mf_pop3_capa *mf_pop3_capa(const struct mf_pop3 *p);
 int mf_pop3_is_tls(const struct mf_pop3 *p);
 
-/* Authenticate. MF_E_AUTH when refused, MF_E_TEMP for [IN-USE] or
- * [SYS/TEMP], MF_E_UNSUPPORTED when the method is not available.
- * *used (may be NULL) gets the method's name ("USER", "APOP", "PLAIN"...). */
-int mf_pop3_auth(struct mf_pop3 *p, const struct mf_pop3_auth_params *a,
-                 char *used, size_t usedlen, struct mf_err *e);
+/* The method an --auth value names: NULL/"auto", "user", "apop", or a
+ * SASL mechanism list.  MF_E_USAGE for "none". */
+int mf_pop3_auth_method(const char *mech, enum mf_pop3_auth *m,
+                        struct mf_err *e);
+
+/* Log in as account a (a->mech as mf_pop3_auth_method; the secret from
+ * mf_auth_secret, wiped after).  MF_E_AUTH when refused, MF_E_TEMP for
+ * [IN-USE] or [SYS/TEMP], MF_E_UNSUPPORTED when the method is not
+ * available.  *used (may be NULL) gets the method's name ("USER", "APOP",
+ * "PLAIN"...). */
+int mf_pop3_auth(struct mf_pop3 *p, const struct mf_auth *a, char *used,
+                 size_t usedlen, struct mf_err *e);
 
 /* STAT: message count and total size. */
 int mf_pop3_stat(struct mf_pop3 *p, unsigned long *count,

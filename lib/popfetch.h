@@ -28,7 +28,7 @@ typedef void (*mf_popfetch_notice_fn)(void *arg, const char *msg);
 
 struct mf_popfetch_params {
 	struct mf_pop3_conn_params conn;
-	struct mf_pop3_auth_params auth;
+	struct mf_auth auth;      /* see mf_pop3_auth() */
 	const char *maildir;      /* deliver here (created if missing) ... */
 	const char *mda;          /* ... or to this command (sh -c), exit 0 = ok */
 	const char *state;        /* state file path */

@@ -386,6 +386,22 @@ mf_sasl_login(const char *offered, const char *want,
 	return -1;
 }
 
+void
+mf_sasl_params_set(struct mf_sasl_params *p, const struct mf_auth *a,
+                   const char *want, const char *secret, const char *host,
+                   unsigned port)
+{
+	memset(p, 0, sizeof(*p));
+	p->user = a->user;
+	p->authzid = a->authzid;
+	if (mf_sasl_secret_is_token(want))
+		p->token = secret;
+	else
+		p->password = secret;
+	p->host = host;
+	p->port = port;
+}
+
 /* ---- session ---- */
 
 static void

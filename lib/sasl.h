@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "cred.h"
 #include "err.h"
 #include "transcript.h"
 #include "transport.h"
@@ -37,6 +38,14 @@ struct mf_sasl_params {
 };
 
 struct mf_sasl;
+
+/* Zero p and fill it for one login of account a with `secret` (borrowed):
+ * a bearer token when `want` names only OAuth mechanisms
+ * (mf_sasl_secret_is_token), else a password; host and port for
+ * OAUTHBEARER (may be NULL, 0). */
+void mf_sasl_params_set(struct mf_sasl_params *p, const struct mf_auth *a,
+                        const char *want, const char *secret,
+                        const char *host, unsigned port);
 
 /* Mechanisms we implement, in our order of preference (strongest first;
  * the OAuth ones are only usable with a token, EXTERNAL only on request),

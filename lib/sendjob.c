@@ -453,12 +453,6 @@ mf_sendjob_dry_run(const struct mf_sendjob *j, struct mf_buf *out,
 /* ---- sending ---- */
 
 static int
-get_secret(void *arg, struct mf_secret *out, struct mf_err *e)
-{
-	return mf_cli_password(arg, out, e);
-}
-
-static int
 new_client(struct mf_sendjob *j, struct mf_err *e)
 {
 	const struct mf_settings *st = j->st;
@@ -479,10 +473,7 @@ new_client(struct mf_sendjob *j, struct mf_err *e)
 	/* AUTH when a user is known or a mechanism was named. */
 	p.auth = !(st->auth && strcasecmp(st->auth, "none") == 0) &&
 	    (st->user != NULL || (st->auth && strcasecmp(st->auth, "auto")));
-	p.auth_want = st->auth;
-	p.user = st->user;
-	p.secret = get_secret;
-	p.secret_arg = (void *)st;
+	mf_cli_auth(st, &p.cred);
 	p.no_chunking = j->p->no_chunking;
 	p.no_pipelining = j->p->no_pipelining;
 	j->client = mf_smtp_client_new(&p, e);

@@ -1423,35 +1423,39 @@ login_attempt(void *arg, const char *mech, const struct mf_sasl_params *p,
 }
 
 int
-mf_smtp_login(struct mf_smtp *s, const char *want,
-              const struct mf_sasl_params *sp, char *mech, size_t mechlen,
-              struct mf_err *e)
+mf_smtp_login(struct mf_smtp *s, const struct mf_auth *a, char *mech,
+              size_t mechlen, struct mf_err *e)
 {
-	struct mf_sasl_params p = *sp;
+	const char *want = a->mech;
+	struct mf_sasl_params p;
+	struct mf_secret pw;
 	unsigned char cb[64];
 	int tls = mf_smtp_is_tls(s), rc;
-	char chosen[64];
+	char chosen[64] = "";
+	long port = 0;
 
-	if (s->caps.auth[0] == '\0')
+	if (mech != NULL && mechlen > 0)
+		mech[0] = '\0';
+	if (mf_auth_secret(a, &pw, e) == -1)
+		return -1;
+	if (s->caps.auth[0] == '\0') {
+		mf_secret_wipe(&pw);
 		return mf_err_set(e, MF_E_UNSUPPORTED, "the server offers no "
 		    "AUTH%s", tls ? "" : " (before TLS)");
+	}
 	if (want != NULL && (*want == '\0' || strcasecmp(want, "auto") == 0))
 		want = NULL;
-	if (tls && p.cb_data == NULL)
+	(void)mf_parse_long(s->port, 1, 65535, &port);
+	mf_sasl_params_set(&p, a, want, pw.data, s->host, (unsigned)port);
+	if (tls)
 		mf_sasl_bind_tls(&p, mf_smtp_transport(s), cb, sizeof(cb));
-	if (p.host == NULL)
-		p.host = s->host;
-	if (p.port == 0) {
-		long v;
-		if (mf_parse_long(s->port, 1, 65535, &v) == 0)
-			p.port = (unsigned)v;
-	}
 	/* Plaintext mechanisms only inside TLS, unless the user said
 	 * --tls none (then s->p.tls is NONE and clear text was chosen). */
 	rc = mf_sasl_login(s->caps.auth, want, &p, tls, s->p.tls == MF_TLS_NONE,
 	    login_attempt, s, mf_lineio_transcript(s->io), chosen,
 	    sizeof(chosen), e);
 	mf_memwipe(cb, sizeof(cb));
+	mf_secret_wipe(&pw);
 	if (mech != NULL)
 		mf_strlcpy(mech, chosen, mechlen);
 	return rc;
@@ -1481,24 +1485,7 @@ mf_smtp_client_new(const struct mf_smtp_client_params *p, struct mf_err *e)
 static int
 client_login(struct mf_smtp_client *c, struct mf_err *e)
 {
-	struct mf_sasl_params sp;
-	struct mf_secret pw;
-	int rc;
-
-	memset(&pw, 0, sizeof(pw));
-	if (c->p.secret == NULL)
-		return mf_err_set(e, MF_E_AUTH, "no password source");
-	if (c->p.secret(c->p.secret_arg, &pw, e) == -1)
-		return -1;
-	memset(&sp, 0, sizeof(sp));
-	sp.user = c->p.user;
-	if (mf_sasl_secret_is_token(c->p.auth_want))
-		sp.token = pw.data;
-	else
-		sp.password = pw.data;
-	rc = mf_smtp_login(c->s, c->p.auth_want, &sp, NULL, 0, e);
-	mf_secret_wipe(&pw);
-	return rc;
+	return mf_smtp_login(c->s, &c->p.cred, NULL, 0, e);
 }
 
 static int

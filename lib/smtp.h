@@ -195,15 +195,15 @@ void mf_smtp_set_pipelining(struct mf_smtp *s, int allow);
 int mf_smtp_open(struct mf_smtp *s, int will_auth, struct mf_tls_info *info,
                  struct mf_err *e);
 
-/* Choose a mechanism among the offered ones (want: NULL/"auto" or a list)
- * and authenticate (mf_sasl_login: channel binding when on TLS, one retry
- * without it in auto mode).  PLAIN/LOGIN only over TLS unless the session is MF_TLS_NONE.
- * MF_E_UNSUPPORTED when the server offers no AUTH or nothing fits; else
- * as mf_smtp_auth().  The chosen mechanism is written to mech (may be
- * NULL). */
-int mf_smtp_login(struct mf_smtp *s, const char *want,
-                  const struct mf_sasl_params *sp, char *mech, size_t mechlen,
-                  struct mf_err *e);
+/* Log in as account a: fetch its secret (mf_auth_secret, wiped after),
+ * choose a mechanism among the offered ones (a->mech: NULL/"auto" or a
+ * list) and authenticate (mf_sasl_login: channel binding when on TLS, one
+ * retry without it in auto mode).  PLAIN/LOGIN only over TLS unless the
+ * session is MF_TLS_NONE.  MF_E_UNSUPPORTED when the server offers no AUTH
+ * or nothing fits; else as mf_auth_secret() and mf_smtp_auth().  The
+ * chosen mechanism is written to mech (may be NULL). */
+int mf_smtp_login(struct mf_smtp *s, const struct mf_auth *a, char *mech,
+                  size_t mechlen, struct mf_err *e);
 
 /* Run the session over an already connected transport t (taken over,
  * also on failure) instead of mf_smtp_connect(): unit tests, or a caller
@@ -227,17 +227,13 @@ int mf_smtp_starttls_handshake(struct mf_smtp *s, struct mf_tls_info *info,
 
 /* ---- a sender's client: lazy session, reconnects, AUTH ---- */
 
-struct mf_secret;
-
 struct mf_smtp_client_params {
 	struct mf_smtp_params smtp;
 	int auth;                    /* authenticate after (STARTTLS and) EHLO */
-	const char *auth_want;       /* NULL / "auto" or a mechanism list */
-	const char *user;
-	/* Called once per session, after EHLO, to get the password/token;
-	 * the client wipes it after AUTH. */
-	int (*secret)(void *arg, struct mf_secret *out, struct mf_err *e);
-	void *secret_arg;
+	struct mf_auth cred;         /* cred.mech: NULL / "auto" or a mechanism
+	                                list; the secret is fetched once per
+	                                session, after EHLO, and wiped after
+	                                AUTH */
 	int no_chunking, no_pipelining;
 };
 

@@ -164,13 +164,24 @@ Test(cli, password_from_settings, .init = setup, .fini = teardown)
 	struct mf_cli c = { 0 };
 	struct mf_settings s;
 	struct mf_secret sec;
+	struct mf_auth a;
 	struct mf_err e;
 
 	opt(&c, MF_OPT_CONFIG, cfgpath);
 	cr_assert_eq(mf_cli_resolve(&c, "work", &s, &e), 0, "%s", e.msg);
-	cr_assert_eq(mf_cli_password(&s, &sec, &e), 0, "%s", e.msg);
+	mf_cli_auth(&s, &a);
+	cr_assert_eq(mf_auth_secret(&a, &sec, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(sec.data, "workpw");
+	cr_assert_str_eq(sec.source, "passwordeval");
 	mf_secret_wipe(&sec);
+	/* held once, then every login gets a copy */
+	cr_assert_eq(mf_auth_hold(&a, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_auth_secret(&a, &sec, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(sec.data, "workpw");
+	cr_assert_neq(sec.data, a.held.data);
+	mf_secret_wipe(&sec);
+	mf_auth_release(&a);
+	cr_assert_null(a.held.data);
 	mf_cli_settings_free(&s);
 }
 

@@ -133,7 +133,15 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 {
 	struct memt m;
 	struct mf_transport *t;
+	struct mf_auth a;
 	int rc = -1;
+
+	/* POP3 and IMAP take the account, the secret from its source */
+	memset(&a, 0, sizeof(a));
+	a.user = w->user;
+	a.authzid = w->authzid;
+	a.mech = mech;
+	a.source.password = w->secret;
 
 	t = memt_transport(&m, (const char *const *)c->chunks, c->n);
 	cr_assert_not_null(t);
@@ -164,7 +172,6 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 		mf_smtp_free(s);
 	} else if (p == P_POP3) {
 		struct mf_pop3_conn_params cp;
-		struct mf_pop3_auth_params a;
 		struct mf_pop3 *s;
 
 		memset(&cp, 0, sizeof(cp));
@@ -172,11 +179,6 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 		cp.port = "110";
 		s = mf_pop3_attach(t, &cp, e);
 		cr_assert_not_null(s, "%s", e->msg);
-		memset(&a, 0, sizeof(a));
-		a.user = w->user;
-		a.password = w->secret;
-		a.method = MF_POP3_AUTH_SASL;
-		a.sasl_mech = mech;
 		rc = mf_pop3_auth(s, &a, NULL, 0, e);
 		snprintf(c->written, sizeof(c->written), "%s",
 		    m.written.data ? m.written.data : "");
@@ -187,9 +189,7 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 
 		memset(&ip, 0, sizeof(ip));
 		ip.host = "imap.test";
-		ip.user = w->user;
-		ip.password = w->secret;
-		ip.auth = mech;
+		ip.cred = a;
 		s = mf_imap_attach(t, &ip, e);
 		cr_assert_not_null(s, "%s", e->msg);
 		rc = mf_imap_login(s, &ip, e);
