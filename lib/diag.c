@@ -132,27 +132,19 @@ fail:
 	return NULL;
 }
 
-/* Implicit TLS failed inside mf_smtp_connect, which keeps no TLS facts:
- * do the handshake once more by hand to learn them (chain, alert, the
- * plaintext a non-TLS peer sent). */
+/* Implicit TLS failed inside mf_smtp_connect: the session kept the
+ * handshake's facts (chain, alert, the plaintext a non-TLS peer sent). */
 static void
-implicit_tls_facts(struct run *ru)
+implicit_tls_facts(struct run *ru, const struct mf_smtp *s,
+                   const struct mf_err *e)
 {
-	struct mf_err e;
-	struct mf_transport *t, *w;
+	const struct mf_tls_info *ti = mf_smtp_tls(s);
 
-	mf_err_clear(&e);
 	memset(&ru->r->tls, 0, sizeof(ru->r->tls));
-	t = mf_sock_connect(ru->sp.host, ru->sp.port, &ru->sp.sock, &e);
-	if (t == NULL)
-		return;
-	w = mf_tls_wrap(t, &ru->sp.tlsp, &ru->r->tls, &e);
-	if (w != NULL)
-		mf_transport_free(w);
-	else
-		mf_transport_free(t);
-	if (ru->r->tls.verify_reason[0] == '\0' && e.kind == MF_E_TLS_VERIFY)
-		mf_strlcpy(ru->r->tls.verify_reason, e.msg,
+	if (ti != NULL)
+		ru->r->tls = *ti;
+	if (ru->r->tls.verify_reason[0] == '\0' && e->kind == MF_E_TLS_VERIFY)
+		mf_strlcpy(ru->r->tls.verify_reason, e->msg,
 		           sizeof(ru->r->tls.verify_reason));
 }
 
@@ -248,7 +240,7 @@ step_connect(struct run *ru, struct mf_smtp *s, struct mf_err *e)
 		if (r->tls_used == MF_TLS_IMPLICIT &&
 		    (e->kind == MF_E_TLS || e->kind == MF_E_TLS_VERIFY)) {
 			r->tls_attempted = 1;
-			implicit_tls_facts(ru);
+			implicit_tls_facts(ru, s, e);
 			if (e->kind == MF_E_TLS && r->tls.plaintext_seen[0] == '\0')
 				probe_legacy(ru);
 		}

@@ -12,6 +12,7 @@
 #include "base64.h"
 #include "lineio.h"
 #include "sasl.h"
+#include "session.h"
 #include "sock.h"
 
 /* ================================================================== */
@@ -683,7 +684,8 @@ struct done_tag {
 };
 
 struct mf_imap {
-	struct mf_lineio *io;
+	struct mf_session *sess;
+	struct mf_lineio *io;     /* the session's */
 	struct mf_imap_parser *p;
 	struct mf_transcript *tr;
 	char rbuf[65536];
@@ -1095,8 +1097,7 @@ static int capability(struct mf_imap *im, struct mf_err *e)
 	return 0;
 }
 
-static int starttls(struct mf_imap *im, const struct mf_tls_params *tp,
-                    struct mf_err *e)
+static int starttls(struct mf_imap *im, struct mf_err *e)
 {
 	if (!mf_imap_has_cap(im, "STARTTLS"))
 		return mf_err_set(e, MF_E_UNSUPPORTED,
@@ -1108,43 +1109,42 @@ static int starttls(struct mf_imap *im, const struct mf_tls_params *tp,
 		return mf_err_set(e, MF_E_PROTO,
 		                  "IMAP server sent data after its STARTTLS go-ahead "
 		                  "(possible injection)");
-	if (mf_lineio_starttls(im->io, tp, NULL, e) < 0)
+	if (mf_session_starttls(im->sess, e) < 0)
 		return -1;
 	/* RFC 3501 §6.2.1: capabilities learnt before TLS are void */
 	mf_buf_reset(&im->caps);
 	return capability(im, e);
 }
 
-/* A session over t (owned from now on, freed on error). */
-static struct mf_imap *session_new(struct mf_transport *t,
-                                   const struct mf_imap_params *p,
-                                   struct mf_err *e)
+/* The protocol's state over session sess (owned from now on, freed on
+ * error). */
+static struct mf_imap *imap_new(struct mf_session *sess,
+                                const struct mf_imap_params *p,
+                                struct mf_err *e)
 {
 	struct mf_imap_hooks hk = { on_lit_begin, on_lit_data, on_lit_end,
 	                            on_line, NULL };
-	struct mf_imap *im = calloc(1, sizeof *im);
+	struct mf_imap *im;
 
-	if (!im) {
-		mf_transport_free(t);
+	if (!sess)
+		return NULL;
+	if (!(im = calloc(1, sizeof *im))) {
+		mf_session_free(sess);
 		mf_err_set(e, MF_E_NOMEM, "out of memory");
 		return NULL;
 	}
+	im->sess = sess;
+	im->io = mf_session_lineio(sess);
 	im->next_tag = 1;
 	im->tr = p->tr;
 	mf_buf_init(&im->caps, 64 * 1024);
 	mf_buf_init(&im->enabled, 4096);
 	hk.arg = im;
-	im->p = mf_imap_parser_new(NULL, &hk);
-	if (!im->p) {
-		mf_transport_free(t);
-		mf_err_set(e, MF_E_NOMEM, "out of memory");
-	} else if ((im->io = mf_lineio_new(t, p->tr, e)) != NULL) {
+	if ((im->p = mf_imap_parser_new(NULL, &hk)) != NULL)
 		return im;
-	}
-	mf_imap_parser_free(im->p);
-	mf_buf_free(&im->caps);
-	mf_buf_free(&im->enabled);
-	free(im);
+	mf_err_set(e, MF_E_NOMEM, "out of memory");
+	im->dead = 1;
+	mf_imap_free(im);
 	return NULL;
 }
 
@@ -1155,11 +1155,43 @@ static void session_drop(struct mf_imap *im)
 	mf_imap_free(im);
 }
 
+/* The session's settings (tp holds the TLS parameters they point to);
+ * returns the TLS mode, "auto" resolved by the port. */
+static enum mf_tls_mode session_params(const struct mf_imap_params *p,
+                                       struct mf_tls_params *tp,
+                                       struct mf_session_params *sp)
+{
+	const char *port = p->port && *p->port ? p->port : NULL;
+	enum mf_tls_mode mode = p->tls;
+
+	if (mode == MF_TLS_UNSET || mode == MF_TLS_AUTO)
+		mode = mf_tlsport_auto(port);
+	if (!port)
+		port = mode == MF_TLS_IMPLICIT ? "993" : "143";
+	*tp = p->tlsp;
+	if (!tp->verify_name)
+		tp->verify_name = p->host;
+	memset(sp, 0, sizeof *sp);
+	sp->host = p->host;
+	sp->port = port;
+	sp->tls = mode;
+	sp->tlsp = tp;
+	sp->sock.connect_timeout_ms = p->timeout_ms;
+	sp->sock.io_timeout_ms = p->timeout_ms;
+	sp->timeout_ms = p->timeout_ms;
+	sp->tr = p->tr;
+	return mode;
+}
+
 struct mf_imap *mf_imap_attach(struct mf_transport *t,
                                const struct mf_imap_params *p, struct mf_err *e)
 {
-	struct mf_imap *im = session_new(t, p, e);
+	struct mf_session_params sp;
+	struct mf_tls_params tp;
+	struct mf_imap *im;
 
+	(void)session_params(p, &tp, &sp);
+	im = imap_new(mf_session_attach(t, &sp, e), p, e);
 	if (im && (greeting(im, e) < 0 || capability(im, e) < 0)) {
 		session_drop(im);
 		return NULL;
@@ -1170,39 +1202,23 @@ struct mf_imap *mf_imap_attach(struct mf_transport *t,
 struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
                                 struct mf_err *e)
 {
-	struct mf_sock_opts so = { 0, p->timeout_ms, p->timeout_ms };
-	struct mf_tls_params tp = p->tlsp;
-	const char *port = p->port && *p->port ? p->port : NULL;
-	enum mf_tls_mode mode = p->tls;
-	struct mf_transport *t;
+	struct mf_session_params sp;
+	struct mf_tls_params tp;
+	struct mf_tls_info info;
+	struct mf_session *sess;
 	struct mf_imap *im;
+	enum mf_tls_mode mode = session_params(p, &tp, &sp);
 
-	if (mode == MF_TLS_UNSET || mode == MF_TLS_AUTO)
-		mode = mf_tlsport_auto(port);
-	if (!port)
-		port = mode == MF_TLS_IMPLICIT ? "993" : "143";
-	if (!tp.verify_name)
-		tp.verify_name = p->host;
-	if (!(t = mf_sock_connect(p->host, port, &so, e)))
+	if (!(sess = mf_session_open(&sp, &info, e))) {
+		if (mode == MF_TLS_IMPLICIT)
+			mf_tlsport_explain_implicit(&info, sp.port, e);
 		return NULL;
-	if (mode == MF_TLS_IMPLICIT) {
-		struct mf_tls_info info;
-		struct mf_transport *w;
-
-		memset(&info, 0, sizeof info);
-		if (!(w = mf_tls_wrap(t, &tp, &info, e))) {
-			mf_tlsport_explain_implicit(&info, port, e);
-			mf_transport_free(t);
-			return NULL;
-		}
-		t = w;
 	}
-	if (!(im = session_new(t, p, e)))
+	if (!(im = imap_new(sess, p, e)))
 		return NULL;
-	if ((mode != MF_TLS_IMPLICIT && mf_tlsport_check_clear(im->io, p->host,
-	    port, &so, p->timeout_ms, e) < 0) || greeting(im, e) < 0 ||
+	if (mf_session_check_port(sess, e) < 0 || greeting(im, e) < 0 ||
 	    capability(im, e) < 0 ||
-	    (mode == MF_TLS_STARTTLS && starttls(im, &tp, e) < 0)) {
+	    (mode == MF_TLS_STARTTLS && starttls(im, e) < 0)) {
 		session_drop(im);
 		return NULL;
 	}
@@ -1220,7 +1236,7 @@ void mf_imap_free(struct mf_imap *im)
 		mf_lineio_set_timeout(im->io, 5000);
 		mf_imap_simple(im, NULL, NULL, &e, "LOGOUT");
 	}
-	mf_lineio_free(im->io);
+	mf_session_free(im->sess);
 	mf_imap_parser_free(im->p);
 	mf_buf_free(&im->caps);
 	mf_buf_free(&im->enabled);

@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "lineio.h"
 #include "sasl.h"
+#include "session.h"
 #include "sock.h"
 
 #include <errno.h>
@@ -294,7 +295,8 @@ mf_pop3_apop_digest(const char *timestamp, const char *password,
 /* 2. the session                                                      */
 
 struct mf_pop3 {
-	struct mf_lineio *l;
+	struct mf_session *sess;
+	struct mf_lineio *l;   /* the session's */
 	struct mf_transcript *tr;
 	struct mf_buf in;      /* our own read buffer: pipelined replies */
 	size_t rpos;
@@ -551,9 +553,8 @@ greeting(struct mf_pop3 *p, struct mf_err *e)
 }
 
 static int
-stls(struct mf_pop3 *p, const struct mf_tls_params *tlsp, struct mf_err *e)
+stls(struct mf_pop3 *p, struct mf_err *e)
 {
-	struct mf_tls_info info;
 	char text[MF_POP3_LINE_MAX];
 	int r;
 
@@ -570,38 +571,50 @@ stls(struct mf_pop3 *p, const struct mf_tls_params *tlsp, struct mf_err *e)
 	if (p->rpos != p->in.len)
 		return mf_err_set(e, MF_E_PROTO, "the server sent data after "
 		    "its STLS go-ahead, before TLS (possible injection)");
-	memset(&info, 0, sizeof(info));
-	if (mf_lineio_starttls(p->l, tlsp, &info, e) == -1)
+	if (mf_session_starttls(p->sess, e) == -1)
 		return -1;
-	mf_transcript_info(p->tr, "TLS started: %s %s", info.version, info.cipher);
 	return do_capa(p, e);  /* RFC 2595 §4: forget what was said in clear */
 }
 
-/* A session over t (owned from now on, freed on error). */
+static void
+session_params(const struct mf_pop3_conn_params *cp,
+               struct mf_session_params *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->host = cp->host;
+	sp->port = cp->port;
+	sp->tls = cp->tls;
+	sp->tlsp = cp->tlsp;
+	sp->sock.connect_timeout_ms = cp->connect_timeout_ms;
+	sp->sock.io_timeout_ms = cp->timeout_ms;
+	sp->timeout_ms = cp->timeout_ms;
+	sp->tr = cp->tr;
+}
+
+/* The protocol's state over session sess (owned from now on, freed on
+ * error). */
 static struct mf_pop3 *
-session_new(struct mf_transport *t, const struct mf_pop3_conn_params *cp,
-            struct mf_err *e)
+pop3_new(struct mf_session *sess, const struct mf_pop3_conn_params *cp,
+         struct mf_err *e)
 {
 	struct mf_pop3 *p;
 	long port = 0;
 
+	if (sess == NULL)
+		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
-		mf_transport_free(t);
+		mf_session_free(sess);
 		mf_err_sys(e, MF_E_NOMEM, errno, "pop3");
 		return NULL;
 	}
 	mf_buf_init(&p->in, IN_MAX);
 	p->tr = cp->tr;
+	p->sess = sess;
+	p->l = mf_session_lineio(sess);
 	mf_strlcpy(p->host, cp->host ? cp->host : "", sizeof(p->host));
 	if (cp->port != NULL && mf_parse_long(cp->port, 1, 65535, &port) == 0)
 		p->port = (unsigned)port;
-	p->l = mf_lineio_new(t, cp->tr, e);
-	if (p->l == NULL) {
-		mf_transport_free(t);
-		free(p);
-		return NULL;
-	}
 	return p;
 }
 
@@ -609,8 +622,11 @@ struct mf_pop3 *
 mf_pop3_attach(struct mf_transport *t, const struct mf_pop3_conn_params *cp,
                struct mf_err *e)
 {
-	struct mf_pop3 *p = session_new(t, cp, e);
+	struct mf_session_params sp;
+	struct mf_pop3 *p;
 
+	session_params(cp, &sp);
+	p = pop3_new(mf_session_attach(t, &sp, e), cp, e);
 	if (p != NULL && (greeting(p, e) == -1 || do_capa(p, e) == -1)) {
 		mf_pop3_free(p);
 		return NULL;
@@ -621,35 +637,23 @@ mf_pop3_attach(struct mf_transport *t, const struct mf_pop3_conn_params *cp,
 struct mf_pop3 *
 mf_pop3_connect(const struct mf_pop3_conn_params *cp, struct mf_err *e)
 {
-	static const struct mf_tls_params no_tlsp;
-	struct mf_sock_opts so = { 0, cp->connect_timeout_ms, cp->timeout_ms };
-	const struct mf_tls_params *tlsp = cp->tlsp ? cp->tlsp : &no_tlsp;
-	struct mf_transport *t, *tt;
+	struct mf_session_params sp;
 	struct mf_tls_info info;
+	struct mf_session *sess;
 	struct mf_pop3 *p;
 
-	t = mf_sock_connect(cp->host, cp->port, &so, e);
-	if (t == NULL)
-		return NULL;
-	if (cp->tls == MF_TLS_IMPLICIT) {
-		memset(&info, 0, sizeof(info));
-		tt = mf_tls_wrap(t, tlsp, &info, e);
-		if (tt == NULL) {
+	session_params(cp, &sp);
+	sess = mf_session_open(&sp, &info, e);
+	if (sess == NULL) {
+		if (cp->tls == MF_TLS_IMPLICIT)
 			mf_tlsport_explain_implicit(&info, cp->port, e);
-			mf_transport_free(t);
-			return NULL;
-		}
-		t = tt;
-	}
-	if ((p = session_new(t, cp, e)) == NULL)
 		return NULL;
-	if (cp->tls == MF_TLS_IMPLICIT)
-		mf_transcript_info(p->tr, "TLS started: %s %s", info.version,
-		    info.cipher);
-	if ((cp->tls != MF_TLS_IMPLICIT && mf_tlsport_check_clear(p->l,
-	    cp->host, cp->port, &so, cp->timeout_ms, e) == -1) ||
-	    greeting(p, e) == -1 || do_capa(p, e) == -1 ||
-	    (cp->tls == MF_TLS_STARTTLS && stls(p, tlsp, e) == -1)) {
+	}
+	if ((p = pop3_new(sess, cp, e)) == NULL)
+		return NULL;
+	if (mf_session_check_port(sess, e) == -1 || greeting(p, e) == -1 ||
+	    do_capa(p, e) == -1 ||
+	    (cp->tls == MF_TLS_STARTTLS && stls(p, e) == -1)) {
 		mf_pop3_free(p);
 		return NULL;
 	}
@@ -661,7 +665,7 @@ mf_pop3_free(struct mf_pop3 *p)
 {
 	if (p == NULL)
 		return;
-	mf_lineio_free(p->l);
+	mf_session_free(p->sess);
 	mf_buf_free(&p->in);
 	free(p);
 }

@@ -6,6 +6,7 @@
 #include "idn.h"
 #include "lineio.h"
 #include "mimepart.h"
+#include "session.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,9 +28,11 @@ struct mf_smtp {
 	char port[16];
 	char ehlo[256];
 	struct mf_tls_params tlsp;
-	struct mf_lineio *io;
+	struct mf_session *sess;
+	struct mf_lineio *io;      /* the session's */
+	struct mf_tls_info tls;    /* the last handshake, also a failed one */
+	int tls_tried;
 	struct mf_smtp_caps caps;
-	char peer[64];
 	int broken;        /* the connection is unusable: no QUIT, no RSET */
 	int quit_done;
 	int no_chunking;
@@ -242,7 +245,7 @@ mf_smtp_free(struct mf_smtp *s)
 		mf_lineio_set_timeout(s->io, 2000);
 		mf_smtp_quit(s, &e);
 	}
-	mf_lineio_free(s->io);
+	mf_session_free(s->sess);
 	free(s);
 }
 
@@ -264,59 +267,53 @@ tr(struct mf_smtp *s)
 	return s->p.tr;
 }
 
+static void
+session_params(const struct mf_smtp *s, struct mf_session_params *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->host = s->host;
+	sp->port = s->port;
+	sp->tls = s->p.tls;
+	sp->tlsp = &s->tlsp;
+	sp->sock = s->p.sock;
+	if (sp->sock.io_timeout_ms == 0)
+		sp->sock.io_timeout_ms = s->p.timeout_ms;
+	sp->timeout_ms = s->p.timeout_ms;
+	sp->max_line = 4096;
+	sp->tr = s->p.tr;
+}
+
 int
 mf_smtp_connect(struct mf_smtp *s, struct mf_err *e)
 {
-	struct mf_transport *t, *tls;
-	struct mf_sock_opts so = s->p.sock;
-	struct mf_tls_info info;
+	struct mf_session_params sp;
 
 	if (s->io != NULL)
 		return mf_err_set(e, MF_E_INTERNAL, "already connected");
-	if (so.io_timeout_ms == 0)
-		so.io_timeout_ms = s->p.timeout_ms;
-	if (mf_sock_unix_path(s->host) != NULL)
-		t = mf_sock_connect_unix(mf_sock_unix_path(s->host), &so, e);
-	else
-		t = mf_sock_connect(s->host, s->port, &so, e);
-	if (t == NULL)
+	session_params(s, &sp);
+	s->tls_tried = s->p.tls == MF_TLS_IMPLICIT;
+	s->sess = mf_session_open(&sp, &s->tls, e);
+	if (s->sess == NULL)
 		return -1;
-	mf_strlcpy(s->peer, mf_sock_peer_addr(t), sizeof(s->peer));
-	if (mf_sock_unix_path(s->host) != NULL)
-		mf_transcript_info(tr(s), "connected to %s", s->host);
-	else
-		mf_transcript_info(tr(s), "connected to %s [%s]:%s", s->host,
-		    s->peer, s->port);
-	if (s->p.tls == MF_TLS_IMPLICIT) {
-		memset(&info, 0, sizeof(info));
-		tls = mf_tls_wrap(t, &s->tlsp, &info, e);
-		if (tls == NULL) {
-			mf_transport_free(t);
-			return -1;
-		}
-		t = tls;
-		mf_transcript_info(tr(s), "TLS started: %s %s %s%s", info.version,
-		    info.kx, info.cipher, info.resumed ? " (resumed)" : "");
-	}
-	s->io = mf_lineio_new(t, s->p.tr, e);
-	if (s->io == NULL)
-		return -1;
-	mf_lineio_set_timeout(s->io, s->p.timeout_ms);
-	mf_lineio_set_max_line(s->io, 4096);
+	s->io = mf_session_lineio(s->sess);
 	return 0;
 }
 
 int
 mf_smtp_attach(struct mf_smtp *s, struct mf_transport *t, struct mf_err *e)
 {
+	struct mf_session_params sp;
+
 	if (s->io != NULL) {
 		mf_transport_free(t);
 		return mf_err_set(e, MF_E_INTERNAL, "already connected");
 	}
-	s->io = mf_lineio_new(t, s->p.tr, e);
-	if (s->io == NULL)
+	session_params(s, &sp);
+	sp.timeout_ms = 0;
+	s->sess = mf_session_attach(t, &sp, e);
+	if (s->sess == NULL)
 		return -1;
-	mf_lineio_set_max_line(s->io, 4096);
+	s->io = mf_session_lineio(s->sess);
 	return 0;
 }
 
@@ -639,7 +636,13 @@ mf_smtp_transport(struct mf_smtp *s)
 const char *
 mf_smtp_peer(struct mf_smtp *s)
 {
-	return s->peer;
+	return s->sess != NULL ? mf_session_peer(s->sess) : "";
+}
+
+const struct mf_tls_info *
+mf_smtp_tls(const struct mf_smtp *s)
+{
+	return s->tls_tried ? &s->tls : NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -676,19 +679,19 @@ int
 mf_smtp_starttls_handshake(struct mf_smtp *s, struct mf_tls_info *info,
                            struct mf_err *e)
 {
-	struct mf_tls_info local;
+	int rc;
 
 	if (need_io(s, e) == -1)
 		return -1;
-	if (info == NULL)
-		info = &local;
-	memset(info, 0, sizeof(*info));
-	if (mf_lineio_starttls(s->io, &s->tlsp, info, e) == -1)
+	rc = mf_session_starttls(s->sess, e);
+	s->tls = *mf_session_tls(s->sess);
+	s->tls_tried = 1;
+	if (info != NULL)
+		*info = s->tls;
+	if (rc == -1)
 		return io_fail(s);
 	/* RFC 3207 §4.2: forget everything learnt before TLS. */
 	memset(&s->caps, 0, sizeof(s->caps));
-	mf_transcript_info(tr(s), "TLS started: %s %s %s%s", info->version,
-	    info->kx, info->cipher, info->resumed ? " (resumed)" : "");
 	return 0;
 }
 
@@ -1382,10 +1385,7 @@ mf_smtp_quit(struct mf_smtp *s, struct mf_err *e)
 static int
 wrong_port(struct mf_smtp *s, struct mf_err *e)
 {
-	if (s->p.tls == MF_TLS_IMPLICIT || mf_sock_unix_path(s->host) != NULL)
-		return 0;
-	return mf_tlsport_check_clear(s->io, s->host, s->port, &s->p.sock,
-	    s->p.timeout_ms, e);
+	return mf_session_check_port(s->sess, e);
 }
 
 int

@@ -109,6 +109,10 @@ int mf_smtp_is_tls(const struct mf_smtp *s);
 struct mf_transport *mf_smtp_transport(struct mf_smtp *s);
 /* Peer address actually connected to ("127.0.0.1"). */
 const char *mf_smtp_peer(struct mf_smtp *s);
+/* The facts of the last TLS handshake (implicit at connect, or STARTTLS),
+ * kept also when it failed (alert, chain, plaintext_seen); NULL when none
+ * was tried. */
+const struct mf_tls_info *mf_smtp_tls(const struct mf_smtp *s);
 
 /* Classify a reply code into an error kind: 2xx/3xx MF_OK, 4xx MF_E_TEMP,
  * 5xx MF_E_PERM, anything else MF_E_PROTO. */
