@@ -1,13 +1,16 @@
-/* sasl.h - one SASL client engine for SMTP (RFC 4954), POP3 (RFC 5034)
- * and IMAP (RFC 3501 §6.2.2).
+/* sasl.h - one SASL client for SMTP (RFC 4954), POP3 (RFC 5034) and IMAP
+ * (RFC 3501 §6.2.2, RFC 4959): the mechanisms and the whole exchange.
  *
- * The protocol module picks a mechanism with mf_sasl_choose(), creates a
- * session, sends mf_sasl_initial()'s response (initial-response when the
- * protocol allows it), then feeds every server challenge to mf_sasl_step()
- * until the server says success; it then calls mf_sasl_finish(), which
- * fails if a mechanism that authenticates the server (SCRAM) did not see a
- * valid server signature.  Payloads here are raw bytes; base64 is the
- * protocol module's job (see base64.h).  Secrets are wiped at free. */
+ * Owns: choosing a mechanism (mf_sasl_choose, mf_sasl_login with its one
+ * retry without channel binding), the mechanisms themselves (PLAIN, LOGIN,
+ * CRAM-MD5, SCRAM-SHA-1/-256(-PLUS), XOAUTH2, OAUTHBEARER, EXTERNAL), and
+ * the conversation (mf_sasl_exchange: command, challenges, base64, cancel,
+ * limits), which each protocol drives through a small descriptor of its
+ * words.  Does not own: sockets, line reading, the protocol's replies --
+ * those come through the descriptor's hooks.  Secrets are wiped at free
+ * and never reach a transcript unredacted.  The lower-level calls
+ * (mf_sasl_new, _initial, _step, _finish) stay public for the RFC vector
+ * tests. */
 #ifndef MF_SASL_H
 #define MF_SASL_H
 
