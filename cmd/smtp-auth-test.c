@@ -291,12 +291,10 @@ discover(const struct opts *o, struct mf_settings *s)
 	struct mf_disc_params p;
 	struct mf_disc_result *r;
 	struct mf_dns_opts dopt = { o->resolver, 3000, 2 };
-	struct mf_secret secret;
 	struct mf_err e;
 	int status;
 
 	memset(&p, 0, sizeof(p));
-	memset(&secret, 0, sizeof(secret));
 	mf_err_clear(&e);
 	if ((p.dns = mf_dns_new(&dopt, &e)) == NULL)
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
@@ -305,12 +303,13 @@ discover(const struct opts *o, struct mf_settings *s)
 		mf_err_set(&e, MF_E_NOMEM, "out of memory");
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	}
-	p.user = o->cli.user != NULL ? s->user : NULL;
-	if (p.user != NULL && mf_cli_password(s, &secret, &e) == -1) {
+	mf_cli_auth(s, &p.cred);
+	if (o->cli.user == NULL)
+		p.cred.user = NULL;
+	if (p.cred.user != NULL && mf_auth_hold(&p.cred, &e) == -1) {
 		status = mf_cli_fail(stderr, "smtp-auth-test", &e);
 		goto out;
 	}
-	p.secret = secret.data;
 	p.query = o->discover;
 	p.ehlo_name = o->ehlo != NULL ? o->ehlo : s->ehlo;
 	p.ca_file = s->tlsp.ca_file;
@@ -323,7 +322,7 @@ discover(const struct opts *o, struct mf_settings *s)
 	    status == 0)
 		status = mf_err_kind_exit(MF_E_INTERNAL);
 out:
-	mf_secret_wipe(&secret);
+	mf_auth_release(&p.cred);
 	mf_dns_free(p.dns);
 	free(r);
 	return status;

@@ -551,8 +551,7 @@ attempt(struct walk *w, const struct mf_disc_cand *c)
 	dp.tlsp.sni = c->host;
 	dp.tlsp.verify_name = c->host;
 	dp.ehlo_name = w->p->ehlo_name;
-	dp.user = w->p->user;
-	dp.secret = w->p->user != NULL ? w->p->secret : NULL;
+	dp.cred = w->p->cred;
 	dp.quit_after = MF_DIAG_NSTAGES;
 	dp.timeout_ms = tmo;
 	dp.banner_wait_ms = tmo < 5000 ? tmo : 5000;
@@ -560,7 +559,7 @@ attempt(struct walk *w, const struct mf_disc_cand *c)
 	if (mf_diag_run(&dp, d, &e) == -1)
 		set_outcome(s, "failed", elapsed_ms(&t0), "%s", e.msg);
 	else
-		classify(s, d, dp.secret != NULL);
+		classify(s, d, dp.cred.user != NULL);
 	s->ms = elapsed_ms(&t0);
 	mf_diag_report_free(d);
 	free(d);
@@ -596,8 +595,8 @@ pick_user(const struct walk *w, const struct mf_disc_cand *c, char *out,
 {
 	size_t i;
 
-	if (w->p->user != NULL) {
-		mf_strlcpy(out, w->p->user, len);
+	if (w->p->cred.user != NULL) {
+		mf_strlcpy(out, w->p->cred.user, len);
 		return;
 	}
 	if (c->user[0] != '\0') {

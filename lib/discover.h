@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "cred.h"
 #include "dns.h"
 #include "err.h"
 #include "tls.h"
@@ -70,8 +71,10 @@ struct mf_disc_account {
 struct mf_disc_params {
 	const char *query;            /* ADDRESS or DOMAIN */
 	struct mf_dns *dns;           /* for every lookup */
-	const char *user;             /* -u, or NULL: no AUTH attempted */
-	const char *secret;           /* with user */
+	struct mf_auth cred;          /* cred.user: -u, or NULL: no AUTH
+	                                 attempted; the secret held by the
+	                                 tool (mf_auth_hold) for every
+	                                 candidate */
 	const char *ehlo_name;
 	const char *ca_file;          /* trust anchors (SMTP and HTTPS) */
 	const char *https_port;       /* NULL: 443 (test beds set another) */
