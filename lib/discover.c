@@ -225,6 +225,18 @@ set_outcome(struct mf_disc_step *s, const char *outcome, long ms,
 	va_end(ap);
 }
 
+/* The whole run is bounded: once the budget is (nearly) gone, every
+ * further step is recorded as skipped instead of being tried. */
+static int
+spent(const struct walk *w, struct mf_disc_step *s)
+{
+	if (remaining(w) >= 1000)
+		return 0;
+	set_outcome(s, "skipped", 0, "the run's time budget (%d s) is spent",
+	    w->budget_ms / 1000);
+	return 1;
+}
+
 static void
 add_found(struct walk *w, const struct mf_disc_cand *c)
 {
@@ -262,6 +274,8 @@ srv_one(struct walk *w, size_t i)
 
 	snprintf(q, sizeof(q), "%s.%s", services[i].label, w->r->domain);
 	s = new_step(w, "srv", q);
+	if (spent(w, s))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&a, 0, sizeof(a));
 	if (mf_dns_query(w->p->dns, q, MF_DNS_SRV, &a, &e) == -1) {
@@ -372,6 +386,8 @@ autoconfig_one(struct walk *w, const char *host, const char *path)
 
 	snprintf(url, sizeof(url), "https://%s%s", host, path);
 	s = new_step(w, "autoconfig", url);
+	if (spent(w, s))
+		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	mf_err_clear(&e);
 	if (resolve(w, host, addr, sizeof(addr), &e) == -1) {
@@ -433,6 +449,8 @@ find_mx(struct walk *w)
 
 	snprintf(q, sizeof(q), "%s MX", w->r->domain);
 	s = new_step(w, "mx", q);
+	if (spent(w, s))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&a, 0, sizeof(a));
 	if (mf_dns_query(w->p->dns, w->r->domain, MF_DNS_MX, &a, &e) == -1) {
@@ -522,11 +540,8 @@ attempt(struct walk *w, const struct mf_disc_cand *c)
 		return;
 	s->is_attempt = 1;
 	s->cand = *c;
-	if (left < 1000) {
-		set_outcome(s, "skipped", 0, "the run's time budget (%d s) is "
-		    "spent", w->budget_ms / 1000);
+	if (spent(w, s))
 		return;
-	}
 	if (tmo > left)
 		tmo = (int)left;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

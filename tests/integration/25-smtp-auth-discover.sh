@@ -197,6 +197,18 @@ jcheck nothing 'd["exit"] == 69 and d["address"] is None' \
 	'all(s["outcome"] in ("none", "no-address") for s in d["tried"])' \
 	'not d["accounts"] and d["config"] == ""'
 
+# --- no DNS server answers: every lookup is an error, nothing is tried
+# on the network, 69, and quickly ---
+step "dead resolver"
+rc=0
+start=$(date +%s)
+timeout 150 "$SAT" --resolver 127.0.0.1:1 --tls-trust-file "$MF_CA" --json \
+	--discover "alice@$D" >dead.json 2>dead.err || rc=$?
+[ "$rc" = 69 ] || fail "dead resolver: exit $rc, want 69"
+[ $(($(date +%s) - start)) -lt 60 ] || fail "dead resolver: took $(($(date +%s) - start)) s"
+jcheck dead 'all(s["outcome"] in ("error", "no-address") for s in d["tried"])' \
+	'not d["accounts"]'
+
 # --- usage ---
 step "usage errors"
 rc=0; "$SAT" --discover "alice@$D" mail.example.test >/dev/null 2>&1 || rc=$?
