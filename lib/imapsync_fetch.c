@@ -102,7 +102,7 @@ static int group_commit(struct frun *fr, struct mf_err *e)
 /* Note the committed file "cur/BASE:2,FLAGS" or "new/BASE" for the next
  * group commit, with its flag set. */
 static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
-                    char *name, struct mf_err *e)
+                    const char *name, struct mf_err *e)
 {
 	if (fr->npend == fr->cappend) {
 		size_t nc = fr->cappend ? fr->cappend * 2 : 64;
@@ -112,12 +112,13 @@ static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
 		fr->pend = nv;
 		fr->cappend = nc;
 	}
-	char *colon = strstr(name, ":2,");
-	if (colon)
-		*colon = '\0';
+	char base[256];
+	if (mf_maildir_name_base(name, base, sizeof base) < 0)
+		return mf_err_set(e, MF_E_INTERNAL, "Maildir name too long: %s",
+		                  name);
 	fr->pend[fr->npend].uid = uid;
 	fr->pend[fr->npend].flags = strdup(flags);
-	fr->pend[fr->npend].base = strdup(name + 4);
+	fr->pend[fr->npend].base = strdup(base);
 	if (!fr->pend[fr->npend].base || !fr->pend[fr->npend].flags) {
 		free(fr->pend[fr->npend].base);
 		free(fr->pend[fr->npend].flags);
@@ -249,7 +250,7 @@ static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
 		return 0;
 	}
 	size_t size = mf_maildir_msg_size(m);
-	snprintf(fields, sizeof fields, "U=%u", (unsigned)uid);
+	mf_maildir_field_num(fields, sizeof fields, "U", (unsigned long)uid);
 	if (isync_file_letters(fr, "", flags, letters, sizeof letters, e) < 0) {
 		mf_maildir_abort(m);
 		return -1;

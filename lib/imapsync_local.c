@@ -34,10 +34,9 @@ static int scan_cb(void *arg, const char *rel)
 	struct lfile *f = &s->v[s->n];
 	memset(f, 0, sizeof *f);
 	f->rel = strdup(rel);
-	const char *name = rel + 4;
-	const char *colon = strstr(name, ":2,");
-	size_t bl = colon ? (size_t)(colon - name) : strlen(name);
-	f->base = strndup(name, bl);
+	char base[256];   /* NAME_MAX: a longer base is no file of ours */
+	f->base = mf_maildir_name_base(rel, base, sizeof base) < 0 ? NULL :
+	          strdup(base);
 	if (!f->rel || !f->base) {
 		free(f->rel);
 		free(f->base);
@@ -155,33 +154,17 @@ int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
 int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
                         struct mf_err *e)
 {
-	char nb[512], from[4096 + 512], to[4096 + 512];
-	const char *b = lf->base;
-	size_t o = 0;
+	char nb[512], rel[600], from[4096 + 512], to[4096 + 512];
 
-	/* drop every ",U=..." and ",A=..." field, keep the rest */
-	while (*b && o + 1 < sizeof nb) {
-		if (b[0] == ',' && (b[1] == 'U' || b[1] == 'A') && b[2] == '=') {
-			b += 3;
-			while (*b && *b != ',')
-				b++;
-			continue;
-		}
-		nb[o++] = *b++;
-	}
-	nb[o] = '\0';
-	if (field) {
-		size_t l = strlen(nb);
-		snprintf(nb + l, sizeof nb - l, ",%s", field);
-	}
-	/* a file in new/ (unseen by the MUA, no info part) stays there:
-	 * only the MUA moves it to cur/ */
+	/* drop every ",U=..." and ",A=..." field, keep the rest; a file in
+	 * new/ (unseen by the MUA, no info part) stays there: only the MUA
+	 * moves it to cur/ */
 	int in_new = !strncmp(lf->rel, "new/", 4) && !*lf->flags;
-	char rel[600];
-	if (in_new)
-		snprintf(rel, sizeof rel, "new/%s", nb);
-	else
-		snprintf(rel, sizeof rel, "cur/%s:2,%s", nb, lf->flags);
+	if (mf_maildir_name_refield(lf->base, "UA", field, nb, sizeof nb) < 0 ||
+	    mf_maildir_name_format(rel, sizeof rel, in_new ? "new" : "cur", nb,
+	                           lf->flags) < 0)
+		return mf_err_set(e, MF_E_IO, "Maildir name too long: %s",
+		                  lf->rel);
 	if (mf_durable_join(from, sizeof from, fr->path, lf->rel, e) < 0 ||
 	    mf_durable_join(to, sizeof to, fr->path, rel, e) < 0)
 		return -1;
@@ -203,7 +186,7 @@ int isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
 {
 	char f[32];
 
-	snprintf(f, sizeof f, "U=%u", uid);
+	mf_maildir_field_num(f, sizeof f, "U", uid);
 	return isync_rename_field(fr, lf, uid ? f : NULL, e);
 }
 

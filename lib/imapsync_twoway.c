@@ -395,7 +395,7 @@ static int upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
 	 * the message twice */
 	uint32_t next = mf_imap_mailbox(c->im)->uidnext;
 	*from = next ? next : 1;
-	snprintf(af, sizeof af, "A=%u", *from);
+	mf_maildir_field_num(af, sizeof af, "A", *from);
 	if (isync_rename_field(fr, lf, af, e) < 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);

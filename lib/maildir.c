@@ -1,6 +1,7 @@
 /* maildir.c - crash-safe Maildir delivery, flags and scanning. */
 #include "maildir.h"
 #include "buf.h"
+#include "durable.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -253,9 +254,12 @@ mf_maildir_begin(struct mf_maildir *md, struct mf_err *e)
 	mf_buf_init(&m->wbuf, WBUF_SIZE);
 	for (tries = 0; tries < 100; tries++) {
 		gettimeofday(&tv, NULL);
-		snprintf(m->uniq, sizeof(m->uniq), "%lld.M%06ldP%ldQ%lu.%s",
+		if (mf_maildir_name_unique(m->uniq, sizeof(m->uniq),
 		    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-		    ++md->counter, md->host);
+		    ++md->counter, md->host) == -1) {
+			errno = ENAMETOOLONG;
+			break;
+		}
 		m->fd = openat(md->tmpfd, m->uniq,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (m->fd >= 0)
@@ -329,21 +333,31 @@ mf_maildir_abort(struct mf_maildir_msg *m)
 	free(m);
 }
 
+/* base, then ":2,FLAGS" (normalised) when the message goes to cur/. */
+static int
+name_with_info(char *out, size_t len, const char *base, int cur,
+               const char *flags)
+{
+	char nflags[64] = "";   /* A-Z and the keyword letters a-z */
+
+	if (cur && flags != NULL)
+		mf_maildir_flags_normalise(flags, nflags, sizeof(nflags));
+	return mf_durable_path(out, len, NULL, "%s%s%s", base, cur ? ":2," : "",
+	    nflags);
+}
+
 /* Build the final name; -1 if it would not be a sane file name. */
 static int
 final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
            const char *flags, char *out, size_t outlen, struct mf_err *e)
 {
-	char nflags[64] = "";
-	int n;
+	char base[NAME_MAX_LEN + 1];
 
 	if (fields != NULL && (strpbrk(fields, "/:") != NULL || *fields == '\0'))
 		return mf_err_set(e, MF_E_INTERNAL, "bad Maildir field '%s'", fields);
-	if (flags != NULL)
-		mf_maildir_flags_normalise(flags, nflags, sizeof(nflags));
-	n = snprintf(out, outlen, "%s%s%s%s%s", m->uniq, fields ? "," : "",
-	    fields ? fields : "", cur ? ":2," : "", cur ? nflags : "");
-	if (n < 0 || (size_t)n >= outlen || n > NAME_MAX_LEN)
+	if (mf_maildir_name_refield(m->uniq, "", fields, base, sizeof(base)) == -1 ||
+	    name_with_info(out, outlen, base, cur, flags) == -1 ||
+	    strlen(out) > NAME_MAX_LEN)
 		return mf_err_set(e, MF_E_INTERNAL, "Maildir name too long");
 	return 0;
 }
@@ -378,8 +392,9 @@ defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
 	mf_strlcpy(p->tmp, m->uniq, sizeof(p->tmp));
 	mf_strlcpy(p->name, name, sizeof(p->name));
 	p->cur = cur;
-	if (out_name != NULL)
-		snprintf(out_name, out_len, "%s/%s", cur ? "cur" : "new", name);
+	if (out_name != NULL)  /* fits: mf_maildir_commit checked it */
+		(void)mf_durable_join(out_name, out_len, cur ? "cur" : "new", name,
+		    NULL);
 	mf_buf_free(&m->wbuf);
 	free(m);
 	return 0;
@@ -399,6 +414,8 @@ mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
 	}
 	dfd = cur ? m->md->curfd : m->md->newfd;
 	if (final_name(m, cur, fields, flags, name, sizeof(name), e) == -1 ||
+	    (out_name != NULL &&
+	     mf_durable_join(out_name, out_len, subdir, name, e) == -1) ||
 	    flush_buf(m, e) == -1)
 		goto fail;
 	if (m->md->batch)
@@ -419,8 +436,6 @@ mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
 		    m->md->path, subdir);
 		goto fail;
 	}
-	if (out_name != NULL)
-		snprintf(out_name, out_len, "%s/%s", subdir, name);
 	mf_buf_free(&m->wbuf);
 	free(m);
 	return 0;
@@ -537,23 +552,19 @@ int
 mf_maildir_set_flags(struct mf_maildir *md, const char *rel, const char *flags,
                      char *out_name, size_t out_len, struct mf_err *e)
 {
-	char base[NAME_MAX_LEN + 1], nflags[64], name[NAME_MAX_LEN + 40];
-	const char *old, *colon;
-	int sfd, n;
-	size_t bl;
+	char base[NAME_MAX_LEN + 1], name[NAME_MAX_LEN + 40];
+	const char *old;
+	int sfd;
 
 	if (split_rel(md, rel, &sfd, &old, e) == -1)
 		return -1;
-	colon = strstr(old, ":2,");
-	bl = colon ? (size_t)(colon - old) : strlen(old);
-	if (bl >= sizeof(base))
-		return mf_err_set(e, MF_E_INTERNAL, "bad Maildir name %s", rel);
-	memcpy(base, old, bl);
-	base[bl] = '\0';
-	mf_maildir_flags_normalise(flags, nflags, sizeof(nflags));
-	n = snprintf(name, sizeof(name), "%s:2,%s", base, nflags);
-	if (n < 0 || n > NAME_MAX_LEN)
+	if (mf_maildir_name_base(old, base, sizeof(base)) == -1 ||
+	    name_with_info(name, sizeof(name), base, 1, flags) == -1 ||
+	    strlen(name) > NAME_MAX_LEN)
 		return mf_err_set(e, MF_E_INTERNAL, "Maildir name too long: %s", rel);
+	if (out_name != NULL &&
+	    mf_durable_join(out_name, out_len, "cur", name, e) == -1)
+		return -1;
 	if (sfd != md->curfd || strcmp(old, name) != 0) {
 		if (renameat2(sfd, old, md->curfd, name, RENAME_NOREPLACE) == -1)
 			return mf_err_sys(e, MF_E_IO, errno, "renaming %s/%s",
@@ -562,8 +573,6 @@ mf_maildir_set_flags(struct mf_maildir *md, const char *rel, const char *flags,
 		    (sfd != md->curfd && fsync(sfd) == -1))
 			return mf_err_sys(e, MF_E_IO, errno, "fsync of %s", md->path);
 	}
-	if (out_name != NULL)
-		snprintf(out_name, out_len, "cur/%s", name);
 	return 0;
 }
 
@@ -637,4 +646,94 @@ mf_maildir_flags_normalise(const char *in, char *out, size_t len)
 			out[o++] = (char)(i < 26 ? 'A' + i : 'a' + i - 26);
 	if (len > 0)
 		out[o] = '\0';
+}
+
+int
+mf_maildir_name_unique(char *out, size_t len, long long sec, long usec,
+                       long pid, unsigned long q, const char *host)
+{
+	return mf_durable_path(out, len, NULL, "%lld.M%06ldP%ldQ%lu.%s", sec,
+	    usec, pid, q, host);
+}
+
+int
+mf_maildir_name_base(const char *name, char *out, size_t len)
+{
+	const char *slash = strrchr(name, '/'), *colon;
+	size_t n;
+
+	if (slash != NULL)
+		name = slash + 1;
+	colon = strstr(name, ":2,");
+	n = colon != NULL ? (size_t)(colon - name) : strlen(name);
+	return mf_durable_path(out, len, NULL, "%.*s", (int)n, name);
+}
+
+int
+mf_maildir_name_refield(const char *base, const char *drop, const char *field,
+                        char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return -1;
+	out[0] = '\0';
+	if (field != NULL && (*field == '\0' || strpbrk(field, "/:") != NULL))
+		return -1;
+	while (*base != '\0') {
+		if (base[0] == ',' && base[1] != '\0' &&
+		    strchr(drop, base[1]) != NULL && base[2] == '=') {
+			base += 3;
+			while (*base != '\0' && *base != ',')
+				base++;
+			continue;
+		}
+		if (o + 1 >= len) {
+			out[0] = '\0';
+			return -1;
+		}
+		out[o++] = *base++;
+	}
+	out[o] = '\0';
+	if (field != NULL &&
+	    mf_durable_path(out + o, len - o, NULL, ",%s", field) == -1) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+mf_maildir_field_num(char *out, size_t len, const char *key, unsigned long v)
+{
+	return mf_durable_path(out, len, NULL, "%s=%lu", key, v);
+}
+
+int
+mf_maildir_field_add(char *out, size_t len, const char *key, const char *val)
+{
+	size_t o = strnlen(out, len);
+
+	if (o >= len || mf_durable_path(out + o, len - o, NULL, "%s%s=%s",
+	    o > 0 ? "," : "", key, val) == -1) {
+		if (len > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+mf_maildir_name_format(char *out, size_t len, const char *subdir,
+                       const char *base, const char *flags)
+{
+	char name[NAME_MAX_LEN + 40];
+
+	if (name_with_info(name, sizeof(name), base, strcmp(subdir, "cur") == 0,
+	    flags) == -1) {
+		if (len > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return mf_durable_join(out, len, subdir, name, NULL);
 }

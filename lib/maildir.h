@@ -91,7 +91,32 @@ int mf_maildir_set_flags(struct mf_maildir *md, const char *rel,
 int mf_maildir_remove(struct mf_maildir *md, const char *rel,
                       struct mf_err *e);
 
-/* ---- pure helpers on names (no I/O) ---- */
+/* ---- the file-name grammar: pure helpers (no I/O) ----
+ * Every module that makes, reads or changes a Maildir name goes through
+ * these; nobody else spells ":2," or ",K=V".  Functions that write a name
+ * return -1 (and leave out "") when it would not fit in len. */
+
+/* The unique part of a new name: "<sec>.M<usec>P<pid>Q<q>.<host>". */
+int mf_maildir_name_unique(char *out, size_t len, long long sec, long usec,
+                           long pid, unsigned long q, const char *host);
+/* The base of a name: no directory ("cur/") and no info (":2,..."). */
+int mf_maildir_name_base(const char *name, char *out, size_t len);
+/* base with every ",K=V" field whose one-letter key is in drop removed,
+ * then ",field" appended when field is not NULL ("U=42"). -1 also for a
+ * field that is empty or holds '/' or ':'. */
+int mf_maildir_name_refield(const char *base, const char *drop,
+                            const char *field, char *out, size_t len);
+/* A numeric field "K=v" (e.g. "U=42") for the calls above. */
+int mf_maildir_field_num(char *out, size_t len, const char *key,
+                         unsigned long v);
+/* Append the field "K=V" to the field list out ("P=a" + H,b -> "P=a,H=b";
+ * start with out ""): the fields argument of mf_maildir_commit. */
+int mf_maildir_field_add(char *out, size_t len, const char *key,
+                         const char *val);
+/* The name relative to the Maildir: "cur/base:2,FLAGS" (flags normalised)
+ * in cur/, "new/base" in new/ (a message in new/ has no info part). */
+int mf_maildir_name_format(char *out, size_t len, const char *subdir,
+                           const char *base, const char *flags);
 
 /* The flags of a file name ("" when it has no ":2," part). */
 void mf_maildir_name_flags(const char *name, char *flags, size_t len);

@@ -678,7 +678,13 @@ deliver(struct fetch *f, struct msg *m, struct mf_err *e)
 			mf_maildir_abort(s.mm);
 			return -1;
 		}
-		snprintf(fields, sizeof(fields), "P=%s,H=%s", m->tag, m->hash);
+		fields[0] = '\0';
+		if (mf_maildir_field_add(fields, sizeof(fields), "P", m->tag) ==
+		    -1 || mf_maildir_field_add(fields, sizeof(fields), "H",
+		    m->hash) == -1) {
+			mf_maildir_abort(s.mm);
+			return mf_err_set(e, MF_E_INTERNAL, "Maildir fields too long");
+		}
 		if (mf_maildir_commit(s.mm, "new", fields, NULL, NULL, 0, e) == -1)
 			return -1;
 	} else {

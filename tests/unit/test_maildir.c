@@ -202,6 +202,135 @@ Test(maildir, name_helpers_table)
 	cr_assert_str_eq(fl, "");
 }
 
+/* The file-name grammar: every way a name is made or changed. */
+Test(maildir, grammar_unique)
+{
+	char u[64], small[16];
+
+	cr_assert_eq(mf_maildir_name_unique(u, sizeof(u), 1700000000LL, 42L,
+	    1234L, 7UL, "host.example"), 0);
+	cr_assert_str_eq(u, "1700000000.M000042P1234Q7.host.example");
+	cr_assert_eq(mf_maildir_name_unique(small, sizeof(small), 1700000000LL,
+	    42L, 1234L, 7UL, "host"), -1);
+	cr_assert_str_eq(small, "", "a cut name must not be usable");
+}
+
+Test(maildir, grammar_base_table)
+{
+	static const struct { const char *in, *want; } t[] = {
+		{ "cur/1.M2P3Q4.h,U=7:2,FS", "1.M2P3Q4.h,U=7" },
+		{ "new/1.M2P3Q4.h", "1.M2P3Q4.h" },
+		{ "1.M2P3Q4.h:2,", "1.M2P3Q4.h" },
+		{ "1.M2P3Q4.h", "1.M2P3Q4.h" },
+		/* only ":2," starts the info part */
+		{ "cur/1.M2P3Q4.h:1,x", "1.M2P3Q4.h:1,x" },
+	};
+	char b[64], small[4];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cr_assert_eq(mf_maildir_name_base(t[i].in, b, sizeof(b)), 0,
+		    "%s", t[i].in);
+		cr_assert_str_eq(b, t[i].want, "%s", t[i].in);
+	}
+	cr_assert_eq(mf_maildir_name_base("cur/12345:2,S", small,
+	    sizeof(small)), -1);
+}
+
+Test(maildir, grammar_refield_table)
+{
+	static const struct {
+		const char *base, *drop, *field, *want;
+	} t[] = {
+		{ "1.M2.h", "UA", "U=7", "1.M2.h,U=7" },
+		{ "1.M2.h,U=7", "UA", "A=9", "1.M2.h,A=9" },
+		{ "1.M2.h,A=9,S=120", "UA", "U=10", "1.M2.h,S=120,U=10" },
+		{ "1.M2.h,U=7,A=9", "UA", NULL, "1.M2.h" },
+		{ "1.M2.h,UX=7", "U", NULL, "1.M2.h,UX=7" },  /* key is one letter */
+		{ "1.M2.h,U=7", "", "A=1", "1.M2.h,U=7,A=1" },
+	};
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cr_assert_eq(mf_maildir_name_refield(t[i].base, t[i].drop,
+		    t[i].field, out, sizeof(out)), 0, "case %zu", i);
+		cr_assert_str_eq(out, t[i].want, "case %zu", i);
+	}
+	/* fields that would break the grammar, and names that do not fit */
+	cr_assert_eq(mf_maildir_name_refield("b", "", "X=a/b", out,
+	    sizeof(out)), -1);
+	cr_assert_eq(mf_maildir_name_refield("b", "", "X=a:2,S", out,
+	    sizeof(out)), -1);
+	cr_assert_eq(mf_maildir_name_refield("b", "", "", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(mf_maildir_name_refield("1.M2.h", "", "U=12345", out, 10),
+	    -1);
+	cr_assert_str_eq(out, "");
+}
+
+Test(maildir, grammar_format_and_fields)
+{
+	char out[64], f[8];
+
+	cr_assert_eq(mf_maildir_name_format(out, sizeof(out), "cur",
+	    "1.M2.h,U=7", "TSF"), 0);
+	cr_assert_str_eq(out, "cur/1.M2.h,U=7:2,FST");
+	cr_assert_eq(mf_maildir_name_format(out, sizeof(out), "cur", "1.M2.h",
+	    ""), 0);
+	cr_assert_str_eq(out, "cur/1.M2.h:2,");
+	/* new/ holds no info part, whatever the flags */
+	cr_assert_eq(mf_maildir_name_format(out, sizeof(out), "new", "1.M2.h",
+	    "S"), 0);
+	cr_assert_str_eq(out, "new/1.M2.h");
+	cr_assert_eq(mf_maildir_name_format(out, 12, "cur", "1.M2.h", "S"),
+	    -1);
+	cr_assert_str_eq(out, "");
+	cr_assert_eq(mf_maildir_field_num(f, sizeof(f), "U", 4294967295UL), -1);
+	cr_assert_eq(mf_maildir_field_num(f, sizeof(f), "A", 42), 0);
+	cr_assert_str_eq(f, "A=42");
+	{
+		char list[16] = "";
+
+		cr_assert_eq(mf_maildir_field_add(list, sizeof(list), "P", "ab"),
+		    0);
+		cr_assert_eq(mf_maildir_field_add(list, sizeof(list), "H", "cd"),
+		    0);
+		cr_assert_str_eq(list, "P=ab,H=cd");
+		cr_assert_eq(mf_maildir_field_add(list, sizeof(list), "X",
+		    "toolong"), -1);
+		cr_assert_str_eq(list, "");
+	}
+	/* what the grammar writes, the parsers read back */
+	cr_assert_eq(mf_maildir_name_format(out, sizeof(out), "cur",
+	    "1.M2.h,U=7", "S"), 0);
+	cr_assert_eq(mf_maildir_name_field(out, "U", f, sizeof(f)), 0);
+	cr_assert_str_eq(f, "7");
+	mf_maildir_name_flags(out, f, sizeof(f));
+	cr_assert_str_eq(f, "S");
+}
+
+/* A name that cannot fit in a file name is refused before anything moves. */
+Test(maildir, commit_refuses_short_out_name)
+{
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+	struct mf_maildir_msg *m;
+	char name[8], path[300];
+
+	cr_assert_not_null(md);
+	m = mf_maildir_begin(md, &e);
+	cr_assert_not_null(m);
+	cr_assert_eq(mf_maildir_write(m, "x\n", 2, &e), 0);
+	cr_assert_eq(mf_maildir_commit(m, "cur", "U=1", "S", name, sizeof(name),
+	    &e), -1);
+	snprintf(path, sizeof(path), "%s/cur", root);
+	cr_assert_eq(count_files(path), 0);
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	cr_assert_eq(count_files(path), 0);
+	mf_maildir_close(md);
+}
+
 /* Batch mode: nothing is visible before the sync, everything after it,
  * and messages never synced leave nothing behind. */
 Test(maildir, batch_commit_is_invisible_until_sync)
