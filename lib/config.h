@@ -20,7 +20,7 @@
 #define MF_CONFIG_H
 
 #include "err.h"
-#include "tls.h"
+#include "tlsmode.h"
 
 /* Every setting of an account; NULL / 0 / MF_TLS_UNSET when not set. */
 struct mf_account {

@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include "buf.h"
 #include "config.h"
 #include "imapsync_int.h"
-#include "utf7.h"
 
 int mf_imapsync_map_name(const char *name, char delim,
                          enum mf_imapsync_layout layout, char *out,
@@ -30,158 +28,7 @@ int mf_imapsync_match(const char *pat, const char *name, char delim)
 	return mf_folders_match(pat, name, delim);
 }
 
-void isync_warnf(struct isync *c, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (c->p->warn)
-		c->p->warn(c->p->arg, msg);
-}
-
-int isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
-                  void *arg, struct mf_err *e)
-{
-	struct mf_imap_status st;
-
-	if (mf_imap_wait(c->im, tag, fn, arg, &st, e) < 0)
-		return -1;
-	if (!strcmp(st.status, "OK"))
-		return 0;
-	return mf_err_reply(e, !strcmp(st.status, "NO") ? MF_E_PERM : MF_E_PROTO,
-	                    0, NULL, st.text, "IMAP server said %s: %s",
-	                    st.status, st.text);
-}
-
-/* ---- folder list ---- */
-
-static void report_refused(struct isync *c, const char *name, const char *why)
-{
-	struct mf_imapsync_result r;
-
-	memset(&r, 0, sizeof r);
-	r.folder = name;
-	r.path = "";
-	r.refused = 1;
-	r.error = why;
-	r.error_kind = MF_E_DATA;
-	isync_warnf(c, "refusing folder: %s", why);
-	if (c->p->report)
-		c->p->report(c->p->arg, &r);
-}
-
-/* The RFC 6154 attribute among the LIST attributes at toks[k], "" if
- * none; NULL for a folder that cannot be selected. */
-static const char *list_special(const struct mf_imap_resp *r, size_t k)
-{
-	static const char *const special_use[] = {
-		"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk",
-		"\\Sent", "\\Trash"
-	};
-	const char *special = "";
-	size_t end = r->toks[k].next;
-
-	for (size_t j = k + 1; j < end; j = r->toks[j].next) {
-		if (r->toks[j].type != MF_IMAP_ATOM)
-			continue;
-		if (!strcasecmp(r->toks[j].s, "\\Noselect") ||
-		    !strcasecmp(r->toks[j].s, "\\NonExistent"))
-			return NULL;
-		for (size_t u = 0; u < sizeof special_use / sizeof *special_use; u++)
-			if (!strcasecmp(r->toks[j].s, special_use[u]))
-				special = special_use[u];
-	}
-	return special;
-}
-
-/* RFC 3501 §7.2.2: LIST (attributes) delimiter name */
-static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
-{
-	struct isync *c = arg;
-	size_t k = r->data_first;
-
-	if (strcmp(r->keyword, "LIST") || k >= r->ntoks ||
-	    r->toks[k].type != MF_IMAP_LIST)
-		return 0;
-	const char *special = list_special(r, k);
-	if (!special)
-		return 0;
-	size_t d = r->toks[k].next, n = d < r->ntoks ? r->toks[d].next : r->ntoks;
-	if (n >= r->ntoks)
-		return mf_err_set(e, MF_E_PROTO, "malformed LIST response");
-	char delim = 0;
-	if (r->toks[d].type == MF_IMAP_STRING && r->toks[d].len == 1)
-		delim = r->toks[d].s[0];
-	if (r->toks[n].type != MF_IMAP_STRING && r->toks[n].type != MF_IMAP_ATOM)
-		return mf_err_set(e, MF_E_PROTO, "malformed LIST mailbox name");
-	struct mf_folders_refusal why;
-	int a = mf_folders_add(&c->fl, r->toks[n].s, r->toks[n].len, delim,
-	                       special, &why, e);
-	if (a < 0)
-		return -1;
-	if (a == MF_FOLDERS_REFUSED)
-		report_refused(c, why.name, why.why);
-	return 0;
-}
-
-/* One LIST with every pattern when LIST-EXTENDED (RFC 5258) allows it,
- * asking for SPECIAL-USE attributes (RFC 6154) when offered; else one
- * plain LIST per pattern. */
-int isync_list_folders(struct isync *c, struct mf_err *e)
-{
-	const char *all[] = { "*" };
-	const char *const *pats = c->p->nfolders ? c->p->folders : all;
-	size_t np = c->p->nfolders ? c->p->nfolders : 1;
-	int ext = mf_imap_has_cap(c->im, "LIST-EXTENDED");
-	const char *ret = ext && mf_imap_has_cap(c->im, "SPECIAL-USE")
-	                  ? " RETURN (SPECIAL-USE)" : "";
-	struct mf_buf q = MF_BUF_INIT(65536);
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < np; i++) {
-		struct mf_buf enc = MF_BUF_INIT(4096);
-		if (ext && i == 0 && np > 1)
-			r = mf_buf_putc(&q, '(', e);
-		else if (ext && i > 0)
-			r = mf_buf_putc(&q, ' ', e);
-		if (r == 0)
-			r = mf_utf7_encode(pats[i], strlen(pats[i]), &enc, e);
-		if (r == 0)
-			r = mf_imap_quote(&q, enc.data ? enc.data : "", e);
-		mf_buf_free(&enc);
-		if (r == 0 && ext && np > 1 && i == np - 1)
-			r = mf_buf_putc(&q, ')', e);
-		if (r == 0 && (!ext || i == np - 1)) {
-			r = mf_imap_simple(c->im, list_cb, c, e, "LIST \"\" %s%s",
-			                   q.data, ret);
-			if (r < 0)
-				mf_err_prefix(e, "listing the folders (LIST)");
-			mf_buf_reset(&q);
-		}
-	}
-	mf_buf_free(&q);
-	return r;
-}
-
 /* ---- run ---- */
-
-int isync_connect(struct isync *c, struct mf_err *e)
-{
-	c->im = mf_imap_connect(&c->p->imap, e);
-	if (!c->im)
-		return -1;
-	if (mf_imap_login(c->im, &c->p->imap, e) < 0)
-		return -1;
-	if (mf_imap_enable(c->im, "QRESYNC CONDSTORE", e) < 0)
-		return -1;
-	c->qresync = mf_imap_enabled(c->im, "QRESYNC");
-	c->condstore = c->qresync || mf_imap_enabled(c->im, "CONDSTORE");
-	c->uidplus = mf_imap_has_cap(c->im, "UIDPLUS");
-	return 0;
-}
 
 /* A dead connection ends the run; a folder error does not. */
 static int ends_run(enum mf_err_kind k)

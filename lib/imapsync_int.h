@@ -2,7 +2,10 @@
  * the run and folder-run contexts and the helpers its files share.  Not
  * for tools; they use imapsync.h.  Names here are prefixed isync_.
  *
- *   imapsync.c          the run: connect, LIST, folders in turn, IDLE
+ *   imapsync.c          the run: folders in turn, then IDLE (top: no part
+ *                       calls into it)
+ *   imapsync_common.c   shared by all parts: warnings, wait for OK, the
+ *                       connection, the folder LIST
  *   imapsync_folder.c   one folder: SELECT, flags, new UIDs (pull)
  *   imapsync_fetch.c    bodies streamed into the Maildir, group commit
  *   imapsync_twoway.c   local changes to the server: STORE, EXPUNGE, APPEND

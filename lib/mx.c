@@ -1,5 +1,5 @@
 /* mx.c - mail routing (RFC 5321 §5.1) and probing every MX address;
- * findings and output are in mxfmt.c. */
+ * findings are in mxfind.c, output in mxfmt.c (above). */
 #include "mx.h"
 
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "idn.h"
-#include "mxfmt.h"
 #include "shard.h"
 
 const char *

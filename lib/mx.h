@@ -9,8 +9,9 @@
  *   mf_mx_check()        a whole domain, probes shared through a
  *                        struct mf_mx_cache (thread-safe: the batch mode of
  *                        mxprobe runs many domains at once);
- *   mxfmt.h              findings and the text / JSON Lines output of a
- *                        report (nothing here prints). */
+ *   mf_mx_analyze()      the findings (lib/mxfind.c), pure;
+ *   mxfmt.h              the text / JSON Lines output of a report, above
+ *                        this module (nothing here prints). */
 #ifndef MF_MX_H
 #define MF_MX_H
 
@@ -227,5 +228,9 @@ int mf_mx_check_all(const struct mf_dns_opts *dopts,
                     const struct mf_mx_params *p,
                     struct mf_mx_source *src, int jobs,
                     mf_mx_report_fn report, void *arg, struct mf_err *e);
+
+/* Draw findings from routing, probes and MTA-STS (pure; used by
+ * mf_mx_check, exposed for tests). Sets r->status. */
+void mf_mx_analyze(struct mf_mx_report *r, const struct mf_mx_params *p);
 
 #endif

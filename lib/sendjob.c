@@ -1,5 +1,6 @@
 /* sendjob.c - mailsend's modes: one message, a directory, the queue. */
 #include "sendjob.h"
+#include "cli.h"
 #include "crypto.h"
 
 #include <errno.h>

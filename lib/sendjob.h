@@ -15,13 +15,17 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "cli.h"
 #include "err.h"
+#include "json.h"
 #include "maillog.h"
 #include "queue.h"
 #include "seal.h"
 #include "smtp.h"
 #include "transcript.h"
+
+/* The tool's resolved settings (cli.h); only pointed to here, so that this
+ * engine's interface does not pull in the command-line layer. */
+struct mf_settings;
 
 #define MF_SENDJOB_LIST_MAX 256       /* each repeatable option */
 #define MF_SENDJOB_MSG_MAX ((size_t)256 << 20)

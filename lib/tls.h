@@ -15,21 +15,8 @@
 #include <time.h>
 
 #include "err.h"
+#include "tlsmode.h"
 #include "transport.h"
-
-/* How a tool secures a protocol connection (shared by SMTP, POP3, IMAP). */
-enum mf_tls_mode {
-	MF_TLS_UNSET = 0,  /* not configured: the tool picks its default */
-	MF_TLS_STARTTLS,   /* upgrade in-protocol; required */
-	MF_TLS_IMPLICIT,   /* TLS from the first byte (465, 993, 995) */
-	MF_TLS_NONE,       /* cleartext */
-	MF_TLS_AUTO        /* smtp-auth-test: implicit on 465, else STARTTLS if offered */
-};
-
-/* Parse "starttls", "implicit" (also "tls", "ssl"), "none", "auto".
- * -1 on anything else. */
-int mf_tls_mode_parse(const char *s, enum mf_tls_mode *out);
-const char *mf_tls_mode_name(enum mf_tls_mode m);
 
 /* RFC 8996 deprecates TLS 1.0 and 1.1: older versions only on request. */
 #define MF_TLS_MIN_DEFAULT "1.2"
