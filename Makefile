@@ -59,7 +59,7 @@ UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 MANS      := $(wildcard man/*.[1-8])
 
 .PHONY: all build check check-run deps deps-build unit fake integration \
-        lint-man check-completions bench fuzz env-up env-down demo install interop \
+        lint-man check-layers check-completions bench fuzz env-up env-down demo install interop \
         check-fresh clean install-sendmail uninstall deb FORCE
 
 # Every entry point a person types first installs what is missing
@@ -139,6 +139,11 @@ interop:
 
 lint-man:
 	@bash tests/lint-man.sh
+
+# lib/'s dependencies one way: no cycle, no upward include, no protocol
+# command outside its module, no call circle (tests/check-layers.py).
+check-layers: build
+	@MF_BUILD="$(CURDIR)/$(BUILD)" /usr/bin/python3 tests/check-layers.py
 
 check-completions: build
 	@MF_BIN="$(CURDIR)/$(BINDIR)" bash tests/check-completions.sh

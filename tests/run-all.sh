@@ -31,6 +31,7 @@ layer() {
 
 start=$(date +%s)
 layer build bash tests/check-build.sh
+layer layers /usr/bin/python3 tests/check-layers.py "$top"
 layer unit bash tests/run-unit.sh "$build"
 layer man bash tests/lint-man.sh
 layer completions bash tests/check-completions.sh
