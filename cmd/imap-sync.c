@@ -1,6 +1,7 @@
 /* imap-sync - keep a local Maildir in step with IMAP folders. */
 #include "buf.h"
 #include "cli.h"
+#include "durable.h"
 #include "err.h"
 #include "esc.h"
 #include "imapsync.h"
@@ -390,9 +391,9 @@ static int maildir_path(const char *in, char *out, size_t len, struct mf_err *e)
 		return mf_err_set(e, MF_E_USAGE, "no Maildir: use -m or an account's "
 		                  "maildir");
 	if (!strncmp(in, "~/", 2) && home)
-		snprintf(out, len, "%s/%s", home, in + 2);
-	else
-		mf_strlcpy(out, in, len);
+		return mf_durable_join(out, len, home, in + 2, e);
+	if (mf_strlcpy(out, in, len) >= len)
+		return mf_err_set(e, MF_E_USAGE, "Maildir path too long");
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "durable.h"
 #include "config.h"
 #include "cred.h"
 #include "err.h"
@@ -215,15 +216,14 @@ maildir_path(const char *given, char *out, size_t outlen, struct mf_err *e)
 
 	if (given != NULL) {
 		if (given[0] == '~' && given[1] == '/' && home != NULL)
-			snprintf(out, outlen, "%s/%s", home, given + 2);
-		else
-			mf_strlcpy(out, given, outlen);
+			return mf_durable_join(out, outlen, home, given + 2, e);
+		if (mf_strlcpy(out, given, outlen) >= outlen)
+			return mf_err_set(e, MF_E_USAGE, "Maildir path too long");
 		return 0;
 	}
 	if (home == NULL || home[0] == '\0')
 		return mf_err_set(e, MF_E_CONFIG, "HOME is not set: use --maildir");
-	snprintf(out, outlen, "%s/Maildir", home);
-	return 0;
+	return mf_durable_join(out, outlen, home, "Maildir", e);
 }
 
 struct ui {

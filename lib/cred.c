@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "durable.h"
 
 #define EVAL_OUT_MAX (64 * 1024)
 #define EVAL_ERR_MAX 1024
@@ -381,7 +382,8 @@ netrc_get(const struct mf_cred_query *q, struct mf_secret *out,
 
 		if (h == NULL || h[0] == '\0')
 			return 0;
-		snprintf(path, sizeof(path), "%s/.netrc", h);
+		if (mf_durable_join(path, sizeof(path), h, ".netrc", e) == -1)
+			return -1;
 		file = path;
 	}
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "durable.h"
 #include "imapsync_int.h"
 
 int mf_imapsync_map_name(const char *name, char delim,
@@ -123,11 +124,14 @@ static int default_state_dir(const struct mf_imapsync_params *p, char *out,
 	if (mf_config_state_dir(base, sizeof base) < 0)
 		return mf_err_set(e, MF_E_CONFIG, "no state directory (use --state)");
 	make_dirs(base);
-	snprintf(out, len, "%s/imap-sync", base);
+	if (mf_durable_join(out, len, base, "imap-sync", e) < 0)
+		return -1;
 	mkdir(out, 0700);
 	size_t l = strlen(out);
-	snprintf(out + l, len - l, "/%s@%s", p->imap.cred.user ? p->imap.cred.user : "",
-	         p->imap.host);
+	if (mf_durable_path(out + l, len - l, e, "/%s@%s",
+	                    p->imap.cred.user ? p->imap.cred.user : "",
+	                    p->imap.host) < 0)
+		return -1;
 	for (char *s = out + l + 1; *s; s++)
 		if (*s == '/')
 			*s = '_';

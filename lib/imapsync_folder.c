@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "durable.h"
 #include "imapflags.h"
 
 /* FETCH (UID FLAGS) answers, and with QRESYNC the changes and VANISHED
@@ -403,7 +404,8 @@ static int open_maildir(struct frun *fr, struct mf_err *e)
 	if (c->p->layout == MF_LAYOUT_MAILDIRPP && *fr->f->rel) {
 		/* Maildir++: mark subfolders for MUAs and MDAs */
 		char mf[4096 + 32];
-		snprintf(mf, sizeof mf, "%s/maildirfolder", fr->path);
+		if (mf_durable_join(mf, sizeof mf, fr->path, "maildirfolder", e) < 0)
+			return -1;
 		int fd = open(mf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			close(fd);
@@ -439,13 +441,12 @@ int isync_sync_folder(struct isync *c, const struct mf_folder *f,
 	fr.res.folder = f->utf8;
 	fr.res.special_use = f->special;
 	fr.res.dry_run = c->p->dry_run;
-	if (*f->rel)
-		snprintf(fr.path, sizeof fr.path, "%s/%s", c->p->maildir, f->rel);
-	else
-		mf_strlcpy(fr.path, c->p->maildir, sizeof fr.path);
+	if (mf_durable_path(fr.path, sizeof fr.path, e, "%s%s%s", c->p->maildir,
+	                    *f->rel ? "/" : "", f->rel) == 0) {
+		mf_folders_state_key(f->utf7, key, sizeof key);
+		fr.st = mf_syncstate_open(c->state_dir, key, e);
+	}
 	fr.res.path = fr.path;
-	mf_folders_state_key(f->utf7, key, sizeof key);
-	fr.st = mf_syncstate_open(c->state_dir, key, e);
 	if (fr.st && open_maildir(&fr, e) == 0)
 		rc = sync_body(&fr, e);
 	if (rc < 0) {

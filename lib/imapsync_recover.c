@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "durable.h"
 #include "imapflags.h"
 
 int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
@@ -63,7 +64,8 @@ static int renumber_files(struct frun *fr, struct slist *srv,
 		uint64_t size;
 		if (!lf->ufield)
 			continue;   /* never ours: a local-only message */
-		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+			return -1;
 		if (isync_file_info(path, &size, id, sizeof id) < 0)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
 		struct sflag *hit = match(srv, size, id);
@@ -173,7 +175,8 @@ int isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 		if (lf->used || !lf->ufield || mf_syncstate_get(fr->st, lf->ufield))
 			continue;
 		struct sflag *s = isync_slist_find(&srv, lf->ufield);
-		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+			return -1;
 		if (!s || s->matched || isync_file_info(path, &size, id, sizeof id) < 0 ||
 		    size != s->size)
 			continue;

@@ -337,7 +337,8 @@ static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 	if (mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0 ||
 	    mf_parse_long(af, 1, 0xFFFFFFFFl, &from) < 0)
 		return 0;
-	snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+		return -1;
 	if (!c->uidplus && track_read(path, token) == 1) {
 		uint32_t uid;
 		if (track_search(fr, (uint32_t)from, token, &uid, e) < 0)
@@ -370,7 +371,8 @@ int isync_recover_uploads(struct frun *fr, struct mf_err *e)
 		uint64_t size;
 		if (lf->used || mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+			return -1;
 		if (isync_file_info(path, &size, id, sizeof id) < 0)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
 		isync_local_set(fr, lf, "", mapped, sizeof mapped);
@@ -398,7 +400,8 @@ static int upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
 	mf_maildir_field_num(af, sizeof af, "A", *from);
 	if (isync_rename_field(fr, lf, af, e) < 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+		return -1;
 	mf_imapflags_to_imap(mapped, fl, sizeof fl);
 	struct upload u = { fopen(path, "rb"), 0 };
 	if (!u.fp)
@@ -421,7 +424,8 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 		uint32_t uid, from;
 		if (lf->used)
 			continue;
-		snprintf(path, sizeof path, "%s/%s", fr->path, lf->rel);
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+			return -1;
 		if (isync_file_info(path, &size, id, sizeof id) < 0)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
 		isync_local_set(fr, lf, "", mapped, sizeof mapped);

@@ -72,7 +72,8 @@ open_sub(const char *path, const char *sub, int create, struct mf_err *e)
 	char p[4096];
 	int fd;
 
-	snprintf(p, sizeof(p), "%s/%s", path, sub);
+	if (mf_durable_join(p, sizeof(p), path, sub, e) == -1)
+		return -1;
 	if (create && mkdir(p, 0700) == -1 && errno != EEXIST)
 		return mf_err_sys(e, MF_E_IO, errno, "cannot create %s", p);
 	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -221,7 +222,8 @@ mf_maildir_lock(struct mf_maildir *md, int wait_ms, struct mf_err *e)
 	char p[4096];
 	int waited = 0;
 
-	snprintf(p, sizeof(p), "%s/.mailflow.lock", md->path);
+	if (mf_durable_join(p, sizeof(p), md->path, ".mailflow.lock", e) == -1)
+		return -1;
 	if (md->lockfd < 0) {
 		md->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (md->lockfd == -1)
@@ -513,8 +515,11 @@ scan_one(struct mf_maildir *md, const char *sub, int dfd,
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(rel, sizeof(rel), "%s/%s", sub, de->d_name);
-		r = fn(arg, rel);
+		/* d_name is at most NAME_MAX: rel always holds "new/" + it */
+		if (mf_durable_join(rel, sizeof(rel), sub, de->d_name, e) == -1)
+			r = -1;
+		else
+			r = fn(arg, rel);
 	}
 	closedir(d);
 	return r;

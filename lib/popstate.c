@@ -313,7 +313,8 @@ take_lock(struct mf_popstate *s, struct mf_err *e)
 {
 	char lp[PATH_MAX_LEN + 8];
 
-	snprintf(lp, sizeof(lp), "%s.lock", s->path);
+	if (mf_durable_path(lp, sizeof(lp), e, "%s.lock", s->path) == -1)
+		return -1;
 	s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lockfd == -1)
 		return mf_err_sys(e, MF_E_IO, errno, "cannot open %s", lp);

@@ -534,8 +534,9 @@ mf_queue_scan_dir(const char *dir, int (*fn)(void *arg, const char *path),
 	char nd[PATH_MAX], cd[PATH_MAX];
 	int rc;
 
-	snprintf(nd, sizeof(nd), "%s/new", dir);
-	snprintf(cd, sizeof(cd), "%s/cur", dir);
+	if (mf_durable_join(nd, sizeof(nd), dir, "new", e) == -1 ||
+	    mf_durable_join(cd, sizeof(cd), dir, "cur", e) == -1)
+		return -1;
 	if (!is_dir(dir))
 		return mf_err_set(e, MF_E_USAGE, "--batch: %s is not a "
 		    "directory", dir);
@@ -626,7 +627,8 @@ mf_queue_open_default(const char *configured, struct mf_err *e)
 		    "the account (HOME is unknown)");
 		return NULL;
 	}
-	snprintf(sub, sizeof(sub), "%s/queue", dir);
+	if (mf_durable_join(sub, sizeof(sub), dir, "queue", e) == -1)
+		return NULL;
 	return mf_queue_open(sub, e);
 }
 

@@ -34,7 +34,7 @@ static char *path_join(const char *dir, const char *key, const char *ext)
 	char *p = malloc(n);
 
 	if (p)
-		snprintf(p, n, "%s/%s%s", dir, key, ext);
+		(void)snprintf(p, n, "%s/%s%s", dir, key, ext);  /* n is exact */
 	return p;
 }
 
@@ -538,7 +538,7 @@ int mf_syncstate_compact(struct mf_syncstate *s, struct mf_err *e)
 
 	if (!tmp)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp", s->snap);
+	(void)snprintf(tmp, n, "%s.tmp", s->snap);  /* n is exact */
 	/* the journal is committed first so a failed rewrite loses nothing */
 	if (mf_syncstate_commit(s, e) < 0 || write_snapshot(s, tmp, e) < 0)
 		goto out;
