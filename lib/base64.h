@@ -1,4 +1,8 @@
-/* base64.h - RFC 4648 base64, as SASL and MIME need it. */
+/* base64.h - RFC 4648 base64, as SASL and MIME need it.
+ *
+ * Owns the encoding and a strict decoding (bad characters and padding are
+ * errors).  Pure: no I/O, no line wrapping policy (MIME's 76 columns are
+ * mime.c's), never logs what it decodes (SASL secrets pass through here). */
 #ifndef MF_BASE64_H
 #define MF_BASE64_H
 

@@ -1,5 +1,8 @@
 /* certfmt.h - a peer certificate's facts (struct mf_cert_info) for the
- * tools' --json output, written the same way by every tool. */
+ * tools' --json output, written the same way by every tool.
+ *
+ * Owns only the rendering of facts tls.c gathered; it must not open a
+ * connection, verify anything or include GnuTLS. */
 #ifndef MF_CERTFMT_H
 #define MF_CERTFMT_H
 

@@ -1,5 +1,8 @@
 /* crypto.h - the hash, MAC, KDF and random primitives that SASL, Maildir
- * names and DANE need (the other GnuTLS user besides tls.c). */
+ * names and DANE need (the other GnuTLS user besides tls.c).
+ *
+ * Owns the primitives only: no protocol, no key storage, no I/O beyond the
+ * system's random source; callers wipe the secrets they pass in. */
 #ifndef MF_CRYPTO_H
 #define MF_CRYPTO_H
 

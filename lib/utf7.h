@@ -1,5 +1,8 @@
 /* utf7.h - IMAP's modified UTF-7 for mailbox names (RFC 3501 §5.1.3),
- * converted to and from UTF-8, strictly. */
+ * converted to and from UTF-8, strictly.
+ *
+ * Owns the encoding only: pure, no IMAP I/O, and no folder-name policy
+ * (which names map to which paths is folders.c's). */
 #ifndef MF_UTF7_H
 #define MF_UTF7_H
 
