@@ -22,12 +22,13 @@ The layers, lowest first (same-layer includes are allowed, cycles are not):
   3 line I/O    lineio transcript tlsport certfmt
   4 building    sasl mime mimepart maildir dkim smime pgp utf7 folders
     blocks      aliases jsonread queue popstate syncstate mdwatch autoconfig
+                kwtable smimeenc
   5 protocols   smtp pop3 imap dns dane mtasts imapidle https
   6 engines     imapsync (+ its parts imapsync_*) popfetch sendjob
                 jsonl_send mx mxfind shard diag diagrules seal imapflags
-                cfgimport (+ cfgimport_*)
+                cfgimport (+ cfgimport_*) discover
 A part X_Y.c of a module X in the table is on X's layer.
-  7 tool        cli diagfmt mxfmt progress
+  7 tool        cli diagfmt mxfmt progress discoverfmt
     support
 A module missing from the table is reported (add it) but only checked for
 cycles and command strings.  Usage: tests/check-layers.py [TOP]
@@ -51,16 +52,16 @@ LAYERS = {
     "sasl": 4, "mime": 4, "mimepart": 4, "maildir": 4, "dkim": 4,
     "smime": 4, "pgp": 4, "utf7": 4, "folders": 4, "aliases": 4,
     "jsonread": 4, "queue": 4, "popstate": 4, "syncstate": 4, "mdwatch": 4,
-    "autoconfig": 4,
+    "autoconfig": 4, "kwtable": 4, "smimeenc": 4,
     # 5 protocols
     "smtp": 5, "pop3": 5, "imap": 5, "dns": 5, "dane": 5, "mtasts": 5,
     "imapidle": 5, "https": 5,
     # 6 engines
     "imapsync": 6, "popfetch": 6, "sendjob": 6, "jsonl_send": 6, "mx": 6,
     "mxfind": 6, "shard": 6, "diag": 6, "diagrules": 6, "seal": 6,
-    "imapflags": 6, "cfgimport": 6,
+    "imapflags": 6, "cfgimport": 6, "discover": 6,
     # 7 tool support: what the tools share (options, output)
-    "cli": 7, "diagfmt": 7, "mxfmt": 7, "progress": 7,
+    "cli": 7, "diagfmt": 7, "mxfmt": 7, "progress": 7, "discoverfmt": 7,
 }
 
 # Upward includes that are known and not fixed yet.  Each entry names what
