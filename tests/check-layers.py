@@ -17,9 +17,9 @@ belongs to module X) and runs three checks:
 
 The layers, lowest first (same-layer includes are allowed, cycles are not):
   1 base        err buf config cred durable esc json base64 tlsmode
-                maillog crypto
+                maillog crypto idn
   2 transport   transport sock tls
-  3 line I/O    lineio transcript tlsport certfmt
+  3 line I/O    lineio transcript tlsport certfmt session
   4 building    sasl mime mimepart maildir dkim smime pgp utf7 folders
     blocks      aliases jsonread queue popstate syncstate mdwatch autoconfig
                 kwtable smimeenc
@@ -44,10 +44,11 @@ LAYERS = {
     # 1 base: depend on nothing above
     "err": 1, "buf": 1, "config": 1, "cred": 1, "durable": 1, "esc": 1,
     "json": 1, "base64": 1, "tlsmode": 1, "maillog": 1, "crypto": 1,
+    "idn": 1,
     # 2 transport
     "transport": 2, "sock": 2, "tls": 2,
     # 3 line I/O
-    "lineio": 3, "transcript": 3, "tlsport": 3, "certfmt": 3,
+    "lineio": 3, "transcript": 3, "tlsport": 3, "certfmt": 3, "session": 3,
     # 4 building blocks: SASL, MIME, Maildir and the crash-safe state files
     "sasl": 4, "mime": 4, "mimepart": 4, "maildir": 4, "dkim": 4,
     "smime": 4, "pgp": 4, "utf7": 4, "folders": 4, "aliases": 4,
