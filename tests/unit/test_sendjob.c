@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "sendjob.h"
 
 static struct mf_sendjob_params p;
