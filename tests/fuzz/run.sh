@@ -24,7 +24,7 @@ CC=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-build-fuzz}
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 CFLAGS="-g -O1 $SAN -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags gnutls libmagic 2>/dev/null)"
-LIBS="$(pkg-config --libs gnutls libmagic gpgme libcrypto 2>/dev/null || echo -lgnutls -lmagic -lgpgme -lcrypto) -lresolv -lm"
+LIBS="$(pkg-config --libs gnutls libmagic gpgme libcrypto libidn2 2>/dev/null || echo -lgnutls -lmagic -lgpgme -lcrypto -lidn2) -lresolv -lm"
 
 replay=0
 secs=30
