@@ -896,9 +896,12 @@ fetch_free(struct fetch *f)
 	mf_popstate_close(f->state);
 }
 
-int
-mf_popfetch_run(const struct mf_popfetch_params *fp,
-                struct mf_popfetch_stats *st, struct mf_err *e)
+/* The retrieve step; p is the session when the caller opened one
+ * (mf_popfetch_run_on), else NULL: connect and log in once the local side
+ * (state, Maildir) is known to work. */
+static int
+run(const struct mf_popfetch_params *fp, struct mf_pop3 *p,
+    struct mf_popfetch_stats *st, struct mf_err *e)
 {
 	struct mf_popfetch_stats dummy;
 	struct fetch f;
@@ -906,12 +909,13 @@ mf_popfetch_run(const struct mf_popfetch_params *fp,
 
 	memset(&f, 0, sizeof(f));
 	f.fp = fp;
+	f.p = p;
 	f.st = st != NULL ? st : &dummy;
 	memset(f.st, 0, sizeof(*f.st));
 	clock_gettime(CLOCK_MONOTONIC, &f.t0);
 	if ((fp->maildir == NULL) == (fp->mda == NULL)) {
-		mf_err_set(e, MF_E_USAGE, "deliver to a Maildir or an MDA");
-		return -1;
+		mf_pop3_free(p);
+		return mf_err_set(e, MF_E_USAGE, "deliver to a Maildir or an MDA");
 	}
 	f.state = mf_popstate_open(fp->state, e);
 	if (f.state == NULL)
@@ -925,12 +929,31 @@ mf_popfetch_run(const struct mf_popfetch_params *fp,
 		 * per message. */
 		mf_maildir_set_batch(f.md, 1);
 	}
-	f.p = mf_pop3_connect(&fp->conn, e);
-	if (f.p == NULL || mf_pop3_auth(f.p, &fp->auth, NULL, 0, e) == -1)
-		goto done;
+	if (f.p == NULL) {
+		f.p = mf_pop3_connect(&fp->conn, e);
+		if (f.p == NULL || mf_pop3_auth(f.p, &fp->auth, NULL, 0, e) ==
+		    -1)
+			goto done;
+	}
 	r = session(&f, e);
 done:
 	progress(&f);
 	fetch_free(&f);
 	return r;
+}
+
+int
+mf_popfetch_run(const struct mf_popfetch_params *fp,
+                struct mf_popfetch_stats *st, struct mf_err *e)
+{
+	return run(fp, NULL, st, e);
+}
+
+int
+mf_popfetch_run_on(struct mf_pop3 *p, const struct mf_popfetch_params *fp,
+                   struct mf_popfetch_stats *st, struct mf_err *e)
+{
+	if (p == NULL)
+		return mf_err_set(e, MF_E_USAGE, "no POP3 session");
+	return run(fp, p, st, e);
 }

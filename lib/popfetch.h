@@ -56,4 +56,11 @@ struct mf_popfetch_params {
 int mf_popfetch_run(const struct mf_popfetch_params *fp,
                     struct mf_popfetch_stats *st, struct mf_err *e);
 
+/* The same over a session the caller opened (mf_pop3_attach over a
+ * scripted transport in the unit tests) and logged in when needed;
+ * fp->conn and fp->auth are not used.  p is owned from now on: freed
+ * (without QUIT) on return, also on failure. */
+int mf_popfetch_run_on(struct mf_pop3 *p, const struct mf_popfetch_params *fp,
+                       struct mf_popfetch_stats *st, struct mf_err *e);
+
 #endif
