@@ -190,13 +190,16 @@ BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=datadir=$(PREFIX)/share
                $(PREFIX)/share/bash-completion/completions)
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+FISHFUNCDIR ?= $(PREFIX)/share/fish/vendor_functions.d
+FISHSHARED  := __mailflow_client_complete.fish
 TOOL_NAMES  := $(patsubst cmd/%.c,%,$(TOOL_SRC))
 
 install: build
 	install -d $(DESTDIR)$(BINDIR_I) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) \
-	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
+	    $(DESTDIR)$(FISHFUNCDIR)
 	for t in $(TOOLS); do install -m 755 $$t $(DESTDIR)$(BINDIR_I)/; done
 	for m in $(MANS); do \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
@@ -206,6 +209,8 @@ install: build
 	    install -m 644 completions/zsh/_$$t $(DESTDIR)$(ZSHCOMPDIR)/ && \
 	    install -m 644 completions/fish/$$t.fish $(DESTDIR)$(FISHCOMPDIR)/ \
 	    || exit 1; done
+	install -m 644 completions/fish/functions/$(FISHSHARED) \
+	    $(DESTDIR)$(FISHFUNCDIR)/
 
 # The Debian package, built from a clean copy of the committed tree in
 # build/deb (dpkg-buildpackage writes next to the source directory), then
@@ -225,6 +230,7 @@ uninstall:
 	for t in $(TOOL_NAMES); do rm -f $(DESTDIR)$(BINDIR_I)/$$t \
 	    $(DESTDIR)$(MANDIR)/man1/$$t.1 $(DESTDIR)$(BASHCOMPDIR)/$$t \
 	    $(DESTDIR)$(ZSHCOMPDIR)/_$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done
+	rm -f $(DESTDIR)$(FISHFUNCDIR)/$(FISHSHARED)
 	rm -f $(DESTDIR)$(MANDIR)/man5/mailflow.5 \
 	    $(DESTDIR)$(MANDIR)/man7/mailflow.7 \
 	    $(DESTDIR)$(DOCDIR)/mailflow.schema.json

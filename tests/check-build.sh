@@ -32,7 +32,8 @@ for t in mailsend smtp-auth-test mxprobe pop-fetch imap-sync mailflow-config; do
 		[ -e "$dest/$f" ] || { echo "missing after install: $f" >>"$log"; rc=1; }
 	done
 done
-for f in usr/local/share/man/man5/mailflow.5 usr/local/share/man/man7/mailflow.7 \
+for f in usr/local/share/fish/vendor_functions.d/__mailflow_client_complete.fish \
+         usr/local/share/man/man5/mailflow.5 usr/local/share/man/man7/mailflow.7 \
          usr/local/share/doc/mailflow/mailflow.schema.json; do
 	[ -e "$dest/$f" ] || { echo "missing after install: $f" >>"$log"; rc=1; }
 done

@@ -4,6 +4,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${MF_BIN:-$top/bin}
+fishshared=completions/fish/functions/__mailflow_client_complete.fish
 passed=0 failed=0
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
@@ -18,14 +19,17 @@ for exe in "$bin"/*; do
 	         "completions/fish/$tool.fish" "man/$tool.1"; do
 		if [ ! -f "$top/$f" ]; then fail "$tool: $f is missing"; ok=0; fi
 	done
+	# fish: the tool's file, and the shared client function it calls.
+	fishfiles="$top/completions/fish/$tool.fish"
+	grep -q '^__mailflow_client_complete ' "$fishfiles" 2>/dev/null &&
+		fishfiles="$fishfiles $top/$fishshared"
 	for o in $opts; do
 		name=${o#--}
 		grep -q -- "$o\b" "$top/completions/bash/$tool" 2>/dev/null ||
 			{ fail "$tool: bash completion lacks $o"; ok=0; }
 		grep -q -- "$o\b" "$top/completions/zsh/_$tool" 2>/dev/null ||
 			{ fail "$tool: zsh completion lacks $o"; ok=0; }
-		grep -Eq -- "(-l|--long-option) '?$name\b" \
-		    "$top/completions/fish/$tool.fish" 2>/dev/null ||
+		grep -Eq -- "(-l|--long-option) '?$name\b" $fishfiles 2>/dev/null ||
 			{ fail "$tool: fish completion lacks $o"; ok=0; }
 		grep -q -- "Fl ${name}\b" "$top/man/$tool.1" 2>/dev/null ||
 			{ fail "$tool: man page lacks $o"; ok=0; }

@@ -104,8 +104,10 @@ def zsh_case(home, tool, typed, want):
 
 
 def fish_case(home, tool, typed, want):
-    cmd = "source %s/completions/fish/%s.fish; complete -C '%s'" % (
-        TOP, tool, typed.replace("'", "\\'"))
+    # As installed: the shared function autoloads from a functions dir.
+    cmd = ("set fish_function_path %s/completions/fish/functions "
+           "$fish_function_path; source %s/completions/fish/%s.fish; "
+           "complete -C '%s'" % (TOP, TOP, tool, typed.replace("'", "\\'")))
     r = subprocess.run(["fish", "--no-config", "-c", cmd], env=env_for(home),
                        capture_output=True, text=True, timeout=30)
     return r.stdout
