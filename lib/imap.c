@@ -863,6 +863,12 @@ static int read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
 		ssize_t n = mf_lineio_read_some(im->io, im->rbuf, sizeof im->rbuf, e);
 		if (n <= 0)
 			im->dead = 1;
+		/* After a BYE (RFC 3501 §7.1.5) its text is the reason, not
+		 * how the close looked (a TLS close without close_notify) */
+		if (n < 0 && im->bye)
+			return mf_err_set(e, MF_E_CLOSED,
+			                  "IMAP server closed the connection: %s",
+			                  im->byetext);
 		if (n < 0)
 			return -1;
 		if (n == 0) {

@@ -28,6 +28,7 @@ import select
 import signal
 import socket
 import ssl
+import struct
 import sys
 import time
 
@@ -209,12 +210,13 @@ def _check(d):
         _number(d, count, int)
     elif d.op in (">>", "!flood") and not d.arg:
         raise ScriptError("line %d: %s needs an argument" % (d.lineno, d.op))
-    elif d.op in ("!close", "!accept", "!expect-close", ">LITERAL") and d.arg:
+    elif d.op in ("!close", "!reset", "!accept", "!expect-close",
+                  ">LITERAL") and d.arg:
         raise ScriptError("line %d: %s takes no argument" % (d.lineno, d.op))
 
 
 OPS = ("<", "<raw", "<repeat", "<long", ">", ">?", ">>", ">LITERAL",
-       "!starttls", "!tls", "!sleep", "!close", "!silent", "!accept",
+       "!starttls", "!tls", "!sleep", "!close", "!reset", "!silent", "!accept",
        "!expect-close", "!flood", "!raw")
 
 
@@ -400,6 +402,16 @@ class Conn:
         self.sock.close()
         self.closed_reason = self.closed_reason or "closed by the script"
 
+    def reset(self):
+        """Abort with a TCP RST (SO_LINGER 0): a crashed peer, a NAT box."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.sock.close()
+        self.closed_reason = self.closed_reason or "reset by the script"
+
     def half_close(self):
         """Tell the client we are done writing, keep reading.
 
@@ -535,6 +547,10 @@ class Player:
         self.rec.event("closing the connection")
         self.conn.close()
 
+    def op_reset(self, arg):
+        self.rec.event("resetting the connection")
+        self.conn.reset()
+
     def op_silent(self, arg):
         """Swallow input without answering until the client gives up."""
         end = time.monotonic() + (float(arg) if arg else SILENT_SECONDS)
@@ -593,7 +609,8 @@ class Player:
         "<": op_send, "<raw": op_raw, "<repeat": op_repeat, "<long": op_long,
         ">": op_expect, ">?": op_capture, ">>": op_body, ">LITERAL": op_literal,
         "!starttls": op_tls, "!tls": op_tls, "!sleep": op_sleep,
-        "!close": op_close, "!silent": op_silent, "!accept": op_accept,
+        "!close": op_close, "!reset": op_reset, "!silent": op_silent,
+        "!accept": op_accept,
         "!expect-close": op_expect_close, "!flood": op_flood,
     }
 
