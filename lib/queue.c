@@ -133,8 +133,16 @@ envelope_text(const struct mf_queue_entry *ent, struct mf_buf *b,
 		return -1;
 	if (ent->smtputf8 && mf_buf_puts(b, "smtputf8 1\n", e) == -1)
 		return -1;
-	if (strpbrk(b->data, "\r") != NULL)
+	/* a line break in a field would forge another envelope line */
+	if (strchr(b->data, '\r') != NULL || strchr(ent->account, '\n') !=
+	    NULL || strchr(ent->from, '\n') != NULL ||
+	    strchr(ent->dsn_notify, '\n') != NULL ||
+	    strchr(ent->dsn_ret, '\n') != NULL)
 		return mf_err_set(e, MF_E_USAGE, "line break in the envelope");
+	for (i = 0; i < ent->nrcpts; i++)
+		if (strchr(ent->rcpts[i], '\n') != NULL)
+			return mf_err_set(e, MF_E_USAGE, "line break in the "
+			    "envelope");
 	return mf_buf_putc(b, '\n', e);
 }
 
@@ -428,9 +436,21 @@ claimed_name(const struct mf_queue_entry *ent, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-int
-mf_queue_claim(struct mf_queue *q, const char *account,
-               struct mf_queue_entry *ent, struct mf_err *e)
+static int
+listed(const char *id, char *const *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(id, ids[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* mf_queue_claim, passing over the ids in skip[0..nskip). */
+static int
+claim(struct mf_queue *q, const char *account, char *const *skip,
+      size_t nskip, struct mf_queue_entry *ent, struct mf_err *e)
 {
 	char dir[PATH_MAX], cname[128], **v;
 	size_t n, i;
@@ -442,6 +462,8 @@ mf_queue_claim(struct mf_queue *q, const char *account,
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		struct mf_queue_entry probe;
+		if (listed(v[i], skip, nskip))
+			continue;
 		if (load(q, "new", v[i], &probe, e) == -1)
 			continue;
 		if (account != NULL && strcmp(probe.account, account) != 0) {
@@ -460,6 +482,13 @@ mf_queue_claim(struct mf_queue *q, const char *account,
 	}
 	free_names(v, n);
 	return rc;
+}
+
+int
+mf_queue_claim(struct mf_queue *q, const char *account,
+               struct mf_queue_entry *ent, struct mf_err *e)
+{
+	return claim(q, account, NULL, 0, ent, e);
 }
 
 int
@@ -584,10 +613,14 @@ mf_queue_flush(struct mf_queue *q, const char *account,
 {
 	struct mf_queue_entry ent;
 	struct mf_err se, ign;
+	char **later = NULL, **grown;
+	size_t nlater = 0, i;
 	int got, r, status;
 
 	memset(st, 0, sizeof(*st));
-	while ((got = mf_queue_claim(q, account, &ent, e)) == 1) {
+	/* A deferred message goes back to new/; it waits for the next flush
+	 * instead of being claimed again (and again) by this one. */
+	while ((got = claim(q, account, later, nlater, &ent, e)) == 1) {
 		mf_err_clear(&se);
 		r = send(arg, &ent, &se);
 		status = r == 0 ? 0 : mf_err_exit_code(&se);
@@ -600,6 +633,18 @@ mf_queue_flush(struct mf_queue *q, const char *account,
 		} else if (status == EX_TEMPFAIL) {
 			mf_queue_release(q, &ent, &ign);
 			st->deferred++;
+			grown = realloc(later, (nlater + 1) * sizeof(*later));
+			if (grown == NULL || (grown[nlater] = strdup(ent.id)) ==
+			    NULL) {
+				if (grown != NULL)
+					later = grown;
+				mf_err_sys(e, MF_E_NOMEM, errno, "queue flush");
+				r = -2;
+				got = -1;
+			} else {
+				later = grown;
+				nlater++;
+			}
 		} else {
 			mf_queue_fail(q, &ent, &ign);
 			st->failed++;
@@ -612,6 +657,9 @@ mf_queue_flush(struct mf_queue *q, const char *account,
 		if (r == -2)
 			break;
 	}
+	for (i = 0; i < nlater; i++)
+		free(later[i]);
+	free(later);
 	return got == -1 ? -1 : 0;
 }
 
