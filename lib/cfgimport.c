@@ -540,6 +540,89 @@ fail:
 	return -1;
 }
 
+/* msmtp's / mpop's auth value as ours, into buf; why not, or NULL. */
+static const char *
+auth_value(const struct rc *c, const char **v, char *buf, size_t buflen)
+{
+	if ((*v)[0] == '\0' || strcmp(*v, "on") == 0)
+		*v = "auto";
+	else if (strcmp(*v, "off") == 0)
+		*v = "none";
+	else if (ci_auth_method(*v, c->fmt == F_MPOP, buf, buflen) == NULL)
+		return "mailflow has no such method; auth auto chooses one";
+	else
+		*v = buf;
+	return NULL;
+}
+
+/* Check the value *v of a key with action k->act and turn it into ours
+ * (*v may then point into buf).  Why it cannot be converted, or NULL. */
+static const char *
+convert(const struct rc *c, const struct skey *k, const char **v, char *buf,
+        size_t buflen)
+{
+	long n;
+	int fac;
+
+	switch (k->act) {
+	case A_NONE:
+		return k->reason;
+	case A_SWITCH:
+		if (switch_value(*v, v) == -1)
+			return "the value is not on or off";
+		break;
+	case A_PORT:
+		if (mf_parse_long(*v, 1, 65535, &n) == -1)
+			return "not a port number";
+		break;
+	case A_TRUST:
+		/* msmtp's "system" is our default; its "" trusts no CA. */
+		if (strcmp(*v, "system") == 0)
+			*v = "";
+		else if ((*v)[0] == '\0')
+			return "mailflow cannot distrust every CA: pin the "
+			    "server with tls_fingerprint";
+		break;
+	case A_FPR:
+		if ((*v)[0] != '\0' && !ci_sha256_fingerprint(*v))
+			return "mailflow pins SHA-256 fingerprints only";
+		break;
+	case A_AUTH:
+		return auth_value(c, v, buf, buflen);
+	case A_FROM:
+		if (strstr(*v, "%M") != NULL || strpbrk(*v, "*?[") != NULL)
+			return "mailsend replaces %U, %H and %C only and takes "
+			    "no patterns";
+		break;
+	case A_DOMAIN:
+		if (strchr(*v, '%') != NULL)
+			return "mailflow does not replace %H, %C or %M in ehlo";
+		break;
+	case A_TIMEOUT:
+		if (strcmp(*v, "off") == 0)
+			return "mailflow always has a time limit; the tool's "
+			    "default applies";
+		if (mf_parse_long(*v, 1, 86400, &n) == -1)
+			return "not 1 to 86400 seconds";
+		break;
+	case A_PROTOCOL:
+		if (strcmp(*v, "smtp") != 0 && strcmp(*v, "lmtp") != 0)
+			return "not smtp or lmtp";
+		break;
+	case A_SYSLOG:
+		if ((*v)[0] == '\0')
+			*v = "on";
+		if (mf_maillog_facility(*v, &fac) == -1)
+			return "not on, off or a facility mailflow knows";
+		break;
+	case A_STR:
+	case A_PASSWORD:
+	case A_DELIVERY:
+		break;
+	}
+	return NULL;
+}
+
 /* One "key value" line of a section, checked and stored under our name. */
 static int
 setting(struct rc *c, struct section *s, int line, const char *key,
@@ -547,9 +630,8 @@ setting(struct rc *c, struct section *s, int line, const char *key,
 {
 	const char *v = val;
 	const struct skey *k = NULL;
-	const char *ours, *why = NULL;
+	const char *why;
 	char buf[64];
-	long n;
 	size_t i;
 
 	for (i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
@@ -562,84 +644,16 @@ setting(struct rc *c, struct section *s, int line, const char *key,
 	if (k == NULL)
 		return ci_not_converted(c->r, &s->notes, line, key, v,
 		    c->fmt == F_MSMTP ? "not an msmtp key" : "not an mpop key", e);
-	ours = k->ours;
-	switch (k->act) {
-	case A_NONE:
-		why = k->reason;
-		break;
-	case A_STR:
-		break;
-	case A_SWITCH:
-		if (switch_value(v, &v) == -1)
-			why = "the value is not on or off";
-		break;
-	case A_PORT:
-		if (mf_parse_long(v, 1, 65535, &n) == -1)
-			why = "not a port number";
-		break;
-	case A_TRUST:
-		/* msmtp's "system" is our default; its "" trusts no CA. */
-		if (strcmp(v, "system") == 0)
-			v = "";
-		else if (v[0] == '\0')
-			why = "mailflow cannot distrust every CA: pin the server "
-			    "with tls_fingerprint";
-		break;
-	case A_FPR:
-		if (v[0] != '\0' && !ci_sha256_fingerprint(v))
-			why = "mailflow pins SHA-256 fingerprints only";
-		break;
-	case A_AUTH:
-		if (v[0] == '\0' || strcmp(v, "on") == 0)
-			v = "auto";
-		else if (strcmp(v, "off") == 0)
-			v = "none";
-		else if (ci_auth_method(v, c->fmt == F_MPOP, buf,
-		    sizeof(buf)) == NULL)
-			why = "mailflow has no such method; auth auto chooses one";
-		else
-			v = buf;
-		break;
-	case A_PASSWORD:
-		if (v[0] != '\0' && ci_password(c->r, line, e) == -1)
-			return -1;
-		break;
-	case A_FROM:
-		if (strstr(v, "%M") != NULL || strpbrk(v, "*?[") != NULL)
-			why = "mailsend replaces %U, %H and %C only and takes no "
-			    "patterns";
-		break;
-	case A_DOMAIN:
-		if (strchr(v, '%') != NULL)
-			why = "mailflow does not replace %H, %C or %M in ehlo";
-		break;
-	case A_TIMEOUT:
-		if (strcmp(v, "off") == 0)
-			why = "mailflow always has a time limit; the tool's "
-			    "default applies";
-		else if (mf_parse_long(v, 1, 86400, &n) == -1)
-			why = "not 1 to 86400 seconds";
-		break;
-	case A_PROTOCOL:
-		if (strcmp(v, "smtp") != 0 && strcmp(v, "lmtp") != 0)
-			why = "not smtp or lmtp";
-		break;
-	case A_SYSLOG: {
-		int fac;
-
-		if (v[0] == '\0')
-			v = "on";
-		if (mf_maillog_facility(v, &fac) == -1)
-			why = "not on, off or a facility mailflow knows";
-		break;
-	}
-	case A_DELIVERY:
+	if (k->act == A_DELIVERY)
 		return delivery(c, s, line, val, e);
-	}
+	if (k->act == A_PASSWORD && v[0] != '\0' &&
+	    ci_password(c->r, line, e) == -1)
+		return -1;
+	why = convert(c, k, &v, buf, sizeof(buf));
 	if (why != NULL)
 		return ci_not_converted(c->r, &s->notes, line, key, v, why, e);
 	s->own++;
-	return ci_dict_set(&s->eff, ours, v, e);
+	return ci_dict_set(&s->eff, k->ours, v, e);
 }
 
 static struct section *
