@@ -6,7 +6,9 @@
  * "default: address" maps every name not listed.  Names are matched
  * without regard to case.  A mapping is not expanded again (as in msmtp):
  * its addresses must have a domain.  Addresses that already have one are
- * never looked up. */
+ * never looked up.
+ *
+ * Must not: write the aliases file, look names up in DNS, print or exit. */
 #ifndef MF_ALIASES_H
 #define MF_ALIASES_H
 

@@ -10,7 +10,9 @@
  * fetch, no unbounded work).  Of the document only
  * clientConfig/emailProvider/{incoming,outgoing}Server and their
  * hostname, port, socketType, username and authentication children are
- * kept; everything else is skipped. */
+ * kept; everything else is skipped.
+ *
+ * Must not: fetch anything (https.h and discover.h do), print or exit. */
 #ifndef MF_AUTOCONFIG_H
 #define MF_AUTOCONFIG_H
 

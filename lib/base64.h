@@ -2,7 +2,9 @@
  *
  * Owns the encoding and a strict decoding (bad characters and padding are
  * errors).  Pure: no I/O, no line wrapping policy (MIME's 76 columns are
- * mime.c's), never logs what it decodes (SASL secrets pass through here). */
+ * mime.c's), never logs what it decodes (SASL secrets pass through here).
+ *
+ * Must not: wrap lines (that is MIME's policy), print or exit. */
 #ifndef MF_BASE64_H
 #define MF_BASE64_H
 

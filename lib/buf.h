@@ -3,7 +3,10 @@
  * The contents are always NUL-terminated (data[len] == 0) so text can be
  * used as a C string; binary data may contain NULs.  Growth past `max`
  * fails with MF_E_LIMIT instead of eating memory: every buffer that holds
- * peer-controlled data must have a max. */
+ * peer-controlled data must have a max.
+ *
+ * Must not: grow past its maximum, leave the data without its NUL, print
+ * or exit. */
 #ifndef MF_BUF_H
 #define MF_BUF_H
 

@@ -18,7 +18,9 @@
  * follow them, "account NAME : A,B" copies A's then B's settings, an empty
  * value unsets; the output keeps the account structure (defaults, one
  * parent per account, "account default : NAME") and writes in each
- * section what makes mailflow's inheritance give the same result. */
+ * section what makes mailflow's inheritance give the same result.
+ *
+ * Must not: read or write files, run commands, print or exit. */
 #ifndef MF_CFGIMPORT_H
 #define MF_CFGIMPORT_H
 

@@ -1,5 +1,7 @@
 /* cfgimport_int.h - what cfgimport.c (msmtp, mpop, output) and
- * cfgimport_mbsync.c share; not part of the library's interface. */
+ * cfgimport_mbsync.c share; not part of the library's interface.
+ *
+ * Must not: be included outside lib/cfgimport*.c. */
 #ifndef MF_CFGIMPORT_INT_H
 #define MF_CFGIMPORT_INT_H
 

@@ -4,7 +4,10 @@
  * A tool adds MF_CLI_LONGOPTS to its getopt_long table and MF_CLI_SHORTOPTS
  * to its short option string, passes every option to mf_cli_option() first,
  * then calls mf_cli_resolve() to get the effective settings: command line
- * over account over defaults.  Passwords are never options. */
+ * over account over defaults.  Passwords are never options.
+ *
+ * Must not: speak a protocol or reach past the protocol modules into the
+ * transport, or exit; it prints only to the FILE a tool hands it. */
 #ifndef MF_CLI_H
 #define MF_CLI_H
 

@@ -15,7 +15,10 @@
  * Every account starts from the defaults; a parent may be defined after
  * its child; cycles are refused.  Unknown keys and bad values are errors
  * that name file:line.  A file readable by group or others that contains
- * a `password` is refused.  The format is documented in mailflow(5). */
+ * a `password` is refused.  The format is documented in mailflow(5).
+ *
+ * Must not: run commands (passwordeval is cred.h's), depend on a module
+ * above the base layer, print or exit. */
 #ifndef MF_CONFIG_H
 #define MF_CONFIG_H
 

@@ -5,7 +5,10 @@
  * password (0600 config only), the environment variable MAILFLOW_PASSWORD,
  * ~/.netrc (machine HOST login USER password P; refused if readable by
  * others), and finally a prompt on the controlling TTY (when there is one
- * and prompting is allowed). */
+ * and prompting is allowed).
+ *
+ * Must not: take a secret from the command line, print or log one, keep
+ * one unwiped after use, or exit (only its forked child does). */
 #ifndef MF_CRED_H
 #define MF_CRED_H
 

@@ -2,7 +2,9 @@
  * names and DANE need (the other GnuTLS user besides tls.c).
  *
  * Owns the primitives only: no protocol, no key storage, no I/O beyond the
- * system's random source; callers wipe the secrets they pass in. */
+ * system's random source; callers wipe the secrets they pass in.
+ *
+ * Must not: know a protocol or a key file, print or exit. */
 #ifndef MF_CRYPTO_H
 #define MF_CRYPTO_H
 

@@ -18,7 +18,10 @@
  * a match.  DANE-TA chains are walked by subject and issuer names, and
  * every link must also carry a verified signature (signed_by, computed by
  * the caller with mf_tls_peer_cert_signed_by()): a certificate that merely
- * names the anchor as its issuer is not enough. */
+ * names the anchor as its issuer is not enough.
+ *
+ * Must not: use a TLSA answer without the AD bit, query DNS other than
+ * through dns.h, print or exit. */
 #ifndef MF_DANE_H
 #define MF_DANE_H
 

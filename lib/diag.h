@@ -9,7 +9,11 @@
  *   mf_diag_analyze()  (diagrules.h, included) is pure: observations in,
  *                      findings and exit status out, from a data-driven
  *                      rule table.
- * Formatting (text and JSON) lives in diagfmt.h.  Nothing here prints. */
+ * Formatting (text and JSON) lives in diagfmt.h.  Nothing here prints.
+ *
+ * Must not: dial or wrap TLS itself (smtp.h and the session do), turn
+ * a server's failure into an error return (it is an observation), print
+ * or exit. */
 #ifndef MF_DIAG_H
 #define MF_DIAG_H
 

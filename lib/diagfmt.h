@@ -1,7 +1,9 @@
 /* diagfmt.h - smtp-auth-test's report for people (text) and for programs
  * (one JSON document), from a struct mf_diag_report.  Both are appended to
  * a caller's buffer; nothing here prints.  The JSON format is documented
- * in smtp-auth-test(1). */
+ * in smtp-auth-test(1).
+ *
+ * Must not: draw findings (diagrules.h does), print or exit. */
 #ifndef MF_DIAGFMT_H
 #define MF_DIAGFMT_H
 

@@ -4,7 +4,9 @@
  * findings (a stable code, what happened, why, and the fix) and an exit
  * status.  No I/O: a test fills a report by hand and calls
  * mf_diag_analyze().  The session walk that fills a report for real is
- * diag.h; formatting is diagfmt.h. */
+ * diag.h; formatting is diagfmt.h.
+ *
+ * Must not: do I/O of any kind, print or exit. */
 #ifndef MF_DIAGRULES_H
 #define MF_DIAGRULES_H
 

@@ -11,7 +11,10 @@
  * working choices become accounts (submission first, then the IMAP and
  * POP3 servers found).  Names are resolved through the caller's DNS
  * context, so --resolver holds for every lookup.  Nothing here prints;
- * discoverfmt.h writes the report and the configuration block. */
+ * discoverfmt.h writes the report and the configuration block.
+ *
+ * Must not: ask the system resolver (every query goes through the
+ * caller's dns.h context), print or exit. */
 #ifndef MF_DISCOVER_H
 #define MF_DISCOVER_H
 

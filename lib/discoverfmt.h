@@ -1,6 +1,8 @@
 /* discoverfmt.h - smtp-auth-test --discover's output: the steps tried
  * with their outcomes, the verdict, and the mailflow(5) configuration
- * block; or all of it as one JSON summary object. */
+ * block; or all of it as one JSON summary object.
+ *
+ * Must not: decide anything (discover.h did), print or exit. */
 #ifndef MF_DISCOVERFMT_H
 #define MF_DISCOVERFMT_H
 

@@ -7,7 +7,9 @@
  * reads a PEM private key (PKCS#1 RSA or PKCS#8 RSA/Ed25519) through
  * GnuTLS.  dkim.c is one of the GnuTLS users besides tls.c and crypto.c:
  * it owns the DKIM key and its signature.  Messages are CRLF wire form
- * (mf_smtp_normalise); nothing here prints or exits. */
+ * (mf_smtp_normalise); nothing here prints or exits.
+ *
+ * Must not: query DNS (publishing the key is the user's), print or exit. */
 #ifndef MF_DKIM_H
 #define MF_DKIM_H
 

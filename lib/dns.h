@@ -7,7 +7,10 @@
  * and SERVFAIL are told apart.  EDNS0 with the DO bit and trust-ad are
  * always on, so the AD bit of a validating resolver reaches the caller;
  * the stub itself never validates.  Answers are parsed into plain structs
- * (mf_dns_parse is pure: bytes in, records out, for tests). */
+ * (mf_dns_parse is pure: bytes in, records out, for tests).
+ *
+ * Must not: share resolver state between contexts, print or exit; only
+ * dns.c includes resolv.h. */
 #ifndef MF_DNS_H
 #define MF_DNS_H
 

@@ -3,7 +3,10 @@
  * Owns the one way mailflow makes a change to a file durable: write a temp
  * file, fsync it, rename it over the target, fsync the directory; and the
  * checked path join every module builds its file names with.  It knows no
- * file format and keeps no state; callers own their temp names and locks. */
+ * file format and keeps no state; callers own their temp names and locks.
+ *
+ * Must not: report success before the data and the directory entry are
+ * on disk, print or exit. */
 #ifndef MF_DURABLE_H
 #define MF_DURABLE_H
 

@@ -2,7 +2,9 @@
  *
  * Library calls return 0 (or a count) on success and -1 on failure, after
  * filling a caller-owned struct mf_err.  lib/ never prints or exits: the
- * tools print err->msg and exit with mf_err_exit_code(). */
+ * tools print err->msg and exit with mf_err_exit_code().
+ *
+ * Must not: depend on any other module, print or exit. */
 #ifndef MF_ERR_H
 #define MF_ERR_H
 

@@ -16,7 +16,9 @@
  *
  * A backslash stays as it is, so escaping is idempotent: text a library
  * module escaped already (a notice, an error message quoting a reply)
- * comes out of a second pass unchanged. */
+ * comes out of a second pass unchanged.
+ *
+ * Must not: let a control byte through unescaped, print or exit. */
 #ifndef MF_ESC_H
 #define MF_ESC_H
 

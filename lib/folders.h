@@ -4,7 +4,9 @@
  * UTF-8 and becomes a directory under the Maildir root, either Maildir++
  * (ROOT/.A.B) or nested (ROOT/A/B).  A name is hostile data: one that
  * could leave the root, confuse the layout, or land in the directory of
- * another folder is refused, never followed.  Pure: no I/O. */
+ * another folder is refused, never followed.  Pure: no I/O.
+ *
+ * Must not: touch the file system or the network, print or exit. */
 #ifndef MF_FOLDERS_H
 #define MF_FOLDERS_H
 

@@ -5,7 +5,10 @@
  * --resolver holds) and passes one address; the certificate is always
  * verified against the name (no insecure mode), redirects are never
  * followed, only status 200 counts, and the whole response is limited to
- * the caller's maximum body size plus the header. */
+ * the caller's maximum body size plus the header.
+ *
+ * Must not: resolve names (the caller does, with its own DNS context),
+ * follow redirects, read past its size limit, print or exit. */
 #ifndef MF_HTTPS_H
 #define MF_HTTPS_H
 

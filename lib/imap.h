@@ -10,7 +10,10 @@
  *    message body is never held in memory; everything else has hard limits.
  *  - a blocking client over lineio: commands are queued and pipelined, and
  *    untagged responses are handed to the caller's function whenever they
- *    arrive (EXISTS, EXPUNGE, FETCH can come at any time). */
+ *    arrive (EXISTS, EXPUNGE, FETCH can come at any time).
+ *
+ * Must not: know Maildirs or sync state (the engines do), dial or wrap
+ * TLS itself (session.h does), print or exit. */
 #ifndef MF_IMAP_H
 #define MF_IMAP_H
 

@@ -10,7 +10,9 @@
  * "FS $Junk Work", " $MDNSent", "".  At most MF_FLAGSET_MAX bytes; a set
  * that would be longer keeps whole keywords only.  Keywords reach a file
  * name through the folder's keyword table (kwtable.h): letters a-z.
- * Pure: no I/O. */
+ * Pure: no I/O.
+ *
+ * Must not: touch files or the network, print or exit. */
 #ifndef MF_IMAPFLAGS_H
 #define MF_IMAPFLAGS_H
 

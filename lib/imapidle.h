@@ -3,7 +3,9 @@
  * which failures need a person, the detection of clock jumps (a suspended
  * laptop, a wall clock set by NTP), and the debouncing of local change
  * events.  Pure apart from reading the clocks: the service loop that uses
- * them is lib/imapsync_watch.c. */
+ * them is lib/imapsync_watch.c.
+ *
+ * Must not: do I/O, print or exit: it decides, the service loop acts. */
 #ifndef MF_IMAPIDLE_H
 #define MF_IMAPIDLE_H
 

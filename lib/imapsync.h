@@ -10,7 +10,11 @@
  * wins and a flag changed on both sides was changed the same way; a
  * deletion wins over a flag change.  State lives in lib/syncstate; folder
  * names are mapped by lib/folders, flags by lib/imapflags; the engine's
- * own files are listed in lib/imapsync_int.h. */
+ * own files are listed in lib/imapsync_int.h.
+ *
+ * Must not: spell IMAP commands (imap.h's typed calls do; the last ones
+ * are listed in tests/check-layers.py), print or exit (reports go
+ * through the callbacks). */
 #ifndef MF_IMAPSYNC_H
 #define MF_IMAPSYNC_H
 

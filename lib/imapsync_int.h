@@ -13,7 +13,9 @@
  *   imapsync_local.c    the Maildir's files: scan, rename, flags, size
  *   imapsync_sets.c     server message lists and UID sets
  *   imapsync_jobs.c     --jobs: folders in child processes
- *   imapsync_watch.c    --idle: the service (watch, keep alive, reconnect) */
+ *   imapsync_watch.c    --idle: the service (watch, keep alive, reconnect)
+ *
+ * Must not: be included outside lib/imapsync*.c. */
 #ifndef MF_IMAPSYNC_INT_H
 #define MF_IMAPSYNC_INT_H
 

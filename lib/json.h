@@ -3,7 +3,9 @@
  * Values are appended to a struct mf_buf; commas and nesting are tracked
  * here so callers only say what comes next.  Strings are escaped per
  * RFC 8259 §7 (control characters as \u00XX; invalid UTF-8 bytes become
- * U+FFFD so the output is always valid JSON). */
+ * U+FFFD so the output is always valid JSON).
+ *
+ * Must not: emit invalid JSON for any input bytes, print or exit. */
 #ifndef MF_JSON_H
 #define MF_JSON_H
 

@@ -7,7 +7,9 @@
  * valid UTF-8 and may not contain U+0000 (they are C strings); surrogate
  * pairs are joined, lone surrogates refused; duplicate object keys are
  * refused (RFC 8259 §4 leaves them undefined: we take no guess).  Errors
- * name the byte offset.  Pure: no I/O. */
+ * name the byte offset.  Pure: no I/O.
+ *
+ * Must not: accept more nesting than MF_JV_DEPTH_MAX, print or exit. */
 #ifndef MF_JSONREAD_H
 #define MF_JSONREAD_H
 

@@ -8,7 +8,10 @@
  * carry it.  At most 26 keywords have a letter; the caller keeps any more
  * by name (imap-sync: in its sync state).  Keywords compare without
  * regard to case (RFC 3501 §2.3.2 flags are atoms; servers match them so).
- * Pure except mf_kwtable_load() and mf_kwtable_save(). */
+ * Pure except mf_kwtable_load() and mf_kwtable_save().
+ *
+ * Must not: write the table other than by durable.h's replace, print or
+ * exit. */
 #ifndef MF_KWTABLE_H
 #define MF_KWTABLE_H
 

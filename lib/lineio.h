@@ -8,7 +8,9 @@
  * Writing: everything sent is buffered and goes out at mf_lineio_flush()
  * (or when the buffer passes 64 KiB), so a pipelined command group is one
  * write and a message body is sent in full-size TLS records.
- * Every line sent or received goes to the transcript, if one is attached. */
+ * Every line sent or received goes to the transcript, if one is attached.
+ *
+ * Must not: know a protocol's words, dial, print or exit. */
 #ifndef MF_LINEIO_H
 #define MF_LINEIO_H
 

@@ -14,7 +14,10 @@
  * write(2) on a file opened O_APPEND for each line (so several tools and
  * logrotate can share it); "-" is the standard output.  syslog gets
  * FIELDS under the tool's name, LOG_INFO for success, LOG_ERR for failure,
- * with the facility chosen ("on" is LOG_MAIL, as in msmtp). */
+ * with the facility chosen ("on" is LOG_MAIL, as in msmtp).
+ *
+ * Must not: split a line over several writes, let a control character
+ * through, or exit. */
 #ifndef MF_MAILLOG_H
 #define MF_MAILLOG_H
 

@@ -1,7 +1,9 @@
 /* mdwatch.h - notice changes in Maildir folders (Linux inotify): a file
  * delivered to new/, a message renamed in cur/ (flags), a file deleted.
  * The caller polls the descriptor and reads which folder changed; it
- * decides itself how long to wait for more (lib/imapidle.h debounce). */
+ * decides itself how long to wait for more (lib/imapidle.h debounce).
+ *
+ * Must not: read or change messages, print or exit. */
 #ifndef MF_MDWATCH_H
 #define MF_MDWATCH_H
 

@@ -10,7 +10,9 @@
  * libmagic and RFC 2231 file names.  Date, Message-ID and MIME-Version
  * are added unless given.  A CR or LF inside any value the caller passes
  * is refused with MF_E_USAGE (header injection); only this module
- * includes libmagic. */
+ * includes libmagic.
+ *
+ * Must not: send anything, print or exit; only mime.c includes magic.h. */
 #ifndef MF_MIME_H
 #define MF_MIME_H
 

@@ -4,7 +4,10 @@
  * RFC 1847 (multipart/signed, multipart/encrypted) or a single part.
  *
  * Input is CRLF wire form (mf_smtp_normalise).  Pure: no crypto here;
- * pgp.c and smime.c hand in the signature or ciphertext bytes. */
+ * pgp.c and smime.c hand in the signature or ciphertext bytes.
+ *
+ * Must not: sign or encrypt (pgp.h, smime.h and smimeenc.h do), do I/O,
+ * print or exit. */
 #ifndef MF_MIMEPART_H
 #define MF_MIMEPART_H
 

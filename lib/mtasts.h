@@ -6,7 +6,9 @@
  * discovery: _mta-sts TXT, then the policy over HTTPS from
  * mta-sts.<domain>/.well-known/mta-sts.txt (resolved through the given DNS
  * context, certificate verified against the name, no redirects, size
- * limited), then _smtp._tls TXT. */
+ * limited), then _smtp._tls TXT.
+ *
+ * Must not: dial or wrap TLS other than through https.h, print or exit. */
 #ifndef MF_MTASTS_H
 #define MF_MTASTS_H
 

@@ -11,7 +11,10 @@
  *                        mxprobe runs many domains at once);
  *   mf_mx_analyze()      the findings (lib/mxfind.c), pure;
  *   mxfmt.h              the text / JSON Lines output of a report, above
- *                        this module (nothing here prints). */
+ *                        this module (nothing here prints).
+ *
+ * Must not: start a mail transaction (a probe ends before MAIL FROM),
+ * print or exit. */
 #ifndef MF_MX_H
 #define MF_MX_H
 

@@ -1,7 +1,9 @@
 /* mxfmt.h - how an MX report (mx.h) reads: the report with its findings
  * rendered as text for people or JSON Lines for programs.  Pure: no I/O,
  * nothing printed; output is appended to a caller's buffer.  It draws no
- * findings itself (mf_mx_analyze in mx.h does). */
+ * findings itself (mf_mx_analyze in mx.h does).
+ *
+ * Must not: draw findings (mx.h does), print or exit. */
 #ifndef MF_MXFMT_H
 #define MF_MXFMT_H
 

@@ -2,7 +2,10 @@
  * through gpgme: the keys are GnuPG's (GNUPGHOME), passphrases go through
  * gpg-agent and its pinentry, never through mailflow.  Only pgp.c
  * includes gpgme.h for OpenPGP.  The MIME structure around what this
- * module returns is mimepart.h's. */
+ * module returns is mimepart.h's.
+ *
+ * Must not: handle a passphrase (gpg-agent does), print or exit; only
+ * pgp.c includes gpgme.h. */
 #ifndef MF_PGP_H
 #define MF_PGP_H
 

@@ -7,7 +7,10 @@
  *      (resumable on partial input, un-dot-stuffing, CRLF -> LF, hard
  *      limits), CAPA, UIDL and LIST lines, APOP;
  *   2. a session: connect, greeting, CAPA, STLS, authenticate, commands,
- *      and the send / read-reply primitives for pipelined commands. */
+ *      and the send / read-reply primitives for pipelined commands.
+ *
+ * Must not: know Maildirs or the UID journal (popfetch.h does), dial or
+ * wrap TLS itself (session.h does), print or exit. */
 #ifndef MF_POP3_H
 #define MF_POP3_H
 

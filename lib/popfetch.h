@@ -2,7 +2,11 @@
  * mailbox by UIDL, select what is new (journal of popstate.h), fetch in
  * groups (pipelined when the server allows), deliver into a Maildir or an
  * MDA, record each delivered UID, and delete when asked.  Nothing here
- * prints: progress and notices go to the caller's callbacks. */
+ * prints: progress and notices go to the caller's callbacks.
+ *
+ * Must not: spell POP3 commands (pop3.h's calls do; the last ones are
+ * listed in tests/check-layers.py), DELE a message this run neither
+ * delivered nor verified, print or exit. */
 #ifndef MF_POPFETCH_H
 #define MF_POPFETCH_H
 

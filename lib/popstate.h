@@ -35,7 +35,10 @@
  * crash window.  With --mda there is no Maildir to scan: a crash between
  * the MDA's exit and the journal's fsync can deliver that one group again.
  *
- * Concurrency: the state is locked (flock on FILE.lock) while open. */
+ * Concurrency: the state is locked (flock on FILE.lock) while open.
+ *
+ * Must not: record a UID before the caller says its message is durable,
+ * print or exit. */
 #ifndef MF_POPSTATE_H
 #define MF_POPSTATE_H
 

@@ -1,7 +1,9 @@
 /* progress.h - the progress bar the tools draw on a terminal.
  *
  * Pure formatting: the tool prints the line (after "\r\033[K") on stderr
- * when stderr is a terminal; lib/ itself never prints. */
+ * when stderr is a terminal; lib/ itself never prints.
+ *
+ * Must not: print or exit (the tool prints the line). */
 #ifndef MF_PROGRESS_H
 #define MF_PROGRESS_H
 

@@ -11,7 +11,10 @@
  * A claim whose process is gone (killed mid-flush) goes back to new/ at
  * the next flush.  The one window a message can go twice is between the
  * server's final 250 and the unlink right after it (RFC 1047's problem,
- * inherent to SMTP). */
+ * inherent to SMTP).
+ *
+ * Must not: speak SMTP (a flush's send callback does), remove a message
+ * before that callback reports it accepted, print or exit. */
 #ifndef MF_QUEUE_H
 #define MF_QUEUE_H
 

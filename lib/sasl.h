@@ -10,7 +10,10 @@
  * those come through the descriptor's hooks.  Secrets are wiped at free
  * and never reach a transcript unredacted.  The lower-level calls
  * (mf_sasl_new, _initial, _step, _finish) stay public for the RFC vector
- * tests. */
+ * tests.
+ *
+ * Must not: spell a protocol's command words (the descriptor does), keep a
+ * secret unwiped, print or exit. */
 #ifndef MF_SASL_H
 #define MF_SASL_H
 

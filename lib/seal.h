@@ -7,7 +7,9 @@
  * every mode (composed, --message, stdin, -t, --batch); a queued message
  * is stored sealed, so a flush never seals it again.  Keys are loaded
  * when the seal is made, so a missing key fails before anything is sent
- * or queued.  This module includes no crypto library itself. */
+ * or queued.  This module includes no crypto library itself.
+ *
+ * Must not: send or queue anything (sendjob.h does), print or exit. */
 #ifndef MF_SEAL_H
 #define MF_SEAL_H
 

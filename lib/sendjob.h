@@ -8,7 +8,9 @@
  * come back in structs and callbacks.  Nothing here prints or exits, and
  * the choice of exit status stays with the tool (its own map of
  * struct mf_err), except where queue.h already decides "temporary"
- * (mf_queue_flush). */
+ * (mf_queue_flush).
+ *
+ * Must not: print or exit (results go through the report callbacks). */
 #ifndef MF_SENDJOB_H
 #define MF_SENDJOB_H
 

@@ -9,7 +9,10 @@
  * protocol's words -- the greeting, the STARTTLS command and its reply, and
  * what the capabilities mean stay in smtp.c, pop3.c and imap.c, which call
  * mf_session_starttls() once their server said go ahead.  Never prints;
- * writes "connected to" and "TLS started" notes to the transcript. */
+ * writes "connected to" and "TLS started" notes to the transcript.
+ *
+ * Must not: spell a protocol's commands (the protocol modules do, and
+ * hand it the STARTTLS step), print or exit. */
 #ifndef MF_SESSION_H
 #define MF_SESSION_H
 

@@ -4,7 +4,9 @@
  * trailing dot) modulo N, so the same name lands in the same shard on
  * every run, on every host and in every retry, whatever order or split the
  * input arrives in.  The hash is 64-bit FNV-1a: fixed by this contract, as
- * shards computed by different versions must agree.  Pure functions. */
+ * shards computed by different versions must agree.  Pure functions.
+ *
+ * Must not: do I/O, print or exit. */
 #ifndef MF_SHARD_H
 #define MF_SHARD_H
 

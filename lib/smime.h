@@ -3,7 +3,9 @@
  *
  * smime.c owns the S/MIME certificate and key and includes GnuTLS (its
  * PKCS#7 writer), like tls.c, crypto.c and dkim.c.  Encryption (CMS
- * EnvelopedData) is not written by GnuTLS and is not implemented yet. */
+ * EnvelopedData) is not written by GnuTLS and is not implemented yet.
+ *
+ * Must not: encrypt (smimeenc.h does), print or exit. */
 #ifndef MF_SMIME_H
 #define MF_SMIME_H
 

@@ -11,7 +11,10 @@
  * Certificates come from PEM files (one or more certificates each) and
  * directories of them (*.pem, *.crt, *.cer); each recipient address is
  * matched against a certificate's rfc822Name subjectAltNames and its
- * subject's emailAddress attributes (RFC 8550 §3), case-insensitively. */
+ * subject's emailAddress attributes (RFC 8550 §3), case-insensitively.
+ *
+ * Must not: sign (smime.h does), print or exit; only smimeenc.c
+ * includes OpenSSL. */
 #ifndef MF_SMIMEENC_H
 #define MF_SMIMEENC_H
 

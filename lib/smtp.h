@@ -6,7 +6,10 @@
  * pipelines (RFC 2920) when offered.  Every reply is parsed into
  * struct mf_smtp_reply (multi-line replies joined, enhanced status codes
  * of RFC 3463 split out); a malformed reply is MF_E_PROTO.  Nothing here
- * prints: the transcript (if any) records the lines. */
+ * prints: the transcript (if any) records the lines.
+ *
+ * Must not: dial or wrap TLS itself (session.h does), compose messages
+ * (mime.h does), print or exit. */
 #ifndef MF_SMTP_H
 #define MF_SMTP_H
 

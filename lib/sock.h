@@ -5,7 +5,9 @@
  * own connect timeout, and keeps the first that connects.  The errors tell
  * apart: MF_E_NOHOST (name does not resolve), MF_E_CONNECT with
  * sys_errno ECONNREFUSED / ENETUNREACH ..., MF_E_TIMEOUT (nothing answered:
- * a filtered port). */
+ * a filtered port).
+ *
+ * Must not: know TLS or a protocol, print or exit. */
 #ifndef MF_SOCK_H
 #define MF_SOCK_H
 

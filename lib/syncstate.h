@@ -11,7 +11,10 @@
  * messages (group commit).  Callers record a message only after its file
  * is durable.  A torn last journal line (crash during the write) is
  * ignored; a journal whose generation differs from the snapshot's is
- * stale (crash after a rewrite) and ignored too. */
+ * stale (crash after a rewrite) and ignored too.
+ *
+ * Must not: leave a half-written state file (temp file, fsync, rename),
+ * print or exit. */
 #ifndef MF_SYNCSTATE_H
 #define MF_SYNCSTATE_H
 

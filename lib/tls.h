@@ -7,7 +7,9 @@
  * Verification is on by default (system trust store, or ca_file), and the
  * peer's name is checked against verify_name.  After the handshake -- and
  * also after a failed one, as far as it got -- struct mf_tls_info says what
- * was negotiated, what the peer's chain is and, on failure, why in words. */
+ * was negotiated, what the peer's chain is and, on failure, why in words.
+ *
+ * Must not: know a mail protocol, print or exit. */
 #ifndef MF_TLS_H
 #define MF_TLS_H
 

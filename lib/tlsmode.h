@@ -1,7 +1,9 @@
 /* tlsmode.h - how a connection is secured (STARTTLS, implicit TLS, none,
  * auto): the setting's values and their names.  A base module, so that
  * the configuration can name a mode without depending on the TLS layer;
- * it knows nothing of GnuTLS and does no I/O. */
+ * it knows nothing of GnuTLS and does no I/O.
+ *
+ * Must not: depend on any other module, print or exit. */
 #ifndef MF_TLSMODE_H
 #define MF_TLSMODE_H
 

@@ -10,7 +10,9 @@
  * check: the question is only "is this TLS?"); if it works, the mode is
  * wrong.  The reverse mistake, implicit TLS against a clear-text port,
  * shows as a handshake answered with clear text ("220 ...", "+OK",
- * "* OK"), which tls.c records in plaintext_seen. */
+ * "* OK"), which tls.c records in plaintext_seen.
+ *
+ * Must not: print or exit. */
 #ifndef MF_TLSPORT_H
 #define MF_TLSPORT_H
 

@@ -5,7 +5,10 @@
  * notes, "***" errors.  Secrets (AUTH payloads, passwords) are replaced by
  * "********" unless the transcript was made with MF_TX_SHOW_SECRETS.
  * Control characters from the peer are shown escaped (\r, \x1b ...) so a
- * hostile server cannot drive the user's terminal. */
+ * hostile server cannot drive the user's terminal.
+ *
+ * Must not: show a secret unless the user asked for it, or exit; it
+ * writes only to the FILE it is given. */
 #ifndef MF_TRANSCRIPT_H
 #define MF_TRANSCRIPT_H
 

@@ -3,7 +3,9 @@
  *
  * STARTTLS is "wrap the live transport": mf_tls_wrap() takes a transport
  * and returns a new one that owns it.  Every read and write has a timeout
- * (mf_transport_set_timeout, default 60 s). */
+ * (mf_transport_set_timeout, default 60 s).
+ *
+ * Must not: know TLS, lines or protocols: it is only the interface. */
 #ifndef MF_TRANSPORT_H
 #define MF_TRANSPORT_H
 

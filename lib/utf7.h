@@ -2,7 +2,9 @@
  * converted to and from UTF-8, strictly.
  *
  * Owns the encoding only: pure, no IMAP I/O, and no folder-name policy
- * (which names map to which paths is folders.c's). */
+ * (which names map to which paths is folders.c's).
+ *
+ * Must not: apply folder-name policy (folders.h does), print or exit. */
 #ifndef MF_UTF7_H
 #define MF_UTF7_H
 

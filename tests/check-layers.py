@@ -14,6 +14,9 @@ belongs to module X) and runs three checks:
              from nm(1) on $MF_BUILD/lib/*.o or build/lib/*.o): a helper
              in a top file that its own parts call is a circle the include
              graph cannot see.  Skipped (and said so) before a build.
+  length     no function in lib/ or cmd/ over 80 lines, and
+  contract   every lib/*.h says what its module must not do
+             (both in tests/check-shape.py).
 
 The layers, lowest first (same-layer includes are allowed, cycles are not):
   1 base        err buf config cred durable esc json base64 tlsmode
@@ -35,6 +38,7 @@ cycles and command strings.  Usage: tests/check-layers.py [TOP]
 Prints one line per finding, then "layers: N passed, N failed".
 """
 import glob
+import importlib.util
 import os
 import re
 import subprocess
@@ -300,6 +304,16 @@ def main():
         failed, passed = (failed + 1, passed) if cyc else (failed, passed + 1)
     else:
         print("layers: note: no objects in %s; call check not run" % objdir)
+
+    # 5., 6. function length and header contracts (tests/check-shape.py)
+    spec = importlib.util.spec_from_file_location(
+        "check_shape", os.path.join(os.path.dirname(os.path.abspath(
+            __file__)), "check-shape.py"))
+    shape = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shape)
+    for check in (shape.check_length, shape.check_contracts):
+        bad = check(top, lambda line: print("layers: " + line))
+        failed, passed = (failed + 1, passed) if bad else (failed, passed + 1)
 
     print("layers: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
