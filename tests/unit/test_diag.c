@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "diagfmt.h"
@@ -776,4 +780,217 @@ Test(diag, auth_needs_starttls_names_the_product_knob)
 			          "case %zu: %s", i, f->fix);
 		free(r);
 	}
+}
+
+/* ---- mf_diag_run against a scripted SMTP server ----
+ *
+ * The server is a child process on 127.0.0.1 (a free port) that plays one
+ * connection: for each step it reads a line when `expect` is set (and
+ * fails unless the line starts with it), then sends `say`.  Every line it
+ * read goes to a file the test reads afterwards: what the diagnosis sent.
+ * It stops by itself (alarm) and at the client's close. */
+
+struct step {
+	const char *expect;     /* line prefix, or NULL: just send */
+	const char *say;        /* reply, or NULL */
+};
+
+static char sent_path[64];
+
+static int
+read_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	char c;
+
+	while (n + 1 < len && read(fd, &c, 1) == 1) {
+		buf[n++] = c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static void
+serve(int c, const struct step *st, size_t nst, FILE *log)
+{
+	char line[2048];
+	size_t i;
+
+	for (i = 0; i < nst; i++) {
+		if (st[i].expect != NULL) {
+			if (read_line(c, line, sizeof(line)) <= 0)
+				_exit(3);
+			fputs(line, log);
+			if (strncmp(line, st[i].expect, strlen(st[i].expect)) != 0)
+				_exit(2);
+		}
+		if (st[i].say != NULL &&
+		    write(c, st[i].say, strlen(st[i].say)) == -1)
+			_exit(1);
+	}
+	/* what comes after the script (QUIT) is only recorded */
+	while (read_line(c, line, sizeof(line)) > 0) {
+		fputs(line, log);
+		if (strncmp(line, "QUIT", 4) == 0 &&
+		    write(c, "221 2.0.0 bye\r\n", 15) == -1)
+			_exit(1);
+	}
+}
+
+static pid_t
+smtp_peer(const struct step *st, size_t nst, char *port, size_t portlen)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	FILE *log;
+	int ls, c, fd;
+	pid_t pid;
+
+	mf_strlcpy(sent_path, "/tmp/mf-diag-sent-XXXXXX", sizeof(sent_path));
+	fd = mkstemp(sent_path);
+	cr_assert_neq(fd, -1);
+	close(fd);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_neq(ls, -1);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(ls, 1), 0);
+	cr_assert_eq(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+	snprintf(port, portlen, "%u", (unsigned)ntohs(a.sin_port));
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		alarm(10);
+		log = fopen(sent_path, "w");
+		c = accept(ls, NULL, NULL);
+		if (log == NULL || c == -1)
+			_exit(1);
+		serve(c, st, nst, log);
+		fclose(log);
+		_exit(0);
+	}
+	close(ls);
+	return pid;
+}
+
+/* Reap the server: 0 when it saw every line it expected. */
+static int
+peer_status(pid_t pid)
+{
+	int st;
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void
+sent_lines(char *out, size_t outlen)
+{
+	FILE *f = fopen(sent_path, "r");
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	unlink(sent_path);
+}
+
+static void
+run_params(struct mf_diag_params *p, const char *port)
+{
+	memset(p, 0, sizeof(*p));
+	p->host = "127.0.0.1";
+	p->port = port;
+	p->tls = MF_TLS_NONE;
+	p->ehlo_name = "client.test";
+	p->cred.user = "joe";
+	p->cred.source.password = "wrong-secret";
+	p->mechs = "PLAIN";
+	p->quit_after = MF_DIAG_NSTAGES;
+	p->timeout_ms = 5000;
+	p->banner_wait_ms = 5000;
+}
+
+static int
+has_finding(const struct mf_diag_report *r, enum mf_diag_code c)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfinding; i++)
+		if (r->finding[i].code == c)
+			return 1;
+	return 0;
+}
+
+Test(diag_run, refused_auth_is_explained_as_bad_credentials)
+{
+	/* base64("\0joe\0wrong-secret"), RFC 4616 */
+	static const struct step st[] = {
+		{ NULL, "220 fake.test ESMTP\r\n" },
+		{ "EHLO client.test", "250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n" },
+		{ "AUTH PLAIN AGpvZQB3cm9uZy1zZWNyZXQ=",
+		  "535 5.7.8 Authentication credentials invalid\r\n" },
+	};
+	struct mf_diag_params p;
+	struct mf_diag_report r;
+	struct mf_err e = {0};
+	char port[8], sent[4096];
+	pid_t pid;
+
+	pid = smtp_peer(st, sizeof(st) / sizeof(st[0]), port, sizeof(port));
+	run_params(&p, port);
+	mf_diag_report_init(&r);
+	cr_assert_eq(mf_diag_run(&p, &r, &e), 0, "%s", e.msg);
+	cr_expect_eq(peer_status(pid), 0, "the server did not see what it "
+	    "expected");
+	sent_lines(sent, sizeof(sent));
+	cr_expect(strstr(sent, "AUTH PLAIN ") != NULL, "sent: %s", sent);
+	/* the observation: AUTH answered 535 5.7.8 */
+	cr_expect(r.stage[MF_DIAG_AUTH].done);
+	cr_expect_not(r.stage[MF_DIAG_AUTH].ok);
+	cr_expect_eq(r.stage[MF_DIAG_AUTH].code, 535);
+	cr_expect_str_eq(r.stage[MF_DIAG_AUTH].enhanced, "5.7.8");
+	cr_assert_eq(r.nmech, 1);
+	cr_expect_str_eq(r.mech[0].name, "PLAIN");
+	/* the explanation and the exit status (77: credentials refused) */
+	cr_expect(has_finding(&r, MF_DIAG_AUTH_BAD_CREDENTIALS),
+	    "verdict: %s", r.verdict);
+	cr_expect_eq(r.exit_code, 77);
+	/* the secret never reaches the report's transcript */
+	cr_expect_null(strstr(r.transcript.data ? r.transcript.data : "",
+	    "AGpvZQB3cm9uZy1zZWNyZXQ="));
+	cr_expect_null(strstr(r.transcript.data ? r.transcript.data : "",
+	    "wrong-secret"));
+	mf_diag_report_free(&r);
+}
+
+Test(diag_run, auth_not_offered_is_found_without_sending_the_secret)
+{
+	static const struct step st[] = {
+		{ NULL, "220 fake.test ESMTP\r\n" },
+		{ "EHLO client.test", "250-fake.test\r\n250 SIZE 1000\r\n" },
+	};
+	struct mf_diag_params p;
+	struct mf_diag_report r;
+	struct mf_err e = {0};
+	char port[8], sent[4096];
+	pid_t pid;
+
+	pid = smtp_peer(st, sizeof(st) / sizeof(st[0]), port, sizeof(port));
+	run_params(&p, port);
+	p.mechs = NULL;         /* every offered one we implement: none */
+	mf_diag_report_init(&r);
+	cr_assert_eq(mf_diag_run(&p, &r, &e), 0, "%s", e.msg);
+	cr_expect_eq(peer_status(pid), 0);
+	sent_lines(sent, sizeof(sent));
+	cr_expect_null(strstr(sent, "AUTH"), "sent: %s", sent);
+	cr_expect(has_finding(&r, MF_DIAG_AUTH_NOT_OFFERED), "verdict: %s",
+	    r.verdict);
+	cr_expect_neq(r.exit_code, 0);
+	mf_diag_report_free(&r);
 }
