@@ -12,6 +12,7 @@
 
 #include "imapsync_int.h"
 #include "memtransport.h"
+#include "scratchdir.h"
 #include "syncstate.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -25,8 +26,7 @@ static char last_error[256];
 static void
 setup(void)
 {
-	mf_strlcpy(dir, "/tmp/mf-isync-XXXXXX", sizeof(dir));
-	cr_assert_not_null(mkdtemp(dir));
+	scratch_make(dir, sizeof(dir), "isync");
 	snprintf(md, sizeof(md), "%s/Mail", dir);
 	snprintf(sdir, sizeof(sdir), "%s/state", dir);
 }
@@ -34,11 +34,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
+	scratch_remove(dir);
 	mf_buf_free(&mt.written);
 }
 
@@ -95,42 +91,11 @@ sync_inbox(const char *const *r, size_t n, struct mf_err *e)
 	return rc;
 }
 
-/* Names and contents of md/sub's files, in name order, as
- * "FLAGS=CONTENT|" each ("FLAGS" the letters after ":2,"). */
+/* md/sub's messages as "FLAGS=CONTENT|" each (scratchdir.h). */
 static size_t
 files(const char *sub, char *all, size_t alllen)
 {
-	char path[512], buf[1024];
-	struct dirent **names;
-	const char *info;
-	size_t got = 0;
-	FILE *fp;
-	int i, k;
-
-	all[0] = '\0';
-	cr_assert_lt((size_t)snprintf(path, sizeof(path), "%s/%s", md, sub),
-	    sizeof(path));
-	k = scandir(path, &names, NULL, alphasort);
-	cr_assert_geq(k, 0, "scandir %s", path);
-	for (i = 0; i < k; i++) {
-		if (names[i]->d_name[0] != '.') {
-			cr_assert_lt((size_t)snprintf(path, sizeof(path),
-			    "%s/%s/%s", md, sub, names[i]->d_name), sizeof(path));
-			fp = fopen(path, "r");
-			cr_assert_not_null(fp);
-			buf[fread(buf, 1, sizeof(buf) - 1, fp)] = '\0';
-			fclose(fp);
-			info = strstr(names[i]->d_name, ":2,");
-			strncat(all, info ? info + 3 : "-", alllen - strlen(all) - 1);
-			strncat(all, "=", alllen - strlen(all) - 1);
-			strncat(all, buf, alllen - strlen(all) - 1);
-			strncat(all, "|", alllen - strlen(all) - 1);
-			got++;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return got;
+	return maildir_read(md, sub, 1, all, alllen);
 }
 
 static struct mf_syncstate *

@@ -3,7 +3,6 @@
  * reached the Maildir, what the UID journal recorded and exactly which
  * commands went to the server: DELE only for what was delivered. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "pop3.h"
 #include "popfetch.h"
 #include "popstate.h"
+#include "scratchdir.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -22,8 +22,7 @@ static struct memt mt;
 static void
 setup(void)
 {
-	mf_strlcpy(dir, "/tmp/mf-popfetch-XXXXXX", sizeof(dir));
-	cr_assert_not_null(mkdtemp(dir));
+	scratch_make(dir, sizeof(dir), "popfetch");
 	snprintf(md, sizeof(md), "%s/Maildir", dir);
 	snprintf(state, sizeof(state), "%s/state", dir);
 }
@@ -31,11 +30,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", dir);
+	scratch_remove(dir);
 	mf_buf_free(&mt.written);
 }
 
@@ -74,33 +69,7 @@ run(const char *const *r, size_t n, struct mf_popfetch_params *fp,
 static size_t
 maildir_files(const char *sub, char *all, size_t alllen)
 {
-	char path[512], buf[1024];
-	struct dirent **names;
-	size_t got = 0;
-	FILE *fp;
-	int i, k;
-
-	all[0] = '\0';
-	cr_assert_lt((size_t)snprintf(path, sizeof(path), "%s/%s", md, sub),
-	    sizeof(path));
-	k = scandir(path, &names, NULL, alphasort);
-	cr_assert_geq(k, 0, "scandir %s", path);
-	for (i = 0; i < k; i++) {
-		if (names[i]->d_name[0] != '.') {
-			cr_assert_lt((size_t)snprintf(path, sizeof(path),
-			    "%s/%s/%s", md, sub, names[i]->d_name),
-			    sizeof(path));
-			fp = fopen(path, "r");
-			cr_assert_not_null(fp);
-			buf[fread(buf, 1, sizeof(buf) - 1, fp)] = '\0';
-			fclose(fp);
-			strncat(all, buf, alllen - strlen(all) - 1);
-			got++;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return got;
+	return maildir_read(md, sub, 0, all, alllen);
 }
 
 static struct mf_popstate *
