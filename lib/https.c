@@ -1,4 +1,5 @@
-/* https.c - a bounded HTTPS GET over lib/sock and lib/tls. */
+/* https.c - a bounded HTTPS GET over the session layer (lib/session:
+ * dial and implicit TLS, the same plumbing as SMTP, POP3 and IMAP). */
 #include "https.h"
 
 #include <ctype.h>
@@ -6,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sock.h"
+#include "session.h"
 #include "tls.h"
 #include "transport.h"
 
@@ -120,9 +121,10 @@ mf_https_get(const char *host, const char *addr, const char *path,
              const struct mf_https_params *p, struct mf_buf *body,
              struct mf_https_response *resp, struct mf_err *e)
 {
-	struct mf_sock_opts so = { 0, 0, 0 };
+	struct mf_session_params sp;
 	struct mf_tls_params tp;
-	struct mf_transport *t, *tls;
+	struct mf_session *s;
+	struct mf_transport *t;
 	size_t max = p->body_max > 0 ? p->body_max : BODY_MAX_DEFAULT;
 	struct mf_buf raw = MF_BUF_INIT(max + HEAD_MAX);
 	struct mf_buf req = MF_BUF_INIT(2048);
@@ -132,34 +134,35 @@ mf_https_get(const char *host, const char *addr, const char *path,
 
 	if (resp != NULL)
 		memset(resp, 0, sizeof(*resp));
-	so.connect_timeout_ms = so.io_timeout_ms = p->timeout_ms > 0 ?
-	    p->timeout_ms : 10000;
-	t = mf_sock_connect(addr, p->port ? p->port : "443", &so, e);
-	if (t == NULL)
-		return -1;
 	memset(&tp, 0, sizeof(tp));
 	tp.sni = host;
 	tp.verify_name = host;   /* always verified: there is no insecure mode */
 	tp.ca_file = p->ca_file;
-	tls = mf_tls_wrap(t, &tp, NULL, e);
-	if (tls == NULL) {
-		mf_transport_free(t);
+	memset(&sp, 0, sizeof(sp));
+	sp.host = addr;          /* dialled as given: the caller resolved it */
+	sp.port = p->port ? p->port : "443";
+	sp.tls = MF_TLS_IMPLICIT;
+	sp.tlsp = &tp;
+	sp.sock.connect_timeout_ms = sp.sock.io_timeout_ms = p->timeout_ms > 0 ?
+	    p->timeout_ms : 10000;
+	s = mf_session_open(&sp, NULL, e);
+	if (s == NULL)
 		return -1;
-	}
+	t = mf_lineio_transport(mf_session_lineio(s));
 	if (mf_buf_printf(&req, e, "GET %s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: %s\r\nAccept: %s\r\nConnection: close\r\n\r\n", path,
 	    host, p->user_agent ? p->user_agent : "mailflow",
 	    p->accept ? p->accept : "*/*") == -1 ||
-	    mf_transport_write(tls, req.data, req.len, e) == -1)
+	    mf_transport_write(t, req.data, req.len, e) == -1)
 		goto out;
-	while ((n = mf_transport_read(tls, chunk, sizeof(chunk), e)) > 0)
+	while ((n = mf_transport_read(t, chunk, sizeof(chunk), e)) > 0)
 		if (mf_buf_append(&raw, chunk, (size_t)n, e) == -1)
 			goto out;
 	if (n < 0 && raw.len == 0)
 		goto out;
 	r = mf_https_parse(&raw, body, resp, e);
 out:
-	mf_transport_free(tls);
+	mf_session_free(s);
 	mf_buf_free(&raw);
 	mf_buf_free(&req);
 	return r;
