@@ -497,8 +497,12 @@ classify(struct mf_disc_step *s, const struct mf_diag_report *d, int creds)
 	s->exit_code = d->exit_code;
 	if (caps != NULL)
 		mf_strlcpy(s->offered, caps->auth, sizeof(s->offered));
+	/* The configuration block names the strongest mechanism that
+	 * worked, not the first one the server listed. */
 	for (i = 0; i < d->nmech; i++) {
-		if (d->mech[i].result == MF_DIAG_MECH_OK && s->mech[0] == '\0')
+		if (d->mech[i].result == MF_DIAG_MECH_OK && (s->mech[0] ==
+		    '\0' || mf_sasl_rank(d->mech[i].name) <
+		    mf_sasl_rank(s->mech)))
 			mf_strlcpy(s->mech, d->mech[i].name, sizeof(s->mech));
 		failed |= d->mech[i].result == MF_DIAG_MECH_FAILED;
 	}

@@ -66,6 +66,13 @@ mf_sasl_supported(const char *mech)
 	return mech_of(mech) != M_NONE;
 }
 
+/* enum mech follows mf_sasl_mechs, and M_NONE is its length. */
+int
+mf_sasl_rank(const char *mech)
+{
+	return (int)mech_of(mech);
+}
+
 /* Bearer tokens count as plaintext too: whoever reads them can use them. */
 int
 mf_sasl_is_plaintext(const char *mech)

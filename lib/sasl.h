@@ -61,6 +61,10 @@ extern const char *const mf_sasl_mechs[];
 /* 1 if we implement `mech` (case-insensitive). */
 int mf_sasl_supported(const char *mech);
 
+/* Place of `mech` in mf_sasl_mechs (0 = strongest; case-insensitive), or
+ * the list's length for a mechanism we do not implement. */
+int mf_sasl_rank(const char *mech);
+
 /* 1 if mech sends the password in a recoverable form (PLAIN, LOGIN; also
  * XOAUTH2 and OAUTHBEARER, whose bearer token is as good as a password). */
 int mf_sasl_is_plaintext(const char *mech);

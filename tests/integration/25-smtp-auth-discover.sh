@@ -161,6 +161,7 @@ text creds "^10 smtp +$SUBS implicit \(srv\): ok"
 jcheck creds 'd["exit"] == 0' \
 	'd["tried"][9]["mechanism"] is not None' \
 	'd["accounts"][0]["auth"] == d["tried"][9]["mechanism"]' \
+	'd["accounts"][0]["auth"] == "SCRAM-SHA-256"' \
 	'd["accounts"][0]["user"] == "'"$MF_USER"'"'
 
 # The configuration block, as printed, works with mailsend.  mailsend asks

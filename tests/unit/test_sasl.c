@@ -826,3 +826,17 @@ Test(sasl_login, offers_plus)
 	cr_assert_not(mf_sasl_offers_plus("-PLUS"));
 	cr_assert_not(mf_sasl_offers_plus(NULL));
 }
+
+/* smtp-auth-test --discover names the strongest working mechanism by this
+ * order: SCRAM above CRAM-MD5 above the plaintext ones. */
+Test(sasl, rank_orders_by_strength)
+{
+	cr_assert_lt(mf_sasl_rank("SCRAM-SHA-256-PLUS"),
+	    mf_sasl_rank("scram-sha-256"));
+	cr_assert_lt(mf_sasl_rank("SCRAM-SHA-256"), mf_sasl_rank("SCRAM-SHA-1"));
+	cr_assert_lt(mf_sasl_rank("SCRAM-SHA-1"), mf_sasl_rank("CRAM-MD5"));
+	cr_assert_lt(mf_sasl_rank("CRAM-MD5"), mf_sasl_rank("PLAIN"));
+	cr_assert_lt(mf_sasl_rank("PLAIN"), mf_sasl_rank("LOGIN"));
+	cr_assert_lt(mf_sasl_rank("LOGIN"), mf_sasl_rank("NTLM"));
+	cr_assert_eq(mf_sasl_rank("NTLM"), mf_sasl_rank("GSSAPI"));
+}
