@@ -104,6 +104,7 @@ session_params(struct run *ru, enum mf_tls_mode mode)
 	sp->ehlo_name = p->ehlo_name;
 	sp->tr = ru->tr;
 	sp->timeout_ms = ru->timeout_ms;
+	sp->quit_reply = 1;     /* the transcript shows the whole dialogue */
 }
 
 /* A fresh session up to where AUTH can start (for the next mechanism and

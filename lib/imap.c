@@ -946,6 +946,9 @@ int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
 
 	if (!st)
 		st = &dummy;
+	if (im->dead)
+		return mf_err_set(e, MF_E_CLOSED, "the IMAP connection is unusable "
+		                  "after an earlier error");
 	for (size_t k = 0; k < im->ndone; k++) {
 		if (im->done[k].tag != tag)
 			continue;
@@ -1038,6 +1041,16 @@ static int check_ok(const struct mf_imap_status *st, struct mf_err *e)
 	                    "IMAP server said %s: %s", st->status, st->text);
 }
 
+int mf_imap_wait_ok(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+                    void *arg, struct mf_err *e)
+{
+	struct mf_imap_status st;
+
+	if (mf_imap_wait(im, tag, fn, arg, &st, e) < 0)
+		return -1;
+	return check_ok(&st, e);
+}
+
 int mf_imap_simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
                    struct mf_err *e, const char *fmt, ...)
 {
@@ -1088,15 +1101,26 @@ static int greeting(struct mf_imap *im, struct mf_err *e)
 }
 
 /*
- * RFC 3501 section 7.2.1: "IMAP4rev1" MUST be listed (RFC 9051: or
- * "IMAP4rev2").  A server without either is not an IMAP server we can
- * talk to: say so before any password is sent.
+ * Learn the capabilities unless a response since generation gen already
+ * listed them: RFC 3501 §7.1 (RFC 9051 §7.1) lets the greeting and a
+ * tagged OK carry them as a [CAPABILITY ...] response code, which saves
+ * the CAPABILITY round trip.  RFC 3501 §7.2.1: "IMAP4rev1" MUST be listed
+ * (RFC 9051: or "IMAP4rev2").  A server without either is not an IMAP
+ * server we can talk to: say so before any password is sent.
  */
-static int capability(struct mf_imap *im, struct mf_err *e)
+static int has_rev(const struct mf_imap *im)
 {
+	return mf_imap_has_cap(im, "IMAP4rev1") || mf_imap_has_cap(im, "IMAP4rev2");
+}
+
+/* A list without either is taken as incomplete and asked for in full. */
+static int capability(struct mf_imap *im, unsigned gen, struct mf_err *e)
+{
+	if (im->caps_gen != gen && has_rev(im))
+		return 0;
 	if (mf_imap_simple(im, NULL, NULL, e, "CAPABILITY") < 0)
 		return -1;
-	if (!mf_imap_has_cap(im, "IMAP4rev1") && !mf_imap_has_cap(im, "IMAP4rev2"))
+	if (!has_rev(im))
 		return mf_err_set(e, MF_E_PROTO, "the server's CAPABILITY lists "
 		    "neither IMAP4rev1 nor IMAP4rev2: not an IMAP server "
 		    "this client can talk to");
@@ -1119,7 +1143,7 @@ static int starttls(struct mf_imap *im, struct mf_err *e)
 		return -1;
 	/* RFC 3501 §6.2.1: capabilities learnt before TLS are void */
 	mf_buf_reset(&im->caps);
-	return capability(im, e);
+	return capability(im, im->caps_gen, e);
 }
 
 /* The protocol's state over session sess (owned from now on, freed on
@@ -1198,7 +1222,7 @@ struct mf_imap *mf_imap_attach(struct mf_transport *t,
 
 	(void)session_params(p, &tp, &sp);
 	im = imap_new(mf_session_attach(t, &sp, e), p, e);
-	if (im && (greeting(im, e) < 0 || capability(im, e) < 0)) {
+	if (im && (greeting(im, e) < 0 || capability(im, 0, e) < 0)) {
 		session_drop(im);
 		return NULL;
 	}
@@ -1223,7 +1247,7 @@ struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
 	if (!(im = imap_new(sess, p, e)))
 		return NULL;
 	if (mf_session_check_port(sess, e) < 0 || greeting(im, e) < 0 ||
-	    capability(im, e) < 0 ||
+	    capability(im, 0, e) < 0 ||
 	    (mode == MF_TLS_STARTTLS && starttls(im, e) < 0)) {
 		session_drop(im);
 		return NULL;
@@ -1237,10 +1261,14 @@ void mf_imap_free(struct mf_imap *im)
 
 	if (!im)
 		return;
+	/* RFC 3501 §6.1.3: the server answers BYE and OK and closes; nothing
+	 * in them changes what the session did, so send LOGOUT and close
+	 * without waiting a round trip for them. */
 	if (im->io && !im->bye && !im->dead) {
 		mf_err_clear(&e);
 		mf_lineio_set_timeout(im->io, 5000);
-		mf_imap_simple(im, NULL, NULL, &e, "LOGOUT");
+		if (mf_imap_send(im, &e, "LOGOUT"))
+			(void)mf_imap_flush(im, &e);
 	}
 	mf_session_free(im->sess);
 	mf_imap_parser_free(im->p);
@@ -1446,17 +1474,18 @@ int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
 	if (rc < 0)
 		return -1;
 	/* RFC 3501 §6.2.3: capabilities may change after login */
-	if (im->caps_gen == gen)
-		return capability(im, e);
-	return 0;
+	return capability(im, gen, e);
 }
 
 /* ---- extensions ---- */
 
-int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e)
+int mf_imap_enable_send(struct mf_imap *im, const char *exts, unsigned *tag,
+                        struct mf_err *e)
 {
 	char list[512] = "", word[64];
 	const char *p = exts;
+
+	*tag = 0;
 
 	while (*p) {
 		size_t n = strcspn(p, " ");
@@ -1474,7 +1503,17 @@ int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e)
 	}
 	if (!*list || !mf_imap_has_cap(im, "ENABLE"))
 		return 0;
-	return mf_imap_simple(im, NULL, NULL, e, "ENABLE %s", list);
+	*tag = mf_imap_send(im, e, "ENABLE %s", list);
+	return *tag ? 0 : -1;
+}
+
+int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e)
+{
+	unsigned tag;
+
+	if (mf_imap_enable_send(im, exts, &tag, e) < 0)
+		return -1;
+	return tag ? mf_imap_wait_ok(im, tag, NULL, NULL, e) : 0;
 }
 
 /* Wait for the "+" go-ahead of a synchronizing literal or IDLE. */

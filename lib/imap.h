@@ -156,7 +156,8 @@ struct mf_imap *mf_imap_attach(struct mf_transport *t,
  * credentials are refused. */
 int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
                   struct mf_err *e);
-/* LOGOUT (best effort) and free. NULL is fine. */
+/* Send LOGOUT without waiting for its reply (best effort), close and
+ * free. NULL is fine. */
 void mf_imap_free(struct mf_imap *im);
 
 /* 1 if the server announced capability `cap` (case-insensitive). */
@@ -164,6 +165,13 @@ int mf_imap_has_cap(const struct mf_imap *im, const char *cap);
 /* ENABLE each of the space-separated extensions that is offered; then
  * mf_imap_enabled() says which the server enabled. */
 int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e);
+/* The same in two steps, so ENABLE can share a round trip with the
+ * commands queued after it: send queues it (*tag is 0 when nothing is to
+ * be enabled), mf_imap_wait_ok(*tag) completes it.  The server handles
+ * commands in order, so a command queued after ENABLE already sees the
+ * extensions enabled. */
+int mf_imap_enable_send(struct mf_imap *im, const char *exts, unsigned *tag,
+                        struct mf_err *e);
 int mf_imap_enabled(const struct mf_imap *im, const char *ext);
 
 /* Result of a tagged command. */
@@ -192,6 +200,10 @@ int mf_imap_flush(struct mf_imap *im, struct mf_err *e);
  * or BAD), -1 on connection or protocol errors. */
 int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
                  void *arg, struct mf_imap_status *st, struct mf_err *e);
+/* Wait for tag as mf_imap_wait(); -1 unless the result is OK (as
+ * mf_imap_simple()). */
+int mf_imap_wait_ok(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+                    void *arg, struct mf_err *e);
 /* Send, flush, wait; -1 unless the result is OK (MF_E_PERM for NO,
  * MF_E_PROTO for BAD, the server's text in e). */
 int mf_imap_simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,

@@ -80,15 +80,29 @@ static int run(struct isync *c, struct mf_err *e)
 		mf_maildir_close(root);
 		return r;
 	}
-	int rc = isync_connect(c, e);
+	/* One round trip for ENABLE, LIST and the first folder's SELECT:
+	 * the server answers them in order (RFC 3501 §5.5), and ENABLE takes
+	 * effect before the SELECT that needs it (RFC 5161 §3.1). */
+	int rc = isync_connect_begin(c, e);
 	if (rc == 0)
-		rc = isync_list_folders(c, e);
+		rc = isync_list_send(c, e);
+	if (rc == 0 && c->p->jobs <= 1)
+		rc = isync_preselect_send(c, e);
+	if (rc == 0)
+		rc = isync_connect_end(c, e);
+	if (rc == 0)
+		rc = isync_list_wait(c, e);
+	if (rc == 0)
+		isync_preselect_first(c);
 	if (rc == 0 && c->p->jobs > 1 && c->fl.n > 1) {
 		isync_run_jobs(c, &first, &failed);
 		c->nf_done = c->fl.n;
 	}
 	if (rc == 0)
 		rc = sync_folders(c, &first, &failed, e);
+	isync_preselect_finish(c);
+	free(c->list_tags);
+	c->list_tags = NULL;
 	mf_imap_free(c->im);
 	c->im = NULL;
 	mf_maildir_close(root);

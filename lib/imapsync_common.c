@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -112,8 +113,8 @@ static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 
 /* One LIST with every pattern when LIST-EXTENDED (RFC 5258) allows it,
  * asking for SPECIAL-USE attributes (RFC 6154) when offered; else one
- * plain LIST per pattern. */
-int isync_list_folders(struct isync *c, struct mf_err *e)
+ * plain LIST per pattern, all queued at once. */
+int isync_list_send(struct isync *c, struct mf_err *e)
 {
 	const char *all[] = { "*" };
 	const char *const *pats = c->p->nfolders ? c->p->folders : all;
@@ -124,6 +125,10 @@ int isync_list_folders(struct isync *c, struct mf_err *e)
 	struct mf_buf q = MF_BUF_INIT(65536);
 	int r = 0;
 
+	free(c->list_tags);
+	c->nlist = 0;
+	if (!(c->list_tags = calloc(np, sizeof *c->list_tags)))
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && i < np; i++) {
 		struct mf_buf enc = MF_BUF_INIT(4096);
 		if (ext && i == 0 && np > 1)
@@ -138,28 +143,70 @@ int isync_list_folders(struct isync *c, struct mf_err *e)
 		if (r == 0 && ext && np > 1 && i == np - 1)
 			r = mf_buf_putc(&q, ')', e);
 		if (r == 0 && (!ext || i == np - 1)) {
-			r = mf_imap_simple(c->im, list_cb, c, e, "LIST \"\" %s%s",
-			                   q.data, ret);
-			if (r < 0)
-				mf_err_prefix(e, "listing the folders (LIST)");
+			unsigned t = mf_imap_send(c->im, e, "LIST \"\" %s%s",
+			                          q.data, ret);
+			if (!t)
+				r = -1;
+			else
+				c->list_tags[c->nlist++] = t;
 			mf_buf_reset(&q);
 		}
 	}
 	mf_buf_free(&q);
+	if (r < 0)
+		mf_err_prefix(e, "listing the folders (LIST)");
 	return r;
 }
 
-int isync_connect(struct isync *c, struct mf_err *e)
+int isync_list_wait(struct isync *c, struct mf_err *e)
 {
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < c->nlist; i++) {
+		r = mf_imap_wait_ok(c->im, c->list_tags[i], list_cb, c, e);
+		if (r < 0)
+			mf_err_prefix(e, "listing the folders (LIST)");
+	}
+	free(c->list_tags);
+	c->list_tags = NULL;
+	c->nlist = 0;
+	return r;
+}
+
+int isync_list_folders(struct isync *c, struct mf_err *e)
+{
+	if (isync_list_send(c, e) < 0)
+		return -1;
+	return isync_list_wait(c, e);
+}
+
+int isync_connect_begin(struct isync *c, struct mf_err *e)
+{
+	c->enable_tag = 0;
 	c->im = mf_imap_connect(&c->p->imap, e);
 	if (!c->im)
 		return -1;
 	if (mf_imap_login(c->im, &c->p->imap, e) < 0)
 		return -1;
-	if (mf_imap_enable(c->im, "QRESYNC CONDSTORE", e) < 0)
+	return mf_imap_enable_send(c->im, "QRESYNC CONDSTORE", &c->enable_tag, e);
+}
+
+int isync_connect_end(struct isync *c, struct mf_err *e)
+{
+	unsigned t = c->enable_tag;
+
+	c->enable_tag = 0;
+	if (t && mf_imap_wait_ok(c->im, t, NULL, NULL, e) < 0)
 		return -1;
 	c->qresync = mf_imap_enabled(c->im, "QRESYNC");
 	c->condstore = c->qresync || mf_imap_enabled(c->im, "CONDSTORE");
 	c->uidplus = mf_imap_has_cap(c->im, "UIDPLUS");
 	return 0;
+}
+
+int isync_connect(struct isync *c, struct mf_err *e)
+{
+	if (isync_connect_begin(c, e) < 0)
+		return -1;
+	return isync_connect_end(c, e);
 }

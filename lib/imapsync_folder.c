@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "durable.h"
 #include "imapflags.h"
+#include "utf7.h"
 
 /* FETCH (UID FLAGS) answers, and with QRESYNC the changes and VANISHED
  * (EARLIER) UIDs that SELECT returns (RFC 7162 §3.2.5.2, §3.2.10). */
@@ -83,28 +85,189 @@ static int new_uids(struct frun *fr, struct uids *want, uint32_t from,
 	return 0;
 }
 
+/* Queue SELECT (EXAMINE in dry run) of utf7 in mode; the tag, 0 on
+ * error.  The mailbox facts start afresh for its replies. */
+static unsigned select_send(struct isync *c, const char *utf7, int mode,
+                            const struct mf_syncstate *st, struct mf_err *e)
+{
+	struct mf_buf q = MF_BUF_INIT(4096);
+	const char *verb = c->p->dry_run ? "EXAMINE" : "SELECT";
+	unsigned t = 0;
+
+	if (mf_imap_quote(&q, utf7, e) < 0)
+		return 0;
+	memset(mf_imap_mailbox(c->im), 0, sizeof(struct mf_imap_mailbox));
+	if (mode == ISYNC_SEL_QRESYNC)
+		t = mf_imap_send(c->im, e, "%s %s (QRESYNC (%u %llu))", verb,
+		                 q.data, mf_syncstate_uidvalidity(st),
+		                 (unsigned long long)mf_syncstate_modseq(st));
+	else if (mode == ISYNC_SEL_CONDSTORE)
+		t = mf_imap_send(c->im, e, "%s %s (CONDSTORE)", verb, q.data);
+	else
+		t = mf_imap_send(c->im, e, "%s %s", verb, q.data);
+	mf_buf_free(&q);
+	return t;
+}
+
+/* What QRESYNC needs from the state (RFC 7162 §3.2.5): a UIDVALIDITY, a
+ * MODSEQ and a UIDNEXT to ask for changes since. */
+static int select_mode(int qresync, int condstore,
+                       const struct mf_syncstate *st)
+{
+	if (qresync && mf_syncstate_uidvalidity(st) && mf_syncstate_modseq(st) &&
+	    mf_syncstate_uidnext(st))
+		return ISYNC_SEL_QRESYNC;
+	return condstore ? ISYNC_SEL_CONDSTORE : ISYNC_SEL_PLAIN;
+}
+
+/* The folder the run syncs first, as far as it can be known before
+ * LIST answers: the first pattern when it names one folder, else INBOX
+ * when the pattern matches it (LIST names INBOX in upper case, RFC 3501
+ * §5.1).  0 when there is no good guess. */
+static int preselect_guess(const struct isync *c, char *utf7, size_t len)
+{
+	const char *pat = c->p->nfolders ? c->p->folders[0] : "*";
+	const char *name = pat;
+	struct mf_buf enc = MF_BUF_INIT(4096);
+	struct mf_err e;
+	int ok;
+
+	if (strpbrk(pat, "*%"))
+		name = "INBOX";
+	if (!strcasecmp(name, "INBOX"))
+		name = "INBOX";
+	if (name != pat && !mf_folders_match(pat, name, 0))
+		return 0;
+	for (size_t i = 0; i < c->p->nexcludes; i++)
+		if (mf_folders_match(c->p->excludes[i], name, 0))
+			return 0;
+	mf_err_clear(&e);
+	ok = mf_utf7_encode(name, strlen(name), &enc, &e) == 0 && enc.data &&
+	     enc.len < len;
+	if (ok)
+		mf_strlcpy(utf7, enc.data, len);
+	mf_buf_free(&enc);
+	return ok;
+}
+
+int isync_preselect_send(struct isync *c, struct mf_err *e)
+{
+	struct isync_pre *pr = &c->pre;
+	char key[200];
+	struct mf_err e2;
+	int q = mf_imap_has_cap(c->im, "QRESYNC");
+
+	isync_preselect_drop(c);
+	if (!preselect_guess(c, pr->utf7, sizeof pr->utf7))
+		return 0;
+	mf_folders_state_key(pr->utf7, key, sizeof key);
+	mf_err_clear(&e2);
+	/* a state that cannot be read now is reported by the folder's own
+	 * sync; the guess is only skipped */
+	if (!(pr->st = mf_syncstate_open(c->state_dir, key, &e2)))
+		return 0;
+	/* isync_connect_end() will find enabled what ENABLE asked for */
+	pr->mode = select_mode(q, q || mf_imap_has_cap(c->im, "CONDSTORE"),
+	                       pr->st);
+	pr->tag = select_send(c, pr->utf7, pr->mode, pr->st, e);
+	if (!pr->tag) {
+		isync_preselect_drop(c);
+		return -1;
+	}
+	return 0;
+}
+
+void isync_preselect_first(struct isync *c)
+{
+	struct mf_folder f;
+	size_t k;
+
+	if (!c->pre.tag)
+		return;
+	for (k = c->nf_done; k < c->fl.n; k++)
+		if (!strcmp(c->fl.v[k].utf7, c->pre.utf7))
+			break;
+	if (k == c->fl.n || k == c->nf_done)
+		return;
+	f = c->fl.v[k];
+	memmove(&c->fl.v[c->nf_done + 1], &c->fl.v[c->nf_done],
+	        (k - c->nf_done) * sizeof f);
+	c->fl.v[c->nf_done] = f;
+}
+
+void isync_preselect_finish(struct isync *c)
+{
+	struct mf_imap_status st;
+	struct mf_err e;
+
+	mf_err_clear(&e);
+	if (c->pre.tag && c->im)
+		(void)mf_imap_wait(c->im, c->pre.tag, NULL, NULL, &st, &e);
+	isync_preselect_drop(c);
+}
+
+void isync_preselect_drop(struct isync *c)
+{
+	mf_syncstate_free(c->pre.st);
+	memset(&c->pre, 0, sizeof c->pre);
+}
+
+/* The state of folder f when the guessed SELECT is for it (fr then owns
+ * it), else NULL. */
+static struct mf_syncstate *preselect_take(struct isync *c,
+                                           const struct mf_folder *f)
+{
+	struct mf_syncstate *st = c->pre.st;
+
+	c->pre.taken = 0;
+	if (!c->pre.tag || !st || strcmp(c->pre.utf7, f->utf7))
+		return NULL;
+	c->pre.taken = 1;
+	c->pre.st = NULL;
+	return st;
+}
+
+/* The guessed SELECT's reply when it is this folder's in the mode
+ * wanted: 1 and r its result.  Else its reply is read and dropped (its
+ * untagged responses must not reach this folder's callbacks) and 0. */
+static int preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
+{
+	struct isync *c = fr->c;
+	struct mf_imap_status st;
+	unsigned t = c->pre.tag;
+	int mine = c->pre.taken && c->pre.mode == mode;
+
+	c->pre.tag = 0;
+	c->pre.taken = 0;
+	isync_preselect_drop(c);
+	if (!t)
+		return 0;
+	if (mine) {
+		*r = mf_imap_wait_ok(c->im, t, mode == ISYNC_SEL_QRESYNC
+		                     ? fetch_flags_cb : NULL, fr, e);
+		return 1;
+	}
+	if (mf_imap_wait(c->im, t, NULL, NULL, &st, e) < 0) {
+		*r = -1;
+		return 1;
+	}
+	return 0;
+}
+
 static int select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
 {
 	struct isync *c = fr->c;
-	struct mf_buf q = MF_BUF_INIT(4096);
 	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
-	const char *verb = c->p->dry_run ? "EXAMINE" : "SELECT";
+	int mode = use_qresync ? ISYNC_SEL_QRESYNC : c->condstore
+	           ? ISYNC_SEL_CONDSTORE : ISYNC_SEL_PLAIN;
+	unsigned t;
 	int r;
 
-	if (mf_imap_quote(&q, fr->f->utf7, e) < 0)
-		return -1;
-	memset(mb, 0, sizeof *mb);
-	if (use_qresync)
-		r = mf_imap_simple(c->im, fetch_flags_cb, fr, e,
-		                   "%s %s (QRESYNC (%u %llu))", verb, q.data,
-		                   mf_syncstate_uidvalidity(fr->st),
-		                   (unsigned long long)mf_syncstate_modseq(fr->st));
-	else if (c->condstore)
-		r = mf_imap_simple(c->im, NULL, NULL, e, "%s %s (CONDSTORE)", verb,
-		                   q.data);
-	else
-		r = mf_imap_simple(c->im, NULL, NULL, e, "%s %s", verb, q.data);
-	mf_buf_free(&q);
+	if (!preselect_use(fr, mode, &r, e)) {
+		t = select_send(c, fr->f->utf7, mode, fr->st, e);
+		r = t ? mf_imap_wait_ok(c->im, t, mode == ISYNC_SEL_QRESYNC
+		                        ? fetch_flags_cb : NULL, fr, e) : -1;
+	}
 	if (r == 0 && !mb->uidvalidity)
 		r = mf_err_set(e, MF_E_PROTO, "no UIDVALIDITY for %s", fr->f->utf8);
 	return r;
@@ -334,7 +497,8 @@ static int sync_body(struct frun *fr, struct mf_err *e)
 	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
 	uint32_t sv = mf_syncstate_uidvalidity(fr->st);
 	uint32_t old_next = mf_syncstate_uidnext(fr->st);
-	int use_q = c->qresync && sv && mf_syncstate_modseq(fr->st) && old_next;
+	int use_q = select_mode(c->qresync, c->condstore, fr->st) ==
+	            ISYNC_SEL_QRESYNC;
 	struct uids want = { 0 }, del_remote = { 0 };
 	int rc = -1, r;
 
@@ -444,7 +608,9 @@ int isync_sync_folder(struct isync *c, const struct mf_folder *f,
 	if (mf_durable_path(fr.path, sizeof fr.path, e, "%s%s%s", c->p->maildir,
 	                    *f->rel ? "/" : "", f->rel) == 0) {
 		mf_folders_state_key(f->utf7, key, sizeof key);
-		fr.st = mf_syncstate_open(c->state_dir, key, e);
+		fr.st = preselect_take(c, f);
+		if (!fr.st)
+			fr.st = mf_syncstate_open(c->state_dir, key, e);
 	}
 	fr.res.path = fr.path;
 	if (fr.st && open_maildir(&fr, e) == 0)

@@ -34,12 +34,28 @@
 
 /* ---- the run ---- */
 
+/* A SELECT sent in the round trip of ENABLE and LIST, for the folder the
+ * run will most likely sync first (imapsync_folder.c). */
+struct isync_pre {
+	unsigned tag;           /* 0: none, or its reply was read */
+	char utf7[1024];        /* the folder, as LIST would name it */
+	int mode;               /* ISYNC_SEL_* it was sent with */
+	int taken;              /* the folder being synced is this one */
+	struct mf_syncstate *st;  /* its state, opened to build the SELECT */
+};
+
+enum { ISYNC_SEL_PLAIN, ISYNC_SEL_CONDSTORE, ISYNC_SEL_QRESYNC };
+
 struct isync {
 	const struct mf_imapsync_params *p;
 	struct mf_imap *im;
 	struct mf_err *e;
 	char state_dir[4096];
 	int qresync, condstore, uidplus;
+	unsigned enable_tag;    /* ENABLE sent, reply not read yet */
+	unsigned *list_tags;    /* LISTs sent, replies not read yet */
+	size_t nlist;
+	struct isync_pre pre;
 	struct mf_folders fl;
 	size_t nf_done;         /* folders already handled by --jobs */
 };
@@ -51,8 +67,29 @@ int isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
                   void *arg, struct mf_err *e);
 /* Connect, log in, ENABLE QRESYNC (RFC 7162 §3.2.3), note capabilities. */
 int isync_connect(struct isync *c, struct mf_err *e);
+/* The same in two halves, so that more commands can be queued between
+ * them and share ENABLE's round trip: begin connects, logs in and queues
+ * ENABLE; end reads its reply and notes the capabilities. */
+int isync_connect_begin(struct isync *c, struct mf_err *e);
+int isync_connect_end(struct isync *c, struct mf_err *e);
 /* LIST the folders selected by the patterns into c->fl. */
 int isync_list_folders(struct isync *c, struct mf_err *e);
+/* The same in two halves: queue the LIST command(s), read the replies. */
+int isync_list_send(struct isync *c, struct mf_err *e);
+int isync_list_wait(struct isync *c, struct mf_err *e);
+/* Queue a SELECT of the folder the run will most likely sync first, with
+ * the parameters its sync state calls for, before ENABLE and LIST are
+ * answered (nothing is queued when no folder can be guessed).  -1 only
+ * when the command could not be queued. */
+int isync_preselect_send(struct isync *c, struct mf_err *e);
+/* Sync the guessed folder first when LIST named it, so its SELECT's
+ * reply is used instead of read and dropped. */
+void isync_preselect_first(struct isync *c);
+/* Read and drop the reply of an unused guess, so that the connection
+ * closes with nothing unread (a close with unread data is a reset). */
+void isync_preselect_finish(struct isync *c);
+/* Forget the guess without reading its reply. */
+void isync_preselect_drop(struct isync *c);
 /* --idle: the service loop (imapsync_watch.c); 0 stop, 1 reload, -1. */
 int isync_watch(struct isync *c, struct mf_err *e);
 /* Synchronise one folder and report it (imapsync_folder.c). */

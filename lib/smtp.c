@@ -1372,6 +1372,8 @@ mf_smtp_quit(struct mf_smtp *s, struct mf_err *e)
 	if (need_io(s, e) == -1)
 		return -1;
 	s->quit_done = 1;
+	if (!s->p.quit_reply)
+		return queue_cmd(s, e, "QUIT") == -1 || flush(s, e) == -1 ? -1 : 0;
 	if (mf_smtp_command(s, &r, e, "QUIT") == -1)
 		return -1;
 	return 0;

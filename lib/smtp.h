@@ -64,6 +64,8 @@ struct mf_smtp_params {
 	                                accepted recipient after the data */
 	/* With -v the transcript marks each write of several pipelined
 	 * commands: "=== pipelined in one write: MAIL RCPT DATA (N bytes)". */
+	int quit_reply;              /* read the reply to QUIT (a diagnosis
+	                                shows it); 0: send QUIT and close */
 };
 
 struct mf_smtp;
@@ -183,7 +185,10 @@ int mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
                          const char *msg, size_t len,
                          struct mf_smtp_result *res, struct mf_err *e);
 
-/* Quit politely (QUIT, read 221) without freeing. */
+/* Quit politely without freeing: send QUIT and, only with
+ * params.quit_reply, read the 221.  Nothing after the last reply to a
+ * message changes its fate (RFC 5321 §4.1.1.10), so waiting a round trip
+ * for the 221 only costs time. */
 int mf_smtp_quit(struct mf_smtp *s, struct mf_err *e);
 
 /* ---- additions ---- */

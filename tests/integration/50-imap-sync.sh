@@ -30,7 +30,7 @@ for v in "-s localhost:$MF_IMAP_PORT" "-s localhost -p $MF_IMAPS_PORT --tls impl
 done
 echo "$out" | grep -q '^~> ' || fail "no TLS transcript markers"
 IS -s "localhost:$MF_IMAP_PORT" --folder "NOPE$P" -m "$MF_TMP/auth" -v 2>&1 |
-	grep -q '^-> A2 STARTTLS' || fail "STARTTLS not used on the plain port"
+	grep -q '^-> A1 STARTTLS' || fail "STARTTLS not used on the plain port (or not first: the greeting's capabilities need no CAPABILITY)"
 MAILFLOW_PASSWORD=wrong IS -s "localhost:$MF_IMAP_PORT" -m "$MF_TMP/auth" \
 	--state "$MF_TMP/auth-state" >/dev/null 2>&1
 rc=$?; [ $rc = 77 ] || fail "wrong password: exit $rc, want 77"
@@ -66,6 +66,16 @@ n=$(grep -c 'BODY\[\]' "$MF_TMP/second.tx")
 [ "$n" = 0 ] || fail "second sync: $n BODY[] lines in the transcript"
 grep -q 'QRESYNC' "$MF_TMP/second.tx" || fail "QRESYNC not used"
 python3 "$H" compare "$MF_TMP/m" maildir++ "$P" >/dev/null || fail "differs after resync"
+# A no-change resync of one folder takes 4 round trips (tests/turns.sh):
+# the TLS handshake; the greeting (its capabilities spare CAPABILITY);
+# AUTHENTICATE PLAIN with SASL-IR (the OK lists the new capabilities);
+# ENABLE, LIST and SELECT (QRESYNC) in one write.  LOGOUT is not awaited.
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --auth PLAIN --folder "$P" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" -v >/dev/null 2>"$MF_TMP/one.tx" ||
+	fail "one-folder resync: $(tail -3 "$MF_TMP/one.tx")"
+n=$(bash "$MF_TOP/tests/turns.sh" "$MF_TMP/one.tx")
+[ "$n" = 4 ] || fail "one-folder resync: $n round trips, want 4: $(bash "$MF_TOP/tests/turns.sh" "$MF_TMP/one.tx" -l)"
+grep -q '^<~ A[0-9]* OK Logout' "$MF_TMP/one.tx" && fail "LOGOUT's reply was awaited"
 
 # --- state lost: rebuilt from the ",U=" names without fetching a body ---
 mv "$MF_TMP/st" "$MF_TMP/st.lost"
