@@ -1,5 +1,6 @@
 /* Unit tests: the imap-sync engine's pull of one folder
- * (isync_sync_folder in imapsync_folder.c, bodies by imapsync_fetch.c)
+ * (isync_sync_folder in imapsync_folder.c, bodies by imapsync_fetch.c,
+ * local changes by imapsync_twoway.c; CONDSTORE and QRESYNC too)
  * over a scripted IMAP server (mf_imap_attach on memtransport.h): which
  * messages reach the Maildir with which flags, what the folder's sync
  * state records, and which commands were sent. */
@@ -20,7 +21,7 @@
 static char dir[64], md[96], sdir[96];
 static struct memt mt;
 static struct mf_imapsync_result last;
-static int dry, two_way;
+static int dry, two_way, qresync, expunge;
 static char last_error[256];
 
 static void
@@ -73,6 +74,7 @@ sync_inbox(const char *const *r, size_t n, struct mf_err *e)
 	p.warn = warn;
 	p.dry_run = dry;
 	p.two_way = two_way;
+	p.expunge = expunge;
 	memset(&c, 0, sizeof(c));
 	c.p = &p;
 	c.e = e;
@@ -80,6 +82,8 @@ sync_inbox(const char *const *r, size_t n, struct mf_err *e)
 	c.im = mf_imap_attach(memt_transport(&mt, r, n), &p.imap, e);
 	cr_assert_not_null(c.im, "attach: %s", e->msg);
 	c.uidplus = mf_imap_has_cap(c.im, "UIDPLUS");
+	/* as isync_connect() after ENABLE QRESYNC (RFC 7162 §3.2.3) */
+	c.qresync = c.condstore = qresync;
 	memset(&f, 0, sizeof(f));
 	f.utf7 = "INBOX";
 	f.utf8 = "INBOX";
@@ -116,15 +120,15 @@ state(void)
 
 /* INBOX with two new messages, one \Seen, one \Flagged with a keyword */
 static const char *const first_run[] = {
-		GREETING,
-		"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
-		"* OK [UIDNEXT 3] ok\r\nA2 OK [READ-WRITE] selected\r\n",
-		"* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n"
-		"* 2 FETCH (UID 2 FLAGS (\\Flagged $Work))\r\nA3 OK done\r\n",
-		"* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {17}\r\n"
-		"Subject: a\r\n\r\nA\r\n)\r\n"
-		"* 2 FETCH (UID 2 FLAGS (\\Flagged $Work) BODY[] {17}\r\n"
-		"Subject: b\r\n\r\nB\r\n)\r\nA4 OK done\r\n",
+	GREETING,
+	"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
+	"* OK [UIDNEXT 3] ok\r\nA2 OK [READ-WRITE] selected\r\n",
+	"* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n"
+	"* 2 FETCH (UID 2 FLAGS (\\Flagged $Work))\r\nA3 OK done\r\n",
+	"* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {17}\r\n"
+	"Subject: a\r\n\r\nA\r\n)\r\n"
+	"* 2 FETCH (UID 2 FLAGS (\\Flagged $Work) BODY[] {17}\r\n"
+	"Subject: b\r\n\r\nB\r\n)\r\nA4 OK done\r\n",
 };
 
 Test(imapsync, first_pull_delivers_new_messages_with_flags)
@@ -310,5 +314,89 @@ Test(imapsync, two_way_sends_a_local_flag_change)
 	en = mf_syncstate_get(s, 1);
 	cr_assert_not_null(en);
 	cr_expect_str_eq(en->flags, "FS");
+	mf_syncstate_free(s);
+}
+
+/* A CONDSTORE first pull of two unseen messages (HIGHESTMODSEQ 10). */
+static const char *const condstore_run[] = {
+	GREETING,
+	"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
+	"* OK [UIDNEXT 3] ok\r\n* OK [HIGHESTMODSEQ 10] ok\r\n"
+	"A2 OK [READ-WRITE] selected\r\n",
+	"* 1 FETCH (UID 1 FLAGS () MODSEQ (9))\r\n"
+	"* 2 FETCH (UID 2 FLAGS () MODSEQ (10))\r\nA3 OK done\r\n",
+	"* 1 FETCH (UID 1 FLAGS () BODY[] {17}\r\n"
+	"Subject: a\r\n\r\nA\r\n)\r\n"
+	"* 2 FETCH (UID 2 FLAGS () BODY[] {17}\r\n"
+	"Subject: b\r\n\r\nB\r\n)\r\nA4 OK done\r\n",
+};
+
+/* RFC 7162 §3.2.5.2: since modseq 10, UID 1 was expunged and UID 2 is
+ * now \Seen. */
+static const char *const qresync_run[] = {
+	GREETING,
+	"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
+	"* OK [UIDNEXT 3] ok\r\n* OK [HIGHESTMODSEQ 12] ok\r\n"
+	"* VANISHED (EARLIER) 1\r\n"
+	"* 1 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (12))\r\n"
+	"A2 OK [READ-WRITE] selected\r\n",
+};
+
+Test(imapsync, qresync_takes_only_the_changes)
+{
+	const char *const *r1 = condstore_run, *const *r2 = qresync_run;
+	struct mf_syncstate *s;
+	struct mf_err e = {0};
+	char all[4096];
+
+	qresync = 1;
+	cr_assert_eq(sync_inbox(r1, N(condstore_run), &e), 0, "first: %s "
+	    "(sent %s)",
+	    e.msg, mt.written.data);
+	cr_expect_str_eq(mt.written.data, "A1 CAPABILITY\r\n"
+	    "A2 SELECT \"INBOX\" (CONDSTORE)\r\n"
+	    "A3 UID FETCH 1:* (UID FLAGS)\r\n"
+	    "A4 UID FETCH 1:2 (UID FLAGS BODY.PEEK[])\r\nA5 LOGOUT\r\n");
+	mf_buf_free(&mt.written);
+	cr_assert_eq(sync_inbox(r2, N(qresync_run), &e), 0, "second: %s "
+	    "(sent %s)", e.msg, mt.written.data);
+	/* one SELECT carries everything: no listing, no fetch */
+	cr_expect_str_eq(mt.written.data, "A1 CAPABILITY\r\n"
+	    "A2 SELECT \"INBOX\" (QRESYNC (7 10))\r\nA3 LOGOUT\r\n");
+	/* without --expunge the server's deletion is recorded, not done */
+	cr_expect_eq(last.deleted_local, 0);
+	cr_expect_eq(maildir_read(md, "new", 1, all, sizeof(all)), 1);
+	cr_expect_str_eq(all, "-=Subject: a\n\nA\n|");
+	cr_expect_eq(maildir_read(md, "cur", 1, all, sizeof(all)), 1);
+	cr_expect_str_eq(all, "S=Subject: b\n\nB\n|");
+	s = state();
+	cr_expect_eq(mf_syncstate_modseq(s), 12);
+	cr_assert_not_null(mf_syncstate_get(s, 1));
+	cr_expect(mf_syncstate_get(s, 1)->status & MF_SS_GONE_REMOTE);
+	cr_expect_not(mf_syncstate_get(s, 2)->status & MF_SS_GONE_REMOTE);
+	cr_expect_str_eq(mf_syncstate_get(s, 2)->flags, "S");
+	mf_syncstate_free(s);
+}
+
+Test(imapsync, qresync_vanished_with_expunge_removes_the_file)
+{
+	struct mf_syncstate *s;
+	struct mf_err e = {0};
+	char all[4096];
+
+	qresync = 1;
+	cr_assert_eq(sync_inbox(condstore_run, N(condstore_run), &e), 0, "%s",
+	    e.msg);
+	mf_buf_free(&mt.written);
+	expunge = 1;
+	cr_assert_eq(sync_inbox(qresync_run, N(qresync_run), &e), 0, "%s",
+	    e.msg);
+	cr_expect_eq(last.deleted_local, 1);
+	cr_expect_eq(maildir_read(md, "new", 1, all, sizeof(all)), 0);
+	cr_expect_eq(maildir_read(md, "cur", 1, all, sizeof(all)), 1);
+	cr_expect_str_eq(all, "S=Subject: b\n\nB\n|");
+	s = state();
+	cr_expect_null(mf_syncstate_get(s, 1));
+	cr_expect_eq(mf_syncstate_count(s), 1);
 	mf_syncstate_free(s);
 }
