@@ -4,6 +4,7 @@
 #include "durable.h"
 #include "err.h"
 #include "esc.h"
+#include "idn.h"
 #include "imapsync.h"
 #include "progress.h"
 #include "json.h"
@@ -71,6 +72,8 @@ struct ui {
 	unsigned long shown;           /* folder errors printed on stderr */
 	unsigned long long bytes;
 	const struct mf_settings *s;   /* of the run, for --idle's events */
+	char host[256];                /* the server, for the summary */
+	int host_shown;                /* its line is out (this run) */
 };
 
 static volatile int stop, reload, sync_now;
@@ -299,7 +302,7 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 {
 	struct ui *ui = arg;
 	struct mf_json *j = &ui->j;
-	char name[MF_ESC_SIZE(1024)];
+	char name[MF_ESC_SIZE(1024)], host[MF_IDN_NAME_MAX];
 
 	fputs(mf_progress_clear(&ui->pg), stderr);
 	ui->fetched += r->fetched;
@@ -349,6 +352,13 @@ static void on_report(void *arg, const struct mf_imapsync_result *r)
 	    r->deleted_local == 0 && r->deleted_remote == 0 &&
 	    !r->uidvalidity_reset)
 		return;
+	/* the server once, above its first folder line, in both forms when
+	 * it is an IDN (mf_idn_display) */
+	if (!ui->host_shown) {
+		mf_idn_display(ui->host, host, sizeof host);
+		printf("imap-sync: %s\n", host);
+		ui->host_shown = 1;
+	}
 	printf("%s%s: %lu new (%llu bytes), %lu adopted, flags %lu local/%lu "
 	       "server, %lu uploaded, %lu/%lu deleted local/server, %lu body(s) "
 	       "skipped%s\n",
@@ -462,6 +472,8 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 		p.imap.tr = tr;
 		p.arg = ui;
 		ui->s = &s;
+		mf_strlcpy(ui->host, s.host, sizeof ui->host);
+		ui->host_shown = 0;
 		rc = mf_imapsync_run(&p, e);
 		ui->s = NULL;
 	}
@@ -502,6 +514,8 @@ int main(int argc, char **argv)
 		on_notice(&ui, 0, "re-reading the configuration (SIGHUP)");
 	}
 	mf_json_array_end(&ui.j);
+	if (ui.host[0] != '\0')
+		mf_cli_json_name(&ui.j, "host", ui.host);
 	mf_json_kv_int(&ui.j, "fetched", (long long)ui.fetched);
 	if (rc < 0 && ui.shown > 0) {
 		/* each folder's error is on its own line already */

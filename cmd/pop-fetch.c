@@ -16,6 +16,7 @@
 #include "config.h"
 #include "cred.h"
 #include "err.h"
+#include "idn.h"
 #include "json.h"
 #include "pop3.h"
 #include "popfetch.h"
@@ -258,14 +259,18 @@ on_notice(void *arg, const char *msg)
 
 static struct timespec started;   /* for elapsed_ms */
 
+/* host: the server as configured ("" before it is known). */
 static void
-print_json(const struct mf_popfetch_stats *st, int rc, const struct mf_err *e)
+print_json(const char *host, const struct mf_popfetch_stats *st, int rc,
+           const struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(65536);
 	struct mf_json j;
 
 	mf_json_init(&j, &b);
 	mf_cli_json_begin(&j, "pop-fetch");
+	if (host[0] != '\0')
+		mf_cli_json_name(&j, "host", host);
 	mf_json_kv_int(&j, "listed", (long long)st->listed);
 	mf_json_kv_int(&j, "fetched", (long long)st->fetched);
 	mf_json_kv_int(&j, "skipped", (long long)st->skipped);
@@ -279,13 +284,13 @@ print_json(const struct mf_popfetch_stats *st, int rc, const struct mf_err *e)
 }
 
 static int
-fail(const struct opts *o, const struct mf_popfetch_stats *st,
-     const struct mf_err *e)
+fail(const struct opts *o, const char *host,
+     const struct mf_popfetch_stats *st, const struct mf_err *e)
 {
 	int rc = mf_cli_fail(stderr, "pop-fetch", e);
 
 	if (o->json)
-		print_json(st, rc, e);
+		print_json(host, st, rc, e);
 	return rc;
 }
 
@@ -351,6 +356,7 @@ int
 main(int argc, char **argv)
 {
 	static char maildir[4096], state[4096], account[600], uidls[4096];
+	char shown[MF_IDN_NAME_MAX];
 	struct mf_popfetch_params fp;
 	struct mf_popfetch_stats st;
 	struct mf_settings s;
@@ -373,10 +379,10 @@ main(int argc, char **argv)
 	o.cli.peer = MF_CONFIG_PEER_MPOP;
 	o.cli.notice = on_config_notice;
 	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) == -1)
-		return fail(&o, &st, &e);
+		return fail(&o, s.host, &st, &e);
 	account_opts(&o, &s);
 	if (server_settings(&s, &fp.conn, &e) == -1) {
-		rc = fail(&o, &st, &e);
+		rc = fail(&o, s.host, &st, &e);
 		goto out;
 	}
 	snprintf(account, sizeof(account), "%s@%s", s.user, s.host);
@@ -386,7 +392,7 @@ main(int argc, char **argv)
 	    sizeof(uidls)), account, state, sizeof(state), &e) == -1 || (o.mda == NULL && maildir_path(o.maildir ? o.maildir :
 	    s.maildir, maildir, sizeof(maildir), &e) == -1) ||
 	    mf_auth_hold(&fp.auth, &e) == -1) {
-		rc = fail(&o, &st, &e);
+		rc = fail(&o, s.host, &st, &e);
 		goto out;
 	}
 	if (s.verbose)
@@ -403,17 +409,19 @@ main(int argc, char **argv)
 	fputs(mf_progress_clear(&ui.pg), stderr);
 	/* a partial run (75) still says what it did */
 	if ((rc == 0 || (e.kind == MF_E_TEMP && (st.fetched > 0 ||
-	    st.skipped > 0 || st.dele_failed > 0))) && !o.json && !o.quiet)
-		printf("pop-fetch: %lu fetched (%llu bytes), %lu skipped, %lu "
-		    "deleted, %lu DELE refused, %lu on the server, %.2f s\n",
-		    st.fetched, st.bytes, st.skipped, st.deleted,
+	    st.skipped > 0 || st.dele_failed > 0))) && !o.json && !o.quiet) {
+		mf_idn_display(s.host, shown, sizeof(shown));
+		printf("pop-fetch: %s: %lu fetched (%llu bytes), %lu skipped, "
+		    "%lu deleted, %lu DELE refused, %lu on the server, %.2f s\n",
+		    shown, st.fetched, st.bytes, st.skipped, st.deleted,
 		    st.dele_failed, st.listed, st.seconds);
+	}
 	if (rc == -1) {
-		rc = fail(&o, &st, &e);
+		rc = fail(&o, s.host, &st, &e);
 		goto out;
 	}
 	if (o.json)
-		print_json(&st, 0, &e);
+		print_json(s.host, &st, 0, &e);
 out:
 	log_run(&s, &st, rc, &e);
 	mf_auth_release(&fp.auth);

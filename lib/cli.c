@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "esc.h"
+#include "idn.h"
 #include "sock.h"
 
 #define CLI_TIMEOUT_MAX 86400
@@ -115,6 +116,20 @@ mf_cli_json_error(struct mf_json *j, enum mf_err_kind kind, const char *message)
 	mf_json_kv_string(j, "kind", mf_err_kind_name(kind));
 	mf_json_kv_string(j, "message", message);
 	mf_json_object_end(j);
+}
+
+void
+mf_cli_json_name(struct mf_json *j, const char *key, const char *name)
+{
+	char k[64], a[MF_IDN_NAME_MAX], u[MF_IDN_NAME_MAX];
+
+	mf_idn_wire_name(name, a, sizeof(a));
+	mf_json_kv_string(j, key, a);
+	mf_idn_to_unicode(a, u, sizeof(u));
+	if (strcmp(u, a) == 0)
+		return;
+	mf_fmt(k, sizeof(k), "%s_unicode", key);
+	mf_json_kv_string(j, k, u);
 }
 
 void

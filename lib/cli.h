@@ -120,6 +120,12 @@ void mf_cli_json_end(struct mf_json *j, int exit_status, long long elapsed_ms,
 void mf_cli_json_error(struct mf_json *j, enum mf_err_kind kind,
                        const char *message);
 
+/* A host or domain name in --json: under key the form used on the wire
+ * (A-labels, mf_idn_wire_name()), and under key + "_unicode" its U-label
+ * form when it has one (an IDN, typed in UTF-8 or as xn-- labels).  The
+ * one rule for every name of every tool (mailflow(7)). */
+void mf_cli_json_name(struct mf_json *j, const char *key, const char *name);
+
 /* Milliseconds of CLOCK_MONOTONIC since *start. */
 long long mf_cli_elapsed_ms(const struct timespec *start);
 

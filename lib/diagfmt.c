@@ -8,6 +8,7 @@
 
 #include "certfmt.h"
 #include "cli.h"
+#include "idn.h"
 #include "json.h"
 
 static const char *
@@ -132,7 +133,7 @@ static void
 text_tls(const struct mf_diag_report *r, struct mf_buf *b)
 {
 	const struct mf_tls_info *t = &r->tls;
-	char ps[200];
+	char ps[200], shown[MF_IDN_NAME_MAX];
 	size_t i;
 
 	if (!r->tls_attempted)
@@ -150,12 +151,14 @@ text_tls(const struct mf_diag_report *r, struct mf_buf *b)
 		safe(t->plaintext_seen, ps, sizeof(ps));
 		mf_buf_printf(b, NULL, "  the server answered in clear: \"%s\"\n", ps);
 	}
+	mf_idn_display(t->checked_name[0] ? t->checked_name : r->verify_name,
+	    shown, sizeof(shown));
 	if (t->handshake_done || t->chain_len)
 		mf_buf_printf(b, NULL, "  verification: %s (name checked: %s)%s%s\n",
 		              t->verified ? "ok" : (r->insecure ? "SKIPPED (--insecure)"
 		                                               : "FAILED"),
-		              t->checked_name[0] ? t->checked_name : r->verify_name,
-		              t->verify_reason[0] ? "\n    " : "", t->verify_reason);
+		              shown, t->verify_reason[0] ? "\n    " : "",
+		              t->verify_reason);
 	if (t->chain_len)
 		mf_buf_printf(b, NULL, "  chain as sent by the server (%zu):\n",
 		              t->chain_len);
@@ -237,10 +240,12 @@ int
 mf_diagfmt_text(const struct mf_diag_report *r, struct mf_buf *out,
                 struct mf_err *e)
 {
+	char host[MF_IDN_NAME_MAX];
 	size_t before = out->len;
 
+	mf_idn_display(r->host, host, sizeof(host));
 	mf_buf_printf(out, NULL, "\nsmtp-auth-test %s port %s%s%s, TLS %s "
-	              "(asked: %s), %ld ms\n", r->host, r->port,
+	              "(asked: %s), %ld ms\n", host, r->port,
 	              r->peer[0] ? " at " : "", r->peer,
 	              tls_used_name(r->tls_used), tls_used_name(r->tls_req),
 	              r->total_ms);
@@ -467,7 +472,7 @@ mf_diagfmt_json(const struct mf_diag_report *r, struct mf_buf *out,
 
 	mf_json_init(&j, out);
 	mf_cli_json_begin(&j, "smtp-auth-test");
-	mf_json_kv_string(&j, "host", r->host);
+	mf_cli_json_name(&j, "host", r->host);
 	mf_json_kv_string(&j, "port", r->port);
 	mf_json_kv_string(&j, "peer", r->peer);
 	mf_json_kv_string(&j, "tls_requested", tls_used_name(r->tls_req));

@@ -165,15 +165,28 @@ mf_idn_has_unicode(const char *name)
 }
 
 void
+mf_idn_wire_name(const char *name, char *out, size_t outlen)
+{
+	struct mf_err e;
+
+	if (mf_idn_is_ascii(name) ||
+	    mf_idn_to_ascii(name, out, outlen, MF_E_DATA, &e) == -1)
+		mf_strlcpy(out, name, outlen);
+}
+
+void
 mf_idn_display(const char *name, char *out, size_t outlen)
 {
-	char u[MF_IDN_NAME_MAX];
+	char a[MF_IDN_NAME_MAX], u[MF_IDN_NAME_MAX];
 
-	mf_idn_to_unicode(name, u, sizeof(u));
-	if (strcmp(u, name) == 0)
+	/* a name as typed is shown by its wire form's U-labels, so that
+	 * "BÜCHER.example" and "xn--bcher-kva.example" look the same */
+	mf_idn_wire_name(name, a, sizeof(a));
+	mf_idn_to_unicode(a, u, sizeof(u));
+	if (strcmp(u, a) == 0)
 		mf_strlcpy(out, name, outlen);
 	else
-		mf_fmt(out, outlen, "%s (%s)", u, name);
+		mf_fmt(out, outlen, "%s (%s)", u, a);
 }
 
 int
@@ -202,5 +215,20 @@ mf_idn_addr_to_ascii(const char *addr, char *out, size_t outlen,
 	r = snprintf(out, outlen, "%s@%s", local, domain);
 	if (r < 0 || (size_t)r >= outlen)
 		return mf_err_set(e, kind, "address too long");
+	return 0;
+}
+
+int
+mf_idn_addr_wire(const char *addr, char *out, size_t outlen, int *utf8_local,
+                 enum mf_err_kind kind, struct mf_err *e)
+{
+	int u8;
+
+	if (mf_idn_addr_to_ascii(addr, out, outlen, &u8, kind, e) == -1)
+		return -1;
+	if (utf8_local != NULL)
+		*utf8_local = u8;
+	if (u8)
+		return copy_out(addr, addr, out, outlen, kind, e);
 	return 0;
 }

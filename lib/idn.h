@@ -7,8 +7,10 @@
  *
  *   mf_idn_to_ascii()      UTF-8 or ASCII name -> the name for the wire;
  *   mf_idn_to_unicode()    wire name -> U-labels, for display;
+ *   mf_idn_wire_name()     a typed name as it goes on the wire, for output;
  *   mf_idn_display()       "bücher.example (xn--bcher-kva.example)";
- *   mf_idn_addr_to_ascii() local@domain with the domain as A-labels.
+ *   mf_idn_addr_to_ascii() local@domain with the domain as A-labels;
+ *   mf_idn_addr_wire()     an address for SMTP and generated headers.
  *
  * A name all in ASCII goes to the wire unchanged (DNS names such as
  * "_mta-sts.example", IP addresses and address literals are not IDNs);
@@ -46,8 +48,17 @@ void mf_idn_to_unicode(const char *name, char *out, size_t outlen);
  * decodes), else 0. */
 int mf_idn_has_unicode(const char *name);
 
-/* How to show a wire name to a person: "bücher.example
- * (xn--bcher-kva.example)" when it has a Unicode form, else the name. */
+/* The name for the wire as mf_idn_to_ascii() makes it; a name that is
+ * not a valid IDN is copied as it is (its use fails later, with the
+ * error).  For output that must show what was used.  Never fails (out is
+ * cut to fit). */
+void mf_idn_wire_name(const char *name, char *out, size_t outlen);
+
+/* How to show a host or domain name to a person, whether it was typed in
+ * UTF-8 or comes from the wire: "bücher.example (xn--bcher-kva.example)"
+ * (U-labels, then the A-label form used on the wire) when it has a
+ * Unicode form, else the name as it is.  The one display convention of
+ * every tool.  Never fails (out is cut to fit). */
 void mf_idn_display(const char *name, char *out, size_t outlen);
 
 /* The address local@domain with its domain as A-labels (the local part is
@@ -58,5 +69,14 @@ void mf_idn_display(const char *name, char *out, size_t outlen);
 int mf_idn_addr_to_ascii(const char *addr, char *out, size_t outlen,
                          int *utf8_local, enum mf_err_kind kind,
                          struct mf_err *e);
+
+/* The address as it goes into SMTP (MAIL, RCPT) and into a header that
+ * mailflow writes: the domain as A-labels (RFC 5891 §4), unless the
+ * local part is UTF-8 -- such an address only travels under SMTPUTF8
+ * (RFC 6531 §3.3, RFC 6532 §3.2), and then goes whole as given.
+ * *utf8_local (may be NULL) says which.  -1 as in mf_idn_to_ascii. */
+int mf_idn_addr_wire(const char *addr, char *out, size_t outlen,
+                     int *utf8_local, enum mf_err_kind kind,
+                     struct mf_err *e);
 
 #endif

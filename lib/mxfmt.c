@@ -3,6 +3,7 @@
 #include "mxfmt.h"
 #include "esc.h"
 #include "certfmt.h"
+#include "cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -322,21 +323,6 @@ json_caps(struct mf_json *j, const char *key, const char *raw)
 	mf_json_array_end(j);
 }
 
-/* A name used on the wire under key, and its U-label form under
- * key_unicode when it has one (lib/idn.h). */
-static void
-json_name(struct mf_json *j, const char *key, const char *name)
-{
-	char k[64], u[MF_IDN_NAME_MAX];
-
-	mf_json_kv_string(j, key, name);
-	mf_idn_to_unicode(name, u, sizeof(u));
-	if (strcmp(u, name) == 0)
-		return;
-	mf_fmt(k, sizeof(k), "%s_unicode", key);
-	mf_json_kv_string(j, k, u);
-}
-
 static void
 json_probe(struct mf_json *j, const struct mf_mx_report *r,
            const struct mf_mx_probe *p)
@@ -345,8 +331,8 @@ json_probe(struct mf_json *j, const struct mf_mx_report *r,
 
 	mf_json_object_begin(j);
 	mf_json_kv_string(j, "type", "address");
-	json_name(j, "domain", r->route.domain);
-	json_name(j, "mx", p->host);
+	mf_cli_json_name(j, "domain", r->route.domain);
+	mf_cli_json_name(j, "mx", p->host);
 	mf_json_kv_int(j, "pref", r->route.hosts[p->host_index].pref);
 	mf_json_kv_string(j, "address", p->addr);
 	mf_json_kv_bool(j, "probed", p->probed);
@@ -389,7 +375,7 @@ json_route(struct mf_json *j, const struct mf_mx_route *rt)
 	mf_json_array_begin(j);
 	for (i = 0; i < rt->nhosts; i++) {
 		mf_json_object_begin(j);
-		json_name(j, "name", rt->hosts[i].name);
+		mf_cli_json_name(j, "name", rt->hosts[i].name);
 		mf_json_kv_int(j, "pref", rt->hosts[i].pref);
 		mf_json_kv_bool(j, "cname", rt->hosts[i].is_cname);
 		if (rt->hosts[i].is_cname)
@@ -453,7 +439,7 @@ json_summary(struct mf_json *j, const struct mf_mx_report *r)
 
 	mf_json_object_begin(j);
 	mf_json_kv_string(j, "type", "domain");
-	json_name(j, "domain", r->route.domain);
+	mf_cli_json_name(j, "domain", r->route.domain);
 	json_route(j, &r->route);
 	mf_json_kv_int(j, "addresses_probed", (long long)r->nprobes);
 	json_sts(j, r);

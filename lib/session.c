@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "idn.h"
 #include "tlsport.h"
 
 struct mf_session {
@@ -66,6 +67,7 @@ mf_session_open(const struct mf_session_params *p, struct mf_tls_info *tls,
 	struct mf_session *s;
 	struct mf_transport *t, *w;
 	const char *unix_path = mf_sock_unix_path(p->host);
+	char shown[MF_IDN_NAME_MAX];
 
 	if (tls != NULL)
 		memset(tls, 0, sizeof(*tls));
@@ -78,10 +80,11 @@ mf_session_open(const struct mf_session_params *p, struct mf_tls_info *tls,
 	if (t == NULL)
 		goto fail;
 	mf_strlcpy(s->peer, mf_sock_peer_addr(t), sizeof(s->peer));
+	mf_idn_display(s->host, shown, sizeof(shown));
 	if (unix_path != NULL)
-		mf_transcript_info(s->p.tr, "connected to %s", s->host);
+		mf_transcript_info(s->p.tr, "connected to %s", shown);
 	else
-		mf_transcript_info(s->p.tr, "connected to %s [%s]:%s", s->host,
+		mf_transcript_info(s->p.tr, "connected to %s [%s]:%s", shown,
 		    s->peer, s->port);
 	if (s->p.tls == MF_TLS_IMPLICIT) {
 		s->tls_tried = 1;

@@ -435,3 +435,32 @@ Test(cli_msg, escapes_what_the_server_said)
 	fclose(f);
 	cr_assert_str_eq(buf, "mailsend: refused: 550 \\x1b]0;x\\x07\\r\n");
 }
+
+/* issue 12: one rule for names in --json: the wire form under the key,
+ * its U-labels under key_unicode only when it has them. */
+Test(cli_json, names_carry_their_unicode_form)
+{
+	static const struct {
+		const char *in, *json;
+	} t[] = {
+		{ "bücher.example", "{\"host\":\"xn--bcher-kva.example\","
+		  "\"host_unicode\":\"bücher.example\"}" },
+		{ "xn--bcher-kva.example", "{\"host\":\"xn--bcher-kva.example\","
+		  "\"host_unicode\":\"bücher.example\"}" },
+		{ "mail.example.test", "{\"host\":\"mail.example.test\"}" },
+		{ "127.0.0.1", "{\"host\":\"127.0.0.1\"}" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct mf_buf b = MF_BUF_INIT(4096);
+		struct mf_json j;
+
+		mf_json_init(&j, &b);
+		mf_json_object_begin(&j);
+		mf_cli_json_name(&j, "host", t[i].in);
+		mf_json_object_end(&j);
+		cr_expect_str_eq(b.data, t[i].json, "%zu", i);
+		mf_buf_free(&b);
+	}
+}

@@ -710,6 +710,33 @@ Test(diagfmt, text_and_json_carry_the_codes)
 	free(r);
 }
 
+/* issue 12: the host in both forms in the report, and in --json the wire
+ * form under "host" with "host_unicode" beside it. */
+Test(diagfmt, idn_host_in_both_forms)
+{
+	struct mf_diag_report *r = fresh();
+	struct mf_buf b = MF_BUF_INIT(1 << 20);
+	struct mf_err e;
+
+	mf_strlcpy(r->host, "BÜCHER.example", sizeof(r->host));
+	m10_bad_creds(r);
+	mf_diag_analyze(r);
+	cr_assert_eq(mf_diagfmt_text(r, &b, &e), 0);
+	cr_expect_not_null(strstr(b.data, "\nsmtp-auth-test bücher.example "
+	    "(xn--bcher-kva.example) port 587"), "%s", b.data);
+	mf_buf_reset(&b);
+	cr_assert_eq(mf_diagfmt_json(r, &b, &e), 0);
+	cr_expect_not_null(strstr(b.data, "\"host\":\"xn--bcher-kva.example\","
+	    "\"host_unicode\":\"bücher.example\","), "%s", b.data);
+	mf_buf_reset(&b);
+	mf_strlcpy(r->host, "mail.example.test", sizeof(r->host));
+	cr_assert_eq(mf_diagfmt_json(r, &b, &e), 0);
+	cr_expect_null(strstr(b.data, "host_unicode"), "%s", b.data);
+	mf_buf_free(&b);
+	mf_diag_report_free(r);
+	free(r);
+}
+
 Test(diagfmt, server_text_cannot_drive_the_terminal)
 {
 	struct mf_diag_report *r = fresh();

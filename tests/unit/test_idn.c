@@ -136,3 +136,64 @@ Test(idn, addresses)
 	    sizeof(out), &u8, MF_E_DATA, &e), -1);
 	cr_expect_eq(e.kind, MF_E_DATA);
 }
+
+/* A name as typed (UTF-8, any case) shows as its wire form's U-labels
+ * and A-labels, the same as the A-label form itself (issue 12: one
+ * display convention for every tool). */
+Test(idn, display_takes_typed_and_wire_names)
+{
+	static const struct {
+		const char *in, *shown, *wire;
+	} t[] = {
+		{ "bücher.example", "bücher.example (xn--bcher-kva.example)",
+		  "xn--bcher-kva.example" },
+		{ "BÜCHER.example", "bücher.example (xn--bcher-kva.example)",
+		  "xn--bcher-kva.example" },
+		{ "xn--bcher-kva.example", "bücher.example (xn--bcher-kva.example)",
+		  "xn--bcher-kva.example" },
+		{ "mail.example.test", "mail.example.test", "mail.example.test" },
+		{ "127.0.0.1", "127.0.0.1", "127.0.0.1" },
+		{ "unix:/run/x.sock", "unix:/run/x.sock", "unix:/run/x.sock" },
+		/* not an IDN: shown and "used" as typed; its use fails later */
+		{ "a\xe2\x98\x83.example", "a\xe2\x98\x83.example",
+		  "a\xe2\x98\x83.example" },
+		{ "xn--zz.example", "xn--zz.example", "xn--zz.example" },
+	};
+	char out[MF_IDN_NAME_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mf_idn_display(t[i].in, out, sizeof(out));
+		cr_expect_str_eq(out, t[i].shown, "display %zu", i);
+		mf_idn_wire_name(t[i].in, out, sizeof(out));
+		cr_expect_str_eq(out, t[i].wire, "wire %zu", i);
+	}
+	mf_idn_display("bücher.example", out, 8);
+	cr_expect_eq(strlen(out), 7);
+}
+
+/* What goes into MAIL/RCPT and into a generated header: A-label domains,
+ * a UTF-8 local part keeps the whole address (RFC 6531 §3.3). */
+Test(idn, addr_wire)
+{
+	char out[MF_IDN_NAME_MAX];
+	struct mf_err e;
+	int u8 = -1;
+
+	cr_assert_eq(mf_idn_addr_wire("info@BÜCHER.example", out, sizeof(out),
+	    &u8, MF_E_USAGE, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(out, "info@xn--bcher-kva.example");
+	cr_expect_eq(u8, 0);
+	cr_assert_eq(mf_idn_addr_wire("jörg@bücher.example", out, sizeof(out),
+	    &u8, MF_E_USAGE, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(out, "jörg@bücher.example");
+	cr_expect_eq(u8, 1);
+	cr_assert_eq(mf_idn_addr_wire("a@b.test", out, sizeof(out), NULL,
+	    MF_E_USAGE, &e), 0);
+	cr_expect_str_eq(out, "a@b.test");
+	cr_expect_eq(mf_idn_addr_wire("a@-bücher.example", out, sizeof(out),
+	    &u8, MF_E_USAGE, &e), -1);
+	cr_expect_eq(e.kind, MF_E_USAGE);
+	cr_expect_eq(mf_idn_addr_wire("jörg@bücher.example", out, 10, &u8,
+	    MF_E_USAGE, &e), -1);
+}
