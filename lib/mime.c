@@ -2,6 +2,7 @@
 #include "mime.h"
 #include "base64.h"
 #include "crypto.h"
+#include "idn.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -265,17 +266,26 @@ is_atext_phrase(const char *s)
 }
 
 int
-mf_mime_format_address(const char *name, const char *addr,
+mf_mime_format_address(const char *name, const char *given,
                        struct mf_buf *out, struct mf_err *e)
 {
+	char addr[ADDR_MAX];
 	const char *p;
 
-	if (mf_mime_check_value("address", addr, e) == -1 ||
+	if (mf_mime_check_value("address", given, e) == -1 ||
 	    mf_mime_check_value("display name", name, e) == -1)
 		return -1;
-	if (!valid_addr(addr))
+	if (!valid_addr(given))
 		return mf_err_set(e, MF_E_USAGE, "not an email address: "
-		    "\"%.200s\"", addr);
+		    "\"%.200s\"", given);
+	/* A header may carry raw UTF-8 only under SMTPUTF8 (RFC 6532 §3),
+	 * which is not known yet when a message is composed: the domain goes
+	 * as A-labels (RFC 5890 §2.3.2.1), as in MAIL and RCPT.  A UTF-8
+	 * local part has no ASCII form and is sent only under SMTPUTF8
+	 * (lib/smtp.c refuses it otherwise), so that address stays whole. */
+	if (mf_idn_addr_wire(given, addr, sizeof(addr), NULL, MF_E_USAGE,
+	    e) == -1)
+		return -1;
 	if (name == NULL || *name == '\0')
 		return mf_buf_puts(out, addr, e);
 	if (needs_encoding(name, strlen(name))) {
@@ -875,14 +885,18 @@ static int
 msgid_header(const char *domain, struct mf_buf *out, struct mf_err *e)
 {
 	unsigned char r[12];
-	char hex[25];
+	char hex[25], ascii[MF_IDN_NAME_MAX];
 
 	if (mf_random(r, sizeof(r), e) == -1)
 		return -1;
 	mf_hex(r, sizeof(r), hex);
+	/* the right side of a msg-id is a domain: A-labels, as the
+	 * addresses (RFC 5322 §3.6.4, RFC 5890) */
+	if (mf_idn_to_ascii(domain && *domain ? domain : "localhost", ascii,
+	    sizeof(ascii), MF_E_USAGE, e) == -1)
+		return -1;
 	return mf_buf_printf(out, e, "Message-ID: <%lld.%s@%s>\r\n",
-	    (long long)time(NULL), hex, domain && *domain ? domain :
-	    "localhost");
+	    (long long)time(NULL), hex, ascii);
 }
 
 static int

@@ -79,7 +79,9 @@ int mf_mime_parse_address(const char *in, char *name, size_t namelen,
 
 /* Append one address in header form: the name as an atom phrase, a quoted
  * string (specials, with \" and \\ escaped) or encoded-words (non-ASCII),
- * then "<addr>". */
+ * then "<addr>".  A UTF-8 domain is written as A-labels unless the local
+ * part is UTF-8 (mf_idn_addr_wire(): such an address needs SMTPUTF8 and
+ * goes whole); MF_E_USAGE for a domain that is not a valid IDN. */
 int mf_mime_format_address(const char *name, const char *addr,
                            struct mf_buf *out, struct mf_err *e);
 

@@ -821,21 +821,11 @@ xtext(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-/* An address as it goes on the wire: the domain as A-labels (RFC 5891
- * §4), unless the local part is UTF-8 -- then, under SMTPUTF8, the whole
- * address as given (RFC 6531 §3.3).  *u8 says which. */
-static int
-wire_addr(const char *addr, char *out, size_t outlen, int *u8,
-          struct mf_err *e)
-{
-	if (mf_idn_addr_to_ascii(addr, out, outlen, u8, MF_E_DATA, e) == -1)
-		return -1;
-	if (*u8)
-		mf_strlcpy(out, addr, outlen);
-	return 0;
-}
-
-/* Does the transaction need SMTPUTF8: asked for, or a UTF-8 local part
+/* Addresses go as mf_idn_addr_wire() makes them: domains as A-labels
+ * (RFC 5891 §4), an address with a UTF-8 local part whole under SMTPUTF8
+ * (RFC 6531 §3.3).
+ *
+ * Does the transaction need SMTPUTF8: asked for, or a UTF-8 local part
  * (*first: the first such address, may be NULL)?  -1 for an address that
  * is not valid (check_envelope tells before anything is sent). */
 static int
@@ -851,7 +841,7 @@ envelope_utf8(const struct mf_smtp_envelope *env, const char **first,
 		a = i < env->nrcpts ? env->rcpts[i] : env->from;
 		if (a == NULL)
 			continue;
-		if (wire_addr(a, w, sizeof(w), &u8, e) == -1)
+		if (mf_idn_addr_wire(a, w, sizeof(w), &u8, MF_E_DATA, e) == -1)
 			return -1;
 		if (u8 && first != NULL && *first == NULL)
 			*first = a;
@@ -866,7 +856,6 @@ queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 {
 	char params[1024], from[ADDR_MAX];
 	size_t n = 0;
-	int u8;
 
 	params[0] = '\0';
 	if (s->caps.size)
@@ -889,8 +878,8 @@ queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	}
 	if (n >= sizeof(params))
 		return mf_err_set(e, MF_E_USAGE, "MAIL parameters too long");
-	if (wire_addr(env->from ? env->from : "", from, sizeof(from), &u8,
-	    e) == -1)
+	if (mf_idn_addr_wire(env->from ? env->from : "", from, sizeof(from),
+	    NULL, MF_E_DATA, e) == -1)
 		return -1;
 	return queue_cmd(s, e, "MAIL FROM:<%s>%s", from, params);
 }
@@ -901,10 +890,10 @@ queue_rcpts(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 {
 	char to[ADDR_MAX];
 	size_t i;
-	int u8;
 
 	for (i = 0; i < env->nrcpts; i++) {
-		if (wire_addr(env->rcpts[i], to, sizeof(to), &u8, e) == -1)
+		if (mf_idn_addr_wire(env->rcpts[i], to, sizeof(to), NULL,
+		    MF_E_DATA, e) == -1)
 			return -1;
 		if (s->caps.dsn && env->dsn_notify) {
 			if (queue_cmd(s, e, "RCPT TO:<%s> NOTIFY=%s", to,

@@ -376,6 +376,55 @@ Test(mime, compose_adds_required_headers)
 	mf_buf_free(&b);
 }
 
+/* issue 12: a header mailflow writes carries no raw UTF-8 domain (RFC 6532
+ * allows it only under SMTPUTF8, unknown when composing): From, To, Cc
+ * and Message-ID's right side get the A-label; an address with a UTF-8
+ * local part needs SMTPUTF8 anyway and stays whole. */
+Test(mime, compose_writes_idn_domains_as_alabels)
+{
+	const char *to[] = { "Bob <bob@BÜCHER.example>, jörg@bücher.example" };
+	const char *cc[] = { "post@münchen.de" };
+	struct mf_mime_compose c = { .from = "alice@bücher.example",
+	    .from_name = "Jörg", .to = to, .nto = 1, .cc = cc, .ncc = 1,
+	    .subject = "hi", .text = "x\n", .text_len = 2 };
+	struct mf_buf b = MF_BUF_INIT(1 << 20);
+	struct mf_err e;
+
+	cr_assert_eq(mf_mime_compose(&c, &b, &e), 0, "%s", e.msg);
+	cr_expect_not_null(strstr(b.data, "From: =?UTF-8?B?SsO2cmc=?= "
+	    "<alice@xn--bcher-kva.example>\r\n"), "%s", b.data);
+	cr_expect_not_null(strstr(b.data, "To: Bob <bob@xn--bcher-kva.example>,"
+	    "\r\n jörg@bücher.example\r\n"), "%s", b.data);
+	cr_expect_not_null(strstr(b.data, "Cc: post@xn--mnchen-3ya.de\r\n"),
+	    "%s", b.data);
+	cr_expect_not_null(strstr(b.data, "@xn--bcher-kva.example>\r\n"
+	    "MIME-Version"), "%s", b.data);
+	mf_buf_free(&b);
+}
+
+Test(mime, add_from_and_format_address_use_alabels)
+{
+	struct mf_buf b = MF_BUF_INIT(4096);
+	struct mf_err e;
+
+	cr_assert_eq(mf_mime_format_address("", "a@bücher.example", &b, &e), 0);
+	cr_expect_str_eq(b.data, "a@xn--bcher-kva.example");
+	mf_buf_reset(&b);
+	cr_assert_eq(mf_mime_format_address("A", "ä@bücher.example", &b, &e), 0);
+	cr_expect_str_eq(b.data, "A <ä@bücher.example>");
+	mf_buf_reset(&b);
+	cr_expect_eq(mf_mime_format_address("", "a@-bücher.example", &b, &e),
+	    -1);
+	cr_expect_eq(e.kind, MF_E_USAGE);
+	cr_expect_not_null(strstr(e.msg, "-bücher.example"), "%s", e.msg);
+	mf_buf_reset(&b);
+	mf_buf_puts(&b, "Subject: x\r\n\r\nbody\r\n", NULL);
+	cr_assert_eq(mf_mime_add_from(&b, NULL, "a@bücher.example", &e), 0);
+	cr_expect_eq(strncmp(b.data, "From: a@xn--bcher-kva.example\r\n", 31),
+	    0, "%s", b.data);
+	mf_buf_free(&b);
+}
+
 Test(mime, attach_spec)
 {
 	char buf[256];
