@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "https.h"
+#include "idn.h"
 
 #define ATTEMPT_TIMEOUT_MS 10000
 
@@ -55,8 +56,19 @@ mf_discover_split(const char *query, char *domain, size_t dlen,
                   char *address, size_t alen)
 {
 	const char *at = strrchr(query, '@'), *d = at ? at + 1 : query;
-	size_t n = strlen(d), i;
+	char ascii[MF_IDN_NAME_MAX];
+	struct mf_err e;
+	size_t n, i;
 
+	/* every name built from the domain (SRV names, autoconfig hosts and
+	 * URLs, guesses) is for the wire: A-labels (RFC 5891 §4) */
+	if (!mf_idn_is_ascii(d)) {
+		if (mf_idn_to_ascii(d, ascii, sizeof(ascii), MF_E_USAGE,
+		    &e) == -1)
+			return -1;
+		d = ascii;
+	}
+	n = strlen(d);
 	if (n > 0 && d[n - 1] == '.')
 		n--;
 	if (n == 0 || n >= dlen || n > 253 || (at != NULL && at == query) ||

@@ -108,7 +108,8 @@ int mf_discover_run(const struct mf_disc_params *p, struct mf_disc_result *r,
                     struct mf_err *e);
 
 /* Pure, for tests: split "local@domain" or "domain" (lower-cased domain,
- * no trailing dot). -1 when it is neither. */
+ * no trailing dot; a UTF-8 domain as A-labels, in the address too; the
+ * local part as given). -1 when it is neither, or not a valid IDN. */
 int mf_discover_split(const char *query, char *domain, size_t dlen,
                       char *address, size_t alen);
 

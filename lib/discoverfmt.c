@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "esc.h"
+#include "idn.h"
 #include "json.h"
 #include "tls.h"
 
@@ -38,18 +39,22 @@ mf_discoverfmt_text(const struct mf_disc_result *r, struct mf_buf *out,
                     struct mf_err *e)
 {
 	const struct mf_disc_step *s;
-	char detail[600];
+	char detail[600], shown[MF_IDN_NAME_MAX];
 	size_t i;
 
+	/* names in both forms when they are IDNs (mf_idn_display) */
+	mf_idn_display(r->domain, shown, sizeof(shown));
 	if (mf_buf_printf(out, e, "discovering %s (domain %s)\n", r->query,
-	    r->domain) == -1)
+	    shown) == -1)
 		return -1;
 	for (i = 0; i < r->nstep; i++) {
 		s = &r->step[i];
 		/* details may quote servers: escape them for the terminal */
 		mf_esc_str(detail, sizeof(detail), s->detail);
-		if (s->is_attempt && mf_buf_printf(out, e, "%2zu %-10s %s %s "
-		    "(%s): %s%s%s [%ld ms]\n", i + 1, s->kind, s->what,
+		if (s->is_attempt)
+			mf_idn_display(s->cand.host, shown, sizeof(shown));
+		if (s->is_attempt && mf_buf_printf(out, e, "%2zu %-10s %s:%d %s "
+		    "(%s): %s%s%s [%ld ms]\n", i + 1, s->kind, shown, s->cand.port,
 		    mf_tls_mode_name(s->cand.tls), mf_disc_source_name(s->cand.source),
 		    s->outcome, detail[0] ? " - " : "", detail, s->ms) == -1)
 			return -1;
@@ -82,7 +87,7 @@ json_step(struct mf_json *j, const struct mf_disc_step *s, size_t n)
 	mf_json_kv_string(j, "detail", s->detail);
 	mf_json_kv_int(j, "ms", s->ms);
 	if (s->is_attempt) {
-		mf_json_kv_string(j, "host", s->cand.host);
+		mf_cli_json_name(j, "host", s->cand.host);
 		mf_json_kv_int(j, "port", s->cand.port);
 		mf_json_kv_string(j, "tls", mf_tls_mode_name(s->cand.tls));
 		mf_json_kv_string(j, "source", mf_disc_source_name(s->cand.source));
@@ -113,7 +118,7 @@ mf_discoverfmt_json(const struct mf_disc_result *r, struct mf_buf *out,
 	mf_json_init(&j, out);
 	mf_cli_json_begin(&j, "smtp-auth-test");
 	mf_json_kv_string(&j, "discover", r->query);
-	mf_json_kv_string(&j, "domain", r->domain);
+	mf_cli_json_name(&j, "domain", r->domain);
 	mf_json_key(&j, "address");
 	if (r->address[0])
 		mf_json_string(&j, r->address);
@@ -132,7 +137,7 @@ mf_discoverfmt_json(const struct mf_disc_result *r, struct mf_buf *out,
 		mf_json_object_begin(&j);
 		mf_json_kv_string(&j, "account", a->name);
 		mf_json_kv_string(&j, "protocol", mf_disc_proto_name(a->c.proto));
-		mf_json_kv_string(&j, "host", a->c.host);
+		mf_cli_json_name(&j, "host", a->c.host);
 		mf_json_kv_int(&j, "port", a->c.port);
 		mf_json_kv_string(&j, "tls", mf_tls_mode_name(a->c.tls));
 		mf_json_kv_string(&j, "auth", a->auth);

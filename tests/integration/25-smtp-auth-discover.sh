@@ -198,6 +198,19 @@ jcheck nothing 'd["exit"] == 69 and d["address"] is None' \
 	'all(s["outcome"] in ("none", "no-address") for s in d["tried"])' \
 	'not d["accounts"] and d["config"] == ""'
 
+# --- an IDN (issue 12): looked up as A-labels (the mxplain.test zone has
+# xn--bcher-kva.mxplain.test with an MX and no submission service), shown
+# in both forms; the guesses on the MX host are refused on loopback ---
+I=xn--bcher-kva.mxplain.test
+run idn 75 --discover "alice@bücher.mxplain.test"
+text idn "^discovering alice@bücher\.mxplain\.test \(domain bücher\.mxplain\.test \($I\)\)"
+text idn "^ *[0-9]+ mx +$I MX: found - mx\.$I"
+text idn "mx\.bücher\.mxplain\.test \(mx\.$I\):587 starttls \(guess\): refused"
+jcheck idn 'd["domain"] == "'$I'" and d["domain_unicode"] == "bücher.mxplain.test"' \
+	'd["address"] == "alice@'$I'"' \
+	'any(s.get("host") == "mx.'$I'" and s.get("host_unicode") == "mx.bücher.mxplain.test" for s in d["tried"])' \
+	'all("host_unicode" not in s for s in d["tried"] if s.get("host", "").find("xn--") < 0)'
+
 # --- no DNS server answers: every lookup is an error, nothing is tried
 # on the network, 69, and quickly ---
 step "dead resolver"

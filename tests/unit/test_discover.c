@@ -47,6 +47,13 @@ Test(discover, split)
 	    sizeof(a)), -1);
 	cr_assert_eq(mf_discover_split("a@x.test\nhost evil", d, sizeof(d), a,
 	    sizeof(a)), -1);
+	/* issue 12: an IDN is looked up and guessed from as A-labels */
+	cr_assert_eq(mf_discover_split("jörg@BÜCHER.example", d, sizeof(d), a,
+	    sizeof(a)), 0);
+	cr_assert_str_eq(d, "xn--bcher-kva.example");
+	cr_assert_str_eq(a, "jörg@xn--bcher-kva.example");
+	cr_assert_eq(mf_discover_split("a@-bücher.example", d, sizeof(d), a,
+	    sizeof(a)), -1);
 }
 
 Test(discover, guesses)
