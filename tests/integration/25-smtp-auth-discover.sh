@@ -202,7 +202,7 @@ jcheck nothing 'd["exit"] == 69 and d["address"] is None' \
 # xn--bcher-kva.mxplain.test with an MX and no submission service), shown
 # in both forms; the guesses on the MX host are refused on loopback ---
 I=xn--bcher-kva.mxplain.test
-run idn 75 --discover "alice@bücher.mxplain.test"
+run idn 69 --discover "alice@bücher.mxplain.test"
 text idn "^discovering alice@bücher\.mxplain\.test \(domain bücher\.mxplain\.test \($I\)\)"
 text idn "^ *[0-9]+ mx +$I MX: found - mx\.$I"
 text idn "mx\.bücher\.mxplain\.test \(mx\.$I\):587 starttls \(guess\): refused"
