@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "idn.h"
 
 int
 mf_shard_parse(const char *s, unsigned *k, unsigned *n)
@@ -31,9 +32,18 @@ unsigned long long
 mf_shard_hash(const char *name)
 {
 	unsigned long long h = 14695981039346656037ULL;
-	size_t len = strlen(name), i;
+	char alabel[MF_IDN_NAME_MAX];
+	size_t len, i;
 	unsigned char c;
 
+	/* A U-label name is the same domain as its A-labels (RFC 5890 §2.3.2.1):
+	 * hash the wire form, so "bücher.example" and "xn--bcher-kva.example"
+	 * share a shard.  A name libidn2 refuses is hashed as given (its probe
+	 * fails the same way in every shard). */
+	if (!mf_idn_is_ascii(name) &&
+	    mf_idn_to_ascii(name, alabel, sizeof(alabel), MF_E_DATA, NULL) == 0)
+		name = alabel;
+	len = strlen(name);
 	/* Domain names compare case-insensitively (RFC 4343) and a trailing
 	 * dot names the same domain: hash the canonical form. */
 	if (len > 0 && name[len - 1] == '.')

@@ -1,7 +1,7 @@
 /* shard.h - split a list of names into N disjoint, stable slices.
  *
- * A name's shard is a hash of its canonical form (ASCII lower case, no
- * trailing dot) modulo N, so the same name lands in the same shard on
+ * A name's shard is a hash of its canonical form (A-labels, ASCII lower
+ * case, no trailing dot) modulo N, so the same name lands in the same shard on
  * every run, on every host and in every retry, whatever order or split the
  * input arrives in.  The hash is 64-bit FNV-1a: fixed by this contract, as
  * shards computed by different versions must agree.  Pure functions.

@@ -39,6 +39,11 @@ Test(shard, hash_vectors)
 	cr_expect_eq(mf_shard_hash("example.test"), 0x5442d80b3391575dULL);
 	/* case and a trailing dot do not change the domain */
 	cr_expect_eq(mf_shard_hash("Example.TEST."), 0x5442d80b3391575dULL);
+	/* a U-label name is the same domain as its A-labels */
+	cr_expect_eq(mf_shard_hash("b\xc3\xbc" "cher.example"),
+	    mf_shard_hash("xn--bcher-kva.example"));
+	cr_expect_neq(mf_shard_hash("bucher.example"),
+	    mf_shard_hash("xn--bcher-kva.example"));
 	cr_expect_eq(mf_shard_of("example.test", 1), 0);
 	cr_expect_eq(mf_shard_of("example.test", 4),
 	    (unsigned)(0x5442d80b3391575dULL % 4));
