@@ -49,6 +49,16 @@ mf_imapidle_fatal(enum mf_err_kind kind)
 	}
 }
 
+int
+mf_imapidle_keepalive_ms(int asked_ms)
+{
+	if (asked_ms <= 0)
+		return MF_IMAPIDLE_KEEPALIVE_MS;
+	if (asked_ms > MF_IMAPIDLE_REISSUE_MAX_MS)
+		return MF_IMAPIDLE_REISSUE_MAX_MS;
+	return asked_ms;
+}
+
 static int64_t
 ms_of(clockid_t id)
 {

@@ -22,6 +22,9 @@
  * before RFC 2177's 29 minutes. */
 #define MF_IMAPIDLE_KEEPALIVE_MS     (60 * 1000)
 #define MF_IMAPIDLE_PROBE_TIMEOUT_MS (30 * 1000)
+/* RFC 2177 §3: a server may end an IDLE inactive for 30 minutes; IDLE is
+ * re-issued at least this often whatever --keepalive asks. */
+#define MF_IMAPIDLE_REISSUE_MAX_MS   (25 * 60 * 1000)
 #define MF_IMAPIDLE_POLL_MS          (5 * 60 * 1000)
 #define MF_IMAPIDLE_CONNECTIONS      4
 #define MF_IMAPIDLE_CONNECTIONS_MAX  64
@@ -51,6 +54,11 @@ void mf_backoff_reset(struct mf_backoff *b);
  * usage, local disk, missing server features, bugs); 0 for what a
  * restarted server or a changed network explains. */
 int mf_imapidle_fatal(enum mf_err_kind kind);
+
+/* The interval between two probes of an idle connection (which also
+ * re-issue IDLE) for a requested one in ms: the default for 0 or less,
+ * and never above MF_IMAPIDLE_REISSUE_MAX_MS. */
+int mf_imapidle_keepalive_ms(int asked_ms);
 
 /* ---- clocks ---- */
 

@@ -702,8 +702,7 @@ static void defaults(struct mf_imapsync_idle *o)
 		o->backoff_max_ms = MF_IMAPIDLE_BACKOFF_MAX_MS;
 	if (o->backoff_max_ms < o->backoff_min_ms)
 		o->backoff_max_ms = o->backoff_min_ms;
-	if (o->keepalive_ms <= 0)
-		o->keepalive_ms = MF_IMAPIDLE_KEEPALIVE_MS;
+	o->keepalive_ms = mf_imapidle_keepalive_ms(o->keepalive_ms);
 	if (o->probe_timeout_ms <= 0)
 		o->probe_timeout_ms = MF_IMAPIDLE_PROBE_TIMEOUT_MS;
 	if (o->poll_ms <= 0)

@@ -54,6 +54,20 @@ Test(imapidle, fatal_kinds)
 	cr_assert(!mf_imapidle_fatal(MF_E_TEMP));
 }
 
+/* RFC 2177 §3: IDLE is re-issued before the server's 29-30 minutes, even
+ * when --keepalive asks for longer; the default finds a silent connection
+ * (keepalive plus the NOOP's timeout) within two minutes. */
+Test(imapidle, keepalive_reissues_idle_in_time)
+{
+	cr_assert_eq(mf_imapidle_keepalive_ms(0), MF_IMAPIDLE_KEEPALIVE_MS);
+	cr_assert_eq(mf_imapidle_keepalive_ms(-5), MF_IMAPIDLE_KEEPALIVE_MS);
+	cr_assert_eq(mf_imapidle_keepalive_ms(10000), 10000);
+	cr_assert(mf_imapidle_keepalive_ms(86400 * 1000) < 29 * 60 * 1000);
+	cr_assert(mf_imapidle_keepalive_ms(29 * 60 * 1000) < 29 * 60 * 1000);
+	cr_assert(MF_IMAPIDLE_KEEPALIVE_MS + MF_IMAPIDLE_PROBE_TIMEOUT_MS <=
+	    2 * 60 * 1000);
+}
+
 Test(imapidle, clock_jumps)
 {
 	static const struct {
