@@ -272,6 +272,7 @@ static int idle_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 
 struct status_acc {
 	struct mf_buf b;
+	struct cbarg main;      /* the main connection, for idle_cb */
 };
 
 static int status_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
@@ -279,8 +280,10 @@ static int status_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 	struct status_acc *sa = arg;
 	size_t d = r->data_first;
 
+	/* news of the mailbox selected on main (EXISTS, EXPUNGE, FETCH)
+	 * may come with any command's answer and are not repeated */
 	if (strcmp(r->keyword, "STATUS") || d >= r->ntoks)
-		return 0;
+		return idle_cb(&sa->main, r, e);
 	/* the attribute list after the mailbox name, as one string */
 	for (size_t j = r->toks[d].next; j < r->ntoks; j++)
 		if (r->toks[j].type == MF_IMAP_ATOM &&
@@ -294,7 +297,7 @@ static int folder_status(struct watch *w, size_t fi, char **out,
                          struct mf_err *e)
 {
 	struct isync *c = w->c;
-	struct status_acc sa = { MF_BUF_INIT(1024) };
+	struct status_acc sa = { MF_BUF_INIT(1024), { w, 0 } };
 	struct mf_buf q = MF_BUF_INIT(4096);
 	int rc;
 
@@ -332,6 +335,15 @@ static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
 		char *st;
 		if (w->owner[fi] != 0 || w->notify)
 			continue;
+		/* RFC 3501 §6.3.10: STATUS is not for the selected mailbox
+		 * (Dovecot answers from the session's old view of it); a NOOP
+		 * brings its changes as EXISTS, EXPUNGE and FETCH, which
+		 * idle_cb marks */
+		if (fi == w->selected) {
+			struct cbarg a = { w, 0 };
+			rc = mf_imap_simple(w->c->im, idle_cb, &a, e, "NOOP");
+			continue;
+		}
 		if ((rc = folder_status(w, fi, &st, e)) < 0)
 			break;
 		int changed = !w->status[fi] || strcmp(w->status[fi], st) != 0 ||
