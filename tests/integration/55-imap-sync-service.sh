@@ -7,24 +7,14 @@
 # --logfile gets the service's events; refused credentials and an
 # untrusted certificate stop it with 77 and 69 instead of retrying.
 set -u
-S="$MF_TOP/tests/soak"
-T="$MF_TMP/srv"
-mkdir -p "$T"
-chmod 755 "$T"
 pid="" prp=""
-cleanup() {
+on_exit() {
 	[ -z "$prp" ] || kill -TERM "$prp" 2>/dev/null
 	[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null
 	[ -z "$pid" ] || wait "$pid" 2>/dev/null
-	bash "$S/server.sh" stop "$T"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; cat "$MF_TMP/idle.log" 2>/dev/null; exit 1; }
-bash "$S/server.sh" up "$T" notify >"$MF_TMP/server.out" 2>&1 ||
-	{ cat "$MF_TMP/server.out"; exit 1; }
-# shellcheck disable=SC1091
-. "$T/env"
-DA() { doveadm -c "$SOAK_CONF" "$@"; }
+# shellcheck source=tests/soak/private.sh
+. "$MF_TOP/tests/soak/private.sh"
 python3 "$S/activity.py" populate Svc 3 5 || fail populate
 export MAILFLOW_PASSWORD="$SOAK_PASS" HOME="$MF_TMP"
 M="$MF_TMP/m"
@@ -32,15 +22,6 @@ M="$MF_TMP/m"
 IS() {
 	exec "$MF_BIN/imap-sync" -u soak -s localhost -p "$SOAK_IMAPS_PORT" --tls implicit \
 		--folder 'Svc*' -m "$M" --state "$MF_TMP/st" "$@"
-}
-# wait_for PATTERN [SECONDS]: true once the log has a line matching it
-wait_for() {
-	local _
-	for _ in $(seq 1 $((${2:-10} * 5))); do
-		grep -q "$1" "$MF_TMP/idle.log" && return 0
-		sleep 0.2
-	done
-	return 1
 }
 server_flags() {   # FOLDER: the flags of every message
 	python3 - "$1" <<'PY'

@@ -6,23 +6,13 @@
 # and a flag set on the server in each (in a polled one only
 # HIGHESTMODSEQ shows it, RFC 7162) reach the Maildir within seconds.
 set -u
-S="$MF_TOP/tests/soak"
-T="$MF_TMP/srv"
-mkdir -p "$T"
-chmod 755 "$T"
 pid=""
-cleanup() {
+on_exit() {
 	[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null
 	[ -z "$pid" ] || wait "$pid" 2>/dev/null
-	bash "$S/server.sh" stop "$T"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; cat "$MF_TMP/idle.log" 2>/dev/null; exit 1; }
-bash "$S/server.sh" up "$T" notify >"$MF_TMP/server.out" 2>&1 ||
-	{ cat "$MF_TMP/server.out"; exit 1; }
-# shellcheck disable=SC1091
-. "$T/env"
-DA() { doveadm -c "$SOAK_CONF" "$@"; }
+# shellcheck source=tests/soak/private.sh
+. "$MF_TOP/tests/soak/private.sh"
 python3 "$S/activity.py" populate W 5 2 || fail populate
 export MAILFLOW_PASSWORD="$SOAK_PASS" HOME="$MF_TMP"
 M="$MF_TMP/m"
@@ -30,16 +20,6 @@ IS() {
 	exec "$MF_BIN/imap-sync" -u soak -s localhost -p "$SOAK_IMAPS_PORT" --tls implicit \
 		--tls-trust-file "$SOAK_CA" --folder 'W*' -m "$M" --state "$MF_TMP/st" \
 		--idle --no-notify "$@"
-}
-# wait_for PATTERN [SECONDS]: true once the log has a line matching it
-wait_for() {
-	local _
-	for _ in $(seq 1 $((${2:-10} * 5))); do
-		grep -q "$1" "$MF_TMP/idle.log" && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.2
-	done
-	return 1
 }
 stop() {
 	kill -TERM "$pid"
