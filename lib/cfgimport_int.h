@@ -1,5 +1,6 @@
-/* cfgimport_int.h - what cfgimport.c (msmtp, mpop, output) and
- * cfgimport_mbsync.c share; not part of the library's interface.
+/* cfgimport_int.h - what cfgimport.c (msmtp, mpop, formats),
+ * cfgimport_mbsync.c and the helpers below both in cfgimport_common.c
+ * share; not part of the library's interface.
  *
  * Must not: be included outside lib/cfgimport*.c. */
 #ifndef MF_CFGIMPORT_INT_H
@@ -33,6 +34,9 @@ struct mf_cfgimport {
 	int password;
 };
 
+/* A copy of s; NULL (MF_E_NOMEM) when out of memory. */
+char *ci_dup_str(const char *s, struct mf_err *e);
+
 int ci_dict_set(struct ci_dict *d, const char *k, const char *v,
                 struct mf_err *e);
 /* The value, or NULL when missing or unset (""). */
@@ -65,6 +69,10 @@ int ci_note(struct mf_cfgimport *r, struct mf_buf *notes, int line,
 	__attribute__((format(printf, 5, 6)));
 /* The warning for a password copied in clear. */
 int ci_password(struct mf_cfgimport *r, int line, struct mf_err *e);
+
+/* v as mailflow reads it back: bare, or quoted when it is empty or has
+ * blanks or a quote at an end. */
+int ci_put_value(struct mf_buf *b, const char *v, struct mf_err *e);
 
 /* Write one section: the head line ("defaults", "account X : P"), each
  * setting of out that base (what mailflow inherits) does not already give,
