@@ -433,11 +433,27 @@ select_msgs(struct fetch *f, struct mf_err *e)
 	return 0;
 }
 
+/* What the reply (r: 1 +OK, 0 -ERR) to m's DELE means. */
+static void
+dele_reply(struct fetch *f, struct msg *m, int r, const char *text)
+{
+	char shown[160];
+
+	if (r == 1) {
+		m->fate = F_DELETED;
+		f->st->deleted++;
+		return;
+	}
+	esc(text, shown, sizeof(shown));
+	notice(f, "DELE %lu refused: -ERR %s", m->num, shown);
+	f->st->dele_failed++;
+}
+
 /* DELE the messages of list[0..n), pipelined within the window. */
 static int
 dele(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
 {
-	char text[MF_POP3_LINE_MAX], shown[160];
+	char text[MF_POP3_LINE_MAX];
 	unsigned long sent = 0, got = 0;
 	int r;
 
@@ -450,16 +466,7 @@ dele(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
 		r = mf_pop3_read_status(f->p, "DELE", text, sizeof(text), e);
 		if (r == -1)
 			return -1;
-		if (r == 1) {
-			list[got]->fate = F_DELETED;
-			f->st->deleted++;
-		} else {
-			esc(text, shown, sizeof(shown));
-			notice(f, "DELE %lu refused: -ERR %s", list[got]->num,
-			    shown);
-			f->st->dele_failed++;
-		}
-		got++;
+		dele_reply(f, list[got++], r, text);
 	}
 	return 0;
 }
@@ -706,13 +713,27 @@ deliver(struct fetch *f, struct msg *m, struct mf_err *e)
 	return 0;
 }
 
+/* -ERR to m's RETR: it vanished since LIST; the others go on. */
+static void
+retr_gone(struct fetch *f, struct msg *m, const char *text)
+{
+	char shown[160];
+
+	esc(text, shown, sizeof(shown));
+	notice(f, "message %lu could not be retrieved: -ERR %s", m->num, shown);
+	mf_strlcpy(f->gone_text, shown, sizeof(f->gone_text));
+	m->fate = F_GONE;
+	f->gone++;
+	f->st->skipped++;
+}
+
 /* RETR list[0..n), pipelined within the window; each body is delivered,
  * or only hashed with check. */
 static int
 retr_batch(struct fetch *f, struct msg **list, unsigned long n, int check,
            struct mf_err *e)
 {
-	char text[MF_POP3_LINE_MAX], shown[160];
+	char text[MF_POP3_LINE_MAX];
 	unsigned long sent = 0, got = 0;
 	int r;
 
@@ -725,14 +746,8 @@ retr_batch(struct fetch *f, struct msg **list, unsigned long n, int check,
 		r = mf_pop3_read_status(f->p, "RETR", text, sizeof(text), e);
 		if (r == -1)
 			return -1;
-		if (r == 0) {  /* vanished since LIST: go on with the others */
-			esc(text, shown, sizeof(shown));
-			notice(f, "message %lu could not be retrieved: -ERR %s",
-			    list[got]->num, shown);
-			mf_strlcpy(f->gone_text, shown, sizeof(f->gone_text));
-			list[got]->fate = F_GONE;
-			f->gone++;
-			f->st->skipped++;
+		if (r == 0) {
+			retr_gone(f, list[got], text);
 		} else if ((check ? verify(f, list[got], e) :
 		    deliver(f, list[got], e)) == -1) {
 			return -1;
@@ -806,15 +821,164 @@ verify_all(struct fetch *f, struct mf_err *e)
 	return r;
 }
 
+/*
+ * With PIPELINING the RETR window never drains for a group commit: the
+ * next group's RETRs go out before the group is synced and recorded, so
+ * the server streams while the disk works, and the group's DELEs queue
+ * behind them.  A pipelining server answers in order (RFC 2449 §6.6), so
+ * a ring of the commands sent says what each reply is.  Crash safety is
+ * the group commit's, unchanged: a DELE is sent only once its message is
+ * synced and recorded, and deletions happen only at QUIT (RFC 1939 §6).
+ */
+struct stream {
+	struct msg **todo;      /* the messages to fetch, in order */
+	unsigned long n, sent, got, start;  /* start: the group's first */
+	struct msg **q;         /* ring of the commands awaiting a reply */
+	unsigned char *is_dele;
+	size_t cap, head, len;
+	unsigned batch;
+};
+
+static int
+stream_push(struct stream *s, struct msg *m, int dele, struct mf_err *e)
+{
+	size_t i = (s->head + s->len) % s->cap;
+
+	if (s->len == s->cap)
+		return mf_err_set(e, MF_E_INTERNAL, "too many POP3 commands "
+		    "in flight");
+	s->q[i] = m;
+	s->is_dele[i] = (unsigned char)dele;
+	s->len++;
+	return 0;
+}
+
+/* RETR the next messages while fewer than a window are unanswered. */
+static int
+stream_fill(struct fetch *f, struct stream *s, struct mf_err *e)
+{
+	while (s->sent < s->n && s->len < f->window) {
+		if (stream_push(s, s->todo[s->sent], 0, e) == -1 ||
+		    mf_pop3_send(f->p, 0, e, "RETR %lu",
+		    s->todo[s->sent]->num) == -1)
+			return -1;
+		s->sent++;
+	}
+	return mf_pop3_flush(f->p, e);
+}
+
+/* Read the oldest reply: a DELE's, or a RETR's with its body. */
+static int
+stream_read(struct fetch *f, struct stream *s, struct mf_err *e)
+{
+	char text[MF_POP3_LINE_MAX];
+	struct msg *m = s->q[s->head];
+	int dele = s->is_dele[s->head], r;
+
+	s->head = (s->head + 1) % s->cap;
+	s->len--;
+	r = mf_pop3_read_status(f->p, dele ? "DELE" : "RETR", text,
+	    sizeof(text), e);
+	if (r == -1)
+		return -1;
+	if (dele) {
+		dele_reply(f, m, r, text);
+		return 0;
+	}
+	s->got++;
+	if (r == 0) {
+		retr_gone(f, m, text);
+		return 0;
+	}
+	return deliver(f, m, e);
+}
+
+/* The group todo[start..got) is read: sync, record, queue its DELEs. */
+static int
+stream_commit(struct fetch *f, struct stream *s, struct mf_err *e)
+{
+	struct msg **list = s->todo + s->start;
+	unsigned long i, n = s->got - s->start;
+	int dele = f->fp->delete_after;
+
+	s->start = s->got;
+	if (f->md != NULL && mf_maildir_sync(f->md, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (list[i]->fate == F_DONE && record(f, list[i], e) == -1)
+			return -1;
+	if (mf_popstate_sync(f->state, e) == -1)
+		return -1;
+	for (i = 0; dele && i < n; i++) {
+		if (list[i]->fate != F_DONE)
+			continue;
+		if (stream_push(s, list[i], 1, e) == -1 ||
+		    mf_pop3_send(f->p, 0, e, "DELE %lu", list[i]->num) == -1)
+			return -1;
+	}
+	return dele ? mf_pop3_flush(f->p, e) : 0;
+}
+
+static int
+stream_run(struct fetch *f, struct stream *s, struct mf_err *e)
+{
+	while (s->got < s->n || s->len > 0) {
+		if (stream_fill(f, s, e) == -1)
+			return -1;
+		if (stream_read(f, s, e) == -1) {
+			salvage(f, s->todo + s->start, s->got - s->start);
+			return -1;
+		}
+		if (s->got > s->start &&
+		    (s->got - s->start == s->batch || s->got == s->n)) {
+			/* the next RETRs first: the server sends meanwhile */
+			if (stream_fill(f, s, e) == -1 ||
+			    stream_commit(f, s, e) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+fetch_stream(struct fetch *f, struct mf_err *e)
+{
+	struct stream s;
+	int r = -1;
+
+	memset(&s, 0, sizeof(s));
+	s.batch = f->fp->batch ? f->fp->batch : 64;
+	/* unanswered: at most a window of commands when RETRs are added,
+	 * plus one group's DELEs; or two groups' DELEs when the window is
+	 * the group size and the second commit comes before the first
+	 * group's DELE replies were read */
+	s.cap = (size_t)f->window + 2 * (size_t)s.batch + 1;
+	s.todo = pick(f, F_TODO, &s.n, e);
+	s.q = calloc(s.cap, sizeof(*s.q));
+	s.is_dele = calloc(s.cap, 1);
+	if (s.todo == NULL || s.q == NULL || s.is_dele == NULL) {
+		if (s.todo != NULL)
+			mf_err_sys(e, MF_E_NOMEM, errno, "message list");
+	} else {
+		r = stream_run(f, &s, e);
+	}
+	free(s.todo);
+	free(s.q);
+	free(s.is_dele);
+	return r;
+}
+
 static int
 fetch_all(struct fetch *f, struct mf_err *e)
 {
 	unsigned batch = f->fp->batch ? f->fp->batch : 64;
-	struct msg **list = calloc(batch, sizeof(*list));
+	struct msg **list;
 	unsigned long i, k = 0;
 	int r = 0;
 
-	if (list == NULL)
+	if (f->window > 1)
+		return fetch_stream(f, e);
+	if ((list = calloc(batch, sizeof(*list))) == NULL)
 		return mf_err_sys(e, MF_E_NOMEM, errno, "batch");
 	for (i = 0; i < f->n && r == 0; i++) {
 		if (f->msgs[i].fate != F_TODO)

@@ -275,3 +275,36 @@ Test(popfetch, maildir_and_mda_together_is_a_usage_error)
 	cr_expect_eq(e.kind, MF_E_USAGE);
 	cr_expect_str_eq(mt.written.data, "CAPA\r\n");
 }
+
+/* With PIPELINING the RETR window does not drain at a group commit: the
+ * next group's RETR goes out before the group is synced and its DELEs
+ * queue behind it (lock-step would be RETR 1, RETR 2, DELE 1, DELE 2,
+ * RETR 3, DELE 3).  Groups of 2 (the window is the group size). */
+Test(popfetch, retr_window_does_not_drain_for_a_commit)
+{
+	static const char *const r[] = {
+		GREETING, "+OK\r\nUIDL\r\nPIPELINING\r\n.\r\n",
+		"+OK 3 93\r\n" "+OK\r\n1 uid-a\r\n2 uid-b\r\n3 uid-c\r\n.\r\n"
+		"+OK\r\n1 31\r\n2 31\r\n3 31\r\n.\r\n",
+		MSG1, MSG2, "+OK\r\nSubject: 3\r\n\r\nbody three\r\n.\r\n",
+		"+OK\r\n", "+OK\r\n", "+OK\r\n", "+OK bye\r\n",
+	};
+	struct mf_popfetch_params fp;
+	struct mf_popfetch_stats st;
+	struct mf_err e = {0};
+	struct mf_popstate *s;
+	char all[4096];
+
+	params(&fp, 1);
+	fp.batch = 2;
+	cr_assert_eq(run(r, N(r), &fp, &st, &e), 0, "run: %s", e.msg);
+	cr_expect_str_eq(mt.written.data, "CAPA\r\nSTAT\r\nUIDL\r\nLIST\r\n"
+	    "RETR 1\r\nRETR 2\r\nRETR 3\r\nDELE 1\r\nDELE 2\r\nDELE 3\r\n"
+	    "QUIT\r\n");
+	cr_expect_eq(st.fetched, 3);
+	cr_expect_eq(st.deleted, 3);
+	cr_expect_eq(maildir_files("new", all, sizeof(all)), 3);
+	s = journal();
+	cr_expect_eq(mf_popstate_count(s), 0);
+	mf_popstate_close(s);
+}
