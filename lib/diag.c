@@ -97,6 +97,9 @@ session_params(struct run *ru, enum mf_tls_mode mode)
 	sp->port = ru->r->port;
 	sp->tls = mode;
 	sp->tlsp = p->tlsp;
+	/* A diagnosis judges the certificate the server shows now: it never
+	 * resumes a session (issue 14.6), whatever the caller passed. */
+	sp->tlsp.session_file = NULL;
 	if (sp->tlsp.verify_name == NULL && !sp->tlsp.insecure)
 		sp->tlsp.verify_name = p->host;
 	sp->sock.connect_timeout_ms = ru->timeout_ms;

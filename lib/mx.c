@@ -312,7 +312,8 @@ mf_mx_probe_addr(const struct mf_mx_params *p, const char *host,
 	sp.tls = MF_TLS_STARTTLS;
 	/* The certificate is judged here (PKIX, DANE, MTA-STS), so the
 	 * handshake must complete whatever GnuTLS thinks of it; verification
-	 * results are still computed into the info. */
+	 * results are still computed into the info.  No session_file: a
+	 * probe never resumes a session, it sees the certificate each time. */
 	sp.tlsp.sni = host;
 	sp.tlsp.verify_name = host;
 	sp.tlsp.ca_file = p->ca_file;

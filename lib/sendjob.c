@@ -38,13 +38,13 @@ struct mf_sendjob {
 	int own_dsn;
 };
 
-/* The session cache's key: a session is only resumed by a connection to
- * the same host, port and SNI name, with the same trust settings and
- * client certificate as the one that verified it (a session from the
- * verified submission port must not stand in for another port's expired
- * or wrong-name certificate).  SHA-256 of those, 32 hex digits. */
-static int
-session_key(const struct mf_settings *st, char *out, size_t outlen)
+/* A session is only resumed by a connection to the same host, port and
+ * SNI name, with the same trust settings and client certificate as the
+ * one that verified it (a session from the verified submission port must
+ * not stand in for another port's expired or wrong-name certificate). */
+int
+mf_sendjob_session_key(const struct mf_settings *st, char *out,
+                       size_t outlen)
 {
 	const struct mf_tls_params *t = &st->tlsp;
 	struct mf_buf b = MF_BUF_INIT(16384);
@@ -154,7 +154,8 @@ mf_sendjob_new(const struct mf_sendjob_params *p, const struct mf_settings *st,
 	mf_buf_init(&j->msg, MF_SENDJOB_MSG_MAX);
 	/* A TLS session cache, so cron runs resume sessions: one per
 	 * endpoint and trust setting, never shared between them. */
-	if (st->tls == MF_TLS_NONE || session_key(st, key, sizeof(key)) == -1 ||
+	if (st->tls == MF_TLS_NONE ||
+	    mf_sendjob_session_key(st, key, sizeof(key)) == -1 ||
 	    mf_queue_state_file("tls-session-smtp", key, j->session_file,
 	    sizeof(j->session_file)) == -1)
 		j->session_file[0] = '\0';

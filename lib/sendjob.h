@@ -122,6 +122,14 @@ int mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e);
 /* 1 when st says protocol lmtp (RFC 2033). */
 int mf_sendjob_is_lmtp(const struct mf_settings *st);
 
+/* The TLS session cache key of st: 32 lowercase hex digits (SHA-256 of
+ * host, port, TLS mode, SNI, trust file, pin, --insecure, client
+ * certificate and key, name checked) into out (at least 33 bytes).  Two
+ * settings share a cached session only when all of these are equal.  -1
+ * when out is too small or hashing fails. */
+int mf_sendjob_session_key(const struct mf_settings *st, char *out,
+                           size_t outlen);
+
 /* A job over p and st (both borrowed; st must stay where it is), tr (may
  * be NULL) for the SMTP transcript.  A TLS session cache file per account
  * under the state directory is used when it can be made. */

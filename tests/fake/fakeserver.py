@@ -35,7 +35,7 @@ import time
 MAX_LINE = 64 * 1024          # a client line longer than this is a failure
 DRAIN_SECONDS = 2.0           # how long to wait for the client after the end
 SILENT_SECONDS = 30.0         # default duration of !silent
-CERT_NAMES = ("ok", "expired", "wrongname", "unknownca", "selfsigned")
+CERT_NAMES = ("ok", "expired", "wrongname", "unknownca", "selfsigned", "mx")
 # "!tls CERT tls1.0": a server that speaks only that (old) version
 TLS_ONLY = ("tls1.0", "tls1.1")
 
@@ -210,6 +210,9 @@ def _check(d):
         _number(d, count, int)
     elif d.op in (">>", "!flood") and not d.arg:
         raise ScriptError("line %d: %s needs an argument" % (d.lineno, d.op))
+    elif d.op == "!tls-resumed" and d.arg not in ("yes", "no"):
+        raise ScriptError("line %d: !tls-resumed yes|no, got '%s'"
+                          % (d.lineno, d.arg))
     elif d.op in ("!close", "!reset", "!accept", "!expect-close",
                   ">LITERAL") and d.arg:
         raise ScriptError("line %d: %s takes no argument" % (d.lineno, d.op))
@@ -217,7 +220,7 @@ def _check(d):
 
 OPS = ("<", "<raw", "<repeat", "<long", ">", ">?", ">>", ">LITERAL",
        "!starttls", "!tls", "!sleep", "!close", "!reset", "!silent", "!accept",
-       "!expect-close", "!flood", "!raw")
+       "!expect-close", "!flood", "!raw", "!tls-resumed")
 
 
 def parse_script(lines):
@@ -391,7 +394,9 @@ class Conn:
             self.rec.event(self.closed_reason)
             return
         self.tls = True
-        self.rec.event("TLS established (%s)" % self.sock.version())
+        self.rec.event("TLS established (%s, %s)" % (self.sock.version(),
+                       "resumed session" if self.sock.session_reused
+                       else "full handshake"))
 
     def close(self):
         """Close at once: unread input may turn this into an RST, on purpose."""
@@ -540,6 +545,19 @@ class Player:
     def op_tls(self, arg):                        # !starttls CERT, !tls CERT
         self.conn.start_tls(self.context(arg))
 
+    def op_tls_resumed(self, arg):                # !tls-resumed yes|no
+        """Did the client resume a session of this server's (a ticket or
+        session id from an earlier connection of the same script)?"""
+        if not self.conn.tls:
+            raise Failure("!tls-resumed: the connection is not TLS")
+        got = "yes" if self.conn.sock.session_reused else "no"
+        if got != arg:
+            raise Failure("expected the client %s, but it %s" % (
+                "to resume its TLS session" if arg == "yes" else
+                "to make a full TLS handshake (no resumption)",
+                "made a full handshake" if got == "no" else
+                "resumed a session"))
+
     def op_sleep(self, arg):
         time.sleep(float(arg))
 
@@ -612,6 +630,7 @@ class Player:
         "!close": op_close, "!reset": op_reset, "!silent": op_silent,
         "!accept": op_accept,
         "!expect-close": op_expect_close, "!flood": op_flood,
+        "!tls-resumed": op_tls_resumed,
     }
 
     # -- driver

@@ -65,8 +65,8 @@ make_cert() {
 	fi
 }
 
-# make_certs DIR: ca.pem (the test CA, %CA) and the five server certificates
-# the scripts name: ok, expired, wrongname, unknownca, selfsigned.
+# make_certs DIR: ca.pem (the test CA, %CA) and the six server certificates
+# the scripts name: ok, expired, wrongname, unknownca, selfsigned, mx.
 make_certs() {
 	local dir=$1
 	command -v certtool >/dev/null || die "certtool not found (apt install gnutls-bin)"
@@ -77,7 +77,8 @@ make_certs() {
 		make_cert "$dir" expired localhost leaf ca expired &&
 		make_cert "$dir" wrongname wrong.invalid leaf ca &&
 		make_cert "$dir" unknownca localhost leaf otherca &&
-		make_cert "$dir" selfsigned localhost leaf self; }; then
+		make_cert "$dir" selfsigned localhost leaf self &&
+		make_cert "$dir" mx mx.fake.test leaf ca; }; then
 		die "certificate generation failed in $dir"
 	fi
 	rm -f "$dir"/*.tmpl

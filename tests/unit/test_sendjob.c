@@ -390,3 +390,53 @@ Test(sendjob, lmtp_outcome_per_recipient_and_worst_exit)
 	res.nrcpts = 1;
 	cr_expect_eq(mf_sendjob_exit(&res, 1), 0);
 }
+
+/* Issue 14.6: the TLS session cache key changes with each of host, port,
+ * TLS mode, SNI, trust file, pin, --insecure, client certificate, its key
+ * and the name checked, so no session is resumed across any of them; the
+ * same settings give the same key (or nothing would ever resume). */
+Test(sendjob, session_key_covers_endpoint_and_trust)
+{
+	static const char *const what[] = { "base", "host", "port", "tls mode",
+	    "sni", "trust file", "pin", "insecure", "client cert", "client key",
+	    "checked name" };
+	enum { N = sizeof(what) / sizeof(what[0]) };
+	char key[N][40], again[40];
+	struct mf_settings s;
+	size_t i, k;
+
+	cr_assert_eq(mf_sendjob_session_key(&st, key[0], 32), -1,
+	    "a key needs 33 bytes");
+	for (i = 0; i < N; i++) {
+		memset(&s, 0, sizeof(s));
+		mf_strlcpy(s.host, "mail.example.test", sizeof(s.host));
+		mf_strlcpy(s.port, "587", sizeof(s.port));
+		s.tls = MF_TLS_STARTTLS;
+		s.tlsp.verify_name = "mail.example.test";
+		s.tlsp.ca_file = "/etc/mailflow/ca.pem";
+		switch (i) {
+		case 1: mf_strlcpy(s.host, "mx.example.test", sizeof(s.host));
+			break;
+		case 2: mf_strlcpy(s.port, "465", sizeof(s.port)); break;
+		case 3: s.tls = MF_TLS_IMPLICIT; break;
+		case 4: s.tlsp.sni = "other.example.test"; break;
+		case 5: s.tlsp.ca_file = "/etc/mailflow/other-ca.pem"; break;
+		case 6: s.tlsp.fingerprint = "sha256/AAAA"; break;
+		case 7: s.tlsp.insecure = 1; break;
+		case 8: s.tlsp.cert_file = "/home/a/client.pem"; break;
+		case 9: s.tlsp.key_file = "/home/a/client.key"; break;
+		case 10: s.tlsp.verify_name = "mx.example.test"; break;
+		}
+		cr_assert_eq(mf_sendjob_session_key(&s, key[i], sizeof(key[i])),
+		    0, "%s", what[i]);
+		cr_assert_eq(strlen(key[i]), 32, "%s", what[i]);
+		cr_assert_eq(strspn(key[i], "0123456789abcdef"), 32, "%s",
+		    what[i]);
+		cr_assert_eq(mf_sendjob_session_key(&s, again, sizeof(again)), 0);
+		cr_assert_str_eq(key[i], again, "%s: not deterministic",
+		    what[i]);
+		for (k = 0; k < i; k++)
+			cr_assert_str_neq(key[i], key[k], "%s and %s share a "
+			    "TLS session cache key", what[i], what[k]);
+	}
+}
