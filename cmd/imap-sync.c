@@ -460,6 +460,7 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 	if (mf_cli_resolve(&o->cli, optind < argc ? argv[optind] : NULL, &s,
 	                   e) < 0)
 		return -1;
+	mf_cli_warn_insecure(stderr, "imap-sync", &s);
 	if (mf_cli_require(&s, 1, e) == 0 &&
 	    maildir_path(o->maildir ? o->maildir : s.maildir, maildir,
 	                 sizeof maildir, e) == 0)

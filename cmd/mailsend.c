@@ -630,9 +630,7 @@ main(int argc, char **argv)
 		json_summary(&r, rc, &e);
 		return rc;
 	}
-	if (r.st.tlsp.insecure)
-		fprintf(stderr, "%s: WARNING: --insecure: the server's "
-		    "certificate is NOT verified\n", tool);
+	mf_cli_warn_insecure(stderr, tool, &r.st);
 	if (r.st.verbose)
 		r.tr = mf_transcript_new(stderr, (r.st.show_secrets ?
 		    MF_TX_SHOW_SECRETS : 0) | (r.st.verbose > 1 ?

@@ -380,6 +380,7 @@ main(int argc, char **argv)
 	o.cli.notice = on_config_notice;
 	if (mf_cli_resolve(&o.cli, optind < argc ? argv[optind] : NULL, &s, &e) == -1)
 		return fail(&o, s.host, &st, &e);
+	mf_cli_warn_insecure(stderr, "pop-fetch", &s);
 	account_opts(&o, &s);
 	if (server_settings(&s, &fp.conn, &e) == -1) {
 		rc = fail(&o, s.host, &st, &e);

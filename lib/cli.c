@@ -82,6 +82,14 @@ mf_cli_msg(FILE *f, const char *tool, const char *fmt, ...)
 	fprintf(f, "%s: %s\n", tool, mf_esc_str(esc, sizeof(esc), m));
 }
 
+void
+mf_cli_warn_insecure(FILE *f, const char *tool, const struct mf_settings *s)
+{
+	if (s->tlsp.insecure)
+		mf_cli_msg(f, tool, "WARNING: --insecure: the server's "
+		    "certificate is NOT verified");
+}
+
 int
 mf_cli_fail(FILE *f, const char *tool, const struct mf_err *e)
 {

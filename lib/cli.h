@@ -187,6 +187,12 @@ struct mf_settings {
  * config error or unknown account, MF_E_USAGE for bad option values. */
 int mf_cli_resolve(const struct mf_cli *c, const char *account_arg,
                    struct mf_settings *s, struct mf_err *e);
+
+/* With certificate verification off (--insecure, tls_insecure), the
+ * warning every run of a tool that connects gives on f; else nothing. */
+void mf_cli_warn_insecure(FILE *f, const char *tool,
+                          const struct mf_settings *s);
+
 void mf_cli_settings_free(struct mf_settings *s);
 
 /* MF_E_CONFIG (78 in every tool) when no server, or with need_user no
