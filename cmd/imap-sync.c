@@ -260,7 +260,7 @@ static void on_notice(void *arg, int trouble, const char *msg)
 			mf_cli_msg(stderr, "imap-sync", "warning: %s", e.msg);
 		return;
 	}
-	mf_cli_log_start(ui->s, &l);
+	mf_settings_log_start(ui->s, &l);
 	mf_maillog_add(&l, "event", msg);
 	if (mf_maillog_write(lg, &l, trouble, &e) < 0)
 		mf_cli_msg(stderr, "imap-sync", "warning: %s", e.msg);
@@ -383,7 +383,7 @@ static void log_run(const struct mf_settings *s, const struct ui *ui, int rc,
 	struct mf_maillog_line l;
 	struct mf_err e;
 
-	mf_cli_log_start(s, &l);
+	mf_settings_log_start(s, &l);
 	mf_maillog_addf(&l, "folders", "%lu", ui->folders);
 	mf_maillog_addf(&l, "failed", "%lu", ui->failed);
 	mf_maillog_addf(&l, "fetched", "%lu", ui->fetched);
@@ -415,7 +415,7 @@ static void fill_params(struct mf_imapsync_params *p, const struct opts *o,
 	p->imap.port = s->port;
 	p->imap.tls = s->tls;
 	p->imap.tlsp = s->tlsp;
-	mf_cli_auth(s, &p->imap.cred);
+	mf_settings_auth(s, &p->imap.cred);
 	p->imap.timeout_ms = s->timeout_ms;
 	p->maildir = maildir;
 	p->state_dir = o->state ? o->state : s->state;
@@ -461,7 +461,7 @@ static int run_once(int argc, char **argv, struct opts *o, struct ui *ui,
 	                   e) < 0)
 		return -1;
 	mf_cli_warn_insecure(stderr, "imap-sync", &s);
-	if (mf_cli_require(&s, 1, e) == 0 &&
+	if (mf_settings_require(&s, 1, e) == 0 &&
 	    maildir_path(o->maildir ? o->maildir : s.maildir, maildir,
 	                 sizeof maildir, e) == 0)
 		fill_params(&p, o, &s, maildir);

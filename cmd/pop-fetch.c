@@ -302,7 +302,7 @@ log_run(const struct mf_settings *s, const struct mf_popfetch_stats *st,
 	struct mf_maillog_line l;
 	struct mf_err e;
 
-	mf_cli_log_start(s, &l);
+	mf_settings_log_start(s, &l);
 	mf_maillog_addf(&l, "listed", "%lu", st->listed);
 	mf_maillog_addf(&l, "fetched", "%lu", st->fetched);
 	mf_maillog_addf(&l, "skipped", "%lu", st->skipped);
@@ -324,7 +324,7 @@ server_settings(struct mf_settings *s, struct mf_pop3_conn_params *c,
 	if (s->port[0] == '\0')
 		mf_strlcpy(s->port, c->tls == MF_TLS_IMPLICIT ? "995" : "110",
 		    sizeof(s->port));
-	if (mf_cli_require(s, 1, e) == -1)
+	if (mf_settings_require(s, 1, e) == -1)
 		return -1;
 	if (c->tls == MF_TLS_AUTO)   /* 995 implicit, else STARTTLS */
 		c->tls = mf_tlsport_auto(s->port);
@@ -387,7 +387,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(account, sizeof(account), "%s@%s", s.user, s.host);
-	mf_cli_auth(&s, &fp.auth);
+	mf_settings_auth(&s, &fp.auth);
 	if (mf_pop3_auth_method(s.auth, &method, &e) == -1 ||
 	    state_path(o.state ? o.state : expand_uidls(s.state, &s, uidls,
 	    sizeof(uidls)), account, state, sizeof(state), &e) == -1 || (o.mda == NULL && maildir_path(o.maildir ? o.maildir :

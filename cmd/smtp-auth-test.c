@@ -148,7 +148,7 @@ apply_target(const struct opts *o, struct mf_settings *s)
 		return bad_usage("HOST[:PORT]: malformed server argument");
 	if (o->cli.port != NULL)
 		mf_strlcpy(s->port, o->cli.port, sizeof(s->port));
-	if (mf_cli_require(s, 0, &e) == -1)
+	if (mf_settings_require(s, 0, &e) == -1)
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	s->tlsp.verify_name = s->tlsp.sni != NULL ? s->tlsp.sni : s->host;
 	return 0;
@@ -228,7 +228,7 @@ run(const struct opts *o, struct mf_settings *s)
 
 	memset(&p, 0, sizeof(p));
 	mf_err_clear(&e);
-	mf_cli_auth(s, &p.cred);
+	mf_settings_auth(s, &p.cred);
 	if (s->auth != NULL && strcasecmp(s->auth, "none") == 0)
 		p.cred.user = NULL;
 	if (p.cred.user != NULL && o->quit_after >= MF_DIAG_AUTH &&
@@ -303,7 +303,7 @@ discover(const struct opts *o, struct mf_settings *s)
 		mf_err_set(&e, MF_E_NOMEM, "out of memory");
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	}
-	mf_cli_auth(s, &p.cred);
+	mf_settings_auth(s, &p.cred);
 	if (o->cli.user == NULL)
 		p.cred.user = NULL;
 	if (p.cred.user != NULL && mf_auth_hold(&p.cred, &e) == -1) {

@@ -119,11 +119,7 @@ mf_cli_json_begin(struct mf_json *j, const char *tool)
 void
 mf_cli_json_error(struct mf_json *j, enum mf_err_kind kind, const char *message)
 {
-	mf_json_key(j, "error");
-	mf_json_object_begin(j);
-	mf_json_kv_string(j, "kind", mf_err_kind_name(kind));
-	mf_json_kv_string(j, "message", message);
-	mf_json_object_end(j);
+	mf_json_kv_error(j, mf_err_kind_name(kind), message);
 }
 
 void
@@ -552,17 +548,6 @@ mf_cli_maillog(const struct mf_settings *s, const char *tool,
 	return mf_maillog_open(tool, s->logfile, s->syslog, e);
 }
 
-void
-mf_cli_log_start(const struct mf_settings *s, struct mf_maillog_line *l)
-{
-	mf_maillog_line_init(l);
-	if (s->acct != NULL)
-		mf_maillog_add(l, "account", s->acct->name);
-	mf_maillog_add(l, "host", s->host[0] ? s->host : NULL);
-	mf_maillog_add(l, "port", s->port[0] ? s->port : NULL);
-	mf_maillog_add(l, "tls", mf_tls_mode_name(s->tls));
-	mf_maillog_add(l, "user", s->user);
-}
 
 int
 mf_cli_log_run(const struct mf_settings *s, const char *tool,
@@ -584,29 +569,4 @@ mf_cli_log_run(const struct mf_settings *s, const char *tool,
 	return rc;
 }
 
-int
-mf_cli_require(const struct mf_settings *s, int need_user, struct mf_err *e)
-{
-	if (s->host[0] == '\0')
-		return mf_err_set(e, MF_E_CONFIG, "no server: give --server HOST "
-		    "or set host in the configuration file");
-	if (need_user && s->user == NULL)
-		return mf_err_set(e, MF_E_CONFIG, "no user: give --user NAME or "
-		    "set user in the configuration file");
-	return 0;
-}
 
-void
-mf_cli_auth(const struct mf_settings *s, struct mf_auth *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->user = s->user;
-	out->mech = s->auth;
-	out->source.host = s->host;
-	out->source.user = s->user;
-	out->source.passwordeval = s->passwordeval;
-	out->source.password = s->password;
-	/* /dev/tty works even when stdin is a message pipe (mailsend); still
-	 * only prompt when a person is plausibly there. */
-	out->source.allow_tty = isatty(STDIN_FILENO) || isatty(STDERR_FILENO);
-}

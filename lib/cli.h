@@ -21,6 +21,7 @@
 #include "err.h"
 #include "json.h"
 #include "maillog.h"
+#include "settings.h"
 #include "tls.h"
 
 enum {
@@ -155,31 +156,7 @@ struct mf_cli {
  * except -v, which counts. */
 int mf_cli_option(struct mf_cli *c, int opt, const char *arg, struct mf_err *e);
 
-/* The effective settings of one run. Strings point into the config or the
- * command line and live until mf_cli_settings_free(). */
-struct mf_settings {
-	struct mf_config *cfg;
-	const struct mf_account *acct;   /* NULL: no account (only the defaults,
-	                                    or no configuration at all) */
-	char host[256];                  /* "" if none given anywhere */
-	char port[8];                    /* "" if none given anywhere */
-	enum mf_tls_mode tls;            /* MF_TLS_UNSET if not given */
-	struct mf_tls_params tlsp;       /* trust, pin, client cert, min version,
-	                                    priority, insecure, sni; verify_name
-	                                    = host (points into this struct:
-	                                    do not copy the settings) */
-	const char *user, *auth, *passwordeval, *password;
-	const char *from, *maildir, *state, *queue, *ehlo;
-	const char *logfile, *syslog, *aliases;
-	const char *mda;                 /* pop-fetch: mpop's delivery mda */
-	int keep, only_new;              /* pop-fetch: 0 unset, 1 on, 2 off */
-	const struct mf_account *conf;   /* the account's values, or the
-	                                    defaults alone: never NULL */
-	const char *protocol;            /* account's "protocol" (mailsend) */
-	const char *folder_names;        /* account's "folder_names" (imap-sync) */
-	int timeout_ms;                  /* 0: tool default */
-	int verbose, show_secrets;
-};
+/* The effective settings of one run: struct mf_settings (settings.h). */
 
 /* Load the config (c->config or the default search), select c->account
  * (or `account_arg`, a positional ACCOUNT, when c->account is NULL; or the
@@ -195,19 +172,10 @@ void mf_cli_warn_insecure(FILE *f, const char *tool,
 
 void mf_cli_settings_free(struct mf_settings *s);
 
-/* MF_E_CONFIG (78 in every tool) when no server, or with need_user no
- * user, was given anywhere: option, argument, account or defaults. */
-int mf_cli_require(const struct mf_settings *s, int need_user,
-                   struct mf_err *e);
-
 /* The run's log (maillog.h) from s->logfile and s->syslog, under the
  * tool's name: NULL without error when neither is set. */
 struct mf_maillog *mf_cli_maillog(const struct mf_settings *s,
                                   const char *tool, struct mf_err *e);
-
-/* Start a log line with what every tool's line says first: account=,
- * host=, port=, tls=, user=. */
-void mf_cli_log_start(const struct mf_settings *s, struct mf_maillog_line *l);
 
 /* End a one-per-run line with errormsg= (why->msg, when status is not 0)
  * and exitcode=, and write it to the settings' log (opened and closed
@@ -217,10 +185,5 @@ int mf_cli_log_run(const struct mf_settings *s, const char *tool,
                    struct mf_maillog_line *l, int status,
                    const struct mf_err *why, struct mf_err *e);
 
-/* The account's credentials for the protocol modules: user, --auth, and
- * the password (or OAuth token) source: passwordeval, config password,
- * MAILFLOW_PASSWORD, ~/.netrc, then a prompt on /dev/tty (only when stdin
- * or stderr is a terminal).  Strings are borrowed from s. */
-void mf_cli_auth(const struct mf_settings *s, struct mf_auth *out);
 
 #endif

@@ -170,6 +170,16 @@ mf_json_kv_string(struct mf_json *j, const char *key, const char *s)
 }
 
 void
+mf_json_kv_error(struct mf_json *j, const char *kind, const char *message)
+{
+	mf_json_key(j, "error");
+	mf_json_object_begin(j);
+	mf_json_kv_string(j, "kind", kind);
+	mf_json_kv_string(j, "message", message);
+	mf_json_object_end(j);
+}
+
+void
 mf_json_kv_int(struct mf_json *j, const char *key, long long v)
 {
 	mf_json_key(j, key);

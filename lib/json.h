@@ -45,6 +45,10 @@ void mf_json_kv_string(struct mf_json *j, const char *key, const char *s);
 void mf_json_kv_int(struct mf_json *j, const char *key, long long v);
 void mf_json_kv_double(struct mf_json *j, const char *key, double v);
 void mf_json_kv_bool(struct mf_json *j, const char *key, int v);
+/* The one error object of every tool's --json (mailflow(7)):
+ * "error": {"kind": kind (mf_err_kind_name()), "message": message}. */
+void mf_json_kv_error(struct mf_json *j, const char *kind,
+                      const char *message);
 
 /* 0 when everything was written, -1 if a buffer limit or nesting limit
  * was hit (the output is then incomplete). */

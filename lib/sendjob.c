@@ -1,6 +1,5 @@
 /* sendjob.c - mailsend's modes: one message, a directory, the queue. */
 #include "sendjob.h"
-#include "cli.h"
 #include "crypto.h"
 
 #include <errno.h>
@@ -12,6 +11,7 @@
 
 #include "aliases.h"
 #include "mime.h"
+#include "settings.h"
 #include "tlsport.h"
 
 #define SPEC_MAX 1024
@@ -126,7 +126,7 @@ mf_sendjob_settle(struct mf_settings *st, int need_host, struct mf_err *e)
 		    MF_TLS_STARTTLS;
 	if (st->tls == MF_TLS_AUTO)
 		st->tls = mf_tlsport_auto(st->port);
-	return need_host ? mf_cli_require(st, 0, e) : 0;
+	return need_host ? mf_settings_require(st, 0, e) : 0;
 }
 
 int
@@ -475,7 +475,7 @@ new_client(struct mf_sendjob *j, struct mf_err *e)
 	/* AUTH when a user is known or a mechanism was named. */
 	p.auth = !(st->auth && strcasecmp(st->auth, "none") == 0) &&
 	    (st->user != NULL || (st->auth && strcasecmp(st->auth, "auto")));
-	mf_cli_auth(st, &p.cred);
+	mf_settings_auth(st, &p.cred);
 	p.no_chunking = j->p->no_chunking;
 	p.no_pipelining = j->p->no_pipelining;
 	j->client = mf_smtp_client_new(&p, e);
@@ -600,7 +600,7 @@ mf_sendjob_log_line(const struct mf_sendjob *j,
 	const struct mf_smtp_reply *f;
 	char ex[16], line[MF_SMTP_REPLY_TEXT_MAX];
 
-	mf_cli_log_start(j->st, l);
+	mf_settings_log_start(j->st, l);
 	mf_maillog_add(l, "from", j->sent ? j->sent_from :
 	    j->from[0] ? j->from : NULL);
 	mf_maillog_add_list(l, "recipients", (const char *const *)j->rcpts.v,
@@ -864,6 +864,6 @@ mf_sendjob_json(struct mf_json *j, const char *id,
 		json_recipients(j, res);
 	}
 	if (e != NULL && e->kind != MF_OK)
-		mf_cli_json_error(j, e->kind, e->msg);
+		mf_json_kv_error(j, mf_err_kind_name(e->kind), e->msg);
 	mf_json_object_end(j);
 }

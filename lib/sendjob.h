@@ -4,7 +4,8 @@
  * messages over one session, or flush and list the queue (queue.h).
  *
  * The tool fills struct mf_sendjob_params from its options, resolves the
- * account into struct mf_settings (cli.h), and calls one mode; results
+ * account into struct mf_settings (settings.h, through lib/cli), and
+ * calls one mode; results
  * come back in structs and callbacks.  Nothing here prints or exits, and
  * the choice of exit status stays with the tool (its own map of
  * struct mf_err), except where queue.h already decides "temporary"
@@ -25,8 +26,7 @@
 #include "smtp.h"
 #include "transcript.h"
 
-/* The tool's resolved settings (cli.h); only pointed to here, so that this
- * engine's interface does not pull in the command-line layer. */
+/* The run's effective settings (settings.h); only pointed to here. */
 struct mf_settings;
 
 #define MF_SENDJOB_LIST_MAX 256       /* each repeatable option */

@@ -169,7 +169,7 @@ Test(cli, password_from_settings, .init = setup, .fini = teardown)
 
 	opt(&c, MF_OPT_CONFIG, cfgpath);
 	cr_assert_eq(mf_cli_resolve(&c, "work", &s, &e), 0, "%s", e.msg);
-	mf_cli_auth(&s, &a);
+	mf_settings_auth(&s, &a);
 	cr_assert_eq(mf_auth_secret(&a, &sec, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(sec.data, "workpw");
 	cr_assert_str_eq(sec.source, "passwordeval");
