@@ -33,6 +33,9 @@ import sys
 import time
 
 MAX_LINE = 64 * 1024          # a client line longer than this is a failure
+# A client that sent this may close without reading the reply (IMAP LOGOUT,
+# RFC 9051 §6.1.3; SMTP and POP3 QUIT): replies it misses are no failure.
+LEAVING = re.compile(rb"^(\S+ )?(LOGOUT|QUIT)$", re.IGNORECASE)
 DRAIN_SECONDS = 2.0           # how long to wait for the client after the end
 SILENT_SECONDS = 30.0         # default duration of !silent
 CERT_NAMES = ("ok", "expired", "wrongname", "unknownca", "selfsigned", "mx")
@@ -312,6 +315,7 @@ class Conn:
         self.sock, self.rec, self.buf = sock, rec, b""
         self.closed_reason = None    # set once we know the client is gone
         self.tls = False
+        self.leaving = None          # the client's LOGOUT or QUIT line
 
     def _fill(self):
         """Read more bytes into the buffer; ClientClosed on EOF or reset."""
@@ -355,6 +359,8 @@ class Conn:
             raise Failure("client line ends in bare LF, not CRLF: %s" % show(line))
         line = line[:-1]
         self.rec.client(line)
+        if LEAVING.match(line):
+            self.leaving = line
         return line
 
     def read_exact(self, n):
@@ -638,7 +644,7 @@ class Player:
     def play(self):
         """Play every directive, then let the client finish."""
         self.accept()
-        for d in self.script:
+        for i, d in enumerate(self.script):
             self.current = d
             self.rec.event(d.where())
             try:
@@ -647,9 +653,21 @@ class Player:
                 if d.op.startswith(">"):
                     raise Failure("expected %s, but %s"
                                   % (show(unescape(d.arg)), e)) from None
+                if self.left_early(self.script[i:]):
+                    break
                 raise Failure(str(e)) from None
         self.current = None
         self.finish_connection()
+
+    def left_early(self, rest):
+        """True when the client closed after its LOGOUT/QUIT and the script
+        only had replies left for it (nothing more it had to send)."""
+        if self.conn.leaving is None or \
+                any(d.op.startswith(">") or d.op == "!accept" for d in rest):
+            return False
+        self.rec.event("client closed after %s without reading the reply"
+                       % show(self.conn.leaving))
+        return True
 
     def finish_connection(self):
         """End of script (or !accept): half-close, then anything the client
