@@ -644,30 +644,33 @@ class Player:
     def play(self):
         """Play every directive, then let the client finish."""
         self.accept()
-        for i, d in enumerate(self.script):
-            self.current = d
+        i = 0
+        while i < len(self.script):
+            d = self.current = self.script[i]
             self.rec.event(d.where())
+            i += 1
             try:
                 self.HANDLERS[d.op](self, d.arg)
             except ClientClosed as e:
                 if d.op.startswith(">"):
                     raise Failure("expected %s, but %s"
                                   % (show(unescape(d.arg)), e)) from None
-                if self.left_early(self.script[i:]):
-                    break
-                raise Failure(str(e)) from None
+                if self.conn.leaving is None:
+                    raise Failure(str(e)) from None
+                i = self.skip_replies(i)
         self.current = None
         self.finish_connection()
 
-    def left_early(self, rest):
-        """True when the client closed after its LOGOUT/QUIT and the script
-        only had replies left for it (nothing more it had to send)."""
-        if self.conn.leaving is None or \
-                any(d.op.startswith(">") or d.op == "!accept" for d in rest):
-            return False
+    def skip_replies(self, i):
+        """The client closed after its LOGOUT/QUIT: skip the replies and
+        pauses meant for this connection; return where the script goes on
+        (an !accept, a ">" that then fails, or its end)."""
         self.rec.event("client closed after %s without reading the reply"
                        % show(self.conn.leaving))
-        return True
+        while i < len(self.script) and (self.script[i].op.startswith("<") or
+                                        self.script[i].op == "!sleep"):
+            i += 1
+        return i
 
     def finish_connection(self):
         """End of script (or !accept): half-close, then anything the client
