@@ -930,17 +930,30 @@ provider_hint(const struct mf_diag_report *r, const struct mf_diag_mech *m,
 		           sizeof(f->fix) - strlen(f->fix));
 }
 
-static int
-m_bad_creds(const struct mf_diag_report *r, struct mf_diag_finding *f)
+/* The first mechanism whose result matches pred, with f->what set to
+ * its quoted name followed by tail; NULL (f untouched) when none does. */
+static const struct mf_diag_mech *
+mech_said(const struct mf_diag_report *r, struct mf_diag_finding *f,
+          int (*pred)(const struct mf_diag_mech *), const char *tail)
 {
-	const struct mf_diag_mech *m = mech_matching(r, p_bad_creds);
+	const struct mf_diag_mech *m = mech_matching(r, pred);
 	char q[400];
 
 	if (m == NULL)
-		return 0;
+		return NULL;
 	quote_mech(m, q, sizeof(q));
-	mf_fmt(f->what, sizeof(f->what), "%s: the server refused the user name or "
-	    "the password.", q);
+	mf_fmt(f->what, sizeof(f->what), "%s%s", q, tail);
+	return m;
+}
+
+static int
+m_bad_creds(const struct mf_diag_report *r, struct mf_diag_finding *f)
+{
+	const struct mf_diag_mech *m = mech_said(r, f, p_bad_creds,
+	    ": the server refused the user name or the password.");
+
+	if (m == NULL)
+		return 0;
 	provider_hint(r, m, f);
 	return 1;
 }
@@ -948,14 +961,12 @@ m_bad_creds(const struct mf_diag_report *r, struct mf_diag_finding *f)
 static int
 m_app_password(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
-	const struct mf_diag_mech *m = mech_matching(r, p_app_password);
-	char q[400];
+	const struct mf_diag_mech *m = mech_said(r, f, p_app_password,
+	    ": the server wants a stronger mechanism or an application-specific "
+	    "password.");
 
 	if (m == NULL)
 		return 0;
-	quote_mech(m, q, sizeof(q));
-	mf_fmt(f->what, sizeof(f->what), "%s: the server wants a stronger "
-	    "mechanism or an application-specific password.", q);
 	provider_hint(r, m, f);
 	return 1;
 }
@@ -963,15 +974,8 @@ m_app_password(const struct mf_diag_report *r, struct mf_diag_finding *f)
 static int
 m_enc_required(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
-	const struct mf_diag_mech *m = mech_matching(r, p_enc_required);
-	char q[400];
-
-	if (m == NULL)
-		return 0;
-	quote_mech(m, q, sizeof(q));
-	mf_fmt(f->what, sizeof(f->what), "%s: this mechanism is only allowed over "
-	    "an encrypted connection.", q);
-	return 1;
+	return mech_said(r, f, p_enc_required, ": this mechanism is only "
+	    "allowed over an encrypted connection.") != NULL;
 }
 
 static int
@@ -1020,28 +1024,14 @@ m_oauth(const struct mf_diag_report *r, struct mf_diag_finding *f)
 static int
 m_auth_temp(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
-	const struct mf_diag_mech *m = mech_matching(r, p_tempfail);
-	char q[400];
-
-	if (m == NULL)
-		return 0;
-	quote_mech(m, q, sizeof(q));
-	mf_fmt(f->what, sizeof(f->what), "%s: a temporary failure on the server's "
-	    "side.", q);
-	return 1;
+	return mech_said(r, f, p_tempfail,
+	    ": a temporary failure on the server's side.") != NULL;
 }
 
 static int
 m_auth_other(const struct mf_diag_report *r, struct mf_diag_finding *f)
 {
-	const struct mf_diag_mech *m = mech_matching(r, p_other);
-	char q[400];
-
-	if (m == NULL)
-		return 0;
-	quote_mech(m, q, sizeof(q));
-	mf_fmt(f->what, sizeof(f->what), "%s.", q);
-	return 1;
+	return mech_said(r, f, p_other, ".") != NULL;
 }
 
 static int

@@ -203,28 +203,50 @@ connect_one(const struct addrinfo *ai, int timeout_ms, struct mf_err *e)
 	return fd;
 }
 
+/* The connect and I/O timeouts of opts (may be NULL): 30 s and 60 s
+ * unless set. */
+static void
+timeouts(const struct mf_sock_opts *opts, int *cto, int *ioto)
+{
+	*cto = 30000;
+	*ioto = 60000;
+	if (opts != NULL && opts->connect_timeout_ms > 0)
+		*cto = opts->connect_timeout_ms;
+	if (opts != NULL && opts->io_timeout_ms > 0)
+		*ioto = opts->io_timeout_ms;
+}
+
+/* A transport over the connected fd (-1: the connect failed, e is set)
+ * with ioto as its read and write timeout. */
+static struct mf_transport *
+connected(int fd, int ioto, struct mf_err *e)
+{
+	struct mf_transport *t;
+
+	if (fd == -1)
+		return NULL;
+	t = mf_sock_from_fd(fd, e);
+	if (t != NULL)
+		mf_transport_set_timeout(t, ioto);
+	return t;
+}
+
 struct mf_transport *
 mf_sock_connect(const char *host, const char *port,
                 const struct mf_sock_opts *opts, struct mf_err *e)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	struct mf_transport *t;
 	char ascii[MF_IDN_NAME_MAX], shown[MF_IDN_NAME_MAX];
-	int r, fd = -1, cto = 30000, ioto = 60000;
+	int r, fd = -1, cto, ioto;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = AF_UNSPEC;
-	if (opts != NULL) {
-		if (opts->family == 4)
-			hints.ai_family = AF_INET;
-		else if (opts->family == 6)
-			hints.ai_family = AF_INET6;
-		if (opts->connect_timeout_ms > 0)
-			cto = opts->connect_timeout_ms;
-		if (opts->io_timeout_ms > 0)
-			ioto = opts->io_timeout_ms;
-	}
+	if (opts != NULL && opts->family == 4)
+		hints.ai_family = AF_INET;
+	else if (opts != NULL && opts->family == 6)
+		hints.ai_family = AF_INET6;
+	timeouts(opts, &cto, &ioto);
 	/* DNS knows A-labels only (RFC 5891 §5): convert a UTF-8 name here
 	 * rather than rely on getaddrinfo's AI_IDN. */
 	if (mf_idn_to_ascii(host, ascii, sizeof(ascii), MF_E_USAGE, e) == -1)
@@ -244,12 +266,7 @@ mf_sock_connect(const char *host, const char *port,
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
 		fd = connect_one(ai, cto, e);
 	freeaddrinfo(res);
-	if (fd == -1)
-		return NULL;
-	t = mf_sock_from_fd(fd, e);
-	if (t != NULL)
-		mf_transport_set_timeout(t, ioto);
-	return t;
+	return connected(fd, ioto, e);
 }
 
 const char *
@@ -266,8 +283,7 @@ mf_sock_connect_unix(const char *path, const struct mf_sock_opts *opts,
 {
 	struct sockaddr_un sun;
 	struct addrinfo ai;
-	struct mf_transport *t;
-	int fd, cto = 30000, ioto = 60000;
+	int fd, cto, ioto;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -277,23 +293,15 @@ mf_sock_connect_unix(const char *path, const struct mf_sock_opts *opts,
 		    "longer than %zu bytes)", path, sizeof(sun.sun_path) - 1);
 		return NULL;
 	}
-	if (opts != NULL && opts->connect_timeout_ms > 0)
-		cto = opts->connect_timeout_ms;
-	if (opts != NULL && opts->io_timeout_ms > 0)
-		ioto = opts->io_timeout_ms;
+	timeouts(opts, &cto, &ioto);
 	memset(&ai, 0, sizeof(ai));
 	ai.ai_family = AF_UNIX;
 	ai.ai_socktype = SOCK_STREAM;
 	ai.ai_addr = (struct sockaddr *)&sun;
 	ai.ai_addrlen = sizeof(sun);
-	if ((fd = connect_one(&ai, cto, e)) == -1) {
+	if ((fd = connect_one(&ai, cto, e)) == -1)
 		mf_err_prefix(e, "%s", path);
-		return NULL;
-	}
-	t = mf_sock_from_fd(fd, e);
-	if (t != NULL)
-		mf_transport_set_timeout(t, ioto);
-	return t;
+	return connected(fd, ioto, e);
 }
 
 const char *

@@ -456,6 +456,45 @@ Test(diag, each_failure_mode_gives_its_code_and_exit_status)
 	}
 }
 
+/* The AUTH findings name the mechanism, quote the server and then say
+ * what the reply means (one sentence each, lib/diagrules.c mech_said). */
+Test(diag, auth_findings_quote_the_reply_and_say_what_it_means)
+{
+	static const struct {
+		void (*setup)(struct mf_diag_report *);
+		enum mf_diag_code code;
+		const char *tail;
+	} t[] = {
+		{ m10_bad_creds, MF_DIAG_AUTH_BAD_CREDENTIALS,
+		  ": the server refused the user name or the password." },
+		{ m11_app_password, MF_DIAG_AUTH_APP_PASSWORD,
+		  ": the server wants a stronger mechanism or an "
+		  "application-specific password." },
+		{ m12_encryption_required, MF_DIAG_AUTH_ENCRYPTION_REQUIRED,
+		  ": this mechanism is only allowed over an encrypted "
+		  "connection." },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct mf_diag_report *r = fresh();
+		const struct mf_diag_finding *f;
+		size_t wl, tl = strlen(t[i].tail);
+
+		t[i].setup(r);
+		mf_diag_analyze(r);
+		f = find(r, t[i].code);
+		cr_assert_not_null(f, "case %zu", i);
+		wl = strlen(f->what);
+		cr_expect(strncmp(f->what, "AUTH PLAIN was answered \"", 25) == 0,
+		          "case %zu: %s", i, f->what);
+		cr_expect(wl > tl && strcmp(f->what + wl - tl, t[i].tail) == 0,
+		          "case %zu: %s", i, f->what);
+		mf_diag_report_free(r);
+		free(r);
+	}
+}
+
 Test(diag, healthy_session_has_no_error_and_exits_0)
 {
 	struct mf_diag_report *r = fresh();
