@@ -294,6 +294,12 @@ mf_pop3_apop_digest(const char *timestamp, const char *password,
 /* ------------------------------------------------------------------ */
 /* 2. the session                                                      */
 
+/* A command sent and not yet answered. */
+struct sent {
+	enum mf_pop3_cmd cmd;
+	unsigned long num;
+};
+
 struct mf_pop3 {
 	struct mf_session *sess;
 	struct mf_lineio *l;   /* the session's */
@@ -305,6 +311,8 @@ struct mf_pop3 {
 	int has_timestamp;
 	char host[256];
 	unsigned port;
+	struct sent *q;        /* queued commands awaiting a reply, oldest */
+	size_t qhead, qlen, qcap;  /* at q[qhead] */
 };
 
 static void
@@ -373,9 +381,13 @@ get_line(struct mf_pop3 *p, char **line, int record, struct mf_err *e)
 	    "%d bytes", MF_POP3_LINE_MAX);
 }
 
-int
-mf_pop3_read_status(struct mf_pop3 *p, const char *cmd, char *txt,
-                    size_t txtlen, struct mf_err *e)
+/* Read one status line (recorded in the transcript): 1 for +OK, 0 for
+ * -ERR, with the text after the indicator copied into txt (may be NULL);
+ * -1 on I/O errors or a line that is neither (MF_E_PROTO).  cmd names the
+ * command in error messages. */
+static int
+read_status(struct mf_pop3 *p, const char *cmd, char *txt, size_t txtlen,
+            struct mf_err *e)
 {
 	const char *text;
 	char *line, shown[160];
@@ -397,8 +409,14 @@ mf_pop3_read_status(struct mf_pop3 *p, const char *cmd, char *txt,
 	return r;
 }
 
-int
-mf_pop3_send(struct mf_pop3 *p, int flush, struct mf_err *e, const char *fmt, ...)
+static int
+send_line(struct mf_pop3 *p, int flush, struct mf_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Queue one command line (CRLF added); with flush, send everything
+ * queued.  MF_E_INTERNAL when the line exceeds MF_POP3_LINE_MAX. */
+static int
+send_line(struct mf_pop3 *p, int flush, struct mf_err *e, const char *fmt, ...)
 {
 	char line[MF_POP3_LINE_MAX];
 	va_list ap;
@@ -428,9 +446,9 @@ simple(struct mf_pop3 *p, const char *cmd, enum mf_err_kind kind, char *txt,
 	char text[MF_POP3_LINE_MAX], shown[256];
 	int r;
 
-	if (mf_pop3_send(p, 1, e, "%s", cmd) == -1)
+	if (send_line(p, 1, e, "%s", cmd) == -1)
 		return -1;
-	r = mf_pop3_read_status(p, cmd, text, sizeof(text), e);
+	r = read_status(p, cmd, text, sizeof(text), e);
 	if (r == 0) {
 		esc(text, shown, sizeof(shown));
 		return mf_err_reply(e, kind, 0, NULL, text, "%s refused: -ERR %s",
@@ -484,10 +502,12 @@ sink_buf(void *arg, const char *data, size_t n, struct mf_err *e)
 	return mf_buf_append(arg, data, n, e);
 }
 
-int
-mf_pop3_read_listing(struct mf_pop3 *p, size_t max_line,
-                     unsigned long long max_total, struct mf_buf *b,
-                     struct mf_err *e)
+/* A listing body (CAPA, UIDL, LIST) into b, which this initialises with
+ * limit max_total + 1; the caller frees b even on failure.  Each line goes
+ * to the transcript. */
+static int
+read_listing(struct mf_pop3 *p, size_t max_line, unsigned long long max_total,
+             struct mf_buf *b, struct mf_err *e)
 {
 	char *s, *nl;
 
@@ -512,12 +532,12 @@ do_capa(struct mf_pop3 *p, struct mf_err *e)
 	int r;
 
 	memset(&p->capa, 0, sizeof(p->capa));
-	if (mf_pop3_send(p, 1, e, "CAPA") == -1)
+	if (send_line(p, 1, e, "CAPA") == -1)
 		return -1;
-	r = mf_pop3_read_status(p, "CAPA", NULL, 0, e);
+	r = read_status(p, "CAPA", NULL, 0, e);
 	if (r != 1)
 		return r;  /* -ERR: an RFC 1939-only server, capa stays unknown */
-	if (mf_pop3_read_listing(p, MF_POP3_LINE_MAX, CAPA_MAX, &b, e) == -1) {
+	if (read_listing(p, MF_POP3_LINE_MAX, CAPA_MAX, &b, e) == -1) {
 		mf_buf_free(&b);
 		return -1;
 	}
@@ -536,7 +556,7 @@ greeting(struct mf_pop3 *p, struct mf_err *e)
 	char text[MF_POP3_LINE_MAX], shown[256];
 	int r;
 
-	r = mf_pop3_read_status(p, "the greeting", text, sizeof(text), e);
+	r = read_status(p, "the greeting", text, sizeof(text), e);
 	if (r == -1) {
 		if (e != NULL && e->kind == MF_E_PROTO)
 			mf_err_prefix(e, "not a POP3 server");
@@ -561,9 +581,9 @@ stls(struct mf_pop3 *p, struct mf_err *e)
 	if (p->capa.known && !p->capa.stls)
 		return mf_err_set(e, MF_E_UNSUPPORTED, "the server does not offer "
 		    "STLS (RFC 2595); use --tls implicit or, knowingly, --tls none");
-	if (mf_pop3_send(p, 1, e, "STLS") == -1)
+	if (send_line(p, 1, e, "STLS") == -1)
 		return -1;
-	r = mf_pop3_read_status(p, "STLS", text, sizeof(text), e);
+	r = read_status(p, "STLS", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? mf_err_reply(e, MF_E_UNSUPPORTED, 0, NULL, text,
 		    "STLS refused by the server") : -1;
@@ -667,6 +687,7 @@ mf_pop3_free(struct mf_pop3 *p)
 		return;
 	mf_session_free(p->sess);
 	mf_buf_free(&p->in);
+	free(p->q);
 	free(p);
 }
 
@@ -707,15 +728,15 @@ auth_user(struct mf_pop3 *p, const struct mf_sasl_params *a,
 	char text[MF_POP3_LINE_MAX];
 	int r;
 
-	if (mf_pop3_send(p, 1, e, "USER %s", a->user) == -1)
+	if (send_line(p, 1, e, "USER %s", a->user) == -1)
 		return -1;
-	r = mf_pop3_read_status(p, "USER", text, sizeof(text), e);
+	r = read_status(p, "USER", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? refused("USER", text, e) : -1;
 	if (mf_lineio_send_secret(p->l, 5, e, "PASS %s", a->password) == -1 ||
 	    mf_lineio_flush(p->l, e) == -1)
 		return -1;
-	r = mf_pop3_read_status(p, "PASS", text, sizeof(text), e);
+	r = read_status(p, "PASS", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? refused("PASS", text, e) : -1;
 	return 0;
@@ -738,7 +759,7 @@ auth_apop(struct mf_pop3 *p, const struct mf_sasl_params *a,
 	mf_memwipe(digest, sizeof(digest));
 	if (r == -1 || mf_lineio_flush(p->l, e) == -1)
 		return -1;
-	r = mf_pop3_read_status(p, "APOP", text, sizeof(text), e);
+	r = read_status(p, "APOP", text, sizeof(text), e);
 	if (r != 1)
 		return r == 0 ? refused("APOP", text, e) : -1;
 	return 0;
@@ -901,15 +922,115 @@ mf_pop3_auth(struct mf_pop3 *p, const struct mf_auth *a, char *used,
 	return r;
 }
 
+/* ------------------------------------------------------------------ */
+/* 3. the transaction commands (RFC 1939 §5), pipelined (RFC 2449 §6.6) */
+
+#define LISTING_LINE (MF_POP3_UID_MAX + 32)
+
+static const char *const cmd_names[] = {
+	[MF_POP3_STAT] = "STAT", [MF_POP3_UIDL] = "UIDL",
+	[MF_POP3_LIST] = "LIST", [MF_POP3_RETR] = "RETR",
+	[MF_POP3_DELE] = "DELE",
+};
+
 int
-mf_pop3_stat_reply(struct mf_pop3 *p, unsigned long *count,
-                   unsigned long long *size, struct mf_err *e)
+mf_pop3_cmd_line(enum mf_pop3_cmd cmd, unsigned long num, char *out,
+                 size_t outlen, struct mf_err *e)
+{
+	int n, with_num;
+
+	if ((unsigned)cmd > MF_POP3_DELE)
+		return mf_err_set(e, MF_E_USAGE, "no such POP3 command (%d)",
+		    (int)cmd);
+	with_num = cmd == MF_POP3_RETR || cmd == MF_POP3_DELE;
+	if (with_num != (num != 0))
+		return mf_err_set(e, MF_E_USAGE, "%s: message number %lu "
+		    "(RFC 1939 §5: messages are numbered from 1)",
+		    cmd_names[cmd], num);
+	n = with_num ? snprintf(out, outlen, "%s %lu", cmd_names[cmd], num) :
+	    snprintf(out, outlen, "%s", cmd_names[cmd]);
+	if (n < 0 || (size_t)n >= outlen)
+		return mf_err_set(e, MF_E_INTERNAL, "command too long");
+	return 0;
+}
+
+int
+mf_pop3_queue(struct mf_pop3 *p, enum mf_pop3_cmd cmd, unsigned long num,
+              struct mf_err *e)
+{
+	char line[32];
+	struct sent *nq;
+	size_t cap;
+
+	if (mf_pop3_cmd_line(cmd, num, line, sizeof(line), e) == -1)
+		return -1;
+	if (p->qhead + p->qlen == p->qcap && p->qhead > 0) {
+		memmove(p->q, p->q + p->qhead, p->qlen * sizeof(*p->q));
+		p->qhead = 0;
+	} else if (p->qlen == p->qcap) {
+		cap = p->qcap ? p->qcap * 2 : 64;
+		if ((nq = reallocarray(p->q, cap, sizeof(*nq))) == NULL)
+			return mf_err_sys(e, MF_E_NOMEM, errno, "command queue");
+		p->q = nq;
+		p->qcap = cap;
+	}
+	if (send_line(p, 0, e, "%s", line) == -1)
+		return -1;
+	p->q[p->qhead + p->qlen].cmd = cmd;
+	p->q[p->qhead + p->qlen].num = num;
+	p->qlen++;
+	return 0;
+}
+
+size_t
+mf_pop3_pending(const struct mf_pop3 *p)
+{
+	return p->qlen;
+}
+
+int
+mf_pop3_reply(struct mf_pop3 *p, enum mf_pop3_cmd *cmd, unsigned long *num,
+              char *txt, size_t txtlen, struct mf_err *e)
+{
+	struct sent s;
+
+	if (p->qlen == 0)
+		return mf_err_set(e, MF_E_INTERNAL, "reading a POP3 reply with "
+		    "no command sent");
+	if (mf_pop3_flush(p, e) == -1)
+		return -1;
+	s = p->q[p->qhead];
+	p->qhead = --p->qlen == 0 ? 0 : p->qhead + 1;
+	if (cmd != NULL)
+		*cmd = s.cmd;
+	if (num != NULL)
+		*num = s.num;
+	return read_status(p, cmd_names[s.cmd], txt, txtlen, e);
+}
+
+/* The status of cmd (STAT, UIDL, LIST): queued by the caller as the
+ * oldest unanswered command, or sent now. */
+static int
+typed_status(struct mf_pop3 *p, enum mf_pop3_cmd cmd, char *txt,
+             size_t txtlen, struct mf_err *e)
+{
+	if (p->qlen == 0 && mf_pop3_queue(p, cmd, 0, e) == -1)
+		return -1;
+	if (p->q[p->qhead].cmd != cmd)
+		return mf_err_set(e, MF_E_INTERNAL, "%s while %s awaits its "
+		    "reply", cmd_names[cmd], cmd_names[p->q[p->qhead].cmd]);
+	return mf_pop3_reply(p, NULL, NULL, txt, txtlen, e);
+}
+
+int
+mf_pop3_stat(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
+             struct mf_err *e)
 {
 	char text[MF_POP3_LINE_MAX], shown[256];
 	unsigned long n;
 	int r;
 
-	r = mf_pop3_read_status(p, "STAT", text, sizeof(text), e);
+	r = typed_status(p, MF_POP3_STAT, text, sizeof(text), e);
 	if (r == 0) {
 		esc(text, shown, sizeof(shown));
 		return mf_err_reply(e, MF_E_PROTO, 0, NULL, text, "STAT refused: "
@@ -928,13 +1049,50 @@ mf_pop3_stat_reply(struct mf_pop3 *p, unsigned long *count,
 	return 0;
 }
 
-int
-mf_pop3_stat(struct mf_pop3 *p, unsigned long *count, unsigned long long *size,
-             struct mf_err *e)
+/* The listing that answers cmd (UIDL or LIST), each line parsed and
+ * handed to uidl or list. */
+static int
+listing(struct mf_pop3 *p, enum mf_pop3_cmd cmd, unsigned long count,
+        mf_pop3_uidl_fn uidl, mf_pop3_list_fn list, void *arg,
+        struct mf_err *e)
 {
-	if (mf_pop3_send(p, 1, e, "STAT") == -1)
-		return -1;
-	return mf_pop3_stat_reply(p, count, size, e);
+	char uid[MF_POP3_UID_MAX + 1], *s, *nl;
+	unsigned long long size;
+	unsigned long num;
+	struct mf_buf b;
+	int r;
+
+	r = typed_status(p, cmd, NULL, 0, e);
+	if (r != 1)
+		return r;
+	r = read_listing(p, LISTING_LINE, (count + 16ULL) * LISTING_LINE, &b,
+	    e);
+	for (s = b.data; r == 0 && s != NULL && (nl = strchr(s, '\n')) != NULL;
+	    s = nl + 1) {
+		*nl = '\0';
+		if (uidl != NULL)
+			r = mf_pop3_parse_uidl(s, &num, uid, sizeof(uid), e) ==
+			    -1 ? -1 : uidl(arg, num, uid, e);
+		else
+			r = mf_pop3_parse_list(s, &num, &size, e) == -1 ? -1 :
+			    list(arg, num, size, e);
+	}
+	mf_buf_free(&b);
+	return r == 0 ? 1 : -1;
+}
+
+int
+mf_pop3_uidl(struct mf_pop3 *p, unsigned long count, mf_pop3_uidl_fn fn,
+             void *arg, struct mf_err *e)
+{
+	return listing(p, MF_POP3_UIDL, count, fn, NULL, arg, e);
+}
+
+int
+mf_pop3_list(struct mf_pop3 *p, unsigned long count, mf_pop3_list_fn fn,
+             void *arg, struct mf_err *e)
+{
+	return listing(p, MF_POP3_LIST, count, NULL, fn, arg, e);
 }
 
 int

@@ -6,11 +6,13 @@
  *   1. pure parsers (no I/O): status lines, the multi-line decoder
  *      (resumable on partial input, un-dot-stuffing, CRLF -> LF, hard
  *      limits), CAPA, UIDL and LIST lines, APOP;
- *   2. a session: connect, greeting, CAPA, STLS, authenticate, commands,
- *      and the send / read-reply primitives for pipelined commands.
+ *   2. a session: connect, greeting, CAPA, STLS, authenticate, and the
+ *      transaction commands as typed calls (STAT, UIDL, LIST, RETR, DELE,
+ *      QUIT), pipelined when the server allows it.
  *
  * Must not: know Maildirs or the UID journal (popfetch.h does), dial or
- * wrap TLS itself (session.h does), print or exit. */
+ * wrap TLS itself (session.h does), let a caller spell a command line,
+ * print or exit. */
 #ifndef MF_POP3_H
 #define MF_POP3_H
 
@@ -140,30 +142,52 @@ int mf_pop3_auth_method(const char *mech, enum mf_pop3_auth *m,
 int mf_pop3_auth(struct mf_pop3 *p, const struct mf_auth *a, char *used,
                  size_t usedlen, struct mf_err *e);
 
-/* STAT: message count and total size. */
-int mf_pop3_stat(struct mf_pop3 *p, unsigned long *count,
-                 unsigned long long *size, struct mf_err *e);
-
 /* QUIT (RFC 1939 §6: deletions happen now). MF_E_PROTO/MF_E_TEMP when the
  * server did not commit. */
 int mf_pop3_quit(struct mf_pop3 *p, struct mf_err *e);
 
-/* ---- pipelined commands (RFC 2449 §6.6) ---- */
+/* ---- the transaction commands, pipelined (RFC 2449 §6.6) ----
+ *
+ * A command is queued (written to the send buffer, not yet sent) and the
+ * session remembers it: a pipelining server answers in order, so the
+ * oldest unanswered command says what the next reply is.  Without
+ * PIPELINING a caller keeps at most one command unanswered.  STAT, UIDL
+ * and LIST below send their command themselves, unless it is the oldest
+ * one queued (three listings in one round trip). */
 
-/* Queue one command line (CRLF added); with flush, send everything
- * queued. Nothing is read: pair each command with a read below, in
- * order. MF_E_INTERNAL when the line exceeds MF_POP3_LINE_MAX. */
-int mf_pop3_send(struct mf_pop3 *p, int flush, struct mf_err *e,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Send what mf_pop3_send() queued. */
+enum mf_pop3_cmd {
+	MF_POP3_STAT,   /* count and size of the maildrop (RFC 1939 §5) */
+	MF_POP3_UIDL,   /* the unique-id listing (RFC 1939 §7) */
+	MF_POP3_LIST,   /* the size listing (RFC 1939 §5) */
+	MF_POP3_RETR,   /* message num, a multi-line reply */
+	MF_POP3_DELE    /* mark message num deleted */
+};
+
+/* The command line for cmd (without CRLF) into out: "RETR 7", "UIDL".
+ * RETR and DELE take a message number num >= 1, the others num 0;
+ * anything else is MF_E_USAGE. */
+int mf_pop3_cmd_line(enum mf_pop3_cmd cmd, unsigned long num, char *out,
+                     size_t outlen, struct mf_err *e);
+
+/* Queue cmd (arguments as mf_pop3_cmd_line); mf_pop3_flush() or the next
+ * read sends it. */
+int mf_pop3_queue(struct mf_pop3 *p, enum mf_pop3_cmd cmd, unsigned long num,
+                  struct mf_err *e);
+/* Send what was queued. */
 int mf_pop3_flush(struct mf_pop3 *p, struct mf_err *e);
+/* The number of queued commands whose reply was not read yet. */
+size_t mf_pop3_pending(const struct mf_pop3 *p);
 
-/* Read one status line (recorded in the transcript): 1 for +OK, 0 for
- * -ERR, with the text after the indicator copied into txt (may be NULL);
- * -1 on I/O errors or a line that is neither (MF_E_PROTO). cmd names the
- * command in error messages. */
-int mf_pop3_read_status(struct mf_pop3 *p, const char *cmd, char *txt,
-                        size_t txtlen, struct mf_err *e);
+/* Send what was queued, then read the status line of the oldest
+ * unanswered command (recorded in the transcript): 1 for +OK, 0 for -ERR,
+ * with the text after the indicator copied into txt (may be NULL); -1 on
+ * I/O errors, a line that is neither (MF_E_PROTO) or nothing queued
+ * (MF_E_INTERNAL).  *cmd and *num (may be NULL) say which command it
+ * answers.  After +OK to RETR, read the message with mf_pop3_read_body()
+ * before the next reply. */
+int mf_pop3_reply(struct mf_pop3 *p, enum mf_pop3_cmd *cmd,
+                  unsigned long *num, char *txt, size_t txtlen,
+                  struct mf_err *e);
 
 /* Receives decoded multi-line data in chunks; -1 (e filled) stops. */
 typedef int (*mf_pop3_sink_fn)(void *arg, const char *data, size_t n,
@@ -176,16 +200,25 @@ int mf_pop3_read_body(struct mf_pop3 *p, size_t max_line,
                       unsigned long long max_total, mf_pop3_sink_fn sink,
                       void *arg, struct mf_err *e);
 
-/* A listing body (CAPA, UIDL, LIST) into b, which this initialises with
- * limit max_total + 1; the caller frees b even on failure. Each line goes
- * to the transcript. */
-int mf_pop3_read_listing(struct mf_pop3 *p, size_t max_line,
-                         unsigned long long max_total, struct mf_buf *b,
-                         struct mf_err *e);
-
-/* Read the reply to a STAT already sent. -ERR and malformed replies are
+/* STAT: message count and total size.  -ERR and malformed replies are
  * MF_E_PROTO. */
-int mf_pop3_stat_reply(struct mf_pop3 *p, unsigned long *count,
-                       unsigned long long *size, struct mf_err *e);
+int mf_pop3_stat(struct mf_pop3 *p, unsigned long *count,
+                 unsigned long long *size, struct mf_err *e);
+
+/* One line of a UIDL or LIST listing, parsed; -1 (e filled) stops. */
+typedef int (*mf_pop3_uidl_fn)(void *arg, unsigned long num, const char *uid,
+                               struct mf_err *e);
+typedef int (*mf_pop3_list_fn)(void *arg, unsigned long num,
+                               unsigned long long size, struct mf_err *e);
+
+/* UIDL and LIST of all messages: each line parsed (mf_pop3_parse_uidl,
+ * mf_pop3_parse_list) and handed to fn in the server's order.  count is
+ * what STAT announced; the listing may hold at most 16 lines more.  1 when
+ * listed, 0 for -ERR, -1 on errors (MF_E_PROTO for a malformed line,
+ * MF_E_LIMIT for an overlong listing, or fn's). */
+int mf_pop3_uidl(struct mf_pop3 *p, unsigned long count, mf_pop3_uidl_fn fn,
+                 void *arg, struct mf_err *e);
+int mf_pop3_list(struct mf_pop3 *p, unsigned long count, mf_pop3_list_fn fn,
+                 void *arg, struct mf_err *e);
 
 #endif

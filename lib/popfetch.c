@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LISTING_LINE (MF_POP3_UID_MAX + 32)
 #define MSG_ABS_MAX (4ULL * 1024 * 1024 * 1024)
 
 /* What becomes of each message on the server in this run.  Only F_DONE
@@ -172,82 +171,52 @@ record(struct fetch *f, const struct msg *m, struct mf_err *e)
 	return mf_popstate_add_id(f->state, m->uid, id, e);
 }
 
+/* One line of the UIDL listing: message num has UID uid. */
+static int
+on_uidl(void *arg, unsigned long num, const char *uid, struct mf_err *e)
+{
+	struct fetch *f = arg;
+
+	if (num > f->n || f->msgs[num - 1].uid != NULL)
+		return mf_err_set(e, MF_E_PROTO, "UIDL lists message %lu, which "
+		    "STAT did not announce or was listed twice", num);
+	f->msgs[num - 1].uid = strdup(uid);
+	if (f->msgs[num - 1].uid == NULL)
+		return mf_err_sys(e, MF_E_NOMEM, errno, "UIDL listing");
+	return 0;
+}
+
+/* One line of the LIST listing: message num has size bytes. */
+static int
+on_list(void *arg, unsigned long num, unsigned long long size,
+        struct mf_err *e)
+{
+	struct fetch *f = arg;
+
+	if (num > f->n)
+		return mf_err_set(e, MF_E_PROTO, "LIST lists message %lu, which "
+		    "STAT did not announce", num);
+	f->msgs[num - 1].size = size;
+	return 0;
+}
+
 /* UIDL (RFC 1939 §7): without it we cannot tell new from old. */
 static int
-load_uidl(struct fetch *f, int send, struct mf_err *e)
+load_listings(struct fetch *f, struct mf_err *e)
 {
-	struct mf_buf b;
-	char uid[MF_POP3_UID_MAX + 1], *s, *nl;
-	unsigned long num;
 	int r;
 
-	if (send && mf_pop3_send(f->p, 1, e, "UIDL") == -1)
-		return -1;
-	r = mf_pop3_read_status(f->p, "UIDL", NULL, 0, e);
+	r = mf_pop3_uidl(f->p, f->n, on_uidl, f, e);
 	if (r == 0)
 		return mf_err_set(e, MF_E_UNSUPPORTED, "the server does not "
 		    "support UIDL (RFC 1939 §7): pop-fetch cannot tell new "
 		    "messages from old ones, nothing fetched");
 	if (r == -1)
 		return -1;
-	if (mf_pop3_read_listing(f->p, LISTING_LINE, (f->n + 16ULL) * LISTING_LINE, &b,
-	    e) == -1)
-		goto fail;
-	for (s = b.data; s != NULL && (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
-		*nl = '\0';
-		if (mf_pop3_parse_uidl(s, &num, uid, sizeof(uid), e) == -1)
-			goto fail;
-		if (num > f->n || f->msgs[num - 1].uid != NULL) {
-			mf_err_set(e, MF_E_PROTO, "UIDL lists message %lu, which "
-			    "STAT did not announce or was listed twice", num);
-			goto fail;
-		}
-		f->msgs[num - 1].uid = strdup(uid);
-		if (f->msgs[num - 1].uid == NULL) {
-			mf_err_sys(e, MF_E_NOMEM, errno, "UIDL");
-			goto fail;
-		}
-	}
-	mf_buf_free(&b);
-	return 0;
-fail:
-	mf_buf_free(&b);
-	return -1;
-}
-
-static int
-load_list(struct fetch *f, int send, struct mf_err *e)
-{
-	struct mf_buf b;
-	unsigned long num;
-	unsigned long long size;
-	char *s, *nl;
-	int r;
-
-	if (send && mf_pop3_send(f->p, 1, e, "LIST") == -1)
-		return -1;
-	r = mf_pop3_read_status(f->p, "LIST", NULL, 0, e);
+	r = mf_pop3_list(f->p, f->n, on_list, f, e);
 	if (r != 1)
 		return r == 0 ? mf_err_set(e, MF_E_PROTO, "LIST refused") : -1;
-	if (mf_pop3_read_listing(f->p, LISTING_LINE, (f->n + 16ULL) * LISTING_LINE, &b,
-	    e) == -1)
-		goto fail;
-	for (s = b.data; s != NULL && (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
-		*nl = '\0';
-		if (mf_pop3_parse_list(s, &num, &size, e) == -1)
-			goto fail;
-		if (num > f->n) {
-			mf_err_set(e, MF_E_PROTO, "LIST lists message %lu, which "
-			    "STAT did not announce", num);
-			goto fail;
-		}
-		f->msgs[num - 1].size = size;
-	}
-	mf_buf_free(&b);
 	return 0;
-fail:
-	mf_buf_free(&b);
-	return -1;
 }
 
 static int
@@ -437,7 +406,7 @@ select_msgs(struct fetch *f, struct mf_err *e)
 static void
 dele_reply(struct fetch *f, struct msg *m, int r, const char *text)
 {
-	char shown[160];
+	char shown[160], line[32];
 
 	if (r == 1) {
 		m->fate = F_DELETED;
@@ -445,30 +414,11 @@ dele_reply(struct fetch *f, struct msg *m, int r, const char *text)
 		return;
 	}
 	esc(text, shown, sizeof(shown));
-	notice(f, "DELE %lu refused: -ERR %s", m->num, shown);
+	if (mf_pop3_cmd_line(MF_POP3_DELE, m->num, line, sizeof(line), NULL) ==
+	    -1)
+		line[0] = '\0';
+	notice(f, "%s refused: -ERR %s", line, shown);
 	f->st->dele_failed++;
-}
-
-/* DELE the messages of list[0..n), pipelined within the window. */
-static int
-dele(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
-{
-	char text[MF_POP3_LINE_MAX];
-	unsigned long sent = 0, got = 0;
-	int r;
-
-	while (got < n) {
-		while (sent < n && sent - got < f->window)
-			if (mf_pop3_send(f->p, 0, e, "DELE %lu", list[sent++]->num) == -1)
-				return -1;
-		if (mf_pop3_flush(f->p, e) == -1)
-			return -1;
-		r = mf_pop3_read_status(f->p, "DELE", text, sizeof(text), e);
-		if (r == -1)
-			return -1;
-		dele_reply(f, list[got++], r, text);
-	}
-	return 0;
 }
 
 /* A new array of the messages whose fate is fate (their number in *k);
@@ -488,22 +438,6 @@ pick(struct fetch *f, enum fate fate, unsigned long *k, struct mf_err *e)
 		if (f->msgs[i].fate == fate)
 			list[(*k)++] = &f->msgs[i];
 	return list;
-}
-
-/* DELE the messages whose content this run matched with a recorded
- * delivery; nothing else this run did not deliver itself. */
-static int
-dele_verified(struct fetch *f, struct mf_err *e)
-{
-	unsigned long k;
-	struct msg **list = pick(f, F_VERIFIED, &k, e);
-	int r;
-
-	if (list == NULL)
-		return -1;
-	r = dele(f, list, k, e);
-	free(list);
-	return r;
 }
 
 /* ---- delivery: Maildir or MDA ---- */
@@ -727,36 +661,6 @@ retr_gone(struct fetch *f, struct msg *m, const char *text)
 	f->st->skipped++;
 }
 
-/* RETR list[0..n), pipelined within the window; each body is delivered,
- * or only hashed with check. */
-static int
-retr_batch(struct fetch *f, struct msg **list, unsigned long n, int check,
-           struct mf_err *e)
-{
-	char text[MF_POP3_LINE_MAX];
-	unsigned long sent = 0, got = 0;
-	int r;
-
-	while (got < n) {
-		while (sent < n && sent - got < f->window)
-			if (mf_pop3_send(f->p, 0, e, "RETR %lu", list[sent++]->num) == -1)
-				return -1;
-		if (mf_pop3_flush(f->p, e) == -1)
-			return -1;
-		r = mf_pop3_read_status(f->p, "RETR", text, sizeof(text), e);
-		if (r == -1)
-			return -1;
-		if (r == 0) {
-			retr_gone(f, list[got], text);
-		} else if ((check ? verify(f, list[got], e) :
-		    deliver(f, list[got], e)) == -1) {
-			return -1;
-		}
-		got++;
-	}
-	return 0;
-}
-
 /* After a failure inside a group: record what was delivered before it
  * (an MDA cannot be asked again), but delete nothing. Best effort: if the
  * Maildir cannot be synced, the P= tags find the messages next time. */
@@ -773,13 +677,151 @@ salvage(struct fetch *f, struct msg **list, unsigned long n)
 	mf_popstate_sync(f->state, NULL);
 }
 
+/*
+ * The window: cmd (RETR or DELE) for list[0..n), with at most f->window
+ * commands unanswered (1 without PIPELINING).  A pipelining server
+ * answers in order (RFC 2449 §6.6) and pop3.c remembers what was sent, so
+ * each reply names its command and message.
+ *
+ * With groups (batch > 0) the RETR window never drains for a group
+ * commit: the next group's RETRs go out before the group is synced and
+ * recorded, so the server streams while the disk works, and the group's
+ * DELEs queue behind them (counted in the window).  Crash safety is the
+ * group commit's, unchanged: a DELE is sent only once its message is
+ * synced and recorded, and deletions happen only at QUIT (RFC 1939 §6).
+ */
+struct window {
+	struct msg **list;
+	unsigned long n, sent, got;  /* replies to cmd read */
+	unsigned long start;         /* the group's first */
+	enum mf_pop3_cmd cmd;
+	int check;                   /* RETR: only hash each body */
+	unsigned batch;              /* RETRs per group commit; 0: none */
+};
+
+/* Send the next commands while fewer than a window are unanswered. */
+static int
+win_fill(struct fetch *f, struct window *w, struct mf_err *e)
+{
+	while (w->sent < w->n && mf_pop3_pending(f->p) < f->window)
+		if (mf_pop3_queue(f->p, w->cmd, w->list[w->sent++]->num, e) ==
+		    -1)
+			return -1;
+	return mf_pop3_flush(f->p, e);
+}
+
+/* Read the oldest reply: a DELE's, or a RETR's with its body. */
+static int
+win_read(struct fetch *f, struct window *w, struct mf_err *e)
+{
+	char text[MF_POP3_LINE_MAX];
+	enum mf_pop3_cmd cmd;
+	unsigned long num;
+	struct msg *m;
+	int r;
+
+	r = mf_pop3_reply(f->p, &cmd, &num, text, sizeof(text), e);
+	if (r == -1)
+		return -1;
+	m = &f->msgs[num - 1];
+	if (cmd == w->cmd)
+		w->got++;
+	if (cmd == MF_POP3_DELE) {
+		dele_reply(f, m, r, text);
+		return 0;
+	}
+	if (r == 0) {
+		retr_gone(f, m, text);
+		return 0;
+	}
+	return w->check ? verify(f, m, e) : deliver(f, m, e);
+}
+
+/* The group list[start..got) is read: sync, record, queue its DELEs. */
+static int
+win_commit(struct fetch *f, struct window *w, struct mf_err *e)
+{
+	struct msg **list = w->list + w->start;
+	unsigned long i, n = w->got - w->start;
+	int dele = f->fp->delete_after;
+
+	w->start = w->got;
+	if (f->md != NULL && mf_maildir_sync(f->md, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (list[i]->fate == F_DONE && record(f, list[i], e) == -1)
+			return -1;
+	if (mf_popstate_sync(f->state, e) == -1)
+		return -1;
+	for (i = 0; dele && i < n; i++)
+		if (list[i]->fate == F_DONE && mf_pop3_queue(f->p, MF_POP3_DELE,
+		    list[i]->num, e) == -1)
+			return -1;
+	return dele ? mf_pop3_flush(f->p, e) : 0;
+}
+
+static int
+win_run(struct fetch *f, struct window *w, struct mf_err *e)
+{
+	while (w->got < w->n || mf_pop3_pending(f->p) > 0) {
+		if (win_fill(f, w, e) == -1)
+			return -1;
+		if (win_read(f, w, e) == -1) {
+			if (w->batch > 0)
+				salvage(f, w->list + w->start,
+				    w->got - w->start);
+			return -1;
+		}
+		if (w->batch > 0 && w->got > w->start &&
+		    (w->got - w->start == w->batch || w->got == w->n)) {
+			/* the next RETRs first: the server sends meanwhile */
+			if (win_fill(f, w, e) == -1 ||
+			    win_commit(f, w, e) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* cmd for list[0..n) within the window, without group commits; RETR
+ * bodies are delivered, or only hashed with check. */
+static int
+window(struct fetch *f, enum mf_pop3_cmd cmd, struct msg **list,
+       unsigned long n, int check, struct mf_err *e)
+{
+	struct window w;
+
+	memset(&w, 0, sizeof(w));
+	w.list = list;
+	w.n = n;
+	w.cmd = cmd;
+	w.check = check;
+	return win_run(f, &w, e);
+}
+
+/* DELE the messages whose content this run matched with a recorded
+ * delivery; nothing else this run did not deliver itself. */
+static int
+dele_verified(struct fetch *f, struct mf_err *e)
+{
+	unsigned long k;
+	struct msg **list = pick(f, F_VERIFIED, &k, e);
+	int r;
+
+	if (list == NULL)
+		return -1;
+	r = window(f, MF_POP3_DELE, list, k, 0, e);
+	free(list);
+	return r;
+}
+
 /* One group: fetch, make durable, record, then delete. */
 static int
 group(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
 {
 	unsigned long i, k = 0;
 
-	if (retr_batch(f, list, n, 0, e) == -1) {
+	if (window(f, MF_POP3_RETR, list, n, 0, e) == -1) {
 		salvage(f, list, n);
 		return -1;
 	}
@@ -794,7 +836,8 @@ group(struct fetch *f, struct msg **list, unsigned long n, struct mf_err *e)
 	}
 	if (mf_popstate_sync(f->state, e) == -1)
 		return -1;
-	return f->fp->delete_after ? dele(f, list, k, e) : 0;
+	return f->fp->delete_after ? window(f, MF_POP3_DELE, list, k, 0, e) :
+	    0;
 }
 
 /* Read the F_VERIFY messages (content hash only), record those that
@@ -808,7 +851,7 @@ verify_all(struct fetch *f, struct mf_err *e)
 
 	if (list == NULL)
 		return -1;
-	r = k > 0 ? retr_batch(f, list, k, 1, e) : 0;
+	r = k > 0 ? window(f, MF_POP3_RETR, list, k, 1, e) : 0;
 	if (r == 0 && k > 0)
 		r = mf_popstate_sync(f->state, e);
 	if (r == 0 && f->recovered > 0)
@@ -821,150 +864,21 @@ verify_all(struct fetch *f, struct mf_err *e)
 	return r;
 }
 
-/*
- * With PIPELINING the RETR window never drains for a group commit: the
- * next group's RETRs go out before the group is synced and recorded, so
- * the server streams while the disk works, and the group's DELEs queue
- * behind them.  A pipelining server answers in order (RFC 2449 §6.6), so
- * a ring of the commands sent says what each reply is.  Crash safety is
- * the group commit's, unchanged: a DELE is sent only once its message is
- * synced and recorded, and deletions happen only at QUIT (RFC 1939 §6).
- */
-struct stream {
-	struct msg **todo;      /* the messages to fetch, in order */
-	unsigned long n, sent, got, start;  /* start: the group's first */
-	struct msg **q;         /* ring of the commands awaiting a reply */
-	unsigned char *is_dele;
-	size_t cap, head, len;
-	unsigned batch;
-};
-
-static int
-stream_push(struct stream *s, struct msg *m, int dele, struct mf_err *e)
-{
-	size_t i = (s->head + s->len) % s->cap;
-
-	if (s->len == s->cap)
-		return mf_err_set(e, MF_E_INTERNAL, "too many POP3 commands "
-		    "in flight");
-	s->q[i] = m;
-	s->is_dele[i] = (unsigned char)dele;
-	s->len++;
-	return 0;
-}
-
-/* RETR the next messages while fewer than a window are unanswered. */
-static int
-stream_fill(struct fetch *f, struct stream *s, struct mf_err *e)
-{
-	while (s->sent < s->n && s->len < f->window) {
-		if (stream_push(s, s->todo[s->sent], 0, e) == -1 ||
-		    mf_pop3_send(f->p, 0, e, "RETR %lu",
-		    s->todo[s->sent]->num) == -1)
-			return -1;
-		s->sent++;
-	}
-	return mf_pop3_flush(f->p, e);
-}
-
-/* Read the oldest reply: a DELE's, or a RETR's with its body. */
-static int
-stream_read(struct fetch *f, struct stream *s, struct mf_err *e)
-{
-	char text[MF_POP3_LINE_MAX];
-	struct msg *m = s->q[s->head];
-	int dele = s->is_dele[s->head], r;
-
-	s->head = (s->head + 1) % s->cap;
-	s->len--;
-	r = mf_pop3_read_status(f->p, dele ? "DELE" : "RETR", text,
-	    sizeof(text), e);
-	if (r == -1)
-		return -1;
-	if (dele) {
-		dele_reply(f, m, r, text);
-		return 0;
-	}
-	s->got++;
-	if (r == 0) {
-		retr_gone(f, m, text);
-		return 0;
-	}
-	return deliver(f, m, e);
-}
-
-/* The group todo[start..got) is read: sync, record, queue its DELEs. */
-static int
-stream_commit(struct fetch *f, struct stream *s, struct mf_err *e)
-{
-	struct msg **list = s->todo + s->start;
-	unsigned long i, n = s->got - s->start;
-	int dele = f->fp->delete_after;
-
-	s->start = s->got;
-	if (f->md != NULL && mf_maildir_sync(f->md, e) == -1)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (list[i]->fate == F_DONE && record(f, list[i], e) == -1)
-			return -1;
-	if (mf_popstate_sync(f->state, e) == -1)
-		return -1;
-	for (i = 0; dele && i < n; i++) {
-		if (list[i]->fate != F_DONE)
-			continue;
-		if (stream_push(s, list[i], 1, e) == -1 ||
-		    mf_pop3_send(f->p, 0, e, "DELE %lu", list[i]->num) == -1)
-			return -1;
-	}
-	return dele ? mf_pop3_flush(f->p, e) : 0;
-}
-
-static int
-stream_run(struct fetch *f, struct stream *s, struct mf_err *e)
-{
-	while (s->got < s->n || s->len > 0) {
-		if (stream_fill(f, s, e) == -1)
-			return -1;
-		if (stream_read(f, s, e) == -1) {
-			salvage(f, s->todo + s->start, s->got - s->start);
-			return -1;
-		}
-		if (s->got > s->start &&
-		    (s->got - s->start == s->batch || s->got == s->n)) {
-			/* the next RETRs first: the server sends meanwhile */
-			if (stream_fill(f, s, e) == -1 ||
-			    stream_commit(f, s, e) == -1)
-				return -1;
-		}
-	}
-	return 0;
-}
-
+/* With PIPELINING: one window over all the messages to fetch, committed
+ * group by group. */
 static int
 fetch_stream(struct fetch *f, struct mf_err *e)
 {
-	struct stream s;
-	int r = -1;
+	struct window w;
+	int r;
 
-	memset(&s, 0, sizeof(s));
-	s.batch = f->fp->batch ? f->fp->batch : 64;
-	/* unanswered: at most a window of commands when RETRs are added,
-	 * plus one group's DELEs; or two groups' DELEs when the window is
-	 * the group size and the second commit comes before the first
-	 * group's DELE replies were read */
-	s.cap = (size_t)f->window + 2 * (size_t)s.batch + 1;
-	s.todo = pick(f, F_TODO, &s.n, e);
-	s.q = calloc(s.cap, sizeof(*s.q));
-	s.is_dele = calloc(s.cap, 1);
-	if (s.todo == NULL || s.q == NULL || s.is_dele == NULL) {
-		if (s.todo != NULL)
-			mf_err_sys(e, MF_E_NOMEM, errno, "message list");
-	} else {
-		r = stream_run(f, &s, e);
-	}
-	free(s.todo);
-	free(s.q);
-	free(s.is_dele);
+	memset(&w, 0, sizeof(w));
+	w.cmd = MF_POP3_RETR;
+	w.batch = f->fp->batch ? f->fp->batch : 64;
+	if ((w.list = pick(f, F_TODO, &w.n, e)) == NULL)
+		return -1;
+	r = win_run(f, &w, e);
+	free(w.list);
 	return r;
 }
 
@@ -1003,12 +917,11 @@ session(struct fetch *f, struct mf_err *e)
 	unsigned long i;
 
 	/* RFC 2449 §6.6: with PIPELINING the three listings cost one trip */
-	if (pipe && (mf_pop3_send(f->p, 0, e, "STAT") == -1 ||
-	    mf_pop3_send(f->p, 0, e, "UIDL") == -1 ||
-	    mf_pop3_send(f->p, 1, e, "LIST") == -1))
+	if (pipe && (mf_pop3_queue(f->p, MF_POP3_STAT, 0, e) == -1 ||
+	    mf_pop3_queue(f->p, MF_POP3_UIDL, 0, e) == -1 ||
+	    mf_pop3_queue(f->p, MF_POP3_LIST, 0, e) == -1))
 		return -1;
-	if ((pipe ? mf_pop3_stat_reply(f->p, &f->n, &total, e) :
-	    mf_pop3_stat(f->p, &f->n, &total, e)) == -1)
+	if (mf_pop3_stat(f->p, &f->n, &total, e) == -1)
 		return -1;
 	f->st->listed = f->n;
 	f->msgs = calloc(f->n + 1, sizeof(*f->msgs));
@@ -1018,8 +931,7 @@ session(struct fetch *f, struct mf_err *e)
 	for (i = 0; i < f->n; i++)
 		f->msgs[i].num = i + 1;
 	f->window = mf_pop3_capa(f->p)->pipelining ? (f->fp->batch ? f->fp->batch : 64) : 1;
-	if ((f->n > 0 || pipe) && (load_uidl(f, !pipe, e) == -1 ||
-	    load_list(f, !pipe, e) == -1))
+	if ((f->n > 0 || pipe) && load_listings(f, e) == -1)
 		return -1;
 	if (f->n > 0 && select_msgs(f, e) == -1)
 		return -1;

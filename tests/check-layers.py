@@ -106,7 +106,6 @@ PROTOCOL_ALLOWED = {
     "lib/imapsync_recover.c": "UID FETCH",
     "lib/imapsync_twoway.c": "UID STORE, UID EXPUNGE, UID SEARCH, UID FETCH",
     "lib/imapsync_watch.c": "STATUS",
-    "lib/popfetch.c": "STAT, UIDL, LIST, RETR, DELE",
     # diag.c runs its own SMTP test transaction; goes with the session
     # layer and typed SMTP calls
     "lib/diag.c": "MAIL FROM, RCPT TO, RSET",
