@@ -69,6 +69,28 @@ mf_cred_scrub_env(void)
 	unsetenv("MAILFLOW_PASSWORD");
 }
 
+int
+mf_cred_env_hide(struct mf_secret *h, struct mf_err *e)
+{
+	const char *v = getenv("MAILFLOW_PASSWORD");
+
+	memset(h, 0, sizeof(*h));
+	if (v == NULL)
+		return 0;
+	if (secret_set(h, v, strlen(v), "environment", e) == -1)
+		return -1;
+	mf_cred_scrub_env();
+	return 0;
+}
+
+void
+mf_cred_env_restore(struct mf_secret *h)
+{
+	if (h->data != NULL)
+		setenv("MAILFLOW_PASSWORD", h->data, 1);
+	mf_secret_wipe(h);
+}
+
 static void
 child_exec(const char *cmd, int outfd, int errfd)
 {

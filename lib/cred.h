@@ -82,4 +82,12 @@ void mf_auth_release(struct mf_auth *a);
  * a command never sees a password it was not meant to get. */
 void mf_cred_scrub_env(void);
 
+/* Around a library call that starts children mailflow does not fork itself
+ * (gpgme's gpg, and the gpg-agent that gpg may leave running): hide takes
+ * MAILFLOW_PASSWORD out of the environment and keeps it in *h, restore
+ * puts it back and wipes *h.  Nothing to do when it is unset.  Hide fails
+ * only without memory (MF_E_NOMEM; the environment is then untouched). */
+int mf_cred_env_hide(struct mf_secret *h, struct mf_err *e);
+void mf_cred_env_restore(struct mf_secret *h);
+
 #endif

@@ -1,6 +1,7 @@
 /* pgp.c - OpenPGP through gpgme (GnuPG does the cryptography and owns the
  * keys; we only pick keys and move bytes). */
 #include "pgp.h"
+#include "cred.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +13,10 @@
 #include <gpgme.h>
 
 #define KEYS_MAX 1001        /* recipients + the sender */
+
+/* Every gpgme call below that may start gpg (and through it a gpg-agent
+ * that stays) runs with MAILFLOW_PASSWORD hidden (mf_cred_env_hide): no
+ * child gets a password it was not meant to get. */
 
 struct mf_pgp {
 	gpgme_ctx_t ctx;
@@ -29,12 +34,17 @@ struct mf_pgp *
 mf_pgp_new(struct mf_err *e)
 {
 	struct mf_pgp *p;
+	struct mf_secret env;
 	gpgme_error_t err;
 
 	gpgme_check_version(NULL);
 	setlocale(LC_CTYPE, "");
 	gpgme_set_locale(NULL, LC_CTYPE, setlocale(LC_CTYPE, NULL));
-	if ((err = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP)) != 0) {
+	if (mf_cred_env_hide(&env, e) == -1)
+		return NULL;
+	err = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
+	mf_cred_env_restore(&env);
+	if (err != 0) {
 		gpg_fail(e, MF_E_CONFIG, err, "GnuPG is not usable");
 		return NULL;
 	}
@@ -78,16 +88,20 @@ static gpgme_key_t
 find_key(gpgme_ctx_t ctx, const char *pattern, int secret)
 {
 	gpgme_key_t k, found = NULL;
+	struct mf_secret env;
 
-	if (gpgme_op_keylist_start(ctx, pattern, secret) != 0)
+	if (mf_cred_env_hide(&env, NULL) == -1)
 		return NULL;
-	while (gpgme_op_keylist_next(ctx, &k) == 0) {
-		if (found == NULL && usable(k, secret))
-			found = k;
-		else
-			gpgme_key_unref(k);
+	if (gpgme_op_keylist_start(ctx, pattern, secret) == 0) {
+		while (gpgme_op_keylist_next(ctx, &k) == 0) {
+			if (found == NULL && usable(k, secret))
+				found = k;
+			else
+				gpgme_key_unref(k);
+		}
+		gpgme_op_keylist_end(ctx);
 	}
-	gpgme_op_keylist_end(ctx);
+	mf_cred_env_restore(&env);
 	return found;
 }
 
@@ -154,6 +168,7 @@ mf_pgp_sign(struct mf_pgp *p, const char *data, size_t len, struct mf_buf *sig,
 	gpgme_data_t in = NULL, out = NULL;
 	gpgme_sign_result_t r;
 	gpgme_error_t err;
+	struct mf_secret env;
 	const char *h;
 	size_t i;
 
@@ -162,7 +177,13 @@ mf_pgp_sign(struct mf_pgp *p, const char *data, size_t len, struct mf_buf *sig,
 		gpgme_data_release(in);
 		return gpg_fail(e, MF_E_NOMEM, err, "buffers");
 	}
+	if (mf_cred_env_hide(&env, e) == -1) {
+		gpgme_data_release(in);
+		gpgme_data_release(out);
+		return -1;
+	}
 	err = gpgme_op_sign(p->ctx, in, out, GPGME_SIG_MODE_DETACH);
+	mf_cred_env_restore(&env);
 	gpgme_data_release(in);
 	r = gpgme_op_sign_result(p->ctx);
 	if (err != 0 || r == NULL || r->signatures == NULL) {
@@ -194,6 +215,7 @@ mf_pgp_encrypt(struct mf_pgp *p, const char *data, size_t len,
 	gpgme_key_t *keys = calloc(KEYS_MAX + 1, sizeof(*keys));
 	gpgme_data_t in = NULL, cipher = NULL;
 	gpgme_error_t err;
+	struct mf_secret env;
 	char pat[600];
 	size_t i, n = 0;
 	int rc = -1;
@@ -221,10 +243,13 @@ mf_pgp_encrypt(struct mf_pgp *p, const char *data, size_t len,
 	}
 	/* The keyring is the user's: its keys are the ones to use, whether
 	 * or not the web of trust vouches for them. */
+	if (mf_cred_env_hide(&env, e) == -1)
+		goto out;
 	err = sign ? gpgme_op_encrypt_sign(p->ctx, keys,
 	    GPGME_ENCRYPT_ALWAYS_TRUST, in, cipher) :
 	    gpgme_op_encrypt(p->ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST, in,
 	    cipher);
+	mf_cred_env_restore(&env);
 	if (err != 0) {
 		gpg_fail(e, MF_E_DATA, err, "encryption failed");
 		goto out;

@@ -287,6 +287,21 @@ gpg --batch --verify p1/part2 p1/part1 2>gv.err || die "gpg --verify fails: $(ca
 grep -q "Good signature from \"Alice" gv.err || die "gpg: $(cat gv.err)"
 dkim_verify "$f"
 
+step "PGP: gpg, and the gpg-agent it leaves running, never see MAILFLOW_PASSWORD"
+# The password comes from the environment here; a fresh agent is started
+# by mailsend's own signing run and must not carry it (issue 14, item 7).
+gpgconf --kill gpg-agent
+t=$(tok pgp-env)
+MAILFLOW_PASSWORD="$MF_PASS" "$MS" --config "$T/cfg" --pgp-sign --subject "env $t" \
+	--body "$t" "$MF_ADDR2" 2>env.err || die "send failed: $(cat env.err)"
+wait_mail "$MF_MAILDIR2" "$t" >/dev/null
+agents=$(pgrep -f "gpg-agent --homedir $GNUPGHOME" || true)
+[ -n "$agents" ] || die "the signing run started no gpg-agent"
+for p in $agents; do
+	tr '\0' '\n' <"/proc/$p/environ" | grep -q '^MAILFLOW_PASSWORD=' &&
+		die "gpg-agent $p has MAILFLOW_PASSWORD in its environment"
+done
+
 step "PGP/MIME encrypted and signed, gpg --decrypt opens it"
 t=$(tok pgp-enc)
 subj=$(tok pgp-subject)

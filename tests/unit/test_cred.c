@@ -297,6 +297,29 @@ Test(cred, nothing_found, .init = setup, .fini = teardown)
 	cr_assert_null(s.data);
 }
 
+/* What gpgme starts sees no MAILFLOW_PASSWORD; afterwards it is back,
+ * unchanged, for the login that follows. */
+Test(cred, env_hidden_from_library_children_and_restored)
+{
+	struct mf_secret h;
+	struct mf_err e;
+
+	setenv("MAILFLOW_PASSWORD", "s3cret pass", 1);
+	cr_assert_eq(mf_cred_env_hide(&h, &e), 0);
+	cr_expect_null(getenv("MAILFLOW_PASSWORD"));
+	cr_expect_eq(system("test -z \"${MAILFLOW_PASSWORD+set}\""), 0,
+	             "a child still sees MAILFLOW_PASSWORD");
+	mf_cred_env_restore(&h);
+	cr_expect_null(h.data);
+	cr_assert_not_null(getenv("MAILFLOW_PASSWORD"));
+	cr_expect_str_eq(getenv("MAILFLOW_PASSWORD"), "s3cret pass");
+
+	unsetenv("MAILFLOW_PASSWORD");
+	cr_assert_eq(mf_cred_env_hide(&h, &e), 0);
+	mf_cred_env_restore(&h);
+	cr_expect_null(getenv("MAILFLOW_PASSWORD"), "restore invented one");
+}
+
 Test(cred, wipe_zeroed_is_safe)
 {
 	struct mf_secret s;
