@@ -989,7 +989,9 @@ static unsigned vsend(struct mf_imap *im, size_t secret_from, struct mf_err *e,
 	return r < 0 ? 0 : tag;
 }
 
-unsigned mf_imap_send(struct mf_imap *im, struct mf_err *e, const char *fmt, ...)
+/* Queue "TAG fmt..." (not flushed): the tag (> 0), or 0 on error. */
+__attribute__((format(printf, 3, 4)))
+static unsigned send_cmd(struct mf_imap *im, struct mf_err *e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1051,8 +1053,10 @@ int mf_imap_wait_ok(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
 	return check_ok(&st, e);
 }
 
-int mf_imap_simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
-                   struct mf_err *e, const char *fmt, ...)
+/* Send, flush, wait; -1 unless the result is OK (check_ok()). */
+__attribute__((format(printf, 5, 6)))
+static int simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+                  struct mf_err *e, const char *fmt, ...)
 {
 	struct mf_imap_status st;
 	va_list ap;
@@ -1118,7 +1122,7 @@ static int capability(struct mf_imap *im, unsigned gen, struct mf_err *e)
 {
 	if (im->caps_gen != gen && has_rev(im))
 		return 0;
-	if (mf_imap_simple(im, NULL, NULL, e, "CAPABILITY") < 0)
+	if (simple(im, NULL, NULL, e, "CAPABILITY") < 0)
 		return -1;
 	if (!has_rev(im))
 		return mf_err_set(e, MF_E_PROTO, "the server's CAPABILITY lists "
@@ -1133,7 +1137,7 @@ static int starttls(struct mf_imap *im, struct mf_err *e)
 		return mf_err_set(e, MF_E_UNSUPPORTED,
 		                  "the IMAP server does not offer STARTTLS "
 		                  "(use --tls implicit or, unsafely, --tls none)");
-	if (mf_imap_simple(im, NULL, NULL, e, "STARTTLS") < 0)
+	if (simple(im, NULL, NULL, e, "STARTTLS") < 0)
 		return -1;
 	if (im->rpos < im->rlen || !mf_imap_parser_idle(im->p))
 		return mf_err_set(e, MF_E_PROTO,
@@ -1267,7 +1271,7 @@ void mf_imap_free(struct mf_imap *im)
 	if (im->io && !im->bye && !im->dead) {
 		mf_err_clear(&e);
 		mf_lineio_set_timeout(im->io, 5000);
-		if (mf_imap_send(im, &e, "LOGOUT"))
+		if (send_cmd(im, &e, "LOGOUT"))
 			(void)mf_imap_flush(im, &e);
 	}
 	mf_session_free(im->sess);
@@ -1503,7 +1507,7 @@ int mf_imap_enable_send(struct mf_imap *im, const char *exts, unsigned *tag,
 	}
 	if (!*list || !mf_imap_has_cap(im, "ENABLE"))
 		return 0;
-	*tag = mf_imap_send(im, e, "ENABLE %s", list);
+	*tag = send_cmd(im, e, "ENABLE %s", list);
 	return *tag ? 0 : -1;
 }
 
@@ -1550,7 +1554,7 @@ int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
 	*uid = 0;
 	if (mf_imap_quote(&q, mbox_utf7, e) < 0)
 		return -1;
-	tag = mf_imap_send(im, e, "APPEND %s (%s) {%llu%s}", q.data, flags,
+	tag = send_cmd(im, e, "APPEND %s (%s) {%llu%s}", q.data, flags,
 	                   (unsigned long long)size, plus ? "+" : "");
 	mf_buf_free(&q);
 	if (!tag)
@@ -1599,7 +1603,7 @@ unsigned mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
 		mf_err_set(e, MF_E_UNSUPPORTED, "the IMAP server has no IDLE");
 		return 0;
 	}
-	tag = mf_imap_send(im, e, "IDLE");
+	tag = send_cmd(im, e, "IDLE");
 	if (!tag)
 		return 0;
 	int c = wait_cont(im, tag, fn, arg, &st, e);
@@ -1702,4 +1706,399 @@ void mf_imap_abandon(struct mf_imap *im)
 {
 	if (im)
 		im->dead = 1;
+}
+
+/* ---- typed commands: the only place the words are spelled ---- */
+
+#define CMD_MAX ((size_t)1 << 20)
+
+static int
+no_crlf(const char *s, const char *what, struct mf_err *e)
+{
+	if (s == NULL || strpbrk(s, "\r\n") != NULL)
+		return mf_err_set(e, MF_E_DATA, "CR or LF in an IMAP %s", what);
+	return 0;
+}
+
+/* RFC 3501 §9 sequence-set, as UIDs: digits, ':', ',' and '*'. */
+static int
+check_set(const char *set, struct mf_err *e)
+{
+	if (set == NULL || *set == '\0' ||
+	    set[strspn(set, "0123456789:,*")] != '\0')
+		return mf_err_set(e, MF_E_DATA, "not an IMAP UID set");
+	return 0;
+}
+
+/* RFC 3501 §9 astring: as an atom when it is one, else quoted. */
+static int
+put_astring(struct mf_buf *b, const char *s, struct mf_err *e)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("(){%*\"\\", *p) != NULL)
+			break;
+	if (*s != '\0' && *p == '\0')
+		return mf_buf_puts(b, s, e);
+	return mf_imap_quote(b, s, e);
+}
+
+/* " (" names[bit] for each bit of items, in table order ")". */
+struct item {
+	unsigned bit;
+	const char *name;
+};
+
+static int
+put_items(struct mf_buf *b, const struct item *t, size_t n, unsigned items,
+          struct mf_err *e)
+{
+	unsigned known = 0;
+	const char *sep = " (";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		known |= t[i].bit;
+	if (items == 0 || (items & ~known) != 0)
+		return mf_err_set(e, MF_E_INTERNAL, "bad IMAP item set %#x", items);
+	for (i = 0; i < n; i++) {
+		if ((items & t[i].bit) == 0)
+			continue;
+		if (mf_buf_printf(b, e, "%s%s", sep, t[i].name) == -1)
+			return -1;
+		sep = " ";
+	}
+	return mf_buf_putc(b, ')', e);
+}
+
+/* Queue the command built in b (freed): 0 and *tag, or -1. */
+static int
+queue(struct mf_imap *im, struct mf_buf *b, unsigned *tag, struct mf_err *e)
+{
+	*tag = send_cmd(im, e, "%s", b->data);
+	mf_buf_free(b);
+	return *tag != 0 ? 0 : -1;
+}
+
+static int
+drop(struct mf_buf *b, unsigned *tag)
+{
+	mf_buf_free(b);
+	*tag = 0;
+	return -1;
+}
+
+/* Wait for a command X_send() queued (tag 0: it failed). */
+static int
+sent_wait_ok(struct mf_imap *im, int r, unsigned tag, mf_imap_untagged_fn fn,
+             void *arg, struct mf_err *e)
+{
+	if (r == -1)
+		return -1;
+	return mf_imap_wait_ok(im, tag, fn, arg, e);
+}
+
+static const struct item fetch_items[] = {
+	{ MF_IMAP_FETCH_UID, "UID" },
+	{ MF_IMAP_FETCH_FLAGS, "FLAGS" },
+	{ MF_IMAP_FETCH_SIZE, "RFC822.SIZE" },
+	{ MF_IMAP_FETCH_MESSAGE_ID, "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]" },
+	{ MF_IMAP_FETCH_BODY, "BODY.PEEK[]" },
+};
+
+int
+mf_imap_uid_fetch_send(struct mf_imap *im, const char *set, unsigned items,
+                       unsigned *tag, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+
+	if (check_set(set, e) == -1 ||
+	    mf_buf_printf(&b, e, "UID FETCH %s", set) == -1 ||
+	    put_items(&b, fetch_items, sizeof fetch_items / sizeof *fetch_items,
+	    items, e) == -1)
+		return drop(&b, tag);
+	return queue(im, &b, tag, e);
+}
+
+int
+mf_imap_uid_fetch(struct mf_imap *im, const char *set, unsigned items,
+                  mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+{
+	unsigned tag;
+	int r;
+
+	r = mf_imap_uid_fetch_send(im, set, items, &tag, e);
+	return sent_wait_ok(im, r, tag, fn, arg, e);
+}
+
+int
+mf_imap_select_send(struct mf_imap *im, const char *mbox_utf7, unsigned how,
+                    const struct mf_imap_qresync *q, unsigned *tag,
+                    struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+	int r;
+
+	r = mf_buf_puts(&b, (how & MF_IMAP_SELECT_READONLY) != 0 ?
+	    "EXAMINE " : "SELECT ", e);
+	if (r == 0)
+		r = mf_imap_quote(&b, mbox_utf7, e);
+	/* RFC 7162 §3.2.5: QRESYNC (uidvalidity modseq) */
+	if (r == 0 && q != NULL)
+		r = mf_buf_printf(&b, e, " (QRESYNC (%u %llu))", q->uidvalidity,
+		    (unsigned long long)q->modseq);
+	else if (r == 0 && (how & MF_IMAP_SELECT_CONDSTORE) != 0)
+		r = mf_buf_puts(&b, " (CONDSTORE)", e);
+	if (r == -1)
+		return drop(&b, tag);
+	memset(&im->mb, 0, sizeof im->mb);
+	return queue(im, &b, tag, e);
+}
+
+static const char *const store_words[] = {
+	[MF_IMAP_STORE_ADD] = "+FLAGS.SILENT",
+	[MF_IMAP_STORE_REMOVE] = "-FLAGS.SILENT",
+};
+
+int
+mf_imap_uid_store_send(struct mf_imap *im, const char *set,
+                       enum mf_imap_store_op op, const char *flags,
+                       unsigned *tag, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+
+	if (check_set(set, e) == -1 || no_crlf(flags, "flag list", e) == -1)
+		return drop(&b, tag);
+	if (op != MF_IMAP_STORE_ADD && op != MF_IMAP_STORE_REMOVE) {
+		mf_err_set(e, MF_E_INTERNAL, "bad IMAP STORE operation");
+		return drop(&b, tag);
+	}
+	if (strpbrk(flags, "()\"{") != NULL) {
+		mf_err_set(e, MF_E_DATA, "not an IMAP flag list: %s", flags);
+		return drop(&b, tag);
+	}
+	if (mf_buf_printf(&b, e, "UID STORE %s %s (%s)", set, store_words[op],
+	    flags) == -1)
+		return drop(&b, tag);
+	return queue(im, &b, tag, e);
+}
+
+int
+mf_imap_uid_store(struct mf_imap *im, const char *set,
+                  enum mf_imap_store_op op, const char *flags,
+                  struct mf_err *e)
+{
+	unsigned tag;
+	int r;
+
+	r = mf_imap_uid_store_send(im, set, op, flags, &tag, e);
+	return sent_wait_ok(im, r, tag, NULL, NULL, e);
+}
+
+int
+mf_imap_uid_expunge_send(struct mf_imap *im, const char *set, unsigned *tag,
+                         struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+
+	if (check_set(set, e) == -1)
+		return drop(&b, tag);
+	if (!mf_imap_has_cap(im, "UIDPLUS")) {
+		mf_err_set(e, MF_E_UNSUPPORTED, "the IMAP server has no UIDPLUS "
+		    "(UID EXPUNGE)");
+		return drop(&b, tag);
+	}
+	if (mf_buf_printf(&b, e, "UID EXPUNGE %s", set) == -1)
+		return drop(&b, tag);
+	return queue(im, &b, tag, e);
+}
+
+int
+mf_imap_uid_expunge(struct mf_imap *im, const char *set, struct mf_err *e)
+{
+	unsigned tag;
+	int r;
+
+	r = mf_imap_uid_expunge_send(im, set, &tag, e);
+	return sent_wait_ok(im, r, tag, NULL, NULL, e);
+}
+
+int
+mf_imap_uid_search_header_send(struct mf_imap *im, uint32_t from,
+                               const char *field, const char *value,
+                               unsigned *tag, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+	int r;
+
+	if (no_crlf(field, "header name", e) == -1 ||
+	    no_crlf(value, "search string", e) == -1)
+		return drop(&b, tag);
+	r = mf_buf_printf(&b, e, "UID SEARCH UID %u:* HEADER ",
+	    from != 0 ? from : 1);
+	if (r == 0)
+		r = put_astring(&b, field, e);
+	if (r == 0)
+		r = mf_buf_putc(&b, ' ', e);
+	if (r == 0)
+		r = put_astring(&b, value, e);
+	if (r == -1)
+		return drop(&b, tag);
+	return queue(im, &b, tag, e);
+}
+
+struct search_each {
+	int (*each)(void *arg, uint32_t uid, struct mf_err *e);
+	void *arg;
+};
+
+/* "* SEARCH n ..." (RFC 3501 §7.2.5): each number to each(). */
+static int
+search_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+{
+	struct search_each *s = arg;
+	uint64_t u;
+	size_t k;
+
+	if (strcmp(r->keyword, "SEARCH") != 0)
+		return 0;
+	for (k = r->data_first; k < r->ntoks; k++) {
+		if (r->toks[k].type != MF_IMAP_ATOM ||
+		    mf_imap_tok_u64(&r->toks[k], &u) == -1 || u == 0 ||
+		    u > 0xFFFFFFFFu)
+			continue;
+		if (s->each(s->arg, (uint32_t)u, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+mf_imap_uid_search_header(struct mf_imap *im, uint32_t from,
+                          const char *field, const char *value,
+                          int (*each)(void *arg, uint32_t uid,
+                                      struct mf_err *e),
+                          void *arg, struct mf_err *e)
+{
+	struct search_each s = { each, arg };
+	unsigned tag;
+	int r;
+
+	r = mf_imap_uid_search_header_send(im, from, field, value, &tag, e);
+	return sent_wait_ok(im, r, tag, search_cb, &s, e);
+}
+
+/* The patterns, one quoted, several as a parenthesised list (RFC 5258
+ * §3: mbox-or-pat). */
+static int
+put_patterns(struct mf_buf *b, const char *const *pats, size_t n,
+             struct mf_err *e)
+{
+	size_t i;
+
+	if (n > 1 && mf_buf_putc(b, '(', e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && mf_buf_putc(b, ' ', e) == -1)
+			return -1;
+		if (mf_imap_quote(b, pats[i], e) == -1)
+			return -1;
+	}
+	return n > 1 ? mf_buf_putc(b, ')', e) : 0;
+}
+
+int
+mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
+                  size_t npats, unsigned how, unsigned *tag, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+	int ext = mf_imap_has_cap(im, "LIST-EXTENDED");
+	int su = (how & MF_IMAP_LIST_SPECIAL_USE) != 0;
+
+	if (npats == 0 || (npats > 1 && !ext) ||
+	    (su && (!ext || !mf_imap_has_cap(im, "SPECIAL-USE")))) {
+		mf_err_set(e, npats == 0 ? MF_E_INTERNAL : MF_E_UNSUPPORTED,
+		    npats == 0 ? "LIST without a pattern" : "the IMAP server "
+		    "has no LIST-EXTENDED or SPECIAL-USE");
+		return drop(&b, tag);
+	}
+	if (mf_buf_puts(&b, "LIST \"\" ", e) == -1 ||
+	    put_patterns(&b, pats_utf7, npats, e) == -1 ||
+	    (su && mf_buf_puts(&b, " RETURN (SPECIAL-USE)", e) == -1))
+		return drop(&b, tag);
+	return queue(im, &b, tag, e);
+}
+
+static const struct item status_items[] = {
+	{ MF_IMAP_STATUS_MESSAGES, "MESSAGES" },
+	{ MF_IMAP_STATUS_UIDNEXT, "UIDNEXT" },
+	{ MF_IMAP_STATUS_UIDVALIDITY, "UIDVALIDITY" },
+	{ MF_IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ" },
+};
+
+int
+mf_imap_status_send(struct mf_imap *im, const char *mbox_utf7, unsigned items,
+                    unsigned *tag, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+
+	if (mf_buf_puts(&b, "STATUS ", e) == -1 ||
+	    mf_imap_quote(&b, mbox_utf7, e) == -1 ||
+	    put_items(&b, status_items, sizeof status_items /
+	    sizeof *status_items, items, e) == -1)
+		return drop(&b, tag);
+	return queue(im, &b, tag, e);
+}
+
+int
+mf_imap_status(struct mf_imap *im, const char *mbox_utf7, unsigned items,
+               mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+{
+	unsigned tag;
+	int r;
+
+	r = mf_imap_status_send(im, mbox_utf7, items, &tag, e);
+	return sent_wait_ok(im, r, tag, fn, arg, e);
+}
+
+int
+mf_imap_noop_send(struct mf_imap *im, unsigned *tag, struct mf_err *e)
+{
+	*tag = send_cmd(im, e, "NOOP");
+	return *tag != 0 ? 0 : -1;
+}
+
+int
+mf_imap_noop(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+             struct mf_err *e)
+{
+	return simple(im, fn, arg, e, "NOOP");
+}
+
+int
+mf_imap_notify_set_status(struct mf_imap *im, const char *const *mboxes_utf7,
+                          size_t nmbox, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+	unsigned tag;
+	size_t i;
+	int r;
+
+	/* RFC 5465 §3: the selected mailbox as usual, the others by STATUS */
+	r = mf_buf_puts(&b, "NOTIFY SET STATUS (selected (MessageNew "
+	    "MessageExpunge FlagChange)) (mailboxes (", e);
+	for (i = 0; r == 0 && i < nmbox; i++) {
+		if (i > 0)
+			r = mf_buf_putc(&b, ' ', e);
+		if (r == 0)
+			r = mf_imap_quote(&b, mboxes_utf7[i], e);
+	}
+	if (r == 0)
+		r = mf_buf_puts(&b, ") (MessageNew MessageExpunge FlagChange))", e);
+	if (r == -1)
+		r = drop(&b, &tag);
+	else
+		r = queue(im, &b, &tag, e);
+	return sent_wait_ok(im, r, tag, NULL, NULL, e);
 }

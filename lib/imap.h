@@ -188,11 +188,8 @@ struct mf_imap_status {
 typedef int (*mf_imap_untagged_fn)(void *arg, const struct mf_imap_resp *r,
                                    struct mf_err *e);
 
-/* Queue a command "TAG fmt..." (not flushed). Returns the tag number
- * (> 0) or 0 on error. Use mf_imap_quote() for strings. */
-unsigned mf_imap_send(struct mf_imap *im, struct mf_err *e,
-                      const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Commands are queued by the typed calls below (the X_send() ones);
+ * flush writes what is queued. */
 int mf_imap_flush(struct mf_imap *im, struct mf_err *e);
 /* Read responses until command `tag` completes; untagged ones go to fn
  * (may be NULL). Earlier pipelined commands completing meanwhile have
@@ -200,15 +197,11 @@ int mf_imap_flush(struct mf_imap *im, struct mf_err *e);
  * or BAD), -1 on connection or protocol errors. */
 int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
                  void *arg, struct mf_imap_status *st, struct mf_err *e);
-/* Wait for tag as mf_imap_wait(); -1 unless the result is OK (as
- * mf_imap_simple()). */
+/* Wait for tag as mf_imap_wait(); -1 unless the result is OK
+ * (MF_E_PERM for NO, MF_E_TEMP for NO [UNAVAILABLE] or [INUSE],
+ * MF_E_PROTO for BAD, the server's text in e). */
 int mf_imap_wait_ok(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
                     void *arg, struct mf_err *e);
-/* Send, flush, wait; -1 unless the result is OK (MF_E_PERM for NO,
- * MF_E_PROTO for BAD, the server's text in e). */
-int mf_imap_simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
-                   struct mf_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
 
 /* Literal hooks for bodies (see struct mf_imap_hooks; line is ignored). */
 void mf_imap_set_literal_hooks(struct mf_imap *im,
@@ -272,5 +265,121 @@ void mf_imap_abandon(struct mf_imap *im);
 
 /* Bytes received so far (for --json). */
 unsigned long long mf_imap_bytes_in(const struct mf_imap *im);
+
+/* ------------------------------------------------------------------ */
+/* Typed commands                                                      */
+/*
+ * The commands the engines send, spelled here and nowhere else.  Each
+ * X_send() only queues its command (nothing is flushed, so the caller
+ * can pipeline several in one write) and sets *tag for mf_imap_wait()
+ * or mf_imap_wait_ok(); it returns 0, or -1 with *tag 0.  Each blocking
+ * X() sends, flushes and waits: -1 unless the result is OK (MF_E_PERM
+ * for NO, MF_E_TEMP for NO [UNAVAILABLE] or [INUSE], MF_E_PROTO for BAD).
+ *
+ * Mailbox names are in modified UTF-7 (RFC 3501 §5.1.3) and sent as
+ * quoted strings; a UID set is a sequence set of digits, ':', ',' and
+ * '*' ("1:*", "4,7:9").  An argument holding CR or LF (or a set holding
+ * anything else) is refused with MF_E_DATA before anything is queued.
+ */
+
+/* FETCH data items (RFC 3501 §6.4.5), or'ed; sent in this order. */
+#define MF_IMAP_FETCH_UID        0x01u  /* UID */
+#define MF_IMAP_FETCH_FLAGS      0x02u  /* FLAGS */
+#define MF_IMAP_FETCH_SIZE       0x04u  /* RFC822.SIZE */
+#define MF_IMAP_FETCH_MESSAGE_ID 0x08u  /* BODY.PEEK[HEADER.FIELDS
+                                           (MESSAGE-ID)] */
+#define MF_IMAP_FETCH_BODY       0x10u  /* BODY.PEEK[]: the whole message,
+                                           \Seen left alone */
+
+/* UID FETCH set (items): the FETCH responses go to the untagged
+ * function given to the wait. */
+int mf_imap_uid_fetch_send(struct mf_imap *im, const char *set,
+                           unsigned items, unsigned *tag, struct mf_err *e);
+int mf_imap_uid_fetch(struct mf_imap *im, const char *set, unsigned items,
+                      mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+
+/* How to open a mailbox. */
+#define MF_IMAP_SELECT_READONLY  0x01u  /* EXAMINE instead of SELECT */
+#define MF_IMAP_SELECT_CONDSTORE 0x02u  /* (CONDSTORE), RFC 7162 §3.1.8 */
+
+/* What QRESYNC needs to report the changes since (RFC 7162 §3.2.5). */
+struct mf_imap_qresync {
+	uint32_t uidvalidity;
+	uint64_t modseq;
+};
+
+/* SELECT (EXAMINE with MF_IMAP_SELECT_READONLY) mbox, with QRESYNC when
+ * q is not NULL (then MF_IMAP_SELECT_CONDSTORE is implied and not sent).
+ * The facts of mf_imap_mailbox() start afresh for its replies; with
+ * QRESYNC the VANISHED and FETCH responses go to the wait's function. */
+int mf_imap_select_send(struct mf_imap *im, const char *mbox_utf7,
+                        unsigned how, const struct mf_imap_qresync *q,
+                        unsigned *tag, struct mf_err *e);
+
+/* UID STORE set +FLAGS.SILENT (flags) or -FLAGS.SILENT (flags): flags
+ * is a space-separated list such as "\Seen \Flagged" (no parentheses). */
+enum mf_imap_store_op {
+	MF_IMAP_STORE_ADD,
+	MF_IMAP_STORE_REMOVE
+};
+int mf_imap_uid_store_send(struct mf_imap *im, const char *set,
+                           enum mf_imap_store_op op, const char *flags,
+                           unsigned *tag, struct mf_err *e);
+int mf_imap_uid_store(struct mf_imap *im, const char *set,
+                      enum mf_imap_store_op op, const char *flags,
+                      struct mf_err *e);
+
+/* UID EXPUNGE set (RFC 4315 §2.1): only these \Deleted messages.
+ * MF_E_UNSUPPORTED without UIDPLUS. */
+int mf_imap_uid_expunge_send(struct mf_imap *im, const char *set,
+                             unsigned *tag, struct mf_err *e);
+int mf_imap_uid_expunge(struct mf_imap *im, const char *set,
+                        struct mf_err *e);
+
+/* UID SEARCH UID from:* HEADER field value (RFC 3501 §6.4.4): each UID
+ * found is handed to each() (return -1 with e filled to stop).  from 0
+ * is taken as 1. */
+int mf_imap_uid_search_header_send(struct mf_imap *im, uint32_t from,
+                                   const char *field, const char *value,
+                                   unsigned *tag, struct mf_err *e);
+int mf_imap_uid_search_header(struct mf_imap *im, uint32_t from,
+                              const char *field, const char *value,
+                              int (*each)(void *arg, uint32_t uid,
+                                          struct mf_err *e),
+                              void *arg, struct mf_err *e);
+
+/* LIST "" pattern: npats patterns in one command need LIST-EXTENDED
+ * (RFC 5258 §3), MF_IMAP_LIST_SPECIAL_USE asks for the special-use
+ * attributes too (RFC 6154 §2, needs LIST-EXTENDED and SPECIAL-USE);
+ * else MF_E_UNSUPPORTED.  The LIST responses go to the wait's function. */
+#define MF_IMAP_LIST_SPECIAL_USE 0x01u
+int mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
+                      size_t npats, unsigned how, unsigned *tag,
+                      struct mf_err *e);
+
+/* STATUS attributes (RFC 3501 §6.3.10, RFC 7162 §3.1.6), or'ed; sent in
+ * this order. */
+#define MF_IMAP_STATUS_MESSAGES      0x01u
+#define MF_IMAP_STATUS_UIDNEXT       0x02u
+#define MF_IMAP_STATUS_UIDVALIDITY   0x04u
+#define MF_IMAP_STATUS_HIGHESTMODSEQ 0x08u
+/* STATUS mbox (items): the STATUS response goes to fn. */
+int mf_imap_status_send(struct mf_imap *im, const char *mbox_utf7,
+                        unsigned items, unsigned *tag, struct mf_err *e);
+int mf_imap_status(struct mf_imap *im, const char *mbox_utf7, unsigned items,
+                   mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+
+/* NOOP: brings the selected mailbox's news (EXISTS, EXPUNGE, FETCH) to
+ * fn, and proves the connection alive. */
+int mf_imap_noop_send(struct mf_imap *im, unsigned *tag, struct mf_err *e);
+int mf_imap_noop(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+                 struct mf_err *e);
+
+/* NOTIFY SET STATUS (RFC 5465 §3): new, expunged and re-flagged
+ * messages of the selected mailbox as usual, those of the nmbox others
+ * as STATUS responses. */
+int mf_imap_notify_set_status(struct mf_imap *im,
+                              const char *const *mboxes_utf7, size_t nmbox,
+                              struct mf_err *e);
 
 #endif

@@ -111,6 +111,19 @@ static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 	return 0;
 }
 
+/* The patterns in modified UTF-7 (RFC 3501 §5.1.3), into enc[0..np). */
+static int encode_patterns(const char *const *pats, size_t np,
+                           struct mf_buf *enc, const char **out,
+                           struct mf_err *e)
+{
+	for (size_t i = 0; i < np; i++) {
+		if (mf_utf7_encode(pats[i], strlen(pats[i]), &enc[i], e) < 0)
+			return -1;
+		out[i] = enc[i].data ? enc[i].data : "";
+	}
+	return 0;
+}
+
 /* One LIST with every pattern when LIST-EXTENDED (RFC 5258) allows it,
  * asking for SPECIAL-USE attributes (RFC 6154) when offered; else one
  * plain LIST per pattern, all queued at once. */
@@ -120,39 +133,35 @@ int isync_list_send(struct isync *c, struct mf_err *e)
 	const char *const *pats = c->p->nfolders ? c->p->folders : all;
 	size_t np = c->p->nfolders ? c->p->nfolders : 1;
 	int ext = mf_imap_has_cap(c->im, "LIST-EXTENDED");
-	const char *ret = ext && mf_imap_has_cap(c->im, "SPECIAL-USE")
-	                  ? " RETURN (SPECIAL-USE)" : "";
-	struct mf_buf q = MF_BUF_INIT(65536);
-	int r = 0;
+	unsigned how = ext && mf_imap_has_cap(c->im, "SPECIAL-USE")
+	               ? MF_IMAP_LIST_SPECIAL_USE : 0;
+	struct mf_buf *enc;
+	const char **utf7;
+	int r;
 
 	free(c->list_tags);
 	c->nlist = 0;
-	if (!(c->list_tags = calloc(np, sizeof *c->list_tags)))
-		return mf_err_set(e, MF_E_NOMEM, "out of memory");
-	for (size_t i = 0; r == 0 && i < np; i++) {
-		struct mf_buf enc = MF_BUF_INIT(4096);
-		if (ext && i == 0 && np > 1)
-			r = mf_buf_putc(&q, '(', e);
-		else if (ext && i > 0)
-			r = mf_buf_putc(&q, ' ', e);
-		if (r == 0)
-			r = mf_utf7_encode(pats[i], strlen(pats[i]), &enc, e);
-		if (r == 0)
-			r = mf_imap_quote(&q, enc.data ? enc.data : "", e);
-		mf_buf_free(&enc);
-		if (r == 0 && ext && np > 1 && i == np - 1)
-			r = mf_buf_putc(&q, ')', e);
-		if (r == 0 && (!ext || i == np - 1)) {
-			unsigned t = mf_imap_send(c->im, e, "LIST \"\" %s%s",
-			                          q.data, ret);
-			if (!t)
-				r = -1;
-			else
-				c->list_tags[c->nlist++] = t;
-			mf_buf_reset(&q);
-		}
+	c->list_tags = calloc(np, sizeof *c->list_tags);
+	enc = calloc(np, sizeof *enc);
+	utf7 = calloc(np, sizeof *utf7);
+	if (!c->list_tags || !enc || !utf7)
+		r = mf_err_set(e, MF_E_NOMEM, "out of memory");
+	else {
+		for (size_t i = 0; i < np; i++)
+			mf_buf_init(&enc[i], 4096);
+		r = encode_patterns(pats, np, enc, utf7, e);
 	}
-	mf_buf_free(&q);
+	/* ext: all patterns in one command; else one each */
+	for (size_t i = 0; r == 0 && i < np; i += ext ? np : 1) {
+		r = mf_imap_list_send(c->im, utf7 + i, ext ? np : 1, how,
+		                      &c->list_tags[c->nlist], e);
+		if (r == 0)
+			c->nlist++;
+	}
+	for (size_t i = 0; enc && i < np; i++)
+		mf_buf_free(&enc[i]);
+	free(enc);
+	free(utf7);
 	if (r < 0)
 		mf_err_prefix(e, "listing the folders (LIST)");
 	return r;

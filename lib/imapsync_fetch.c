@@ -292,9 +292,9 @@ int isync_fetch_bodies(struct frun *fr, const struct uids *want,
 		/* a window of commands in flight keeps the pipe full */
 		for (ntags = 0; ntags < 16 && pos < want->n; ntags++) {
 			isync_uids_format(want, &pos, set, sizeof set);
-			tags[ntags] = mf_imap_send(c->im, e,
-			                           "UID FETCH %s (UID FLAGS BODY.PEEK[])", set);
-			if (!tags[ntags]) {
+			if (mf_imap_uid_fetch_send(c->im, set, MF_IMAP_FETCH_UID |
+			    MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_BODY, &tags[ntags],
+			    e) == -1) {
 				rc = -1;
 				break;
 			}

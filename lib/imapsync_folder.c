@@ -90,22 +90,16 @@ static int new_uids(struct frun *fr, struct uids *want, uint32_t from,
 static unsigned select_send(struct isync *c, const char *utf7, int mode,
                             const struct mf_syncstate *st, struct mf_err *e)
 {
-	struct mf_buf q = MF_BUF_INIT(4096);
-	const char *verb = c->p->dry_run ? "EXAMINE" : "SELECT";
-	unsigned t = 0;
+	struct mf_imap_qresync q = { mf_syncstate_uidvalidity(st),
+	                             mf_syncstate_modseq(st) };
+	unsigned how = c->p->dry_run ? MF_IMAP_SELECT_READONLY : 0;
+	unsigned t;
 
-	if (mf_imap_quote(&q, utf7, e) < 0)
+	if (mode == ISYNC_SEL_CONDSTORE)
+		how |= MF_IMAP_SELECT_CONDSTORE;
+	if (mf_imap_select_send(c->im, utf7, how, mode == ISYNC_SEL_QRESYNC ?
+	                        &q : NULL, &t, e) == -1)
 		return 0;
-	memset(mf_imap_mailbox(c->im), 0, sizeof(struct mf_imap_mailbox));
-	if (mode == ISYNC_SEL_QRESYNC)
-		t = mf_imap_send(c->im, e, "%s %s (QRESYNC (%u %llu))", verb,
-		                 q.data, mf_syncstate_uidvalidity(st),
-		                 (unsigned long long)mf_syncstate_modseq(st));
-	else if (mode == ISYNC_SEL_CONDSTORE)
-		t = mf_imap_send(c->im, e, "%s %s (CONDSTORE)", verb, q.data);
-	else
-		t = mf_imap_send(c->im, e, "%s %s", verb, q.data);
-	mf_buf_free(&q);
 	return t;
 }
 
@@ -456,8 +450,8 @@ static int list_flags(struct frun *fr, int use_q, uint32_t old_next,
 	if (fr->full) {
 		isync_slist_free(&fr->sl);
 		if (mb->exists &&
-		    mf_imap_simple(fr->c->im, fetch_flags_cb, fr, e,
-		                   "UID FETCH 1:* (UID FLAGS)") < 0)
+		    mf_imap_uid_fetch(fr->c->im, "1:*", MF_IMAP_FETCH_UID |
+		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) < 0)
 			return -1;
 	}
 	isync_ranges_sort(&fr->vanished);
@@ -480,8 +474,8 @@ static int count_new(struct frun *fr, const struct uids *want,
 		return 0;
 	while (pos < want->n) {
 		isync_uids_format(want, &pos, set, sizeof set);
-		if (mf_imap_simple(fr->c->im, fetch_flags_cb, fr, e,
-		                   "UID FETCH %s (UID FLAGS)", set) < 0)
+		if (mf_imap_uid_fetch(fr->c->im, set, MF_IMAP_FETCH_UID |
+		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) < 0)
 			return -1;
 	}
 	for (size_t k = 0; k < want->n; k++)

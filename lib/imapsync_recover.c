@@ -122,9 +122,10 @@ int isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
 	            "again", fr->f->utf8, mf_syncstate_uidvalidity(fr->st), newv);
 	fr->res.uidvalidity_reset = 1;
 	if (mf_imap_mailbox(c->im)->exists &&
-	    mf_imap_simple(c->im, isync_fetch_ids_cb, &srv, e,
-	                   "UID FETCH 1:* (UID FLAGS RFC822.SIZE "
-	                   "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])") < 0)
+	    mf_imap_uid_fetch(c->im, "1:*", MF_IMAP_FETCH_UID |
+	                      MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE |
+	                      MF_IMAP_FETCH_MESSAGE_ID, isync_fetch_ids_cb, &srv,
+	                      e) < 0)
 		goto out;
 	m = calloc(fr->ls.n + 1, sizeof *m);
 	if (!m) {
@@ -165,8 +166,9 @@ int isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 	isync_uids_sort(&want);
 	while (rc == 0 && pos < want.n) {
 		isync_uids_format(&want, &pos, set, sizeof set);
-		rc = mf_imap_simple(c->im, isync_fetch_ids_cb, &srv, e,
-		                    "UID FETCH %s (UID FLAGS RFC822.SIZE)", set);
+		rc = mf_imap_uid_fetch(c->im, set, MF_IMAP_FETCH_UID |
+		                       MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE,
+		                       isync_fetch_ids_cb, &srv, e);
 	}
 	for (size_t i = 0; rc == 0 && i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];

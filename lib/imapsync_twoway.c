@@ -39,18 +39,17 @@ int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
 	if (!tags)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		char fl[MF_FLAGSET_MAX + 64];
+		char fl[MF_FLAGSET_MAX + 64], set[16];
+		snprintf(set, sizeof set, "%u", ops[i].uid);
 		if (*ops[i].add) {
 			mf_imapflags_to_imap(ops[i].add, fl, sizeof fl);
-			tags[nt] = mf_imap_send(c->im, e, "UID STORE %u +FLAGS.SILENT (%s)",
-			                        ops[i].uid, fl);
-			rc = tags[nt++] ? 0 : -1;
+			rc = mf_imap_uid_store_send(c->im, set, MF_IMAP_STORE_ADD, fl,
+			                            &tags[nt++], e);
 		}
 		if (*ops[i].del && rc == 0) {
 			mf_imapflags_to_imap(ops[i].del, fl, sizeof fl);
-			tags[nt] = mf_imap_send(c->im, e, "UID STORE %u -FLAGS.SILENT (%s)",
-			                        ops[i].uid, fl);
-			rc = tags[nt++] ? 0 : -1;
+			rc = mf_imap_uid_store_send(c->im, set, MF_IMAP_STORE_REMOVE,
+			                            fl, &tags[nt++], e);
 		}
 	}
 	for (size_t i = 0; i < nt && rc == 0; i++)
@@ -74,12 +73,11 @@ int isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e)
 	while (pos < del->n) {
 		size_t start = pos;
 		isync_uids_format(del, &pos, set, sizeof set);
-		if (mf_imap_simple(c->im, NULL, NULL, e,
-		                   "UID STORE %s +FLAGS.SILENT (\\Deleted)", set) < 0)
+		if (mf_imap_uid_store(c->im, set, MF_IMAP_STORE_ADD, "\\Deleted",
+		                      e) < 0)
 			return -1;
 		/* RFC 4315 §2.1: expunge only these, not others' \Deleted mail */
-		if (c->uidplus && mf_imap_simple(c->im, NULL, NULL, e,
-		                                 "UID EXPUNGE %s", set) < 0)
+		if (c->uidplus && mf_imap_uid_expunge(c->im, set, e) < 0)
 			return -1;
 		for (size_t k = start; k < pos; k++)
 			if (mf_syncstate_del(fr->st, del->v[k], e) < 0)
@@ -269,21 +267,14 @@ struct track_hit {
 	uint32_t uid;
 };
 
-/* "* SEARCH n ..." (RFC 3501 §7.2.5): the highest UID we do not know. */
-static int search_cb(void *arg, const struct mf_imap_resp *r,
-                     struct mf_err *e)
+/* A UID the search found: keep the highest we do not know. */
+static int search_each(void *arg, uint32_t uid, struct mf_err *e)
 {
 	struct track_hit *h = arg;
-	uint64_t u;
 
 	(void)e;
-	if (strcmp(r->keyword, "SEARCH"))
-		return 0;
-	for (size_t k = r->data_first; k < r->ntoks; k++)
-		if (r->toks[k].type == MF_IMAP_ATOM &&
-		    mf_imap_tok_u64(&r->toks[k], &u) == 0 && u && u <= 0xFFFFFFFFu &&
-		    u > h->uid && !mf_syncstate_get(h->fr->st, (uint32_t)u))
-			h->uid = (uint32_t)u;
+	if (uid > h->uid && !mf_syncstate_get(h->fr->st, uid))
+		h->uid = uid;
 	return 0;
 }
 
@@ -293,9 +284,8 @@ static int track_search(struct frun *fr, uint32_t from, const char *token,
 {
 	struct track_hit h = { fr, 0 };
 
-	if (mf_imap_simple(fr->c->im, search_cb, &h, e,
-	                   "UID SEARCH UID %u:* HEADER " TRACK_HDR " %s",
-	                   from ? from : 1, token) < 0)
+	if (mf_imap_uid_search_header(fr->c->im, from, TRACK_HDR, token,
+	                              search_each, &h, e) < 0)
 		return -1;
 	*uid = h.uid;
 	return 0;
@@ -330,7 +320,7 @@ static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 {
 	struct isync *c = fr->c;
 	struct slist srv = { 0 };
-	char af[16], path[4096 + 512], token[TRACK_LEN];
+	char af[16], path[4096 + 512], token[TRACK_LEN], set[32];
 	long from;
 	int rc = 0;
 
@@ -345,9 +335,10 @@ static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 			return -1;
 		return uid ? adopt_upload(fr, lf, uid, "", mapped, e) : 0;
 	}
-	if (mf_imap_simple(c->im, isync_fetch_ids_cb, &srv, e,
-	                   "UID FETCH %ld:* (UID RFC822.SIZE "
-	                   "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", from) < 0)
+	snprintf(set, sizeof set, "%ld:*", from);
+	if (mf_imap_uid_fetch(c->im, set, MF_IMAP_FETCH_UID | MF_IMAP_FETCH_SIZE |
+	                      MF_IMAP_FETCH_MESSAGE_ID, isync_fetch_ids_cb, &srv,
+	                      e) < 0)
 		return -1;
 	for (size_t k = 0; k < srv.n && rc == 0; k++) {
 		struct sflag *s = &srv.v[k];

@@ -298,17 +298,15 @@ static int folder_status(struct watch *w, size_t fi, char **out,
 {
 	struct isync *c = w->c;
 	struct status_acc sa = { MF_BUF_INIT(1024), { w, 0 } };
-	struct mf_buf q = MF_BUF_INIT(4096);
+	unsigned items = MF_IMAP_STATUS_MESSAGES | MF_IMAP_STATUS_UIDNEXT |
+	                 MF_IMAP_STATUS_UIDVALIDITY;
 	int rc;
 
 	*out = NULL;
-	rc = mf_imap_quote(&q, c->fl.v[fi].utf7, e);
 	/* HIGHESTMODSEQ (RFC 7162 §3.1.6) shows flag changes too */
-	if (rc == 0)
-		rc = mf_imap_simple(c->im, status_cb, &sa, e,
-		                    "STATUS %s (MESSAGES UIDNEXT UIDVALIDITY%s)",
-		                    q.data, c->condstore ? " HIGHESTMODSEQ" : "");
-	mf_buf_free(&q);
+	if (c->condstore)
+		items |= MF_IMAP_STATUS_HIGHESTMODSEQ;
+	rc = mf_imap_status(c->im, c->fl.v[fi].utf7, items, status_cb, &sa, e);
 	if (rc == 0)
 		*out = strdup(sa.b.data ? sa.b.data : "");
 	mf_buf_free(&sa.b);
@@ -341,7 +339,7 @@ static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
 		 * idle_cb marks */
 		if (fi == w->selected) {
 			struct cbarg a = { w, 0 };
-			rc = mf_imap_simple(w->c->im, idle_cb, &a, e, "NOOP");
+			rc = mf_imap_noop(w->c->im, idle_cb, &a, e);
 			continue;
 		}
 		if ((rc = folder_status(w, fi, &st, e)) < 0)
@@ -463,21 +461,15 @@ static int full_sync(struct watch *w, struct mf_err *e)
 static int notify_set(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
-	struct mf_buf q = MF_BUF_INIT(65536);
-	int rc = 0;
+	const char **names = calloc(c->fl.n + 1, sizeof *names);
+	int rc;
 
-	for (size_t i = 0; rc == 0 && i < c->fl.n; i++) {
-		rc = mf_buf_putc(&q, ' ', e);
-		if (rc == 0)
-			rc = mf_imap_quote(&q, c->fl.v[i].utf7, e);
-	}
-	/* RFC 5465 §3: the selected mailbox as usual, the others by STATUS */
-	if (rc == 0)
-		rc = mf_imap_simple(c->im, NULL, NULL, e, "NOTIFY SET STATUS "
-		                    "(selected (MessageNew MessageExpunge FlagChange)) "
-		                    "(mailboxes (%s) (MessageNew MessageExpunge "
-		                    "FlagChange))", q.data ? q.data + 1 : "");
-	mf_buf_free(&q);
+	if (!names)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < c->fl.n; i++)
+		names[i] = c->fl.v[i].utf7;
+	rc = mf_imap_notify_set_status(c->im, names, c->fl.n, e);
+	free(names);
 	return rc;
 }
 
@@ -570,8 +562,9 @@ static int probe(struct watch *w, size_t k, struct mf_err *e)
 	if (idle_end(w, k, e) < 0)
 		return -1;
 	int old = mf_imap_set_timeout(cn->im, w->o.probe_timeout_ms);
-	unsigned t = mf_imap_send(cn->im, e, "NOOP");
-	int rc = !t || mf_imap_flush(cn->im, e) < 0 ||
+	unsigned t;
+	int rc = mf_imap_noop_send(cn->im, &t, e) == -1 ||
+	         mf_imap_flush(cn->im, e) < 0 ||
 	         mf_imap_wait(cn->im, t, idle_cb, &a, &st, e) < 0 ? -1 : 0;
 	mf_imap_set_timeout(cn->im, old);
 	if (rc < 0)

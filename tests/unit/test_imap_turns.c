@@ -153,6 +153,7 @@ Test(imap_turns, login_enable_list_select_logout)
 	struct mf_imap_params ip;
 	struct mf_err e;
 	struct mf_imap *im = attach(&c, chunks, 6, &ip, &e);
+	const char *star[] = { "*" };
 	unsigned te, tl, ts;
 
 	ip.cred.user = "alice";
@@ -161,8 +162,9 @@ Test(imap_turns, login_enable_list_select_logout)
 	cr_assert_eq(mf_imap_login(im, &ip, &e), 0, "%s", e.msg);
 	cr_assert_eq(mf_imap_enable_send(im, "QRESYNC CONDSTORE", &te, &e), 0);
 	cr_assert_gt(te, 0);
-	tl = mf_imap_send(im, &e, "LIST \"\" \"*\"");
-	ts = mf_imap_send(im, &e, "SELECT \"INBOX\"");
+	cr_assert_eq(mf_imap_list_send(im, star, 1, 0, &tl, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_imap_select_send(im, "INBOX", 0, NULL, &ts, &e), 0,
+	    "%s", e.msg);
 	cr_assert(tl && ts);
 	cr_assert_eq(mf_imap_wait_ok(im, te, NULL, NULL, &e), 0, "%s", e.msg);
 	cr_assert(mf_imap_enabled(im, "QRESYNC"));
