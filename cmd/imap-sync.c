@@ -411,12 +411,7 @@ static void fill_params(struct mf_imapsync_params *p, const struct opts *o,
                         const struct mf_settings *s, const char *maildir)
 {
 	memset(p, 0, sizeof *p);
-	p->imap.host = s->host;
-	p->imap.port = s->port;
-	p->imap.tls = s->tls;
-	p->imap.tlsp = s->tlsp;
-	mf_settings_auth(s, &p->imap.cred);
-	p->imap.timeout_ms = s->timeout_ms;
+	mf_settings_conn(s, &p->imap);
 	p->maildir = maildir;
 	p->state_dir = o->state ? o->state : s->state;
 	p->layout = o->layout;

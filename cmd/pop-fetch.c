@@ -316,32 +316,26 @@ log_run(const struct mf_settings *s, const struct mf_popfetch_stats *st,
 /* TLS mode and port defaults (995 is implicit TLS, RFC 8314), then what
  * no account may leave out. */
 static int
-server_settings(struct mf_settings *s, struct mf_pop3_conn_params *c,
+server_settings(struct mf_settings *s, enum mf_tls_mode *tls,
                 struct mf_err *e)
 {
-	c->tls = s->tls == MF_TLS_UNSET ? (strcmp(s->port, "995") == 0 ?
+	*tls = s->tls == MF_TLS_UNSET ? (strcmp(s->port, "995") == 0 ?
 	    MF_TLS_IMPLICIT : MF_TLS_STARTTLS) : s->tls;
 	if (s->port[0] == '\0')
-		mf_strlcpy(s->port, c->tls == MF_TLS_IMPLICIT ? "995" : "110",
+		mf_strlcpy(s->port, *tls == MF_TLS_IMPLICIT ? "995" : "110",
 		    sizeof(s->port));
 	if (mf_settings_require(s, 1, e) == -1)
 		return -1;
-	if (c->tls == MF_TLS_AUTO)   /* 995 implicit, else STARTTLS */
-		c->tls = mf_tlsport_auto(s->port);
+	if (*tls == MF_TLS_AUTO)   /* 995 implicit, else STARTTLS */
+		*tls = mf_tlsport_auto(s->port);
 	return 0;
 }
 
-/* The rest of the library's parameters (conn.tls and auth are set
- * already). */
+/* The rest of the library's parameters (conn is set already). */
 static void
-fill_params(struct mf_popfetch_params *fp, const struct mf_settings *s,
-            const struct opts *o, struct ui *ui)
+fill_params(struct mf_popfetch_params *fp, const struct opts *o,
+            struct ui *ui)
 {
-	fp->conn.host = s->host;
-	fp->conn.port = s->port;
-	fp->conn.tlsp = &s->tlsp;
-	fp->conn.timeout_ms = s->timeout_ms;
-	fp->conn.connect_timeout_ms = s->timeout_ms;
 	fp->mda = o->mda;
 	fp->delete_after = o->del;
 	fp->all = o->all;
@@ -361,6 +355,7 @@ main(int argc, char **argv)
 	struct mf_popfetch_stats st;
 	struct mf_settings s;
 	enum mf_pop3_auth method;
+	enum mf_tls_mode tls;
 	struct mf_transcript *tr = NULL;
 	struct opts o;
 	struct ui ui;
@@ -382,17 +377,18 @@ main(int argc, char **argv)
 		return fail(&o, s.host, &st, &e);
 	mf_cli_warn_insecure(stderr, "pop-fetch", &s);
 	account_opts(&o, &s);
-	if (server_settings(&s, &fp.conn, &e) == -1) {
+	if (server_settings(&s, &tls, &e) == -1) {
 		rc = fail(&o, s.host, &st, &e);
 		goto out;
 	}
 	snprintf(account, sizeof(account), "%s@%s", s.user, s.host);
-	mf_settings_auth(&s, &fp.auth);
+	mf_settings_conn(&s, &fp.conn);
+	fp.conn.tls = tls;
 	if (mf_pop3_auth_method(s.auth, &method, &e) == -1 ||
 	    state_path(o.state ? o.state : expand_uidls(s.state, &s, uidls,
 	    sizeof(uidls)), account, state, sizeof(state), &e) == -1 || (o.mda == NULL && maildir_path(o.maildir ? o.maildir :
 	    s.maildir, maildir, sizeof(maildir), &e) == -1) ||
-	    mf_auth_hold(&fp.auth, &e) == -1) {
+	    mf_auth_hold(&fp.conn.cred, &e) == -1) {
 		rc = fail(&o, s.host, &st, &e);
 		goto out;
 	}
@@ -401,7 +397,7 @@ main(int argc, char **argv)
 	ui.quiet = o.quiet;
 	mf_progress_start(&ui.pg, mf_progress_mode(o.quiet, o.progress,
 	    isatty(STDERR_FILENO)));
-	fill_params(&fp, &s, &o, &ui);
+	fill_params(&fp, &o, &ui);
 	fp.conn.tr = tr;
 	fp.maildir = o.mda ? NULL : maildir;
 	fp.state = state;
@@ -425,7 +421,7 @@ main(int argc, char **argv)
 		print_json(s.host, &st, 0, &e);
 out:
 	log_run(&s, &st, rc, &e);
-	mf_auth_release(&fp.auth);
+	mf_auth_release(&fp.conn.cred);
 	mf_transcript_free(tr);
 	mf_cli_settings_free(&s);
 	return rc;

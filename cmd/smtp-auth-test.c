@@ -228,22 +228,17 @@ run(const struct opts *o, struct mf_settings *s)
 
 	memset(&p, 0, sizeof(p));
 	mf_err_clear(&e);
-	mf_settings_auth(s, &p.cred);
+	mf_settings_conn(s, &p.conn);
 	if (s->auth != NULL && strcasecmp(s->auth, "none") == 0)
-		p.cred.user = NULL;
-	if (p.cred.user != NULL && o->quit_after >= MF_DIAG_AUTH &&
-	    mf_auth_hold(&p.cred, &e) == -1)
+		p.conn.cred.user = NULL;
+	if (p.conn.cred.user != NULL && o->quit_after >= MF_DIAG_AUTH &&
+	    mf_auth_hold(&p.conn.cred, &e) == -1)
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
-	p.host = s->host;
-	p.port = s->port[0] ? s->port : NULL;
-	p.tls = s->tls;
-	p.tlsp = s->tlsp;
 	p.ehlo_name = o->ehlo != NULL ? o->ehlo : s->ehlo;
 	p.mechs = mech_list(o, s);
 	p.quit_after = o->quit_after;
 	p.from = o->from;
 	p.to = o->to;
-	p.timeout_ms = s->timeout_ms;
 	p.show_secrets = s->show_secrets;
 	if (!o->json && !o->quiet) {
 		live.timed = s->verbose > 0;
@@ -253,7 +248,7 @@ run(const struct opts *o, struct mf_settings *s)
 	}
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		mf_auth_release(&p.cred);
+		mf_auth_release(&p.conn.cred);
 		mf_err_set(&e, MF_E_NOMEM, "out of memory");
 		return mf_cli_fail(stderr, "smtp-auth-test", &e);
 	}
@@ -265,7 +260,7 @@ run(const struct opts *o, struct mf_settings *s)
 		if (print_report(o, r) == -1 && status == 0)
 			status = mf_err_kind_exit(MF_E_INTERNAL);
 	}
-	mf_auth_release(&p.cred);
+	mf_auth_release(&p.conn.cred);
 	mf_diag_report_free(r);
 	free(r);
 	return status;

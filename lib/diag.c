@@ -93,20 +93,20 @@ session_params(struct run *ru, enum mf_tls_mode mode)
 	struct mf_smtp_params *sp = &ru->sp;
 
 	memset(sp, 0, sizeof(*sp));
-	sp->host = p->host;
-	sp->port = ru->r->port;
-	sp->tls = mode;
-	sp->tlsp = p->tlsp;
+	sp->conn = p->conn;
+	sp->conn.port = ru->r->port;
+	sp->conn.tls = mode;
 	/* A diagnosis judges the certificate the server shows now: it never
 	 * resumes a session (issue 14.6), whatever the caller passed. */
-	sp->tlsp.session_file = NULL;
-	if (sp->tlsp.verify_name == NULL && !sp->tlsp.insecure)
-		sp->tlsp.verify_name = p->host;
-	sp->sock.connect_timeout_ms = ru->timeout_ms;
-	sp->sock.io_timeout_ms = ru->timeout_ms;
+	sp->conn.tlsp.session_file = NULL;
+	if (sp->conn.tlsp.verify_name == NULL && !sp->conn.tlsp.insecure)
+		sp->conn.tlsp.verify_name = p->conn.host;
+	memset(&sp->conn.sock, 0, sizeof(sp->conn.sock));
+	sp->conn.sock.connect_timeout_ms = ru->timeout_ms;
+	sp->conn.sock.io_timeout_ms = ru->timeout_ms;
+	sp->conn.tr = ru->tr;
+	sp->conn.timeout_ms = ru->timeout_ms;
 	sp->ehlo_name = p->ehlo_name;
-	sp->tr = ru->tr;
-	sp->timeout_ms = ru->timeout_ms;
 	sp->quit_reply = 1;     /* the transcript shows the whole dialogue */
 }
 
@@ -164,10 +164,10 @@ probe_implicit(struct run *ru)
 	mf_err_clear(&e);
 	ru->r->probe_kind = 1;
 	mf_transcript_info(ru->tr, "no greeting: probing %s:%s with a TLS "
-	                   "handshake on a new connection", ru->sp.host,
-	                   ru->sp.port);
-	rc = mf_tlsport_probe(ru->sp.host, ru->sp.port, &ru->sp.sock,
-	                      ru->banner_ms) ? 0 : -1;
+	                   "handshake on a new connection", ru->sp.conn.host,
+	                   ru->sp.conn.port);
+	rc = mf_tlsport_probe(ru->sp.conn.host, ru->sp.conn.port,
+	                      &ru->sp.conn.sock, ru->banner_ms) ? 0 : -1;
 	if (rc == -1)
 		mf_err_set(&e, MF_E_TLS, "no TLS handshake on a new connection");
 	stage_done(ru, MF_DIAG_PROBE, t0, rc, NULL, &e);
@@ -188,15 +188,15 @@ probe_legacy(struct run *ru)
 	memset(&info, 0, sizeof(info));
 	mf_err_clear(&e);
 	ru->r->probe_kind = 2;
-	sp.tlsp.priority = LEGACY_PRIORITY;
-	sp.tlsp.min_version = NULL;
-	sp.tlsp.insecure = 1;
-	sp.tlsp.fingerprint = NULL;
-	sp.tlsp.verify_name = NULL;
+	sp.conn.tlsp.priority = LEGACY_PRIORITY;
+	sp.conn.tlsp.min_version = NULL;
+	sp.conn.tlsp.insecure = 1;
+	sp.conn.tlsp.fingerprint = NULL;
+	sp.conn.tlsp.verify_name = NULL;
 	mf_transcript_info(ru->tr, "TLS handshake failed: probing again with "
 	                   "TLS 1.0 and 1.1 allowed");
 	if (ru->r->tls_used == MF_TLS_IMPLICIT) {
-		sp.tls = MF_TLS_IMPLICIT;
+		sp.conn.tls = MF_TLS_IMPLICIT;
 		s = mf_smtp_new(&sp, &e);
 		if (s != NULL && mf_smtp_connect(s, &e) == 0) {
 			ti = mf_tls_get_info(mf_smtp_transport(s));
@@ -485,8 +485,8 @@ try_mech(struct run *ru, struct mf_smtp *s, struct mf_diag_mech *m)
 	memset(&rep, 0, sizeof(rep));
 	mf_err_clear(&e);
 	(void)mf_parse_long(ru->r->port, 0, 65535, &port);
-	mf_sasl_params_set(&sp, &p->cred, m->name, ru->secret.data, p->host,
-	                   (unsigned)port);
+	mf_sasl_params_set(&sp, &p->conn.cred, m->name, ru->secret.data,
+	                   p->conn.host, (unsigned)port);
 	/* Each offered mechanism is tried on its own: bind when on TLS, so
 	 * that SCRAM says "p=", or "n" beside an offered -PLUS, "y" only
 	 * when none is offered (RFC 5802 §6). */
@@ -586,8 +586,8 @@ walk_auth(struct run *ru, struct mf_smtp *s)
 			return s;
 	}
 	plan_mechs(ru, c ? c->auth : "");
-	if (ru->p->cred.user == NULL ||
-	    mf_auth_secret(&ru->p->cred, &ru->secret, NULL) == -1) {
+	if (ru->p->conn.cred.user == NULL ||
+	    mf_auth_secret(&ru->p->conn.cred, &ru->secret, NULL) == -1) {
 		mf_strlcpy(r->stage[MF_DIAG_AUTH].text, "no password or token",
 		           sizeof(r->stage[MF_DIAG_AUTH].text));
 		untry_from(r, 0, "no password");
@@ -669,33 +669,35 @@ mf_diag_run(const struct mf_diag_params *p, struct mf_diag_report *r,
 	long t0 = now_ms();
 	const char *port;
 
-	if (p->host == NULL || p->host[0] == '\0')
+	if (p->conn.host == NULL || p->conn.host[0] == '\0')
 		return mf_err_set(e, MF_E_USAGE, "no server given");
 	memset(&ru, 0, sizeof(ru));
 	ru.p = p;
 	ru.r = r;
-	ru.timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : DEFAULT_TIMEOUT_MS;
+	ru.timeout_ms = p->conn.timeout_ms > 0 ? p->conn.timeout_ms :
+	    DEFAULT_TIMEOUT_MS;
 	ru.banner_ms = p->banner_wait_ms > 0 ? p->banner_wait_ms : DEFAULT_BANNER_MS;
 	if (ru.banner_ms > ru.timeout_ms)
 		ru.banner_ms = ru.timeout_ms;
 
-	port = p->port && p->port[0] ? p->port
-	       : (p->tls == MF_TLS_IMPLICIT ? "465" : "587");
-	mf_strlcpy(r->host, p->host, sizeof(r->host));
+	port = p->conn.port && p->conn.port[0] ? p->conn.port
+	       : (p->conn.tls == MF_TLS_IMPLICIT ? "465" : "587");
+	mf_strlcpy(r->host, p->conn.host, sizeof(r->host));
 	mf_strlcpy(r->port, port, sizeof(r->port));
-	r->tls_req = p->tls == MF_TLS_UNSET ? MF_TLS_AUTO : p->tls;
-	r->tls_used = choose_tls(p->tls, r->port);
-	r->insecure = p->tlsp.insecure;
-	r->pinned = p->tlsp.fingerprint != NULL;
-	r->user_given = p->cred.user != NULL && p->cred.user[0] != '\0';
+	r->tls_req = p->conn.tls == MF_TLS_UNSET ? MF_TLS_AUTO : p->conn.tls;
+	r->tls_used = choose_tls(p->conn.tls, r->port);
+	r->insecure = p->conn.tlsp.insecure;
+	r->pinned = p->conn.tlsp.fingerprint != NULL;
+	r->user_given = p->conn.cred.user != NULL &&
+	    p->conn.cred.user[0] != '\0';
 	r->mech_explicit = p->mechs != NULL && p->mechs[0] &&
 	                   strcasecmp(p->mechs, "all") != 0;
 	r->from_given = p->from != NULL;
 	r->to_given = p->to != NULL;
 	r->quit_after = p->quit_after;
 	r->timeout_ms = ru.timeout_ms;
-	mf_strlcpy(r->verify_name, p->tlsp.verify_name ? p->tlsp.verify_name
-	           : p->host, sizeof(r->verify_name));
+	mf_strlcpy(r->verify_name, p->conn.tlsp.verify_name ?
+	    p->conn.tlsp.verify_name : p->conn.host, sizeof(r->verify_name));
 
 	ru.tr = mf_transcript_new_cb(on_line, &ru,
 	                             p->show_secrets ? MF_TX_SHOW_SECRETS : 0);

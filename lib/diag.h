@@ -20,6 +20,7 @@
 #include "cred.h"
 #include "diagrules.h"
 #include "err.h"
+#include "session.h"
 #include "tls.h"
 #include "transcript.h"
 
@@ -28,18 +29,21 @@ typedef void (*mf_diag_line_fn)(void *arg, enum mf_tx_dir dir, int tls,
                                 const char *line);
 
 struct mf_diag_params {
-	const char *host;
-	const char *port;             /* NULL: 587, or 465 for implicit */
-	enum mf_tls_mode tls;         /* UNSET/AUTO: implicit on 465, else
-	                                 STARTTLS when offered */
-	struct mf_tls_params tlsp;    /* verify_name defaults to host */
+	struct mf_conn conn;          /* port NULL or "": 587, or 465 for
+	                                 implicit; tls UNSET/AUTO: implicit on
+	                                 465, else STARTTLS when offered;
+	                                 tlsp.verify_name defaults to host;
+	                                 timeout_ms per reply, 0: 30 s (also
+	                                 every socket timeout: conn.sock and
+	                                 conn.tr are not used, the report
+	                                 keeps its own transcript).
+	                                 cred.user NULL: stop before AUTH; the
+	                                 secret (password, or OAuth token for
+	                                 XOAUTH2 / OAUTHBEARER) is fetched once
+	                                 at AUTH (held by the tool when it must
+	                                 ask first); none: AUTH is not
+	                                 attempted */
 	const char *ehlo_name;        /* NULL: the library's default */
-	struct mf_auth cred;          /* cred.user NULL: stop before AUTH;
-	                                 the secret (password, or OAuth token
-	                                 for XOAUTH2 / OAUTHBEARER) is fetched
-	                                 once at AUTH (held by the tool when
-	                                 it must ask first); none: AUTH is
-	                                 not attempted */
 	const char *mechs;            /* NULL: every offered mechanism we
 	                                 implement (OAuth ones only when named);
 	                                 "all": every offered one; or a list */
@@ -47,10 +51,9 @@ struct mf_diag_params {
 	                                     options allow */
 	const char *from;             /* MAIL FROM after AUTH, or NULL */
 	const char *to;               /* RCPT TO, or NULL */
-	int timeout_ms;               /* per reply; 0: 30 s */
 	int banner_wait_ms;           /* how long a silent greeting is awaited
 	                                 before probing for implicit TLS; 0: 5 s
-	                                 (or timeout_ms if shorter) */
+	                                 (or conn.timeout_ms if shorter) */
 	int show_secrets;
 	mf_diag_line_fn line_fn;      /* may be NULL */
 	void *line_arg;

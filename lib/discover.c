@@ -575,22 +575,22 @@ attempt(struct walk *w, const struct mf_disc_cand *c)
 	memset(&dp, 0, sizeof(dp));
 	snprintf(port, sizeof(port), "%d", c->port);
 	/* connect to the address our resolver gave; verify the name */
-	dp.host = addr;
-	dp.port = port;
-	dp.tls = c->tls;
-	dp.tlsp.ca_file = w->p->ca_file;
-	dp.tlsp.sni = c->host;
-	dp.tlsp.verify_name = c->host;
+	dp.conn.host = addr;
+	dp.conn.port = port;
+	dp.conn.tls = c->tls;
+	dp.conn.tlsp.ca_file = w->p->ca_file;
+	dp.conn.tlsp.sni = c->host;
+	dp.conn.tlsp.verify_name = c->host;
 	dp.ehlo_name = w->p->ehlo_name;
-	dp.cred = w->p->cred;
+	dp.conn.cred = w->p->cred;
 	dp.quit_after = MF_DIAG_NSTAGES;
-	dp.timeout_ms = tmo;
+	dp.conn.timeout_ms = tmo;
 	dp.banner_wait_ms = tmo < 5000 ? tmo : 5000;
 	dp.show_secrets = w->p->show_secrets;
 	if (mf_diag_run(&dp, d, &e) == -1)
 		set_outcome(s, "failed", elapsed_ms(&t0), "%s", e.msg);
 	else
-		classify(s, d, dp.cred.user != NULL);
+		classify(s, d, dp.conn.cred.user != NULL);
 	s->ms = elapsed_ms(&t0);
 	mf_diag_report_free(d);
 	free(d);

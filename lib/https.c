@@ -122,7 +122,6 @@ mf_https_get(const char *host, const char *addr, const char *path,
              struct mf_https_response *resp, struct mf_err *e)
 {
 	struct mf_session_params sp;
-	struct mf_tls_params tp;
 	struct mf_session *s;
 	struct mf_transport *t;
 	size_t max = p->body_max > 0 ? p->body_max : BODY_MAX_DEFAULT;
@@ -134,17 +133,15 @@ mf_https_get(const char *host, const char *addr, const char *path,
 
 	if (resp != NULL)
 		memset(resp, 0, sizeof(*resp));
-	memset(&tp, 0, sizeof(tp));
-	tp.sni = host;
-	tp.verify_name = host;   /* always verified: there is no insecure mode */
-	tp.ca_file = p->ca_file;
 	memset(&sp, 0, sizeof(sp));
-	sp.host = addr;          /* dialled as given: the caller resolved it */
-	sp.port = p->port ? p->port : "443";
-	sp.tls = MF_TLS_IMPLICIT;
-	sp.tlsp = &tp;
-	sp.sock.connect_timeout_ms = sp.sock.io_timeout_ms = p->timeout_ms > 0 ?
-	    p->timeout_ms : 10000;
+	sp.conn.tlsp.sni = host;
+	sp.conn.tlsp.verify_name = host;  /* always verified: no insecure mode */
+	sp.conn.tlsp.ca_file = p->ca_file;
+	sp.conn.host = addr;     /* dialled as given: the caller resolved it */
+	sp.conn.port = p->port ? p->port : "443";
+	sp.conn.tls = MF_TLS_IMPLICIT;
+	sp.conn.sock.connect_timeout_ms = sp.conn.sock.io_timeout_ms =
+	    p->timeout_ms > 0 ? p->timeout_ms : 10000;
 	s = mf_session_open(&sp, NULL, e);
 	if (s == NULL)
 		return -1;

@@ -1153,8 +1153,7 @@ static int starttls(struct mf_imap *im, struct mf_err *e)
 /* The protocol's state over session sess (owned from now on, freed on
  * error). */
 static struct mf_imap *imap_new(struct mf_session *sess,
-                                const struct mf_imap_params *p,
-                                struct mf_err *e)
+                                const struct mf_conn *p, struct mf_err *e)
 {
 	struct mf_imap_hooks hk = { on_lit_begin, on_lit_data, on_lit_end,
 	                            on_line, NULL };
@@ -1189,10 +1188,10 @@ static void session_drop(struct mf_imap *im)
 	mf_imap_free(im);
 }
 
-/* The session's settings (tp holds the TLS parameters they point to);
- * returns the TLS mode, "auto" resolved by the port. */
-static enum mf_tls_mode session_params(const struct mf_imap_params *p,
-                                       struct mf_tls_params *tp,
+/* The session's settings: the connection with IMAP's defaults (port by
+ * TLS mode, verify_name, socket timeouts from timeout_ms); returns the
+ * TLS mode, "auto" resolved by the port. */
+static enum mf_tls_mode session_params(const struct mf_conn *p,
                                        struct mf_session_params *sp)
 {
 	const char *port = p->port && *p->port ? p->port : NULL;
@@ -1202,29 +1201,26 @@ static enum mf_tls_mode session_params(const struct mf_imap_params *p,
 		mode = mf_tlsport_auto(port);
 	if (!port)
 		port = mode == MF_TLS_IMPLICIT ? "993" : "143";
-	*tp = p->tlsp;
-	if (!tp->verify_name)
-		tp->verify_name = p->host;
 	memset(sp, 0, sizeof *sp);
-	sp->host = p->host;
-	sp->port = port;
-	sp->tls = mode;
-	sp->tlsp = tp;
-	sp->sock.connect_timeout_ms = p->timeout_ms;
-	sp->sock.io_timeout_ms = p->timeout_ms;
-	sp->timeout_ms = p->timeout_ms;
-	sp->tr = p->tr;
+	sp->conn = *p;
+	sp->conn.port = port;
+	sp->conn.tls = mode;
+	if (!sp->conn.tlsp.verify_name)
+		sp->conn.tlsp.verify_name = p->host;
+	if (!sp->conn.sock.connect_timeout_ms)
+		sp->conn.sock.connect_timeout_ms = p->timeout_ms;
+	if (!sp->conn.sock.io_timeout_ms)
+		sp->conn.sock.io_timeout_ms = p->timeout_ms;
 	return mode;
 }
 
 struct mf_imap *mf_imap_attach(struct mf_transport *t,
-                               const struct mf_imap_params *p, struct mf_err *e)
+                               const struct mf_conn *p, struct mf_err *e)
 {
 	struct mf_session_params sp;
-	struct mf_tls_params tp;
 	struct mf_imap *im;
 
-	(void)session_params(p, &tp, &sp);
+	(void)session_params(p, &sp);
 	im = imap_new(mf_session_attach(t, &sp, e), p, e);
 	if (im && (greeting(im, e) < 0 || capability(im, 0, e) < 0)) {
 		session_drop(im);
@@ -1233,19 +1229,17 @@ struct mf_imap *mf_imap_attach(struct mf_transport *t,
 	return im;
 }
 
-struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
-                                struct mf_err *e)
+struct mf_imap *mf_imap_connect(const struct mf_conn *p, struct mf_err *e)
 {
 	struct mf_session_params sp;
-	struct mf_tls_params tp;
 	struct mf_tls_info info;
 	struct mf_session *sess;
 	struct mf_imap *im;
-	enum mf_tls_mode mode = session_params(p, &tp, &sp);
+	enum mf_tls_mode mode = session_params(p, &sp);
 
 	if (!(sess = mf_session_open(&sp, &info, e))) {
 		if (mode == MF_TLS_IMPLICIT)
-			mf_tlsport_explain_implicit(&info, sp.port, e);
+			mf_tlsport_explain_implicit(&info, sp.conn.port, e);
 		return NULL;
 	}
 	if (!(im = imap_new(sess, p, e)))
@@ -1435,7 +1429,7 @@ static int sasl_attempt(void *arg, const char *mech,
 	return sasl_auth(arg, mech, sp, e);
 }
 
-int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
+int mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
                   struct mf_err *e)
 {
 	const char *mode = p->cred.mech && *p->cred.mech ? p->cred.mech : "auto";

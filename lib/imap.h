@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "cred.h"
 #include "err.h"
+#include "session.h"
 #include "tls.h"
 #include "transcript.h"
 
@@ -126,35 +127,27 @@ size_t mf_imap_fetch_item(const struct mf_imap_resp *r, size_t list,
 /* ------------------------------------------------------------------ */
 /* Client                                                              */
 
-struct mf_imap_params {
-	const char *host;
-	const char *port;             /* "" or NULL: 143, or 993 for implicit */
-	enum mf_tls_mode tls;         /* UNSET: STARTTLS on 143, implicit on 993 */
-	struct mf_tls_params tlsp;
-	struct mf_auth cred;          /* cred.mech: NULL/"auto", "login", or a
-	                                 SASL mechanism; the secret is fetched
-	                                 per login and wiped after */
-	struct mf_transcript *tr;     /* may be NULL */
-	int timeout_ms;               /* 0: 60 s */
-};
 
 struct mf_imap;
 
-/* Connect, read the greeting, STARTTLS if asked, learn the capabilities.
- * Errors: connection and TLS kinds, MF_E_UNSUPPORTED when STARTTLS is
- * required but not offered, MF_E_TEMP for a BYE greeting, MF_E_PROTO. */
-struct mf_imap *mf_imap_connect(const struct mf_imap_params *p,
-                                struct mf_err *e);
+/* Connect as p (session.h: p->port "" or NULL: 143, or 993 for
+ * implicit; p->tls UNSET or AUTO: STARTTLS on 143, implicit on 993;
+ * p->tlsp.verify_name NULL: host; p->sock's timeouts 0: p->timeout_ms;
+ * p->timeout_ms 0: 60 s), read the greeting, STARTTLS if asked, learn the
+ * capabilities.  Errors: connection and TLS kinds, MF_E_UNSUPPORTED when
+ * STARTTLS is required but not offered, MF_E_TEMP for a BYE greeting,
+ * MF_E_PROTO. */
+struct mf_imap *mf_imap_connect(const struct mf_conn *p, struct mf_err *e);
 /* The same session over an already connected transport t (owned from
  * now on, freed on error): greeting and CAPABILITY only; p->tls is not
  * acted on.  For tests over a scripted transport. */
 struct mf_imap *mf_imap_attach(struct mf_transport *t,
-                               const struct mf_imap_params *p,
-                               struct mf_err *e);
-/* Authenticate (unless the greeting was PREAUTH): LOGIN or AUTHENTICATE
- * through the SASL engine, with SASL-IR when offered. MF_E_AUTH when the
- * credentials are refused. */
-int mf_imap_login(struct mf_imap *im, const struct mf_imap_params *p,
+                               const struct mf_conn *p, struct mf_err *e);
+/* Authenticate as p->cred (unless the greeting was PREAUTH): cred.mech
+ * NULL/"auto", "login", or a SASL mechanism; the secret is fetched per
+ * login and wiped after.  LOGIN or AUTHENTICATE through the SASL engine,
+ * with SASL-IR when offered. MF_E_AUTH when the credentials are refused. */
+int mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
                   struct mf_err *e);
 /* Send LOGOUT without waiting for its reply (best effort), close and
  * free. NULL is fine. */

@@ -58,7 +58,7 @@ struct mf_imapsync_idle {
 };
 
 struct mf_imapsync_params {
-	struct mf_imap_params imap;
+	struct mf_conn imap;
 	const char *maildir;            /* root */
 	const char *state_dir;          /* where folder states live */
 	enum mf_imapsync_layout layout;

@@ -307,22 +307,22 @@ mf_mx_probe_addr(const struct mf_mx_params *p, const char *host,
 		o->ms[i] = -1;
 	o->probed = 1;
 	memset(&sp, 0, sizeof(sp));
-	sp.host = addr;
-	sp.port = p->port ? p->port : "25";
-	sp.tls = MF_TLS_STARTTLS;
+	sp.conn.host = addr;
+	sp.conn.port = p->port ? p->port : "25";
+	sp.conn.tls = MF_TLS_STARTTLS;
 	/* The certificate is judged here (PKIX, DANE, MTA-STS), so the
 	 * handshake must complete whatever GnuTLS thinks of it; verification
 	 * results are still computed into the info.  No session_file: a
 	 * probe never resumes a session, it sees the certificate each time. */
-	sp.tlsp.sni = host;
-	sp.tlsp.verify_name = host;
-	sp.tlsp.ca_file = p->ca_file;
-	sp.tlsp.insecure = 1;
-	sp.tlsp.timeout_ms = tmo;
-	sp.sock.connect_timeout_ms = tmo;
-	sp.sock.io_timeout_ms = tmo;
+	sp.conn.tlsp.sni = host;
+	sp.conn.tlsp.verify_name = host;
+	sp.conn.tlsp.ca_file = p->ca_file;
+	sp.conn.tlsp.insecure = 1;
+	sp.conn.tlsp.timeout_ms = tmo;
+	sp.conn.sock.connect_timeout_ms = tmo;
+	sp.conn.sock.io_timeout_ms = tmo;
 	sp.ehlo_name = p->ehlo;
-	sp.timeout_ms = tmo;
+	sp.conn.timeout_ms = tmo;
 	s = mf_smtp_new(&sp, &e);
 	if (s == NULL) {
 		stage_fail(o, "connect", &e);

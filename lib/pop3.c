@@ -597,24 +597,18 @@ stls(struct mf_pop3 *p, struct mf_err *e)
 }
 
 static void
-session_params(const struct mf_pop3_conn_params *cp,
-               struct mf_session_params *sp)
+session_params(const struct mf_conn *c, struct mf_session_params *sp)
 {
 	memset(sp, 0, sizeof(*sp));
-	sp->host = cp->host;
-	sp->port = cp->port;
-	sp->tls = cp->tls;
-	sp->tlsp = cp->tlsp;
-	sp->sock.connect_timeout_ms = cp->connect_timeout_ms;
-	sp->sock.io_timeout_ms = cp->timeout_ms;
-	sp->timeout_ms = cp->timeout_ms;
-	sp->tr = cp->tr;
+	sp->conn = *c;
+	if (sp->conn.sock.io_timeout_ms == 0)
+		sp->conn.sock.io_timeout_ms = c->timeout_ms;
 }
 
 /* The protocol's state over session sess (owned from now on, freed on
  * error). */
 static struct mf_pop3 *
-pop3_new(struct mf_session *sess, const struct mf_pop3_conn_params *cp,
+pop3_new(struct mf_session *sess, const struct mf_conn *cp,
          struct mf_err *e)
 {
 	struct mf_pop3 *p;
@@ -639,7 +633,7 @@ pop3_new(struct mf_session *sess, const struct mf_pop3_conn_params *cp,
 }
 
 struct mf_pop3 *
-mf_pop3_attach(struct mf_transport *t, const struct mf_pop3_conn_params *cp,
+mf_pop3_attach(struct mf_transport *t, const struct mf_conn *cp,
                struct mf_err *e)
 {
 	struct mf_session_params sp;
@@ -655,7 +649,7 @@ mf_pop3_attach(struct mf_transport *t, const struct mf_pop3_conn_params *cp,
 }
 
 struct mf_pop3 *
-mf_pop3_connect(const struct mf_pop3_conn_params *cp, struct mf_err *e)
+mf_pop3_connect(const struct mf_conn *cp, struct mf_err *e)
 {
 	struct mf_session_params sp;
 	struct mf_tls_info info;

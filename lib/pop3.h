@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "cred.h"
 #include "err.h"
+#include "session.h"
 #include "tls.h"
 #include "transcript.h"
 
@@ -99,30 +100,22 @@ enum mf_pop3_auth {
 	MF_POP3_AUTH_SASL      /* the SASL mechanism(s) named */
 };
 
-struct mf_pop3_conn_params {
-	const char *host;
-	const char *port;              /* "110", "995", ... */
-	enum mf_tls_mode tls;          /* STARTTLS (required), IMPLICIT or NONE */
-	const struct mf_tls_params *tlsp;
-	int connect_timeout_ms;        /* 0: 30 s */
-	int timeout_ms;                /* each read/write; 0: 60 s */
-	struct mf_transcript *tr;      /* may be NULL */
-};
-
 struct mf_pop3;
 
-/* Connect, read the greeting, CAPA, and STLS when tls is STARTTLS (then
- * CAPA again, RFC 2595 §4). Errors: connection and TLS kinds, MF_E_PROTO
- * (garbage greeting), MF_E_UNSUPPORTED (STLS required but refused). */
-struct mf_pop3 *mf_pop3_connect(const struct mf_pop3_conn_params *p,
-                                struct mf_err *e);
+/* Connect as c (session.h: c->port "110", "995" ... as given; c->tls
+ * STARTTLS (required), IMPLICIT or NONE; c->sock.connect_timeout_ms 0:
+ * 30 s; c->timeout_ms each read and write, 0: 60 s; c->cred is for
+ * mf_pop3_auth), read the greeting, CAPA, and STLS when tls is STARTTLS
+ * (then CAPA again, RFC 2595 §4). Errors: connection and TLS kinds,
+ * MF_E_PROTO (garbage greeting), MF_E_UNSUPPORTED (STLS required but
+ * refused). */
+struct mf_pop3 *mf_pop3_connect(const struct mf_conn *c, struct mf_err *e);
 /* The same session over an already connected transport t (owned from
- * now on, freed on error): greeting and CAPA only; cp->host and cp->port
- * name the peer, cp->tls is not acted on.  For tests over a scripted
+ * now on, freed on error): greeting and CAPA only; c->host and c->port
+ * name the peer, c->tls is not acted on.  For tests over a scripted
  * transport. */
 struct mf_pop3 *mf_pop3_attach(struct mf_transport *t,
-                               const struct mf_pop3_conn_params *cp,
-                               struct mf_err *e);
+                               const struct mf_conn *c, struct mf_err *e);
 /* Close without QUIT (nothing marked deleted is removed). NULL is fine. */
 void mf_pop3_free(struct mf_pop3 *p);
 

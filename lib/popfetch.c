@@ -1007,7 +1007,7 @@ run(const struct mf_popfetch_params *fp, struct mf_pop3 *p,
 	}
 	if (f.p == NULL) {
 		f.p = mf_pop3_connect(&fp->conn, e);
-		if (f.p == NULL || mf_pop3_auth(f.p, &fp->auth, NULL, 0, e) ==
+		if (f.p == NULL || mf_pop3_auth(f.p, &fp->conn.cred, NULL, 0, e) ==
 		    -1)
 			goto done;
 	}

@@ -31,8 +31,8 @@ typedef void (*mf_popfetch_progress_fn)(void *arg,
 typedef void (*mf_popfetch_notice_fn)(void *arg, const char *msg);
 
 struct mf_popfetch_params {
-	struct mf_pop3_conn_params conn;
-	struct mf_auth auth;      /* see mf_pop3_auth() */
+	struct mf_conn conn;      /* the server (mf_pop3_connect) and the
+	                             account (conn.cred, mf_pop3_auth) */
 	const char *maildir;      /* deliver here (created if missing) ... */
 	const char *mda;          /* ... or to this command (sh -c), exit 0 = ok */
 	const char *state;        /* state file path */
@@ -62,7 +62,7 @@ int mf_popfetch_run(const struct mf_popfetch_params *fp,
 
 /* The same over a session the caller opened (mf_pop3_attach over a
  * scripted transport in the unit tests) and logged in when needed;
- * fp->conn and fp->auth are not used.  p is owned from now on: freed
+ * fp->conn is not used.  p is owned from now on: freed
  * (without QUIT) on return, also on failure. */
 int mf_popfetch_run_on(struct mf_pop3 *p, const struct mf_popfetch_params *fp,
                        struct mf_popfetch_stats *st, struct mf_err *e);

@@ -461,21 +461,15 @@ new_client(struct mf_sendjob *j, struct mf_err *e)
 	struct mf_smtp_client_params p;
 
 	memset(&p, 0, sizeof(p));
-	p.smtp.host = st->host;
-	p.smtp.port = st->port;
-	p.smtp.tls = st->tls;
-	p.smtp.tlsp = st->tlsp;
+	mf_settings_conn(st, &p.smtp.conn);
 	if (j->session_file[0])
-		p.smtp.tlsp.session_file = j->session_file;
+		p.smtp.conn.tlsp.session_file = j->session_file;
+	p.smtp.conn.tr = j->tr;
 	p.smtp.ehlo_name = st->ehlo;
 	p.smtp.lmtp = mf_sendjob_is_lmtp(st);
-	p.smtp.tr = j->tr;
-	p.smtp.timeout_ms = st->timeout_ms;
-	p.smtp.sock.connect_timeout_ms = st->timeout_ms;
 	/* AUTH when a user is known or a mechanism was named. */
 	p.auth = !(st->auth && strcasecmp(st->auth, "none") == 0) &&
 	    (st->user != NULL || (st->auth && strcasecmp(st->auth, "auto")));
-	mf_settings_auth(st, &p.cred);
 	p.no_chunking = j->p->no_chunking;
 	p.no_pipelining = j->p->no_pipelining;
 	j->client = mf_smtp_client_new(&p, e);

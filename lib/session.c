@@ -11,14 +11,11 @@
 
 struct mf_session {
 	struct mf_session_params p;
-	struct mf_tls_params tlsp;
 	char host[256], port[32], peer[64];
 	struct mf_lineio *io;
 	struct mf_tls_info tls;
 	int tls_tried;
 };
-
-static const struct mf_tls_params no_tlsp;
 
 static struct mf_session *
 session_new(const struct mf_session_params *p, struct mf_err *e)
@@ -30,12 +27,14 @@ session_new(const struct mf_session_params *p, struct mf_err *e)
 		return NULL;
 	}
 	s->p = *p;
-	s->tlsp = p->tlsp != NULL ? *p->tlsp : no_tlsp;
-	mf_strlcpy(s->host, p->host != NULL ? p->host : "", sizeof(s->host));
-	mf_strlcpy(s->port, p->port != NULL ? p->port : "", sizeof(s->port));
-	s->p.host = s->host;
-	s->p.port = s->port;
-	s->p.tlsp = &s->tlsp;
+	/* the credentials are the protocol's business: no copy kept here */
+	memset(&s->p.conn.cred, 0, sizeof(s->p.conn.cred));
+	mf_strlcpy(s->host, p->conn.host != NULL ? p->conn.host : "",
+	    sizeof(s->host));
+	mf_strlcpy(s->port, p->conn.port != NULL ? p->conn.port : "",
+	    sizeof(s->port));
+	s->p.conn.host = s->host;
+	s->p.conn.port = s->port;
 	return s;
 }
 
@@ -43,11 +42,11 @@ session_new(const struct mf_session_params *p, struct mf_err *e)
 static int
 start_io(struct mf_session *s, struct mf_transport *t, struct mf_err *e)
 {
-	s->io = mf_lineio_new(t, s->p.tr, e);
+	s->io = mf_lineio_new(t, s->p.conn.tr, e);
 	if (s->io == NULL)
 		return -1;
-	if (s->p.timeout_ms > 0)
-		mf_lineio_set_timeout(s->io, s->p.timeout_ms);
+	if (s->p.conn.timeout_ms > 0)
+		mf_lineio_set_timeout(s->io, s->p.conn.timeout_ms);
 	if (s->p.max_line > 0)
 		mf_lineio_set_max_line(s->io, s->p.max_line);
 	return 0;
@@ -56,7 +55,7 @@ start_io(struct mf_session *s, struct mf_transport *t, struct mf_err *e)
 static void
 note_tls(struct mf_session *s)
 {
-	mf_transcript_info(s->p.tr, "TLS started: %s %s %s%s", s->tls.version,
+	mf_transcript_info(s->p.conn.tr, "TLS started: %s %s %s%s", s->tls.version,
 	    s->tls.kx, s->tls.cipher, s->tls.resumed ? " (resumed)" : "");
 }
 
@@ -66,7 +65,7 @@ mf_session_open(const struct mf_session_params *p, struct mf_tls_info *tls,
 {
 	struct mf_session *s;
 	struct mf_transport *t, *w;
-	const char *unix_path = mf_sock_unix_path(p->host);
+	const char *unix_path = mf_sock_unix_path(p->conn.host);
 	char shown[MF_IDN_NAME_MAX];
 
 	if (tls != NULL)
@@ -74,21 +73,21 @@ mf_session_open(const struct mf_session_params *p, struct mf_tls_info *tls,
 	if ((s = session_new(p, e)) == NULL)
 		return NULL;
 	if (unix_path != NULL)
-		t = mf_sock_connect_unix(unix_path, &s->p.sock, e);
+		t = mf_sock_connect_unix(unix_path, &s->p.conn.sock, e);
 	else
-		t = mf_sock_connect(s->host, s->port, &s->p.sock, e);
+		t = mf_sock_connect(s->host, s->port, &s->p.conn.sock, e);
 	if (t == NULL)
 		goto fail;
 	mf_strlcpy(s->peer, mf_sock_peer_addr(t), sizeof(s->peer));
 	mf_idn_display(s->host, shown, sizeof(shown));
 	if (unix_path != NULL)
-		mf_transcript_info(s->p.tr, "connected to %s", shown);
+		mf_transcript_info(s->p.conn.tr, "connected to %s", shown);
 	else
-		mf_transcript_info(s->p.tr, "connected to %s [%s]:%s", shown,
+		mf_transcript_info(s->p.conn.tr, "connected to %s [%s]:%s", shown,
 		    s->peer, s->port);
-	if (s->p.tls == MF_TLS_IMPLICIT) {
+	if (s->p.conn.tls == MF_TLS_IMPLICIT) {
 		s->tls_tried = 1;
-		w = mf_tls_wrap(t, &s->tlsp, &s->tls, e);
+		w = mf_tls_wrap(t, &s->p.conn.tlsp, &s->tls, e);
 		if (w == NULL) {
 			if (tls != NULL)
 				*tls = s->tls;
@@ -149,10 +148,10 @@ mf_session_peer(const struct mf_session *s)
 int
 mf_session_check_port(struct mf_session *s, struct mf_err *e)
 {
-	if (s->p.tls == MF_TLS_IMPLICIT || mf_sock_unix_path(s->host) != NULL)
+	if (s->p.conn.tls == MF_TLS_IMPLICIT || mf_sock_unix_path(s->host) != NULL)
 		return 0;
-	return mf_tlsport_check_clear(s->io, s->host, s->port, &s->p.sock,
-	    s->p.timeout_ms, e);
+	return mf_tlsport_check_clear(s->io, s->host, s->port, &s->p.conn.sock,
+	    s->p.conn.timeout_ms, e);
 }
 
 int
@@ -160,7 +159,7 @@ mf_session_starttls(struct mf_session *s, struct mf_err *e)
 {
 	memset(&s->tls, 0, sizeof(s->tls));
 	s->tls_tried = 1;
-	if (mf_lineio_starttls(s->io, &s->tlsp, &s->tls, e) == -1)
+	if (mf_lineio_starttls(s->io, &s->p.conn.tlsp, &s->tls, e) == -1)
 		return -1;
 	note_tls(s);
 	return 0;

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "cred.h"
 #include "err.h"
 #include "lineio.h"
 #include "sock.h"
@@ -25,15 +26,40 @@
 #include "transcript.h"
 #include "transport.h"
 
-struct mf_session_params {
+/* One client connection as every protocol module takes it (SMTP, LMTP,
+ * POP3, IMAP, the SMTP diagnosis): where, how protected, how patient, who
+ * logs in and where the password comes from.  Tools fill it from their
+ * settings in one call (mf_settings_conn, settings.h); a protocol's own
+ * parameters sit next to it (struct mf_smtp_params).  Strings are
+ * borrowed and must outlive the connection. */
+struct mf_conn {
 	const char *host;            /* name or address, or "unix:/path" */
-	const char *port;            /* service or number (not for unix:) */
-	enum mf_tls_mode tls;        /* MF_TLS_IMPLICIT: handshake at once */
-	const struct mf_tls_params *tlsp; /* for both handshakes; NULL: none */
-	struct mf_sock_opts sock;
-	int timeout_ms;              /* each read and write; 0: the socket's */
-	size_t max_line;             /* longest line; 0: the line I/O default */
+	const char *port;            /* service or number; NULL or "": the
+	                                protocol's default (SMTP 587, POP3
+	                                110/995, IMAP 143/993) */
+	enum mf_tls_mode tls;        /* MF_TLS_IMPLICIT: handshake at once;
+	                                UNSET/AUTO: the protocol decides (by
+	                                the port, or STARTTLS when offered) */
+	struct mf_tls_params tlsp;   /* verification etc.; verify_name NULL:
+	                                the protocols check `host` */
+	struct mf_sock_opts sock;    /* family; connect timeout (0: 30 s, IMAP:
+	                                timeout_ms); I/O timeout (0: timeout_ms) */
+	int timeout_ms;              /* each reply (read and write); 0: the
+	                                protocol's default (SMTP 5 min,
+	                                RFC 5321 §4.5.3.2; POP3 and IMAP 60 s) */
 	struct mf_transcript *tr;    /* may be NULL */
+	struct mf_auth cred;         /* who logs in and where the secret is
+	                                (cred.h); cred.mech as the protocol
+	                                reads --auth.  Not used by the session
+	                                itself */
+};
+
+struct mf_session_params {
+	struct mf_conn conn;         /* conn.port: a service or number (no
+	                                default here); conn.timeout_ms: each
+	                                read and write, 0: the socket's;
+	                                conn.sock as given; conn.cred unused */
+	size_t max_line;             /* longest line; 0: the line I/O default */
 };
 
 struct mf_session;
@@ -46,7 +72,7 @@ struct mf_session *mf_session_open(const struct mf_session_params *p,
 
 /* A session over an already connected transport t (owned from now on,
  * freed on error): unit tests, or a caller that connected by other
- * means.  p->host and p->port only name the peer. */
+ * means.  p->conn.host and p->conn.port only name the peer. */
 struct mf_session *mf_session_attach(struct mf_transport *t,
                                      const struct mf_session_params *p,
                                      struct mf_err *e);

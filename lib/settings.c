@@ -33,6 +33,19 @@ mf_settings_auth(const struct mf_settings *s, struct mf_auth *out)
 }
 
 void
+mf_settings_conn(const struct mf_settings *s, struct mf_conn *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->host = s->host;
+	out->port = s->port;
+	out->tls = s->tls;
+	out->tlsp = s->tlsp;
+	out->timeout_ms = s->timeout_ms;
+	out->sock.connect_timeout_ms = s->timeout_ms;
+	mf_settings_auth(s, &out->cred);
+}
+
+void
 mf_settings_log_start(const struct mf_settings *s, struct mf_maillog_line *l)
 {
 	mf_maillog_line_init(l);

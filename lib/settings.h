@@ -1,7 +1,7 @@
 /* settings.h - the effective settings of one run (command line over
  * account over defaults), as lib/cli resolves them for a tool, and what
- * the engines and tools read from them: the server check, the credentials
- * for the protocol modules, the start of a log line.  It sits below the
+ * the engines and tools read from them: the server check, the connection
+ * and credentials for the protocol modules, the start of a log line.  It sits below the
  * engines so that an engine (sendjob.c) can take the settings without
  * reaching up into the command-line layer.
  *
@@ -14,6 +14,7 @@
 #include "cred.h"
 #include "err.h"
 #include "maillog.h"
+#include "session.h"
 #include "tls.h"
 
 /* The effective settings of one run. Strings point into the config or the
@@ -57,5 +58,16 @@ void mf_settings_log_start(const struct mf_settings *s,
  * MAILFLOW_PASSWORD, ~/.netrc, then a prompt on /dev/tty (only when stdin
  * or stderr is a terminal).  Strings are borrowed from s. */
 void mf_settings_auth(const struct mf_settings *s, struct mf_auth *out);
+
+/* The connection every protocol module takes (session.h), from the
+ * settings in one step, so no tool or engine copies them field by field:
+ * host and port ("" when none was given: the protocol's default), the TLS
+ * mode as given (MF_TLS_UNSET included: the protocol decides), the TLS
+ * parameters (verify_name points into s), --timeout as the per-reply
+ * timeout and the connect timeout (0: the protocol's defaults), and the
+ * credentials as mf_settings_auth().  out->tr is NULL and out->sock's
+ * family 0: the tool sets what is its own.  Strings are borrowed from s,
+ * which must outlive out. */
+void mf_settings_conn(const struct mf_settings *s, struct mf_conn *out);
 
 #endif

@@ -27,7 +27,6 @@ struct mf_smtp {
 	char host[256];
 	char port[16];
 	char ehlo[256];
-	struct mf_tls_params tlsp;
 	struct mf_session *sess;
 	struct mf_lineio *io;      /* the session's */
 	struct mf_tls_info tls;    /* the last handshake, also a failed one */
@@ -213,9 +212,11 @@ mf_smtp_new(const struct mf_smtp_params *p, struct mf_err *e)
 		return NULL;
 	}
 	s->p = *p;
-	mf_strlcpy(s->host, p->host ? p->host : "", sizeof(s->host));
-	mf_strlcpy(s->port, p->port && *p->port ? p->port : "587",
-	    sizeof(s->port));
+	mf_strlcpy(s->host, p->conn.host ? p->conn.host : "", sizeof(s->host));
+	mf_strlcpy(s->port, p->conn.port && *p->conn.port ? p->conn.port :
+	    "587", sizeof(s->port));
+	s->p.conn.host = s->host;
+	s->p.conn.port = s->port;
 	/* Only a dotted hostname is an FQDN; asking the resolver for the
 	 * canonical name costs a lookup the machine's resolver may not
 	 * answer quickly, so it is not done. */
@@ -226,11 +227,10 @@ mf_smtp_new(const struct mf_smtp_params *p, struct mf_err *e)
 		mf_strlcpy(s->ehlo, hn, sizeof(s->ehlo));
 	else
 		mf_strlcpy(s->ehlo, "localhost", sizeof(s->ehlo));
-	s->tlsp = p->tlsp;
-	if (s->tlsp.verify_name == NULL)
-		s->tlsp.verify_name = s->host;
-	if (s->p.timeout_ms <= 0)
-		s->p.timeout_ms = 300000;
+	if (s->p.conn.tlsp.verify_name == NULL)
+		s->p.conn.tlsp.verify_name = s->host;
+	if (s->p.conn.timeout_ms <= 0)
+		s->p.conn.timeout_ms = 300000;
 	return s;
 }
 
@@ -264,23 +264,17 @@ mf_smtp_set_pipelining(struct mf_smtp *s, int allow)
 static struct mf_transcript *
 tr(struct mf_smtp *s)
 {
-	return s->p.tr;
+	return s->p.conn.tr;
 }
 
 static void
 session_params(const struct mf_smtp *s, struct mf_session_params *sp)
 {
 	memset(sp, 0, sizeof(*sp));
-	sp->host = s->host;
-	sp->port = s->port;
-	sp->tls = s->p.tls;
-	sp->tlsp = &s->tlsp;
-	sp->sock = s->p.sock;
-	if (sp->sock.io_timeout_ms == 0)
-		sp->sock.io_timeout_ms = s->p.timeout_ms;
-	sp->timeout_ms = s->p.timeout_ms;
+	sp->conn = s->p.conn;
+	if (sp->conn.sock.io_timeout_ms == 0)
+		sp->conn.sock.io_timeout_ms = s->p.conn.timeout_ms;
 	sp->max_line = 4096;
-	sp->tr = s->p.tr;
 }
 
 int
@@ -291,7 +285,7 @@ mf_smtp_connect(struct mf_smtp *s, struct mf_err *e)
 	if (s->io != NULL)
 		return mf_err_set(e, MF_E_INTERNAL, "already connected");
 	session_params(s, &sp);
-	s->tls_tried = s->p.tls == MF_TLS_IMPLICIT;
+	s->tls_tried = s->p.conn.tls == MF_TLS_IMPLICIT;
 	s->sess = mf_session_open(&sp, &s->tls, e);
 	if (s->sess == NULL)
 		return -1;
@@ -309,7 +303,7 @@ mf_smtp_attach(struct mf_smtp *s, struct mf_transport *t, struct mf_err *e)
 		return mf_err_set(e, MF_E_INTERNAL, "already connected");
 	}
 	session_params(s, &sp);
-	sp.timeout_ms = 0;
+	sp.conn.timeout_ms = 0;
 	s->sess = mf_session_attach(t, &sp, e);
 	if (s->sess == NULL)
 		return -1;
@@ -1389,9 +1383,9 @@ mf_smtp_open(struct mf_smtp *s, int will_auth, struct mf_tls_info *info,
 	    mf_smtp_greeting(s, &r, e) == -1 ||
 	    mf_smtp_ehlo(s, &r, e) == -1)
 		return -1;
-	if (s->p.tls == MF_TLS_IMPLICIT || s->p.tls == MF_TLS_NONE)
+	if (s->p.conn.tls == MF_TLS_IMPLICIT || s->p.conn.tls == MF_TLS_NONE)
 		return 0;
-	if (s->p.tls == MF_TLS_AUTO && !s->caps.starttls)
+	if (s->p.conn.tls == MF_TLS_AUTO && !s->caps.starttls)
 		return 0;
 	if (!s->caps.starttls)
 		return mf_err_set(e, MF_E_UNSUPPORTED, will_auth ?
@@ -1441,8 +1435,8 @@ mf_smtp_login(struct mf_smtp *s, const struct mf_auth *a, char *mech,
 	if (tls)
 		mf_sasl_bind_tls(&p, mf_smtp_transport(s), cb, sizeof(cb));
 	/* Plaintext mechanisms only inside TLS, unless the user said
-	 * --tls none (then s->p.tls is NONE and clear text was chosen). */
-	rc = mf_sasl_login(s->caps.auth, want, &p, tls, s->p.tls == MF_TLS_NONE,
+	 * --tls none (then s->p.conn.tls is NONE and clear text was chosen). */
+	rc = mf_sasl_login(s->caps.auth, want, &p, tls, s->p.conn.tls == MF_TLS_NONE,
 	    login_attempt, s, mf_lineio_transcript(s->io), chosen,
 	    sizeof(chosen), e);
 	mf_memwipe(cb, sizeof(cb));
@@ -1476,7 +1470,7 @@ mf_smtp_client_new(const struct mf_smtp_client_params *p, struct mf_err *e)
 static int
 client_login(struct mf_smtp_client *c, struct mf_err *e)
 {
-	return mf_smtp_login(c->s, &c->p.cred, NULL, 0, e);
+	return mf_smtp_login(c->s, &c->p.smtp.conn.cred, NULL, 0, e);
 }
 
 static int

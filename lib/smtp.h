@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "err.h"
 #include "sasl.h"
+#include "session.h"
 #include "sock.h"
 #include "tls.h"
 #include "transcript.h"
@@ -50,16 +51,16 @@ struct mf_smtp_caps {
 };
 
 struct mf_smtp_params {
-	const char *host;            /* to connect to */
-	const char *port;            /* "587" ... */
-	enum mf_tls_mode tls;        /* IMPLICIT: TLS right after connect */
-	struct mf_tls_params tlsp;   /* verification etc.; verify_name NULL
-	                                means `host` is checked */
-	struct mf_sock_opts sock;
+	struct mf_conn conn;         /* host, port ("" or NULL: 587), TLS
+	                                (IMPLICIT: TLS right after connect),
+	                                tlsp (verify_name NULL: host is
+	                                checked), sock (I/O timeout 0:
+	                                timeout_ms), timeout_ms per reply
+	                                (0: 5 minutes, RFC 5321 §4.5.3.2), tr;
+	                                conn.cred is what mf_smtp_client logs
+	                                in with (mf_smtp_login takes its own) */
 	const char *ehlo_name;       /* NULL: the hostname when it has a dot
 	                                (no resolver lookup), else "localhost" */
-	struct mf_transcript *tr;    /* may be NULL */
-	int timeout_ms;              /* per reply; 0: 5 minutes (RFC 5321 §4.5.3.2) */
 	int lmtp;                    /* LMTP (RFC 2033): LHLO, and one reply per
 	                                accepted recipient after the data */
 	/* With -v the transcript marks each write of several pipelined
@@ -241,11 +242,11 @@ int mf_smtp_starttls_handshake(struct mf_smtp *s, struct mf_tls_info *info,
 
 struct mf_smtp_client_params {
 	struct mf_smtp_params smtp;
-	int auth;                    /* authenticate after (STARTTLS and) EHLO */
-	struct mf_auth cred;         /* cred.mech: NULL / "auto" or a mechanism
-	                                list; the secret is fetched once per
-	                                session, after EHLO, and wiped after
-	                                AUTH */
+	int auth;                    /* authenticate after (STARTTLS and) EHLO
+	                                as smtp.conn.cred (cred.mech: NULL /
+	                                "auto" or a mechanism list; the secret
+	                                is fetched once per session, after
+	                                EHLO, and wiped after AUTH) */
 	int no_chunking, no_pipelining;
 };
 

@@ -51,7 +51,7 @@ session(const uint8_t *data, size_t size, unsigned mode)
 	int i;
 
 	memset(&p, 0, sizeof(p));
-	p.host = "mx.test";
+	p.conn.host = "mx.test";
 	p.ehlo_name = "client.test";
 	s = mf_smtp_new(&p, &e);
 	FUZZ_CHECK(s != NULL);

@@ -61,6 +61,19 @@ opt(struct mf_cli *c, int o, const char *arg)
 	    arg ? arg : "", e.msg);
 }
 
+/* No configuration file anywhere, only -s mx.test. */
+static void
+resolve_server_only(struct mf_settings *s)
+{
+	struct mf_cli c = { 0 };
+	struct mf_err e;
+
+	unsetenv("MAILFLOW_CONFIG");
+	setenv("XDG_CONFIG_HOME", "/nonexistent-mailflow-test", 1);
+	opt(&c, 's', "mx.test");
+	cr_assert_eq(mf_cli_resolve(&c, NULL, s, &e), 0, "%s", e.msg);
+}
+
 Test(cli, default_account_and_defaults, .init = setup, .fini = teardown)
 {
 	struct mf_cli c = { 0 };
@@ -185,6 +198,99 @@ Test(cli, password_from_settings, .init = setup, .fini = teardown)
 	mf_cli_settings_free(&s);
 }
 
+/* mf_settings_conn: the one step from the settings to what every
+ * protocol module takes (struct mf_conn); every field carried. */
+static const struct {
+	int opt;
+	const char *arg;
+} conn_opts[] = {
+	{ 's', "[::1]:2525" }, { 'u', "cmduser" }, { MF_OPT_TLS, "none" },
+	{ MF_OPT_TLS_TRUST_FILE, "/cmd/ca.pem" },
+	{ MF_OPT_TLS_FINGERPRINT, "ab:cd" }, { MF_OPT_TLS_CERT, "/c.pem" },
+	{ MF_OPT_TLS_KEY, "/k.pem" }, { MF_OPT_TLS_MIN_VERSION, "1.3" },
+	{ MF_OPT_TLS_PRIORITY, "NORMAL" }, { MF_OPT_INSECURE, NULL },
+	{ MF_OPT_SNI, "sni.test" }, { MF_OPT_AUTH, "CRAM-MD5" },
+	{ MF_OPT_PASSWORDEVAL, "echo cmdpw" }, { MF_OPT_TIMEOUT, "5" },
+};
+
+Test(cli, connection_from_settings, .init = setup, .fini = teardown)
+{
+	struct mf_cli c = { 0 };
+	struct mf_settings s;
+	struct mf_conn k;
+	struct mf_err e;
+	size_t i;
+
+	opt(&c, MF_OPT_CONFIG, cfgpath);
+	for (i = 0; i < sizeof(conn_opts) / sizeof(conn_opts[0]); i++)
+		opt(&c, conn_opts[i].opt, conn_opts[i].arg);
+	cr_assert_eq(mf_cli_resolve(&c, "work", &s, &e), 0, "%s", e.msg);
+	memset(&k, 0xa5, sizeof(k));   /* every field is set, not left over */
+	mf_settings_conn(&s, &k);
+	/* borrowed from the settings, not copied */
+	cr_assert_eq(k.host, s.host);
+	cr_assert_eq(k.port, s.port);
+	cr_assert_str_eq(k.host, "::1");
+	cr_assert_str_eq(k.port, "2525");
+	cr_assert_eq(k.tls, MF_TLS_NONE);
+	/* the TLS parameters whole (command_line_wins checks what the
+	 * options put there), their strings borrowed */
+	cr_assert_eq(memcmp(&k.tlsp, &s.tlsp, sizeof(k.tlsp)), 0);
+	cr_assert_eq(k.tlsp.verify_name, s.tlsp.verify_name);
+	cr_assert_str_eq(k.tlsp.fingerprint, "ab:cd");
+	cr_assert_eq(k.tlsp.insecure, 1);
+	/* --timeout: each reply and the connect; the I/O timeout follows
+	 * the reply timeout in each protocol */
+	cr_assert_eq(k.timeout_ms, 5000);
+	cr_assert_eq(k.sock.connect_timeout_ms, 5000);
+	cr_assert_eq(k.sock.io_timeout_ms, 0);
+	cr_assert_eq(k.sock.family, 0);
+	cr_assert_null(k.tr);
+	/* the credentials, as mf_settings_auth gives them */
+	cr_assert_str_eq(k.cred.user, "cmduser");
+	cr_assert_str_eq(k.cred.mech, "CRAM-MD5");
+	cr_assert_null(k.cred.authzid);
+	cr_assert_str_eq(k.cred.source.host, "::1");
+	cr_assert_str_eq(k.cred.source.user, "cmduser");
+	cr_assert_str_eq(k.cred.source.passwordeval, "echo cmdpw");
+	cr_assert_null(k.cred.source.password);
+	cr_assert_null(k.cred.source.netrc_path);
+	cr_assert_eq(k.cred.source.timeout_ms, 0);
+	cr_assert_null(k.cred.held.data);
+	cr_assert_null(k.cred.test_nonce);
+	mf_cli_settings_free(&s);
+}
+
+/* With only a server: nothing invented, so each protocol's own defaults
+ * apply (port by TLS mode, TLS by port, 5 min / 60 s / 30 s timeouts). */
+Test(cli, connection_from_settings_defaults)
+{
+	struct mf_settings s;
+	struct mf_conn k;
+
+	resolve_server_only(&s);
+	memset(&k, 0xa5, sizeof(k));
+	mf_settings_conn(&s, &k);
+	cr_assert_str_eq(k.host, "mx.test");
+	cr_assert_str_eq(k.port, "");
+	cr_assert_eq(k.tls, MF_TLS_UNSET);
+	cr_assert_eq(memcmp(&k.tlsp, &s.tlsp, sizeof(k.tlsp)), 0);
+	cr_assert_str_eq(k.tlsp.verify_name, "mx.test");
+	cr_assert_null(k.tlsp.ca_file);
+	cr_assert_eq(k.tlsp.insecure, 0);
+	cr_assert_eq(k.timeout_ms, 0);
+	cr_assert_eq(k.sock.connect_timeout_ms, 0);
+	cr_assert_eq(k.sock.io_timeout_ms, 0);
+	cr_assert_null(k.tr);
+	cr_assert_null(k.cred.user);
+	cr_assert_null(k.cred.mech);
+	cr_assert_null(k.cred.source.passwordeval);
+	cr_assert_null(k.cred.source.password);
+	cr_assert_null(k.cred.held.data);
+	cr_assert_null(k.cred.test_nonce);
+	mf_cli_settings_free(&s);
+}
+
 struct bad_opt {
 	int opt;
 	const char *arg;
@@ -295,14 +401,9 @@ Test(cli, errors_from_config, .init = setup, .fini = teardown)
 
 Test(cli, no_config_at_all)
 {
-	struct mf_cli c = { 0 };
 	struct mf_settings s;
-	struct mf_err e;
 
-	unsetenv("MAILFLOW_CONFIG");
-	setenv("XDG_CONFIG_HOME", "/nonexistent-mailflow-test", 1);
-	opt(&c, 's', "mx.test");
-	cr_assert_eq(mf_cli_resolve(&c, NULL, &s, &e), 0, "%s", e.msg);
+	resolve_server_only(&s);
 	cr_assert_null(s.acct);
 	cr_assert_str_eq(s.host, "mx.test");
 	cr_assert_str_eq(s.port, "");

@@ -970,15 +970,15 @@ static void
 run_params(struct mf_diag_params *p, const char *port)
 {
 	memset(p, 0, sizeof(*p));
-	p->host = "127.0.0.1";
-	p->port = port;
-	p->tls = MF_TLS_NONE;
+	p->conn.host = "127.0.0.1";
+	p->conn.port = port;
+	p->conn.tls = MF_TLS_NONE;
 	p->ehlo_name = "client.test";
-	p->cred.user = "joe";
-	p->cred.source.password = "wrong-secret";
+	p->conn.cred.user = "joe";
+	p->conn.cred.source.password = "wrong-secret";
 	p->mechs = "PLAIN";
 	p->quit_after = MF_DIAG_NSTAGES;
-	p->timeout_ms = 5000;
+	p->conn.timeout_ms = 5000;
 	p->banner_wait_ms = 5000;
 }
 

@@ -16,7 +16,7 @@
 
 struct session {
 	struct memt m;
-	struct mf_imap_params ip;
+	struct mf_conn ip;
 	struct mf_err e;
 	struct mf_imap *im;
 };

@@ -52,7 +52,7 @@ static const struct mf_transport_ops ct_ops = {
 
 static struct mf_imap *
 attach(struct counted *c, const char *const *chunks, size_t n,
-       struct mf_imap_params *ip, struct mf_err *e)
+       struct mf_conn *ip, struct mf_err *e)
 {
 	struct mf_transport *t;
 	struct mf_imap *im;
@@ -81,7 +81,7 @@ Test(imap_turns, greeting_capabilities_are_not_asked_again)
 {
 	const char *chunks[] = { GREET_CAPS };
 	struct counted c;
-	struct mf_imap_params ip;
+	struct mf_conn ip;
 	struct mf_err e;
 	struct mf_imap *im = attach(&c, chunks, 1, &ip, &e);
 
@@ -100,7 +100,7 @@ Test(imap_turns, no_capabilities_in_greeting_asks)
 		"* CAPABILITY IMAP4rev1 ENABLE\r\nA1 OK done\r\n",
 	};
 	struct counted c;
-	struct mf_imap_params ip;
+	struct mf_conn ip;
 	struct mf_err e;
 	struct mf_imap *im = attach(&c, chunks, 2, &ip, &e);
 
@@ -120,7 +120,7 @@ Test(imap_turns, greeting_list_without_rev1_asks)
 		"* CAPABILITY IMAP4rev1 STARTTLS\r\nA1 OK done\r\n",
 	};
 	struct counted c;
-	struct mf_imap_params ip;
+	struct mf_conn ip;
 	struct mf_err e;
 	struct mf_imap *im = attach(&c, chunks, 2, &ip, &e);
 
@@ -150,7 +150,7 @@ Test(imap_turns, login_enable_list_select_logout)
 		"* BYE bye\r\nA5 OK bye\r\n",
 	};
 	struct counted c;
-	struct mf_imap_params ip;
+	struct mf_conn ip;
 	struct mf_err e;
 	struct mf_imap *im = attach(&c, chunks, 6, &ip, &e);
 	const char *star[] = { "*" };

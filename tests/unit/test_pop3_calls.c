@@ -35,7 +35,7 @@ TestSuite(pop3_calls, .fini = teardown, .timeout = 10);
 static void
 attach(const char *const *r, size_t n)
 {
-	struct mf_pop3_conn_params cp;
+	struct mf_conn cp;
 	struct mf_err e = {0};
 	struct mf_transport *t;
 

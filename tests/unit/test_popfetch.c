@@ -51,7 +51,7 @@ static int
 run(const char *const *r, size_t n, struct mf_popfetch_params *fp,
     struct mf_popfetch_stats *st, struct mf_err *e)
 {
-	struct mf_pop3_conn_params cp;
+	struct mf_conn cp;
 	struct mf_transport *t;
 	struct mf_pop3 *p;
 

@@ -155,7 +155,7 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 		struct mf_smtp *s;
 
 		memset(&sp, 0, sizeof(sp));
-		sp.host = "mx.test";
+		sp.conn.host = "mx.test";
 		cr_assert_not_null(s = mf_smtp_new(&sp, e));
 		cr_assert_eq(mf_smtp_attach(s, t, e), 0);
 		memset(&q, 0, sizeof(q));
@@ -171,7 +171,7 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 		    m.written.data ? m.written.data : "");
 		mf_smtp_free(s);
 	} else if (p == P_POP3) {
-		struct mf_pop3_conn_params cp;
+		struct mf_conn cp;
 		struct mf_pop3 *s;
 
 		memset(&cp, 0, sizeof(cp));
@@ -184,7 +184,7 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 		    m.written.data ? m.written.data : "");
 		mf_pop3_free(s);
 	} else {
-		struct mf_imap_params ip;
+		struct mf_conn ip;
 		struct mf_imap *s;
 
 		memset(&ip, 0, sizeof(ip));

@@ -74,7 +74,7 @@ Test(session, attached_transport_gives_line_io)
 	size_t len;
 
 	memset(&p, 0, sizeof(p));
-	p.host = "mx.test";
+	p.conn.host = "mx.test";
 	p.max_line = 8;
 	s = mf_session_attach(memt_transport(&m, chunks, 1), &p, &e);
 	cr_assert_not_null(s, "%s", e.msg);
@@ -102,10 +102,10 @@ Test(session, dialled_clear_text)
 	pid_t pid = peer("+OK ready\r\n", port, sizeof(port));
 
 	memset(&p, 0, sizeof(p));
-	p.host = "127.0.0.1";
-	p.port = port;
-	p.tls = MF_TLS_NONE;
-	p.timeout_ms = 5000;
+	p.conn.host = "127.0.0.1";
+	p.conn.port = port;
+	p.conn.tls = MF_TLS_NONE;
+	p.conn.timeout_ms = 5000;
 	s = mf_session_open(&p, &info, &e);
 	cr_assert_not_null(s, "%s", e.msg);
 	cr_assert_str_eq(mf_session_peer(s), "127.0.0.1");
@@ -132,13 +132,13 @@ Test(session, failed_implicit_handshake_keeps_its_facts)
 	memset(&tp, 0, sizeof(tp));
 	tp.insecure = 1;
 	memset(&p, 0, sizeof(p));
-	p.host = "127.0.0.1";
-	p.port = port;
-	p.tls = MF_TLS_IMPLICIT;
-	p.tlsp = &tp;
-	p.timeout_ms = 5000;
-	p.sock.connect_timeout_ms = 5000;
-	p.sock.io_timeout_ms = 5000;
+	p.conn.host = "127.0.0.1";
+	p.conn.port = port;
+	p.conn.tls = MF_TLS_IMPLICIT;
+	p.conn.tlsp = tp;
+	p.conn.timeout_ms = 5000;
+	p.conn.sock.connect_timeout_ms = 5000;
+	p.conn.sock.io_timeout_ms = 5000;
 	cr_assert_null(mf_session_open(&p, &info, &e));
 	cr_assert(e.kind == MF_E_TLS || e.kind == MF_E_PROTO, "kind %d: %s",
 	    e.kind, e.msg);

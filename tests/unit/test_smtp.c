@@ -67,7 +67,7 @@ session(const char *const *replies, size_t n)
 	sc.n = n;
 	mf_buf_init(&sc.out, 1 << 20);
 	memset(&p, 0, sizeof(p));
-	p.host = "mx.test";
+	p.conn.host = "mx.test";
 	p.ehlo_name = "client.test";
 	s = mf_smtp_new(&p, &e);
 	cr_assert_not_null(s);
