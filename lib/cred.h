@@ -62,6 +62,10 @@ struct mf_auth {
 	                                "login") */
 	struct mf_cred_query source; /* where the password or token is */
 	struct mf_secret held;       /* set by mf_auth_hold() */
+	const char *test_nonce;      /* tests only: a fixed SCRAM client nonce
+	                                (the RFC 5802 / 7677 vectors), carried
+	                                to the SASL exchange by every protocol
+	                                (mf_sasl_params_set); NULL in the tools */
 };
 
 /* Fetch the secret from a->source now and keep it in a->held until

@@ -407,6 +407,7 @@ mf_sasl_params_set(struct mf_sasl_params *p, const struct mf_auth *a,
 		p->password = secret;
 	p->host = host;
 	p->port = port;
+	p->test_nonce = a->test_nonce;
 }
 
 /* ---- session ---- */

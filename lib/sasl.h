@@ -48,7 +48,7 @@ struct mf_sasl;
 /* Zero p and fill it for one login of account a with `secret` (borrowed):
  * a bearer token when `want` names only OAuth mechanisms
  * (mf_sasl_secret_is_token), else a password; host and port for
- * OAUTHBEARER (may be NULL, 0). */
+ * OAUTHBEARER (may be NULL, 0); a->test_nonce (tests only) as is. */
 void mf_sasl_params_set(struct mf_sasl_params *p, const struct mf_auth *a,
                         const char *want, const char *secret,
                         const char *host, unsigned port);

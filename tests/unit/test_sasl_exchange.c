@@ -122,7 +122,7 @@ want_cmd(struct conv *c, enum proto p, const char *mech, const char *ir)
 
 struct who {
 	const char *user, *secret, *authzid;
-	const char *nonce;    /* SMTP only: the client nonce of a vector */
+	const char *nonce;    /* the client nonce of a vector (tests only) */
 };
 
 /* Run the protocol's authentication over the script; c->written gets
@@ -142,6 +142,7 @@ run(struct conv *c, enum proto p, const char *mech, const struct who *w,
 	a.authzid = w->authzid;
 	a.mech = mech;
 	a.source.password = w->secret;
+	a.test_nonce = w->nonce;
 
 	t = memt_transport(&m, (const char *const *)c->chunks, c->n);
 	cr_assert_not_null(t);
@@ -371,6 +372,65 @@ Test(sasl_exchange, scram_vectors_over_smtp)
 		cr_assert(strstr(e.msg, "server signature") != NULL, "%s", e.msg);
 		done(&c);
 	}
+}
+
+/* RFC 7677 §3 over POP3 or IMAP: the test nonce rides in struct mf_auth
+ * (a.test_nonce) through mf_pop3_auth / mf_imap_login to the exchange,
+ * as the password does.  The exact client-final-message goes out and the
+ * correct server signature is success; a wrong signature is refused with
+ * "*" (the cancel's answer read) before any success counts. */
+static void
+scram_vector_over(enum proto p)
+{
+	const struct scram_vec *v = &scram_vecs[1];
+	struct who w = { v->user, "pencil", NULL, v->nonce };
+	char wrong[128];
+	struct conv c;
+	struct mf_err e;
+
+	cr_assert_str_eq(v->mech, "SCRAM-SHA-256");
+	cr_assert_str_eq(v->nonce, "rOprNGfwEbeRWgbNEkqO");
+	begin(&c, p, v->mech, 0);
+	chal(&c, p, b64(v->server_first));
+	chal(&c, p, b64(v->server_final));
+	ok(&c, p);
+	want_cmd(&c, p, v->mech, b64(v->client_first));
+	want(&c, "%s", b64(v->client_final));
+	want(&c, "");
+	cr_assert_eq(run(&c, p, v->mech, &w, NULL, 0, &e), 0, "%s: %s",
+	    pname[p], e.msg);
+	check_sent(&c, p);
+	cr_assert_not_null(strstr(c.written, b64(v->client_final)));
+	done(&c);
+
+	/* the RFC's signature with its first character changed */
+	snprintf(wrong, sizeof(wrong), "%s", v->server_final);
+	wrong[2] = wrong[2] == 'A' ? 'B' : 'A';
+	begin(&c, p, v->mech, 0);
+	chal(&c, p, b64(v->server_first));
+	chal(&c, p, b64(wrong));
+	cancelled(&c, p);
+	want_cmd(&c, p, v->mech, b64(v->client_first));
+	want(&c, "%s", b64(v->client_final));
+	want(&c, "*");
+	cr_assert_eq(run(&c, p, v->mech, &w, NULL, 0, &e), -1, "%s",
+	    pname[p]);
+	cr_assert_eq(e.kind, MF_E_AUTH, "%s: kind %d %s", pname[p], e.kind,
+	    e.msg);
+	cr_assert(strstr(e.msg, "wrong server signature") != NULL, "%s: %s",
+	    pname[p], e.msg);
+	check_sent(&c, p);
+	done(&c);
+}
+
+Test(sasl_exchange, scram_vectors_over_pop3)
+{
+	scram_vector_over(P_POP3);
+}
+
+Test(sasl_exchange, scram_vectors_over_imap)
+{
+	scram_vector_over(P_IMAP);
 }
 
 /* ---- refusals ---- */
