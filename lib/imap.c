@@ -1482,18 +1482,25 @@ int mf_imap_enable_send(struct mf_imap *im, const char *exts, unsigned *tag,
 {
 	char list[512] = "", word[64];
 	const char *p = exts;
+	size_t l = 0;
 
 	*tag = 0;
 
 	while (*p) {
 		size_t n = strcspn(p, " ");
-		if (n && n < sizeof word) {
+		/* never an ENABLE with an extension cut or silently left out */
+		if (n >= sizeof word || l + n + 2 > sizeof list)
+			return mf_err_set(e, MF_E_USAGE, "ENABLE: the extension "
+			                  "list is too long");
+		if (n) {
 			memcpy(word, p, n);
 			word[n] = '\0';
-			size_t l = strlen(list);
-			if (mf_imap_has_cap(im, word) && l + n + 2 < sizeof list)
-				snprintf(list + l, sizeof list - l, "%s%s",
-				         l ? " " : "", word);
+			if (mf_imap_has_cap(im, word)) {
+				if (l)
+					list[l++] = ' ';
+				memcpy(list + l, word, n + 1);
+				l += n;
+			}
 		}
 		p += n;
 		while (*p == ' ')

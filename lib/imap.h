@@ -156,7 +156,9 @@ void mf_imap_free(struct mf_imap *im);
 /* 1 if the server announced capability `cap` (case-insensitive). */
 int mf_imap_has_cap(const struct mf_imap *im, const char *cap);
 /* ENABLE each of the space-separated extensions that is offered; then
- * mf_imap_enabled() says which the server enabled. */
+ * mf_imap_enabled() says which the server enabled.  MF_E_USAGE (nothing
+ * sent) when exts has a name of 64 bytes or more or is longer than 510
+ * bytes: an extension is never cut or silently left out. */
 int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e);
 /* The same in two steps, so ENABLE can share a round trip with the
  * commands queued after it: send queues it (*tag is 0 when nothing is to

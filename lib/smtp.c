@@ -220,9 +220,16 @@ mf_smtp_new(const struct mf_smtp_params *p, struct mf_err *e)
 	/* Only a dotted hostname is an FQDN; asking the resolver for the
 	 * canonical name costs a lookup the machine's resolver may not
 	 * answer quickly, so it is not done. */
-	if (p->ehlo_name != NULL && *p->ehlo_name)
-		mf_strlcpy(s->ehlo, p->ehlo_name, sizeof(s->ehlo));
-	else if (gethostname(hn, sizeof(hn)) == 0 && (hn[sizeof(hn) - 1] = 0,
+	if (p->ehlo_name != NULL && *p->ehlo_name) {
+		/* never a cut name after EHLO */
+		if (mf_strlcpy(s->ehlo, p->ehlo_name, sizeof(s->ehlo)) >=
+		    sizeof(s->ehlo)) {
+			free(s);
+			mf_err_set(e, MF_E_USAGE, "EHLO name too long (over %zu "
+			    "bytes)", sizeof(s->ehlo) - 1);
+			return NULL;
+		}
+	} else if (gethostname(hn, sizeof(hn)) == 0 && (hn[sizeof(hn) - 1] = 0,
 	    strchr(hn, '.') != NULL))
 		mf_strlcpy(s->ehlo, hn, sizeof(s->ehlo));
 	else
@@ -799,20 +806,27 @@ has_8bit(const char *p, size_t n)
 	return 0;
 }
 
-/* RFC 3461 §4: xtext, "+XX" for "+", "=" and anything not printable. */
-static void
+/* RFC 3461 §4: xtext, "+XX" for "+", "=" and anything not printable.
+ * -1 when it does not fit out: a cut ENVID is never sent. */
+static int
 xtext(const char *in, char *out, size_t outlen)
 {
+	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
-	for (; *in && o + 4 < outlen; in++) {
+	for (; *in; in++) {
 		unsigned char c = (unsigned char)*in;
-		if (c < 33 || c > 126 || c == '+' || c == '=')
-			o += (size_t)snprintf(out + o, outlen - o, "+%02X", c);
-		else
+		if (o + 4 > outlen)
+			return -1;
+		if (c < 33 || c > 126 || c == '+' || c == '=') {
+			out[o++] = '+';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else
 			out[o++] = (char)c;
 	}
 	out[o] = '\0';
+	return 0;
 }
 
 /* Addresses go as mf_idn_addr_wire() makes them: domains as A-labels
@@ -866,7 +880,8 @@ queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 		    env->dsn_ret);
 	if (s->caps.dsn && env->envid && n < sizeof(params)) {
 		char x[400];
-		xtext(env->envid, x, sizeof(x));
+		if (xtext(env->envid, x, sizeof(x)) == -1)
+			return mf_err_set(e, MF_E_USAGE, "DSN ENVID too long");
 		n += (size_t)snprintf(params + n, sizeof(params) - n,
 		    " ENVID=%s", x);
 	}

@@ -182,3 +182,30 @@ Test(imap_turns, login_enable_list_select_logout)
 	cr_assert_eq(c.m.next, 5, "LOGOUT's reply was read");
 	mf_buf_free(&c.m.written);
 }
+
+/* An ENABLE list that does not fit is an error before anything is sent:
+ * never an extension cut or silently left out. */
+Test(imap_turns, enable_list_too_long_is_not_sent)
+{
+	const char *chunks[] = { GREET_CAPS };
+	static char list[600], name[80];
+	struct counted c;
+	struct mf_conn ip;
+	struct mf_err e;
+	struct mf_imap *im = attach(&c, chunks, 1, &ip, &e);
+	unsigned tag = 1;
+	size_t i;
+
+	for (i = 0; i + 8 < sizeof(list); i += 8)
+		memcpy(list + i, "ENABLE  ", 8);
+	cr_assert_eq(mf_imap_enable_send(im, list, &tag, &e), -1);
+	cr_assert_eq(e.kind, MF_E_USAGE, "%s", e.msg);
+	cr_assert_eq(tag, 0);
+	memset(name, 'X', sizeof(name) - 1);
+	cr_assert_eq(mf_imap_enable_send(im, name, &tag, &e), -1);
+	cr_assert_eq(e.kind, MF_E_USAGE, "%s", e.msg);
+	cr_assert_str_eq(written(&c), "");
+	mf_imap_abandon(im);
+	mf_imap_free(im);
+	mf_buf_free(&c.m.written);
+}

@@ -360,6 +360,56 @@ Test(smtp, injection_in_address_refused)
 	mf_smtp_free(s);
 }
 
+/* RFC 3461 §4: ENVID in xtext; one that does not fit the MAIL line is
+ * an error before anything is sent, never a cut ENVID. */
+Test(smtp, envid_xtext_and_never_cut)
+{
+	static char big[201];
+	const char *r[] = { "250-mx.test\r\n250-PIPELINING\r\n250 DSN\r\n",
+	    "250 ok\r\n250 ok\r\n354 go\r\n", "250 queued\r\n" };
+	struct mf_smtp *s = session(r, N(r));
+	struct mf_smtp_reply rep;
+	struct mf_smtp_result res = { 0 };
+	const char *rc[] = { "a@x.test" };
+	struct mf_smtp_envelope env = { .from = "f@x.test", .rcpts = rc,
+	    .nrcpts = 1, .envid = big };
+	const char *mail = "MAIL FROM:<f@x.test> ENVID=a+2Bb+3Dc+20d+01\r\n";
+	struct mf_err e;
+
+	cr_assert_eq(mf_smtp_ehlo(s, &rep, &e), 0);
+	memset(big, '+', sizeof(big) - 1);   /* 600 bytes as xtext */
+	mf_buf_reset(&sc.out);
+	cr_expect_eq(mf_smtp_send_message(s, &env, "x", 1, &res, &e), -1);
+	cr_expect_eq(e.kind, MF_E_USAGE);
+	cr_expect(strstr(e.msg, "ENVID") != NULL, "%s", e.msg);
+	cr_expect_eq(sc.out.len, 0, "sent: %s", sc.out.data);
+	env.envid = "a+b=c d\001";
+	cr_assert_eq(mf_smtp_send_message(s, &env, "x", 1, &res, &e), 0, "%s",
+	    e.msg);
+	cr_expect(strncmp(sc.out.data, mail, strlen(mail)) == 0, "%s",
+	    sc.out.data);
+	mf_smtp_free(s);
+}
+
+/* The name after EHLO is never cut: one too long is refused at once. */
+Test(smtp, ehlo_name_too_long_refused)
+{
+	static char name[300];
+	struct mf_smtp_params p;
+	struct mf_smtp *s;
+	struct mf_err e;
+
+	memset(name, 'a', sizeof(name) - 1);
+	memset(&p, 0, sizeof(p));
+	p.conn.host = "mx.test";
+	p.ehlo_name = name;
+	cr_expect_null(mf_smtp_new(&p, &e));
+	cr_expect_eq(e.kind, MF_E_USAGE);
+	name[255] = '\0';
+	cr_assert_not_null(s = mf_smtp_new(&p, &e), "%s", e.msg);
+	mf_smtp_free(s);
+}
+
 /* ---- STARTTLS in two steps (mxprobe times them apart) ---- */
 
 Test(smtp, starttls_command_needs_the_offer)
