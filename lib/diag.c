@@ -373,7 +373,7 @@ walk_mail(struct run *ru, struct mf_smtp *s)
 	memset(&rep, 0, sizeof(rep));
 	mf_err_clear(&e);
 	t0 = now_ms();
-	rc = mf_smtp_command(s, &rep, &e, "MAIL FROM:<%s>", p->from);
+	rc = mf_smtp_mail(s, p->from, &rep, &e);
 	if (rc == 0 && rep.code / 100 != 2)
 		rc = mf_err_reply(&e, mf_smtp_reply_kind(rep.code), rep.code,
 		                  rep.enhanced, rep.text, "MAIL FROM refused");
@@ -382,7 +382,7 @@ walk_mail(struct run *ru, struct mf_smtp *s)
 		goto reset;
 	memset(&rep, 0, sizeof(rep));
 	t0 = now_ms();
-	rc = mf_smtp_command(s, &rep, &e, "RCPT TO:<%s>", p->to);
+	rc = mf_smtp_rcpt(s, p->to, &rep, &e);
 	if (rc == 0 && rep.code / 100 != 2)
 		rc = mf_err_reply(&e, mf_smtp_reply_kind(rep.code), rep.code,
 		                  rep.enhanced, rep.text, "RCPT TO refused");
@@ -390,7 +390,7 @@ walk_mail(struct run *ru, struct mf_smtp *s)
 reset:
 	if (ru->r->stage[MF_DIAG_MAIL].err != MF_E_CLOSED &&
 	    ru->r->stage[MF_DIAG_RCPT].err != MF_E_CLOSED)
-		(void)mf_smtp_command(s, &rep, &e, "RSET");
+		(void)mf_smtp_rset(s, &rep, &e);
 }
 
 static int

@@ -435,23 +435,6 @@ mf_sendjob_prepare(struct mf_sendjob *j, struct mf_err *e)
 	return map_local(j, e) == -1 ? -1 : seal(j, e);
 }
 
-int
-mf_sendjob_dry_run(const struct mf_sendjob *j, struct mf_buf *out,
-                   struct mf_err *e)
-{
-	size_t i;
-
-	/* The envelope as RFC 5321 §3.3 would carry it. */
-	if (mf_buf_printf(out, e, "MAIL FROM:<%s>\n", j->from) == -1)
-		return -1;
-	for (i = 0; i < j->rcpts.n; i++)
-		if (mf_buf_printf(out, e, "RCPT TO:<%s>\n", j->rcpts.v[i]) == -1)
-			return -1;
-	if (mf_buf_putc(out, '\n', e) == -1)
-		return -1;
-	return mf_buf_append(out, j->msg.data ? j->msg.data : "", j->msg.len, e);
-}
-
 /* ---- sending ---- */
 
 static int
@@ -485,25 +468,57 @@ dsn(const struct mf_sendjob *j, const char *own, const char *opt)
 	return own[0] ? own : NULL;
 }
 
+/* The envelope of message msg from from to the job's recipients. */
+static void
+envelope(const struct mf_sendjob *j, const char *from, const char *msg,
+         size_t len, struct mf_smtp_envelope *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->from = from;
+	env->rcpts = (const char *const *)j->rcpts.v;
+	env->nrcpts = j->rcpts.n;
+	env->dsn_notify = dsn(j, j->notify, j->p->dsn_notify);
+	env->dsn_ret = dsn(j, j->ret, j->p->dsn_ret);
+	env->envid = dsn(j, j->envid, j->p->envid);
+	env->eightbit = mf_smtp_message_8bit(msg, len);
+	/* smtputf8 stays 0: lib/smtp.c asks for SMTPUTF8 when a local part
+	 * is UTF-8 and sends UTF-8 domains as A-labels (lib/idn.h). */
+}
+
+int
+mf_sendjob_dry_run(const struct mf_sendjob *j, struct mf_buf *out,
+                   struct mf_err *e)
+{
+	const char *msg = j->msg.data ? j->msg.data : "";
+	struct mf_smtp_envelope env;
+	char line[MF_SMTP_CMD_MAX];
+	size_t i;
+
+	/* The envelope as lib/smtp.c sends it, to a server that offers no
+	 * extension: the parameters that depend on one are left out. */
+	envelope(j, j->from, msg, j->msg.len, &env);
+	if (mf_smtp_format_mail(NULL, &env, 0, line, sizeof(line), e) == -1 ||
+	    mf_buf_printf(out, e, "%s\n", line) == -1)
+		return -1;
+	for (i = 0; i < env.nrcpts; i++)
+		if (mf_smtp_format_rcpt(NULL, &env, i, line, sizeof(line),
+		    e) == -1 || mf_buf_printf(out, e, "%s\n", line) == -1)
+			return -1;
+	if (mf_buf_putc(out, '\n', e) == -1)
+		return -1;
+	return mf_buf_append(out, msg, j->msg.len, e);
+}
+
 static int
 send_one(struct mf_sendjob *j, const char *from, const char *msg, size_t len,
          struct mf_sendjob_result *res, struct mf_err *e)
 {
 	struct mf_smtp_envelope env;
 
-	memset(&env, 0, sizeof(env));
 	mf_strlcpy(j->sent_from, from, sizeof(j->sent_from));
 	j->sent_len = len;
 	j->sent = 1;
-	env.from = from;
-	env.rcpts = (const char *const *)j->rcpts.v;
-	env.nrcpts = j->rcpts.n;
-	env.dsn_notify = dsn(j, j->notify, j->p->dsn_notify);
-	env.dsn_ret = dsn(j, j->ret, j->p->dsn_ret);
-	env.envid = dsn(j, j->envid, j->p->envid);
-	env.eightbit = mf_smtp_message_8bit(msg, len);
-	/* smtputf8 stays 0: lib/smtp.c asks for SMTPUTF8 when a local part
-	 * is UTF-8 and sends UTF-8 domains as A-labels (lib/idn.h). */
+	envelope(j, from, msg, len, &env);
 	memset(res, 0, sizeof(*res));
 	memset(j->rr, 0, sizeof(j->rr));
 	res->smtp.rcpt = j->rr;

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define REPLY_LINES_MAX 1000
-#define CMD_MAX 4096
+#define CMD_MAX MF_SMTP_CMD_MAX
 #define ADDR_MAX 1024   /* a path, either form (RFC 5321 §4.5.3.1.3: 256) */
 #define MSG_MAX ((size_t)1 << 30)   /* 1 GiB: far beyond any SIZE */
 
@@ -446,9 +446,11 @@ queue_cmd(struct mf_smtp *s, struct mf_err *e, const char *fmt, ...)
 	return 0;
 }
 
-int
-mf_smtp_command(struct mf_smtp *s, struct mf_smtp_reply *r,
-                struct mf_err *e, const char *fmt, ...)
+/* Send one command line and read its reply; 0 when a reply was read,
+ * whatever its code. */
+static int __attribute__((format(printf, 4, 5)))
+command(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e,
+        const char *fmt, ...)
 {
 	char line[CMD_MAX];
 	va_list ap;
@@ -609,7 +611,7 @@ mf_smtp_ehlo(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e)
 	if (r->code < 500 || r->code >= 600)
 		return reply_error(r, "EHLO refused", e);
 	/* RFC 5321 §4.1.4: an old server may only know HELO. */
-	if (mf_smtp_command(s, r, e, "HELO %s", s->ehlo) == -1)
+	if (command(s, r, e, "HELO %s", s->ehlo) == -1)
 		return -1;
 	if (r->code != 250)
 		return reply_error(r, "HELO refused", e);
@@ -669,7 +671,7 @@ mf_smtp_starttls_command(struct mf_smtp *s, struct mf_smtp_reply *r,
 		return mf_err_set(e, MF_E_UNSUPPORTED, "the server does not "
 		    "offer STARTTLS");
 	}
-	if (mf_smtp_command(s, r, e, "STARTTLS") == -1)
+	if (command(s, r, e, "STARTTLS") == -1)
 		return -1;
 	if (r->code != 220)
 		return reply_error(r, "STARTTLS refused", e);
@@ -858,27 +860,44 @@ envelope_utf8(const struct mf_smtp_envelope *env, const char **first,
 	return any;
 }
 
+/* A command line formatted into out: too long or with a line break
+ * inside is refused (RFC 5321 §2.3.8: a line ends only with CRLF). */
 static int
-queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
-           size_t size, struct mf_err *e)
+checked_line(char *out, size_t outlen, int n, struct mf_err *e)
 {
+	if (n < 0 || (size_t)n >= outlen)
+		return mf_err_set(e, MF_E_USAGE, "SMTP command too long");
+	if (strpbrk(out, "\r\n") != NULL)
+		return mf_err_set(e, MF_E_USAGE, "line break inside an SMTP "
+		    "command argument");
+	return 0;
+}
+
+int
+mf_smtp_format_mail(const struct mf_smtp_caps *caps,
+                    const struct mf_smtp_envelope *env, size_t size,
+                    char *out, size_t outlen, struct mf_err *e)
+{
+	static const struct mf_smtp_caps none;
 	char params[1024], from[ADDR_MAX];
 	size_t n = 0;
 
+	if (caps == NULL)
+		caps = &none;
 	params[0] = '\0';
-	if (s->caps.size)
+	if (caps->size)
 		n += (size_t)snprintf(params + n, sizeof(params) - n, " SIZE=%zu",
 		    size);
-	if (env->eightbit && s->caps.eightbitmime)
+	if (env->eightbit && caps->eightbitmime)
 		n += (size_t)snprintf(params + n, sizeof(params) - n,
 		    " BODY=8BITMIME");
 	if (envelope_utf8(env, NULL, e) == 1 && n < sizeof(params))
 		n += (size_t)snprintf(params + n, sizeof(params) - n,
 		    " SMTPUTF8");
-	if (s->caps.dsn && env->dsn_ret && n < sizeof(params))
+	if (caps->dsn && env->dsn_ret && n < sizeof(params))
 		n += (size_t)snprintf(params + n, sizeof(params) - n, " RET=%s",
 		    env->dsn_ret);
-	if (s->caps.dsn && env->envid && n < sizeof(params)) {
+	if (caps->dsn && env->envid && n < sizeof(params)) {
 		char x[400];
 		if (xtext(env->envid, x, sizeof(x)) == -1)
 			return mf_err_set(e, MF_E_USAGE, "DSN ENVID too long");
@@ -890,29 +909,93 @@ queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	if (mf_idn_addr_wire(env->from ? env->from : "", from, sizeof(from),
 	    NULL, MF_E_DATA, e) == -1)
 		return -1;
-	return queue_cmd(s, e, "MAIL FROM:<%s>%s", from, params);
+	return checked_line(out, outlen, snprintf(out, outlen,
+	    "MAIL FROM:<%s>%s", from, params), e);
+}
+
+int
+mf_smtp_format_rcpt(const struct mf_smtp_caps *caps,
+                    const struct mf_smtp_envelope *env, size_t i, char *out,
+                    size_t outlen, struct mf_err *e)
+{
+	char to[ADDR_MAX];
+
+	if (i >= env->nrcpts)
+		return mf_err_set(e, MF_E_INTERNAL, "no recipient %zu", i);
+	if (mf_idn_addr_wire(env->rcpts[i], to, sizeof(to), NULL, MF_E_DATA,
+	    e) == -1)
+		return -1;
+	if (caps != NULL && caps->dsn && env->dsn_notify)
+		return checked_line(out, outlen, snprintf(out, outlen,
+		    "RCPT TO:<%s> NOTIFY=%s", to, env->dsn_notify), e);
+	return checked_line(out, outlen, snprintf(out, outlen, "RCPT TO:<%s>",
+	    to), e);
+}
+
+static int
+queue_mail(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+           size_t size, struct mf_err *e)
+{
+	char line[CMD_MAX];
+
+	if (mf_smtp_format_mail(&s->caps, env, size, line, sizeof(line), e) ==
+	    -1)
+		return -1;
+	return queue_cmd(s, e, "%s", line);
 }
 
 static int
 queue_rcpts(struct mf_smtp *s, const struct mf_smtp_envelope *env,
             struct mf_err *e)
 {
-	char to[ADDR_MAX];
+	char line[CMD_MAX];
 	size_t i;
 
-	for (i = 0; i < env->nrcpts; i++) {
-		if (mf_idn_addr_wire(env->rcpts[i], to, sizeof(to), NULL,
-		    MF_E_DATA, e) == -1)
+	for (i = 0; i < env->nrcpts; i++)
+		if (mf_smtp_format_rcpt(&s->caps, env, i, line, sizeof(line),
+		    e) == -1 || queue_cmd(s, e, "%s", line) == -1)
 			return -1;
-		if (s->caps.dsn && env->dsn_notify) {
-			if (queue_cmd(s, e, "RCPT TO:<%s> NOTIFY=%s", to,
-			    env->dsn_notify) == -1)
-				return -1;
-		} else if (queue_cmd(s, e, "RCPT TO:<%s>", to) == -1) {
-			return -1;
-		}
-	}
 	return 0;
+}
+
+/* MAIL FROM:<from> (to NULL) or RCPT TO:<to> alone, as it goes to a
+ * server with no extension, and its reply. */
+static int
+envelope_command(struct mf_smtp *s, const char *from, const char *to,
+                 struct mf_smtp_reply *r, struct mf_err *e)
+{
+	struct mf_smtp_envelope env;
+	char line[CMD_MAX];
+	int rc;
+
+	memset(&env, 0, sizeof(env));
+	env.from = from;
+	env.rcpts = &to;
+	env.nrcpts = to != NULL;
+	rc = to != NULL ?
+	    mf_smtp_format_rcpt(NULL, &env, 0, line, sizeof(line), e) :
+	    mf_smtp_format_mail(NULL, &env, 0, line, sizeof(line), e);
+	return rc == -1 ? -1 : command(s, r, e, "%s", line);
+}
+
+int
+mf_smtp_mail(struct mf_smtp *s, const char *from, struct mf_smtp_reply *r,
+             struct mf_err *e)
+{
+	return envelope_command(s, from, NULL, r, e);
+}
+
+int
+mf_smtp_rcpt(struct mf_smtp *s, const char *to, struct mf_smtp_reply *r,
+             struct mf_err *e)
+{
+	return envelope_command(s, NULL, to, r, e);
+}
+
+int
+mf_smtp_rset(struct mf_smtp *s, struct mf_smtp_reply *r, struct mf_err *e)
+{
+	return command(s, r, e, "RSET");
 }
 
 static void
@@ -968,7 +1051,7 @@ rset(struct mf_smtp *s)
 
 	if (s->broken || s->io == NULL)
 		return -1;
-	return mf_smtp_command(s, &r, &ign, "RSET");
+	return mf_smtp_rset(s, &r, &ign);
 }
 
 /* After a failed transaction the error is kept and the session reset,
@@ -1175,7 +1258,7 @@ transact_lockstep(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 			return -1;
 		return final_reply(s, env, res, e);
 	}
-	if (mf_smtp_command(s, &res->final, e, "DATA") == -1)
+	if (command(s, &res->final, e, "DATA") == -1)
 		return -1;
 	if (res->final.code != 354) {
 		reply_error(&res->final, "DATA refused", e);
@@ -1372,7 +1455,7 @@ mf_smtp_quit(struct mf_smtp *s, struct mf_err *e)
 	s->quit_done = 1;
 	if (!s->p.quit_reply)
 		return queue_cmd(s, e, "QUIT") == -1 || flush(s, e) == -1 ? -1 : 0;
-	if (mf_smtp_command(s, &r, e, "QUIT") == -1)
+	if (command(s, &r, e, "QUIT") == -1)
 		return -1;
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #define MF_SMTP_REPLY_MAX 65536   /* all lines of one reply together */
 #define MF_SMTP_REPLY_TEXT_MAX 4096  /* the text kept of one reply */
+#define MF_SMTP_CMD_MAX 4096      /* one command line */
 
 struct mf_smtp_reply {
 	int code;               /* 220, 250, 535 ...; 0 if none was read */
@@ -101,11 +102,18 @@ int mf_smtp_auth(struct mf_smtp *s, const char *mech,
                  const struct mf_sasl_params *sp, struct mf_smtp_reply *r,
                  char *sasl_error, size_t sasl_error_len, struct mf_err *e);
 
-/* Send one command line and read its reply (for diagnostics: MAIL, RCPT,
- * RSET, NOOP ...). Returns 0 when a reply was read, whatever its code. */
-int mf_smtp_command(struct mf_smtp *s, struct mf_smtp_reply *r,
-                    struct mf_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* One command and its reply, for a diagnosis that walks a transaction
+ * by hand: MAIL FROM:<from> (no parameters but SMTPUTF8 when the address
+ * needs it), RCPT TO:<to>, RSET (RFC 5321 §4.1.1.2, .3, .5).  Addresses
+ * go in their wire form as in mf_smtp_format_mail().  0 when a reply was
+ * read, whatever its code; MF_E_DATA for an address that cannot be sent,
+ * MF_E_USAGE for a line break inside it (nothing is sent then). */
+int mf_smtp_mail(struct mf_smtp *s, const char *from, struct mf_smtp_reply *r,
+                 struct mf_err *e);
+int mf_smtp_rcpt(struct mf_smtp *s, const char *to, struct mf_smtp_reply *r,
+                 struct mf_err *e);
+int mf_smtp_rset(struct mf_smtp *s, struct mf_smtp_reply *r,
+                 struct mf_err *e);
 /* Read one reply (e.g. after a pipelined group). */
 int mf_smtp_read_reply(struct mf_smtp *s, struct mf_smtp_reply *r,
                        struct mf_err *e);
@@ -185,6 +193,23 @@ struct mf_smtp_result {
 int mf_smtp_send_message(struct mf_smtp *s, const struct mf_smtp_envelope *env,
                          const char *msg, size_t len,
                          struct mf_smtp_result *res, struct mf_err *e);
+
+/* The command lines of an envelope (no CRLF) as mf_smtp_send_message()
+ * sends them to a server with capabilities caps: "MAIL FROM:<a@b>
+ * SIZE=123 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=x" and "RCPT TO:<c@d>
+ * NOTIFY=NEVER" for env->rcpts[i].  Each parameter goes only when caps
+ * offers its extension (SIZE: size is the message's wire size), SMTPUTF8
+ * whenever an address of env needs it; caps NULL is a server that offers
+ * none (what mailsend --dry-run shows).  Addresses in their wire form
+ * (mf_idn_addr_wire: A-label domains).  MF_E_DATA for an address that is
+ * not valid, MF_E_USAGE for a line break inside an argument or a line
+ * that does not fit out. */
+int mf_smtp_format_mail(const struct mf_smtp_caps *caps,
+                        const struct mf_smtp_envelope *env, size_t size,
+                        char *out, size_t outlen, struct mf_err *e);
+int mf_smtp_format_rcpt(const struct mf_smtp_caps *caps,
+                        const struct mf_smtp_envelope *env, size_t i,
+                        char *out, size_t outlen, struct mf_err *e);
 
 /* Quit politely without freeing: send QUIT and, only with
  * params.quit_reply, read the 221.  Nothing after the last reply to a

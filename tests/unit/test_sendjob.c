@@ -440,3 +440,29 @@ Test(sendjob, session_key_covers_endpoint_and_trust)
 			    "TLS session cache key", what[i], what[k]);
 	}
 }
+
+/* --dry-run shows the envelope as lib/smtp.c formats it for the wire
+ * (mf_smtp_format_mail/_rcpt, as the send path does): a UTF-8 domain as
+ * A-labels, a UTF-8 local part with SMTPUTF8; no parameter that depends
+ * on what a server offers (--dsn-notify goes only to a DSN server). */
+Test(sendjob, dry_run_envelope_is_the_wire_form)
+{
+	struct mf_sendjob *j;
+	struct mf_err e;
+	char *out;
+
+	p.from = "j\xc3\xb6" "e@example.test";
+	p.to[p.nto++] = "bob@b\xc3\xbc" "cher.example";
+	p.body = "x";
+	p.dsn_notify = "NEVER";
+	j = mf_sendjob_new(&p, &st, NULL, &e);
+	cr_assert_not_null(j, "%s", e.msg);
+	cr_assert_eq(mf_sendjob_prepare(j, &e), 0, "%s", e.msg);
+	out = dry(j);
+	cr_expect(strncmp(out, "MAIL FROM:<j\xc3\xb6" "e@example.test> SMTPUTF8\n"
+	    "RCPT TO:<bob@xn--bcher-kva.example>\n\n",
+	    strlen("MAIL FROM:<j\xc3\xb6" "e@example.test> SMTPUTF8\n"
+	    "RCPT TO:<bob@xn--bcher-kva.example>\n\n")) == 0, "%s", out);
+	free(out);
+	mf_sendjob_free(j);
+}
