@@ -43,7 +43,8 @@ struct mf_imap_parser {
 	struct mf_imap_resp resp;
 };
 
-static void set_limits(struct mf_imap_limits *l, const struct mf_imap_limits *in)
+static void
+set_limits(struct mf_imap_limits *l, const struct mf_imap_limits *in)
 {
 	if (in)
 		*l = *in;
@@ -61,8 +62,9 @@ static void set_limits(struct mf_imap_limits *l, const struct mf_imap_limits *in
 		l->max_depth = 64;
 }
 
-struct mf_imap_parser *mf_imap_parser_new(const struct mf_imap_limits *lim,
-                                          const struct mf_imap_hooks *hooks)
+struct mf_imap_parser *
+mf_imap_parser_new(const struct mf_imap_limits *lim,
+                   const struct mf_imap_hooks *hooks)
 {
 	struct mf_imap_parser *p = calloc(1, sizeof *p);
 
@@ -78,8 +80,9 @@ struct mf_imap_parser *mf_imap_parser_new(const struct mf_imap_limits *lim,
 	return p;
 }
 
-void mf_imap_parser_set_hooks(struct mf_imap_parser *p,
-                              const struct mf_imap_hooks *hooks)
+void
+mf_imap_parser_set_hooks(struct mf_imap_parser *p,
+                         const struct mf_imap_hooks *hooks)
 {
 	if (hooks)
 		p->hk = *hooks;
@@ -87,7 +90,8 @@ void mf_imap_parser_set_hooks(struct mf_imap_parser *p,
 		memset(&p->hk, 0, sizeof p->hk);
 }
 
-void mf_imap_parser_free(struct mf_imap_parser *p)
+void
+mf_imap_parser_free(struct mf_imap_parser *p)
 {
 	if (!p)
 		return;
@@ -98,17 +102,20 @@ void mf_imap_parser_free(struct mf_imap_parser *p)
 	free(p);
 }
 
-int mf_imap_parser_idle(const struct mf_imap_parser *p)
+int
+mf_imap_parser_idle(const struct mf_imap_parser *p)
 {
 	return p->state == P_LINE && (p->done || p->raw.len == 0);
 }
 
-const struct mf_imap_resp *mf_imap_parser_response(struct mf_imap_parser *p)
+const struct mf_imap_resp *
+mf_imap_parser_response(struct mf_imap_parser *p)
 {
 	return p->done ? &p->resp : NULL;
 }
 
-static void reset_response(struct mf_imap_parser *p)
+static void
+reset_response(struct mf_imap_parser *p)
 {
 	mf_buf_reset(&p->raw);
 	mf_buf_reset(&p->arena);
@@ -120,33 +127,37 @@ static void reset_response(struct mf_imap_parser *p)
 }
 
 /* "{123}" or "{123+}" (RFC 7888) at the end of seg[0..len): literal size. */
-static int literal_marker(const char *seg, size_t len, uint64_t *size,
-                          size_t *open)
+static int
+literal_marker(const char *seg, size_t len, uint64_t *size,
+               size_t *open)
 {
 	size_t i;
 	uint64_t v = 0;
+	size_t end;
+	size_t k;
 
 	if (len < 3 || seg[len - 1] != '}')
 		return 0;
 	i = len - 1;
 	if (seg[i - 1] == '+')
 		i--;
-	size_t end = i;
+	end = i;
 	while (i > 0 && isdigit((unsigned char)seg[i - 1]))
 		i--;
 	if (i == end || i == 0 || seg[i - 1] != '{')
 		return 0;
 	if (end - i > 18)
 		return -1;
-	for (size_t k = i; k < end; k++)
+	for (k = i; k < end; k++)
 		v = v * 10 + (uint64_t)(seg[k] - '0');
 	*size = v;
 	*open = i - 1;
 	return 1;
 }
 
-static int push_lit(struct mf_imap_parser *p, uint64_t size, int kept,
-                    struct mf_err *e)
+static int
+push_lit(struct mf_imap_parser *p, uint64_t size, int kept,
+         struct mf_err *e)
 {
 	if (p->nlits == p->caplits) {
 		size_t n = p->caplits ? p->caplits * 2 : 8;
@@ -164,7 +175,8 @@ static int push_lit(struct mf_imap_parser *p, uint64_t size, int kept,
 
 static int tokenize(struct mf_imap_parser *p, struct mf_err *e);
 
-static int hook_fail(struct mf_err *e, const char *what)
+static int
+hook_fail(struct mf_err *e, const char *what)
 {
 	if (e && e->kind == MF_OK)
 		mf_err_set(e, MF_E_INTERNAL, "IMAP literal %s failed", what);
@@ -172,26 +184,28 @@ static int hook_fail(struct mf_err *e, const char *what)
 }
 
 /* A line segment (without its line ending) is complete in raw. */
-static int end_segment(struct mf_imap_parser *p, struct mf_err *e)
+static int
+end_segment(struct mf_imap_parser *p, struct mf_err *e)
 {
 	const char *seg = p->raw.data + p->seg_start;
 	size_t len = p->raw.len - p->seg_start;
 	uint64_t size;
 	size_t open;
 	int r;
+	int take;
 
 	if (p->hk.line)
 		p->hk.line(p->hk.arg, seg, len);
 	r = literal_marker(seg, len, &size, &open);
-	if (r < 0)
+	if (r == -1)
 		return mf_err_set(e, MF_E_LIMIT, "IMAP literal size too large");
 	if (r == 0) {
-		if (tokenize(p, e) < 0)
+		if (tokenize(p, e) == -1)
 			return -1;
 		p->done = 1;
 		return 0;
 	}
-	int take = 0;
+	take = 0;
 	if (p->hk.lit_begin) {
 		take = p->hk.lit_begin(p->hk.arg, seg, open, size);
 		if (take < 0)
@@ -203,7 +217,7 @@ static int end_segment(struct mf_imap_parser *p, struct mf_err *e)
 		                  (unsigned long long)size);
 	if (!take && p->raw.len + size + 1 > p->lim.max_response)
 		return mf_err_set(e, MF_E_LIMIT, "IMAP response too large");
-	if (push_lit(p, size, !take, e) < 0 || mf_buf_putc(&p->raw, '\0', e) < 0)
+	if (push_lit(p, size, !take, e) == -1 || mf_buf_putc(&p->raw, '\0', e) == -1)
 		return -1;
 	p->lit_stream = take;
 	p->lit_left = size;
@@ -217,8 +231,9 @@ static int end_segment(struct mf_imap_parser *p, struct mf_err *e)
 	return 0;
 }
 
-static ssize_t feed_line(struct mf_imap_parser *p, const char *d, size_t len,
-                         struct mf_err *e)
+static ssize_t
+feed_line(struct mf_imap_parser *p, const char *d, size_t len,
+          struct mf_err *e)
 {
 	const char *nl = memchr(d, '\n', len);
 	size_t take = nl ? (size_t)(nl - d) : len;
@@ -227,7 +242,7 @@ static ssize_t feed_line(struct mf_imap_parser *p, const char *d, size_t len,
 		return mf_err_set(e, MF_E_LIMIT, "IMAP response line too long");
 	if (p->raw.len + take > p->lim.max_response)
 		return mf_err_set(e, MF_E_LIMIT, "IMAP response too large");
-	if (mf_buf_append(&p->raw, d, take, e) < 0)
+	if (mf_buf_append(&p->raw, d, take, e) == -1)
 		return -1;
 	if (!nl)
 		return (ssize_t)take;
@@ -239,13 +254,14 @@ static ssize_t feed_line(struct mf_imap_parser *p, const char *d, size_t len,
 	if (memchr(p->raw.data + p->seg_start, '\0', p->raw.len - p->seg_start) ||
 	    memchr(p->raw.data + p->seg_start, '\r', p->raw.len - p->seg_start))
 		return mf_err_set(e, MF_E_PROTO, "IMAP response line holds NUL or CR");
-	if (end_segment(p, e) < 0)
+	if (end_segment(p, e) == -1)
 		return -1;
 	return (ssize_t)take + 1;
 }
 
-static ssize_t feed_lit(struct mf_imap_parser *p, const char *d, size_t len,
-                        struct mf_err *e)
+static ssize_t
+feed_lit(struct mf_imap_parser *p, const char *d, size_t len,
+         struct mf_err *e)
 {
 	size_t n = len;
 
@@ -254,7 +270,7 @@ static ssize_t feed_lit(struct mf_imap_parser *p, const char *d, size_t len,
 	if (p->lit_stream) {
 		if (n && p->hk.lit_data && p->hk.lit_data(p->hk.arg, d, n) < 0)
 			return hook_fail(e, "write");
-	} else if (mf_buf_append(&p->raw, d, n, e) < 0) {
+	} else if (mf_buf_append(&p->raw, d, n, e) == -1) {
 		return -1;
 	}
 	p->lit_left -= n;
@@ -267,8 +283,9 @@ static ssize_t feed_lit(struct mf_imap_parser *p, const char *d, size_t len,
 	return (ssize_t)n;
 }
 
-ssize_t mf_imap_parser_feed(struct mf_imap_parser *p, const char *data,
-                            size_t len, int *done, struct mf_err *e)
+ssize_t
+mf_imap_parser_feed(struct mf_imap_parser *p, const char *data,
+                    size_t len, int *done, struct mf_err *e)
 {
 	size_t used = 0;
 
@@ -280,7 +297,7 @@ ssize_t mf_imap_parser_feed(struct mf_imap_parser *p, const char *data,
 	while (used < len) {
 		ssize_t n = p->state == P_LINE ? feed_line(p, data + used, len - used, e)
 		                               : feed_lit(p, data + used, len - used, e);
-		if (n < 0) {
+		if (n == -1) {
 			p->broken = 1;
 			return -1;
 		}
@@ -303,17 +320,20 @@ struct tz {
 	struct mf_err *e;
 };
 
-static int tz_fail(struct tz *t, const char *what)
+static int
+tz_fail(struct tz *t, const char *what)
 {
 	return mf_err_set(t->e, MF_E_PROTO, "malformed IMAP response (%s): %.200s",
 	                  what, t->s);
 }
 
-static long add_tok(struct tz *t, enum mf_imap_tok_type type, const char *s,
-                    size_t len)
+static long
+add_tok(struct tz *t, enum mf_imap_tok_type type, const char *s,
+        size_t len)
 {
 	struct mf_imap_parser *p = t->p;
 	size_t off = p->arena.len;
+	struct mf_imap_tok *k;
 
 	if (p->ntoks >= p->lim.max_tokens)
 		return mf_err_set(t->e, MF_E_LIMIT, "too many tokens in IMAP response");
@@ -325,10 +345,10 @@ static long add_tok(struct tz *t, enum mf_imap_tok_type type, const char *s,
 		p->toks = nt;
 		p->captoks = nc;
 	}
-	if (mf_buf_append(&p->arena, s ? s : "", s ? len : 0, t->e) < 0 ||
-	    mf_buf_putc(&p->arena, '\0', t->e) < 0)
+	if (mf_buf_append(&p->arena, s ? s : "", s ? len : 0, t->e) == -1 ||
+	    mf_buf_putc(&p->arena, '\0', t->e) == -1)
 		return -1;
-	struct mf_imap_tok *k = &p->toks[p->ntoks];
+	k = &p->toks[p->ntoks];
 	k->type = type;
 	k->s = (const char *)(uintptr_t)off;   /* fixed up after tokenizing */
 	k->len = len;
@@ -338,7 +358,8 @@ static long add_tok(struct tz *t, enum mf_imap_tok_type type, const char *s,
 
 static int parse_value(struct tz *t, int depth, int in_code);
 
-static int parse_list(struct tz *t, int depth, int in_code)
+static int
+parse_list(struct tz *t, int depth, int in_code)
 {
 	long idx;
 	size_t count = 0;
@@ -346,7 +367,7 @@ static int parse_list(struct tz *t, int depth, int in_code)
 	if (depth >= t->p->lim.max_depth)
 		return mf_err_set(t->e, MF_E_LIMIT, "IMAP lists nested too deep");
 	idx = add_tok(t, MF_IMAP_LIST, NULL, 0);
-	if (idx < 0)
+	if (idx == -1)
 		return -1;
 	t->i++;
 	for (;;) {
@@ -358,7 +379,7 @@ static int parse_list(struct tz *t, int depth, int in_code)
 			t->i++;
 			break;
 		}
-		if (parse_value(t, depth + 1, in_code) < 0)
+		if (parse_value(t, depth + 1, in_code) == -1)
 			return -1;
 		count++;
 	}
@@ -367,18 +388,22 @@ static int parse_list(struct tz *t, int depth, int in_code)
 	return 0;
 }
 
-static int parse_quoted(struct tz *t)
+static int
+parse_quoted(struct tz *t)
 {
 	struct mf_buf *a = &t->p->arena;
 	size_t start, off;
+	char *tmp;
+	long r;
 
 	t->i++;
 	/* unescape into a scratch area at the arena's end, then re-add */
 	start = a->len;
 	for (;;) {
+		char c;
 		if (t->i >= t->n || t->s[t->i] == '\0')
 			return tz_fail(t, "unterminated quoted string");
-		char c = t->s[t->i++];
+		c = t->s[t->i++];
 		if (c == '"')
 			break;
 		if (c == '\\') {
@@ -388,26 +413,29 @@ static int parse_quoted(struct tz *t)
 			if (c != '\\' && c != '"')
 				return tz_fail(t, "bad escape");
 		}
-		if (mf_buf_putc(a, c, t->e) < 0)
+		if (mf_buf_putc(a, c, t->e) == -1)
 			return -1;
 	}
 	off = a->len - start;
 	/* add_tok copies from a pointer into the same arena: copy out first */
-	char *tmp = malloc(off + 1);
+	tmp = malloc(off + 1);
 	if (!tmp)
 		return mf_err_set(t->e, MF_E_NOMEM, "out of memory");
 	memcpy(tmp, a->data + start, off);
 	a->len = start;
 	a->data[start] = '\0';
-	long r = add_tok(t, MF_IMAP_STRING, tmp, off);
+	r = add_tok(t, MF_IMAP_STRING, tmp, off);
 	free(tmp);
-	return r < 0 ? -1 : 0;
+	return r == -1 ? -1 : 0;
 }
 
-static int parse_literal(struct tz *t)
+static int
+parse_literal(struct tz *t)
 {
 	size_t j = t->i + 1;
 	uint64_t size = 0;
+	struct lit *l;
+	long r;
 
 	while (j < t->n && isdigit((unsigned char)t->s[j]))
 		size = size * 10 + (uint64_t)(t->s[j++] - '0');
@@ -416,22 +444,25 @@ static int parse_literal(struct tz *t)
 	if (j + 1 >= t->n + 1 || t->s[j] != '}' || j + 1 >= t->n ||
 	    t->s[j + 1] != '\0' || t->lit >= t->p->nlits)
 		return tz_fail(t, "bad literal");
-	struct lit *l = &t->p->lits[t->lit++];
+	l = &t->p->lits[t->lit++];
 	t->i = j + 2;
 	if (l->size != size)
 		return tz_fail(t, "literal bookkeeping");
 	if (!l->kept)
-		return add_tok(t, MF_IMAP_STREAMED, NULL, (size_t)size) < 0 ? -1 : 0;
+		return add_tok(t, MF_IMAP_STREAMED, NULL, (size_t)size) == -1 ? -1 : 0;
 	if (t->i + size > t->n)
 		return tz_fail(t, "short literal");
-	long r = add_tok(t, MF_IMAP_STRING, t->s + t->i, (size_t)size);
+	r = add_tok(t, MF_IMAP_STRING, t->s + t->i, (size_t)size);
 	t->i += (size_t)size;
-	return r < 0 ? -1 : 0;
+	return r == -1 ? -1 : 0;
 }
 
-static int parse_atom(struct tz *t, int in_code)
+static int
+parse_atom(struct tz *t, int in_code)
 {
 	size_t start = t->i;
+	size_t len;
+	enum mf_imap_tok_type ty;
 
 	while (t->i < t->n) {
 		char c = t->s[t->i];
@@ -460,14 +491,15 @@ static int parse_atom(struct tz *t, int in_code)
 	}
 	if (t->i == start)
 		return tz_fail(t, "empty atom");
-	size_t len = t->i - start;
-	enum mf_imap_tok_type ty = MF_IMAP_ATOM;
+	len = t->i - start;
+	ty = MF_IMAP_ATOM;
 	if (len == 3 && strncasecmp(t->s + start, "NIL", 3) == 0)
 		ty = MF_IMAP_NIL;
-	return add_tok(t, ty, t->s + start, len) < 0 ? -1 : 0;
+	return add_tok(t, ty, t->s + start, len) == -1 ? -1 : 0;
 }
 
-static int parse_value(struct tz *t, int depth, int in_code)
+static int
+parse_value(struct tz *t, int depth, int in_code)
 {
 	switch (t->s[t->i]) {
 	case '(':
@@ -482,38 +514,42 @@ static int parse_value(struct tz *t, int depth, int in_code)
 }
 
 /* Copy a word (up to ' ' or end or stop) upper-cased into the arena. */
-static size_t arena_word(struct tz *t, char stop, size_t *off)
+static size_t
+arena_word(struct tz *t, char stop, size_t *off)
 {
 	struct mf_buf *a = &t->p->arena;
 	size_t start = t->i;
+	size_t k;
 
 	*off = a->len;
 	while (t->i < t->n && t->s[t->i] != ' ' && t->s[t->i] != stop &&
 	       t->s[t->i] != '\0')
 		t->i++;
-	for (size_t k = start; k < t->i; k++)
-		if (mf_buf_putc(a, (char)toupper((unsigned char)t->s[k]), t->e) < 0)
+	for (k = start; k < t->i; k++)
+		if (mf_buf_putc(a, (char)toupper((unsigned char)t->s[k]), t->e) == -1)
 			return (size_t)-1;
-	if (mf_buf_putc(a, '\0', t->e) < 0)
+	if (mf_buf_putc(a, '\0', t->e) == -1)
 		return (size_t)-1;
 	return t->i - start;
 }
 
-static int arena_text(struct tz *t, size_t *off)
+static int
+arena_text(struct tz *t, size_t *off)
 {
 	struct mf_buf *a = &t->p->arena;
 
 	*off = a->len;
 	for (; t->i < t->n; t->i++) {
 		char c = t->s[t->i];
-		if (mf_buf_putc(a, c ? c : ' ', t->e) < 0)
+		if (mf_buf_putc(a, c ? c : ' ', t->e) == -1)
 			return -1;
 	}
 	return mf_buf_putc(a, '\0', t->e);
 }
 
 /* resp-text = ["[" resp-text-code "]" SP] text (RFC 3501 §9). */
-static int parse_resp_text(struct tz *t, size_t *code_off, size_t *text_off)
+static int
+parse_resp_text(struct tz *t, size_t *code_off, size_t *text_off)
 {
 	struct mf_imap_parser *p = t->p;
 
@@ -532,7 +568,7 @@ static int parse_resp_text(struct tz *t, size_t *code_off, size_t *text_off)
 			while (t->i < t->n && t->s[t->i] == ' ')
 				t->i++;
 			if (t->i < t->n && t->s[t->i] != ']' &&
-			    parse_value(t, 1, 1) < 0) {
+			    parse_value(t, 1, 1) == -1) {
 				if (t->e->kind == MF_E_NOMEM)
 					return -1;
 				ok = 0;
@@ -557,16 +593,21 @@ static int parse_resp_text(struct tz *t, size_t *code_off, size_t *text_off)
 	return arena_text(t, text_off);
 }
 
-static int is_status_word(const char *w)
+static int
+is_status_word(const char *w)
 {
 	return !strcmp(w, "OK") || !strcmp(w, "NO") || !strcmp(w, "BAD") ||
 	       !strcmp(w, "BYE") || !strcmp(w, "PREAUTH");
 }
 
-static int tokenize(struct mf_imap_parser *p, struct mf_err *e)
+static int
+tokenize(struct mf_imap_parser *p, struct mf_err *e)
 {
 	struct tz t = { p, p->raw.data, 0, p->raw.len, 0, e };
 	struct mf_imap_resp *r = &p->resp;
+	const char *tag;
+	const char *base;
+	size_t k;
 	size_t tag_off, kw_off = (size_t)-1, code_off = (size_t)-1,
 	       text_off = (size_t)-1;
 
@@ -575,15 +616,16 @@ static int tokenize(struct mf_imap_parser *p, struct mf_err *e)
 		return -1;
 	if (t.i == 0)
 		return tz_fail(&t, "no tag");
-	const char *tag = p->arena.data + tag_off;
+	tag = p->arena.data + tag_off;
 	if (!strcmp(tag, "+")) {
 		r->kind = MF_IMAP_CONT;
 		if (t.i < t.n && t.s[t.i] == ' ')
 			t.i++;
-		if (arena_text(&t, &text_off) < 0)
+		if (arena_text(&t, &text_off) == -1)
 			return -1;
 		r->code_first = r->data_first = 0;
 	} else {
+		const char *kw;
 		if (t.i >= t.n || t.s[t.i] != ' ')
 			return tz_fail(&t, "no space after tag");
 		t.i++;
@@ -604,12 +646,12 @@ static int tokenize(struct mf_imap_parser *p, struct mf_err *e)
 		}
 		if (arena_word(&t, '\0', &kw_off) == (size_t)-1)
 			return -1;
-		const char *kw = p->arena.data + kw_off;
+		kw = p->arena.data + kw_off;
 		if (!*kw)
 			return tz_fail(&t, "no keyword");
 		if (is_status_word(kw)) {
 			r->is_status = 1;
-			if (parse_resp_text(&t, &code_off, &text_off) < 0)
+			if (parse_resp_text(&t, &code_off, &text_off) == -1)
 				return -1;
 		} else if (r->kind == MF_IMAP_TAGGED) {
 			return tz_fail(&t, "tagged response without status");
@@ -622,14 +664,14 @@ static int tokenize(struct mf_imap_parser *p, struct mf_err *e)
 					break;
 				if (t.s[t.i] == ')')
 					return tz_fail(&t, "unbalanced ')'");
-				if (parse_value(&t, 0, 0) < 0)
+				if (parse_value(&t, 0, 0) == -1)
 					return -1;
 			}
 		}
 	}
 	/* the arena no longer grows: turn offsets into pointers */
-	const char *base = p->arena.data;
-	for (size_t k = 0; k < p->ntoks; k++)
+	base = p->arena.data;
+	for (k = 0; k < p->ntoks; k++)
 		p->toks[k].s = base + (uintptr_t)p->toks[k].s;
 	r->tag = base + tag_off;
 	r->keyword = kw_off != (size_t)-1 ? base + kw_off : "";
@@ -640,13 +682,15 @@ static int tokenize(struct mf_imap_parser *p, struct mf_err *e)
 	return 0;
 }
 
-int mf_imap_tok_u64(const struct mf_imap_tok *t, uint64_t *out)
+int
+mf_imap_tok_u64(const struct mf_imap_tok *t, uint64_t *out)
 {
 	uint64_t v = 0;
+	size_t i;
 
 	if (t->type != MF_IMAP_ATOM || t->len == 0 || t->len > 19)
 		return -1;
-	for (size_t i = 0; i < t->len; i++) {
+	for (i = 0; i < t->len; i++) {
 		if (!isdigit((unsigned char)t->s[i]))
 			return -1;
 		v = v * 10 + (uint64_t)(t->s[i] - '0');
@@ -655,13 +699,17 @@ int mf_imap_tok_u64(const struct mf_imap_tok *t, uint64_t *out)
 	return 0;
 }
 
-size_t mf_imap_fetch_item(const struct mf_imap_resp *r, size_t list,
-                          const char *name)
+size_t
+mf_imap_fetch_item(const struct mf_imap_resp *r, size_t list,
+                   const char *name)
 {
+	size_t end;
+	size_t k;
+
 	if (list >= r->ntoks || r->toks[list].type != MF_IMAP_LIST)
 		return (size_t)-1;
-	size_t end = r->toks[list].next;
-	size_t k = list + 1;
+	end = r->toks[list].next;
+	k = list + 1;
 	while (k < end) {
 		size_t v = r->toks[k].next;
 		if (v >= end)
@@ -704,7 +752,8 @@ struct mf_imap {
 	size_t ndone;
 };
 
-static void on_line(void *arg, const char *line, size_t len)
+static void
+on_line(void *arg, const char *line, size_t len)
 {
 	struct mf_imap *im = arg;
 
@@ -713,7 +762,8 @@ static void on_line(void *arg, const char *line, size_t len)
 		                   line, len, MF_TX_NO_SECRET);
 }
 
-static int on_lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
+static int
+on_lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
 {
 	struct mf_imap *im = arg;
 
@@ -721,22 +771,25 @@ static int on_lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
 	                         : 0;
 }
 
-static int on_lit_data(void *arg, const char *p, size_t n)
+static int
+on_lit_data(void *arg, const char *p, size_t n)
 {
 	struct mf_imap *im = arg;
 
 	return im->lit.lit_data ? im->lit.lit_data(im->lit.arg, p, n) : 0;
 }
 
-static int on_lit_end(void *arg)
+static int
+on_lit_end(void *arg)
 {
 	struct mf_imap *im = arg;
 
 	return im->lit.lit_end ? im->lit.lit_end(im->lit.arg) : 0;
 }
 
-void mf_imap_set_literal_hooks(struct mf_imap *im,
-                               const struct mf_imap_hooks *hooks)
+void
+mf_imap_set_literal_hooks(struct mf_imap *im,
+                          const struct mf_imap_hooks *hooks)
 {
 	if (hooks)
 		im->lit = *hooks;
@@ -744,17 +797,20 @@ void mf_imap_set_literal_hooks(struct mf_imap *im,
 		memset(&im->lit, 0, sizeof im->lit);
 }
 
-struct mf_imap_mailbox *mf_imap_mailbox(struct mf_imap *im)
+struct mf_imap_mailbox *
+mf_imap_mailbox(struct mf_imap *im)
 {
 	return &im->mb;
 }
 
-unsigned long long mf_imap_bytes_in(const struct mf_imap *im)
+unsigned long long
+mf_imap_bytes_in(const struct mf_imap *im)
 {
 	return mf_lineio_bytes_in(im->io);
 }
 
-int mf_imap_has_cap(const struct mf_imap *im, const char *cap)
+int
+mf_imap_has_cap(const struct mf_imap *im, const char *cap)
 {
 	char key[128];
 
@@ -764,7 +820,8 @@ int mf_imap_has_cap(const struct mf_imap *im, const char *cap)
 	return strcasestr(im->caps.data, key) != NULL;
 }
 
-int mf_imap_enabled(const struct mf_imap *im, const char *ext)
+int
+mf_imap_enabled(const struct mf_imap *im, const char *ext)
 {
 	char key[128];
 
@@ -774,14 +831,17 @@ int mf_imap_enabled(const struct mf_imap *im, const char *ext)
 	return strcasestr(im->enabled.data, key) != NULL;
 }
 
-static void set_words(struct mf_buf *b, const struct mf_imap_resp *r,
-                      size_t from, size_t to, int append)
+static void
+set_words(struct mf_buf *b, const struct mf_imap_resp *r,
+          size_t from, size_t to, int append)
 {
+	size_t k;
+
 	if (!append)
 		mf_buf_reset(b);
 	if (b->len == 0)
 		mf_buf_putc(b, ' ', NULL);
-	for (size_t k = from; k < to; k++) {
+	for (k = from; k < to; k++) {
 		if (r->toks[k].type != MF_IMAP_ATOM)
 			continue;
 		mf_buf_puts(b, r->toks[k].s, NULL);
@@ -789,7 +849,8 @@ static void set_words(struct mf_buf *b, const struct mf_imap_resp *r,
 	}
 }
 
-static uint64_t code_num(const struct mf_imap_resp *r)
+static uint64_t
+code_num(const struct mf_imap_resp *r)
 {
 	uint64_t v = 0;
 
@@ -799,7 +860,8 @@ static uint64_t code_num(const struct mf_imap_resp *r)
 }
 
 /* What every response tells the client, whoever waits for it. */
-static void builtin(struct mf_imap *im, const struct mf_imap_resp *r)
+static void
+builtin(struct mf_imap *im, const struct mf_imap_resp *r)
 {
 	const char *kw = r->keyword;
 
@@ -841,15 +903,18 @@ static void builtin(struct mf_imap *im, const struct mf_imap_resp *r)
 	}
 }
 
-static int read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
-                     struct mf_err *e)
+static int
+read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
+          struct mf_err *e)
 {
 	for (;;) {
+		ssize_t n;
 		if (im->rpos < im->rlen) {
 			int done;
-			ssize_t n = mf_imap_parser_feed(im->p, im->rbuf + im->rpos,
-			                                im->rlen - im->rpos, &done, e);
-			if (n < 0) {
+
+			n = mf_imap_parser_feed(im->p, im->rbuf + im->rpos,
+			                        im->rlen - im->rpos, &done, e);
+			if (n == -1) {
 				im->dead = 1;
 				return -1;
 			}
@@ -860,16 +925,16 @@ static int read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
 				return 0;
 			}
 		}
-		ssize_t n = mf_lineio_read_some(im->io, im->rbuf, sizeof im->rbuf, e);
+		n = mf_lineio_read_some(im->io, im->rbuf, sizeof im->rbuf, e);
 		if (n <= 0)
 			im->dead = 1;
 		/* After a BYE (RFC 3501 §7.1.5) its text is the reason, not
 		 * how the close looked (a TLS close without close_notify) */
-		if (n < 0 && im->bye)
+		if (n == -1 && im->bye)
 			return mf_err_set(e, MF_E_CLOSED,
 			                  "IMAP server closed the connection: %s",
 			                  im->byetext);
-		if (n < 0)
+		if (n == -1)
 			return -1;
 		if (n == 0) {
 			if (im->bye)
@@ -884,7 +949,8 @@ static int read_resp(struct mf_imap *im, const struct mf_imap_resp **out,
 	}
 }
 
-static void fill_status(struct mf_imap_status *st, const struct mf_imap_resp *r)
+static void
+fill_status(struct mf_imap_status *st, const struct mf_imap_resp *r)
 {
 	memset(st, 0, sizeof *st);
 	mf_strlcpy(st->status, r->keyword, sizeof st->status);
@@ -899,20 +965,22 @@ static void fill_status(struct mf_imap_status *st, const struct mf_imap_resp *r)
 	}
 }
 
-static int tag_number(const char *tag, unsigned *out)
+static int
+tag_number(const char *tag, unsigned *out)
 {
 	long v;
 
-	if (tag[0] != 'A' || mf_parse_long(tag + 1, 1, 0x7FFFFFFF, &v) < 0)
+	if (tag[0] != 'A' || mf_parse_long(tag + 1, 1, 0x7FFFFFFF, &v) == -1)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
 }
 
 /* Handle a response inside a wait: 1 if it completed `tag`. */
-static int dispatch(struct mf_imap *im, const struct mf_imap_resp *r,
-                    unsigned tag, mf_imap_untagged_fn fn, void *arg,
-                    struct mf_imap_status *st, struct mf_err *e)
+static int
+dispatch(struct mf_imap *im, const struct mf_imap_resp *r,
+         unsigned tag, mf_imap_untagged_fn fn, void *arg,
+         struct mf_imap_status *st, struct mf_err *e)
 {
 	unsigned t;
 
@@ -922,7 +990,7 @@ static int dispatch(struct mf_imap *im, const struct mf_imap_resp *r,
 		return mf_err_set(e, MF_E_PROTO,
 		                  "unexpected IMAP continuation request: %.200s",
 		                  r->text);
-	if (tag_number(r->tag, &t) < 0 || t >= im->next_tag) {
+	if (tag_number(r->tag, &t) == -1 || t >= im->next_tag) {
 		im->dead = 1;
 		return mf_err_set(e, MF_E_PROTO, "IMAP response with unknown tag %.40s",
 		                  r->tag);
@@ -939,31 +1007,34 @@ static int dispatch(struct mf_imap *im, const struct mf_imap_resp *r,
 	return 0;
 }
 
-int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
-                 void *arg, struct mf_imap_status *st, struct mf_err *e)
+int
+mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+             void *arg, struct mf_imap_status *st, struct mf_err *e)
 {
 	struct mf_imap_status dummy;
+	size_t k;
 
 	if (!st)
 		st = &dummy;
 	if (im->dead)
 		return mf_err_set(e, MF_E_CLOSED, "the IMAP connection is unusable "
 		                  "after an earlier error");
-	for (size_t k = 0; k < im->ndone; k++) {
+	for (k = 0; k < im->ndone; k++) {
 		if (im->done[k].tag != tag)
 			continue;
 		*st = im->done[k].st;
 		im->done[k] = im->done[--im->ndone];
 		return 0;
 	}
-	if (mf_imap_flush(im, e) < 0)
+	if (mf_imap_flush(im, e) == -1)
 		return -1;
 	for (;;) {
 		const struct mf_imap_resp *r;
-		if (read_resp(im, &r, e) < 0)
+		int d;
+		if (read_resp(im, &r, e) == -1)
 			return -1;
-		int d = dispatch(im, r, tag, fn, arg, st, e);
-		if (d < 0)
+		d = dispatch(im, r, tag, fn, arg, st, e);
+		if (d == -1)
 			return -1;
 		if (d == 1)
 			return 0;
@@ -971,49 +1042,56 @@ int mf_imap_wait(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
 }
 
 __attribute__((format(printf, 4, 0)))
-static unsigned vsend(struct mf_imap *im, size_t secret_from, struct mf_err *e,
-                      const char *fmt, va_list ap)
+static unsigned
+vsend(struct mf_imap *im, size_t secret_from, struct mf_err *e,
+      const char *fmt, va_list ap)
 {
 	struct mf_buf b = MF_BUF_INIT(1u << 20);
 	unsigned tag = im->next_tag++;
+	int r;
 
-	if (mf_buf_printf(&b, e, "A%u ", tag) < 0 ||
-	    mf_buf_vprintf(&b, e, fmt, ap) < 0) {
+	if (mf_buf_printf(&b, e, "A%u ", tag) == -1 ||
+	    mf_buf_vprintf(&b, e, fmt, ap) == -1) {
 		mf_buf_wipe(&b);
 		return 0;
 	}
 	if (secret_from != MF_TX_NO_SECRET)
 		secret_from += strlen("A ") + (size_t)snprintf(NULL, 0, "%u", tag);
-	int r = mf_lineio_send_secret(im->io, secret_from, e, "%s", b.data);
+	r = mf_lineio_send_secret(im->io, secret_from, e, "%s", b.data);
 	mf_buf_wipe(&b);
-	return r < 0 ? 0 : tag;
+	return r == -1 ? 0 : tag;
 }
 
 /* Queue "TAG fmt..." (not flushed): the tag (> 0), or 0 on error. */
 __attribute__((format(printf, 3, 4)))
-static unsigned send_cmd(struct mf_imap *im, struct mf_err *e, const char *fmt, ...)
+static unsigned
+send_cmd(struct mf_imap *im, struct mf_err *e, const char *fmt, ...)
 {
 	va_list ap;
+	unsigned t;
 
 	va_start(ap, fmt);
-	unsigned t = vsend(im, MF_TX_NO_SECRET, e, fmt, ap);
+	t = vsend(im, MF_TX_NO_SECRET, e, fmt, ap);
 	va_end(ap);
 	return t;
 }
 
 __attribute__((format(printf, 4, 5)))
-static unsigned send_secret(struct mf_imap *im, size_t secret_from,
-                            struct mf_err *e, const char *fmt, ...)
+static unsigned
+send_secret(struct mf_imap *im, size_t secret_from,
+            struct mf_err *e, const char *fmt, ...)
 {
 	va_list ap;
+	unsigned t;
 
 	va_start(ap, fmt);
-	unsigned t = vsend(im, secret_from, e, fmt, ap);
+	t = vsend(im, secret_from, e, fmt, ap);
 	va_end(ap);
 	return t;
 }
 
-int mf_imap_flush(struct mf_imap *im, struct mf_err *e)
+int
+mf_imap_flush(struct mf_imap *im, struct mf_err *e)
 {
 	return mf_lineio_flush(im->io, e);
 }
@@ -1022,13 +1100,15 @@ int mf_imap_flush(struct mf_imap *im, struct mf_err *e)
  * RFC 5530 section 3: UNAVAILABLE ("a subsystem is down") and INUSE
  * ("try again later") say a retry may succeed; every other NO is final.
  */
-static int no_is_temporary(const char *code)
+static int
+no_is_temporary(const char *code)
 {
 	return strcasecmp(code, "UNAVAILABLE") == 0 ||
 	    strcasecmp(code, "INUSE") == 0;
 }
 
-static int check_ok(const struct mf_imap_status *st, struct mf_err *e)
+static int
+check_ok(const struct mf_imap_status *st, struct mf_err *e)
 {
 	if (!strcmp(st->status, "OK"))
 		return 0;
@@ -1043,42 +1123,46 @@ static int check_ok(const struct mf_imap_status *st, struct mf_err *e)
 	                    "IMAP server said %s: %s", st->status, st->text);
 }
 
-int mf_imap_wait_ok(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
-                    void *arg, struct mf_err *e)
+int
+mf_imap_wait_ok(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+                void *arg, struct mf_err *e)
 {
 	struct mf_imap_status st;
 
-	if (mf_imap_wait(im, tag, fn, arg, &st, e) < 0)
+	if (mf_imap_wait(im, tag, fn, arg, &st, e) == -1)
 		return -1;
 	return check_ok(&st, e);
 }
 
 /* Send, flush, wait; -1 unless the result is OK (check_ok()). */
 __attribute__((format(printf, 5, 6)))
-static int simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
-                  struct mf_err *e, const char *fmt, ...)
+static int
+simple(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+       struct mf_err *e, const char *fmt, ...)
 {
 	struct mf_imap_status st;
 	va_list ap;
+	unsigned t;
 
 	va_start(ap, fmt);
-	unsigned t = vsend(im, MF_TX_NO_SECRET, e, fmt, ap);
+	t = vsend(im, MF_TX_NO_SECRET, e, fmt, ap);
 	va_end(ap);
-	if (!t || mf_imap_wait(im, t, fn, arg, &st, e) < 0)
+	if (!t || mf_imap_wait(im, t, fn, arg, &st, e) == -1)
 		return -1;
 	return check_ok(&st, e);
 }
 
-int mf_imap_quote(struct mf_buf *out, const char *s, struct mf_err *e)
+int
+mf_imap_quote(struct mf_buf *out, const char *s, struct mf_err *e)
 {
-	if (mf_buf_putc(out, '"', e) < 0)
+	if (mf_buf_putc(out, '"', e) == -1)
 		return -1;
 	for (; *s; s++) {
 		if (*s == '\r' || *s == '\n')
 			return mf_err_set(e, MF_E_DATA, "CR or LF in an IMAP string");
-		if ((*s == '"' || *s == '\\') && mf_buf_putc(out, '\\', e) < 0)
+		if ((*s == '"' || *s == '\\') && mf_buf_putc(out, '\\', e) == -1)
 			return -1;
-		if (mf_buf_putc(out, *s, e) < 0)
+		if (mf_buf_putc(out, *s, e) == -1)
 			return -1;
 	}
 	return mf_buf_putc(out, '"', e);
@@ -1086,11 +1170,12 @@ int mf_imap_quote(struct mf_buf *out, const char *s, struct mf_err *e)
 
 /* ---- connection setup ---- */
 
-static int greeting(struct mf_imap *im, struct mf_err *e)
+static int
+greeting(struct mf_imap *im, struct mf_err *e)
 {
 	const struct mf_imap_resp *r;
 
-	if (read_resp(im, &r, e) < 0)
+	if (read_resp(im, &r, e) == -1)
 		return -1;
 	if (r->kind != MF_IMAP_UNTAGGED || !r->is_status)
 		return mf_err_set(e, MF_E_PROTO, "bad IMAP greeting");
@@ -1112,17 +1197,19 @@ static int greeting(struct mf_imap *im, struct mf_err *e)
  * (RFC 9051: or "IMAP4rev2").  A server without either is not an IMAP
  * server we can talk to: say so before any password is sent.
  */
-static int has_rev(const struct mf_imap *im)
+static int
+has_rev(const struct mf_imap *im)
 {
 	return mf_imap_has_cap(im, "IMAP4rev1") || mf_imap_has_cap(im, "IMAP4rev2");
 }
 
 /* A list without either is taken as incomplete and asked for in full. */
-static int capability(struct mf_imap *im, unsigned gen, struct mf_err *e)
+static int
+capability(struct mf_imap *im, unsigned gen, struct mf_err *e)
 {
 	if (im->caps_gen != gen && has_rev(im))
 		return 0;
-	if (simple(im, NULL, NULL, e, "CAPABILITY") < 0)
+	if (simple(im, NULL, NULL, e, "CAPABILITY") == -1)
 		return -1;
 	if (!has_rev(im))
 		return mf_err_set(e, MF_E_PROTO, "the server's CAPABILITY lists "
@@ -1131,19 +1218,20 @@ static int capability(struct mf_imap *im, unsigned gen, struct mf_err *e)
 	return 0;
 }
 
-static int starttls(struct mf_imap *im, struct mf_err *e)
+static int
+starttls(struct mf_imap *im, struct mf_err *e)
 {
 	if (!mf_imap_has_cap(im, "STARTTLS"))
 		return mf_err_set(e, MF_E_UNSUPPORTED,
 		                  "the IMAP server does not offer STARTTLS "
 		                  "(use --tls implicit or, unsafely, --tls none)");
-	if (simple(im, NULL, NULL, e, "STARTTLS") < 0)
+	if (simple(im, NULL, NULL, e, "STARTTLS") == -1)
 		return -1;
 	if (im->rpos < im->rlen || !mf_imap_parser_idle(im->p))
 		return mf_err_set(e, MF_E_PROTO,
 		                  "IMAP server sent data after its STARTTLS go-ahead "
 		                  "(possible injection)");
-	if (mf_session_starttls(im->sess, e) < 0)
+	if (mf_session_starttls(im->sess, e) == -1)
 		return -1;
 	/* RFC 3501 §6.2.1: capabilities learnt before TLS are void */
 	mf_buf_reset(&im->caps);
@@ -1152,8 +1240,9 @@ static int starttls(struct mf_imap *im, struct mf_err *e)
 
 /* The protocol's state over session sess (owned from now on, freed on
  * error). */
-static struct mf_imap *imap_new(struct mf_session *sess,
-                                const struct mf_conn *p, struct mf_err *e)
+static struct mf_imap *
+imap_new(struct mf_session *sess,
+         const struct mf_conn *p, struct mf_err *e)
 {
 	struct mf_imap_hooks hk = { on_lit_begin, on_lit_data, on_lit_end,
 	                            on_line, NULL };
@@ -1182,7 +1271,8 @@ static struct mf_imap *imap_new(struct mf_session *sess,
 }
 
 /* Free a session that never logged in: no LOGOUT. */
-static void session_drop(struct mf_imap *im)
+static void
+session_drop(struct mf_imap *im)
 {
 	im->dead = 1;
 	mf_imap_free(im);
@@ -1191,8 +1281,9 @@ static void session_drop(struct mf_imap *im)
 /* The session's settings: the connection with IMAP's defaults (port by
  * TLS mode, verify_name, socket timeouts from timeout_ms); returns the
  * TLS mode, "auto" resolved by the port. */
-static enum mf_tls_mode session_params(const struct mf_conn *p,
-                                       struct mf_session_params *sp)
+static enum mf_tls_mode
+session_params(const struct mf_conn *p,
+               struct mf_session_params *sp)
 {
 	const char *port = p->port && *p->port ? p->port : NULL;
 	enum mf_tls_mode mode = p->tls;
@@ -1214,22 +1305,24 @@ static enum mf_tls_mode session_params(const struct mf_conn *p,
 	return mode;
 }
 
-struct mf_imap *mf_imap_attach(struct mf_transport *t,
-                               const struct mf_conn *p, struct mf_err *e)
+struct mf_imap *
+mf_imap_attach(struct mf_transport *t,
+               const struct mf_conn *p, struct mf_err *e)
 {
 	struct mf_session_params sp;
 	struct mf_imap *im;
 
 	(void)session_params(p, &sp);
 	im = imap_new(mf_session_attach(t, &sp, e), p, e);
-	if (im && (greeting(im, e) < 0 || capability(im, 0, e) < 0)) {
+	if (im && (greeting(im, e) == -1 || capability(im, 0, e) == -1)) {
 		session_drop(im);
 		return NULL;
 	}
 	return im;
 }
 
-struct mf_imap *mf_imap_connect(const struct mf_conn *p, struct mf_err *e)
+struct mf_imap *
+mf_imap_connect(const struct mf_conn *p, struct mf_err *e)
 {
 	struct mf_session_params sp;
 	struct mf_tls_info info;
@@ -1244,16 +1337,17 @@ struct mf_imap *mf_imap_connect(const struct mf_conn *p, struct mf_err *e)
 	}
 	if (!(im = imap_new(sess, p, e)))
 		return NULL;
-	if (mf_session_check_port(sess, e) < 0 || greeting(im, e) < 0 ||
-	    capability(im, 0, e) < 0 ||
-	    (mode == MF_TLS_STARTTLS && starttls(im, e) < 0)) {
+	if (mf_session_check_port(sess, e) == -1 || greeting(im, e) == -1 ||
+	    capability(im, 0, e) == -1 ||
+	    (mode == MF_TLS_STARTTLS && starttls(im, e) == -1)) {
 		session_drop(im);
 		return NULL;
 	}
 	return im;
 }
 
-void mf_imap_free(struct mf_imap *im)
+void
+mf_imap_free(struct mf_imap *im)
 {
 	struct mf_err e;
 
@@ -1277,8 +1371,9 @@ void mf_imap_free(struct mf_imap *im)
 
 /* ---- authentication ---- */
 
-static int login_cmd(struct mf_imap *im, const struct mf_sasl_params *p,
-                     struct mf_err *e)
+static int
+login_cmd(struct mf_imap *im, const struct mf_sasl_params *p,
+          struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(8192);
 	struct mf_imap_status st;
@@ -1292,19 +1387,20 @@ static int login_cmd(struct mf_imap *im, const struct mf_sasl_params *p,
 	    mf_buf_putc(&b, ' ', e) == 0) {
 		secret_from = b.len;
 		if (mf_imap_quote(&b, p->password ? p->password : "", e) == 0) {
-			t = im->next_tag;
 			struct mf_buf line = MF_BUF_INIT(8300);
+
+			t = im->next_tag;
 			mf_buf_printf(&line, NULL, "A%u %s", t, b.data);
 			secret_from += line.len - b.len;
 			im->next_tag++;
 			if (mf_lineio_send_secret(im->io, secret_from, e, "%s",
-			                          line.data) < 0)
+			                          line.data) == -1)
 				t = 0;
 			mf_buf_wipe(&line);
 		}
 	}
 	mf_buf_wipe(&b);
-	if (!t || mf_imap_wait(im, t, NULL, NULL, &st, e) < 0)
+	if (!t || mf_imap_wait(im, t, NULL, NULL, &st, e) == -1)
 		return -1;
 	/* RFC 3501 section 6.2.3: NO is a refused login; BAD is a command the
 	 * server did not accept at all, which no password change would fix. */
@@ -1327,8 +1423,9 @@ struct imap_sasl_io {
 	struct mf_imap_status st;
 };
 
-static int sasl_send_command(void *arg, const char *line, size_t secret_from,
-                             struct mf_err *e)
+static int
+sasl_send_command(void *arg, const char *line, size_t secret_from,
+                  struct mf_err *e)
 {
 	struct imap_sasl_io *io = arg;
 
@@ -1338,26 +1435,28 @@ static int sasl_send_command(void *arg, const char *line, size_t secret_from,
 	return mf_imap_flush(io->im, e);
 }
 
-static int sasl_send_line(void *arg, const char *line, int secret,
-                          struct mf_err *e)
+static int
+sasl_send_line(void *arg, const char *line, int secret,
+               struct mf_err *e)
 {
 	struct imap_sasl_io *io = arg;
 
 	if (mf_lineio_send_secret(io->im->io, secret ? 0 : MF_TX_NO_SECRET, e,
-	                          "%s", line) < 0)
+	                          "%s", line) == -1)
 		return -1;
 	return mf_imap_flush(io->im, e);
 }
 
-static int sasl_read_reply(void *arg, struct mf_sasl_reply *sr,
-                           struct mf_err *e)
+static int
+sasl_read_reply(void *arg, struct mf_sasl_reply *sr,
+                struct mf_err *e)
 {
 	struct imap_sasl_io *io = arg;
 	const struct mf_imap_resp *r;
 	int d;
 
 	for (;;) {
-		if (read_resp(io->im, &r, e) < 0)
+		if (read_resp(io->im, &r, e) == -1)
 			return -1;
 		if (r->kind == MF_IMAP_CONT) {
 			sr->kind = MF_SASL_CONTINUE;
@@ -1365,7 +1464,7 @@ static int sasl_read_reply(void *arg, struct mf_sasl_reply *sr,
 			return 0;
 		}
 		d = dispatch(io->im, r, io->tag, NULL, NULL, &io->st, e);
-		if (d < 0)
+		if (d == -1)
 			return -1;
 		if (d > 0)
 			break;
@@ -1376,7 +1475,8 @@ static int sasl_read_reply(void *arg, struct mf_sasl_reply *sr,
 	return 0;
 }
 
-static void sasl_refused(void *arg, const char *mech, struct mf_err *e)
+static void
+sasl_refused(void *arg, const char *mech, struct mf_err *e)
 {
 	const struct imap_sasl_io *io = arg;
 
@@ -1393,8 +1493,9 @@ static const struct mf_sasl_proto imap_sasl = {
 	.refused = sasl_refused,
 };
 
-static int sasl_auth(struct mf_imap *im, const char *mech,
-                     const struct mf_sasl_params *sp, struct mf_err *e)
+static int
+sasl_auth(struct mf_imap *im, const char *mech,
+          const struct mf_sasl_params *sp, struct mf_err *e)
 {
 	struct imap_sasl_io io;
 
@@ -1404,15 +1505,17 @@ static int sasl_auth(struct mf_imap *im, const char *mech,
 	                        mech, sp, NULL, 0, e);
 }
 
-static void offered_mechs(const struct mf_imap *im, char *out, size_t len)
+static void
+offered_mechs(const struct mf_imap *im, char *out, size_t len)
 {
 	const char *c = im->caps.data ? im->caps.data : "";
 	size_t o = 0;
 
 	out[0] = '\0';
 	while ((c = strcasestr(c, " AUTH=")) != NULL) {
+		size_t n;
 		c += 6;
-		size_t n = strcspn(c, " ");
+		n = strcspn(c, " ");
 		if (o + n + 2 < len) {
 			if (o)
 				out[o++] = ' ';
@@ -1423,14 +1526,16 @@ static void offered_mechs(const struct mf_imap *im, char *out, size_t len)
 	}
 }
 
-static int sasl_attempt(void *arg, const char *mech,
-                        const struct mf_sasl_params *sp, struct mf_err *e)
+static int
+sasl_attempt(void *arg, const char *mech,
+             const struct mf_sasl_params *sp, struct mf_err *e)
 {
 	return sasl_auth(arg, mech, sp, e);
 }
 
-int mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
-                  struct mf_err *e)
+int
+mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
+              struct mf_err *e)
 {
 	const char *mode = p->cred.mech && *p->cred.mech ? p->cred.mech : "auto";
 	struct mf_sasl_params sp;
@@ -1444,7 +1549,7 @@ int mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
 		return 0;
 	if (!p->cred.user)
 		return mf_err_set(e, MF_E_CONFIG, "no IMAP user name (use -u)");
-	if (mf_auth_secret(&p->cred, &pw, e) < 0)
+	if (mf_auth_secret(&p->cred, &pw, e) == -1)
 		return -1;
 	mf_sasl_params_set(&sp, &p->cred, mode, pw.data, p->host, 0);
 	if (tls)
@@ -1469,7 +1574,7 @@ int mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
 	}
 	mf_secret_wipe(&pw);
 	mf_memwipe(cb, sizeof cb);
-	if (rc < 0)
+	if (rc == -1)
 		return -1;
 	/* RFC 3501 §6.2.3: capabilities may change after login */
 	return capability(im, gen, e);
@@ -1477,8 +1582,9 @@ int mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
 
 /* ---- extensions ---- */
 
-int mf_imap_enable_send(struct mf_imap *im, const char *exts, unsigned *tag,
-                        struct mf_err *e)
+int
+mf_imap_enable_send(struct mf_imap *im, const char *exts, unsigned *tag,
+                    struct mf_err *e)
 {
 	char list[512] = "", word[64];
 	const char *p = exts;
@@ -1512,37 +1618,41 @@ int mf_imap_enable_send(struct mf_imap *im, const char *exts, unsigned *tag,
 	return *tag ? 0 : -1;
 }
 
-int mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e)
+int
+mf_imap_enable(struct mf_imap *im, const char *exts, struct mf_err *e)
 {
 	unsigned tag;
 
-	if (mf_imap_enable_send(im, exts, &tag, e) < 0)
+	if (mf_imap_enable_send(im, exts, &tag, e) == -1)
 		return -1;
 	return tag ? mf_imap_wait_ok(im, tag, NULL, NULL, e) : 0;
 }
 
 /* Wait for the "+" go-ahead of a synchronizing literal or IDLE. */
-static int wait_cont(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
-                     void *arg, struct mf_imap_status *st, struct mf_err *e)
+static int
+wait_cont(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
+          void *arg, struct mf_imap_status *st, struct mf_err *e)
 {
-	if (mf_imap_flush(im, e) < 0)
+	if (mf_imap_flush(im, e) == -1)
 		return -1;
 	for (;;) {
 		const struct mf_imap_resp *r;
-		if (read_resp(im, &r, e) < 0)
+		int d;
+		if (read_resp(im, &r, e) == -1)
 			return -1;
 		if (r->kind == MF_IMAP_CONT)
 			return 1;
-		int d = dispatch(im, r, tag, fn, arg, st, e);
+		d = dispatch(im, r, tag, fn, arg, st, e);
 		if (d != 0)
-			return d < 0 ? -1 : 0;
+			return d == -1 ? -1 : 0;
 	}
 }
 
-int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
-                   const char *flags, uint64_t size,
-                   ssize_t (*read)(void *arg, char *buf, size_t n),
-                   void *arg, uint32_t *uid, struct mf_err *e)
+int
+mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
+               const char *flags, uint64_t size,
+               ssize_t (*read)(void *arg, char *buf, size_t n),
+               void *arg, uint32_t *uid, struct mf_err *e)
 {
 	struct mf_buf q = MF_BUF_INIT(4096);
 	struct mf_imap_status st;
@@ -1553,7 +1663,7 @@ int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
 	unsigned tag;
 
 	*uid = 0;
-	if (mf_imap_quote(&q, mbox_utf7, e) < 0)
+	if (mf_imap_quote(&q, mbox_utf7, e) == -1)
 		return -1;
 	tag = send_cmd(im, e, "APPEND %s (%s) {%llu%s}", q.data, flags,
 	                   (unsigned long long)size, plus ? "+" : "");
@@ -1562,10 +1672,10 @@ int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
 		return -1;
 	if (!plus) {
 		int c = wait_cont(im, tag, NULL, NULL, &st, e);
-		if (c < 0)
+		if (c == -1)
 			return -1;
 		if (c == 0)
-			return check_ok(&st, e) < 0 ? -1 : mf_err_set(e, MF_E_PROTO,
+			return check_ok(&st, e) == -1 ? -1 : mf_err_set(e, MF_E_PROTO,
 			                  "IMAP APPEND completed before its literal");
 	}
 	while (sent < size) {
@@ -1575,18 +1685,19 @@ int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
 		if (n == 0 || sent + (uint64_t)n > size)
 			return mf_err_set(e, MF_E_INTERNAL,
 			                  "message size changed during upload");
-		if (mf_lineio_write(im->io, chunk, (size_t)n, e) < 0)
+		if (mf_lineio_write(im->io, chunk, (size_t)n, e) == -1)
 			return -1;
 		sent += (uint64_t)n;
 	}
-	if (mf_lineio_write(im->io, "\r\n", 2, e) < 0 ||
-	    mf_imap_wait(im, tag, NULL, NULL, &st, e) < 0 || check_ok(&st, e) < 0)
+	if (mf_lineio_write(im->io, "\r\n", 2, e) == -1 ||
+	    mf_imap_wait(im, tag, NULL, NULL, &st, e) == -1 || check_ok(&st, e) == -1)
 		return -1;
 	*uid = st.append_uid;
 	return 0;
 }
 
-static int idle_event(const struct mf_imap_resp *r)
+static int
+idle_event(const struct mf_imap_resp *r)
 {
 	return r->kind == MF_IMAP_UNTAGGED &&
 	       (!strcmp(r->keyword, "EXISTS") || !strcmp(r->keyword, "EXPUNGE") ||
@@ -1594,11 +1705,13 @@ static int idle_event(const struct mf_imap_resp *r)
 }
 
 /* RFC 2177: IDLE, then "+", then untagged responses until DONE. */
-unsigned mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
-                            void *arg, struct mf_err *e)
+unsigned
+mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
+                   void *arg, struct mf_err *e)
 {
 	struct mf_imap_status st;
 	unsigned tag;
+	int c;
 
 	if (!mf_imap_has_cap(im, "IDLE")) {
 		mf_err_set(e, MF_E_UNSUPPORTED, "the IMAP server has no IDLE");
@@ -1607,7 +1720,7 @@ unsigned mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
 	tag = send_cmd(im, e, "IDLE");
 	if (!tag)
 		return 0;
-	int c = wait_cont(im, tag, fn, arg, &st, e);
+	c = wait_cont(im, tag, fn, arg, &st, e);
 	if (c <= 0) {
 		if (c == 0)
 			mf_err_set(e, MF_E_PROTO, "IDLE refused: %s", st.text);
@@ -1616,23 +1729,24 @@ unsigned mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
 	return tag;
 }
 
-int mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
-                      mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+int
+mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
+                  mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
 {
 	int changed = 0;
 
 	for (;;) {
+		const struct mf_imap_resp *r;
 		if (im->rpos >= im->rlen) {
 			int w = mf_lineio_wait(im->io, timeout_ms, e);
-			if (w < 0) {
+			if (w == -1) {
 				im->dead = 1;
 				return -1;
 			}
 			if (w == 0)
 				return changed;
 		}
-		const struct mf_imap_resp *r;
-		if (read_resp(im, &r, e) < 0)
+		if (read_resp(im, &r, e) == -1)
 			return -1;
 		if (r->kind != MF_IMAP_UNTAGGED) {
 			im->dead = 1;
@@ -1650,8 +1764,9 @@ int mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
 	}
 }
 
-int mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
-                     mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+int
+mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
+                 mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
 {
 	struct mf_imap_status st;
 	int old = mf_imap_set_timeout(im, timeout_ms);
@@ -1666,8 +1781,9 @@ int mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
 	return rc;
 }
 
-int mf_imap_idle(struct mf_imap *im, int timeout_ms, volatile int *stop,
-                 mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+int
+mf_imap_idle(struct mf_imap *im, int timeout_ms, volatile int *stop,
+             mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
 {
 	int waited = 0, changed = 0;
 	unsigned tag = mf_imap_idle_begin(im, fn, arg, e);
@@ -1676,17 +1792,18 @@ int mf_imap_idle(struct mf_imap *im, int timeout_ms, volatile int *stop,
 		return -1;
 	while (!changed && !(stop && *stop) && waited < timeout_ms) {
 		changed = mf_imap_idle_poll(im, 1000, fn, arg, e);
-		if (changed < 0)
+		if (changed == -1)
 			return -1;
 		waited += 1000;
 	}
 	if (mf_imap_idle_end(im, tag, mf_transport_timeout(
-	                     mf_lineio_transport(im->io)), fn, arg, e) < 0)
+	                     mf_lineio_transport(im->io)), fn, arg, e) == -1)
 		return -1;
 	return changed;
 }
 
-int mf_imap_pollfd(struct mf_imap *im)
+int
+mf_imap_pollfd(struct mf_imap *im)
 {
 	if (im->rpos < im->rlen || mf_lineio_pending(im->io) ||
 	    mf_transport_pending(mf_lineio_transport(im->io)))
@@ -1694,7 +1811,8 @@ int mf_imap_pollfd(struct mf_imap *im)
 	return mf_transport_fd(mf_lineio_transport(im->io));
 }
 
-int mf_imap_set_timeout(struct mf_imap *im, int timeout_ms)
+int
+mf_imap_set_timeout(struct mf_imap *im, int timeout_ms)
 {
 	struct mf_transport *t = mf_lineio_transport(im->io);
 	int old = mf_transport_timeout(t);
@@ -1703,7 +1821,8 @@ int mf_imap_set_timeout(struct mf_imap *im, int timeout_ms)
 	return old;
 }
 
-void mf_imap_abandon(struct mf_imap *im)
+void
+mf_imap_abandon(struct mf_imap *im)
 {
 	if (im)
 		im->dead = 1;

@@ -17,14 +17,16 @@
 #include "durable.h"
 #include "imapsync_int.h"
 
-int mf_imapsync_map_name(const char *name, char delim,
-                         enum mf_imapsync_layout layout, char *out,
-                         size_t outlen, struct mf_err *e)
+int
+mf_imapsync_map_name(const char *name, char delim,
+                     enum mf_imapsync_layout layout, char *out,
+                     size_t outlen, struct mf_err *e)
 {
 	return mf_folders_map_name(name, delim, layout, out, outlen, e);
 }
 
-int mf_imapsync_match(const char *pat, const char *name, char delim)
+int
+mf_imapsync_match(const char *pat, const char *name, char delim)
 {
 	return mf_folders_match(pat, name, delim);
 }
@@ -32,27 +34,32 @@ int mf_imapsync_match(const char *pat, const char *name, char delim)
 /* ---- run ---- */
 
 /* A dead connection ends the run; a folder error does not. */
-static int ends_run(enum mf_err_kind k)
+static int
+ends_run(enum mf_err_kind k)
 {
 	return k == MF_E_CLOSED || k == MF_E_TIMEOUT || k == MF_E_TLS ||
 	       k == MF_E_PROTO || k == MF_E_LIMIT || k == MF_E_NOMEM;
 }
 
 /* The folders --jobs left, in turn; the first failure goes to *first. */
-static int sync_folders(struct isync *c, struct mf_err *first, int *failed,
-                        struct mf_err *e)
+static int
+sync_folders(struct isync *c, struct mf_err *first, int *failed,
+             struct mf_err *e)
 {
-	for (size_t i = c->nf_done; i < c->fl.n; i++) {
+	size_t i;
+
+	for (i = c->nf_done; i < c->fl.n; i++) {
 		if (c->p->stop && *c->p->stop)
 			break;
-		if (isync_sync_folder(c, &c->fl.v[i], e) < 0) {
+		if (isync_sync_folder(c, &c->fl.v[i], e) == -1) {
+			int fatal;
 			if (!*failed) {
 				*first = *e;
 				/* as the --jobs path names it */
 				mf_err_prefix(first, "%s", c->fl.v[i].utf8);
 			}
 			*failed = 1;
-			int fatal = ends_run(e->kind);
+			fatal = ends_run(e->kind);
 			mf_err_clear(e);
 			if (fatal)
 				return -1;
@@ -61,16 +68,18 @@ static int sync_folders(struct isync *c, struct mf_err *first, int *failed,
 	return 0;
 }
 
-static int run(struct isync *c, struct mf_err *e)
+static int
+run(struct isync *c, struct mf_err *e)
 {
 	struct mf_maildir *root = NULL;
 	struct mf_err first;
 	int failed = 0;
+	int rc;
 
 	mf_err_clear(&first);
 	if (!c->p->dry_run) {
 		root = mf_maildir_open(c->p->maildir, 1, e);
-		if (!root || mf_maildir_lock(root, c->p->lock_wait_ms, e) < 0) {
+		if (!root || mf_maildir_lock(root, c->p->lock_wait_ms, e) == -1) {
 			mf_maildir_close(root);
 			return -1;
 		}
@@ -83,7 +92,7 @@ static int run(struct isync *c, struct mf_err *e)
 	/* One round trip for ENABLE, LIST and the first folder's SELECT:
 	 * the server answers them in order (RFC 3501 §5.5), and ENABLE takes
 	 * effect before the SELECT that needs it (RFC 5161 §3.1). */
-	int rc = isync_connect_begin(c, e);
+	rc = isync_connect_begin(c, e);
 	if (rc == 0)
 		rc = isync_list_send(c, e);
 	if (rc == 0 && c->p->jobs <= 1)
@@ -114,12 +123,14 @@ static int run(struct isync *c, struct mf_err *e)
 }
 
 /* mkdir -p for a directory mf_config_state_dir() named. */
-static void make_dirs(const char *base)
+static void
+make_dirs(const char *base)
 {
-	if (mkdir(base, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(base, 0700) == -1 && errno != EEXIST) {
 		char tmp[4000];
+		char *s;
 		mf_strlcpy(tmp, base, sizeof tmp);
-		for (char *s = tmp + 1; *s; s++)
+		for (s = tmp + 1; *s; s++)
 			if (*s == '/') {
 				*s = '\0';
 				mkdir(tmp, 0700);
@@ -130,23 +141,26 @@ static void make_dirs(const char *base)
 }
 
 /* STATE/imap-sync/USER@HOST, '/' in the account made '_'. */
-static int default_state_dir(const struct mf_imapsync_params *p, char *out,
-                             size_t len, struct mf_err *e)
+static int
+default_state_dir(const struct mf_imapsync_params *p, char *out,
+                  size_t len, struct mf_err *e)
 {
 	char base[4000];
+	size_t l;
+	char *s;
 
-	if (mf_config_state_dir(base, sizeof base) < 0)
+	if (mf_config_state_dir(base, sizeof base) == -1)
 		return mf_err_set(e, MF_E_CONFIG, "no state directory (use --state)");
 	make_dirs(base);
-	if (mf_durable_join(out, len, base, "imap-sync", e) < 0)
+	if (mf_durable_join(out, len, base, "imap-sync", e) == -1)
 		return -1;
 	mkdir(out, 0700);
-	size_t l = strlen(out);
+	l = strlen(out);
 	if (mf_durable_path(out + l, len - l, e, "/%s@%s",
 	                    p->imap.cred.user ? p->imap.cred.user : "",
-	                    p->imap.host) < 0)
+	                    p->imap.host) == -1)
 		return -1;
-	for (char *s = out + l + 1; *s; s++)
+	for (s = out + l + 1; *s; s++)
 		if (*s == '/')
 			*s = '_';
 	return 0;
@@ -155,9 +169,12 @@ static int default_state_dir(const struct mf_imapsync_params *p, char *out,
 /* Does the folder name (a directory entry) show its encoding?  1 UTF-8
  * (a byte over 0x7f), 2 modified UTF-7 (an "&...-" run, RFC 3501
  * §5.1.3), 0 plain ASCII, which reads the same either way. */
-static int name_encoding(const char *n)
+static int
+name_encoding(const char *n)
 {
-	for (const char *p = n; *p; p++) {
+	const char *p;
+
+	for (p = n; *p; p++) {
 		if ((unsigned char)*p > 0x7f)
 			return 1;
 		if (*p == '&' && p[1] != '-') {
@@ -175,13 +192,15 @@ static int name_encoding(const char *n)
  * refused instead of making a second copy of every folder.  A Maildir
  * without the record (made by an older mailflow, Dovecot, Courier or
  * mbsync) is judged by the names already there. */
-static int check_folder_names(const struct mf_imapsync_params *p,
-                              struct mf_err *e)
+static int
+check_folder_names(const struct mf_imapsync_params *p,
+                   struct mf_err *e)
 {
 	const char *want = p->names_mutf7 ? "mutf7" : "utf8";
-	char path[4096], have[16] = "";
-	int recorded = 0;
+	int recorded;
 	FILE *f;
+	char path[4096], have[16] = "";
+	recorded = 0;
 
 	if (snprintf(path, sizeof path, "%s/.mailflow-folder-names", p->maildir)
 	    >= (int)sizeof path)
@@ -225,7 +244,8 @@ static int check_folder_names(const struct mf_imapsync_params *p,
 	return 0;
 }
 
-int mf_imapsync_run(const struct mf_imapsync_params *p, struct mf_err *e)
+int
+mf_imapsync_run(const struct mf_imapsync_params *p, struct mf_err *e)
 {
 	struct isync c;
 	int rc;
@@ -239,11 +259,11 @@ int mf_imapsync_run(const struct mf_imapsync_params *p, struct mf_err *e)
 	c.fl.nexcludes = p->nexcludes;
 	if (!p->maildir || !*p->maildir)
 		return mf_err_set(e, MF_E_CONFIG, "no Maildir given (use -m)");
-	if (check_folder_names(p, e) < 0)
+	if (check_folder_names(p, e) == -1)
 		return -1;
 	if (p->state_dir && *p->state_dir)
 		mf_strlcpy(c.state_dir, p->state_dir, sizeof c.state_dir);
-	else if (default_state_dir(p, c.state_dir, sizeof c.state_dir, e) < 0)
+	else if (default_state_dir(p, c.state_dir, sizeof c.state_dir, e) == -1)
 		return -1;
 	rc = run(&c, e);
 	mf_folders_free(&c.fl);

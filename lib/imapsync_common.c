@@ -14,7 +14,8 @@
 #include "buf.h"
 #include "utf7.h"
 
-void isync_warnf(struct isync *c, const char *fmt, ...)
+void
+isync_warnf(struct isync *c, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -26,12 +27,13 @@ void isync_warnf(struct isync *c, const char *fmt, ...)
 		c->p->warn(c->p->arg, msg);
 }
 
-int isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
-                  void *arg, struct mf_err *e)
+int
+isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
+              void *arg, struct mf_err *e)
 {
 	struct mf_imap_status st;
 
-	if (mf_imap_wait(c->im, tag, fn, arg, &st, e) < 0)
+	if (mf_imap_wait(c->im, tag, fn, arg, &st, e) == -1)
 		return -1;
 	if (!strcmp(st.status, "OK"))
 		return 0;
@@ -42,7 +44,8 @@ int isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
 
 /* ---- folder list ---- */
 
-static void report_refused(struct isync *c, const char *name, const char *why)
+static void
+report_refused(struct isync *c, const char *name, const char *why)
 {
 	struct mf_imapsync_result r;
 
@@ -59,22 +62,28 @@ static void report_refused(struct isync *c, const char *name, const char *why)
 
 /* The RFC 6154 attribute among the LIST attributes at toks[k], "" if
  * none; NULL for a folder that cannot be selected. */
-static const char *list_special(const struct mf_imap_resp *r, size_t k)
+static const char *
+list_special(const struct mf_imap_resp *r, size_t k)
 {
+	const char *special;
+	size_t end;
+	size_t j;
+
 	static const char *const special_use[] = {
 		"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk",
 		"\\Sent", "\\Trash"
 	};
-	const char *special = "";
-	size_t end = r->toks[k].next;
+	special = "";
+	end = r->toks[k].next;
 
-	for (size_t j = k + 1; j < end; j = r->toks[j].next) {
+	for (j = k + 1; j < end; j = r->toks[j].next) {
+		size_t u;
 		if (r->toks[j].type != MF_IMAP_ATOM)
 			continue;
 		if (!strcasecmp(r->toks[j].s, "\\Noselect") ||
 		    !strcasecmp(r->toks[j].s, "\\NonExistent"))
 			return NULL;
-		for (size_t u = 0; u < sizeof special_use / sizeof *special_use; u++)
+		for (u = 0; u < sizeof special_use / sizeof *special_use; u++)
 			if (!strcasecmp(r->toks[j].s, special_use[u]))
 				special = special_use[u];
 	}
@@ -82,29 +91,35 @@ static const char *list_special(const struct mf_imap_resp *r, size_t k)
 }
 
 /* RFC 3501 §7.2.2: LIST (attributes) delimiter name */
-static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+static int
+list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 {
 	struct isync *c = arg;
 	size_t k = r->data_first;
+	const char *special;
+	size_t d, n;
+	char delim;
+	struct mf_folders_refusal why;
+	int a;
 
 	if (strcmp(r->keyword, "LIST") || k >= r->ntoks ||
 	    r->toks[k].type != MF_IMAP_LIST)
 		return 0;
-	const char *special = list_special(r, k);
+	special = list_special(r, k);
 	if (!special)
 		return 0;
-	size_t d = r->toks[k].next, n = d < r->ntoks ? r->toks[d].next : r->ntoks;
+	d = r->toks[k].next;
+	n = d < r->ntoks ? r->toks[d].next : r->ntoks;
 	if (n >= r->ntoks)
 		return mf_err_set(e, MF_E_PROTO, "malformed LIST response");
-	char delim = 0;
+	delim = 0;
 	if (r->toks[d].type == MF_IMAP_STRING && r->toks[d].len == 1)
 		delim = r->toks[d].s[0];
 	if (r->toks[n].type != MF_IMAP_STRING && r->toks[n].type != MF_IMAP_ATOM)
 		return mf_err_set(e, MF_E_PROTO, "malformed LIST mailbox name");
-	struct mf_folders_refusal why;
-	int a = mf_folders_add(&c->fl, r->toks[n].s, r->toks[n].len, delim,
-	                       special, &why, e);
-	if (a < 0)
+	a = mf_folders_add(&c->fl, r->toks[n].s, r->toks[n].len, delim,
+	                   special, &why, e);
+	if (a == -1)
 		return -1;
 	if (a == MF_FOLDERS_REFUSED)
 		report_refused(c, why.name, why.why);
@@ -112,12 +127,15 @@ static int list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 }
 
 /* The patterns in modified UTF-7 (RFC 3501 §5.1.3), into enc[0..np). */
-static int encode_patterns(const char *const *pats, size_t np,
-                           struct mf_buf *enc, const char **out,
-                           struct mf_err *e)
+static int
+encode_patterns(const char *const *pats, size_t np,
+                struct mf_buf *enc, const char **out,
+                struct mf_err *e)
 {
-	for (size_t i = 0; i < np; i++) {
-		if (mf_utf7_encode(pats[i], strlen(pats[i]), &enc[i], e) < 0)
+	size_t i;
+
+	for (i = 0; i < np; i++) {
+		if (mf_utf7_encode(pats[i], strlen(pats[i]), &enc[i], e) == -1)
 			return -1;
 		out[i] = enc[i].data ? enc[i].data : "";
 	}
@@ -127,7 +145,8 @@ static int encode_patterns(const char *const *pats, size_t np,
 /* One LIST with every pattern when LIST-EXTENDED (RFC 5258) allows it,
  * asking for SPECIAL-USE attributes (RFC 6154) when offered; else one
  * plain LIST per pattern, all queued at once. */
-int isync_list_send(struct isync *c, struct mf_err *e)
+int
+isync_list_send(struct isync *c, struct mf_err *e)
 {
 	const char *all[] = { "*" };
 	const char *const *pats = c->p->nfolders ? c->p->folders : all;
@@ -138,6 +157,7 @@ int isync_list_send(struct isync *c, struct mf_err *e)
 	struct mf_buf *enc;
 	const char **utf7;
 	int r;
+	size_t i;
 
 	free(c->list_tags);
 	c->nlist = 0;
@@ -147,33 +167,35 @@ int isync_list_send(struct isync *c, struct mf_err *e)
 	if (!c->list_tags || !enc || !utf7)
 		r = mf_err_set(e, MF_E_NOMEM, "out of memory");
 	else {
-		for (size_t i = 0; i < np; i++)
+		for (i = 0; i < np; i++)
 			mf_buf_init(&enc[i], 4096);
 		r = encode_patterns(pats, np, enc, utf7, e);
 	}
 	/* ext: all patterns in one command; else one each */
-	for (size_t i = 0; r == 0 && i < np; i += ext ? np : 1) {
+	for (i = 0; r == 0 && i < np; i += ext ? np : 1) {
 		r = mf_imap_list_send(c->im, utf7 + i, ext ? np : 1, how,
 		                      &c->list_tags[c->nlist], e);
 		if (r == 0)
 			c->nlist++;
 	}
-	for (size_t i = 0; enc && i < np; i++)
+	for (i = 0; enc && i < np; i++)
 		mf_buf_free(&enc[i]);
 	free(enc);
 	free(utf7);
-	if (r < 0)
+	if (r == -1)
 		mf_err_prefix(e, "listing the folders (LIST)");
 	return r;
 }
 
-int isync_list_wait(struct isync *c, struct mf_err *e)
+int
+isync_list_wait(struct isync *c, struct mf_err *e)
 {
 	int r = 0;
+	size_t i;
 
-	for (size_t i = 0; r == 0 && i < c->nlist; i++) {
+	for (i = 0; r == 0 && i < c->nlist; i++) {
 		r = mf_imap_wait_ok(c->im, c->list_tags[i], list_cb, c, e);
-		if (r < 0)
+		if (r == -1)
 			mf_err_prefix(e, "listing the folders (LIST)");
 	}
 	free(c->list_tags);
@@ -182,30 +204,33 @@ int isync_list_wait(struct isync *c, struct mf_err *e)
 	return r;
 }
 
-int isync_list_folders(struct isync *c, struct mf_err *e)
+int
+isync_list_folders(struct isync *c, struct mf_err *e)
 {
-	if (isync_list_send(c, e) < 0)
+	if (isync_list_send(c, e) == -1)
 		return -1;
 	return isync_list_wait(c, e);
 }
 
-int isync_connect_begin(struct isync *c, struct mf_err *e)
+int
+isync_connect_begin(struct isync *c, struct mf_err *e)
 {
 	c->enable_tag = 0;
 	c->im = mf_imap_connect(&c->p->imap, e);
 	if (!c->im)
 		return -1;
-	if (mf_imap_login(c->im, &c->p->imap, e) < 0)
+	if (mf_imap_login(c->im, &c->p->imap, e) == -1)
 		return -1;
 	return mf_imap_enable_send(c->im, "QRESYNC CONDSTORE", &c->enable_tag, e);
 }
 
-int isync_connect_end(struct isync *c, struct mf_err *e)
+int
+isync_connect_end(struct isync *c, struct mf_err *e)
 {
 	unsigned t = c->enable_tag;
 
 	c->enable_tag = 0;
-	if (t && mf_imap_wait_ok(c->im, t, NULL, NULL, e) < 0)
+	if (t && mf_imap_wait_ok(c->im, t, NULL, NULL, e) == -1)
 		return -1;
 	c->qresync = mf_imap_enabled(c->im, "QRESYNC");
 	c->condstore = c->qresync || mf_imap_enabled(c->im, "CONDSTORE");
@@ -213,9 +238,10 @@ int isync_connect_end(struct isync *c, struct mf_err *e)
 	return 0;
 }
 
-int isync_connect(struct isync *c, struct mf_err *e)
+int
+isync_connect(struct isync *c, struct mf_err *e)
 {
-	if (isync_connect_begin(c, e) < 0)
+	if (isync_connect_begin(c, e) == -1)
 		return -1;
 	return isync_connect_end(c, e);
 }

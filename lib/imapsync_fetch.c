@@ -15,13 +15,15 @@
 #define GROUP_COMMIT_MSGS  256
 #define GROUP_COMMIT_BYTES (32u << 20)
 
-static int ends_with_ci(const char *s, size_t n, const char *suffix)
+static int
+ends_with_ci(const char *s, size_t n, const char *suffix)
 {
 	size_t k = strlen(suffix);
 	return n >= k && !strncasecmp(s + n - k, suffix, k);
 }
 
-static int lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
+static int
+lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
 {
 	struct frun *fr = arg;
 
@@ -41,13 +43,15 @@ static int lit_begin(void *arg, const char *prefix, size_t n, uint64_t size)
 }
 
 /* CRLF -> LF: a Maildir holds messages with local line endings. */
-static int lit_data(void *arg, const char *p, size_t n)
+static int
+lit_data(void *arg, const char *p, size_t n)
 {
 	struct frun *fr = arg;
 	char out[16384];
 	size_t o = 0;
+	size_t i;
 
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		if (fr->cr) {
 			fr->cr = 0;
 			if (p[i] != '\n')
@@ -59,7 +63,7 @@ static int lit_data(void *arg, const char *p, size_t n)
 		}
 		out[o++] = p[i];
 		if (o >= sizeof out - 2) {
-			if (mf_maildir_write(fr->msg, out, o, &fr->herr) < 0)
+			if (mf_maildir_write(fr->msg, out, o, &fr->herr) == -1)
 				return -1;
 			o = 0;
 		}
@@ -67,7 +71,8 @@ static int lit_data(void *arg, const char *p, size_t n)
 	return o ? mf_maildir_write(fr->msg, out, o, &fr->herr) : 0;
 }
 
-static int lit_end(void *arg)
+static int
+lit_end(void *arg)
 {
 	struct frun *fr = arg;
 
@@ -79,17 +84,20 @@ static int lit_end(void *arg)
 	return 0;
 }
 
-static int group_commit(struct frun *fr, struct mf_err *e)
+static int
+group_commit(struct frun *fr, struct mf_err *e)
 {
+	size_t i;
+
 	if (!fr->npend)
 		return 0;
 	/* the files' data and their directory entries must be durable before
 	 * the state may say we have them (batch mode: this sync does both) */
-	if (mf_maildir_sync(fr->md, e) < 0)
+	if (mf_maildir_sync(fr->md, e) == -1)
 		return -1;
-	for (size_t i = 0; i < fr->npend; i++) {
+	for (i = 0; i < fr->npend; i++) {
 		if (mf_syncstate_put(fr->st, fr->pend[i].uid, fr->pend[i].flags, 0,
-		                     fr->pend[i].base, e) < 0)
+		                     fr->pend[i].base, e) == -1)
 			return -1;
 		free(fr->pend[i].base);
 		free(fr->pend[i].flags);
@@ -101,9 +109,12 @@ static int group_commit(struct frun *fr, struct mf_err *e)
 
 /* Note the committed file "cur/BASE:2,FLAGS" or "new/BASE" for the next
  * group commit, with its flag set. */
-static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
-                    const char *name, struct mf_err *e)
+static int
+pend_add(struct frun *fr, uint32_t uid, const char *flags,
+         const char *name, struct mf_err *e)
 {
+	char base[256];
+
 	if (fr->npend == fr->cappend) {
 		size_t nc = fr->cappend ? fr->cappend * 2 : 64;
 		void *nv = realloc(fr->pend, nc * sizeof *fr->pend);
@@ -112,8 +123,7 @@ static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
 		fr->pend = nv;
 		fr->cappend = nc;
 	}
-	char base[256];
-	if (mf_maildir_name_base(name, base, sizeof base) < 0)
+	if (mf_maildir_name_base(name, base, sizeof base) == -1)
 		return mf_err_set(e, MF_E_INTERNAL, "Maildir name too long: %s",
 		                  name);
 	fr->pend[fr->npend].uid = uid;
@@ -132,7 +142,8 @@ static int pend_add(struct frun *fr, uint32_t uid, const char *flags,
  * server answering with other UIDs (RFC 3501 §6.4.8 allows unsolicited
  * FETCH, not bodies for UIDs nobody asked) must not plant a message that
  * would hide the real one with that UID later. */
-static int wanted(struct frun *fr, uint64_t uid)
+static int
+wanted(struct frun *fr, uint64_t uid)
 {
 	if (uid && uid <= 0xFFFFFFFFu && isync_uids_has(fr->want, (uint32_t)uid) &&
 	    (!fr->uidnext || uid < fr->uidnext))
@@ -144,12 +155,13 @@ static int wanted(struct frun *fr, uint64_t uid)
 	return 0;
 }
 
-static uint64_t fetch_uid(const struct mf_imap_resp *r)
+static uint64_t
+fetch_uid(const struct mf_imap_resp *r)
 {
 	uint64_t uid = 0;
 	size_t k = mf_imap_fetch_item(r, r->data_first, "UID");
 
-	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 ||
+	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) == -1 ||
 	    uid > 0xFFFFFFFFu)
 		return 0;
 	return uid;
@@ -162,8 +174,9 @@ static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
  * BODY[]), a body sent as a quoted string (RFC 3501 §4.3 allows it:
  * delivered like a literal), or NIL (counted, not recorded: tried again
  * next run). */
-static int fetch_inline(struct frun *fr, const struct mf_imap_resp *r,
-                        struct mf_err *e)
+static int
+fetch_inline(struct frun *fr, const struct mf_imap_resp *r,
+             struct mf_err *e)
 {
 	size_t k = mf_imap_fetch_item(r, r->data_first, "BODY[]");
 	uint64_t uid;
@@ -186,7 +199,7 @@ static int fetch_inline(struct frun *fr, const struct mf_imap_resp *r,
 	if (!fr->msg)
 		return -1;
 	fr->cr = 0;
-	if (lit_data(fr, r->toks[k].s, r->toks[k].len) < 0 || lit_end(fr) < 0) {
+	if (lit_data(fr, r->toks[k].s, r->toks[k].len) == -1 || lit_end(fr) == -1) {
 		*e = fr->herr;
 		mf_maildir_abort(fr->msg);
 		fr->msg = NULL;
@@ -195,8 +208,9 @@ static int fetch_inline(struct frun *fr, const struct mf_imap_resp *r,
 	return commit_body(fr, r, uid, e);
 }
 
-static int fetch_body_cb(void *arg, const struct mf_imap_resp *r,
-                         struct mf_err *e)
+static int
+fetch_body_cb(void *arg, const struct mf_imap_resp *r,
+              struct mf_err *e)
 {
 	struct frun *fr = arg;
 	uint64_t uid;
@@ -222,9 +236,12 @@ static int fetch_body_cb(void *arg, const struct mf_imap_resp *r,
 }
 
 /* Fetched in this group already (a server sending one body twice)? */
-static int pending_has(const struct frun *fr, uint64_t uid)
+static int
+pending_has(const struct frun *fr, uint64_t uid)
 {
-	for (size_t i = 0; i < fr->npend; i++)
+	size_t i;
+
+	for (i = 0; i < fr->npend; i++)
 		if (fr->pend[i].uid == uid)
 			return 1;
 	return 0;
@@ -234,30 +251,33 @@ static int pending_has(const struct frun *fr, uint64_t uid)
  * new/ when it is unseen and carries nothing else (new/ names have no
  * info part, and MUAs count new/ as new mail), else in cur/ with its
  * letters. */
-static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
-                       uint64_t uid, struct mf_err *e)
+static int
+commit_body(struct frun *fr, const struct mf_imap_resp *r,
+            uint64_t uid, struct mf_err *e)
 {
 	char flags[MF_FLAGSET_MAX] = "", letters[64], fields[32], name[512];
 	size_t k;
+	struct mf_maildir_msg *m;
+	size_t size;
 
 	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
 	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
 		mf_imapflags_from_list(r, k, flags, sizeof flags);
-	struct mf_maildir_msg *m = fr->msg;
+	m = fr->msg;
 	fr->msg = NULL;
 	if (mf_syncstate_get(fr->st, (uint32_t)uid) || pending_has(fr, uid)) {
 		mf_maildir_abort(m);   /* already have it: a duplicate answer */
 		return 0;
 	}
-	size_t size = mf_maildir_msg_size(m);
+	size = mf_maildir_msg_size(m);
 	mf_maildir_field_num(fields, sizeof fields, "U", (unsigned long)uid);
-	if (isync_file_letters(fr, "", flags, letters, sizeof letters, e) < 0) {
+	if (isync_file_letters(fr, "", flags, letters, sizeof letters, e) == -1) {
 		mf_maildir_abort(m);
 		return -1;
 	}
 	if (mf_maildir_commit(m, *letters ? "cur" : "new", fields, letters, name,
-	                      sizeof name, e) < 0 ||
-	    pend_add(fr, (uint32_t)uid, flags, name, e) < 0)
+	                      sizeof name, e) == -1 ||
+	    pend_add(fr, (uint32_t)uid, flags, name, e) == -1)
 		return -1;
 	fr->pend_bytes += size;
 	fr->res.fetched++;
@@ -274,8 +294,9 @@ static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
 
 /* The bodies of want, in command-sized UID sets, a window of commands in
  * flight at a time. */
-int isync_fetch_bodies(struct frun *fr, const struct uids *want,
-                       struct mf_err *e)
+int
+isync_fetch_bodies(struct frun *fr, const struct uids *want,
+                   struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	struct mf_imap_hooks hk = { lit_begin, lit_data, lit_end, NULL, fr };
@@ -283,12 +304,14 @@ int isync_fetch_bodies(struct frun *fr, const struct uids *want,
 	size_t pos = 0, ntags;
 	char set[UIDSET_MAX + 64];
 	int rc = 0;
+	struct mf_err e2;
 
 	fr->total_new = (unsigned long)want->n;
 	fr->want = want;
 	mf_err_clear(&fr->herr);
 	mf_imap_set_literal_hooks(c->im, &hk);
 	while (rc == 0 && pos < want->n) {
+		size_t i;
 		/* a window of commands in flight keeps the pipe full */
 		for (ntags = 0; ntags < 16 && pos < want->n; ntags++) {
 			isync_uids_format(want, &pos, set, sizeof set);
@@ -299,21 +322,20 @@ int isync_fetch_bodies(struct frun *fr, const struct uids *want,
 				break;
 			}
 		}
-		for (size_t i = 0; rc == 0 && i < ntags; i++)
-			if (isync_wait_ok(c, tags[i], fetch_body_cb, fr, e) < 0)
+		for (i = 0; rc == 0 && i < ntags; i++)
+			if (isync_wait_ok(c, tags[i], fetch_body_cb, fr, e) == -1)
 				rc = -1;
 	}
 	mf_imap_set_literal_hooks(c->im, NULL);
-	if (rc < 0 && fr->herr.kind != MF_OK)
+	if (rc == -1 && fr->herr.kind != MF_OK)
 		*e = fr->herr;
 	if (fr->msg) {
 		mf_maildir_abort(fr->msg);
 		fr->msg = NULL;
 	}
 	/* what was committed before a failure is still recorded */
-	struct mf_err e2;
 	mf_err_clear(&e2);
-	if (group_commit(fr, rc < 0 ? &e2 : e) < 0 && rc == 0)
+	if (group_commit(fr, rc == -1 ? &e2 : e) == -1 && rc == 0)
 		rc = -1;
 	return rc;
 }

@@ -18,13 +18,15 @@
 
 /* FETCH (UID FLAGS) answers, and with QRESYNC the changes and VANISHED
  * (EARLIER) UIDs that SELECT returns (RFC 7162 §3.2.5.2, §3.2.10). */
-static int fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
-                          struct mf_err *e)
+static int
+fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
+               struct mf_err *e)
 {
 	struct frun *fr = arg;
 	uint64_t uid = 0, size = 0;
 	char flags[MF_FLAGSET_MAX] = "";
 	size_t k;
+	struct sflag *old;
 
 	(void)e;
 	if (!strcmp(r->keyword, "VANISHED")) {
@@ -32,14 +34,14 @@ static int fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
 		if (d < r->ntoks && r->toks[d].type == MF_IMAP_LIST)
 			d = r->toks[d].next;
 		if (d < r->ntoks && r->toks[d].type == MF_IMAP_ATOM &&
-		    isync_ranges_parse(&fr->vanished, r->toks[d].s) < 0)
+		    isync_ranges_parse(&fr->vanished, r->toks[d].s) == -1)
 			return mf_err_set(e, MF_E_PROTO, "bad VANISHED UID set");
 		return 0;
 	}
 	if (strcmp(r->keyword, "FETCH") || r->data_first >= r->ntoks)
 		return 0;
 	k = mf_imap_fetch_item(r, r->data_first, "UID");
-	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 || !uid ||
+	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) == -1 || !uid ||
 	    uid > 0xFFFFFFFFu)
 		return 0;
 	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
@@ -49,24 +51,29 @@ static int fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
 	k = mf_imap_fetch_item(r, r->data_first, "RFC822.SIZE");
 	if (k != (size_t)-1)
 		mf_imap_tok_u64(&r->toks[k], &size);
-	struct sflag *old = fr->sl.sorted ? isync_slist_find(&fr->sl, (uint32_t)uid)
-	                                  : NULL;
+	old = fr->sl.sorted ? isync_slist_find(&fr->sl, (uint32_t)uid)
+	                    : NULL;
 	if (old)
-		return isync_slist_set_flags(old, flags) < 0
+		return isync_slist_set_flags(old, flags) == -1
 		       ? mf_err_set(e, MF_E_NOMEM, "out of memory") : 0;
-	if (isync_slist_add(&fr->sl, (uint32_t)uid, flags, size, NULL) < 0)
+	if (isync_slist_add(&fr->sl, (uint32_t)uid, flags, size, NULL) == -1)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
 }
 
 /* UIDs the state lacks: from the full list, or (QRESYNC) every UID from
  * the old UIDNEXT on; UIDs never used are simply not returned. */
-static int new_uids(struct frun *fr, struct uids *want, uint32_t from,
-                    uint32_t to, struct mf_err *e)
+static int
+new_uids(struct frun *fr, struct uids *want, uint32_t from,
+         uint32_t to, struct mf_err *e)
 {
+	uint32_t u;
+
 	if (fr->full) {
-		for (size_t i = 0; i < fr->sl.n; i++) {
-			uint32_t u = fr->sl.v[i].uid;
+		size_t i;
+
+		for (i = 0; i < fr->sl.n; i++) {
+			u = fr->sl.v[i].uid;
 			if (to && u >= to) {
 				/* RFC 3501 §2.3.1.1: UIDNEXT is greater than
 				 * every UID in the mailbox */
@@ -74,21 +81,22 @@ static int new_uids(struct frun *fr, struct uids *want, uint32_t from,
 				            "above UIDNEXT %u", fr->f->utf8, u, to);
 				continue;
 			}
-			if (!mf_syncstate_get(fr->st, u) && isync_uids_add(want, u) < 0)
+			if (!mf_syncstate_get(fr->st, u) && isync_uids_add(want, u) == -1)
 				return mf_err_set(e, MF_E_NOMEM, "out of memory");
 		}
 		return 0;
 	}
-	for (uint32_t u = from; u && u < to; u++)
-		if (!mf_syncstate_get(fr->st, u) && isync_uids_add(want, u) < 0)
+	for (u = from; u && u < to; u++)
+		if (!mf_syncstate_get(fr->st, u) && isync_uids_add(want, u) == -1)
 			return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
 }
 
 /* Queue SELECT (EXAMINE in dry run) of utf7 in mode; the tag, 0 on
  * error.  The mailbox facts start afresh for its replies. */
-static unsigned select_send(struct isync *c, const char *utf7, int mode,
-                            const struct mf_syncstate *st, struct mf_err *e)
+static unsigned
+select_send(struct isync *c, const char *utf7, int mode,
+            const struct mf_syncstate *st, struct mf_err *e)
 {
 	struct mf_imap_qresync q = { mf_syncstate_uidvalidity(st),
 	                             mf_syncstate_modseq(st) };
@@ -105,8 +113,9 @@ static unsigned select_send(struct isync *c, const char *utf7, int mode,
 
 /* What QRESYNC needs from the state (RFC 7162 §3.2.5): a UIDVALIDITY, a
  * MODSEQ and a UIDNEXT to ask for changes since. */
-static int select_mode(int qresync, int condstore,
-                       const struct mf_syncstate *st)
+static int
+select_mode(int qresync, int condstore,
+            const struct mf_syncstate *st)
 {
 	if (qresync && mf_syncstate_uidvalidity(st) && mf_syncstate_modseq(st) &&
 	    mf_syncstate_uidnext(st))
@@ -118,13 +127,15 @@ static int select_mode(int qresync, int condstore,
  * LIST answers: the first pattern when it names one folder, else INBOX
  * when the pattern matches it (LIST names INBOX in upper case, RFC 3501
  * §5.1).  0 when there is no good guess. */
-static int preselect_guess(const struct isync *c, char *utf7, size_t len)
+static int
+preselect_guess(const struct isync *c, char *utf7, size_t len)
 {
 	const char *pat = c->p->nfolders ? c->p->folders[0] : "*";
 	const char *name = pat;
 	struct mf_buf enc = MF_BUF_INIT(4096);
 	struct mf_err e;
 	int ok;
+	size_t i;
 
 	if (strpbrk(pat, "*%"))
 		name = "INBOX";
@@ -132,7 +143,7 @@ static int preselect_guess(const struct isync *c, char *utf7, size_t len)
 		name = "INBOX";
 	if (name != pat && !mf_folders_match(pat, name, 0))
 		return 0;
-	for (size_t i = 0; i < c->p->nexcludes; i++)
+	for (i = 0; i < c->p->nexcludes; i++)
 		if (mf_folders_match(c->p->excludes[i], name, 0))
 			return 0;
 	mf_err_clear(&e);
@@ -144,7 +155,8 @@ static int preselect_guess(const struct isync *c, char *utf7, size_t len)
 	return ok;
 }
 
-int isync_preselect_send(struct isync *c, struct mf_err *e)
+int
+isync_preselect_send(struct isync *c, struct mf_err *e)
 {
 	struct isync_pre *pr = &c->pre;
 	char key[200];
@@ -171,7 +183,8 @@ int isync_preselect_send(struct isync *c, struct mf_err *e)
 	return 0;
 }
 
-void isync_preselect_first(struct isync *c)
+void
+isync_preselect_first(struct isync *c)
 {
 	struct mf_folder f;
 	size_t k;
@@ -189,7 +202,8 @@ void isync_preselect_first(struct isync *c)
 	c->fl.v[c->nf_done] = f;
 }
 
-void isync_preselect_finish(struct isync *c)
+void
+isync_preselect_finish(struct isync *c)
 {
 	struct mf_imap_status st;
 	struct mf_err e;
@@ -200,7 +214,8 @@ void isync_preselect_finish(struct isync *c)
 	isync_preselect_drop(c);
 }
 
-void isync_preselect_drop(struct isync *c)
+void
+isync_preselect_drop(struct isync *c)
 {
 	mf_syncstate_free(c->pre.st);
 	memset(&c->pre, 0, sizeof c->pre);
@@ -208,8 +223,9 @@ void isync_preselect_drop(struct isync *c)
 
 /* The state of folder f when the guessed SELECT is for it (fr then owns
  * it), else NULL. */
-static struct mf_syncstate *preselect_take(struct isync *c,
-                                           const struct mf_folder *f)
+static struct mf_syncstate *
+preselect_take(struct isync *c,
+               const struct mf_folder *f)
 {
 	struct mf_syncstate *st = c->pre.st;
 
@@ -224,7 +240,8 @@ static struct mf_syncstate *preselect_take(struct isync *c,
 /* The guessed SELECT's reply when it is this folder's in the mode
  * wanted: 1 and r its result.  Else its reply is read and dropped (its
  * untagged responses must not reach this folder's callbacks) and 0. */
-static int preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
+static int
+preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	struct mf_imap_status st;
@@ -241,14 +258,15 @@ static int preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
 		                     ? fetch_flags_cb : NULL, fr, e);
 		return 1;
 	}
-	if (mf_imap_wait(c->im, t, NULL, NULL, &st, e) < 0) {
+	if (mf_imap_wait(c->im, t, NULL, NULL, &st, e) == -1) {
 		*r = -1;
 		return 1;
 	}
 	return 0;
 }
 
-static int select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
+static int
+select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
@@ -281,8 +299,9 @@ struct known {
 };
 
 /* The server no longer has it.  *i steps back when the entry is removed. */
-static int known_gone(struct frun *fr, const struct known *k, size_t *i,
-                      struct mf_err *e)
+static int
+known_gone(struct frun *fr, const struct known *k, size_t *i,
+           struct mf_err *e)
 {
 	const struct mf_imapsync_params *p = fr->c->p;
 
@@ -293,7 +312,7 @@ static int known_gone(struct frun *fr, const struct known *k, size_t *i,
 			                        k->status | MF_SS_GONE_REMOTE, k->base, e);
 		return 0;
 	}
-	if (k->lf && !p->dry_run && mf_maildir_remove(fr->md, k->lf->rel, e) < 0)
+	if (k->lf && !p->dry_run && mf_maildir_remove(fr->md, k->lf->rel, e) == -1)
 		return -1;
 	if (k->lf)
 		fr->res.deleted_local++;
@@ -305,13 +324,14 @@ static int known_gone(struct frun *fr, const struct known *k, size_t *i,
 
 /* Our file is gone: an expunge for the server in two-way mode with
  * --expunge, else only recorded. */
-static int known_missing(struct frun *fr, const struct known *k,
-                         struct uids *del_remote, struct mf_err *e)
+static int
+known_missing(struct frun *fr, const struct known *k,
+              struct uids *del_remote, struct mf_err *e)
 {
 	const struct mf_imapsync_params *p = fr->c->p;
 
 	if (p->two_way && p->expunge) {
-		if (isync_uids_add(del_remote, k->uid) < 0)
+		if (isync_uids_add(del_remote, k->uid) == -1)
 			return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	} else if (k->status & MF_SS_GONE_LOCAL) {
 		if (strcmp(k->S, k->base0) && !p->dry_run)
@@ -325,11 +345,13 @@ static int known_missing(struct frun *fr, const struct known *k,
 
 /* Both sides have it: merge the flags; a change for the server goes to
  * *op (and *push is set). */
-static int known_flags(struct frun *fr, const struct known *k,
-                       struct store_op *op, int *push, struct mf_err *e)
+static int
+known_flags(struct frun *fr, const struct known *k,
+            struct store_op *op, int *push, struct mf_err *e)
 {
 	const struct mf_imapsync_params *p = fr->c->p;
 	char L[MF_FLAGSET_MAX], R[MF_FLAGSET_MAX];
+	const char *keep;
 
 	isync_local_set(fr, k->lf, k->base0, L, sizeof L);
 	if (p->two_way) {
@@ -349,15 +371,16 @@ static int known_flags(struct frun *fr, const struct known *k,
 		/* pull: server changes win; local-only changes stay */
 		mf_imapflags_pull(k->base0, L, k->S, R, sizeof R);
 	}
-	if (strcmp(R, L) && isync_set_local_flags(fr, k->lf, R, e) < 0)
+	if (strcmp(R, L) && isync_set_local_flags(fr, k->lf, R, e) == -1)
 		return -1;
-	const char *keep = p->two_way ? R : k->S;
+	keep = p->two_way ? R : k->S;
 	if (!p->dry_run && strcmp(keep, k->base0))
 		return mf_syncstate_put(fr->st, k->uid, keep, k->status, k->base, e);
 	return 0;
 }
 
-static void known_load(struct frun *fr, size_t i, struct known *k, int *gone)
+static void
+known_load(struct frun *fr, size_t i, struct known *k, int *gone)
 {
 	const struct mf_syncstate_entry *en = mf_syncstate_at(fr->st, i);
 	struct sflag *s = isync_slist_find(&fr->sl, en->uid);
@@ -376,12 +399,14 @@ static void known_load(struct frun *fr, size_t i, struct known *k, int *gone)
 		k->lf->used = 1;
 }
 
-static int sync_known(struct frun *fr, struct uids *del_remote,
-                      struct mf_err *e)
+static int
+sync_known(struct frun *fr, struct uids *del_remote,
+           struct mf_err *e)
 {
 	size_t nops = 0, i = 0, nalloc = mf_syncstate_count(fr->st) + 1;
 	struct store_op *ops;
 	int rc = 0;
+	size_t j;
 
 	ops = calloc(nalloc, sizeof *ops);
 	if (!ops)
@@ -400,7 +425,7 @@ static int sync_known(struct frun *fr, struct uids *del_remote,
 	}
 	if (rc == 0)
 		rc = isync_push_flags(fr, ops, nops, e);
-	for (size_t j = 0; j <= nops && j < nalloc; j++) {
+	for (j = 0; j <= nops && j < nalloc; j++) {
 		free(ops[j].add);
 		free(ops[j].del);
 	}
@@ -412,8 +437,9 @@ static int sync_known(struct frun *fr, struct uids *del_remote,
 
 /* A UIDVALIDITY different from the state's means the server renumbered
  * the folder; none in the state, a first sync.  1: nothing more to do. */
-static int check_uidvalidity(struct frun *fr, uint32_t sv, int *use_q,
-                             struct mf_err *e)
+static int
+check_uidvalidity(struct frun *fr, uint32_t sv, int *use_q,
+                  struct mf_err *e)
 {
 	struct mf_imap_mailbox *mb = mf_imap_mailbox(fr->c->im);
 	int dry = fr->c->p->dry_run;
@@ -422,15 +448,15 @@ static int check_uidvalidity(struct frun *fr, uint32_t sv, int *use_q,
 		isync_slist_free(&fr->sl);
 		fr->vanished.n = 0;
 		*use_q = 0;
-		if (isync_recover_uidvalidity(fr, mb->uidvalidity, e) < 0)
+		if (isync_recover_uidvalidity(fr, mb->uidvalidity, e) == -1)
 			return -1;
 		if (dry) {
 			fr->res.fetched = mb->exists - fr->res.adopted;
 			return 1;
 		}
 	} else if (!sv && !dry) {
-		if (mf_syncstate_reset(fr->st, mb->uidvalidity, e) < 0 ||
-		    mf_syncstate_commit(fr->st, e) < 0)
+		if (mf_syncstate_reset(fr->st, mb->uidvalidity, e) == -1 ||
+		    mf_syncstate_commit(fr->st, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -438,9 +464,10 @@ static int check_uidvalidity(struct frun *fr, uint32_t sv, int *use_q,
 
 /* Without QRESYNC's changes (or when they would not do) list every
  * message's flags. */
-static int list_flags(struct frun *fr, int use_q, uint32_t old_next,
-                      uint32_t select_next, uint64_t select_modseq,
-                      struct mf_err *e)
+static int
+list_flags(struct frun *fr, int use_q, uint32_t old_next,
+           uint32_t select_next, uint64_t select_modseq,
+           struct mf_err *e)
 {
 	struct mf_imap_mailbox *mb = mf_imap_mailbox(fr->c->im);
 
@@ -451,7 +478,7 @@ static int list_flags(struct frun *fr, int use_q, uint32_t old_next,
 		isync_slist_free(&fr->sl);
 		if (mb->exists &&
 		    mf_imap_uid_fetch(fr->c->im, "1:*", MF_IMAP_FETCH_UID |
-		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) < 0)
+		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) == -1)
 			return -1;
 	}
 	isync_ranges_sort(&fr->vanished);
@@ -460,11 +487,13 @@ static int list_flags(struct frun *fr, int use_q, uint32_t old_next,
 }
 
 /* --dry-run: how many of want the server really has. */
-static int count_new(struct frun *fr, const struct uids *want,
-                     struct mf_err *e)
+static int
+count_new(struct frun *fr, const struct uids *want,
+          struct mf_err *e)
 {
 	size_t pos = 0;
 	char set[UIDSET_MAX + 64];
+	size_t k;
 
 	if (fr->full) {
 		fr->res.fetched = (unsigned long)want->n;
@@ -475,16 +504,17 @@ static int count_new(struct frun *fr, const struct uids *want,
 	while (pos < want->n) {
 		isync_uids_format(want, &pos, set, sizeof set);
 		if (mf_imap_uid_fetch(fr->c->im, set, MF_IMAP_FETCH_UID |
-		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) < 0)
+		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) == -1)
 			return -1;
 	}
-	for (size_t k = 0; k < want->n; k++)
+	for (k = 0; k < want->n; k++)
 		if (isync_slist_find(&fr->sl, want->v[k]))
 			fr->res.fetched++;
 	return 0;
 }
 
-static int sync_body(struct frun *fr, struct mf_err *e)
+static int
+sync_body(struct frun *fr, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	const struct mf_imapsync_params *p = c->p;
@@ -495,36 +525,38 @@ static int sync_body(struct frun *fr, struct mf_err *e)
 	            ISYNC_SEL_QRESYNC;
 	struct uids want = { 0 }, del_remote = { 0 };
 	int rc = -1, r;
+	uint32_t select_next;
+	uint64_t select_modseq;
 
-	if (select_folder(fr, use_q, e) < 0)
+	if (select_folder(fr, use_q, e) == -1)
 		return -1;
-	uint32_t select_next = mb->uidnext;
-	uint64_t select_modseq = mb->nomodseq ? 0 : mb->highestmodseq;
-	if (isync_lscan_load(fr->md, &fr->ls, e) < 0 || isync_kw_open(fr, e) < 0)
+	select_next = mb->uidnext;
+	select_modseq = mb->nomodseq ? 0 : mb->highestmodseq;
+	if (isync_lscan_load(fr->md, &fr->ls, e) == -1 || isync_kw_open(fr, e) == -1)
 		return -1;
 	if ((r = check_uidvalidity(fr, sv, &use_q, e)) != 0)
-		return r < 0 ? -1 : 0;
-	if (list_flags(fr, use_q, old_next, select_next, select_modseq, e) < 0)
+		return r == -1 ? -1 : 0;
+	if (list_flags(fr, use_q, old_next, select_next, select_modseq, e) == -1)
 		goto out;
-	if (sync_known(fr, &del_remote, e) < 0 || isync_adopt_orphans(fr, e) < 0 ||
-	    (!p->dry_run && isync_recover_uploads(fr, e) < 0))
+	if (sync_known(fr, &del_remote, e) == -1 || isync_adopt_orphans(fr, e) == -1 ||
+	    (!p->dry_run && isync_recover_uploads(fr, e) == -1))
 		goto out;
-	if (new_uids(fr, &want, old_next, select_next, e) < 0)
+	if (new_uids(fr, &want, old_next, select_next, e) == -1)
 		goto out;
 	fr->uidnext = select_next;
-	if (p->dry_run ? count_new(fr, &want, e) < 0
-	               : want.n && isync_fetch_bodies(fr, &want, e) < 0)
+	if (p->dry_run ? count_new(fr, &want, e) == -1
+	               : want.n && isync_fetch_bodies(fr, &want, e) == -1)
 		goto out;
-	if (p->two_way && (isync_expunge_remote(fr, &del_remote, e) < 0 ||
-	                   isync_upload_new(fr, e) < 0))
+	if (p->two_way && (isync_expunge_remote(fr, &del_remote, e) == -1 ||
+	                   isync_upload_new(fr, e) == -1))
 		goto out;
 	/* a body the server did not send is asked for again next time */
 	if (fr->min_skipped && (!select_next || fr->min_skipped < select_next))
 		select_next = fr->min_skipped;
 	if (!p->dry_run) {
-		if (mf_syncstate_set_uidnext(fr->st, select_next, e) < 0 ||
-		    mf_syncstate_set_modseq(fr->st, select_modseq, e) < 0 ||
-		    mf_syncstate_compact(fr->st, e) < 0)
+		if (mf_syncstate_set_uidnext(fr->st, select_next, e) == -1 ||
+		    mf_syncstate_set_modseq(fr->st, select_modseq, e) == -1 ||
+		    mf_syncstate_compact(fr->st, e) == -1)
 			goto out;
 		fr->res.messages = (unsigned long)mf_syncstate_count(fr->st);
 	}
@@ -543,7 +575,8 @@ out:
 
 /* The folder's Maildir, created unless in dry run (where it may be
  * missing: md stays NULL). */
-static int open_maildir(struct frun *fr, struct mf_err *e)
+static int
+open_maildir(struct frun *fr, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 
@@ -562,18 +595,22 @@ static int open_maildir(struct frun *fr, struct mf_err *e)
 	if (c->p->layout == MF_LAYOUT_MAILDIRPP && *fr->f->rel) {
 		/* Maildir++: mark subfolders for MUAs and MDAs */
 		char mf[4096 + 32];
-		if (mf_durable_join(mf, sizeof mf, fr->path, "maildirfolder", e) < 0)
+		int fd;
+		if (mf_durable_join(mf, sizeof mf, fr->path, "maildirfolder", e) == -1)
 			return -1;
-		int fd = open(mf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		fd = open(mf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			close(fd);
 	}
 	return 0;
 }
 
-static void frun_free(struct frun *fr)
+static void
+frun_free(struct frun *fr)
 {
-	for (size_t i = 0; i < fr->npend; i++) {
+	size_t i;
+
+	for (i = 0; i < fr->npend; i++) {
 		free(fr->pend[i].base);
 		free(fr->pend[i].flags);
 	}
@@ -586,8 +623,9 @@ static void frun_free(struct frun *fr)
 	mf_syncstate_free(fr->st);
 }
 
-int isync_sync_folder(struct isync *c, const struct mf_folder *f,
-                      struct mf_err *e)
+int
+isync_sync_folder(struct isync *c, const struct mf_folder *f,
+                  struct mf_err *e)
 {
 	struct frun fr;
 	char key[200];
@@ -609,7 +647,7 @@ int isync_sync_folder(struct isync *c, const struct mf_folder *f,
 	fr.res.path = fr.path;
 	if (fr.st && open_maildir(&fr, e) == 0)
 		rc = sync_body(&fr, e);
-	if (rc < 0) {
+	if (rc == -1) {
 		fr.res.error = e->msg;
 		fr.res.error_kind = e->kind;
 	}

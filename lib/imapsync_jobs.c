@@ -14,7 +14,8 @@
 
 #include "buf.h"
 
-static int atoi_safe(const char *s)
+static int
+atoi_safe(const char *s)
 {
 	long v = 0;
 
@@ -22,7 +23,8 @@ static int atoi_safe(const char *s)
 	return (int)v;
 }
 
-static void clean_field(char *s)
+static void
+clean_field(char *s)
 {
 	for (; *s; s++)
 		if (*s == '\t' || *s == '\n' || *s == '\r')
@@ -33,10 +35,12 @@ struct pipe_report {
 	int fd;
 };
 
-static void child_report(void *arg, const struct mf_imapsync_result *r)
+static void
+child_report(void *arg, const struct mf_imapsync_result *r)
 {
 	struct pipe_report *pr = arg;
 	char folder[1024], path[4096 + 16], err[MF_ERR_MSG_MAX], line[8192];
+	int n;
 
 	mf_strlcpy(folder, r->folder, sizeof folder);
 	mf_strlcpy(path, r->path, sizeof path);
@@ -44,20 +48,21 @@ static void child_report(void *arg, const struct mf_imapsync_result *r)
 	clean_field(folder);
 	clean_field(path);
 	clean_field(err);
-	int n = snprintf(line, sizeof line,
-	                 "R\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%lu\t%llu\t%lu\t%lu\t%lu"
-	                 "\t%lu\t%lu\t%lu\t%lu\n", folder, path, r->error != NULL,
-	                 err, r->error_kind, r->refused, r->uidvalidity_reset,
-	                 r->fetched, r->bytes, r->adopted, r->flags_local,
-	                 r->flags_remote, r->uploaded, r->deleted_local,
-	                 r->deleted_remote, r->messages);
+	n = snprintf(line, sizeof line,
+	             "R\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%lu\t%llu\t%lu\t%lu\t%lu"
+	             "\t%lu\t%lu\t%lu\t%lu\n", folder, path, r->error != NULL,
+	             err, r->error_kind, r->refused, r->uidvalidity_reset,
+	             r->fetched, r->bytes, r->adopted, r->flags_local,
+	             r->flags_remote, r->uploaded, r->deleted_local,
+	             r->deleted_remote, r->messages);
 	if (n > 0 && write(pr->fd, line, (size_t)n < sizeof line ? (size_t)n
-	                                                         : sizeof line - 1) < 0)
+	                                                         : sizeof line - 1) == -1)
 		return;
 }
 
 /* The fields of an "R" line, as child_report() wrote them. */
-static void result_from_fields(char *f[17], struct mf_imapsync_result *r)
+static void
+result_from_fields(char *f[17], struct mf_imapsync_result *r)
 {
 	memset(r, 0, sizeof *r);
 	r->folder = f[1];
@@ -77,13 +82,16 @@ static void result_from_fields(char *f[17], struct mf_imapsync_result *r)
 	r->messages = strtoul(f[16], NULL, 10);
 }
 
-static int parse_report(struct isync *c, char *line, struct mf_err *first,
-                        int *failed)
+static int
+parse_report(struct isync *c, char *line, struct mf_err *first,
+             int *failed)
 {
 	char *f[17];
 	int nf = 0;
+	char *p;
+	struct mf_imapsync_result r;
 
-	for (char *p = line; nf < 17; ) {
+	for (p = line; nf < 17; ) {
 		f[nf++] = p;
 		p = strchr(p, '\t');
 		if (!p)
@@ -101,7 +109,6 @@ static int parse_report(struct isync *c, char *line, struct mf_err *first,
 	}
 	if (nf != 17 || strcmp(f[0], "R"))
 		return -1;
-	struct mf_imapsync_result r;
 	result_from_fields(f, &r);
 	r.dry_run = c->p->dry_run;
 	if (r.error && !r.refused && !*failed) {
@@ -114,12 +121,14 @@ static int parse_report(struct isync *c, char *line, struct mf_err *first,
 	return 0;
 }
 
-static void child_run(struct isync *c, size_t job, size_t njobs, int fd)
+static void
+child_run(struct isync *c, size_t job, size_t njobs, int fd)
 {
 	struct mf_imapsync_params cp = *c->p;
 	struct pipe_report pr = { fd };
 	struct mf_err e;
 	int rc = 0;
+	size_t i;
 
 	/* the parent's connection is not ours to use or close */
 	c->im = NULL;
@@ -128,18 +137,19 @@ static void child_run(struct isync *c, size_t job, size_t njobs, int fd)
 	cp.progress = NULL;
 	c->p = &cp;
 	mf_err_clear(&e);
-	if (isync_connect(c, &e) < 0) {
+	if (isync_connect(c, &e) == -1) {
 		char line[MF_ERR_MSG_MAX + 32], msg[MF_ERR_MSG_MAX];
+		int n;
 		mf_strlcpy(msg, e.msg, sizeof msg);
 		clean_field(msg);
-		int n = snprintf(line, sizeof line, "F\t%d\t%s\n", e.kind, msg);
-		if (n > 0 && write(fd, line, (size_t)n) < 0)
+		n = snprintf(line, sizeof line, "F\t%d\t%s\n", e.kind, msg);
+		if (n > 0 && write(fd, line, (size_t)n) == -1)
 			_exit(1);
 		_exit(1);
 	}
-	for (size_t i = job; i < c->fl.n; i += njobs) {
+	for (i = job; i < c->fl.n; i += njobs) {
 		mf_err_clear(&e);
-		if (isync_sync_folder(c, &c->fl.v[i], &e) < 0)
+		if (isync_sync_folder(c, &c->fl.v[i], &e) == -1)
 			rc = 1;
 	}
 	mf_imap_free(c->im);
@@ -147,15 +157,16 @@ static void child_run(struct isync *c, size_t job, size_t njobs, int fd)
 }
 
 /* Every report line until the last child closes the pipe; fd is closed. */
-static void read_reports(struct isync *c, int fd, struct mf_err *first,
-                         int *failed)
+static void
+read_reports(struct isync *c, int fd, struct mf_err *first,
+             int *failed)
 {
 	FILE *in = fdopen(fd, "r");
 	char line[16384];
 
 	while (in && fgets(line, sizeof line, in)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (parse_report(c, line, first, failed) < 0 && !*failed) {
+		if (parse_report(c, line, first, failed) == -1 && !*failed) {
 			mf_err_set(first, MF_E_INTERNAL, "bad report from a job");
 			*failed = 1;
 		}
@@ -166,14 +177,16 @@ static void read_reports(struct isync *c, int fd, struct mf_err *first,
 		close(fd);
 }
 
-int isync_run_jobs(struct isync *c, struct mf_err *first, int *failed)
+int
+isync_run_jobs(struct isync *c, struct mf_err *first, int *failed)
 {
 	size_t njobs = (size_t)c->p->jobs < c->fl.n ? (size_t)c->p->jobs : c->fl.n;
 	pid_t pids[64];
 	int fds[2];
 	size_t started = 0;
+	size_t i;
 
-	if (pipe(fds) < 0) {
+	if (pipe(fds) == -1) {
 		/* Nothing was synced: the run must not look like a success. */
 		*failed = 1;
 		return mf_err_sys(first, MF_E_IO, errno, "pipe");
@@ -181,7 +194,7 @@ int isync_run_jobs(struct isync *c, struct mf_err *first, int *failed)
 	fflush(NULL);
 	for (; started < njobs && started < 64; started++) {
 		pid_t pid = fork();
-		if (pid < 0)
+		if (pid == -1)
 			break;
 		if (pid == 0) {
 			close(fds[0]);
@@ -191,9 +204,9 @@ int isync_run_jobs(struct isync *c, struct mf_err *first, int *failed)
 	}
 	close(fds[1]);
 	read_reports(c, fds[0], first, failed);
-	for (size_t i = 0; i < started; i++) {
+	for (i = 0; i < started; i++) {
 		int st;
-		while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+		while (waitpid(pids[i], &st, 0) == -1 && errno == EINTR)
 			;
 		if ((!WIFEXITED(st) || WEXITSTATUS(st) != 0) && !*failed) {
 			mf_err_set(first, MF_E_TEMP, "a sync job failed");

@@ -17,11 +17,13 @@
 
 #define HDR_MAX            (256u << 10)
 
-static int scan_cb(void *arg, const char *rel)
+static int
+scan_cb(void *arg, const char *rel)
 {
 	struct lscan *s = arg;
-	char uf[16];
+	char uf[16], base[256];   /* base: NAME_MAX, longer is no file of ours */
 	long u;
+	struct lfile *f;
 
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 256;
@@ -31,11 +33,10 @@ static int scan_cb(void *arg, const char *rel)
 		s->v = nv;
 		s->cap = nc;
 	}
-	struct lfile *f = &s->v[s->n];
+	f = &s->v[s->n];
 	memset(f, 0, sizeof *f);
 	f->rel = strdup(rel);
-	char base[256];   /* NAME_MAX: a longer base is no file of ours */
-	f->base = mf_maildir_name_base(rel, base, sizeof base) < 0 ? NULL :
+	f->base = mf_maildir_name_base(rel, base, sizeof base) == -1 ? NULL :
 	          strdup(base);
 	if (!f->rel || !f->base) {
 		free(f->rel);
@@ -50,21 +51,26 @@ static int scan_cb(void *arg, const char *rel)
 	return 0;
 }
 
-static int cmp_lbase(const void *a, const void *b)
+static int
+cmp_lbase(const void *a, const void *b)
 {
 	return strcmp(((const struct lfile *)a)->base,
 	              ((const struct lfile *)b)->base);
 }
 
-void isync_lscan_sort(struct lscan *s)
+void
+isync_lscan_sort(struct lscan *s)
 {
 	if (s->n)
 		qsort(s->v, s->n, sizeof *s->v, cmp_lbase);
 }
 
-void isync_lscan_free(struct lscan *s)
+void
+isync_lscan_free(struct lscan *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
 		free(s->v[i].rel);
 		free(s->v[i].base);
 	}
@@ -72,20 +78,24 @@ void isync_lscan_free(struct lscan *s)
 	memset(s, 0, sizeof *s);
 }
 
-int isync_lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e)
+int
+isync_lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e)
 {
+	int r;
+
 	isync_lscan_free(s);
 	if (!md)
 		return 0;
-	int r = mf_maildir_scan(md, scan_cb, s, e);
+	r = mf_maildir_scan(md, scan_cb, s, e);
 	if (r != 0)
-		return r < 0 && e->kind != MF_OK ? -1
+		return r == -1 && e->kind != MF_OK ? -1
 		       : mf_err_set(e, MF_E_NOMEM, "out of memory scanning Maildir");
 	isync_lscan_sort(s);
 	return 0;
 }
 
-struct lfile *isync_lscan_find(struct lscan *s, const char *base)
+struct lfile *
+isync_lscan_find(struct lscan *s, const char *base)
 {
 	struct lfile key;
 
@@ -93,16 +103,18 @@ struct lfile *isync_lscan_find(struct lscan *s, const char *base)
 	return s->n ? bsearch(&key, s->v, s->n, sizeof *s->v, cmp_lbase) : NULL;
 }
 
-void isync_header_msgid(const char *h, char *msgid, size_t idlen)
+void
+isync_header_msgid(const char *h, char *msgid, size_t idlen)
 {
 	while (h && *h) {
 		if (*h == '\n' || (*h == '\r' && h[1] == '\n'))
 			break;  /* end of header */
 		if (!strncasecmp(h, "Message-ID:", 11)) {
+			size_t k;
 			h += 11;
 			while (*h == ' ' || *h == '\t' || *h == '\r' || *h == '\n')
 				h++;
-			size_t k = strcspn(h, " \t\r\n");
+			k = strcspn(h, " \t\r\n");
 			if (k >= idlen)
 				k = idlen - 1;
 			memcpy(msgid, h, k);
@@ -115,8 +127,9 @@ void isync_header_msgid(const char *h, char *msgid, size_t idlen)
 	}
 }
 
-int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
-                     size_t idlen)
+int
+isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
+                 size_t idlen)
 {
 	FILE *fp = fopen(path, "rb");
 	char buf[65536];
@@ -125,24 +138,26 @@ int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
 	int prev = 0;
 	struct mf_buf hdr = MF_BUF_INIT(HDR_MAX);
 	int in_hdr = 1;
+	int err;
 
 	if (!fp)
 		return -1;
 	msgid[0] = '\0';
 	while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
-		for (size_t i = 0; i < n; i++) {
+		size_t i;
+		for (i = 0; i < n; i++) {
 			if (buf[i] == '\n' && prev != '\r')
 				size++;
 			size++;
 			prev = (unsigned char)buf[i];
 		}
 		if (in_hdr) {
-			if (mf_buf_append(&hdr, buf, n, NULL) < 0 ||
+			if (mf_buf_append(&hdr, buf, n, NULL) == -1 ||
 			    strstr(hdr.data, "\n\n") || strstr(hdr.data, "\r\n\r\n"))
 				in_hdr = 0;
 		}
 	}
-	int err = ferror(fp);
+	err = ferror(fp);
 	fclose(fp);
 	*crlf_size = size;
 	if (hdr.data)
@@ -151,25 +166,27 @@ int isync_file_info(const char *path, uint64_t *crlf_size, char *msgid,
 	return err ? -1 : 0;
 }
 
-int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
-                        struct mf_err *e)
+int
+isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
+                    struct mf_err *e)
 {
 	char nb[512], rel[600], from[4096 + 512], to[4096 + 512];
+	int in_new;
 
 	/* drop every ",U=..." and ",A=..." field, keep the rest; a file in
 	 * new/ (unseen by the MUA, no info part) stays there: only the MUA
 	 * moves it to cur/ */
-	int in_new = !strncmp(lf->rel, "new/", 4) && !*lf->flags;
-	if (mf_maildir_name_refield(lf->base, "UA", field, nb, sizeof nb) < 0 ||
+	in_new = !strncmp(lf->rel, "new/", 4) && !*lf->flags;
+	if (mf_maildir_name_refield(lf->base, "UA", field, nb, sizeof nb) == -1 ||
 	    mf_maildir_name_format(rel, sizeof rel, in_new ? "new" : "cur", nb,
-	                           lf->flags) < 0)
+	                           lf->flags) == -1)
 		return mf_err_set(e, MF_E_IO, "Maildir name too long: %s",
 		                  lf->rel);
-	if (mf_durable_join(from, sizeof from, fr->path, lf->rel, e) < 0 ||
-	    mf_durable_join(to, sizeof to, fr->path, rel, e) < 0)
+	if (mf_durable_join(from, sizeof from, fr->path, lf->rel, e) == -1 ||
+	    mf_durable_join(to, sizeof to, fr->path, rel, e) == -1)
 		return -1;
 	/* new/ to cur/: both directories are synced (mf_durable_move) */
-	if (strcmp(from, to) && mf_durable_move(from, to, e) < 0)
+	if (strcmp(from, to) && mf_durable_move(from, to, e) == -1)
 		return -1;
 	free(lf->base);
 	lf->base = strdup(nb);
@@ -181,8 +198,9 @@ int isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
 	return lf->base && lf->rel ? 0 : mf_err_set(e, MF_E_NOMEM, "out of memory");
 }
 
-int isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
-                      struct mf_err *e)
+int
+isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
+                  struct mf_err *e)
 {
 	char f[32];
 
@@ -192,36 +210,40 @@ int isync_rename_uid(struct frun *fr, struct lfile *lf, uint32_t uid,
 
 /* Tell the folder's keyword letters assigned since the last call to
  * whoever keeps them, durably, before any file name shows them. */
-static int kw_persist(struct frun *fr, struct mf_err *e)
+static int
+kw_persist(struct frun *fr, struct mf_err *e)
 {
 	uint32_t dirty = mf_kwtable_dirty(fr->kwt);
 
 	if (!dirty || fr->c->p->dry_run)
 		return 0;
 	if (fr->kw_file) {
-		if (mf_kwtable_save(fr->kwt, fr->path, e) < 0)
+		if (mf_kwtable_save(fr->kwt, fr->path, e) == -1)
 			return -1;
 	} else {
-		for (unsigned i = 0; i < MF_KWTABLE_MAX; i++)
+		unsigned i;
+		for (i = 0; i < MF_KWTABLE_MAX; i++)
 			if ((dirty & (1u << i)) &&
 			    mf_syncstate_set_keyword(fr->st, i,
-			        mf_kwtable_name(fr->kwt, (char)('a' + i)), e) < 0)
+			        mf_kwtable_name(fr->kwt, (char)('a' + i)), e) == -1)
 				return -1;
-		if (mf_syncstate_commit(fr->st, e) < 0)
+		if (mf_syncstate_commit(fr->st, e) == -1)
 			return -1;
 	}
 	mf_kwtable_clean(fr->kwt);
 	return 0;
 }
 
-void isync_local_set(struct frun *fr, const struct lfile *lf,
-                     const char *base, char *out, size_t len)
+void
+isync_local_set(struct frun *fr, const struct lfile *lf,
+                const char *base, char *out, size_t len)
 {
 	mf_imapflags_local(lf->flags, fr->kwt, base, out, len);
 }
 
-int isync_file_letters(struct frun *fr, const char *had, const char *set,
-                       char *out, size_t len, struct mf_err *e)
+int
+isync_file_letters(struct frun *fr, const char *had, const char *set,
+                   char *out, size_t len, struct mf_err *e)
 {
 	mf_imapflags_file_letters(had, set, fr->kwt, out, len);
 	return kw_persist(fr, e);
@@ -233,25 +255,29 @@ int isync_file_letters(struct frun *fr, const char *had, const char *set,
  * those are free; files whose letters the file gives to other keywords
  * are renamed to the letters the file gives theirs.  Then the state's
  * table is dropped. */
-static int kw_adopt_state(struct frun *fr, struct mf_err *e)
+static int
+kw_adopt_state(struct frun *fr, struct mf_err *e)
 {
 	char from[MF_KWTABLE_MAX + 1] = "", to[MF_KWTABLE_MAX + 1] = "";
 	size_t nmove = 0;
 	uint32_t old = 0;
 	int any = 0;
+	unsigned i;
+	size_t k;
 
 	/* a moved keyword never lands on a letter the state used: renaming
 	 * is then idempotent, and a run stopped halfway is simply redone */
-	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++)
+	for (i = 0; i < MF_KWTABLE_MAX; i++)
 		if (mf_syncstate_keyword(fr->st, i))
 			old |= 1u << i;
-	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++) {
+	for (i = 0; i < MF_KWTABLE_MAX; i++) {
 		const char *kw = mf_syncstate_keyword(fr->st, i);
 		char c = (char)('a' + i);
+		const char *now;
 		if (!kw)
 			continue;
 		any = 1;
-		const char *now = mf_kwtable_name(fr->kwt, c);
+		now = mf_kwtable_name(fr->kwt, c);
 		if (now && !strcasecmp(now, kw))
 			continue;
 		if (!now && !mf_kwtable_letter(fr->kwt, kw)) {
@@ -268,13 +294,14 @@ static int kw_adopt_state(struct frun *fr, struct mf_err *e)
 		return 0;
 	isync_warnf(fr->c, "%s: the Maildir has a dovecot-keywords file now: "
 	            "keyword letters follow it", fr->f->utf8);
-	if (mf_kwtable_save(fr->kwt, fr->path, e) < 0)
+	if (mf_kwtable_save(fr->kwt, fr->path, e) == -1)
 		return -1;
-	for (size_t k = 0; k < fr->ls.n && nmove; k++) {
+	for (k = 0; k < fr->ls.n && nmove; k++) {
 		struct lfile *lf = &fr->ls.v[k];
 		char nf[64], out[600];
 		size_t o = 0;
-		for (const char *p = lf->flags; *p && o + 1 < sizeof nf; p++) {
+		const char *p;
+		for (p = lf->flags; *p && o + 1 < sizeof nf; p++) {
 			const char *m = memchr(from, *p, nmove);
 			if (!m)
 				nf[o++] = *p;
@@ -286,7 +313,7 @@ static int kw_adopt_state(struct frun *fr, struct mf_err *e)
 		mf_strlcpy(nf, out, sizeof nf);
 		if (!strcmp(nf, lf->flags))
 			continue;
-		if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) < 0)
+		if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) == -1)
 			return -1;
 		free(lf->rel);
 		lf->rel = strdup(out);
@@ -294,40 +321,43 @@ static int kw_adopt_state(struct frun *fr, struct mf_err *e)
 		if (!lf->rel)
 			return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	}
-	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++)
+	for (i = 0; i < MF_KWTABLE_MAX; i++)
 		if (mf_syncstate_keyword(fr->st, i) &&
-		    mf_syncstate_set_keyword(fr->st, i, NULL, e) < 0)
+		    mf_syncstate_set_keyword(fr->st, i, NULL, e) == -1)
 			return -1;
 	return mf_syncstate_commit(fr->st, e);
 }
 
-int isync_kw_open(struct frun *fr, struct mf_err *e)
+int
+isync_kw_open(struct frun *fr, struct mf_err *e)
 {
 	int r;
+	unsigned i;
 
 	fr->kwt = mf_kwtable_new();
 	if (!fr->kwt)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	r = mf_kwtable_load(fr->kwt, fr->path, e);
-	if (r < 0)
+	if (r == -1)
 		return -1;
 	fr->kw_file = r == 0;
 	if (fr->kw_file)
 		return kw_adopt_state(fr, e);
-	for (unsigned i = 0; i < MF_KWTABLE_MAX; i++) {
+	for (i = 0; i < MF_KWTABLE_MAX; i++) {
 		const char *kw = mf_syncstate_keyword(fr->st, i);
-		if (kw && mf_kwtable_set(fr->kwt, i, kw, e) < 0)
+		if (kw && mf_kwtable_set(fr->kwt, i, kw, e) == -1)
 			return -1;
 	}
 	return 0;
 }
 
-int isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *set,
-                           struct mf_err *e)
+int
+isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *set,
+                       struct mf_err *e)
 {
 	char nf[64], out[600];
 
-	if (isync_file_letters(fr, lf->flags, set, nf, sizeof nf, e) < 0)
+	if (isync_file_letters(fr, lf->flags, set, nf, sizeof nf, e) == -1)
 		return -1;
 	/* a file in new/ whose letters stay the same stays there */
 	if (!strcmp(nf, lf->flags))
@@ -335,7 +365,7 @@ int isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *set,
 	fr->res.flags_local++;
 	if (fr->c->p->dry_run)
 		return 0;
-	if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) < 0)
+	if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) == -1)
 		return -1;
 	free(lf->rel);
 	lf->rel = strdup(out);

@@ -13,8 +13,9 @@
 #include "durable.h"
 #include "imapflags.h"
 
-int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
-                        struct mf_err *e)
+int
+isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
+                    struct mf_err *e)
 {
 	struct slist *l = arg;
 	uint64_t uid = 0, size = 0;
@@ -24,7 +25,7 @@ int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
 	if (strcmp(r->keyword, "FETCH"))
 		return 0;
 	k = mf_imap_fetch_item(r, r->data_first, "UID");
-	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) < 0 || !uid)
+	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) == -1 || !uid)
 		return 0;
 	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
 	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
@@ -38,15 +39,18 @@ int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
 	 * the Message-ID: only a field of that name counts */
 	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_STRING)
 		isync_header_msgid(r->toks[k].s, id, sizeof id);
-	if (isync_slist_add(l, (uint32_t)uid, flags, size, id) < 0)
+	if (isync_slist_add(l, (uint32_t)uid, flags, size, id) == -1)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
 }
 
 /* The first server message not yet matched with our size and Message-ID. */
-static struct sflag *match(struct slist *srv, uint64_t size, const char *id)
+static struct sflag *
+match(struct slist *srv, uint64_t size, const char *id)
 {
-	for (size_t k = 0; k < srv->n; k++)
+	size_t k;
+
+	for (k = 0; k < srv->n; k++)
 		if (!srv->v[k].matched && srv->v[k].size == size &&
 		    !strcmp(srv->v[k].msgid ? srv->v[k].msgid : "", id))
 			return &srv->v[k];
@@ -55,20 +59,24 @@ static struct sflag *match(struct slist *srv, uint64_t size, const char *id)
 
 /* Give each file that was ours its new UID (or none: it becomes a
  * local-only message), noting the matches in m[*nm]. */
-static int renumber_files(struct frun *fr, struct slist *srv,
-                          struct pending *m, size_t *nm, struct mf_err *e)
+static int
+renumber_files(struct frun *fr, struct slist *srv,
+               struct pending *m, size_t *nm, struct mf_err *e)
 {
-	for (size_t i = 0; i < fr->ls.n; i++) {
+	size_t i;
+
+	for (i = 0; i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
 		char path[4096 + 512], id[512];
 		uint64_t size;
+		struct sflag *hit;
 		if (!lf->ufield)
 			continue;   /* never ours: a local-only message */
-		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1)
 			return -1;
-		if (isync_file_info(path, &size, id, sizeof id) < 0)
+		if (isync_file_info(path, &size, id, sizeof id) == -1)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
-		struct sflag *hit = match(srv, size, id);
+		hit = match(srv, size, id);
 		if (fr->c->p->dry_run) {
 			if (hit) {
 				hit->matched = 1;
@@ -76,7 +84,7 @@ static int renumber_files(struct frun *fr, struct slist *srv,
 			}
 			continue;
 		}
-		if (isync_rename_uid(fr, lf, hit ? hit->uid : 0, e) < 0)
+		if (isync_rename_uid(fr, lf, hit ? hit->uid : 0, e) == -1)
 			return -1;
 		if (hit) {
 			hit->matched = 1;
@@ -91,17 +99,20 @@ static int renumber_files(struct frun *fr, struct slist *srv,
 }
 
 /* A fresh state for UIDVALIDITY newv holding the matches. */
-static int record_matches(struct frun *fr, uint32_t newv,
-                          const struct pending *m, size_t nm,
-                          struct mf_err *e)
+static int
+record_matches(struct frun *fr, uint32_t newv,
+               const struct pending *m, size_t nm,
+               struct mf_err *e)
 {
-	if (mf_syncstate_reset(fr->st, newv, e) < 0)
+	size_t i;
+
+	if (mf_syncstate_reset(fr->st, newv, e) == -1)
 		return -1;
-	for (size_t i = 0; i < nm; i++)
+	for (i = 0; i < nm; i++)
 		if (mf_syncstate_put(fr->st, m[i].uid, m[i].flags, 0, m[i].base,
-		                     e) < 0)
+		                     e) == -1)
 			return -1;
-	if (mf_syncstate_commit(fr->st, e) < 0)
+	if (mf_syncstate_commit(fr->st, e) == -1)
 		return -1;
 	isync_lscan_sort(&fr->ls);
 	return 0;
@@ -110,7 +121,8 @@ static int record_matches(struct frun *fr, uint32_t newv,
 /* The server's UIDs mean other messages now (RFC 3501 §2.3.1.1): match our
  * files to the new UIDs by Message-ID and size instead of downloading
  * everything again.  Idempotent, so a crash in here is simply redone. */
-int isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
+int
+isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	struct slist srv = { 0 };
@@ -125,16 +137,16 @@ int isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
 	    mf_imap_uid_fetch(c->im, "1:*", MF_IMAP_FETCH_UID |
 	                      MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE |
 	                      MF_IMAP_FETCH_MESSAGE_ID, isync_fetch_ids_cb, &srv,
-	                      e) < 0)
+	                      e) == -1)
 		goto out;
 	m = calloc(fr->ls.n + 1, sizeof *m);
 	if (!m) {
 		mf_err_set(e, MF_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (renumber_files(fr, &srv, m, &nm, e) < 0)
+	if (renumber_files(fr, &srv, m, &nm, e) == -1)
 		goto out;
-	if (!c->p->dry_run && record_matches(fr, newv, m, nm, e) < 0)
+	if (!c->p->dry_run && record_matches(fr, newv, m, nm, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -146,7 +158,8 @@ out:
 /* Files carrying U=x that the state does not know: ours from a run that
  * crashed between commit and record (adopt them when the server has x
  * with the same size), or copies made by other clients (left alone). */
-int isync_adopt_orphans(struct frun *fr, struct mf_err *e)
+int
+isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	struct uids want = { 0 };
@@ -154,11 +167,12 @@ int isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 	size_t pos = 0;
 	char set[UIDSET_MAX + 64];
 	int rc = 0;
+	size_t i;
 
-	for (size_t i = 0; i < fr->ls.n; i++) {
+	for (i = 0; i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
 		if (!lf->used && lf->ufield && !mf_syncstate_get(fr->st, lf->ufield) &&
-		    isync_uids_add(&want, lf->ufield) < 0)
+		    isync_uids_add(&want, lf->ufield) == -1)
 			return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	}
 	if (!want.n)
@@ -170,23 +184,24 @@ int isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 		                       MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE,
 		                       isync_fetch_ids_cb, &srv, e);
 	}
-	for (size_t i = 0; rc == 0 && i < fr->ls.n; i++) {
+	for (i = 0; rc == 0 && i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
 		char path[4096 + 512], id[512];
 		uint64_t size;
+		struct sflag *s;
 		if (lf->used || !lf->ufield || mf_syncstate_get(fr->st, lf->ufield))
 			continue;
-		struct sflag *s = isync_slist_find(&srv, lf->ufield);
-		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+		s = isync_slist_find(&srv, lf->ufield);
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1)
 			return -1;
-		if (!s || s->matched || isync_file_info(path, &size, id, sizeof id) < 0 ||
+		if (!s || s->matched || isync_file_info(path, &size, id, sizeof id) == -1 ||
 		    size != s->size)
 			continue;
 		s->matched = 1;
 		lf->used = 1;
 		fr->res.adopted++;
 		if (!c->p->dry_run &&
-		    mf_syncstate_put(fr->st, s->uid, s->flags, 0, lf->base, e) < 0)
+		    mf_syncstate_put(fr->st, s->uid, s->flags, 0, lf->base, e) == -1)
 			rc = -1;
 	}
 	if (rc == 0 && !c->p->dry_run)

@@ -8,7 +8,8 @@
 
 #include "buf.h"
 
-int isync_slist_set_flags(struct sflag *s, const char *flags)
+int
+isync_slist_set_flags(struct sflag *s, const char *flags)
 {
 	char *f = strdup(flags);
 
@@ -19,9 +20,12 @@ int isync_slist_set_flags(struct sflag *s, const char *flags)
 	return 0;
 }
 
-int isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
-                     uint64_t size, const char *msgid)
+int
+isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
+                 uint64_t size, const char *msgid)
 {
+	struct sflag *s;
+
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 256;
 		void *nv = realloc(l->v, nc * sizeof *l->v);
@@ -30,7 +34,7 @@ int isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
 		l->v = nv;
 		l->cap = nc;
 	}
-	struct sflag *s = &l->v[l->n++];
+	s = &l->v[l->n++];
 	memset(s, 0, sizeof *s);
 	s->uid = uid;
 	s->flags = strdup(flags);
@@ -40,13 +44,15 @@ int isync_slist_add(struct slist *l, uint32_t uid, const char *flags,
 	return s->flags && (s->msgid || !msgid) ? 0 : -1;
 }
 
-static int cmp_suid(const void *a, const void *b)
+static int
+cmp_suid(const void *a, const void *b)
 {
 	uint32_t x = ((const struct sflag *)a)->uid, y = ((const struct sflag *)b)->uid;
 	return x < y ? -1 : x > y;
 }
 
-struct sflag *isync_slist_find(struct slist *l, uint32_t uid)
+struct sflag *
+isync_slist_find(struct slist *l, uint32_t uid)
 {
 	struct sflag key;
 
@@ -61,9 +67,12 @@ struct sflag *isync_slist_find(struct slist *l, uint32_t uid)
 	return bsearch(&key, l->v, l->n, sizeof *l->v, cmp_suid);
 }
 
-void isync_slist_free(struct slist *l)
+void
+isync_slist_free(struct slist *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
 		free(l->v[i].msgid);
 		free(l->v[i].flags);
 	}
@@ -73,7 +82,8 @@ void isync_slist_free(struct slist *l)
 
 /* ---- UID sets ---- */
 
-int isync_uids_add(struct uids *u, uint32_t x)
+int
+isync_uids_add(struct uids *u, uint32_t x)
 {
 	if (u->n == u->cap) {
 		size_t nc = u->cap ? u->cap * 2 : 256;
@@ -87,19 +97,22 @@ int isync_uids_add(struct uids *u, uint32_t x)
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int
+cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return x < y ? -1 : x > y;
 }
 
-void isync_uids_sort(struct uids *u)
+void
+isync_uids_sort(struct uids *u)
 {
 	if (u->n)
 		qsort(u->v, u->n, sizeof *u->v, cmp_u32);
 }
 
-int isync_uids_has(const struct uids *u, uint32_t x)
+int
+isync_uids_has(const struct uids *u, uint32_t x)
 {
 	return u->n && bsearch(&x, u->v, u->n, sizeof *u->v, cmp_u32) != NULL;
 }
@@ -108,7 +121,8 @@ int isync_uids_has(const struct uids *u, uint32_t x)
  * server may send "1:4294967295", which must not become 4 billion
  * entries. */
 
-int isync_ranges_parse(struct uids *u, const char *s)
+int
+isync_ranges_parse(struct uids *u, const char *s)
 {
 	while (*s) {
 		char *end;
@@ -127,8 +141,8 @@ int isync_ranges_parse(struct uids *u, const char *s)
 			a = b;
 			b = t;
 		}
-		if (u->n >= 2000000 || isync_uids_add(u, (uint32_t)a) < 0 ||
-		    isync_uids_add(u, (uint32_t)b) < 0)
+		if (u->n >= 2000000 || isync_uids_add(u, (uint32_t)a) == -1 ||
+		    isync_uids_add(u, (uint32_t)b) == -1)
 			return -1;
 		if (*s == ',')
 			s++;
@@ -138,20 +152,23 @@ int isync_ranges_parse(struct uids *u, const char *s)
 	return 0;
 }
 
-static int cmp_pair(const void *a, const void *b)
+static int
+cmp_pair(const void *a, const void *b)
 {
 	return cmp_u32(a, b);
 }
 
 /* Sort and merge overlapping ranges so lookups can bisect. */
-void isync_ranges_sort(struct uids *u)
+void
+isync_ranges_sort(struct uids *u)
 {
 	size_t n = u->n / 2, o = 0;
+	size_t i;
 
 	if (!n)
 		return;
 	qsort(u->v, n, 2 * sizeof *u->v, cmp_pair);
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		uint32_t lo = u->v[2 * i], hi = u->v[2 * i + 1];
 		if (o && lo <= u->v[2 * o - 1] + 1) {
 			if (hi > u->v[2 * o - 1])
@@ -165,7 +182,8 @@ void isync_ranges_sort(struct uids *u)
 	u->n = 2 * o;
 }
 
-int isync_ranges_has(const struct uids *u, uint32_t x)
+int
+isync_ranges_has(const struct uids *u, uint32_t x)
 {
 	size_t lo = 0, hi = u->n / 2;
 
@@ -179,20 +197,22 @@ int isync_ranges_has(const struct uids *u, uint32_t x)
 	return lo < u->n / 2 && u->v[2 * lo] <= x && x <= u->v[2 * lo + 1];
 }
 
-void isync_uids_format(const struct uids *u, size_t *pos, char *out,
-                        size_t len)
+void
+isync_uids_format(const struct uids *u, size_t *pos, char *out,
+                   size_t len)
 {
 	size_t o = 0, i = *pos;
 
 	out[0] = '\0';
 	while (i < u->n && o + 24 < len && o < UIDSET_MAX) {
 		size_t j = i;
+		int n;
 		while (j + 1 < u->n && u->v[j + 1] == u->v[j] + 1)
 			j++;
-		int n = j > i ? snprintf(out + o, len - o, "%s%u:%u", o ? "," : "",
-		                         u->v[i], u->v[j])
-		              : snprintf(out + o, len - o, "%s%u", o ? "," : "",
-		                         u->v[i]);
+		n = j > i ? snprintf(out + o, len - o, "%s%u:%u", o ? "," : "",
+		                     u->v[i], u->v[j])
+		          : snprintf(out + o, len - o, "%s%u", o ? "," : "",
+		                     u->v[i]);
 		o += (size_t)n;
 		i = j + 1;
 	}

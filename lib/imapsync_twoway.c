@@ -25,20 +25,22 @@
 #define TRACK_LEN   (2 * TRACK_BYTES + 1)
 #define LINE_MAX_T  1024                /* first line read to find ours */
 
-int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
-                      struct mf_err *e)
+int
+isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
+                  struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	unsigned *tags;
 	size_t nt = 0;
 	int rc = 0;
+	size_t i;
 
 	if (!n || c->p->dry_run)
 		return 0;
 	tags = calloc(2 * n, sizeof *tags);
 	if (!tags)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		char fl[MF_FLAGSET_MAX + 64], set[16];
 		snprintf(set, sizeof set, "%u", ops[i].uid);
 		if (*ops[i].add) {
@@ -52,13 +54,14 @@ int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
 			                            fl, &tags[nt++], e);
 		}
 	}
-	for (size_t i = 0; i < nt && rc == 0; i++)
+	for (i = 0; i < nt && rc == 0; i++)
 		rc = isync_wait_ok(c, tags[i], NULL, NULL, e);
 	free(tags);
 	return rc;
 }
 
-int isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e)
+int
+isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	size_t pos = 0;
@@ -72,15 +75,16 @@ int isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e)
 	isync_uids_sort(del);
 	while (pos < del->n) {
 		size_t start = pos;
+		size_t k;
 		isync_uids_format(del, &pos, set, sizeof set);
 		if (mf_imap_uid_store(c->im, set, MF_IMAP_STORE_ADD, "\\Deleted",
-		                      e) < 0)
+		                      e) == -1)
 			return -1;
 		/* RFC 4315 §2.1: expunge only these, not others' \Deleted mail */
-		if (c->uidplus && mf_imap_uid_expunge(c->im, set, e) < 0)
+		if (c->uidplus && mf_imap_uid_expunge(c->im, set, e) == -1)
 			return -1;
-		for (size_t k = start; k < pos; k++)
-			if (mf_syncstate_del(fr->st, del->v[k], e) < 0)
+		for (k = start; k < pos; k++)
+			if (mf_syncstate_del(fr->st, del->v[k], e) == -1)
 				return -1;
 	}
 	if (!c->uidplus)
@@ -94,7 +98,8 @@ struct upload {
 	int pending_lf;
 };
 
-static ssize_t upload_read(void *arg, char *buf, size_t n)
+static ssize_t
+upload_read(void *arg, char *buf, size_t n)
 {
 	struct upload *u = arg;
 	size_t o = 0;
@@ -102,12 +107,13 @@ static ssize_t upload_read(void *arg, char *buf, size_t n)
 
 	/* LF -> CRLF; a CR already before the LF stays single */
 	while (o + 2 <= n) {
+		int ch;
 		if (u->pending_lf) {
 			buf[o++] = '\n';
 			u->pending_lf = 0;
 			continue;
 		}
-		int ch = fgetc(u->fp);
+		ch = fgetc(u->fp);
 		if (ch == EOF)
 			break;
 		if (ch == '\n' && prev != '\r') {
@@ -132,7 +138,8 @@ static ssize_t upload_read(void *arg, char *buf, size_t n)
 
 /* The file's first line, at most len - 1 bytes (NUL bytes kept); *n its
  * length. */
-static void first_line(FILE *fp, char *line, size_t len, size_t *n)
+static void
+first_line(FILE *fp, char *line, size_t len, size_t *n)
 {
 	int ch;
 
@@ -147,7 +154,8 @@ static void first_line(FILE *fp, char *line, size_t len, size_t *n)
 
 /* 1 when line (n bytes) is a complete tracking header line of ours; the
  * token goes to token (TRACK_LEN bytes) when not NULL. */
-static int track_parse(const char *line, size_t n, char *token)
+static int
+track_parse(const char *line, size_t n, char *token)
 {
 	size_t hl = sizeof TRACK_HDR - 1, k;
 	const char *v;
@@ -172,16 +180,18 @@ static int track_parse(const char *line, size_t n, char *token)
 
 /* The token of the tracking header at the top of path: 1 found, 0 none,
  * -1 unreadable. */
-static int track_read(const char *path, char *token)
+static int
+track_read(const char *path, char *token)
 {
 	char line[LINE_MAX_T];
 	size_t n;
 	FILE *fp = fopen(path, "rb");
+	int err;
 
 	if (!fp)
 		return -1;
 	first_line(fp, line, sizeof line, &n);
-	int err = ferror(fp);
+	err = ferror(fp);
 	fclose(fp);
 	return err ? -1 : track_parse(line, n, token);
 }
@@ -189,14 +199,16 @@ static int track_read(const char *path, char *token)
 /* Copy in (after its first line, already read) to out with a fresh
  * tracking header on top: a header of ours from an earlier attempt is
  * replaced, anything else kept.  The header ends like the first line. */
-static int track_copy(FILE *in, FILE *out, const char *token)
+static int
+track_copy(FILE *in, FILE *out, const char *token)
 {
 	char line[LINE_MAX_T], buf[65536];
 	size_t n, k;
+	const char *eol;
 
 	first_line(in, line, sizeof line, &n);
-	const char *eol = n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n'
-	                  ? "\r\n" : "\n";
+	eol = n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n'
+	      ? "\r\n" : "\n";
 	if (fprintf(out, TRACK_HDR ": %s%s", token, eol) < 0)
 		return -1;
 	if (!track_parse(line, n, NULL) && fwrite(line, 1, n, out) != n)
@@ -210,8 +222,9 @@ static int track_copy(FILE *in, FILE *out, const char *token)
 /* Put a new tracking header with a random token into the file of lf,
  * atomically (tmp/ then rename) and durably: an upload that a crash
  * interrupts is then found by the token in the file. */
-static int track_add(struct frun *fr, struct lfile *lf, char *token,
-                     struct mf_err *e)
+static int
+track_add(struct frun *fr, struct lfile *lf, char *token,
+          struct mf_err *e)
 {
 	unsigned char rnd[TRACK_BYTES];
 	char path[4096 + 512], tmp[4096 + 64];
@@ -219,14 +232,14 @@ static int track_add(struct frun *fr, struct lfile *lf, char *token,
 	FILE *in, *out;
 	int fd, rc;
 
-	if (mf_random(rnd, sizeof rnd, e) < 0)
+	if (mf_random(rnd, sizeof rnd, e) == -1)
 		return -1;
 	mf_hex(rnd, sizeof rnd, token);
-	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0 ||
+	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1 ||
 	    mf_durable_path(tmp, sizeof tmp, e, "%s/tmp/mailflow-track.%ld",
-	                    fr->path, (long)getpid()) < 0)
+	                    fr->path, (long)getpid()) == -1)
 		return -1;
-	if (!(in = fopen(path, "rb")) || fstat(fileno(in), &sb) < 0) {
+	if (!(in = fopen(path, "rb")) || fstat(fileno(in), &sb) == -1) {
 		rc = mf_err_sys(e, MF_E_IO, errno, "open %s", path);
 		if (in)
 			fclose(in);
@@ -234,7 +247,7 @@ static int track_add(struct frun *fr, struct lfile *lf, char *token,
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	          sb.st_mode & 0777);
-	if (fd < 0 || !(out = fdopen(fd, "wb"))) {
+	if (fd == -1 || !(out = fdopen(fd, "wb"))) {
 		rc = mf_err_sys(e, MF_E_IO, errno, "create %s", tmp);
 		if (fd >= 0)
 			close(fd);
@@ -244,7 +257,7 @@ static int track_add(struct frun *fr, struct lfile *lf, char *token,
 	}
 	rc = track_copy(in, out, token);
 	fclose(in);
-	if (rc < 0 || fflush(out) == EOF || fsync(fileno(out)) < 0) {
+	if (rc == -1 || fflush(out) == EOF || fsync(fileno(out)) == -1) {
 		rc = mf_err_sys(e, MF_E_IO, errno, "write %s", tmp);
 		fclose(out);
 		unlink(tmp);
@@ -255,7 +268,7 @@ static int track_add(struct frun *fr, struct lfile *lf, char *token,
 		unlink(tmp);
 		return rc;
 	}
-	if (mf_durable_rename(tmp, path, e) < 0) {
+	if (mf_durable_rename(tmp, path, e) == -1) {
 		unlink(tmp);
 		return -1;
 	}
@@ -268,7 +281,8 @@ struct track_hit {
 };
 
 /* A UID the search found: keep the highest we do not know. */
-static int search_each(void *arg, uint32_t uid, struct mf_err *e)
+static int
+search_each(void *arg, uint32_t uid, struct mf_err *e)
 {
 	struct track_hit *h = arg;
 
@@ -279,13 +293,14 @@ static int search_each(void *arg, uint32_t uid, struct mf_err *e)
 }
 
 /* The UID (from `from` on) of the message carrying our token; 0 none. */
-static int track_search(struct frun *fr, uint32_t from, const char *token,
-                        uint32_t *uid, struct mf_err *e)
+static int
+track_search(struct frun *fr, uint32_t from, const char *token,
+             uint32_t *uid, struct mf_err *e)
 {
 	struct track_hit h = { fr, 0 };
 
 	if (mf_imap_uid_search_header(fr->c->im, from, TRACK_HDR, token,
-	                              search_each, &h, e) < 0)
+	                              search_each, &h, e) == -1)
 		return -1;
 	*uid = h.uid;
 	return 0;
@@ -293,9 +308,10 @@ static int track_search(struct frun *fr, uint32_t from, const char *token,
 
 /* Tie lf to the server's uid after an interrupted upload: the APPEND may
  * have lost flags set since, so they are sent again. */
-static int adopt_upload(struct frun *fr, struct lfile *lf, uint32_t uid,
-                        const char *srv_flags, const char *mapped,
-                        struct mf_err *e)
+static int
+adopt_upload(struct frun *fr, struct lfile *lf, uint32_t uid,
+             const char *srv_flags, const char *mapped,
+             struct mf_err *e)
 {
 	char add[MF_FLAGSET_MAX], del[MF_FLAGSET_MAX];
 	struct store_op op = { uid, add, del };
@@ -303,10 +319,10 @@ static int adopt_upload(struct frun *fr, struct lfile *lf, uint32_t uid,
 	mf_imapflags_diff(srv_flags, mapped, add, sizeof add, del, sizeof del);
 	lf->used = 1;
 	fr->res.adopted++;
-	if (isync_rename_uid(fr, lf, uid, e) < 0 ||
-	    isync_push_flags(fr, &op, 1, e) < 0 ||
-	    mf_syncstate_put(fr->st, uid, mapped, 0, lf->base, e) < 0 ||
-	    mf_syncstate_commit(fr->st, e) < 0)
+	if (isync_rename_uid(fr, lf, uid, e) == -1 ||
+	    isync_push_flags(fr, &op, 1, e) == -1 ||
+	    mf_syncstate_put(fr->st, uid, mapped, 0, lf->base, e) == -1 ||
+	    mf_syncstate_commit(fr->st, e) == -1)
 		return -1;
 	return 1;
 }
@@ -315,32 +331,34 @@ static int adopt_upload(struct frun *fr, struct lfile *lf, uint32_t uid,
  * server has, from UID n on, a message that we do not know yet carrying
  * the file's tracking header (without UIDPLUS), or else of the same size
  * and Message-ID, that is our upload. 1 adopted, 0 not found. */
-static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
-                       const char *id, const char *mapped, struct mf_err *e)
+static int
+find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
+            const char *id, const char *mapped, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	struct slist srv = { 0 };
 	char af[16], path[4096 + 512], token[TRACK_LEN], set[32];
 	long from;
 	int rc = 0;
+	size_t k;
 
-	if (mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0 ||
-	    mf_parse_long(af, 1, 0xFFFFFFFFl, &from) < 0)
+	if (mf_maildir_name_field(lf->rel, "A", af, sizeof af) == -1 ||
+	    mf_parse_long(af, 1, 0xFFFFFFFFl, &from) == -1)
 		return 0;
-	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1)
 		return -1;
 	if (!c->uidplus && track_read(path, token) == 1) {
 		uint32_t uid;
-		if (track_search(fr, (uint32_t)from, token, &uid, e) < 0)
+		if (track_search(fr, (uint32_t)from, token, &uid, e) == -1)
 			return -1;
 		return uid ? adopt_upload(fr, lf, uid, "", mapped, e) : 0;
 	}
 	snprintf(set, sizeof set, "%ld:*", from);
 	if (mf_imap_uid_fetch(c->im, set, MF_IMAP_FETCH_UID | MF_IMAP_FETCH_SIZE |
 	                      MF_IMAP_FETCH_MESSAGE_ID, isync_fetch_ids_cb, &srv,
-	                      e) < 0)
+	                      e) == -1)
 		return -1;
-	for (size_t k = 0; k < srv.n && rc == 0; k++) {
+	for (k = 0; k < srv.n && rc == 0; k++) {
 		struct sflag *s = &srv.v[k];
 		if (s->uid < (uint32_t)from || s->size != size ||
 		    strcmp(s->msgid ? s->msgid : "", id) ||
@@ -354,20 +372,23 @@ static int find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 
 /* Before anything is fetched: files whose upload a stopped run had
  * started may already be on the server (and must not come down again). */
-int isync_recover_uploads(struct frun *fr, struct mf_err *e)
+int
+isync_recover_uploads(struct frun *fr, struct mf_err *e)
 {
-	for (size_t i = 0; i < fr->ls.n; i++) {
+	size_t i;
+
+	for (i = 0; i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
 		char path[4096 + 512], id[512], mapped[MF_FLAGSET_MAX], af[16];
 		uint64_t size;
-		if (lf->used || mf_maildir_name_field(lf->rel, "A", af, sizeof af) < 0)
+		if (lf->used || mf_maildir_name_field(lf->rel, "A", af, sizeof af) == -1)
 			continue;
-		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1)
 			return -1;
-		if (isync_file_info(path, &size, id, sizeof id) < 0)
+		if (isync_file_info(path, &size, id, sizeof id) == -1)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
 		isync_local_set(fr, lf, "", mapped, sizeof mapped);
-		if (find_upload(fr, lf, size, id, mapped, e) < 0)
+		if (find_upload(fr, lf, size, id, mapped, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -376,38 +397,44 @@ int isync_recover_uploads(struct frun *fr, struct mf_err *e)
 /* APPEND one file (RFC 3501 §6.3.11) with the flags mapped; *uid is the
  * APPENDUID (RFC 4315 §3), 0 if the server named none; *from the UID
  * the server was to give next (the file's A= field). */
-static int upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
-                      const char *mapped, uint32_t *uid, uint32_t *from,
-                      struct mf_err *e)
+static int
+upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
+           const char *mapped, uint32_t *uid, uint32_t *from,
+           struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	char path[4096 + 512], fl[MF_FLAGSET_MAX + 64], af[32];
+	struct upload u = { NULL, 0 };
+	uint32_t next;
+	int r;
 
 	/* mark the upload in the file name first (durable): a crash after
 	 * the APPEND is then found by find_upload instead of uploading
 	 * the message twice */
-	uint32_t next = mf_imap_mailbox(c->im)->uidnext;
+	next = mf_imap_mailbox(c->im)->uidnext;
 	*from = next ? next : 1;
 	mf_maildir_field_num(af, sizeof af, "A", *from);
-	if (isync_rename_field(fr, lf, af, e) < 0)
+	if (isync_rename_field(fr, lf, af, e) == -1)
 		return -1;
-	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1)
 		return -1;
 	mf_imapflags_to_imap(mapped, fl, sizeof fl);
-	struct upload u = { fopen(path, "rb"), 0 };
+	u.fp = fopen(path, "rb");
 	if (!u.fp)
 		return mf_err_sys(e, MF_E_IO, errno, "open %s", path);
-	int r = mf_imap_append(c->im, fr->f->utf7, fl, size, upload_read, &u,
-	                       uid, e);
+	r = mf_imap_append(c->im, fr->f->utf7, fl, size, upload_read, &u,
+	                   uid, e);
 	fclose(u.fp);
 	return r;
 }
 
-int isync_upload_new(struct frun *fr, struct mf_err *e)
+int
+isync_upload_new(struct frun *fr, struct mf_err *e)
 {
 	struct isync *c = fr->c;
+	size_t i;
 
-	for (size_t i = 0; i < fr->ls.n; i++) {
+	for (i = 0; i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
 		char path[4096 + 512], id[512], mapped[MF_FLAGSET_MAX];
 		char token[TRACK_LEN];
@@ -415,9 +442,9 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 		uint32_t uid, from;
 		if (lf->used)
 			continue;
-		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) < 0)
+		if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1)
 			return -1;
-		if (isync_file_info(path, &size, id, sizeof id) < 0)
+		if (isync_file_info(path, &size, id, sizeof id) == -1)
 			return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
 		isync_local_set(fr, lf, "", mapped, sizeof mapped);
 		fr->res.uploaded++;
@@ -425,14 +452,14 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 			continue;
 		/* no UIDPLUS: the tracking header names the upload instead */
 		if (!c->uidplus) {
-			if (track_add(fr, lf, token, e) < 0)
+			if (track_add(fr, lf, token, e) == -1)
 				return -1;
-			if (isync_file_info(path, &size, id, sizeof id) < 0)
+			if (isync_file_info(path, &size, id, sizeof id) == -1)
 				return mf_err_sys(e, MF_E_IO, errno, "read %s", path);
 		}
-		if (upload_one(fr, lf, size, mapped, &uid, &from, e) < 0)
+		if (upload_one(fr, lf, size, mapped, &uid, &from, e) == -1)
 			return -1;
-		if (!c->uidplus && !uid && track_search(fr, from, token, &uid, e) < 0)
+		if (!c->uidplus && !uid && track_search(fr, from, token, &uid, e) == -1)
 			return -1;
 		if (!uid) {
 			isync_warnf(c, "%s: no %s for %s", fr->f->utf8,
@@ -440,9 +467,9 @@ int isync_upload_new(struct frun *fr, struct mf_err *e)
 			            lf->rel);
 			continue;
 		}
-		if (isync_rename_uid(fr, lf, uid, e) < 0 ||
-		    mf_syncstate_put(fr->st, uid, mapped, 0, lf->base, e) < 0 ||
-		    mf_syncstate_commit(fr->st, e) < 0)
+		if (isync_rename_uid(fr, lf, uid, e) == -1 ||
+		    mf_syncstate_put(fr->st, uid, mapped, 0, lf->base, e) == -1 ||
+		    mf_syncstate_commit(fr->st, e) == -1)
 			return -1;
 		lf->used = 1;
 	}

@@ -64,7 +64,8 @@ struct watch {
 
 enum { SESSION_STOP, SESSION_RELOAD };
 
-static int64_t now_ms(void)
+static int64_t
+now_ms(void)
 {
 	struct mf_clocks k;
 
@@ -75,7 +76,8 @@ static int64_t now_ms(void)
 static void notef(struct watch *w, int trouble, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void notef(struct watch *w, int trouble, const char *fmt, ...)
+static void
+notef(struct watch *w, int trouble, const char *fmt, ...)
 {
 	const struct mf_imapsync_params *p = w->c->p;
 	char msg[1400];
@@ -90,13 +92,15 @@ static void notef(struct watch *w, int trouble, const char *fmt, ...)
 		p->warn(p->arg, msg);
 }
 
-static int flag_set(volatile int *f)
+static int
+flag_set(volatile int *f)
 {
 	return f && *f;
 }
 
 /* A dead connection ends the session; a folder error does not. */
-static int ends_session(enum mf_err_kind k)
+static int
+ends_session(enum mf_err_kind k)
 {
 	return k == MF_E_CLOSED || k == MF_E_TIMEOUT || k == MF_E_TLS ||
 	       k == MF_E_PROTO || k == MF_E_LIMIT || k == MF_E_NOMEM ||
@@ -105,9 +109,12 @@ static int ends_session(enum mf_err_kind k)
 
 /* ---- per-folder state ---- */
 
-static void folders_free(struct watch *w)
+static void
+folders_free(struct watch *w)
 {
-	for (size_t i = 0; i < w->nfolders; i++)
+	size_t i;
+
+	for (i = 0; i < w->nfolders; i++)
 		free(w->status ? w->status[i] : NULL);
 	free(w->status);
 	free(w->dirty);
@@ -120,7 +127,8 @@ static void folders_free(struct watch *w)
 	w->nfolders = 0;
 }
 
-static int folders_alloc(struct watch *w, struct mf_err *e)
+static int
+folders_alloc(struct watch *w, struct mf_err *e)
 {
 	size_t n = w->c->fl.n ? w->c->fl.n : 1;
 
@@ -139,16 +147,18 @@ static int idle_end(struct watch *w, size_t k, struct mf_err *e);
 
 /* Close every connection; clean: end IDLE first (RFC 2177: a LOGOUT
  * inside IDLE is a bad DONE, and the server waits on). */
-static void conns_close(struct watch *w, int clean)
+static void
+conns_close(struct watch *w, int clean)
 {
 	struct mf_err e2;
+	size_t i;
 
-	for (size_t i = 0; clean && i < w->nconn; i++) {
+	for (i = 0; clean && i < w->nconn; i++) {
 		mf_err_clear(&e2);
-		if (w->conn[i].idle_tag && idle_end(w, i, &e2) < 0)
+		if (w->conn[i].idle_tag && idle_end(w, i, &e2) == -1)
 			mf_imap_abandon(w->conn[i].im);
 	}
-	for (size_t i = 1; i < w->nconn; i++) {
+	for (i = 1; i < w->nconn; i++) {
 		if (!clean)
 			mf_imap_abandon(w->conn[i].im);
 		mf_imap_free(w->conn[i].im);
@@ -165,7 +175,8 @@ static void conns_close(struct watch *w, int clean)
 /* ---- syncing on a given connection ---- */
 
 /* Synchronise folder fi over connection k (which then has it selected). */
-static int sync_on(struct watch *w, size_t k, size_t fi, struct mf_err *e)
+static int
+sync_on(struct watch *w, size_t k, size_t fi, struct mf_err *e)
 {
 	struct isync *c = w->c;
 	struct mf_imap *saved = c->im;
@@ -176,11 +187,11 @@ static int sync_on(struct watch *w, size_t k, size_t fi, struct mf_err *e)
 	c->im = saved;
 	if (k == 0)
 		w->selected = fi;
-	if (rc < 0 && flag_set(c->p->stop))
+	if (rc == -1 && flag_set(c->p->stop))
 		mf_imap_abandon(w->conn[k].im);   /* a FETCH left unfinished */
-	if (rc < 0 && flag_set(c->p->stop) && !ends_session(e->kind))
+	if (rc == -1 && flag_set(c->p->stop) && !ends_session(e->kind))
 		return 0;
-	if (rc < 0 && !ends_session(e->kind)) {
+	if (rc == -1 && !ends_session(e->kind)) {
 		mf_err_clear(e);     /* reported; the folder is tried next time */
 		return 0;
 	}
@@ -194,7 +205,8 @@ struct cbarg {
 	size_t k;
 };
 
-static int idle_begin(struct watch *w, size_t k, struct mf_err *e)
+static int
+idle_begin(struct watch *w, size_t k, struct mf_err *e)
 {
 	struct wconn *cn = &w->conn[k];
 	struct cbarg a = { w, k };
@@ -205,7 +217,8 @@ static int idle_begin(struct watch *w, size_t k, struct mf_err *e)
 	return cn->idle_tag ? 0 : -1;
 }
 
-static int idle_end(struct watch *w, size_t k, struct mf_err *e)
+static int
+idle_end(struct watch *w, size_t k, struct mf_err *e)
 {
 	struct wconn *cn = &w->conn[k];
 	struct cbarg a = { w, k };
@@ -219,23 +232,26 @@ static int idle_end(struct watch *w, size_t k, struct mf_err *e)
 }
 
 /* Synchronise folder fi on the connection watching it. */
-static int sync_folder(struct watch *w, size_t fi, struct mf_err *e)
+static int
+sync_folder(struct watch *w, size_t fi, struct mf_err *e)
 {
 	size_t k = w->owner[fi];
 
 	w->dirty[fi] = 0;
-	if (idle_end(w, k, e) < 0 || sync_on(w, k, fi, e) < 0)
+	if (idle_end(w, k, e) == -1 || sync_on(w, k, fi, e) == -1)
 		return -1;
 	return idle_begin(w, k, e);
 }
 
 /* ---- what the server says while IDLEing ---- */
 
-static size_t folder_by_name(struct watch *w, const struct mf_imap_tok *t)
+static size_t
+folder_by_name(struct watch *w, const struct mf_imap_tok *t)
 {
 	struct isync *c = w->c;
+	size_t i;
 
-	for (size_t i = 0; i < c->fl.n; i++) {
+	for (i = 0; i < c->fl.n; i++) {
 		const char *n = c->fl.v[i].utf7;
 		if (strlen(n) == t->len &&
 		    (!strcmp(n, t->s) ||
@@ -245,7 +261,8 @@ static size_t folder_by_name(struct watch *w, const struct mf_imap_tok *t)
 	return (size_t)-1;
 }
 
-static int idle_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+static int
+idle_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 {
 	struct cbarg *a = arg;
 	struct watch *w = a->w;
@@ -275,17 +292,19 @@ struct status_acc {
 	struct cbarg main;      /* the main connection, for idle_cb */
 };
 
-static int status_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+static int
+status_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 {
 	struct status_acc *sa = arg;
 	size_t d = r->data_first;
+	size_t j;
 
 	/* news of the mailbox selected on main (EXISTS, EXPUNGE, FETCH)
 	 * may come with any command's answer and are not repeated */
 	if (strcmp(r->keyword, "STATUS") || d >= r->ntoks)
 		return idle_cb(&sa->main, r, e);
 	/* the attribute list after the mailbox name, as one string */
-	for (size_t j = r->toks[d].next; j < r->ntoks; j++)
+	for (j = r->toks[d].next; j < r->ntoks; j++)
 		if (r->toks[j].type == MF_IMAP_ATOM &&
 		    mf_buf_printf(&sa->b, e, "%s ", r->toks[j].s) == -1)
 			return -1;
@@ -293,8 +312,9 @@ static int status_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
 }
 
 /* STATUS of folder fi into *out (malloc'd); -1 on connection errors. */
-static int folder_status(struct watch *w, size_t fi, char **out,
-                         struct mf_err *e)
+static int
+folder_status(struct watch *w, size_t fi, char **out,
+              struct mf_err *e)
 {
 	struct isync *c = w->c;
 	struct status_acc sa = { MF_BUF_INIT(1024), { w, 0 } };
@@ -310,7 +330,7 @@ static int folder_status(struct watch *w, size_t fi, char **out,
 	if (rc == 0)
 		*out = strdup(sa.b.data ? sa.b.data : "");
 	mf_buf_free(&sa.b);
-	if (rc < 0 && !ends_session(e->kind)) {
+	if (rc == -1 && !ends_session(e->kind)) {
 		mf_err_clear(e);      /* a folder gone meanwhile: sync says so */
 		*out = strdup("?");
 		rc = 0;
@@ -321,16 +341,22 @@ static int folder_status(struct watch *w, size_t fi, char **out,
 }
 
 /* Poll every folder without a connection of its own; sync the changed. */
-static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
+static int
+poll_folders(struct watch *w, int baseline, struct mf_err *e)
 {
+	int old;
+	int rc;
+	size_t fi;
+
 	/* STATUS answers at once: a silent connection is found as fast as
 	 * by a probe */
-	int old = w->c->im ? mf_imap_set_timeout(w->c->im, w->o.probe_timeout_ms)
-	                   : 0;
-	int rc = 0;
+	old = w->c->im ? mf_imap_set_timeout(w->c->im, w->o.probe_timeout_ms)
+	               : 0;
+	rc = 0;
 
-	for (size_t fi = 0; rc == 0 && fi < w->nfolders; fi++) {
+	for (fi = 0; rc == 0 && fi < w->nfolders; fi++) {
 		char *st;
+		int changed;
 		if (w->owner[fi] != 0 || w->notify)
 			continue;
 		/* RFC 3501 §6.3.10: STATUS is not for the selected mailbox
@@ -342,10 +368,10 @@ static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
 			rc = mf_imap_noop(w->c->im, idle_cb, &a, e);
 			continue;
 		}
-		if ((rc = folder_status(w, fi, &st, e)) < 0)
+		if ((rc = folder_status(w, fi, &st, e)) == -1)
 			break;
-		int changed = !w->status[fi] || strcmp(w->status[fi], st) != 0 ||
-		              !strcmp(st, "?");
+		changed = !w->status[fi] || strcmp(w->status[fi], st) != 0 ||
+		          !strcmp(st, "?");
 		free(w->status[fi]);
 		w->status[fi] = st;
 		if (changed && !baseline)
@@ -359,36 +385,40 @@ static int poll_folders(struct watch *w, int baseline, struct mf_err *e)
 
 /* ---- local changes (two-way) ---- */
 
-static void on_local(void *arg, size_t id)
+static void
+on_local(void *arg, size_t id)
 {
 	struct watch *w = arg;
 	int64_t t = now_ms();
 
 	if (id == (size_t)-1) {           /* queue overflow: everything */
-		for (size_t i = 0; i < w->nfolders; i++)
+		size_t i;
+		for (i = 0; i < w->nfolders; i++)
 			mf_debounce_note(&w->local[i], t);
 	} else if (id < w->nfolders) {
 		mf_debounce_note(&w->local[id], t);
 	}
 }
 
-static int watch_local(struct watch *w, struct mf_err *e)
+static int
+watch_local(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
 	char path[4096 + 8];
+	size_t i;
 
 	if (!c->p->two_way || c->p->dry_run)
 		return 0;
 	if (!w->md && !(w->md = mf_mdwatch_new(e)))
 		return -1;
 	mf_mdwatch_clear(w->md);
-	for (size_t i = 0; i < c->fl.n; i++) {
+	for (i = 0; i < c->fl.n; i++) {
 		const char *rel = c->fl.v[i].rel;
 		int n = snprintf(path, sizeof path, "%s%s%s", c->p->maildir,
 		                 *rel ? "/" : "", rel);
 		if (n < 0 || (size_t)n >= sizeof path)
 			continue;
-		if (mf_mdwatch_add(w->md, path, i, e) < 0) {
+		if (mf_mdwatch_add(w->md, path, i, e) == -1) {
 			isync_warnf(c, "%s: local changes are noticed only at the "
 			            "next sync: %s", c->fl.v[i].utf8, e->msg);
 			mf_err_clear(e);
@@ -398,15 +428,17 @@ static int watch_local(struct watch *w, struct mf_err *e)
 }
 
 /* Forget the file events our own syncs caused. */
-static void drain_local(struct watch *w)
+static void
+drain_local(struct watch *w)
 {
 	struct mf_err e2;
+	size_t i;
 
 	if (!w->md)
 		return;
 	mf_err_clear(&e2);
 	mf_mdwatch_read(w->md, on_local, w, &e2);
-	for (size_t i = 0; i < w->nfolders; i++)
+	for (i = 0; i < w->nfolders; i++)
 		w->local[i].first = w->local[i].last = 0;
 }
 
@@ -414,17 +446,20 @@ static void drain_local(struct watch *w)
 
 /* The folders that get a connection of their own: INBOX first, then in
  * LIST order, up to the configured number. */
-static void plan(struct watch *w)
+static void
+plan(struct watch *w)
 {
 	struct isync *c = w->c;
 	size_t want = (size_t)w->o.connections, n = 0;
+	size_t i;
+	int pass;
 
 	if (w->notify || !mf_imap_has_cap(c->im, "IDLE"))
 		want = 0;
-	for (size_t i = 0; i < c->fl.n; i++)
+	for (i = 0; i < c->fl.n; i++)
 		w->owner[i] = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < c->fl.n && n < want; i++) {
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < c->fl.n && n < want; i++) {
 			int inbox = !strcasecmp(c->fl.v[i].utf7, "INBOX");
 			if ((pass == 0) != inbox || w->owner[i])
 				continue;
@@ -432,11 +467,13 @@ static void plan(struct watch *w)
 		}
 }
 
-static int full_sync(struct watch *w, struct mf_err *e)
+static int
+full_sync(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
 	struct mf_err first;
 	int failed = 0;
+	size_t fi;
 
 	mf_err_clear(&first);
 	if (c->p->jobs > 1 && c->fl.n > 1) {
@@ -449,24 +486,26 @@ static int full_sync(struct watch *w, struct mf_err *e)
 		 * their connection selects them; the others are current */
 		return 0;
 	}
-	for (size_t fi = 0; fi < c->fl.n; fi++) {
+	for (fi = 0; fi < c->fl.n; fi++) {
 		if (flag_set(c->p->stop))
 			return 0;
-		if (w->owner[fi] == 0 && sync_on(w, 0, fi, e) < 0)
+		if (w->owner[fi] == 0 && sync_on(w, 0, fi, e) == -1)
 			return -1;
 	}
 	return 0;
 }
 
-static int notify_set(struct watch *w, struct mf_err *e)
+static int
+notify_set(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
 	const char **names = calloc(c->fl.n + 1, sizeof *names);
 	int rc;
+	size_t i;
 
 	if (!names)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < c->fl.n; i++)
+	for (i = 0; i < c->fl.n; i++)
 		names[i] = c->fl.v[i].utf7;
 	rc = mf_imap_notify_set_status(c->im, names, c->fl.n, e);
 	free(names);
@@ -474,12 +513,14 @@ static int notify_set(struct watch *w, struct mf_err *e)
 }
 
 /* The connection slots the plan asks for; [0] is the main connection. */
-static int conns_alloc(struct watch *w, struct mf_err *e)
+static int
+conns_alloc(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
 	size_t n = 0;
+	size_t i;
 
-	for (size_t i = 0; i < c->fl.n; i++)
+	for (i = 0; i < c->fl.n; i++)
 		if (w->owner[i] > n)
 			n = w->owner[i];
 	w->conn = calloc(n + 1, sizeof *w->conn);
@@ -492,56 +533,63 @@ static int conns_alloc(struct watch *w, struct mf_err *e)
 	return 0;
 }
 
-static int open_watchers(struct watch *w, struct mf_err *e)
+static int
+open_watchers(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
+	size_t fi;
 
-	for (size_t fi = 0; fi < c->fl.n; fi++) {
+	for (fi = 0; fi < c->fl.n; fi++) {
 		size_t k = w->owner[fi];
+		struct mf_imap *main_im;
+		int rc;
 		if (!k)
 			continue;
-		struct mf_imap *main_im = c->im;
-		int rc = isync_connect(c, e);
+		main_im = c->im;
+		rc = isync_connect(c, e);
 		w->conn[k].im = c->im;
 		c->im = main_im;
 		w->conn[0].im = main_im;
 		w->conn[k].fi = fi;
 		w->conn[k].probed = now_ms();
-		if (rc < 0 || sync_on(w, k, fi, e) < 0 || idle_begin(w, k, e) < 0)
+		if (rc == -1 || sync_on(w, k, fi, e) == -1 || idle_begin(w, k, e) == -1)
 			return -1;
 	}
-	if (w->notify && (notify_set(w, e) < 0 || idle_begin(w, 0, e) < 0))
+	if (w->notify && (notify_set(w, e) == -1 || idle_begin(w, 0, e) == -1))
 		return -1;
 	return 0;
 }
 
-static int session_start(struct watch *w, struct mf_err *e)
+static int
+session_start(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
+	size_t i, nw, np;
 
 	w->selected = (size_t)-1;
-	if (isync_connect(c, e) < 0)
+	if (isync_connect(c, e) == -1)
 		return -1;
 	mf_folders_free(&c->fl);
 	c->fl.layout = c->p->layout;
 	c->fl.excludes = c->p->excludes;
 	c->fl.nexcludes = c->p->nexcludes;
-	if (isync_list_folders(c, e) < 0 || folders_alloc(w, e) < 0)
+	if (isync_list_folders(c, e) == -1 || folders_alloc(w, e) == -1)
 		return -1;
 	w->notify = !w->o.no_notify && mf_imap_has_cap(c->im, "NOTIFY");
 	plan(w);
-	if (conns_alloc(w, e) < 0)
+	if (conns_alloc(w, e) == -1)
 		return -1;
 	/* the baseline before the sync: a change in between shows next poll */
-	if (poll_folders(w, 1, e) < 0 || full_sync(w, e) < 0)
+	if (poll_folders(w, 1, e) == -1 || full_sync(w, e) == -1)
 		return -1;
 	if (flag_set(c->p->stop) || flag_set(c->p->reload))
 		return 0;         /* session() ends at once */
-	if (open_watchers(w, e) < 0 || watch_local(w, e) < 0)
+	if (open_watchers(w, e) == -1 || watch_local(w, e) == -1)
 		return -1;
 	drain_local(w);
-	size_t nw = w->nconn - 1, np = 0;
-	for (size_t i = 0; i < c->fl.n; i++)
+	nw = w->nconn - 1;
+	np = 0;
+	for (i = 0; i < c->fl.n; i++)
 		np += w->owner[i] == 0;
 	if (w->notify)
 		notef(w, 0, "watching %zu folder%s with NOTIFY", c->fl.n,
@@ -553,36 +601,43 @@ static int session_start(struct watch *w, struct mf_err *e)
 }
 
 /* Prove connection k alive: end IDLE, NOOP, IDLE again. */
-static int probe(struct watch *w, size_t k, struct mf_err *e)
+static int
+probe(struct watch *w, size_t k, struct mf_err *e)
 {
 	struct wconn *cn = &w->conn[k];
 	struct cbarg a = { w, k };
 	struct mf_imap_status st;
-
-	if (idle_end(w, k, e) < 0)
-		return -1;
-	int old = mf_imap_set_timeout(cn->im, w->o.probe_timeout_ms);
+	int old;
 	unsigned t;
-	int rc = mf_imap_noop_send(cn->im, &t, e) == -1 ||
-	         mf_imap_flush(cn->im, e) < 0 ||
-	         mf_imap_wait(cn->im, t, idle_cb, &a, &st, e) < 0 ? -1 : 0;
+	int rc;
+
+	if (idle_end(w, k, e) == -1)
+		return -1;
+	old = mf_imap_set_timeout(cn->im, w->o.probe_timeout_ms);
+	rc = mf_imap_noop_send(cn->im, &t, e) == -1 ||
+	     mf_imap_flush(cn->im, e) == -1 ||
+	     mf_imap_wait(cn->im, t, idle_cb, &a, &st, e) == -1 ? -1 : 0;
 	mf_imap_set_timeout(cn->im, old);
-	if (rc < 0)
+	if (rc == -1)
 		return -1;
 	cn->probed = now_ms();
 	return idle_begin(w, k, e);
 }
 
-static int poll_fds(struct watch *w, int timeout_ms, struct mf_err *e)
+static int
+poll_fds(struct watch *w, int timeout_ms, struct mf_err *e)
 {
 	struct pollfd pf[MF_IMAPIDLE_CONNECTIONS_MAX + 2];
 	size_t n = 0;
+	size_t k;
+	int r;
 
-	for (size_t k = 0; k < w->nconn && n < MF_IMAPIDLE_CONNECTIONS_MAX + 1;
+	for (k = 0; k < w->nconn && n < MF_IMAPIDLE_CONNECTIONS_MAX + 1;
 	     k++) {
+		int fd;
 		if (!w->conn[k].idle_tag)
 			continue;
-		int fd = mf_imap_pollfd(w->conn[k].im);
+		fd = mf_imap_pollfd(w->conn[k].im);
 		if (fd == -2)
 			return 1;
 		pf[n].fd = fd;
@@ -594,7 +649,7 @@ static int poll_fds(struct watch *w, int timeout_ms, struct mf_err *e)
 		pf[n].events = POLLIN;
 		n++;
 	}
-	int r = poll(pf, n, timeout_ms);
+	r = poll(pf, n, timeout_ms);
 	if (r == -1 && errno != EINTR)
 		return mf_err_sys(e, MF_E_IO, errno, "poll");
 	return r > 0;
@@ -602,16 +657,22 @@ static int poll_fds(struct watch *w, int timeout_ms, struct mf_err *e)
 
 /* One turn of the loop: react to signals, clocks, the server, the
  * Maildir and the timers, then wait up to a second. */
-static int turn(struct watch *w, struct mf_err *e)
+static int
+turn(struct watch *w, struct mf_err *e)
 {
 	struct isync *c = w->c;
 	const struct mf_imapsync_params *p = c->p;
 	struct mf_clocks k;
 	int64_t t = now_ms();
 	int probe_all = 0;
+	int64_t j;
+	size_t i;
+	int wait;
+	size_t fi;
+	int synced;
 
 	mf_clocks_now(&k);
-	int64_t j = mf_clocks_jump(&w->clk, &k, MF_IMAPIDLE_JUMP_MS);
+	j = mf_clocks_jump(&w->clk, &k, MF_IMAPIDLE_JUMP_MS);
 	w->clk = k;
 	if (j) {
 		notef(w, 0, "the clock jumped %lld s (suspend?): checking the "
@@ -623,35 +684,35 @@ static int turn(struct watch *w, struct mf_err *e)
 		notef(w, 0, "synchronising every folder now");
 		/* --jobs: the others in parallel, each watched one on its own
 		 * connection (cheap with QRESYNC) */
-		if (c->p->jobs > 1 && full_sync(w, e) < 0)
+		if (c->p->jobs > 1 && full_sync(w, e) == -1)
 			return -1;
-		for (size_t fi = 0; fi < w->nfolders; fi++)
+		for (fi = 0; fi < w->nfolders; fi++)
 			w->dirty[fi] = c->p->jobs <= 1 || w->owner[fi] != 0;
 	}
-	for (size_t i = 0; i < w->nconn; i++) {
+	for (i = 0; i < w->nconn; i++) {
 		struct cbarg a = { w, i };
 		if (w->conn[i].idle_tag &&
-		    mf_imap_idle_poll(w->conn[i].im, 0, idle_cb, &a, e) < 0)
+		    mf_imap_idle_poll(w->conn[i].im, 0, idle_cb, &a, e) == -1)
 			return -1;
 		if ((probe_all || t - w->conn[i].probed >= w->o.keepalive_ms) &&
-		    probe(w, i, e) < 0)
+		    probe(w, i, e) == -1)
 			return -1;
 	}
-	if (!w->notify && t >= w->next_poll && poll_folders(w, 0, e) < 0)
+	if (!w->notify && t >= w->next_poll && poll_folders(w, 0, e) == -1)
 		return -1;
-	int wait = 1000;
-	if (w->md && mf_mdwatch_read(w->md, on_local, w, e) < 0)
+	wait = 1000;
+	if (w->md && mf_mdwatch_read(w->md, on_local, w, e) == -1)
 		return -1;
-	for (size_t fi = 0; fi < w->nfolders; fi++)
+	for (fi = 0; fi < w->nfolders; fi++)
 		if (mf_debounce_due(&w->local[fi], t, MF_IMAPIDLE_DEBOUNCE_MS,
 		                    MF_IMAPIDLE_DEBOUNCE_MAX_MS, &wait))
 			w->dirty[fi] = 1;
-	int synced = 0;
-	for (size_t fi = 0; fi < w->nfolders; fi++) {
+	synced = 0;
+	for (fi = 0; fi < w->nfolders; fi++) {
 		if (flag_set(p->stop) || flag_set(p->reload))
 			return 0;
 		if (w->dirty[fi]) {
-			if (sync_folder(w, fi, e) < 0)
+			if (sync_folder(w, fi, e) == -1)
 				return -1;
 			synced = 1;
 		}
@@ -664,14 +725,15 @@ static int turn(struct watch *w, struct mf_err *e)
 	}
 	if (flag_set(p->stop) || flag_set(p->reload) || flag_set(p->sync_now))
 		return 0;
-	return poll_fds(w, wait, e) < 0 ? -1 : 0;
+	return poll_fds(w, wait, e) == -1 ? -1 : 0;
 }
 
-static int session(struct watch *w, struct mf_err *e)
+static int
+session(struct watch *w, struct mf_err *e)
 {
 	const struct mf_imapsync_params *p = w->c->p;
 
-	if (session_start(w, e) < 0)
+	if (session_start(w, e) == -1)
 		return -1;
 	if (w->sessions++ > 0)
 		notef(w, 0, "reconnected after %u attempt%s", w->bo.attempt,
@@ -679,27 +741,32 @@ static int session(struct watch *w, struct mf_err *e)
 	mf_backoff_reset(&w->bo);
 	mf_clocks_now(&w->clk);
 	while (!flag_set(p->stop) && !flag_set(p->reload))
-		if (turn(w, e) < 0)
+		if (turn(w, e) == -1)
 			return -1;
 	return flag_set(p->reload) ? SESSION_RELOAD : SESSION_STOP;
 }
 
 /* Sleep ms in short steps, awake for signals; 1 when a flag ended it. */
-static int backoff_sleep(const struct mf_imapsync_params *p, int ms)
+static int
+backoff_sleep(const struct mf_imapsync_params *p, int ms)
 {
 	while (ms > 0) {
+		struct timespec ts = { 0, 0 };
+		int step;
+
 		if (flag_set(p->stop) || flag_set(p->reload) ||
 		    flag_set(p->sync_now))
 			return 1;
-		int step = ms < 200 ? ms : 200;
-		struct timespec ts = { 0, (long)step * 1000000L };
+		step = ms < 200 ? ms : 200;
+		ts.tv_nsec = (long)step * 1000000L;
 		nanosleep(&ts, NULL);
 		ms -= step;
 	}
 	return 0;
 }
 
-static void defaults(struct mf_imapsync_idle *o)
+static void
+defaults(struct mf_imapsync_idle *o)
 {
 	if (o->backoff_min_ms <= 0)
 		o->backoff_min_ms = MF_IMAPIDLE_BACKOFF_MIN_MS;
@@ -718,7 +785,8 @@ static void defaults(struct mf_imapsync_idle *o)
 		o->connections = MF_IMAPIDLE_CONNECTIONS_MAX;
 }
 
-int isync_watch(struct isync *c, struct mf_err *e)
+int
+isync_watch(struct isync *c, struct mf_err *e)
 {
 	const struct mf_imapsync_params *p = c->p;
 	struct watch w;
@@ -733,6 +801,9 @@ int isync_watch(struct isync *c, struct mf_err *e)
 	w.bo.min_ms = w.o.backoff_min_ms;
 	w.bo.max_ms = w.o.backoff_max_ms;
 	for (;;) {
+		uint32_t rnd;
+		int first;
+		int d;
 		mf_err_clear(e);
 		rc = session(&w, e);
 		conns_close(&w, rc >= 0);
@@ -741,11 +812,11 @@ int isync_watch(struct isync *c, struct mf_err *e)
 			break;
 		if (mf_imapidle_fatal(e->kind))
 			break;      /* a person must act: the tool exits */
-		uint32_t rnd = 0;
+		rnd = 0;
 		if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
 			rnd = (uint32_t)now_ms();
-		int first = w.bo.attempt == 0;
-		int d = mf_backoff_next(&w.bo, rnd);
+		first = w.bo.attempt == 0;
+		d = mf_backoff_next(&w.bo, rnd);
 		notef(&w, 1, "%s: %s; reconnecting in %d.%d s (attempt %u)",
 		      first ? "connection lost" : "reconnect failed", e->msg,
 		      d / 1000, d % 1000 / 100, w.bo.attempt);
@@ -757,9 +828,9 @@ int isync_watch(struct isync *c, struct mf_err *e)
 	}
 	mf_mdwatch_free(w.md);
 	folders_free(&w);
-	if (rc < 0 && (flag_set(p->stop) || flag_set(p->reload)))
+	if (rc == -1 && (flag_set(p->stop) || flag_set(p->reload)))
 		rc = flag_set(p->reload) ? SESSION_RELOAD : SESSION_STOP;
-	if (rc < 0)
+	if (rc == -1)
 		return -1;
 	return rc == SESSION_RELOAD ? 1 : 0;
 }
