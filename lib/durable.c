@@ -103,20 +103,50 @@ mf_durable_write(int fd, const void *p, size_t n, const char *what,
 	return 0;
 }
 
-int
-mf_durable_fsync_close(int fd, const char *what, struct mf_err *e)
+/* fsync or fdatasync fd, then close it (always). */
+static int
+sync_close(int fd, int data, const char *what, struct mf_err *e)
 {
 	int er;
 
-	if (fsync(fd) == -1) {
+	if ((data ? fdatasync(fd) : fsync(fd)) == -1) {
 		er = errno;
 		close(fd);
-		return mf_err_sys(e, MF_E_IO, er, "fsync %s", what);
+		return mf_err_sys(e, MF_E_IO, er, "%s %s",
+		    data ? "fdatasync" : "fsync", what);
 	}
 	/* close can report a deferred write error (NFS) */
 	if (close(fd) == -1)
 		return mf_err_sys(e, MF_E_IO, errno, "close %s", what);
 	return 0;
+}
+
+int
+mf_durable_fsync_close(int fd, const char *what, struct mf_err *e)
+{
+	return sync_close(fd, 0, what, e);
+}
+
+void
+mf_durable_start_writeback(int fd)
+{
+	/* Only a hint: queue the dirty pages for write-back and return.  An
+	 * I/O error here is reported again by the fdatasync that follows, so
+	 * it is not lost by ignoring it now. */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+/*
+ * fdatasync, not fsync: fdatasync(2) flushes the data and every piece of
+ * metadata needed to read it back -- for a file just written that is its
+ * size and its block map -- and skips only what is not (mtime, atime).
+ * The file is new and its name is made durable by the directory fsync
+ * after the rename, so nothing a later reader needs is left unflushed.
+ */
+int
+mf_durable_datasync_close(int fd, const char *what, struct mf_err *e)
+{
+	return sync_close(fd, 1, what, e);
 }
 
 int

@@ -44,6 +44,16 @@ int mf_durable_write(int fd, const void *p, size_t n, const char *what,
 /* fsync fd and close it (always closed, also on failure). */
 int mf_durable_fsync_close(int fd, const char *what, struct mf_err *e);
 
+/* Start writing fd's dirty pages to disk without waiting (a hint, for a
+ * file that will be fdatasynced later: the sync then mostly just waits).
+ * Never fails; errors surface at the later sync. */
+void mf_durable_start_writeback(int fd);
+
+/* fdatasync fd and close it (always closed, also on failure): enough for a
+ * new file whose name a later directory fsync makes durable (the size is
+ * flushed, only timestamps are not).  -1 with MF_E_IO. */
+int mf_durable_datasync_close(int fd, const char *what, struct mf_err *e);
+
 /* Commit a finished, fsynced file: rename from over to, then fsync the
  * directory of to.  On failure from is left in place (the caller unlinks
  * it) and -1 is returned with MF_E_IO and the errno of the failed call. */

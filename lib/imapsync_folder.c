@@ -589,8 +589,8 @@ open_maildir(struct frun *fr, struct mf_err *e)
 	fr->md = mf_maildir_open(fr->path, 1, e);
 	if (!fr->md)
 		return -1;
-	/* group_commit() syncs before anything is recorded: one syncfs
-	 * per group instead of one fsync per message */
+	/* group_commit() syncs before anything is recorded: the files'
+	 * fdatasyncs and one directory fsync per group, not an fsync each */
 	mf_maildir_set_batch(fr->md, 1);
 	if (c->p->layout == MF_LAYOUT_MAILDIRPP && *fr->f->rel) {
 		/* Maildir++: mark subfolders for MUAs and MDAs */

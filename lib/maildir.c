@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/time.h>
@@ -18,12 +19,15 @@
 
 #define WBUF_SIZE 65536
 #define NAME_MAX_LEN 255
+#define PENDING_OPEN_MAX 256	/* batch files kept open, at most */
 
-/* A committed message of batch mode, waiting for the sync to rename it. */
+/* A committed message of batch mode, waiting for the sync to rename it.
+ * fd stays open until the file is fdatasynced (-1 afterwards). */
 struct pending {
 	char tmp[NAME_MAX_LEN + 1];
 	char name[NAME_MAX_LEN + 1];
 	int cur;
+	int fd;
 };
 
 struct mf_maildir {
@@ -35,6 +39,7 @@ struct mf_maildir {
 	int batch;
 	struct pending *pend;
 	size_t npend, cappend;
+	size_t nopen, maxopen;	/* pending files still open; their cap */
 };
 
 struct mf_maildir_msg {
@@ -199,8 +204,11 @@ mf_maildir_close(struct mf_maildir *md)
 	if (md == NULL)
 		return;
 	/* Never synced: never delivered. Leave no half-state in tmp/. */
-	for (i = 0; i < md->npend; i++)
+	for (i = 0; i < md->npend; i++) {
+		if (md->pend[i].fd >= 0)
+			close(md->pend[i].fd);
 		unlinkat(md->tmpfd, md->pend[i].tmp, 0);
+	}
 	free(md->pend);
 	if (md->tmpfd >= 0) close(md->tmpfd);
 	if (md->newfd >= 0) close(md->newfd);
@@ -364,18 +372,46 @@ final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
 	return 0;
 }
 
-/* Batch mode commit: close the file and queue its rename for the sync. */
+/* fdatasync and close every pending file still open.  A file whose sync
+ * failed is dropped and its tmp file removed: its data may be lost, so it
+ * must never be renamed into place, not even by a retried sync. */
+static int
+datasync_pending(struct mf_maildir *md, struct mf_err *e)
+{
+	char what[4096 + NAME_MAX_LEN + 8];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < md->npend && md->nopen > 0; i++) {
+		if ((fd = md->pend[i].fd) == -1)
+			continue;
+		md->pend[i].fd = -1;
+		md->nopen--;
+		(void)mf_durable_path(what, sizeof(what), NULL, "%s/tmp/%s",
+		    md->path, md->pend[i].tmp);
+		if (mf_durable_datasync_close(fd, what, e) == -1) {
+			unlinkat(md->tmpfd, md->pend[i].tmp, 0);
+			memmove(md->pend + i, md->pend + i + 1,
+			    (md->npend - i - 1) * sizeof(*md->pend));
+			md->npend--;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Batch mode commit: start the file's write-back, keep it open and queue
+ * its fdatasync and rename for the sync.  At the cap on open files the
+ * pending ones are fdatasynced and closed now (still not renamed, so still
+ * invisible): the group then needs no more descriptors than the cap. */
 static int
 defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
       size_t out_len, struct mf_err *e)
 {
 	struct mf_maildir *md = m->md;
 	struct pending *p;
-	int r = close(m->fd);
 
-	m->fd = -1;
-	if (r == -1) {
-		mf_err_sys(e, MF_E_IO, errno, "close %s/tmp/%s", md->path, m->uniq);
+	if (md->nopen >= md->maxopen && datasync_pending(md, e) == -1) {
 		mf_maildir_abort(m);
 		return -1;
 	}
@@ -394,6 +430,11 @@ defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
 	mf_strlcpy(p->tmp, m->uniq, sizeof(p->tmp));
 	mf_strlcpy(p->name, name, sizeof(p->name));
 	p->cur = cur;
+	p->fd = m->fd;
+	md->nopen++;
+	/* the disk writes while the next messages arrive; the group's
+	 * fdatasyncs then mostly wait for writes already under way */
+	mf_durable_start_writeback(m->fd);
 	if (out_name != NULL)  /* fits: mf_maildir_commit checked it */
 		(void)mf_durable_join(out_name, out_len, cur ? "cur" : "new", name,
 		    NULL);
@@ -446,27 +487,27 @@ fail:
 	return -1;
 }
 
-/* Batch mode: data first (one syncfs for all files), then the renames. */
+/* Batch mode: the data of each pending file first (its own fdatasync,
+ * nothing else on the file system), then the renames; the caller fsyncs
+ * the directories. */
 static int
 flush_pending(struct mf_maildir *md, struct mf_err *e)
 {
 	size_t i;
 
-	if (md->npend == 0)
-		return 0;
-	if (syncfs(md->tmpfd) == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "syncfs of %s", md->path);
+	if (datasync_pending(md, e) == -1)
+		return -1;
 	for (i = 0; i < md->npend; i++) {
 		struct pending *p = &md->pend[i];
 		/* RENAME_NOREPLACE: a clash must never overwrite a message. */
 		if (renameat2(md->tmpfd, p->tmp, p->cur ? md->curfd : md->newfd,
 		    p->name, RENAME_NOREPLACE) == -1) {
-			int err = errno;
+			mf_err_sys(e, MF_E_IO, errno, "moving %s into %s", p->tmp,
+			    md->path);
 			memmove(md->pend, md->pend + i,
 			    (md->npend - i) * sizeof(*md->pend));
 			md->npend -= i;
-			return mf_err_sys(e, MF_E_IO, err, "moving %s into %s",
-			    p->tmp, md->path);
+			return -1;
 		}
 	}
 	md->npend = 0;
@@ -484,10 +525,25 @@ mf_maildir_sync(struct mf_maildir *md, struct mf_err *e)
 	return 0;
 }
 
+/* Pending files kept open: PENDING_OPEN_MAX, or a quarter of the
+ * descriptor limit when that is lower (the rest is the caller's). */
+static size_t
+open_cap(void)
+{
+	struct rlimit rl;
+	size_t cap = PENDING_OPEN_MAX;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < cap)
+		cap = rl.rlim_cur / 4;
+	return cap > 0 ? cap : 1;
+}
+
 void
 mf_maildir_set_batch(struct mf_maildir *md, int on)
 {
 	md->batch = on;
+	md->maxopen = open_cap();
 }
 
 size_t

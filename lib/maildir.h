@@ -61,14 +61,18 @@ void mf_maildir_abort(struct mf_maildir_msg *m);
 /* fsync new/ and cur/ (and tmp/): the group-commit point. */
 int mf_maildir_sync(struct mf_maildir *md, struct mf_err *e);
 
-/* Batch mode (off by default): mf_maildir_commit() only closes the file and
- * computes its final name; mf_maildir_sync() then makes every pending file
- * durable with one syncfs(2) and only afterwards renames them into place
- * and fsyncs the directories.  Same guarantee as one fsync per file -- no
- * file is ever visible in new/ or cur/ before its data is on disk -- at a
- * fraction of the cost for many small messages.  Until the sync, committed
- * messages are invisible; at close, pending ones are removed (they were
- * never delivered). */
+/* Batch mode (off by default): mf_maildir_commit() starts the file's
+ * write-back (sync_file_range), keeps it open and computes its final name;
+ * mf_maildir_sync() then fdatasyncs each pending file (only those: nothing
+ * else on the file system is flushed), only afterwards renames them into
+ * place and fsyncs the directories.  Same guarantee as one fsync per file
+ * -- no file is ever visible in new/ or cur/ before its data is on disk --
+ * at a fraction of the cost for many small messages, as the disk writes
+ * while the group arrives.  At most 256 pending files (a quarter of
+ * RLIMIT_NOFILE when lower) stay open: at that cap a commit fdatasyncs and
+ * closes the open ones first, still without renaming them.  Until the sync,
+ * committed messages are invisible; at close, pending ones are removed
+ * (they were never delivered). */
 void mf_maildir_set_batch(struct mf_maildir *md, int on);
 /* Messages committed but not yet made durable by mf_maildir_sync(). */
 size_t mf_maildir_pending(const struct mf_maildir *md);

@@ -1001,8 +1001,8 @@ run(const struct mf_popfetch_params *fp, struct mf_pop3 *p,
 		if (f.md == NULL)
 			goto done;
 		/* Each group ends in mf_maildir_sync() before anything is
-		 * recorded or deleted: one syncfs per group, not one fsync
-		 * per message. */
+		 * recorded or deleted: each file fdatasynced (its write-back
+		 * started at commit), the directories fsynced once per group. */
 		mf_maildir_set_batch(f.md, 1);
 	}
 	if (f.p == NULL) {

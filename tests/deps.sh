@@ -22,7 +22,7 @@ gnutls-bin clang libclang-rt-14-dev
 dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix
 nsd unbound ldnsutils bind9-dnsutils
 python3 swaks libnet-ssleay-perl msmtp mpop isync libpython3.11-testsuite
-gsasl valgrind procps iproute2 util-linux debootstrap parallel faketime
+gsasl valgrind strace procps iproute2 util-linux debootstrap parallel faketime
 libsasl2-modules libsasl2-modules-db
 debhelper lintian bash-completion zsh fish
 libgpgme-dev libssl-dev gnupg gpgsm openssl python3-dkim opendkim-tools

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -370,4 +371,77 @@ Test(maildir, batch_commit_is_invisible_until_sync)
 	cr_assert_eq(count_files(path), 0);
 	snprintf(path, sizeof(path), "%s/new", root);
 	cr_assert_eq(count_files(path), 25);
+}
+
+/* Descriptors open in this process (the directory stream's own counts
+ * too, the same on every call). */
+static int
+count_fds(void)
+{
+	return count_files("/proc/self/fd");
+}
+
+/* Batch mode keeps each pending file open for its fdatasync, but never
+ * more than the cap (a quarter of RLIMIT_NOFILE here): past it the open
+ * ones are synced and closed, still invisible until mf_maildir_sync(),
+ * which leaves no pending descriptor open. */
+Test(maildir, batch_pending_descriptors_capped_and_closed)
+{
+	struct rlimit rl = { 64, 64 };    /* cap: 64 / 4 = 16 */
+	char path[300], file[700], buf[64];
+	struct mf_err e;
+	struct mf_maildir *md;
+	int i, base, most = 0;
+	FILE *fp;
+
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	md = mf_maildir_open(root, 1, &e);
+	cr_assert_not_null(md);
+	mf_maildir_set_batch(md, 1);
+	base = count_fds();
+	for (i = 0; i < 40; i++) {
+		struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+		cr_assert_not_null(m, "%s", e.msg);
+		snprintf(buf, sizeof(buf), "message %d\n", i);
+		cr_assert_eq(mf_maildir_write(m, buf, strlen(buf), &e), 0);
+		cr_assert_eq(mf_maildir_commit(m, "new", NULL, NULL, NULL, 0,
+		    &e), 0, "%s", e.msg);
+		if (count_fds() - base > most)
+			most = count_fds() - base;
+	}
+	cr_assert_eq(most, 16, "pending files open at most: %d", most);
+	cr_assert_eq(mf_maildir_pending(md), 40);
+	snprintf(path, sizeof(path), "%s/new", root);
+	cr_assert_eq(count_files(path), 0, "not visible before the sync");
+	cr_assert_eq(mf_maildir_sync(md, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_maildir_pending(md), 0);
+	cr_assert_eq(count_fds(), base, "every pending descriptor closed");
+	cr_assert_eq(count_files(path), 40);
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	cr_assert_eq(count_files(path), 0);
+
+	/* every file holds its own message, complete */
+	{
+		DIR *d;
+		struct dirent *de;
+		int n = 0;
+
+		snprintf(path, sizeof(path), "%s/new", root);
+		d = opendir(path);
+		cr_assert_not_null(d);
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+			fp = fopen(file, "r");
+			cr_assert_not_null(fp);
+			cr_assert_not_null(fgets(buf, sizeof(buf), fp));
+			cr_assert_eq(strncmp(buf, "message ", 8), 0);
+			fclose(fp);
+			n++;
+		}
+		closedir(d);
+		cr_assert_eq(n, 40);
+	}
+	mf_maildir_close(md);
 }
