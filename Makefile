@@ -5,7 +5,8 @@
 #   make check SANITIZE=1 the same under AddressSanitizer + UBSan
 #   make interop          every tool against Exim and Cyrus IMAP/POP3/LMTP
 #                         run from a private root (not part of make check)
-#   make bench            compare speed with the peer tools
+#   make bench            compare speed with the peer tools (QUICK=1: a
+#                         short run, under 5 minutes)
 #   make soak             imap-sync --idle for 30 minutes under trouble
 #   make fuzz             fuzz every parser (FUZZ_SECONDS each, default 30)
 #   make env-up/env-down  start/stop the real-server test bed for people
@@ -150,7 +151,7 @@ check-completions: build
 
 bench: deps
 	@$(MAKE) --no-print-directory build
-	@bash tests/bench/run.sh
+	@BENCH_QUICK=$(QUICK) bash tests/bench/run.sh
 
 # 30 minutes, 5 server restarts, 5 dropped connections, 1 silent one
 soak: all
