@@ -36,6 +36,9 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin="$top/bin"
 here="$top/tests/bench"
+# the interpreter itself, not a version-manager shim that forks a few
+# shells on every call (the checks between runs call it often)
+py=$(python3 -c 'import sys; print(sys.executable)')
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	K=${BENCH_K:-3}; K_SEND=${BENCH_K_SEND:-5}; K_BATCH=${BENCH_K_BATCH:-1}; N=${BENCH_MSGS:-500}
@@ -93,7 +96,7 @@ check() {
 # old_enough DIR...: wait until the Maildirs' cur/ and new/ were last changed
 # in an earlier second than now (mbsync's one-second sleep, see the top).
 old_enough() {
-	python3 - "$@" <<'PY'
+	"$py" - "$@" <<'PY'
 import os, sys, time
 newest = 0
 for d in sys.argv[1:]:
@@ -209,7 +212,7 @@ start_bed() {
 # start_proxy: delayproxy.py in front of submission, POP3S and IMAPS;
 # sets RTT_SUBMISSION_PORT, RTT_POP3S_PORT, RTT_IMAPS_PORT.
 start_proxy() {
-	python3 "$here/delayproxy.py" "$RTT_DELAY_MS" "$work/proxy.ports" \
+	"$py" "$here/delayproxy.py" "$RTT_DELAY_MS" "$work/proxy.ports" \
 	    "$MF_SUBMISSION_PORT" "$MF_POP3S_PORT" "$MF_IMAPS_PORT" \
 	    </dev/null >"$work/proxy.log" 2>&1 &
 	pids+=($!)
@@ -325,11 +328,11 @@ fill() {
 	local dir cp pass="$MF_PASS"
 	dir=$(server_dir "$1" "$2")
 	[ "$1" = "$MF_USER2" ] && pass="$MF_PASS2"
-	cp=$(python3 "$here/mix.py" "$dir" "$3" "${4:-}")
+	cp=$("$py" "$here/mix.py" "$dir" "$3" "${4:-}")
 	chown -R "${MF_VMAIL_UID:-5000}:${MF_VMAIL_UID:-5000}" "$dir"
 	[ "$2" = INBOX ] || $MF_DOVEADM mailbox create -u "$1" "$2" 2>/dev/null || true
 	$MF_DOVEADM force-resync -u "$1" "$2"
-	python3 "$here/raw.py" imap "$MF_IMAPS_PORT" "$MF_CA" "$1" "$pass" "$2" >/dev/null
+	"$py" "$here/raw.py" imap "$MF_IMAPS_PORT" "$MF_CA" "$1" "$pass" "$2" >/dev/null
 	say "  $1/$2: $3 messages ($cp of them CPython test messages)"
 }
 
@@ -338,7 +341,7 @@ count_msgs() { find "$(server_dir "$1" INBOX)"/new "$(server_dir "$1" INBOX)"/cu
 
 # delivered COUNT MESSAGE: wait (max 120 s) until COUNT more messages are
 # in alice's INBOX than at the last snapshot, then check their bodies.
-snapshot() { python3 "$here/verify.py" list "$MF_MAILDIR" >"$work/snap"; }
+snapshot() { "$py" "$here/verify.py" list "$MF_MAILDIR" >"$work/snap"; }
 delivered() {
 	local want i
 	want=$(( $(grep -c . "$work/snap" || true) + $1 ))
@@ -346,7 +349,7 @@ delivered() {
 		[ "$(count_msgs "$MF_USER")" -ge "$want" ] && break
 		sleep 0.1
 	done
-	check python3 "$here/verify.py" delivered "$work/snap" "$MF_MAILDIR" "$1" "$2"
+	check "$py" "$here/verify.py" delivered "$work/snap" "$MF_MAILDIR" "$1" "$2"
 }
 
 # ---------------------------------------------------------------------------
@@ -455,7 +458,7 @@ job_mxprobe() {
 	MF_TMP="$work" mxp_up >"$work/mxp.log" 2>&1 || { cat "$work/mxp.log"; return 1; }
 	trap cleanup EXIT INT TERM          # mxp_up sets its own
 	write_in_ns
-	python3 "$here/dnsfwd.py" 127.0.0.53 "$MF_RESOLVER_PORT" "$work/dnsfwd.ready" \
+	"$py" "$here/dnsfwd.py" 127.0.0.53 "$MF_RESOLVER_PORT" "$work/dnsfwd.ready" \
 	    </dev/null >"$work/dnsfwd.log" 2>&1 &
 	pids+=($!)
 	mxp_wait "$work/dnsfwd.ready" "$!" || { cat "$work/dnsfwd.log"; return 1; }
@@ -477,7 +480,7 @@ pop_mailflow() {
 	MAILFLOW_PASSWORD=$POP_PASS timed "$1" -- "$bin/pop-fetch" -s "$MF_TLS_HOST" -p "$POP_PORT" \
 	    --tls implicit --tls-trust-file "$MF_CA" -u "$POP_USER" --auth PLAIN --keep \
 	    -m "$work/pf-md" --state "$work/pf.state" -q || return 1
-	check python3 "$here/verify.py" same "$(server_dir "$POP_USER" INBOX)" "$work/pf-md"
+	check "$py" "$here/verify.py" same "$(server_dir "$POP_USER" INBOX)" "$work/pf-md"
 }
 pop_mpop() {
 	local rc
@@ -486,12 +489,12 @@ pop_mpop() {
 	rc=$(mpoprc "$POP_PORT" "$POP_USER" "$POP_PASS" "$work/mp-md")
 	old_enough "$work/mp-md"
 	timed "$1" -- mpop -C "$rc" -q bench || return 1
-	check python3 "$here/verify.py" same "$(server_dir "$POP_USER" INBOX)" "$work/mp-md"
+	check "$py" "$here/verify.py" same "$(server_dir "$POP_USER" INBOX)" "$work/mp-md"
 }
 # the limit: every RETR in one write, read and discarded (tests/bench/raw.py)
 pop_raw() {
 	local out
-	out=$(python3 "$here/raw.py" pop3 "$POP_PORT" "$MF_CA" "$POP_USER" "$POP_PASS" 2>&1) ||
+	out=$("$py" "$here/raw.py" pop3 "$POP_PORT" "$MF_CA" "$POP_USER" "$POP_PASS" 2>&1) ||
 		{ echo "$out" | tail -n 1 >"$work/failed"; return 1; }
 	echo "${out% *} 0" >>"$1"
 	[ "${out#* }" = "$POP_COUNT" ] || { echo "received ${out#* } of $POP_COUNT" >"$work/failed"; return 2; }
@@ -504,7 +507,7 @@ is_run() {
 	    -m "$work/is-md" --state "$work/is.state" --folder "$IS_FOLDER" -q || return 1
 	local got="$work/is-md"
 	[ "$IS_FOLDER" = INBOX ] || got="$work/is-md/.$IS_FOLDER"
-	check python3 "$here/verify.py" same "$(server_dir "$MF_USER2" "$IS_FOLDER")" "$got"
+	check "$py" "$here/verify.py" same "$(server_dir "$MF_USER2" "$IS_FOLDER")" "$got"
 }
 is_first() { aside "$work/is-md" "$work/is.state"; old_enough "$work"; is_run "$1"; }
 is_again() { old_enough "$work/is-md"; is_run "$1"; }
@@ -512,14 +515,14 @@ mb_run() {
 	local rc
 	rc=$(mbsyncrc "$IS_PORT" "$IS_FOLDER" "$work/mb-md")
 	timed "$1" -- mbsync -c "$rc" -q bench || return 1
-	check python3 "$here/verify.py" same "$(server_dir "$MF_USER2" "$IS_FOLDER")" \
+	check "$py" "$here/verify.py" same "$(server_dir "$MF_USER2" "$IS_FOLDER")" \
 	    "$work/mb-md/$IS_FOLDER" X-TUID
 }
 mb_first() { aside "$work/mb-md"; mkdir -p "$work/mb-md"; old_enough "$work/mb-md"; mb_run "$1"; }
 mb_again() { old_enough "$work/mb-md/$IS_FOLDER"; mb_run "$1"; }
 is_raw() {
 	local out
-	out=$(python3 "$here/raw.py" imap "$IS_PORT" "$MF_CA" "$MF_USER2" "$MF_PASS2" "$IS_FOLDER" 2>&1) ||
+	out=$("$py" "$here/raw.py" imap "$IS_PORT" "$MF_CA" "$MF_USER2" "$MF_PASS2" "$IS_FOLDER" 2>&1) ||
 		{ echo "$out" | tail -n 1 >"$work/failed"; return 1; }
 	echo "${out% *} 0" >>"$1"
 	[ "${out#* }" = "$IS_COUNT" ] || { echo "received ${out#* } of $IS_COUNT" >"$work/failed"; return 2; }
