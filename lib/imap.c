@@ -682,49 +682,14 @@ tokenize(struct mf_imap_parser *p, struct mf_err *e)
 	return 0;
 }
 
-int
-mf_imap_tok_u64(const struct mf_imap_tok *t, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (t->type != MF_IMAP_ATOM || t->len == 0 || t->len > 19)
-		return -1;
-	for (i = 0; i < t->len; i++) {
-		if (!isdigit((unsigned char)t->s[i]))
-			return -1;
-		v = v * 10 + (uint64_t)(t->s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-size_t
-mf_imap_fetch_item(const struct mf_imap_resp *r, size_t list,
-                   const char *name)
-{
-	size_t end;
-	size_t k;
-
-	if (list >= r->ntoks || r->toks[list].type != MF_IMAP_LIST)
-		return (size_t)-1;
-	end = r->toks[list].next;
-	k = list + 1;
-	while (k < end) {
-		size_t v = r->toks[k].next;
-		if (v >= end)
-			return (size_t)-1;
-		if (r->toks[k].type == MF_IMAP_ATOM && !strcasecmp(r->toks[k].s, name))
-			return v;
-		k = r->toks[v].next;
-	}
-	return (size_t)-1;
-}
-
 /* ================================================================== */
 /* Client                                                              */
 
 #define DONE_MAX 256
+
+/* The raw untagged function and its argument for typed events. */
+#define EV_FN(ev)  ((ev) ? mf_imap_events_fn : NULL)
+#define EV_ARG(ev) ((void *)(uintptr_t)(ev))
 
 struct done_tag {
 	unsigned tag;
@@ -1132,6 +1097,13 @@ mf_imap_wait_ok(struct mf_imap *im, unsigned tag, mf_imap_untagged_fn fn,
 	if (mf_imap_wait(im, tag, fn, arg, &st, e) == -1)
 		return -1;
 	return check_ok(&st, e);
+}
+
+int
+mf_imap_wait_events(struct mf_imap *im, unsigned tag,
+                    const struct mf_imap_events *ev, struct mf_err *e)
+{
+	return mf_imap_wait_ok(im, tag, EV_FN(ev), EV_ARG(ev), e);
 }
 
 /* Send, flush, wait; -1 unless the result is OK (check_ok()). */
@@ -1706,8 +1678,8 @@ idle_event(const struct mf_imap_resp *r)
 
 /* RFC 2177: IDLE, then "+", then untagged responses until DONE. */
 unsigned
-mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
-                   void *arg, struct mf_err *e)
+mf_imap_idle_begin(struct mf_imap *im, const struct mf_imap_events *ev,
+                   struct mf_err *e)
 {
 	struct mf_imap_status st;
 	unsigned tag;
@@ -1720,7 +1692,7 @@ mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
 	tag = send_cmd(im, e, "IDLE");
 	if (!tag)
 		return 0;
-	c = wait_cont(im, tag, fn, arg, &st, e);
+	c = wait_cont(im, tag, EV_FN(ev), EV_ARG(ev), &st, e);
 	if (c <= 0) {
 		if (c == 0)
 			mf_err_set(e, MF_E_PROTO, "IDLE refused: %s", st.text);
@@ -1731,7 +1703,7 @@ mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
 
 int
 mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
-                  mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+                  const struct mf_imap_events *ev, struct mf_err *e)
 {
 	int changed = 0;
 
@@ -1757,7 +1729,7 @@ mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
 			return mf_err_set(e, MF_E_CLOSED, "IMAP server closed the "
 			                  "connection: %s", im->byetext);
 		}
-		if (fn && fn(arg, r, e) < 0)
+		if (ev && mf_imap_events_fn(EV_ARG(ev), r, e) == -1)
 			return -1;
 		changed |= idle_event(r);
 		timeout_ms = 0;   /* take what is there, wait no more */
@@ -1766,7 +1738,7 @@ mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
 
 int
 mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
-                 mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+                 const struct mf_imap_events *ev, struct mf_err *e)
 {
 	struct mf_imap_status st;
 	int old = mf_imap_set_timeout(im, timeout_ms);
@@ -1774,32 +1746,11 @@ mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
 
 	rc = mf_lineio_send(im->io, e, "DONE");
 	if (rc == 0)
-		rc = mf_imap_wait(im, tag, fn, arg, &st, e);
+		rc = mf_imap_wait(im, tag, EV_FN(ev), EV_ARG(ev), &st, e);
 	if (rc == 0)
 		rc = check_ok(&st, e);
 	mf_lineio_set_timeout(im->io, old);
 	return rc;
-}
-
-int
-mf_imap_idle(struct mf_imap *im, int timeout_ms, volatile int *stop,
-             mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
-{
-	int waited = 0, changed = 0;
-	unsigned tag = mf_imap_idle_begin(im, fn, arg, e);
-
-	if (!tag)
-		return -1;
-	while (!changed && !(stop && *stop) && waited < timeout_ms) {
-		changed = mf_imap_idle_poll(im, 1000, fn, arg, e);
-		if (changed == -1)
-			return -1;
-		waited += 1000;
-	}
-	if (mf_imap_idle_end(im, tag, mf_transport_timeout(
-	                     mf_lineio_transport(im->io)), fn, arg, e) == -1)
-		return -1;
-	return changed;
 }
 
 int
@@ -1943,13 +1894,13 @@ mf_imap_uid_fetch_send(struct mf_imap *im, const char *set, unsigned items,
 
 int
 mf_imap_uid_fetch(struct mf_imap *im, const char *set, unsigned items,
-                  mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+                  const struct mf_imap_events *ev, struct mf_err *e)
 {
 	unsigned tag;
 	int r;
 
 	r = mf_imap_uid_fetch_send(im, set, items, &tag, e);
-	return sent_wait_ok(im, r, tag, fn, arg, e);
+	return sent_wait_ok(im, r, tag, EV_FN(ev), EV_ARG(ev), e);
 }
 
 int
@@ -2173,13 +2124,13 @@ mf_imap_status_send(struct mf_imap *im, const char *mbox_utf7, unsigned items,
 
 int
 mf_imap_status(struct mf_imap *im, const char *mbox_utf7, unsigned items,
-               mf_imap_untagged_fn fn, void *arg, struct mf_err *e)
+               const struct mf_imap_events *ev, struct mf_err *e)
 {
 	unsigned tag;
 	int r;
 
 	r = mf_imap_status_send(im, mbox_utf7, items, &tag, e);
-	return sent_wait_ok(im, r, tag, fn, arg, e);
+	return sent_wait_ok(im, r, tag, EV_FN(ev), EV_ARG(ev), e);
 }
 
 int
@@ -2190,10 +2141,10 @@ mf_imap_noop_send(struct mf_imap *im, unsigned *tag, struct mf_err *e)
 }
 
 int
-mf_imap_noop(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+mf_imap_noop(struct mf_imap *im, const struct mf_imap_events *ev,
              struct mf_err *e)
 {
-	return simple(im, fn, arg, e, "NOOP");
+	return simple(im, EV_FN(ev), EV_ARG(ev), e, "NOOP");
 }
 
 int

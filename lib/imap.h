@@ -8,9 +8,12 @@
  *    byte at a time), one complete response out as a token tree.  Literals
  *    may be handed to a callback in chunks instead of being kept, so a
  *    message body is never held in memory; everything else has hard limits.
- *  - a blocking client over lineio: commands are queued and pipelined, and
- *    untagged responses are handed to the caller's function whenever they
- *    arrive (EXISTS, EXPUNGE, FETCH can come at any time).
+ *  - a blocking client over lineio: commands are queued and pipelined
+ *    (the typed calls spell every command), and untagged responses are
+ *    decoded into typed records (one per FETCHed message, VANISHED, LIST,
+ *    STATUS; imap_resp.c) for the caller's struct mf_imap_events whenever
+ *    they arrive (EXISTS, EXPUNGE, FETCH can come at any time), so no
+ *    engine walks a token tree.
  *
  * Must not: know Maildirs or sync state (the engines do), dial or wrap
  * TLS itself (session.h does), print or exit. */
@@ -129,6 +132,7 @@ size_t mf_imap_fetch_item(const struct mf_imap_resp *r, size_t list,
 
 
 struct mf_imap;
+struct mf_imap_events;          /* typed responses, below */
 
 /* Connect as p (session.h: p->port "" or NULL: 143, or 993 for
  * implicit; p->tls UNSET or AUTO: STARTTLS on 143, implicit on 993;
@@ -227,27 +231,22 @@ int mf_imap_append(struct mf_imap *im, const char *mbox_utf7,
                    ssize_t (*read)(void *arg, char *buf, size_t n),
                    void *arg, uint32_t *uid, struct mf_err *e);
 
-/* IDLE until the mailbox changes (returns 1), timeout_ms passes (0) or
- * *stop becomes non-zero (0); DONE is sent before returning. */
-int mf_imap_idle(struct mf_imap *im, int timeout_ms,
-                 volatile int *stop, mf_imap_untagged_fn fn, void *arg,
-                 struct mf_err *e);
-
 /* IDLE in steps, for a caller that watches several connections at once
  * (RFC 2177).  begin sends IDLE and waits for the go-ahead: the tag to
  * hand to end, or 0 on error (MF_E_UNSUPPORTED without the capability).
  * poll reads what arrives within timeout_ms (0: only what is already
- * there) and hands each untagged response to fn: 1 if one of them
+ * there) and hands each untagged response to ev: 1 if one of them
  * changed the mailbox (EXISTS, EXPUNGE, VANISHED, FETCH), 0 if not, -1
  * on error (a BYE is MF_E_CLOSED).  end sends DONE and waits at most
  * timeout_ms for the tagged OK: that round trip proves the connection
  * is alive. */
-unsigned mf_imap_idle_begin(struct mf_imap *im, mf_imap_untagged_fn fn,
-                            void *arg, struct mf_err *e);
+unsigned mf_imap_idle_begin(struct mf_imap *im,
+                            const struct mf_imap_events *ev,
+                            struct mf_err *e);
 int mf_imap_idle_poll(struct mf_imap *im, int timeout_ms,
-                      mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+                      const struct mf_imap_events *ev, struct mf_err *e);
 int mf_imap_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
-                     mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+                     const struct mf_imap_events *ev, struct mf_err *e);
 
 /* The descriptor to poll(2) for input, or -2 when input is already
  * buffered (read it without waiting). */
@@ -260,6 +259,86 @@ void mf_imap_abandon(struct mf_imap *im);
 
 /* Bytes received so far (for --json). */
 unsigned long long mf_imap_bytes_in(const struct mf_imap *im);
+
+/* ------------------------------------------------------------------ */
+/* Typed responses                                                     */
+/*
+ * The untagged responses the engines act on, decoded: an engine fills a
+ * struct mf_imap_events with the callbacks it needs (NULL: not
+ * interested) and gets records, never a token tree.  Pointers in a
+ * record live during the callback only.  A callback returns 0, or -1
+ * with e filled to abort the wait.
+ */
+
+/* Where the BODY[] of a FETCH is. */
+enum mf_imap_body {
+	MF_IMAP_BODY_NONE,       /* no BODY[] item */
+	MF_IMAP_BODY_STREAMED,   /* given to the literal hooks already */
+	MF_IMAP_BODY_INLINE,     /* a quoted string or kept literal:
+	                            body_data, body_len */
+	MF_IMAP_BODY_NIL         /* NIL: the server has no body to give */
+};
+
+/* One message of a FETCH response (RFC 3501 §7.4.2). */
+struct mf_imap_fetch {
+	uint32_t seq;                 /* message sequence number */
+	uint32_t uid;                 /* 0: no UID item, or no valid one */
+	int has_flags;                /* a FLAGS list was sent ... */
+	const char *const *flags;     /* ... these atoms ("\Seen", "$Junk") */
+	size_t nflags;
+	uint64_t size;                /* RFC822.SIZE, 0 if absent */
+	const char *msgid_fields;     /* BODY[HEADER.FIELDS (MESSAGE-ID)]
+	                                 text, NULL if absent */
+	enum mf_imap_body body;
+	const char *body_data;
+	size_t body_len;
+};
+
+/* One LIST response (RFC 3501 §7.2.2). */
+struct mf_imap_listed {
+	const char *const *attrs;     /* "\Noselect", "\Sent" ... */
+	size_t nattrs;
+	char delim;                   /* hierarchy delimiter, 0 for NIL */
+	const char *name;             /* modified UTF-7, name_len bytes */
+	size_t name_len;
+};
+
+/* One STATUS response (RFC 3501 §7.2.4): the attributes it held. */
+struct mf_imap_mbox_status {
+	const char *mbox;             /* modified UTF-7, mbox_len bytes */
+	size_t mbox_len;
+	unsigned items;               /* MF_IMAP_STATUS_* present */
+	uint64_t messages;
+	uint64_t uidnext;
+	uint64_t uidvalidity;
+	uint64_t highestmodseq;
+};
+
+struct mf_imap_events {
+	/* each message of a FETCH response */
+	int (*fetch)(void *arg, const struct mf_imap_fetch *m,
+	             struct mf_err *e);
+	/* VANISHED [(EARLIER)] (RFC 7162 §3.2.10): uids is a UID set */
+	int (*vanished)(void *arg, const char *uids, int earlier,
+	                struct mf_err *e);
+	int (*list)(void *arg, const struct mf_imap_listed *l,
+	            struct mf_err *e);
+	int (*status)(void *arg, const struct mf_imap_mbox_status *s,
+	              struct mf_err *e);
+	/* EXISTS, EXPUNGE, VANISHED or FETCH: the selected mailbox changed
+	 * (called before the typed callback of that response) */
+	int (*changed)(void *arg, struct mf_err *e);
+	void *arg;
+};
+
+/* An mf_imap_untagged_fn that decodes each response for the struct
+ * mf_imap_events `events` points to. */
+int mf_imap_events_fn(void *events, const struct mf_imap_resp *r,
+                      struct mf_err *e);
+/* mf_imap_wait_ok() with the untagged responses going to ev (may be
+ * NULL). */
+int mf_imap_wait_events(struct mf_imap *im, unsigned tag,
+                        const struct mf_imap_events *ev, struct mf_err *e);
 
 /* ------------------------------------------------------------------ */
 /* Typed commands                                                      */
@@ -286,12 +365,14 @@ unsigned long long mf_imap_bytes_in(const struct mf_imap *im);
 #define MF_IMAP_FETCH_BODY       0x10u  /* BODY.PEEK[]: the whole message,
                                            \Seen left alone */
 
-/* UID FETCH set (items): the FETCH responses go to the untagged
- * function given to the wait. */
+/* UID FETCH set (items): each message's FETCH response goes to the
+ * wait's ev->fetch (mf_imap_wait_events()), once per message; BODY[]
+ * bytes arrive through the literal hooks as they come (a record then
+ * says MF_IMAP_BODY_STREAMED). */
 int mf_imap_uid_fetch_send(struct mf_imap *im, const char *set,
                            unsigned items, unsigned *tag, struct mf_err *e);
 int mf_imap_uid_fetch(struct mf_imap *im, const char *set, unsigned items,
-                      mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+                      const struct mf_imap_events *ev, struct mf_err *e);
 
 /* How to open a mailbox. */
 #define MF_IMAP_SELECT_READONLY  0x01u  /* EXAMINE instead of SELECT */
@@ -306,7 +387,7 @@ struct mf_imap_qresync {
 /* SELECT (EXAMINE with MF_IMAP_SELECT_READONLY) mbox, with QRESYNC when
  * q is not NULL (then MF_IMAP_SELECT_CONDSTORE is implied and not sent).
  * The facts of mf_imap_mailbox() start afresh for its replies; with
- * QRESYNC the VANISHED and FETCH responses go to the wait's function. */
+ * QRESYNC the VANISHED and FETCH responses go to the wait's ev. */
 int mf_imap_select_send(struct mf_imap *im, const char *mbox_utf7,
                         unsigned how, const struct mf_imap_qresync *q,
                         unsigned *tag, struct mf_err *e);
@@ -346,7 +427,7 @@ int mf_imap_uid_search_header(struct mf_imap *im, uint32_t from,
 /* LIST "" pattern: npats patterns in one command need LIST-EXTENDED
  * (RFC 5258 §3), MF_IMAP_LIST_SPECIAL_USE asks for the special-use
  * attributes too (RFC 6154 §2, needs LIST-EXTENDED and SPECIAL-USE);
- * else MF_E_UNSUPPORTED.  The LIST responses go to the wait's function. */
+ * else MF_E_UNSUPPORTED.  The LIST responses go to the wait's ev->list. */
 #define MF_IMAP_LIST_SPECIAL_USE 0x01u
 int mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
                       size_t npats, unsigned how, unsigned *tag,
@@ -358,16 +439,16 @@ int mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
 #define MF_IMAP_STATUS_UIDNEXT       0x02u
 #define MF_IMAP_STATUS_UIDVALIDITY   0x04u
 #define MF_IMAP_STATUS_HIGHESTMODSEQ 0x08u
-/* STATUS mbox (items): the STATUS response goes to fn. */
+/* STATUS mbox (items): the STATUS response goes to ev->status. */
 int mf_imap_status_send(struct mf_imap *im, const char *mbox_utf7,
                         unsigned items, unsigned *tag, struct mf_err *e);
 int mf_imap_status(struct mf_imap *im, const char *mbox_utf7, unsigned items,
-                   mf_imap_untagged_fn fn, void *arg, struct mf_err *e);
+                   const struct mf_imap_events *ev, struct mf_err *e);
 
 /* NOOP: brings the selected mailbox's news (EXISTS, EXPUNGE, FETCH) to
- * fn, and proves the connection alive. */
+ * ev, and proves the connection alive. */
 int mf_imap_noop_send(struct mf_imap *im, unsigned *tag, struct mf_err *e);
-int mf_imap_noop(struct mf_imap *im, mf_imap_untagged_fn fn, void *arg,
+int mf_imap_noop(struct mf_imap *im, const struct mf_imap_events *ev,
                  struct mf_err *e);
 
 /* NOTIFY SET STATUS (RFC 5465 §3): new, expunged and re-flagged

@@ -133,27 +133,23 @@ void mf_imapflags_letters(const char *set, char *out)
 	out[o] = '\0';
 }
 
-void mf_imapflags_from_list(const struct mf_imap_resp *r, size_t list,
-                            char *out, size_t len)
+void mf_imapflags_from_names(const char *const *names, size_t n,
+                             char *out, size_t len)
 {
 	struct names nm = { .n = 0 };
 	char letters[8];
-	size_t o = 0, end = r->toks[list].next;
+	size_t o = 0;
 
 	for (size_t f = 0; f < NFLAGS; f++)
-		for (size_t k = list + 1; k < end; k = r->toks[k].next)
-			if (r->toks[k].type == MF_IMAP_ATOM &&
-			    !strcasecmp(r->toks[k].s, flagmap[f].imap)) {
+		for (size_t k = 0; k < n; k++)
+			if (!strcasecmp(names[k], flagmap[f].imap)) {
 				letters[o++] = flagmap[f].letter;
 				break;
 			}
 	letters[o] = '\0';
-	for (size_t k = list + 1; k < end; k = r->toks[k].next) {
-		const char *s = r->toks[k].s;
-		if (r->toks[k].type == MF_IMAP_ATOM && mf_kwtable_valid(s) &&
-		    strcasecmp(s, "$Forwarded"))
-			names_add(&nm, s);
-	}
+	for (size_t k = 0; k < n; k++)
+		if (mf_kwtable_valid(names[k]) && strcasecmp(names[k], "$Forwarded"))
+			names_add(&nm, names[k]);
 	emit(letters, &nm, out, len);
 }
 

@@ -18,15 +18,15 @@
 
 #include <stddef.h>
 
-#include "imap.h"
 #include "kwtable.h"
 
 #define MF_FLAGSET_MAX 2048
 
-/* The flag set of the FLAGS list at r->toks[list] (\Recent, unknown
- * system flags and names that are no valid keyword are ignored). */
-void mf_imapflags_from_list(const struct mf_imap_resp *r, size_t list,
-                            char *out, size_t len);
+/* The flag set of the n IMAP flags in names, as a FETCH FLAGS list
+ * gives them (\Recent, unknown system flags and names that are no valid
+ * keyword are ignored). */
+void mf_imapflags_from_names(const char *const *names, size_t n,
+                             char *out, size_t len);
 
 /* The system letters of a flag set ("FS" of "FS $Junk"), into out[8]. */
 void mf_imapflags_letters(const char *set, char *out);

@@ -27,21 +27,6 @@ isync_warnf(struct isync *c, const char *fmt, ...)
 		c->p->warn(c->p->arg, msg);
 }
 
-int
-isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
-              void *arg, struct mf_err *e)
-{
-	struct mf_imap_status st;
-
-	if (mf_imap_wait(c->im, tag, fn, arg, &st, e) == -1)
-		return -1;
-	if (!strcmp(st.status, "OK"))
-		return 0;
-	return mf_err_reply(e, !strcmp(st.status, "NO") ? MF_E_PERM : MF_E_PROTO,
-	                    0, NULL, st.text, "IMAP server said %s: %s",
-	                    st.status, st.text);
-}
-
 /* ---- folder list ---- */
 
 static void
@@ -60,31 +45,25 @@ report_refused(struct isync *c, const char *name, const char *why)
 		c->p->report(c->p->arg, &r);
 }
 
-/* The RFC 6154 attribute among the LIST attributes at toks[k], "" if
- * none; NULL for a folder that cannot be selected. */
+/* The RFC 6154 attribute among the LIST attributes, "" if none; NULL
+ * for a folder that cannot be selected. */
 static const char *
-list_special(const struct mf_imap_resp *r, size_t k)
+list_special(const struct mf_imap_listed *l)
 {
-	const char *special;
-	size_t end;
-	size_t j;
+	const char *special = "";
+	size_t j, u;
 
 	static const char *const special_use[] = {
 		"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk",
 		"\\Sent", "\\Trash"
 	};
-	special = "";
-	end = r->toks[k].next;
 
-	for (j = k + 1; j < end; j = r->toks[j].next) {
-		size_t u;
-		if (r->toks[j].type != MF_IMAP_ATOM)
-			continue;
-		if (!strcasecmp(r->toks[j].s, "\\Noselect") ||
-		    !strcasecmp(r->toks[j].s, "\\NonExistent"))
+	for (j = 0; j < l->nattrs; j++) {
+		if (!strcasecmp(l->attrs[j], "\\Noselect") ||
+		    !strcasecmp(l->attrs[j], "\\NonExistent"))
 			return NULL;
 		for (u = 0; u < sizeof special_use / sizeof *special_use; u++)
-			if (!strcasecmp(r->toks[j].s, special_use[u]))
+			if (!strcasecmp(l->attrs[j], special_use[u]))
 				special = special_use[u];
 	}
 	return special;
@@ -92,33 +71,17 @@ list_special(const struct mf_imap_resp *r, size_t k)
 
 /* RFC 3501 §7.2.2: LIST (attributes) delimiter name */
 static int
-list_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+list_cb(void *arg, const struct mf_imap_listed *l, struct mf_err *e)
 {
 	struct isync *c = arg;
-	size_t k = r->data_first;
-	const char *special;
-	size_t d, n;
-	char delim;
+	const char *special = list_special(l);
 	struct mf_folders_refusal why;
 	int a;
 
-	if (strcmp(r->keyword, "LIST") || k >= r->ntoks ||
-	    r->toks[k].type != MF_IMAP_LIST)
-		return 0;
-	special = list_special(r, k);
 	if (!special)
 		return 0;
-	d = r->toks[k].next;
-	n = d < r->ntoks ? r->toks[d].next : r->ntoks;
-	if (n >= r->ntoks)
-		return mf_err_set(e, MF_E_PROTO, "malformed LIST response");
-	delim = 0;
-	if (r->toks[d].type == MF_IMAP_STRING && r->toks[d].len == 1)
-		delim = r->toks[d].s[0];
-	if (r->toks[n].type != MF_IMAP_STRING && r->toks[n].type != MF_IMAP_ATOM)
-		return mf_err_set(e, MF_E_PROTO, "malformed LIST mailbox name");
-	a = mf_folders_add(&c->fl, r->toks[n].s, r->toks[n].len, delim,
-	                   special, &why, e);
+	a = mf_folders_add(&c->fl, l->name, l->name_len, l->delim, special,
+	                   &why, e);
 	if (a == -1)
 		return -1;
 	if (a == MF_FOLDERS_REFUSED)
@@ -191,10 +154,11 @@ int
 isync_list_wait(struct isync *c, struct mf_err *e)
 {
 	int r = 0;
+	struct mf_imap_events ev = { .list = list_cb, .arg = c };
 	size_t i;
 
 	for (i = 0; r == 0 && i < c->nlist; i++) {
-		r = mf_imap_wait_ok(c->im, c->list_tags[i], list_cb, c, e);
+		r = mf_imap_wait_events(c->im, c->list_tags[i], &ev, e);
 		if (r == -1)
 			mf_err_prefix(e, "listing the folders (LIST)");
 	}

@@ -155,38 +155,24 @@ wanted(struct frun *fr, uint64_t uid)
 	return 0;
 }
 
-static uint64_t
-fetch_uid(const struct mf_imap_resp *r)
-{
-	uint64_t uid = 0;
-	size_t k = mf_imap_fetch_item(r, r->data_first, "UID");
-
-	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) == -1 ||
-	    uid > 0xFFFFFFFFu)
-		return 0;
-	return uid;
-}
-
-static int commit_body(struct frun *fr, const struct mf_imap_resp *r,
-                       uint64_t uid, struct mf_err *e);
+static int commit_body(struct frun *fr, const struct mf_imap_fetch *m,
+                       struct mf_err *e);
 
 /* A FETCH without a streamed literal: an unsolicited flags update (no
  * BODY[]), a body sent as a quoted string (RFC 3501 §4.3 allows it:
  * delivered like a literal), or NIL (counted, not recorded: tried again
  * next run). */
 static int
-fetch_inline(struct frun *fr, const struct mf_imap_resp *r,
+fetch_inline(struct frun *fr, const struct mf_imap_fetch *m,
              struct mf_err *e)
 {
-	size_t k = mf_imap_fetch_item(r, r->data_first, "BODY[]");
-	uint64_t uid;
+	uint64_t uid = m->uid;
 
-	if (k == (size_t)-1)
+	if (m->body == MF_IMAP_BODY_NONE)
 		return 0;
-	uid = fetch_uid(r);
 	if (!wanted(fr, uid))
 		return 0;
-	if (r->toks[k].type != MF_IMAP_STRING) {
+	if (m->body != MF_IMAP_BODY_INLINE) {
 		isync_warnf(fr->c, "%s: the server sent no body for UID %llu "
 		            "(NIL): not recorded, tried again next run",
 		            fr->f->utf8, (unsigned long long)uid);
@@ -199,40 +185,38 @@ fetch_inline(struct frun *fr, const struct mf_imap_resp *r,
 	if (!fr->msg)
 		return -1;
 	fr->cr = 0;
-	if (lit_data(fr, r->toks[k].s, r->toks[k].len) == -1 || lit_end(fr) == -1) {
+	if (lit_data(fr, m->body_data, m->body_len) == -1 || lit_end(fr) == -1) {
 		*e = fr->herr;
 		mf_maildir_abort(fr->msg);
 		fr->msg = NULL;
 		return -1;
 	}
-	return commit_body(fr, r, uid, e);
+	return commit_body(fr, m, e);
 }
 
+/* Each message of the UID FETCH: its body was streamed into fr->msg by
+ * the literal hooks, or came inline. */
 static int
-fetch_body_cb(void *arg, const struct mf_imap_resp *r,
+fetch_body_cb(void *arg, const struct mf_imap_fetch *m,
               struct mf_err *e)
 {
 	struct frun *fr = arg;
-	uint64_t uid;
 
-	if (strcmp(r->keyword, "FETCH"))
-		return 0;
 	if (!fr->msg)
-		return fetch_inline(fr, r, e);
+		return fetch_inline(fr, m, e);
 	if (!fr->body_done)
 		return mf_err_set(e, MF_E_PROTO, "FETCH body ended early");
-	uid = fetch_uid(r);
-	if (!uid) {
+	if (!m->uid) {
 		mf_maildir_abort(fr->msg);
 		fr->msg = NULL;
 		return mf_err_set(e, MF_E_PROTO, "FETCH body without UID");
 	}
-	if (!wanted(fr, uid)) {
+	if (!wanted(fr, m->uid)) {
 		mf_maildir_abort(fr->msg);
 		fr->msg = NULL;
 		return 0;
 	}
-	return commit_body(fr, r, uid, e);
+	return commit_body(fr, m, e);
 }
 
 /* Fetched in this group already (a server sending one body twice)? */
@@ -252,20 +236,19 @@ pending_has(const struct frun *fr, uint64_t uid)
  * info part, and MUAs count new/ as new mail), else in cur/ with its
  * letters. */
 static int
-commit_body(struct frun *fr, const struct mf_imap_resp *r,
-            uint64_t uid, struct mf_err *e)
+commit_body(struct frun *fr, const struct mf_imap_fetch *fm,
+            struct mf_err *e)
 {
 	char flags[MF_FLAGSET_MAX] = "", letters[64], fields[32], name[512];
-	size_t k;
+	uint32_t uid = fm->uid;
 	struct mf_maildir_msg *m;
 	size_t size;
 
-	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
-	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
-		mf_imapflags_from_list(r, k, flags, sizeof flags);
+	if (fm->has_flags)
+		mf_imapflags_from_names(fm->flags, fm->nflags, flags, sizeof flags);
 	m = fr->msg;
 	fr->msg = NULL;
-	if (mf_syncstate_get(fr->st, (uint32_t)uid) || pending_has(fr, uid)) {
+	if (mf_syncstate_get(fr->st, uid) || pending_has(fr, uid)) {
 		mf_maildir_abort(m);   /* already have it: a duplicate answer */
 		return 0;
 	}
@@ -277,7 +260,7 @@ commit_body(struct frun *fr, const struct mf_imap_resp *r,
 	}
 	if (mf_maildir_commit(m, *letters ? "cur" : "new", fields, letters, name,
 	                      sizeof name, e) == -1 ||
-	    pend_add(fr, (uint32_t)uid, flags, name, e) == -1)
+	    pend_add(fr, uid, flags, name, e) == -1)
 		return -1;
 	fr->pend_bytes += size;
 	fr->res.fetched++;
@@ -300,6 +283,7 @@ isync_fetch_bodies(struct frun *fr, const struct uids *want,
 {
 	struct isync *c = fr->c;
 	struct mf_imap_hooks hk = { lit_begin, lit_data, lit_end, NULL, fr };
+	struct mf_imap_events ev = { .fetch = fetch_body_cb, .arg = fr };
 	unsigned tags[256];
 	size_t pos = 0, ntags;
 	char set[UIDSET_MAX + 64];
@@ -323,7 +307,7 @@ isync_fetch_bodies(struct frun *fr, const struct uids *want,
 			}
 		}
 		for (i = 0; rc == 0 && i < ntags; i++)
-			if (isync_wait_ok(c, tags[i], fetch_body_cb, fr, e) == -1)
+			if (mf_imap_wait_events(c->im, tags[i], &ev, e) == -1)
 				rc = -1;
 	}
 	mf_imap_set_literal_hooks(c->im, NULL);

@@ -16,49 +16,47 @@
 #include "imapflags.h"
 #include "utf7.h"
 
-/* FETCH (UID FLAGS) answers, and with QRESYNC the changes and VANISHED
- * (EARLIER) UIDs that SELECT returns (RFC 7162 §3.2.5.2, §3.2.10). */
+/* FETCH (UID FLAGS) answers, and with QRESYNC the changes that SELECT
+ * returns (RFC 7162 §3.2.5.2). */
 static int
-fetch_flags_cb(void *arg, const struct mf_imap_resp *r,
-               struct mf_err *e)
+flags_fetch_cb(void *arg, const struct mf_imap_fetch *m, struct mf_err *e)
 {
 	struct frun *fr = arg;
-	uint64_t uid = 0, size = 0;
 	char flags[MF_FLAGSET_MAX] = "";
-	size_t k;
 	struct sflag *old;
 
-	(void)e;
-	if (!strcmp(r->keyword, "VANISHED")) {
-		size_t d = r->data_first;
-		if (d < r->ntoks && r->toks[d].type == MF_IMAP_LIST)
-			d = r->toks[d].next;
-		if (d < r->ntoks && r->toks[d].type == MF_IMAP_ATOM &&
-		    isync_ranges_parse(&fr->vanished, r->toks[d].s) == -1)
-			return mf_err_set(e, MF_E_PROTO, "bad VANISHED UID set");
-		return 0;
-	}
-	if (strcmp(r->keyword, "FETCH") || r->data_first >= r->ntoks)
-		return 0;
-	k = mf_imap_fetch_item(r, r->data_first, "UID");
-	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) == -1 || !uid ||
-	    uid > 0xFFFFFFFFu)
-		return 0;
-	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
-	if (k == (size_t)-1 || r->toks[k].type != MF_IMAP_LIST)
+	if (!m->uid || !m->has_flags)
 		return 0;    /* e.g. a MODSEQ-only update */
-	mf_imapflags_from_list(r, k, flags, sizeof flags);
-	k = mf_imap_fetch_item(r, r->data_first, "RFC822.SIZE");
-	if (k != (size_t)-1)
-		mf_imap_tok_u64(&r->toks[k], &size);
-	old = fr->sl.sorted ? isync_slist_find(&fr->sl, (uint32_t)uid)
-	                    : NULL;
+	mf_imapflags_from_names(m->flags, m->nflags, flags, sizeof flags);
+	old = fr->sl.sorted ? isync_slist_find(&fr->sl, m->uid) : NULL;
 	if (old)
 		return isync_slist_set_flags(old, flags) == -1
 		       ? mf_err_set(e, MF_E_NOMEM, "out of memory") : 0;
-	if (isync_slist_add(&fr->sl, (uint32_t)uid, flags, size, NULL) == -1)
+	if (isync_slist_add(&fr->sl, m->uid, flags, m->size, NULL) == -1)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
+}
+
+/* VANISHED (EARLIER) UIDs (RFC 7162 §3.2.10). */
+static int
+vanished_cb(void *arg, const char *uids, int earlier, struct mf_err *e)
+{
+	struct frun *fr = arg;
+
+	(void)earlier;
+	if (isync_ranges_parse(&fr->vanished, uids) == -1)
+		return mf_err_set(e, MF_E_PROTO, "bad VANISHED UID set");
+	return 0;
+}
+
+static struct mf_imap_events
+flag_events(struct frun *fr)
+{
+	struct mf_imap_events ev = {
+		.fetch = flags_fetch_cb, .vanished = vanished_cb, .arg = fr
+	};
+
+	return ev;
 }
 
 /* UIDs the state lacks: from the full list, or (QRESYNC) every UID from
@@ -247,6 +245,7 @@ preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
 	struct mf_imap_status st;
 	unsigned t = c->pre.tag;
 	int mine = c->pre.taken && c->pre.mode == mode;
+	struct mf_imap_events ev = flag_events(fr);
 
 	c->pre.tag = 0;
 	c->pre.taken = 0;
@@ -254,8 +253,8 @@ preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
 	if (!t)
 		return 0;
 	if (mine) {
-		*r = mf_imap_wait_ok(c->im, t, mode == ISYNC_SEL_QRESYNC
-		                     ? fetch_flags_cb : NULL, fr, e);
+		*r = mf_imap_wait_events(c->im, t, mode == ISYNC_SEL_QRESYNC
+		                         ? &ev : NULL, e);
 		return 1;
 	}
 	if (mf_imap_wait(c->im, t, NULL, NULL, &st, e) == -1) {
@@ -272,13 +271,14 @@ select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
 	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
 	int mode = use_qresync ? ISYNC_SEL_QRESYNC : c->condstore
 	           ? ISYNC_SEL_CONDSTORE : ISYNC_SEL_PLAIN;
+	struct mf_imap_events ev = flag_events(fr);
 	unsigned t;
 	int r;
 
 	if (!preselect_use(fr, mode, &r, e)) {
 		t = select_send(c, fr->f->utf7, mode, fr->st, e);
-		r = t ? mf_imap_wait_ok(c->im, t, mode == ISYNC_SEL_QRESYNC
-		                        ? fetch_flags_cb : NULL, fr, e) : -1;
+		r = t ? mf_imap_wait_events(c->im, t, mode == ISYNC_SEL_QRESYNC
+		                            ? &ev : NULL, e) : -1;
 	}
 	if (r == 0 && !mb->uidvalidity)
 		r = mf_err_set(e, MF_E_PROTO, "no UIDVALIDITY for %s", fr->f->utf8);
@@ -469,6 +469,7 @@ list_flags(struct frun *fr, int use_q, uint32_t old_next,
            uint32_t select_next, uint64_t select_modseq,
            struct mf_err *e)
 {
+	struct mf_imap_events ev = flag_events(fr);
 	struct mf_imap_mailbox *mb = mf_imap_mailbox(fr->c->im);
 
 	/* a range walk over a huge UIDNEXT jump would be slow: list instead */
@@ -478,7 +479,7 @@ list_flags(struct frun *fr, int use_q, uint32_t old_next,
 		isync_slist_free(&fr->sl);
 		if (mb->exists &&
 		    mf_imap_uid_fetch(fr->c->im, "1:*", MF_IMAP_FETCH_UID |
-		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) == -1)
+		                      MF_IMAP_FETCH_FLAGS, &ev, e) == -1)
 			return -1;
 	}
 	isync_ranges_sort(&fr->vanished);
@@ -491,6 +492,7 @@ static int
 count_new(struct frun *fr, const struct uids *want,
           struct mf_err *e)
 {
+	struct mf_imap_events ev = flag_events(fr);
 	size_t pos = 0;
 	char set[UIDSET_MAX + 64];
 	size_t k;
@@ -504,7 +506,7 @@ count_new(struct frun *fr, const struct uids *want,
 	while (pos < want->n) {
 		isync_uids_format(want, &pos, set, sizeof set);
 		if (mf_imap_uid_fetch(fr->c->im, set, MF_IMAP_FETCH_UID |
-		                      MF_IMAP_FETCH_FLAGS, fetch_flags_cb, fr, e) == -1)
+		                      MF_IMAP_FETCH_FLAGS, &ev, e) == -1)
 			return -1;
 	}
 	for (k = 0; k < want->n; k++)

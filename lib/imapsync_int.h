@@ -62,9 +62,6 @@ struct isync {
 
 void isync_warnf(struct isync *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Wait for the tagged reply to tag; NO is MF_E_PERM, BAD MF_E_PROTO. */
-int isync_wait_ok(struct isync *c, unsigned tag, mf_imap_untagged_fn fn,
-                  void *arg, struct mf_err *e);
 /* Connect, log in, ENABLE QRESYNC (RFC 7162 §3.2.3), note capabilities. */
 int isync_connect(struct isync *c, struct mf_err *e);
 /* The same in two halves, so that more commands can be queued between
@@ -230,10 +227,11 @@ int isync_fetch_bodies(struct frun *fr, const struct uids *want,
                        struct mf_err *e);
 
 /* imapsync_recover.c */
-/* Untagged FETCH callback filling the struct slist arg with UID, FLAGS,
- * RFC822.SIZE and the Message-ID header field when present. */
-int isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
-                       struct mf_err *e);
+/* UID FETCH set (UID and items: MF_IMAP_FETCH_FLAGS, _SIZE,
+ * _MESSAGE_ID) into l: UID, flag set, RFC822.SIZE and the Message-ID
+ * header field when present. */
+int isync_fetch_ids(struct isync *c, const char *set, unsigned items,
+                    struct slist *l, struct mf_err *e);
 int isync_recover_uidvalidity(struct frun *fr, uint32_t newv,
                               struct mf_err *e);
 int isync_adopt_orphans(struct frun *fr, struct mf_err *e);

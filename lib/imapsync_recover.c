@@ -13,35 +13,33 @@
 #include "durable.h"
 #include "imapflags.h"
 
-int
-isync_fetch_ids_cb(void *arg, const struct mf_imap_resp *r,
-                    struct mf_err *e)
+static int
+ids_cb(void *arg, const struct mf_imap_fetch *m, struct mf_err *e)
 {
 	struct slist *l = arg;
-	uint64_t uid = 0, size = 0;
 	char flags[MF_FLAGSET_MAX] = "", id[512] = "";
-	size_t k;
 
-	if (strcmp(r->keyword, "FETCH"))
+	if (!m->uid)
 		return 0;
-	k = mf_imap_fetch_item(r, r->data_first, "UID");
-	if (k == (size_t)-1 || mf_imap_tok_u64(&r->toks[k], &uid) == -1 || !uid)
-		return 0;
-	k = mf_imap_fetch_item(r, r->data_first, "FLAGS");
-	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_LIST)
-		mf_imapflags_from_list(r, k, flags, sizeof flags);
-	k = mf_imap_fetch_item(r, r->data_first, "RFC822.SIZE");
-	if (k != (size_t)-1)
-		mf_imap_tok_u64(&r->toks[k], &size);
-	k = mf_imap_fetch_item(r, r->data_first, "BODY[HEADER.FIELDS (MESSAGE-ID)]");
+	if (m->has_flags)
+		mf_imapflags_from_names(m->flags, m->nflags, flags, sizeof flags);
 	/* RFC 3501 §6.4.5: the server returns the fields asked for, but one
 	 * that sends more (or others) must not get its first field taken for
 	 * the Message-ID: only a field of that name counts */
-	if (k != (size_t)-1 && r->toks[k].type == MF_IMAP_STRING)
-		isync_header_msgid(r->toks[k].s, id, sizeof id);
-	if (isync_slist_add(l, (uint32_t)uid, flags, size, id) == -1)
+	if (m->msgid_fields)
+		isync_header_msgid(m->msgid_fields, id, sizeof id);
+	if (isync_slist_add(l, m->uid, flags, m->size, id) == -1)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
+}
+
+int
+isync_fetch_ids(struct isync *c, const char *set, unsigned items,
+                struct slist *l, struct mf_err *e)
+{
+	struct mf_imap_events ev = { .fetch = ids_cb, .arg = l };
+
+	return mf_imap_uid_fetch(c->im, set, MF_IMAP_FETCH_UID | items, &ev, e);
 }
 
 /* The first server message not yet matched with our size and Message-ID. */
@@ -134,10 +132,8 @@ isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
 	            "again", fr->f->utf8, mf_syncstate_uidvalidity(fr->st), newv);
 	fr->res.uidvalidity_reset = 1;
 	if (mf_imap_mailbox(c->im)->exists &&
-	    mf_imap_uid_fetch(c->im, "1:*", MF_IMAP_FETCH_UID |
-	                      MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE |
-	                      MF_IMAP_FETCH_MESSAGE_ID, isync_fetch_ids_cb, &srv,
-	                      e) == -1)
+	    isync_fetch_ids(c, "1:*", MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE |
+	                    MF_IMAP_FETCH_MESSAGE_ID, &srv, e) == -1)
 		goto out;
 	m = calloc(fr->ls.n + 1, sizeof *m);
 	if (!m) {
@@ -180,9 +176,8 @@ isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 	isync_uids_sort(&want);
 	while (rc == 0 && pos < want.n) {
 		isync_uids_format(&want, &pos, set, sizeof set);
-		rc = mf_imap_uid_fetch(c->im, set, MF_IMAP_FETCH_UID |
-		                       MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE,
-		                       isync_fetch_ids_cb, &srv, e);
+		rc = isync_fetch_ids(c, set, MF_IMAP_FETCH_FLAGS |
+		                     MF_IMAP_FETCH_SIZE, &srv, e);
 	}
 	for (i = 0; rc == 0 && i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];

@@ -55,7 +55,7 @@ isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
 		}
 	}
 	for (i = 0; i < nt && rc == 0; i++)
-		rc = isync_wait_ok(c, tags[i], NULL, NULL, e);
+		rc = mf_imap_wait_ok(c->im, tags[i], NULL, NULL, e);
 	free(tags);
 	return rc;
 }
@@ -354,9 +354,8 @@ find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 		return uid ? adopt_upload(fr, lf, uid, "", mapped, e) : 0;
 	}
 	snprintf(set, sizeof set, "%ld:*", from);
-	if (mf_imap_uid_fetch(c->im, set, MF_IMAP_FETCH_UID | MF_IMAP_FETCH_SIZE |
-	                      MF_IMAP_FETCH_MESSAGE_ID, isync_fetch_ids_cb, &srv,
-	                      e) == -1)
+	if (isync_fetch_ids(c, set, MF_IMAP_FETCH_SIZE | MF_IMAP_FETCH_MESSAGE_ID,
+	                    &srv, e) == -1)
 		return -1;
 	for (k = 0; k < srv.n && rc == 0; k++) {
 		struct sflag *s = &srv.v[k];

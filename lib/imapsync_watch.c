@@ -198,22 +198,23 @@ sync_on(struct watch *w, size_t k, size_t fi, struct mf_err *e)
 	return rc;
 }
 
-static int idle_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e);
-
 struct cbarg {
 	struct watch *w;
 	size_t k;
 };
+
+static struct mf_imap_events watch_events(struct cbarg *a);
 
 static int
 idle_begin(struct watch *w, size_t k, struct mf_err *e)
 {
 	struct wconn *cn = &w->conn[k];
 	struct cbarg a = { w, k };
+	struct mf_imap_events ev = watch_events(&a);
 
 	if (k == 0 && !w->notify)
 		return 0;        /* main only answers NOOPs between polls */
-	cn->idle_tag = mf_imap_idle_begin(cn->im, idle_cb, &a, e);
+	cn->idle_tag = mf_imap_idle_begin(cn->im, &ev, e);
 	return cn->idle_tag ? 0 : -1;
 }
 
@@ -222,13 +223,13 @@ idle_end(struct watch *w, size_t k, struct mf_err *e)
 {
 	struct wconn *cn = &w->conn[k];
 	struct cbarg a = { w, k };
+	struct mf_imap_events ev = watch_events(&a);
 	unsigned tag = cn->idle_tag;
 
 	if (!tag)
 		return 0;
 	cn->idle_tag = 0;
-	return mf_imap_idle_end(cn->im, tag, w->o.probe_timeout_ms, idle_cb, &a,
-	                        e);
+	return mf_imap_idle_end(cn->im, tag, w->o.probe_timeout_ms, &ev, e);
 }
 
 /* Synchronise folder fi on the connection watching it. */
@@ -246,69 +247,93 @@ sync_folder(struct watch *w, size_t fi, struct mf_err *e)
 /* ---- what the server says while IDLEing ---- */
 
 static size_t
-folder_by_name(struct watch *w, const struct mf_imap_tok *t)
+folder_by_name(struct watch *w, const char *name, size_t len)
 {
 	struct isync *c = w->c;
 	size_t i;
 
 	for (i = 0; i < c->fl.n; i++) {
 		const char *n = c->fl.v[i].utf7;
-		if (strlen(n) == t->len &&
-		    (!strcmp(n, t->s) ||
-		     (!strcasecmp(n, "INBOX") && !strcasecmp(t->s, "INBOX"))))
+		if (strlen(n) == len &&
+		    (!strcmp(n, name) ||
+		     (!strcasecmp(n, "INBOX") && !strcasecmp(name, "INBOX"))))
 			return i;
 	}
 	return (size_t)-1;
 }
 
+/* EXISTS, EXPUNGE, VANISHED or FETCH on connection a->k: its folder
+ * changed. */
 static int
-idle_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+changed_cb(void *arg, struct mf_err *e)
 {
 	struct cbarg *a = arg;
 	struct watch *w = a->w;
 	size_t fi = a->k == 0 ? w->selected : w->conn[a->k].fi;
 
 	(void)e;
-	if (r->kind != MF_IMAP_UNTAGGED)
-		return 0;
-	/* RFC 5465 §5.2: changes in other mailboxes come as STATUS */
-	if (!strcmp(r->keyword, "STATUS") && r->data_first < r->ntoks) {
-		size_t f = folder_by_name(w, &r->toks[r->data_first]);
-		if (f != (size_t)-1)
-			w->dirty[f] = 1;
-		return 0;
-	}
-	if (fi < w->nfolders &&
-	    (!strcmp(r->keyword, "EXISTS") || !strcmp(r->keyword, "EXPUNGE") ||
-	     !strcmp(r->keyword, "VANISHED") || !strcmp(r->keyword, "FETCH")))
+	if (fi < w->nfolders)
 		w->dirty[fi] = 1;
 	return 0;
+}
+
+/* RFC 5465 §5.2: changes in other mailboxes come as STATUS */
+static int
+notify_status_cb(void *arg, const struct mf_imap_mbox_status *s,
+                 struct mf_err *e)
+{
+	struct cbarg *a = arg;
+	size_t f = folder_by_name(a->w, s->mbox, s->mbox_len);
+
+	(void)e;
+	if (f != (size_t)-1)
+		a->w->dirty[f] = 1;
+	return 0;
+}
+
+/* What the server says while IDLEing, or with any answer on a. */
+static struct mf_imap_events
+watch_events(struct cbarg *a)
+{
+	struct mf_imap_events ev = {
+		.changed = changed_cb, .status = notify_status_cb, .arg = a
+	};
+
+	return ev;
 }
 
 /* ---- STATUS polling of the folders without a connection ---- */
 
 struct status_acc {
-	struct mf_buf b;
-	struct cbarg main;      /* the main connection, for idle_cb */
+	char *text;             /* the folder's STATUS, for comparing */
+	struct cbarg main;      /* the main connection, for changed_cb */
 };
 
 static int
-status_cb(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+status_acc_cb(void *arg, const struct mf_imap_mbox_status *s,
+              struct mf_err *e)
 {
 	struct status_acc *sa = arg;
-	size_t d = r->data_first;
-	size_t j;
+	char buf[128];
 
-	/* news of the mailbox selected on main (EXISTS, EXPUNGE, FETCH)
-	 * may come with any command's answer and are not repeated */
-	if (strcmp(r->keyword, "STATUS") || d >= r->ntoks)
-		return idle_cb(&sa->main, r, e);
-	/* the attribute list after the mailbox name, as one string */
-	for (j = r->toks[d].next; j < r->ntoks; j++)
-		if (r->toks[j].type == MF_IMAP_ATOM &&
-		    mf_buf_printf(&sa->b, e, "%s ", r->toks[j].s) == -1)
-			return -1;
+	free(sa->text);
+	snprintf(buf, sizeof buf, "%x %llu %llu %llu %llu", s->items,
+	         (unsigned long long)s->messages, (unsigned long long)s->uidnext,
+	         (unsigned long long)s->uidvalidity,
+	         (unsigned long long)s->highestmodseq);
+	if (!(sa->text = strdup(buf)))
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	return 0;
+}
+
+/* news of the mailbox selected on main (EXISTS, EXPUNGE, FETCH) may come
+ * with any command's answer and are not repeated */
+static int
+status_changed_cb(void *arg, struct mf_err *e)
+{
+	struct status_acc *sa = arg;
+
+	return changed_cb(&sa->main, e);
 }
 
 /* STATUS of folder fi into *out (malloc'd); -1 on connection errors. */
@@ -317,7 +342,10 @@ folder_status(struct watch *w, size_t fi, char **out,
               struct mf_err *e)
 {
 	struct isync *c = w->c;
-	struct status_acc sa = { MF_BUF_INIT(1024), { w, 0 } };
+	struct status_acc sa = { NULL, { w, 0 } };
+	struct mf_imap_events ev = {
+		.status = status_acc_cb, .changed = status_changed_cb, .arg = &sa
+	};
 	unsigned items = MF_IMAP_STATUS_MESSAGES | MF_IMAP_STATUS_UIDNEXT |
 	                 MF_IMAP_STATUS_UIDVALIDITY;
 	int rc;
@@ -326,10 +354,10 @@ folder_status(struct watch *w, size_t fi, char **out,
 	/* HIGHESTMODSEQ (RFC 7162 §3.1.6) shows flag changes too */
 	if (c->condstore)
 		items |= MF_IMAP_STATUS_HIGHESTMODSEQ;
-	rc = mf_imap_status(c->im, c->fl.v[fi].utf7, items, status_cb, &sa, e);
+	rc = mf_imap_status(c->im, c->fl.v[fi].utf7, items, &ev, e);
 	if (rc == 0)
-		*out = strdup(sa.b.data ? sa.b.data : "");
-	mf_buf_free(&sa.b);
+		*out = strdup(sa.text ? sa.text : "");
+	free(sa.text);
 	if (rc == -1 && !ends_session(e->kind)) {
 		mf_err_clear(e);      /* a folder gone meanwhile: sync says so */
 		*out = strdup("?");
@@ -365,7 +393,8 @@ poll_folders(struct watch *w, int baseline, struct mf_err *e)
 		 * idle_cb marks */
 		if (fi == w->selected) {
 			struct cbarg a = { w, 0 };
-			rc = mf_imap_noop(w->c->im, idle_cb, &a, e);
+			struct mf_imap_events ev = watch_events(&a);
+			rc = mf_imap_noop(w->c->im, &ev, e);
 			continue;
 		}
 		if ((rc = folder_status(w, fi, &st, e)) == -1)
@@ -606,6 +635,7 @@ probe(struct watch *w, size_t k, struct mf_err *e)
 {
 	struct wconn *cn = &w->conn[k];
 	struct cbarg a = { w, k };
+	struct mf_imap_events ev = watch_events(&a);
 	struct mf_imap_status st;
 	int old;
 	unsigned t;
@@ -616,7 +646,8 @@ probe(struct watch *w, size_t k, struct mf_err *e)
 	old = mf_imap_set_timeout(cn->im, w->o.probe_timeout_ms);
 	rc = mf_imap_noop_send(cn->im, &t, e) == -1 ||
 	     mf_imap_flush(cn->im, e) == -1 ||
-	     mf_imap_wait(cn->im, t, idle_cb, &a, &st, e) == -1 ? -1 : 0;
+	     mf_imap_wait(cn->im, t, mf_imap_events_fn, &ev, &st, e) == -1
+	     ? -1 : 0;
 	mf_imap_set_timeout(cn->im, old);
 	if (rc == -1)
 		return -1;
@@ -691,8 +722,9 @@ turn(struct watch *w, struct mf_err *e)
 	}
 	for (i = 0; i < w->nconn; i++) {
 		struct cbarg a = { w, i };
+		struct mf_imap_events ev = watch_events(&a);
 		if (w->conn[i].idle_tag &&
-		    mf_imap_idle_poll(w->conn[i].im, 0, idle_cb, &a, e) == -1)
+		    mf_imap_idle_poll(w->conn[i].im, 0, &ev, e) == -1)
 			return -1;
 		if ((probe_all || t - w->conn[i].probed >= w->o.keepalive_ms) &&
 		    probe(w, i, e) == -1)

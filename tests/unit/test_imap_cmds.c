@@ -96,12 +96,21 @@ Test(imap_cmds, uid_fetch_refuses_bad_sets_and_items)
 	close_session(&s);
 }
 
+/* Each message of the FETCH responses, as the engines get it. */
 static int
-count_fetch(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+count_fetch(void *arg, const struct mf_imap_fetch *m, struct mf_err *e)
 {
+	int *n = arg;
+
 	(void)e;
-	if (!strcmp(r->keyword, "FETCH"))
-		(*(int *)arg)++;
+	cr_assert_eq(m->uid, (uint32_t)(5 + *n));
+	cr_assert_eq(m->seq, (uint32_t)(1 + *n));
+	cr_assert(m->has_flags);
+	cr_assert_eq(m->nflags, *n == 0 ? 1u : 0u);
+	if (*n == 0)
+		cr_assert_str_eq(m->flags[0], "\\Seen");
+	cr_assert_eq(m->body, MF_IMAP_BODY_NONE);
+	(*n)++;
 	return 0;
 }
 
@@ -115,13 +124,14 @@ Test(imap_cmds, uid_fetch_blocking_hands_on_responses)
 	};
 	struct session s;
 	int n = 0;
+	struct mf_imap_events ev = { .fetch = count_fetch, .arg = &n };
 
 	open_session(&s, chunks, 3);
 	cr_assert_eq(mf_imap_uid_fetch(s.im, "5:6", MF_IMAP_FETCH_UID |
-	    MF_IMAP_FETCH_FLAGS, count_fetch, &n, &s.e), 0, "%s", s.e.msg);
+	    MF_IMAP_FETCH_FLAGS, &ev, &s.e), 0, "%s", s.e.msg);
 	cr_assert_eq(n, 2);
-	cr_assert_eq(mf_imap_uid_fetch(s.im, "7", MF_IMAP_FETCH_UID,
-	    count_fetch, &n, &s.e), -1);
+	cr_assert_eq(mf_imap_uid_fetch(s.im, "7", MF_IMAP_FETCH_UID, &ev,
+	    &s.e), -1);
 	cr_assert_eq(s.e.kind, MF_E_PERM);
 	cr_assert_str_eq(written(&s),
 	    "A1 UID FETCH 5:6 (UID FLAGS)\r\nA2 UID FETCH 7 (UID)\r\n");
@@ -345,11 +355,17 @@ Test(imap_cmds, list_refusals)
 }
 
 static int
-status_seen(void *arg, const struct mf_imap_resp *r, struct mf_err *e)
+status_seen(void *arg, const struct mf_imap_mbox_status *st,
+            struct mf_err *e)
 {
 	(void)e;
-	if (!strcmp(r->keyword, "STATUS"))
-		(*(int *)arg)++;
+	cr_assert_eq(st->mbox_len, 4);
+	cr_assert_str_eq(st->mbox, "Work");
+	cr_assert_eq(st->items, MF_IMAP_STATUS_MESSAGES |
+	    MF_IMAP_STATUS_UIDNEXT);
+	cr_assert_eq(st->messages, 2);
+	cr_assert_eq(st->uidnext, 9);
+	(*(int *)arg)++;
 	return 0;
 }
 
@@ -381,14 +397,23 @@ Test(imap_cmds, status_blocking_hands_on_status)
 	};
 	struct session s;
 	int n = 0;
+	struct mf_imap_events ev = { .status = status_seen, .arg = &n };
 
 	open_session(&s, chunks, 2);
 	cr_assert_eq(mf_imap_status(s.im, "Work", MF_IMAP_STATUS_MESSAGES |
-	    MF_IMAP_STATUS_UIDNEXT, status_seen, &n, &s.e), 0, "%s", s.e.msg);
+	    MF_IMAP_STATUS_UIDNEXT, &ev, &s.e), 0, "%s", s.e.msg);
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(written(&s),
 	    "A1 STATUS \"Work\" (MESSAGES UIDNEXT)\r\n");
 	close_session(&s);
+}
+
+static int
+count_changed(void *arg, struct mf_err *e)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
 }
 
 Test(imap_cmds, noop_and_notify)
@@ -403,10 +428,12 @@ Test(imap_cmds, noop_and_notify)
 	struct session s;
 	unsigned t;
 	int n = 0;
+	struct mf_imap_events ev = { .changed = count_changed, .arg = &n };
 
 	open_session(&s, chunks, 4);
-	cr_assert_eq(mf_imap_noop(s.im, NULL, &n, &s.e), 0, "%s", s.e.msg);
+	cr_assert_eq(mf_imap_noop(s.im, &ev, &s.e), 0, "%s", s.e.msg);
 	cr_assert_eq(mf_imap_mailbox(s.im)->exists, 3);
+	cr_assert_eq(n, 1);     /* the EXISTS said the mailbox changed */
 	cr_assert_eq(mf_imap_noop_send(s.im, &t, &s.e), 0);
 	cr_assert_eq(t, 2);
 	cr_assert_eq(mf_imap_notify_set_status(s.im, boxes, 2, &s.e), 0,
