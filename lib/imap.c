@@ -2079,34 +2079,53 @@ put_patterns(struct mf_buf *b, const char *const *pats, size_t n,
 	return n > 1 ? mf_buf_putc(b, ')', e) : 0;
 }
 
-int
-mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
-                  size_t npats, unsigned how, unsigned *tag, struct mf_err *e)
-{
-	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
-	int ext = mf_imap_has_cap(im, "LIST-EXTENDED");
-	int su = (how & MF_IMAP_LIST_SPECIAL_USE) != 0;
-
-	if (npats == 0 || (npats > 1 && !ext) ||
-	    (su && (!ext || !mf_imap_has_cap(im, "SPECIAL-USE")))) {
-		mf_err_set(e, npats == 0 ? MF_E_INTERNAL : MF_E_UNSUPPORTED,
-		    npats == 0 ? "LIST without a pattern" : "the IMAP server "
-		    "has no LIST-EXTENDED or SPECIAL-USE");
-		return drop(&b, tag);
-	}
-	if (mf_buf_puts(&b, "LIST \"\" ", e) == -1 ||
-	    put_patterns(&b, pats_utf7, npats, e) == -1 ||
-	    (su && mf_buf_puts(&b, " RETURN (SPECIAL-USE)", e) == -1))
-		return drop(&b, tag);
-	return queue(im, &b, tag, e);
-}
-
 static const struct item status_items[] = {
 	{ MF_IMAP_STATUS_MESSAGES, "MESSAGES" },
 	{ MF_IMAP_STATUS_UIDNEXT, "UIDNEXT" },
 	{ MF_IMAP_STATUS_UIDVALIDITY, "UIDVALIDITY" },
 	{ MF_IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ" },
 };
+
+/* " RETURN (SPECIAL-USE STATUS (...))" of a LIST (RFC 5258 §3,
+ * RFC 6154 §2, RFC 5819 §2), or nothing. */
+static int
+put_list_return(struct mf_buf *b, int su, unsigned status, struct mf_err *e)
+{
+	if (!su && !status)
+		return 0;
+	if (mf_buf_puts(b, " RETURN (", e) == -1 ||
+	    (su && mf_buf_puts(b, status ? "SPECIAL-USE " : "SPECIAL-USE", e) == -1))
+		return -1;
+	if (status && (mf_buf_puts(b, "STATUS", e) == -1 ||
+	    put_items(b, status_items, sizeof status_items /
+	    sizeof *status_items, status, e) == -1))
+		return -1;
+	return mf_buf_putc(b, ')', e);
+}
+
+int
+mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
+                  size_t npats, unsigned how, unsigned status,
+                  unsigned *tag, struct mf_err *e)
+{
+	struct mf_buf b = MF_BUF_INIT(CMD_MAX);
+	int ext = mf_imap_has_cap(im, "LIST-EXTENDED");
+	int su = (how & MF_IMAP_LIST_SPECIAL_USE) != 0;
+
+	if (npats == 0 || (npats > 1 && !ext) ||
+	    (su && (!ext || !mf_imap_has_cap(im, "SPECIAL-USE"))) ||
+	    (status && (!ext || !mf_imap_has_cap(im, "LIST-STATUS")))) {
+		mf_err_set(e, npats == 0 ? MF_E_INTERNAL : MF_E_UNSUPPORTED,
+		    npats == 0 ? "LIST without a pattern" : "the IMAP server "
+		    "has no LIST-EXTENDED, SPECIAL-USE or LIST-STATUS");
+		return drop(&b, tag);
+	}
+	if (mf_buf_puts(&b, "LIST \"\" ", e) == -1 ||
+	    put_patterns(&b, pats_utf7, npats, e) == -1 ||
+	    put_list_return(&b, su, status, e) == -1)
+		return drop(&b, tag);
+	return queue(im, &b, tag, e);
+}
 
 int
 mf_imap_status_send(struct mf_imap *im, const char *mbox_utf7, unsigned items,

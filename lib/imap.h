@@ -424,21 +424,24 @@ int mf_imap_uid_search_header(struct mf_imap *im, uint32_t from,
                                           struct mf_err *e),
                               void *arg, struct mf_err *e);
 
-/* LIST "" pattern: npats patterns in one command need LIST-EXTENDED
- * (RFC 5258 §3), MF_IMAP_LIST_SPECIAL_USE asks for the special-use
- * attributes too (RFC 6154 §2, needs LIST-EXTENDED and SPECIAL-USE);
- * else MF_E_UNSUPPORTED.  The LIST responses go to the wait's ev->list. */
-#define MF_IMAP_LIST_SPECIAL_USE 0x01u
-int mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
-                      size_t npats, unsigned how, unsigned *tag,
-                      struct mf_err *e);
-
 /* STATUS attributes (RFC 3501 §6.3.10, RFC 7162 §3.1.6), or'ed; sent in
  * this order. */
 #define MF_IMAP_STATUS_MESSAGES      0x01u
 #define MF_IMAP_STATUS_UIDNEXT       0x02u
 #define MF_IMAP_STATUS_UIDVALIDITY   0x04u
 #define MF_IMAP_STATUS_HIGHESTMODSEQ 0x08u
+
+/* LIST "" pattern: npats patterns in one command need LIST-EXTENDED
+ * (RFC 5258 §3), MF_IMAP_LIST_SPECIAL_USE asks for the special-use
+ * attributes too (RFC 6154 §2, needs LIST-EXTENDED and SPECIAL-USE),
+ * status (MF_IMAP_STATUS_* or'ed, 0 for none) asks for each listed
+ * mailbox's STATUS in the same answer (RFC 5819 §2, needs LIST-EXTENDED
+ * and LIST-STATUS); else MF_E_UNSUPPORTED.  The LIST responses go to the
+ * wait's ev->list, the STATUS ones to ev->status. */
+#define MF_IMAP_LIST_SPECIAL_USE 0x01u
+int mf_imap_list_send(struct mf_imap *im, const char *const *pats_utf7,
+                      size_t npats, unsigned how, unsigned status,
+                      unsigned *tag, struct mf_err *e);
 /* STATUS mbox (items): the STATUS response goes to ev->status. */
 int mf_imap_status_send(struct mf_imap *im, const char *mbox_utf7,
                         unsigned items, unsigned *tag, struct mf_err *e);

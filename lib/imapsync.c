@@ -112,6 +112,7 @@ run(struct isync *c, struct mf_err *e)
 	isync_preselect_finish(c);
 	free(c->list_tags);
 	c->list_tags = NULL;
+	isync_lstat_free(c);
 	mf_imap_free(c->im);
 	c->im = NULL;
 	mf_maildir_close(root);

@@ -69,6 +69,76 @@ list_special(const struct mf_imap_listed *l)
 	return special;
 }
 
+/* RFC 5819 §2: a STATUS after the LIST of its mailbox. */
+static int
+lstat_cb(void *arg, const struct mf_imap_mbox_status *s, struct mf_err *e)
+{
+	struct isync *c = arg;
+	struct isync_lstat *v, *ls;
+
+	v = realloc(c->lstat, (c->nlstat + 1) * sizeof *v);
+	if (!v)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	c->lstat = v;
+	ls = &v[c->nlstat];
+	memset(ls, 0, sizeof *ls);
+	if (!(ls->utf7 = strndup(s->mbox, s->mbox_len)))
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	ls->items = s->items;
+	ls->uidvalidity = s->uidvalidity <= 0xFFFFFFFFu ? (uint32_t)s->uidvalidity
+	                                                : 0;
+	ls->uidnext = s->uidnext <= 0xFFFFFFFFu ? (uint32_t)s->uidnext : 0;
+	ls->modseq = s->highestmodseq;
+	c->nlstat++;
+	return 0;
+}
+
+const struct isync_lstat *
+isync_lstat_take(struct isync *c, const char *utf7)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlstat; i++) {
+		struct isync_lstat *ls = &c->lstat[i];
+		if (ls->used || (strcmp(ls->utf7, utf7) &&
+		    (strcasecmp(ls->utf7, "INBOX") || strcasecmp(utf7, "INBOX"))))
+			continue;
+		ls->used = 1;
+		return ls;
+	}
+	return NULL;
+}
+
+void
+isync_lstat_free(struct isync *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlstat; i++)
+		free(c->lstat[i].utf7);
+	free(c->lstat);
+	c->lstat = NULL;
+	c->nlstat = 0;
+}
+
+/* The STATUS to ask for with LIST: what tells an unchanged folder in a
+ * one-shot pull run (RFC 7162 §3.1.6: HIGHESTMODSEQ needs CONDSTORE;
+ * with QRESYNC it also rises with every expunge); 0 when the server
+ * cannot say or the run would not use it (--idle syncs a folder again
+ * later, two-way mode has local changes to send). */
+static unsigned
+list_status_items(struct isync *c, int ext)
+{
+	const struct mf_imapsync_params *p = c->p;
+
+	if (!ext || !mf_imap_has_cap(c->im, "LIST-STATUS") ||
+	    !mf_imap_has_cap(c->im, "QRESYNC") || p->idle || p->two_way ||
+	    p->dry_run)
+		return 0;
+	return MF_IMAP_STATUS_UIDVALIDITY | MF_IMAP_STATUS_UIDNEXT |
+	       MF_IMAP_STATUS_HIGHESTMODSEQ;
+}
+
 /* RFC 3501 §7.2.2: LIST (attributes) delimiter name */
 static int
 list_cb(void *arg, const struct mf_imap_listed *l, struct mf_err *e)
@@ -137,6 +207,7 @@ isync_list_send(struct isync *c, struct mf_err *e)
 	/* ext: all patterns in one command; else one each */
 	for (i = 0; r == 0 && i < np; i += ext ? np : 1) {
 		r = mf_imap_list_send(c->im, utf7 + i, ext ? np : 1, how,
+		                      list_status_items(c, ext),
 		                      &c->list_tags[c->nlist], e);
 		if (r == 0)
 			c->nlist++;
@@ -154,7 +225,9 @@ int
 isync_list_wait(struct isync *c, struct mf_err *e)
 {
 	int r = 0;
-	struct mf_imap_events ev = { .list = list_cb, .arg = c };
+	struct mf_imap_events ev = {
+		.list = list_cb, .status = lstat_cb, .arg = c
+	};
 	size_t i;
 
 	for (i = 0; r == 0 && i < c->nlist; i++) {

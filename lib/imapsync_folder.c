@@ -5,6 +5,7 @@
 #include "imapsync_int.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,6 +626,51 @@ frun_free(struct frun *fr)
 	mf_syncstate_free(fr->st);
 }
 
+/* A deletion recorded without --expunge waits for one. */
+static int
+gone_remote_pending(const struct mf_syncstate *st)
+{
+	size_t i;
+
+	for (i = 0; i < mf_syncstate_count(st); i++)
+		if (mf_syncstate_at(st, i)->status & MF_SS_GONE_REMOTE)
+			return 1;
+	return 0;
+}
+
+/* 1 when the folder's STATUS that came with LIST (RFC 5819) shows the
+ * server unchanged since the last complete sync recorded its UIDVALIDITY,
+ * UIDNEXT and HIGHESTMODSEQ: no new message (UIDNEXT), no flag change
+ * and, with QRESYNC, no expunge (each raises HIGHESTMODSEQ, RFC 7162
+ * §3.1.2.1, §3.2.10).  A pull run then has nothing to do there and need
+ * not SELECT it.  Never for a folder whose SELECT is in flight anyway,
+ * nor when --expunge has recorded deletions to carry out or the local
+ * folder is missing. */
+static int
+unchanged(struct frun *fr)
+{
+	struct isync *c = fr->c;
+	const struct isync_lstat *ls = isync_lstat_take(c, fr->f->utf7);
+	const unsigned need = MF_IMAP_STATUS_UIDVALIDITY |
+	                      MF_IMAP_STATUS_UIDNEXT | MF_IMAP_STATUS_HIGHESTMODSEQ;
+	char cur[4096 + 8];
+	struct stat sb;
+
+	if (!ls || (ls->items & need) != need || c->pre.taken || c->p->two_way ||
+	    c->p->dry_run || !ls->uidvalidity || !ls->modseq)
+		return 0;
+	if (ls->uidvalidity != mf_syncstate_uidvalidity(fr->st) ||
+	    ls->uidnext != mf_syncstate_uidnext(fr->st) ||
+	    ls->modseq != mf_syncstate_modseq(fr->st))
+		return 0;
+	if (c->p->expunge && gone_remote_pending(fr->st))
+		return 0;
+	if (snprintf(cur, sizeof cur, "%s/cur", fr->path) >= (int)sizeof cur ||
+	    stat(cur, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		return 0;
+	return 1;
+}
+
 int
 isync_sync_folder(struct isync *c, const struct mf_folder *f,
                   struct mf_err *e)
@@ -647,8 +693,12 @@ isync_sync_folder(struct isync *c, const struct mf_folder *f,
 			fr.st = mf_syncstate_open(c->state_dir, key, e);
 	}
 	fr.res.path = fr.path;
-	if (fr.st && open_maildir(&fr, e) == 0)
+	if (fr.st && unchanged(&fr)) {
+		fr.res.messages = (unsigned long)mf_syncstate_count(fr.st);
+		rc = 0;
+	} else if (fr.st && open_maildir(&fr, e) == 0) {
 		rc = sync_body(&fr, e);
+	}
 	if (rc == -1) {
 		fr.res.error = e->msg;
 		fr.res.error_kind = e->kind;

@@ -58,6 +58,8 @@ struct isync {
 	struct isync_pre pre;
 	struct mf_folders fl;
 	size_t nf_done;         /* folders already handled by --jobs */
+	struct isync_lstat *lstat;  /* STATUS answers that came with LIST */
+	size_t nlstat;
 };
 
 void isync_warnf(struct isync *c, const char *fmt, ...)
@@ -69,6 +71,21 @@ int isync_connect(struct isync *c, struct mf_err *e);
  * ENABLE; end reads its reply and notes the capabilities. */
 int isync_connect_begin(struct isync *c, struct mf_err *e);
 int isync_connect_end(struct isync *c, struct mf_err *e);
+/* One folder's STATUS as LIST-STATUS (RFC 5819) gave it, before any
+ * SELECT: used once, by that folder's sync, to skip an unchanged folder. */
+struct isync_lstat {
+	char *utf7;
+	unsigned items;         /* MF_IMAP_STATUS_* present */
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t modseq;
+	int used;
+};
+
+/* The LIST-STATUS answer for folder utf7, marked used (NULL if none or
+ * used already: a later sync of the folder must SELECT it). */
+const struct isync_lstat *isync_lstat_take(struct isync *c, const char *utf7);
+void isync_lstat_free(struct isync *c);
 /* LIST the folders selected by the patterns into c->fl. */
 int isync_list_folders(struct isync *c, struct mf_err *e);
 /* The same in two halves: queue the LIST command(s), read the replies. */

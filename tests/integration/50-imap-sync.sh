@@ -77,6 +77,28 @@ n=$(bash "$MF_TOP/tests/turns.sh" "$MF_TMP/one.tx")
 [ "$n" = 4 ] || fail "one-folder resync: $n round trips, want 4: $(bash "$MF_TOP/tests/turns.sh" "$MF_TMP/one.tx" -l)"
 grep -q '^<~ A[0-9]* OK Logout' "$MF_TMP/one.tx" && fail "LOGOUT's reply was awaited"
 
+# LIST-STATUS (RFC 5819): a resync of the five unchanged folders gets
+# their STATUS with LIST, selects none of them and takes the same 4 round
+# trips; then a flag change, an expunge and a new message, each in another
+# folder, are all seen (HIGHESTMODSEQ or UIDNEXT moved: selected again).
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --auth PLAIN --folder "$P*" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" -v >/dev/null 2>"$MF_TMP/all.tx" ||
+	fail "five-folder resync: $(tail -3 "$MF_TMP/all.tx")"
+grep -q 'STATUS (UIDNEXT UIDVALIDITY HIGHESTMODSEQ))' "$MF_TMP/all.tx" || fail "LIST-STATUS not used"
+n=$(grep -c 'SELECT "' "$MF_TMP/all.tx")
+[ "$n" = 0 ] || fail "five unchanged folders: $n SELECTs, want 0"
+n=$(bash "$MF_TOP/tests/turns.sh" "$MF_TMP/all.tx")
+[ "$n" = 4 ] || fail "five-folder resync: $n round trips, want 4: $(bash "$MF_TOP/tests/turns.sh" "$MF_TMP/all.tx" -l)"
+python3 "$H" store "$P.sub" 1:3 +FLAGS '(\Flagged)' || fail "store"
+python3 "$H" expunge "$P.sub.deep" 1 || fail "expunge"
+python3 "$H" append "$P.Entwürfe" 1 || fail "append"
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" --expunge -v >/dev/null 2>"$MF_TMP/chg.tx" ||
+	fail "resync after changes: $(tail -3 "$MF_TMP/chg.tx")"
+n=$(grep -c 'SELECT "' "$MF_TMP/chg.tx")
+[ "$n" = 3 ] || fail "three changed folders: $n SELECTs, want 3: $(grep 'SELECT "' "$MF_TMP/chg.tx")"
+python3 "$H" compare "$MF_TMP/m" maildir++ "$P" >/dev/null || fail "differs after the changes"
+
 # --- state lost: rebuilt from the ",U=" names without fetching a body ---
 mv "$MF_TMP/st" "$MF_TMP/st.lost"
 IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \

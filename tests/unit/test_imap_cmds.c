@@ -11,7 +11,7 @@
 #include "imap.h"
 #include "memtransport.h"
 
-#define CAPS "* OK [CAPABILITY IMAP4rev1 UIDPLUS LIST-EXTENDED SPECIAL-USE " \
+#define CAPS "* OK [CAPABILITY IMAP4rev1 UIDPLUS LIST-EXTENDED SPECIAL-USE LIST-STATUS " \
              "CONDSTORE QRESYNC] hi\r\n"
 
 struct session {
@@ -319,15 +319,24 @@ Test(imap_cmds, list_one_many_special_use)
 	unsigned t;
 
 	open_session(&s, greeting_only, 1);
-	cr_assert_eq(mf_imap_list_send(s.im, one, 1, 0, &t, &s.e), 0);
+	cr_assert_eq(mf_imap_list_send(s.im, one, 1, 0, 0, &t, &s.e), 0);
 	cr_assert_eq(mf_imap_list_send(s.im, one, 1, MF_IMAP_LIST_SPECIAL_USE,
-	    &t, &s.e), 0);
+	    0, &t, &s.e), 0);
 	cr_assert_eq(mf_imap_list_send(s.im, many, 3, MF_IMAP_LIST_SPECIAL_USE,
-	    &t, &s.e), 0, "%s", s.e.msg);
+	    0, &t, &s.e), 0, "%s", s.e.msg);
+	/* RFC 5819 §2: STATUS as a return option, alone or with SPECIAL-USE */
+	cr_assert_eq(mf_imap_list_send(s.im, one, 1, 0, MF_IMAP_STATUS_UIDNEXT |
+	    MF_IMAP_STATUS_HIGHESTMODSEQ, &t, &s.e), 0, "%s", s.e.msg);
+	cr_assert_eq(mf_imap_list_send(s.im, one, 1, MF_IMAP_LIST_SPECIAL_USE,
+	    MF_IMAP_STATUS_UIDVALIDITY, &t, &s.e), 0, "%s", s.e.msg);
+	cr_assert_eq(mf_imap_list_send(s.im, one, 1, 0, 0x100, &t, &s.e), -1);
+	cr_assert_eq(s.e.kind, MF_E_INTERNAL);
 	cr_assert_str_eq(written(&s),
 	    "A1 LIST \"\" \"*\"\r\n"
 	    "A2 LIST \"\" \"*\" RETURN (SPECIAL-USE)\r\n"
-	    "A3 LIST \"\" (\"INBOX\" \"Work/*\" \"a\\\"b\") RETURN (SPECIAL-USE)\r\n");
+	    "A3 LIST \"\" (\"INBOX\" \"Work/*\" \"a\\\"b\") RETURN (SPECIAL-USE)\r\n"
+	    "A4 LIST \"\" \"*\" RETURN (STATUS (UIDNEXT HIGHESTMODSEQ))\r\n"
+	    "A5 LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (UIDVALIDITY))\r\n");
 	close_session(&s);
 }
 
@@ -341,15 +350,19 @@ Test(imap_cmds, list_refusals)
 
 	open_session(&s, plain, 1);
 	/* RFC 5258 §3: several patterns and RETURN need LIST-EXTENDED */
-	cr_assert_eq(mf_imap_list_send(s.im, two, 2, 0, &t, &s.e), -1);
+	cr_assert_eq(mf_imap_list_send(s.im, two, 2, 0, 0, &t, &s.e), -1);
 	cr_assert_eq(s.e.kind, MF_E_UNSUPPORTED);
 	cr_assert_eq(mf_imap_list_send(s.im, two, 1, MF_IMAP_LIST_SPECIAL_USE,
+	    0, &t, &s.e), -1);
+	cr_assert_eq(s.e.kind, MF_E_UNSUPPORTED);
+	/* RFC 5819 §2: STATUS in LIST needs LIST-STATUS */
+	cr_assert_eq(mf_imap_list_send(s.im, two, 1, 0, MF_IMAP_STATUS_UIDNEXT,
 	    &t, &s.e), -1);
 	cr_assert_eq(s.e.kind, MF_E_UNSUPPORTED);
-	cr_assert_eq(mf_imap_list_send(s.im, crlf, 1, 0, &t, &s.e), -1);
+	cr_assert_eq(mf_imap_list_send(s.im, crlf, 1, 0, 0, &t, &s.e), -1);
 	cr_assert_eq(s.e.kind, MF_E_DATA);
 	cr_assert_eq(t, 0);
-	cr_assert_eq(mf_imap_list_send(s.im, two, 1, 0, &t, &s.e), 0);
+	cr_assert_eq(mf_imap_list_send(s.im, two, 1, 0, 0, &t, &s.e), 0);
 	cr_assert_str_eq(written(&s), "A1 LIST \"\" \"INBOX\"\r\n");
 	close_session(&s);
 }

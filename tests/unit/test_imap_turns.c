@@ -162,7 +162,7 @@ Test(imap_turns, login_enable_list_select_logout)
 	cr_assert_eq(mf_imap_login(im, &ip, &e), 0, "%s", e.msg);
 	cr_assert_eq(mf_imap_enable_send(im, "QRESYNC CONDSTORE", &te, &e), 0);
 	cr_assert_gt(te, 0);
-	cr_assert_eq(mf_imap_list_send(im, star, 1, 0, &tl, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_imap_list_send(im, star, 1, 0, 0, &tl, &e), 0, "%s", e.msg);
 	cr_assert_eq(mf_imap_select_send(im, "INBOX", 0, NULL, &ts, &e), 0,
 	    "%s", e.msg);
 	cr_assert(tl && ts);
