@@ -86,6 +86,30 @@ ml_count(struct mf_pop3_ml *m, struct mf_err *e)
 	return 0;
 }
 
+/* Inside a line, the bytes up to the next CR or LF are data: copied in
+ * one go (at most `room`, and no further than max_line allows, so the
+ * byte that breaks the limit goes through the checked path).  The bytes
+ * taken. */
+static size_t
+ml_run(struct mf_pop3_ml *m, const char *in, size_t n, char *out,
+       size_t room)
+{
+	const char *lf, *cr;
+	size_t k = n < room ? n : room;
+
+	if (m->line_len >= m->max_line)
+		return 0;
+	if (k > m->max_line - m->line_len)
+		k = m->max_line - m->line_len;
+	if ((lf = memchr(in, '\n', k)) != NULL)
+		k = (size_t)(lf - in);
+	if ((cr = memchr(in, '\r', k)) != NULL)
+		k = (size_t)(cr - in);
+	memcpy(out, in, k);
+	m->line_len += k;
+	return k;
+}
+
 ssize_t
 mf_pop3_ml_feed(struct mf_pop3_ml *m, const char *in, size_t n, char *out,
                 size_t outcap, size_t *outlen, struct mf_err *e)
@@ -94,6 +118,13 @@ mf_pop3_ml_feed(struct mf_pop3_ml *m, const char *in, size_t n, char *out,
 	char c;
 
 	while (i < n && !m->done && o + 2 <= outcap) {
+		if (m->state == ML_MID) {
+			size_t k = ml_run(m, in + i, n - i, out + o, outcap - o - 1);
+			i += k;
+			o += k;
+			if (i == n || o + 2 > outcap)
+				break;
+		}
 		c = in[i++];
 		switch (m->state) {
 		case ML_BOL:

@@ -171,6 +171,73 @@ Test(pop3, multiline_line_limit)
 	mf_buf_free(&out);
 }
 
+/* Feed all of in at once into one large output buffer (the bulk path of
+ * a body read), as pop-fetch does; 0 done, 1 not done, -1 error. */
+static int
+decode_big(const char *in, size_t n, size_t max_line, struct mf_buf *out,
+           struct mf_err *e)
+{
+	static char big[16384];
+	struct mf_pop3_ml m;
+	size_t pos = 0, olen;
+	ssize_t used;
+
+	mf_pop3_ml_init(&m, max_line, 1000000);
+	while (!m.done && pos < n) {
+		used = mf_pop3_ml_feed(&m, in + pos, n - pos, big, sizeof(big),
+		    &olen, e);
+		if (used < 0)
+			return -1;
+		mf_buf_append(out, big, olen, NULL);
+		pos += (size_t)used;
+	}
+	return m.done ? 0 : 1;
+}
+
+/* Long lines, stuffed dots and lone CRs decode the same whether the
+ * bytes come one at a time into a 7-byte buffer or all at once into a
+ * large one; the line limit holds on the bulk path too. */
+Test(pop3, multiline_bulk_matches_bytewise)
+{
+	struct mf_buf in = MF_BUF_INIT(200000), a = MF_BUF_INIT(200000);
+	struct mf_buf b = MF_BUF_INIT(200000);
+	struct mf_err e;
+	size_t i, k, rest;
+
+	for (i = 0; i < 300; i++) {
+		if (i % 7 == 0)
+			mf_buf_puts(&in, "..", NULL);
+		for (k = 0; k < i; k++)
+			mf_buf_putc(&in, (char)('a' + (i + k) % 26), NULL);
+		if (i % 11 == 0)
+			mf_buf_puts(&in, "\rcr", NULL);
+		mf_buf_puts(&in, "\r\n", NULL);
+	}
+	mf_buf_puts(&in, ".\r\n", NULL);
+	cr_assert_eq(decode(in.data, in.len, 1, 1000, 1000000, &a, &rest, &e), 0);
+	cr_assert_eq(decode_big(in.data, in.len, 1000, &b, &e), 0, "%s", e.msg);
+	cr_assert_eq(a.len, b.len);
+	cr_assert(memcmp(a.data, b.data, a.len) == 0);
+	/* around the longest line (297 letters and "\rcr": 300 bytes), both
+	 * paths agree on where the limit is */
+	for (k = 296; k <= 304; k++) {
+		int ra, rb;
+		mf_buf_free(&a);
+		mf_buf_free(&b);
+		mf_buf_init(&a, 200000);
+		mf_buf_init(&b, 200000);
+		ra = decode(in.data, in.len, 1, k, 1000000, &a, &rest, &e);
+		rb = decode_big(in.data, in.len, k, &b, &e);
+		cr_assert_eq(ra, rb, "limit %zu", k);
+		cr_assert_eq(rb, k < 300 ? -1 : 0, "limit %zu", k);
+		if (rb == -1)
+			cr_assert_eq(e.kind, MF_E_LIMIT);
+	}
+	mf_buf_free(&in);
+	mf_buf_free(&a);
+	mf_buf_free(&b);
+}
+
 Test(pop3, multiline_total_limit)
 {
 	struct mf_buf out = MF_BUF_INIT(100000);
