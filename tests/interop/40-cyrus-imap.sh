@@ -5,7 +5,9 @@
 #   and says so under -v), every offered mechanism by name,
 #   SCRAM-SHA-256-PLUS on TLS 1.2 (tls-unique).
 # - pull of five folders (nested, two non-ASCII) with flags: byte-identical,
-#   flags right.
+#   flags right; a pull resync selects no unchanged folder (LIST-STATUS)
+#   and still sees a flag change, an expunge and a new message made on
+#   Cyrus.
 # - two-way: local flag changes in the nested folder and a new local
 #   message in the non-ASCII folder reach Cyrus.
 # - mbsync against the same Cyrus: the same messages byte for byte (apart
@@ -79,6 +81,22 @@ IS "${STARTTLS[@]}" --folder "$P*" -m "$T/m" --state "$T/st" --json >pull.json 2
 	die "pull: exit $? $(tail -3 pull.err)"
 helper compare "$T/m" maildir++ "$P" || die "the Maildir differs from Cyrus"
 [ -d "$T/m/.$P.Entwürfe/cur" ] && [ -d "$T/m/.$P.sub.deep/cur" ] || die "folder names"
+
+# --- pull resync -------------------------------------------------------------
+step "pull resync: unchanged folders skipped by LIST-STATUS, changes made on Cyrus still seen"
+IS "${STARTTLS[@]}" --folder "$P*" -m "$T/m" --state "$T/st" -v >/dev/null 2>resync.tx ||
+	die "resync: exit $? $(tail -3 resync.tx)"
+# Cyrus 3.6 offers LIST-EXTENDED, LIST-STATUS and QRESYNC after login
+grep -q 'STATUS (UIDNEXT UIDVALIDITY HIGHESTMODSEQ))' resync.tx ||
+	die "LIST-STATUS not used against Cyrus: $(grep -m1 'CAPABILITY' resync.tx)"
+n=$(grep -c 'SELECT "' resync.tx || true)
+[ "$n" = 0 ] || die "five unchanged folders: $n SELECTs, want 0"
+helper store "$P.sub" 1:3 +FLAGS '(\Flagged)' || die "store on Cyrus"
+helper expunge "$P.sub.deep" 1 || die "expunge on Cyrus"
+helper append "$P.Entwürfe" 1 || die "append on Cyrus"
+IS "${STARTTLS[@]}" --folder "$P*" -m "$T/m" --state "$T/st" --expunge -v >/dev/null 2>resync2.tx ||
+	die "resync after changes: exit $? $(tail -3 resync2.tx)"
+helper compare "$T/m" maildir++ "$P" || die "the Maildir differs from Cyrus after changes made there"
 
 # --- two-way ----------------------------------------------------------------
 step "two-way: local flag changes and a new message reach Cyrus"
