@@ -93,6 +93,15 @@ lstat_cb(void *arg, const struct mf_imap_mbox_status *s, struct mf_err *e)
 	return 0;
 }
 
+int
+isync_same_mailbox(const char *a, size_t alen, const char *b)
+{
+	if (strlen(b) != alen)
+		return 0;
+	return !memcmp(a, b, alen) ||
+	       (alen == 5 && !strncasecmp(a, "INBOX", 5) && !strcasecmp(b, "INBOX"));
+}
+
 const struct isync_lstat *
 isync_lstat_take(struct isync *c, const char *utf7)
 {
@@ -100,8 +109,7 @@ isync_lstat_take(struct isync *c, const char *utf7)
 
 	for (i = 0; i < c->nlstat; i++) {
 		struct isync_lstat *ls = &c->lstat[i];
-		if (ls->used || (strcmp(ls->utf7, utf7) &&
-		    (strcasecmp(ls->utf7, "INBOX") || strcasecmp(utf7, "INBOX"))))
+		if (ls->used || !isync_same_mailbox(ls->utf7, strlen(ls->utf7), utf7))
 			continue;
 		ls->used = 1;
 		return ls;

@@ -82,6 +82,9 @@ struct isync_lstat {
 	int used;
 };
 
+/* 1 when mailbox names a (alen bytes) and b are one mailbox: the same
+ * bytes, or INBOX in any case (RFC 3501 §5.1). */
+int isync_same_mailbox(const char *a, size_t alen, const char *b);
 /* The LIST-STATUS answer for folder utf7, marked used (NULL if none or
  * used already: a later sync of the folder must SELECT it). */
 const struct isync_lstat *isync_lstat_take(struct isync *c, const char *utf7);

@@ -252,13 +252,9 @@ folder_by_name(struct watch *w, const char *name, size_t len)
 	struct isync *c = w->c;
 	size_t i;
 
-	for (i = 0; i < c->fl.n; i++) {
-		const char *n = c->fl.v[i].utf7;
-		if (strlen(n) == len &&
-		    (!strcmp(n, name) ||
-		     (!strcasecmp(n, "INBOX") && !strcasecmp(name, "INBOX"))))
+	for (i = 0; i < c->fl.n; i++)
+		if (isync_same_mailbox(name, len, c->fl.v[i].utf7))
 			return i;
-	}
 	return (size_t)-1;
 }
 
