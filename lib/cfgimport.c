@@ -370,7 +370,7 @@ start_account(struct rc *c, char *v, int line, struct mf_err *e)
 	n = strlen(name);
 	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
 		name[--n] = '\0';
-	if (!ci_valid_name(name)) {
+	if (!mf_config_name_ok(name)) {
 		ci_fail(c->r, line, e, "bad account name '%s'", name);
 		return NULL;
 	}

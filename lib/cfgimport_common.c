@@ -323,12 +323,6 @@ ci_auth_method(const char *m, int pop, char *buf, size_t len)
 }
 
 int
-ci_valid_name(const char *s)
-{
-	return s[0] != '\0' && strcspn(s, ":\"# \t") == strlen(s);
-}
-
-int
 ci_sha256_fingerprint(const char *v)
 {
 	size_t hex = 0;

@@ -85,8 +85,6 @@ int ci_emit_section(struct mf_cfgimport *r, const char *head, int line,
 /* A SASL mechanism (or mpop's "user"/"apop") as mailflow's --auth value,
  * upper-cased into buf; NULL when mailflow has no such method. */
 const char *ci_auth_method(const char *m, int pop, char *buf, size_t len);
-/* 1 if s can be a mailflow account name. */
-int ci_valid_name(const char *s);
 /* 1 if v is a TLS fingerprint mailflow accepts (SHA-256, hex with or
  * without colons, or sha256/BASE64). */
 int ci_sha256_fingerprint(const char *v);

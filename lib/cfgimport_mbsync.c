@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "cfgimport_int.h"
+#include "config.h"
 
 #define MB_MAX_ARGS 64
 
@@ -597,7 +598,7 @@ channel(struct mb *m, struct obj *ch, struct mf_err *e)
 	ch->used = 1;
 	if ((why = pair(m, ch, &imap, &md, &far, &near, e)) == NULL)
 		return -1;
-	if (why[0] == '\0' && !ci_valid_name(ch->name))
+	if (why[0] == '\0' && !mf_config_name_ok(ch->name))
 		why = "not a name mailflow takes for an account";
 	if (why[0] != '\0')
 		return nc_obj(m, ch, why, e);

@@ -402,13 +402,16 @@ find_section(const struct mf_config *c, const char *name)
 	return NULL;
 }
 
-static int
-valid_name(const char *s)
+int
+mf_config_name_ok(const char *s)
 {
-	if (*s == '\0')
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (*u == '\0')
 		return 0;
-	for (; *s != '\0'; s++)
-		if (*s == ':' || *s == '"' || *s == '#' || *s == ' ' || *s == '\t')
+	for (; *u != '\0'; u++)
+		if (*u == ':' || *u == '"' || *u == '#' || *u == ' ' ||
+		    *u < 0x20 || *u == 0x7f)
 			return 0;
 	return 1;
 }
@@ -456,7 +459,8 @@ start_account(struct mf_config *c, char *rest, int line, struct mf_err *e)
 		    " 'account NAME [: PARENT]'");
 		return NULL;
 	}
-	if (!valid_name(name) || (parent != NULL && !valid_name(parent))) {
+	if (!mf_config_name_ok(name) ||
+	    (parent != NULL && !mf_config_name_ok(parent))) {
 		cfg_error(c, line, e, "bad account name '%s'", name);
 		return NULL;
 	}

@@ -76,6 +76,9 @@ struct mf_config;
 int mf_config_choice(const char *choices, const char *v);
 /* 1 if name is one of mailflow's own keys (mailflow(5)). */
 int mf_config_is_key(const char *name);
+/* 1 if s can be an account name: not empty, no blank, ':', '"', '#'
+ * nor control character (mailflow(5) ACCOUNTS). */
+int mf_config_name_ok(const char *s);
 /* Which peer's file a tool falls back to when mailflow has none. */
 enum mf_config_peer {
 	MF_CONFIG_PEER_NONE = 0,

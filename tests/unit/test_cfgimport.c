@@ -351,6 +351,12 @@ static const struct {
 	{ "account a\naccount a\n", MF_CFGIMPORT_MPOP,
 	  "in.rc:2: account 'a' is defined twice" },
 	{ "account a b\n", MF_CFGIMPORT_MSMTP, "in.rc:1: bad account name" },
+	/* a control character would make a line mailflow(5) refuses
+	 * (fuzz corpus crash-account-cr) */
+	{ "account \"\r\"\nhost x\n", MF_CFGIMPORT_MSMTP,
+	  "in.rc:1: bad account name" },
+	{ "account \"a\x01\"\nhost x\n", MF_CFGIMPORT_MPOP,
+	  "in.rc:1: bad account name" },
 	{ "defaults x\n", MF_CFGIMPORT_MSMTP, "in.rc:1: 'defaults' takes no" },
 	{ "# nothing\n\n", MF_CFGIMPORT_MSMTP, "no 'defaults' or 'account'" },
 	{ "host h\nuser u\n", MF_CFGIMPORT_AUTO, "cannot tell its format" },

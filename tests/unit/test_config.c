@@ -230,6 +230,8 @@ static const struct bad_case bad[] = {
 	{ "account\n", "t.conf:1: bad account" },
 	{ "account a b\n", "t.conf:1: bad account line" },
 	{ "account a :\n", "t.conf:1: bad account line" },
+	{ "account a\x01\n", "t.conf:1: bad account name" },
+	{ "account a : b\x7f\n", "t.conf:1: bad account name" },
 	{ "defaults x\n", "t.conf:1: 'defaults' takes no value" },
 };
 
