@@ -275,42 +275,21 @@ commit_body(struct frun *fr, const struct mf_imap_fetch *fm,
 	return 0;
 }
 
-/* The bodies of want, in command-sized UID sets, a window of commands in
- * flight at a time. */
+/* The bodies of want, streamed into the Maildir as they come. */
 int
 isync_fetch_bodies(struct frun *fr, const struct uids *want,
                    struct mf_err *e)
 {
-	struct isync *c = fr->c;
 	struct mf_imap_hooks hk = { lit_begin, lit_data, lit_end, NULL, fr };
 	struct mf_imap_events ev = { .fetch = fetch_body_cb, .arg = fr };
-	unsigned tags[256];
-	size_t pos = 0, ntags;
-	char set[UIDSET_MAX + 64];
-	int rc = 0;
+	int rc;
 	struct mf_err e2;
 
 	fr->total_new = (unsigned long)want->n;
 	fr->want = want;
 	mf_err_clear(&fr->herr);
-	mf_imap_set_literal_hooks(c->im, &hk);
-	while (rc == 0 && pos < want->n) {
-		size_t i;
-		/* a window of commands in flight keeps the pipe full */
-		for (ntags = 0; ntags < 16 && pos < want->n; ntags++) {
-			isync_uids_format(want, &pos, set, sizeof set);
-			if (mf_imap_uid_fetch_send(c->im, set, MF_IMAP_FETCH_UID |
-			    MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_BODY, &tags[ntags],
-			    e) == -1) {
-				rc = -1;
-				break;
-			}
-		}
-		for (i = 0; rc == 0 && i < ntags; i++)
-			if (mf_imap_wait_events(c->im, tags[i], &ev, e) == -1)
-				rc = -1;
-	}
-	mf_imap_set_literal_hooks(c->im, NULL);
+	rc = isync_store_fetch(fr->c, want, MF_IMAP_FETCH_FLAGS |
+	                       MF_IMAP_FETCH_BODY, &hk, &ev, e);
 	if (rc == -1 && fr->herr.kind != MF_OK)
 		*e = fr->herr;
 	if (fr->msg) {

@@ -479,8 +479,8 @@ list_flags(struct frun *fr, int use_q, uint32_t old_next,
 	if (fr->full) {
 		isync_slist_free(&fr->sl);
 		if (mb->exists &&
-		    mf_imap_uid_fetch(fr->c->im, "1:*", MF_IMAP_FETCH_UID |
-		                      MF_IMAP_FETCH_FLAGS, &ev, e) == -1)
+		    isync_store_fetch_from(fr->c, 1, MF_IMAP_FETCH_FLAGS, &ev,
+		                           e) == -1)
 			return -1;
 	}
 	isync_ranges_sort(&fr->vanished);
@@ -494,22 +494,15 @@ count_new(struct frun *fr, const struct uids *want,
           struct mf_err *e)
 {
 	struct mf_imap_events ev = flag_events(fr);
-	size_t pos = 0;
-	char set[UIDSET_MAX + 64];
 	size_t k;
 
 	if (fr->full) {
 		fr->res.fetched = (unsigned long)want->n;
 		return 0;
 	}
-	if (!want->n)
-		return 0;
-	while (pos < want->n) {
-		isync_uids_format(want, &pos, set, sizeof set);
-		if (mf_imap_uid_fetch(fr->c->im, set, MF_IMAP_FETCH_UID |
-		                      MF_IMAP_FETCH_FLAGS, &ev, e) == -1)
-			return -1;
-	}
+	if (isync_store_fetch(fr->c, want, MF_IMAP_FETCH_FLAGS, NULL, &ev,
+	                      e) == -1)
+		return -1;
 	for (k = 0; k < want->n; k++)
 		if (isync_slist_find(&fr->sl, want->v[k]))
 			fr->res.fetched++;

@@ -12,6 +12,8 @@
  *   imapsync_recover.c  UIDVALIDITY change, files of interrupted runs
  *   imapsync_local.c    the Maildir's files: scan, rename, flags, size
  *   imapsync_sets.c     server message lists and UID sets
+ *   imapsync_store.c    the server's folder as a message store: the
+ *                       only part that queues message commands
  *   imapsync_jobs.c     --jobs: folders in child processes
  *   imapsync_watch.c    --idle: the service (watch, keep alive, reconnect)
  *
@@ -21,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "folders.h"
@@ -175,13 +178,52 @@ struct uids {
 
 int isync_uids_add(struct uids *u, uint32_t x);
 void isync_uids_sort(struct uids *u);
-/* Write the next command-sized piece of the sorted set from *pos. */
-void isync_uids_format(const struct uids *u, size_t *pos, char *out,
-                       size_t len);
 /* Ranges: pairs (lo, hi) in a struct uids. */
 int isync_ranges_parse(struct uids *u, const char *s);
 void isync_ranges_sort(struct uids *u);
 int isync_ranges_has(const struct uids *u, uint32_t x);
+
+/* ---- the server's folder as a message store (imapsync_store.c) ----
+ * Sets are sorted struct uids; flag sets are imapflags.h's.  Each call
+ * works on the folder selected last and returns 0, or -1 with e set. */
+
+/* The messages of set, with the UID and items (MF_IMAP_FETCH_*), to
+ * ev; the bodies' bytes to hk when not NULL. */
+int isync_store_fetch(struct isync *c, const struct uids *set,
+                      unsigned items, const struct mf_imap_hooks *hk,
+                      const struct mf_imap_events *ev, struct mf_err *e);
+/* The same for every message from UID from on (0 or 1: all of them). */
+int isync_store_fetch_from(struct isync *c, uint32_t from, unsigned items,
+                           const struct mf_imap_events *ev,
+                           struct mf_err *e);
+
+struct store_op {
+	uint32_t uid;
+	char *add, *del;        /* flag sets (owned by the caller) */
+};
+
+/* Add and remove the flags of each op. */
+int isync_store_set_flags(struct isync *c, const struct store_op *ops,
+                          size_t n, struct mf_err *e);
+/* Delete the messages of del, a piece at a time: each piece is flagged
+ * \Deleted and, with UIDPLUS, expunged (without, it stays flagged), then
+ * handed to done. */
+int isync_store_delete(struct isync *c, const struct uids *del,
+                       int (*done)(void *arg, const uint32_t *uids,
+                                   size_t n, struct mf_err *e),
+                       void *arg, struct mf_err *e);
+/* Each UID from `from` on whose header field holds value, to each. */
+int isync_store_find_header(struct isync *c, uint32_t from,
+                            const char *field, const char *value,
+                            int (*each)(void *arg, uint32_t uid,
+                                        struct mf_err *e),
+                            void *arg, struct mf_err *e);
+/* Upload size bytes from read to folder utf7 with the flag set; *uid is
+ * the UID the server named for it (RFC 4315 §3), 0 if none. */
+int isync_store_append(struct isync *c, const char *utf7,
+                       const char *flagset, uint64_t size,
+                       ssize_t (*read)(void *arg, char *buf, size_t n),
+                       void *arg, uint32_t *uid, struct mf_err *e);
 
 /* ---- one folder ---- */
 
@@ -247,21 +289,16 @@ int isync_fetch_bodies(struct frun *fr, const struct uids *want,
                        struct mf_err *e);
 
 /* imapsync_recover.c */
-/* UID FETCH set (UID and items: MF_IMAP_FETCH_FLAGS, _SIZE,
- * _MESSAGE_ID) into l: UID, flag set, RFC822.SIZE and the Message-ID
- * header field when present. */
-int isync_fetch_ids(struct isync *c, const char *set, unsigned items,
-                    struct slist *l, struct mf_err *e);
+/* The messages of set (NULL: those from UID from on) with items
+ * (MF_IMAP_FETCH_FLAGS, _SIZE, _MESSAGE_ID) into l: UID, flag set,
+ * RFC822.SIZE and the Message-ID header field when present. */
+int isync_fetch_ids(struct isync *c, const struct uids *set, uint32_t from,
+                    unsigned items, struct slist *l, struct mf_err *e);
 int isync_recover_uidvalidity(struct frun *fr, uint32_t newv,
                               struct mf_err *e);
 int isync_adopt_orphans(struct frun *fr, struct mf_err *e);
 
 /* imapsync_twoway.c */
-struct store_op {
-	uint32_t uid;
-	char *add, *del;        /* flag sets (owned by the caller) */
-};
-
 int isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
                      struct mf_err *e);
 int isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e);

@@ -34,12 +34,13 @@ ids_cb(void *arg, const struct mf_imap_fetch *m, struct mf_err *e)
 }
 
 int
-isync_fetch_ids(struct isync *c, const char *set, unsigned items,
-                struct slist *l, struct mf_err *e)
+isync_fetch_ids(struct isync *c, const struct uids *set, uint32_t from,
+                unsigned items, struct slist *l, struct mf_err *e)
 {
 	struct mf_imap_events ev = { .fetch = ids_cb, .arg = l };
 
-	return mf_imap_uid_fetch(c->im, set, MF_IMAP_FETCH_UID | items, &ev, e);
+	return set ? isync_store_fetch(c, set, items, NULL, &ev, e)
+	           : isync_store_fetch_from(c, from, items, &ev, e);
 }
 
 /* The first server message not yet matched with our size and Message-ID. */
@@ -132,7 +133,7 @@ isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
 	            "again", fr->f->utf8, mf_syncstate_uidvalidity(fr->st), newv);
 	fr->res.uidvalidity_reset = 1;
 	if (mf_imap_mailbox(c->im)->exists &&
-	    isync_fetch_ids(c, "1:*", MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE |
+	    isync_fetch_ids(c, NULL, 1, MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE |
 	                    MF_IMAP_FETCH_MESSAGE_ID, &srv, e) == -1)
 		goto out;
 	m = calloc(fr->ls.n + 1, sizeof *m);
@@ -160,9 +161,7 @@ isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 	struct isync *c = fr->c;
 	struct uids want = { 0 };
 	struct slist srv = { 0 };
-	size_t pos = 0;
-	char set[UIDSET_MAX + 64];
-	int rc = 0;
+	int rc;
 	size_t i;
 
 	for (i = 0; i < fr->ls.n; i++) {
@@ -174,11 +173,8 @@ isync_adopt_orphans(struct frun *fr, struct mf_err *e)
 	if (!want.n)
 		return 0;
 	isync_uids_sort(&want);
-	while (rc == 0 && pos < want.n) {
-		isync_uids_format(&want, &pos, set, sizeof set);
-		rc = isync_fetch_ids(c, set, MF_IMAP_FETCH_FLAGS |
-		                     MF_IMAP_FETCH_SIZE, &srv, e);
-	}
+	rc = isync_fetch_ids(c, &want, 0, MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE,
+	                     &srv, e);
 	for (i = 0; rc == 0 && i < fr->ls.n; i++) {
 		struct lfile *lf = &fr->ls.v[i];
 		char path[4096 + 512], id[512];

@@ -196,25 +196,3 @@ isync_ranges_has(const struct uids *u, uint32_t x)
 	}
 	return lo < u->n / 2 && u->v[2 * lo] <= x && x <= u->v[2 * lo + 1];
 }
-
-void
-isync_uids_format(const struct uids *u, size_t *pos, char *out,
-                   size_t len)
-{
-	size_t o = 0, i = *pos;
-
-	out[0] = '\0';
-	while (i < u->n && o + 24 < len && o < UIDSET_MAX) {
-		size_t j = i;
-		int n;
-		while (j + 1 < u->n && u->v[j + 1] == u->v[j] + 1)
-			j++;
-		n = j > i ? snprintf(out + o, len - o, "%s%u:%u", o ? "," : "",
-		                     u->v[i], u->v[j])
-		          : snprintf(out + o, len - o, "%s%u", o ? "," : "",
-		                     u->v[i]);
-		o += (size_t)n;
-		i = j + 1;
-	}
-	*pos = i;
-}

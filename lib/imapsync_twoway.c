@@ -29,43 +29,28 @@ int
 isync_push_flags(struct frun *fr, struct store_op *ops, size_t n,
                   struct mf_err *e)
 {
-	struct isync *c = fr->c;
-	unsigned *tags;
-	size_t nt = 0;
-	int rc = 0;
-	size_t i;
-
-	if (!n || c->p->dry_run)
+	if (fr->c->p->dry_run)
 		return 0;
-	tags = calloc(2 * n, sizeof *tags);
-	if (!tags)
-		return mf_err_set(e, MF_E_NOMEM, "out of memory");
-	for (i = 0; i < n && rc == 0; i++) {
-		char fl[MF_FLAGSET_MAX + 64], set[16];
-		snprintf(set, sizeof set, "%u", ops[i].uid);
-		if (*ops[i].add) {
-			mf_imapflags_to_imap(ops[i].add, fl, sizeof fl);
-			rc = mf_imap_uid_store_send(c->im, set, MF_IMAP_STORE_ADD, fl,
-			                            &tags[nt++], e);
-		}
-		if (*ops[i].del && rc == 0) {
-			mf_imapflags_to_imap(ops[i].del, fl, sizeof fl);
-			rc = mf_imap_uid_store_send(c->im, set, MF_IMAP_STORE_REMOVE,
-			                            fl, &tags[nt++], e);
-		}
-	}
-	for (i = 0; i < nt && rc == 0; i++)
-		rc = mf_imap_wait_ok(c->im, tags[i], NULL, NULL, e);
-	free(tags);
-	return rc;
+	return isync_store_set_flags(fr->c, ops, n, e);
+}
+
+/* The messages of a piece of a deletion are gone from the server. */
+static int
+expunged(void *arg, const uint32_t *uids, size_t n, struct mf_err *e)
+{
+	struct frun *fr = arg;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (mf_syncstate_del(fr->st, uids[k], e) == -1)
+			return -1;
+	return 0;
 }
 
 int
 isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e)
 {
 	struct isync *c = fr->c;
-	size_t pos = 0;
-	char set[UIDSET_MAX + 64];
 
 	if (!del->n)
 		return 0;
@@ -73,20 +58,8 @@ isync_expunge_remote(struct frun *fr, struct uids *del, struct mf_err *e)
 	if (c->p->dry_run)
 		return 0;
 	isync_uids_sort(del);
-	while (pos < del->n) {
-		size_t start = pos;
-		size_t k;
-		isync_uids_format(del, &pos, set, sizeof set);
-		if (mf_imap_uid_store(c->im, set, MF_IMAP_STORE_ADD, "\\Deleted",
-		                      e) == -1)
-			return -1;
-		/* RFC 4315 §2.1: expunge only these, not others' \Deleted mail */
-		if (c->uidplus && mf_imap_uid_expunge(c->im, set, e) == -1)
-			return -1;
-		for (k = start; k < pos; k++)
-			if (mf_syncstate_del(fr->st, del->v[k], e) == -1)
-				return -1;
-	}
+	if (isync_store_delete(c, del, expunged, fr, e) == -1)
+		return -1;
 	if (!c->uidplus)
 		isync_warnf(c, "%s: server has no UIDPLUS: deleted messages were only "
 		            "flagged \\Deleted", fr->f->utf8);
@@ -299,8 +272,8 @@ track_search(struct frun *fr, uint32_t from, const char *token,
 {
 	struct track_hit h = { fr, 0 };
 
-	if (mf_imap_uid_search_header(fr->c->im, from, TRACK_HDR, token,
-	                              search_each, &h, e) == -1)
+	if (isync_store_find_header(fr->c, from, TRACK_HDR, token, search_each,
+	                            &h, e) == -1)
 		return -1;
 	*uid = h.uid;
 	return 0;
@@ -337,7 +310,7 @@ find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 {
 	struct isync *c = fr->c;
 	struct slist srv = { 0 };
-	char af[16], path[4096 + 512], token[TRACK_LEN], set[32];
+	char af[16], path[4096 + 512], token[TRACK_LEN];
 	long from;
 	int rc = 0;
 	size_t k;
@@ -353,9 +326,8 @@ find_upload(struct frun *fr, struct lfile *lf, uint64_t size,
 			return -1;
 		return uid ? adopt_upload(fr, lf, uid, "", mapped, e) : 0;
 	}
-	snprintf(set, sizeof set, "%ld:*", from);
-	if (isync_fetch_ids(c, set, MF_IMAP_FETCH_SIZE | MF_IMAP_FETCH_MESSAGE_ID,
-	                    &srv, e) == -1)
+	if (isync_fetch_ids(c, NULL, (uint32_t)from, MF_IMAP_FETCH_SIZE |
+	                    MF_IMAP_FETCH_MESSAGE_ID, &srv, e) == -1)
 		return -1;
 	for (k = 0; k < srv.n && rc == 0; k++) {
 		struct sflag *s = &srv.v[k];
@@ -402,7 +374,7 @@ upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
            struct mf_err *e)
 {
 	struct isync *c = fr->c;
-	char path[4096 + 512], fl[MF_FLAGSET_MAX + 64], af[32];
+	char path[4096 + 512], af[32];
 	struct upload u = { NULL, 0 };
 	uint32_t next;
 	int r;
@@ -417,12 +389,11 @@ upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
 		return -1;
 	if (mf_durable_join(path, sizeof path, fr->path, lf->rel, e) == -1)
 		return -1;
-	mf_imapflags_to_imap(mapped, fl, sizeof fl);
 	u.fp = fopen(path, "rb");
 	if (!u.fp)
 		return mf_err_sys(e, MF_E_IO, errno, "open %s", path);
-	r = mf_imap_append(c->im, fr->f->utf7, fl, size, upload_read, &u,
-	                   uid, e);
+	r = isync_store_append(c, fr->f->utf7, mapped, size, upload_read, &u,
+	                       uid, e);
 	fclose(u.fp);
 	return r;
 }
