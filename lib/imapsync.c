@@ -113,8 +113,7 @@ run(struct isync *c, struct mf_err *e)
 	free(c->list_tags);
 	c->list_tags = NULL;
 	isync_lstat_free(c);
-	mf_imap_free(c->im);
-	c->im = NULL;
+	isync_store_close(c);
 	mf_maildir_close(root);
 	if (failed) {
 		*e = first;

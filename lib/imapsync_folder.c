@@ -91,25 +91,6 @@ new_uids(struct frun *fr, struct uids *want, uint32_t from,
 	return 0;
 }
 
-/* Queue SELECT (EXAMINE in dry run) of utf7 in mode; the tag, 0 on
- * error.  The mailbox facts start afresh for its replies. */
-static unsigned
-select_send(struct isync *c, const char *utf7, int mode,
-            const struct mf_syncstate *st, struct mf_err *e)
-{
-	struct mf_imap_qresync q = { mf_syncstate_uidvalidity(st),
-	                             mf_syncstate_modseq(st) };
-	unsigned how = c->p->dry_run ? MF_IMAP_SELECT_READONLY : 0;
-	unsigned t;
-
-	if (mode == ISYNC_SEL_CONDSTORE)
-		how |= MF_IMAP_SELECT_CONDSTORE;
-	if (mf_imap_select_send(c->im, utf7, how, mode == ISYNC_SEL_QRESYNC ?
-	                        &q : NULL, &t, e) == -1)
-		return 0;
-	return t;
-}
-
 /* What QRESYNC needs from the state (RFC 7162 §3.2.5): a UIDVALIDITY, a
  * MODSEQ and a UIDNEXT to ask for changes since. */
 static int
@@ -160,7 +141,7 @@ isync_preselect_send(struct isync *c, struct mf_err *e)
 	struct isync_pre *pr = &c->pre;
 	char key[200];
 	struct mf_err e2;
-	int q = mf_imap_has_cap(c->im, "QRESYNC");
+	int q = isync_store_can(c, "QRESYNC");
 
 	isync_preselect_drop(c);
 	if (!preselect_guess(c, pr->utf7, sizeof pr->utf7))
@@ -172,9 +153,9 @@ isync_preselect_send(struct isync *c, struct mf_err *e)
 	if (!(pr->st = mf_syncstate_open(c->state_dir, key, &e2)))
 		return 0;
 	/* isync_connect_end() will find enabled what ENABLE asked for */
-	pr->mode = select_mode(q, q || mf_imap_has_cap(c->im, "CONDSTORE"),
+	pr->mode = select_mode(q, q || isync_store_can(c, "CONDSTORE"),
 	                       pr->st);
-	pr->tag = select_send(c, pr->utf7, pr->mode, pr->st, e);
+	pr->tag = isync_store_select_send(c, pr->utf7, pr->mode, pr->st, e);
 	if (!pr->tag) {
 		isync_preselect_drop(c);
 		return -1;
@@ -204,12 +185,11 @@ isync_preselect_first(struct isync *c)
 void
 isync_preselect_finish(struct isync *c)
 {
-	struct mf_imap_status st;
 	struct mf_err e;
 
 	mf_err_clear(&e);
 	if (c->pre.tag && c->im)
-		(void)mf_imap_wait(c->im, c->pre.tag, NULL, NULL, &st, &e);
+		(void)isync_store_skip_reply(c, c->pre.tag, &e);
 	isync_preselect_drop(c);
 }
 
@@ -243,7 +223,6 @@ static int
 preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
 {
 	struct isync *c = fr->c;
-	struct mf_imap_status st;
 	unsigned t = c->pre.tag;
 	int mine = c->pre.taken && c->pre.mode == mode;
 	struct mf_imap_events ev = flag_events(fr);
@@ -254,11 +233,11 @@ preselect_use(struct frun *fr, int mode, int *r, struct mf_err *e)
 	if (!t)
 		return 0;
 	if (mine) {
-		*r = mf_imap_wait_events(c->im, t, mode == ISYNC_SEL_QRESYNC
-		                         ? &ev : NULL, e);
+		*r = isync_store_reply(c, t, mode == ISYNC_SEL_QRESYNC ? &ev : NULL,
+		                       e);
 		return 1;
 	}
-	if (mf_imap_wait(c->im, t, NULL, NULL, &st, e) == -1) {
+	if (isync_store_skip_reply(c, t, e) == -1) {
 		*r = -1;
 		return 1;
 	}
@@ -269,7 +248,7 @@ static int
 select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
 {
 	struct isync *c = fr->c;
-	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
+	const struct mf_imap_mailbox *mb = isync_store_box(c);
 	int mode = use_qresync ? ISYNC_SEL_QRESYNC : c->condstore
 	           ? ISYNC_SEL_CONDSTORE : ISYNC_SEL_PLAIN;
 	struct mf_imap_events ev = flag_events(fr);
@@ -277,9 +256,9 @@ select_folder(struct frun *fr, int use_qresync, struct mf_err *e)
 	int r;
 
 	if (!preselect_use(fr, mode, &r, e)) {
-		t = select_send(c, fr->f->utf7, mode, fr->st, e);
-		r = t ? mf_imap_wait_events(c->im, t, mode == ISYNC_SEL_QRESYNC
-		                            ? &ev : NULL, e) : -1;
+		t = isync_store_select_send(c, fr->f->utf7, mode, fr->st, e);
+		r = t ? isync_store_reply(c, t, mode == ISYNC_SEL_QRESYNC ? &ev
+		                          : NULL, e) : -1;
 	}
 	if (r == 0 && !mb->uidvalidity)
 		r = mf_err_set(e, MF_E_PROTO, "no UIDVALIDITY for %s", fr->f->utf8);
@@ -442,7 +421,7 @@ static int
 check_uidvalidity(struct frun *fr, uint32_t sv, int *use_q,
                   struct mf_err *e)
 {
-	struct mf_imap_mailbox *mb = mf_imap_mailbox(fr->c->im);
+	const struct mf_imap_mailbox *mb = isync_store_box(fr->c);
 	int dry = fr->c->p->dry_run;
 
 	if (sv && sv != mb->uidvalidity) {
@@ -471,7 +450,7 @@ list_flags(struct frun *fr, int use_q, uint32_t old_next,
            struct mf_err *e)
 {
 	struct mf_imap_events ev = flag_events(fr);
-	struct mf_imap_mailbox *mb = mf_imap_mailbox(fr->c->im);
+	const struct mf_imap_mailbox *mb = isync_store_box(fr->c);
 
 	/* a range walk over a huge UIDNEXT jump would be slow: list instead */
 	fr->full = !use_q || !select_modseq || select_next < old_next ||
@@ -514,7 +493,7 @@ sync_body(struct frun *fr, struct mf_err *e)
 {
 	struct isync *c = fr->c;
 	const struct mf_imapsync_params *p = c->p;
-	struct mf_imap_mailbox *mb = mf_imap_mailbox(c->im);
+	const struct mf_imap_mailbox *mb = isync_store_box(c);
 	uint32_t sv = mf_syncstate_uidvalidity(fr->st);
 	uint32_t old_next = mf_syncstate_uidnext(fr->st);
 	int use_q = select_mode(c->qresync, c->condstore, fr->st) ==

@@ -4,16 +4,17 @@
  *
  *   imapsync.c          the run: folders in turn, then IDLE (top: no part
  *                       calls into it)
- *   imapsync_common.c   shared by all parts: warnings, wait for OK, the
- *                       connection, the folder LIST
+ *   imapsync_common.c   shared by all parts: warnings, the folder list
+ *                       LIST builds, the STATUS that came with it
  *   imapsync_folder.c   one folder: SELECT, flags, new UIDs (pull)
  *   imapsync_fetch.c    bodies streamed into the Maildir, group commit
  *   imapsync_twoway.c   local changes to the server: STORE, EXPUNGE, APPEND
  *   imapsync_recover.c  UIDVALIDITY change, files of interrupted runs
  *   imapsync_local.c    the Maildir's files: scan, rename, flags, size
  *   imapsync_sets.c     server message lists and UID sets
- *   imapsync_store.c    the server's folder as a message store: the
- *                       only part that queues message commands
+ *   imapsync_store.c    the server as a store: connection, folder list,
+ *                       SELECT, messages by UID set; the only part but
+ *                       _watch (IDLE, NOTIFY) that speaks IMAP
  *   imapsync_jobs.c     --jobs: folders in child processes
  *   imapsync_watch.c    --idle: the service (watch, keep alive, reconnect)
  *
@@ -67,7 +68,10 @@ struct isync {
 
 void isync_warnf(struct isync *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Connect, log in, ENABLE QRESYNC (RFC 7162 §3.2.3), note capabilities. */
+/* The callbacks that build c->fl and c->lstat from LIST's replies. */
+struct mf_imap_events isync_list_events(struct isync *c);
+/* Connect, log in, ENABLE QRESYNC (RFC 7162 §3.2.3), note capabilities
+ * (imapsync_store.c, as are the LIST calls below). */
 int isync_connect(struct isync *c, struct mf_err *e);
 /* The same in two halves, so that more commands can be queued between
  * them and share ENABLE's round trip: begin connects, logs in and queues
@@ -187,6 +191,23 @@ int isync_ranges_has(const struct uids *u, uint32_t x);
  * Sets are sorted struct uids; flag sets are imapflags.h's.  Each call
  * works on the folder selected last and returns 0, or -1 with e set. */
 
+/* Close the connection (none is fine). */
+void isync_store_close(struct isync *c);
+/* 1 if the server announced the capability. */
+int isync_store_can(const struct isync *c, const char *capability);
+/* Queue SELECT (EXAMINE in dry run) of utf7 in mode (ISYNC_SEL_*, with
+ * st's UIDVALIDITY and MODSEQ for QRESYNC); the tag, 0 on error.  The
+ * folder's facts start afresh for its replies. */
+unsigned isync_store_select_send(struct isync *c, const char *utf7,
+                                 int mode, const struct mf_syncstate *st,
+                                 struct mf_err *e);
+/* Read the reply of tag, its FETCH and VANISHED to ev (may be NULL). */
+int isync_store_reply(struct isync *c, unsigned tag,
+                      const struct mf_imap_events *ev, struct mf_err *e);
+/* Read and drop the reply of tag. */
+int isync_store_skip_reply(struct isync *c, unsigned tag, struct mf_err *e);
+/* The selected folder's facts: UIDVALIDITY, UIDNEXT, EXISTS, MODSEQ. */
+const struct mf_imap_mailbox *isync_store_box(const struct isync *c);
 /* The messages of set, with the UID and items (MF_IMAP_FETCH_*), to
  * ev; the bodies' bytes to hk when not NULL. */
 int isync_store_fetch(struct isync *c, const struct uids *set,

@@ -152,7 +152,7 @@ child_run(struct isync *c, size_t job, size_t njobs, int fd)
 		if (isync_sync_folder(c, &c->fl.v[i], &e) == -1)
 			rc = 1;
 	}
-	mf_imap_free(c->im);
+	isync_store_close(c);
 	_exit(rc);
 }
 

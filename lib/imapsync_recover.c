@@ -132,7 +132,7 @@ isync_recover_uidvalidity(struct frun *fr, uint32_t newv, struct mf_err *e)
 	isync_warnf(c, "%s: UIDVALIDITY changed (%u -> %u); matching messages "
 	            "again", fr->f->utf8, mf_syncstate_uidvalidity(fr->st), newv);
 	fr->res.uidvalidity_reset = 1;
-	if (mf_imap_mailbox(c->im)->exists &&
+	if (isync_store_box(c)->exists &&
 	    isync_fetch_ids(c, NULL, 1, MF_IMAP_FETCH_FLAGS | MF_IMAP_FETCH_SIZE |
 	                    MF_IMAP_FETCH_MESSAGE_ID, &srv, e) == -1)
 		goto out;

@@ -1,6 +1,7 @@
 /* imapsync_store.c - the server's folder as a message store, in the
  * engine's words: messages by UID set, flag sets, bodies, deletions and
- * uploads.  The IMAP commands behind them, the UID-set syntax (RFC 3501
+ * uploads, and the connection, the folder list and SELECT that come
+ * before them.  The IMAP commands behind them, the UID-set syntax (RFC 3501
  * §9 sequence-set) and how many commands are kept in flight belong here:
  * no other part of the engine formats a UID set or queues a message
  * command. */
@@ -8,8 +9,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "buf.h"
 #include "imapflags.h"
+#include "utf7.h"
 
 #define STORE_WINDOW 16         /* commands in flight at a time */
 
@@ -156,4 +160,200 @@ isync_store_append(struct isync *c, const char *utf7, const char *flagset,
 
 	mf_imapflags_to_imap(flagset, fl, sizeof fl);
 	return mf_imap_append(c->im, utf7, fl, size, read, arg, uid, e);
+}
+
+/* ---- the connection and the folder list ---- */
+
+/* The STATUS to ask for with LIST: what tells an unchanged folder in a
+ * one-shot pull run (RFC 7162 §3.1.6: HIGHESTMODSEQ needs CONDSTORE;
+ * with QRESYNC it also rises with every expunge); 0 when the server
+ * cannot say or the run would not use it (--idle syncs a folder again
+ * later, two-way mode has local changes to send). */
+static unsigned
+list_status_items(struct isync *c, int ext)
+{
+	const struct mf_imapsync_params *p = c->p;
+
+	if (!ext || !mf_imap_has_cap(c->im, "LIST-STATUS") ||
+	    !mf_imap_has_cap(c->im, "QRESYNC") || p->idle || p->two_way ||
+	    p->dry_run)
+		return 0;
+	return MF_IMAP_STATUS_UIDVALIDITY | MF_IMAP_STATUS_UIDNEXT |
+	       MF_IMAP_STATUS_HIGHESTMODSEQ;
+}
+
+/* The patterns in modified UTF-7 (RFC 3501 §5.1.3), into enc[0..np). */
+static int
+encode_patterns(const char *const *pats, size_t np,
+                struct mf_buf *enc, const char **out,
+                struct mf_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < np; i++) {
+		if (mf_utf7_encode(pats[i], strlen(pats[i]), &enc[i], e) == -1)
+			return -1;
+		out[i] = enc[i].data ? enc[i].data : "";
+	}
+	return 0;
+}
+
+/* One LIST with every pattern when LIST-EXTENDED (RFC 5258) allows it,
+ * asking for SPECIAL-USE attributes (RFC 6154) when offered; else one
+ * plain LIST per pattern, all queued at once. */
+int
+isync_list_send(struct isync *c, struct mf_err *e)
+{
+	const char *all[] = { "*" };
+	const char *const *pats = c->p->nfolders ? c->p->folders : all;
+	size_t np = c->p->nfolders ? c->p->nfolders : 1;
+	int ext = mf_imap_has_cap(c->im, "LIST-EXTENDED");
+	unsigned how = ext && mf_imap_has_cap(c->im, "SPECIAL-USE")
+	               ? MF_IMAP_LIST_SPECIAL_USE : 0;
+	struct mf_buf *enc;
+	const char **utf7;
+	int r;
+	size_t i;
+
+	free(c->list_tags);
+	c->nlist = 0;
+	c->list_tags = calloc(np, sizeof *c->list_tags);
+	enc = calloc(np, sizeof *enc);
+	utf7 = calloc(np, sizeof *utf7);
+	if (!c->list_tags || !enc || !utf7)
+		r = mf_err_set(e, MF_E_NOMEM, "out of memory");
+	else {
+		for (i = 0; i < np; i++)
+			mf_buf_init(&enc[i], 4096);
+		r = encode_patterns(pats, np, enc, utf7, e);
+	}
+	/* ext: all patterns in one command; else one each */
+	for (i = 0; r == 0 && i < np; i += ext ? np : 1) {
+		r = mf_imap_list_send(c->im, utf7 + i, ext ? np : 1, how,
+		                      list_status_items(c, ext),
+		                      &c->list_tags[c->nlist], e);
+		if (r == 0)
+			c->nlist++;
+	}
+	for (i = 0; enc && i < np; i++)
+		mf_buf_free(&enc[i]);
+	free(enc);
+	free(utf7);
+	if (r == -1)
+		mf_err_prefix(e, "listing the folders (LIST)");
+	return r;
+}
+
+int
+isync_list_wait(struct isync *c, struct mf_err *e)
+{
+	int r = 0;
+	struct mf_imap_events ev = isync_list_events(c);
+	size_t i;
+
+	for (i = 0; r == 0 && i < c->nlist; i++) {
+		r = mf_imap_wait_events(c->im, c->list_tags[i], &ev, e);
+		if (r == -1)
+			mf_err_prefix(e, "listing the folders (LIST)");
+	}
+	free(c->list_tags);
+	c->list_tags = NULL;
+	c->nlist = 0;
+	return r;
+}
+
+int
+isync_list_folders(struct isync *c, struct mf_err *e)
+{
+	if (isync_list_send(c, e) == -1)
+		return -1;
+	return isync_list_wait(c, e);
+}
+
+int
+isync_connect_begin(struct isync *c, struct mf_err *e)
+{
+	c->enable_tag = 0;
+	c->im = mf_imap_connect(&c->p->imap, e);
+	if (!c->im)
+		return -1;
+	if (mf_imap_login(c->im, &c->p->imap, e) == -1)
+		return -1;
+	return mf_imap_enable_send(c->im, "QRESYNC CONDSTORE", &c->enable_tag, e);
+}
+
+int
+isync_connect_end(struct isync *c, struct mf_err *e)
+{
+	unsigned t = c->enable_tag;
+
+	c->enable_tag = 0;
+	if (t && mf_imap_wait_ok(c->im, t, NULL, NULL, e) == -1)
+		return -1;
+	c->qresync = mf_imap_enabled(c->im, "QRESYNC");
+	c->condstore = c->qresync || mf_imap_enabled(c->im, "CONDSTORE");
+	c->uidplus = mf_imap_has_cap(c->im, "UIDPLUS");
+	return 0;
+}
+
+int
+isync_connect(struct isync *c, struct mf_err *e)
+{
+	if (isync_connect_begin(c, e) == -1)
+		return -1;
+	return isync_connect_end(c, e);
+}
+
+void
+isync_store_close(struct isync *c)
+{
+	mf_imap_free(c->im);
+	c->im = NULL;
+}
+
+int
+isync_store_can(const struct isync *c, const char *capability)
+{
+	return mf_imap_has_cap(c->im, capability);
+}
+
+/* ---- one folder: SELECT and its replies ---- */
+
+unsigned
+isync_store_select_send(struct isync *c, const char *utf7, int mode,
+                        const struct mf_syncstate *st, struct mf_err *e)
+{
+	struct mf_imap_qresync q = { mf_syncstate_uidvalidity(st),
+	                             mf_syncstate_modseq(st) };
+	unsigned how = c->p->dry_run ? MF_IMAP_SELECT_READONLY : 0;
+	unsigned t;
+
+	if (mode == ISYNC_SEL_CONDSTORE)
+		how |= MF_IMAP_SELECT_CONDSTORE;
+	/* RFC 7162 §3.2.5: QRESYNC names what the state knows */
+	if (mf_imap_select_send(c->im, utf7, how, mode == ISYNC_SEL_QRESYNC ?
+	                        &q : NULL, &t, e) == -1)
+		return 0;
+	return t;
+}
+
+int
+isync_store_reply(struct isync *c, unsigned tag,
+                  const struct mf_imap_events *ev, struct mf_err *e)
+{
+	return mf_imap_wait_events(c->im, tag, ev, e);
+}
+
+int
+isync_store_skip_reply(struct isync *c, unsigned tag, struct mf_err *e)
+{
+	struct mf_imap_status st;
+
+	return mf_imap_wait(c->im, tag, NULL, NULL, &st, e);
+}
+
+const struct mf_imap_mailbox *
+isync_store_box(const struct isync *c)
+{
+	return mf_imap_mailbox(c->im);
 }

@@ -382,7 +382,7 @@ upload_one(struct frun *fr, struct lfile *lf, uint64_t size,
 	/* mark the upload in the file name first (durable): a crash after
 	 * the APPEND is then found by find_upload instead of uploading
 	 * the message twice */
-	next = mf_imap_mailbox(c->im)->uidnext;
+	next = isync_store_box(c)->uidnext;
 	*from = next ? next : 1;
 	mf_maildir_field_num(af, sizeof af, "A", *from);
 	if (isync_rename_field(fr, lf, af, e) == -1)

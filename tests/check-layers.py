@@ -14,6 +14,9 @@ belongs to module X) and runs three checks:
              from nm(1) on $MF_BUILD/lib/*.o or build/lib/*.o): a helper
              in a top file that its own parts call is a circle the include
              graph cannot see.  Skipped (and said so) before a build.
+  store      of the imap-sync engine's objects only imapsync_store.o
+             calls into imap.o: the other parts work on the store
+             (STORE_SPEAKERS below; from the same nm(1) data);
   length     no function in lib/ or cmd/ over 80 lines, and
   contract   every lib/*.h says what its module must not do
              (both in tests/check-shape.py).
@@ -216,6 +219,30 @@ def call_graph(objdir):
             for m, us in uses.items()}
 
 
+# The parts of the imap-sync engine that may call imap.o's functions.
+STORE_SPEAKERS = {"imapsync_store"}
+# Known exceptions, reported on every run until they are gone.
+STORE_ALLOWED = {"imapsync_watch": "--idle's IDLE, NOTIFY and keep-alive "
+                                   "connections"}
+
+
+def store_check(cg):
+    """Parts of imapsync that call imap.o without being the store."""
+    bad = 0
+    for m in sorted(cg):
+        if not m.startswith("imapsync") or m in STORE_SPEAKERS or \
+                "imap" not in cg[m]:
+            continue
+        if m in STORE_ALLOWED:
+            print("layers: known: %s.o calls imap.o directly (%s), allowed "
+                  "for now" % (m, STORE_ALLOWED[m]))
+            continue
+        print("layers: FAIL %s.o calls imap.o: the engine's parts go "
+              "through imapsync_store.c" % m)
+        bad += 1
+    return bad
+
+
 def main():
     top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..")
@@ -286,6 +313,8 @@ def main():
             print("layers: FAIL call circle among %s.o" % ".o ".join(comp))
             cyc.append(comp)
         failed, passed = (failed + 1, passed) if cyc else (failed, passed + 1)
+        bad = store_check(call_graph(objdir))
+        failed, passed = (failed + 1, passed) if bad else (failed, passed + 1)
     else:
         print("layers: note: no objects in %s; call check not run" % objdir)
 
