@@ -13,8 +13,8 @@
  *   imapsync_local.c    the Maildir's files: scan, rename, flags, size
  *   imapsync_sets.c     server message lists and UID sets
  *   imapsync_store.c    the server as a store: connection, folder list,
- *                       SELECT, messages by UID set; the only part but
- *                       _watch (IDLE, NOTIFY) that speaks IMAP
+ *                       SELECT, messages by UID set, IDLE, NOTIFY and
+ *                       STATUS for --idle; the only part that calls imap.c
  *   imapsync_jobs.c     --jobs: folders in child processes
  *   imapsync_watch.c    --idle: the service (watch, keep alive, reconnect)
  *
@@ -245,6 +245,34 @@ int isync_store_append(struct isync *c, const char *utf7,
                        const char *flagset, uint64_t size,
                        ssize_t (*read)(void *arg, char *buf, size_t n),
                        void *arg, uint32_t *uid, struct mf_err *e);
+
+/* --idle's connections (one per watched folder beside c's, imapsync_
+ * watch.c).  end closes one: at once, or with a LOGOUT; abandon marks
+ * one unusable (a command left half read).  A probe is a NOOP answered
+ * within timeout_ms (RFC 3501 §6.1.2), its news to ev. */
+void isync_store_abandon(struct mf_imap *im);
+void isync_store_end(struct mf_imap *im, int at_once);
+/* IDLE (RFC 2177): begin returns the tag (0 on error); poll takes what
+ * has come without waiting; end sends DONE and waits timeout_ms. */
+unsigned isync_store_idle_begin(struct mf_imap *im,
+                                const struct mf_imap_events *ev,
+                                struct mf_err *e);
+int isync_store_idle_poll(struct mf_imap *im, const struct mf_imap_events *ev,
+                          struct mf_err *e);
+int isync_store_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
+                         const struct mf_imap_events *ev, struct mf_err *e);
+/* The descriptor to poll(2), or -2 when input is already buffered. */
+int isync_store_pollfd(struct mf_imap *im);
+int isync_store_probe(struct mf_imap *im, int timeout_ms,
+                      const struct mf_imap_events *ev, struct mf_err *e);
+/* STATUS of folder utf7 (RFC 3501 §6.3.10) answered within timeout_ms,
+ * to ev->status. */
+int isync_store_status(struct isync *c, const char *utf7, unsigned items,
+                       int timeout_ms, const struct mf_imap_events *ev,
+                       struct mf_err *e);
+/* NOTIFY SET STATUS for the n folders (RFC 5465 §3). */
+int isync_store_notify(struct isync *c, const char *const *utf7, size_t n,
+                       struct mf_err *e);
 
 /* ---- one folder ---- */
 

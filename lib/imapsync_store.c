@@ -357,3 +357,84 @@ isync_store_box(const struct isync *c)
 {
 	return mf_imap_mailbox(c->im);
 }
+
+/* ---- watching: IDLE, NOTIFY, STATUS and probes (--idle) ----
+ * These take the connection itself: --idle keeps one per watched
+ * folder beside c's. */
+
+void
+isync_store_abandon(struct mf_imap *im)
+{
+	mf_imap_abandon(im);
+}
+
+void
+isync_store_end(struct mf_imap *im, int at_once)
+{
+	if (at_once)
+		mf_imap_abandon(im);
+	mf_imap_free(im);
+}
+
+unsigned
+isync_store_idle_begin(struct mf_imap *im, const struct mf_imap_events *ev,
+                       struct mf_err *e)
+{
+	return mf_imap_idle_begin(im, ev, e);
+}
+
+int
+isync_store_idle_poll(struct mf_imap *im, const struct mf_imap_events *ev,
+                      struct mf_err *e)
+{
+	return mf_imap_idle_poll(im, 0, ev, e);
+}
+
+int
+isync_store_idle_end(struct mf_imap *im, unsigned tag, int timeout_ms,
+                     const struct mf_imap_events *ev, struct mf_err *e)
+{
+	return mf_imap_idle_end(im, tag, timeout_ms, ev, e);
+}
+
+int
+isync_store_pollfd(struct mf_imap *im)
+{
+	return mf_imap_pollfd(im);
+}
+
+int
+isync_store_probe(struct mf_imap *im, int timeout_ms,
+                  const struct mf_imap_events *ev, struct mf_err *e)
+{
+	int old, rc;
+
+	if (!im)
+		return mf_err_set(e, MF_E_CLOSED, "not connected");
+	old = mf_imap_set_timeout(im, timeout_ms);
+	rc = mf_imap_noop(im, ev, e);
+	mf_imap_set_timeout(im, old);
+	return rc;
+}
+
+int
+isync_store_status(struct isync *c, const char *utf7, unsigned items,
+                   int timeout_ms, const struct mf_imap_events *ev,
+                   struct mf_err *e)
+{
+	int old, rc;
+
+	if (!c->im)
+		return mf_err_set(e, MF_E_CLOSED, "not connected");
+	old = mf_imap_set_timeout(c->im, timeout_ms);
+	rc = mf_imap_status(c->im, utf7, items, ev, e);
+	mf_imap_set_timeout(c->im, old);
+	return rc;
+}
+
+int
+isync_store_notify(struct isync *c, const char *const *utf7, size_t n,
+                   struct mf_err *e)
+{
+	return mf_imap_notify_set_status(c->im, utf7, n, e);
+}

@@ -156,16 +156,11 @@ conns_close(struct watch *w, int clean)
 	for (i = 0; clean && i < w->nconn; i++) {
 		mf_err_clear(&e2);
 		if (w->conn[i].idle_tag && idle_end(w, i, &e2) == -1)
-			mf_imap_abandon(w->conn[i].im);
+			isync_store_abandon(w->conn[i].im);
 	}
-	for (i = 1; i < w->nconn; i++) {
-		if (!clean)
-			mf_imap_abandon(w->conn[i].im);
-		mf_imap_free(w->conn[i].im);
-	}
-	if (!clean)
-		mf_imap_abandon(w->c->im);
-	mf_imap_free(w->c->im);
+	for (i = 1; i < w->nconn; i++)
+		isync_store_end(w->conn[i].im, !clean);
+	isync_store_end(w->c->im, !clean);
 	w->c->im = NULL;
 	free(w->conn);
 	w->conn = NULL;
@@ -188,7 +183,7 @@ sync_on(struct watch *w, size_t k, size_t fi, struct mf_err *e)
 	if (k == 0)
 		w->selected = fi;
 	if (rc == -1 && flag_set(c->p->stop))
-		mf_imap_abandon(w->conn[k].im);   /* a FETCH left unfinished */
+		isync_store_abandon(w->conn[k].im);   /* a FETCH left unfinished */
 	if (rc == -1 && flag_set(c->p->stop) && !ends_session(e->kind))
 		return 0;
 	if (rc == -1 && !ends_session(e->kind)) {
@@ -214,7 +209,7 @@ idle_begin(struct watch *w, size_t k, struct mf_err *e)
 
 	if (k == 0 && !w->notify)
 		return 0;        /* main only answers NOOPs between polls */
-	cn->idle_tag = mf_imap_idle_begin(cn->im, &ev, e);
+	cn->idle_tag = isync_store_idle_begin(cn->im, &ev, e);
 	return cn->idle_tag ? 0 : -1;
 }
 
@@ -229,7 +224,7 @@ idle_end(struct watch *w, size_t k, struct mf_err *e)
 	if (!tag)
 		return 0;
 	cn->idle_tag = 0;
-	return mf_imap_idle_end(cn->im, tag, w->o.probe_timeout_ms, &ev, e);
+	return isync_store_idle_end(cn->im, tag, w->o.probe_timeout_ms, &ev, e);
 }
 
 /* Synchronise folder fi on the connection watching it. */
@@ -350,7 +345,10 @@ folder_status(struct watch *w, size_t fi, char **out,
 	/* HIGHESTMODSEQ (RFC 7162 §3.1.6) shows flag changes too */
 	if (c->condstore)
 		items |= MF_IMAP_STATUS_HIGHESTMODSEQ;
-	rc = mf_imap_status(c->im, c->fl.v[fi].utf7, items, &ev, e);
+	/* STATUS answers at once: a silent connection is found as fast as
+	 * by a probe */
+	rc = isync_store_status(c, c->fl.v[fi].utf7, items, w->o.probe_timeout_ms,
+	                        &ev, e);
 	if (rc == 0)
 		*out = strdup(sa.text ? sa.text : "");
 	free(sa.text);
@@ -368,15 +366,8 @@ folder_status(struct watch *w, size_t fi, char **out,
 static int
 poll_folders(struct watch *w, int baseline, struct mf_err *e)
 {
-	int old;
-	int rc;
+	int rc = 0;
 	size_t fi;
-
-	/* STATUS answers at once: a silent connection is found as fast as
-	 * by a probe */
-	old = w->c->im ? mf_imap_set_timeout(w->c->im, w->o.probe_timeout_ms)
-	               : 0;
-	rc = 0;
 
 	for (fi = 0; rc == 0 && fi < w->nfolders; fi++) {
 		char *st;
@@ -390,7 +381,7 @@ poll_folders(struct watch *w, int baseline, struct mf_err *e)
 		if (fi == w->selected) {
 			struct cbarg a = { w, 0 };
 			struct mf_imap_events ev = watch_events(&a);
-			rc = mf_imap_noop(w->c->im, &ev, e);
+			rc = isync_store_probe(w->c->im, w->o.probe_timeout_ms, &ev, e);
 			continue;
 		}
 		if ((rc = folder_status(w, fi, &st, e)) == -1)
@@ -402,8 +393,6 @@ poll_folders(struct watch *w, int baseline, struct mf_err *e)
 		if (changed && !baseline)
 			w->dirty[fi] = 1;
 	}
-	if (w->c->im)
-		mf_imap_set_timeout(w->c->im, old);
 	w->next_poll = now_ms() + w->o.poll_ms;
 	return rc;
 }
@@ -479,7 +468,7 @@ plan(struct watch *w)
 	size_t i;
 	int pass;
 
-	if (w->notify || !mf_imap_has_cap(c->im, "IDLE"))
+	if (w->notify || !isync_store_can(c, "IDLE"))
 		want = 0;
 	for (i = 0; i < c->fl.n; i++)
 		w->owner[i] = 0;
@@ -532,7 +521,7 @@ notify_set(struct watch *w, struct mf_err *e)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	for (i = 0; i < c->fl.n; i++)
 		names[i] = c->fl.v[i].utf7;
-	rc = mf_imap_notify_set_status(c->im, names, c->fl.n, e);
+	rc = isync_store_notify(c, names, c->fl.n, e);
 	free(names);
 	return rc;
 }
@@ -600,7 +589,7 @@ session_start(struct watch *w, struct mf_err *e)
 	c->fl.nexcludes = c->p->nexcludes;
 	if (isync_list_folders(c, e) == -1 || folders_alloc(w, e) == -1)
 		return -1;
-	w->notify = !w->o.no_notify && mf_imap_has_cap(c->im, "NOTIFY");
+	w->notify = !w->o.no_notify && isync_store_can(c, "NOTIFY");
 	plan(w);
 	if (conns_alloc(w, e) == -1)
 		return -1;
@@ -632,20 +621,10 @@ probe(struct watch *w, size_t k, struct mf_err *e)
 	struct wconn *cn = &w->conn[k];
 	struct cbarg a = { w, k };
 	struct mf_imap_events ev = watch_events(&a);
-	struct mf_imap_status st;
-	int old;
-	unsigned t;
-	int rc;
 
 	if (idle_end(w, k, e) == -1)
 		return -1;
-	old = mf_imap_set_timeout(cn->im, w->o.probe_timeout_ms);
-	rc = mf_imap_noop_send(cn->im, &t, e) == -1 ||
-	     mf_imap_flush(cn->im, e) == -1 ||
-	     mf_imap_wait(cn->im, t, mf_imap_events_fn, &ev, &st, e) == -1
-	     ? -1 : 0;
-	mf_imap_set_timeout(cn->im, old);
-	if (rc == -1)
+	if (isync_store_probe(cn->im, w->o.probe_timeout_ms, &ev, e) == -1)
 		return -1;
 	cn->probed = now_ms();
 	return idle_begin(w, k, e);
@@ -664,7 +643,7 @@ poll_fds(struct watch *w, int timeout_ms, struct mf_err *e)
 		int fd;
 		if (!w->conn[k].idle_tag)
 			continue;
-		fd = mf_imap_pollfd(w->conn[k].im);
+		fd = isync_store_pollfd(w->conn[k].im);
 		if (fd == -2)
 			return 1;
 		pf[n].fd = fd;
@@ -720,7 +699,7 @@ turn(struct watch *w, struct mf_err *e)
 		struct cbarg a = { w, i };
 		struct mf_imap_events ev = watch_events(&a);
 		if (w->conn[i].idle_tag &&
-		    mf_imap_idle_poll(w->conn[i].im, 0, &ev, e) == -1)
+		    isync_store_idle_poll(w->conn[i].im, &ev, e) == -1)
 			return -1;
 		if ((probe_all || t - w->conn[i].probed >= w->o.keepalive_ms) &&
 		    probe(w, i, e) == -1)
