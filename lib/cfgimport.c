@@ -414,6 +414,17 @@ start_account(struct rc *c, char *v, int line, struct mf_err *e)
 
 /* Split "key value": value is the rest of the line, or a double-quoted
  * string with \" and \\ escapes. */
+/* -1 (e set) when the value of key holds a control character. */
+static int
+control(struct mf_cfgimport *r, int line, const char *key, const char *val,
+        struct mf_err *e)
+{
+	if (!ci_has_control(val))
+		return 0;
+	return ci_fail(r, line, e, "the value of %s holds a control character",
+	    key);
+}
+
 static int
 split(struct mf_cfgimport *r, int line, char *l, char **key, char **val,
       struct mf_err *e)
@@ -427,7 +438,7 @@ split(struct mf_cfgimport *r, int line, char *l, char **key, char **val,
 	p += strspn(p, " \t");
 	*val = p;
 	if (*p != '"')
-		return 0;
+		return control(r, line, *key, *val, e);
 	for (s = p + 1, w = p; *s != '"'; s++) {
 		if (*s == '\0')
 			return ci_fail(r, line, e, "the quote of %s's value is "
@@ -441,7 +452,7 @@ split(struct mf_cfgimport *r, int line, char *l, char **key, char **val,
 	if (*s != '\0' && *s != '#')
 		return ci_fail(r, line, e, "text after the quoted value of %s",
 		    *key);
-	return 0;
+	return control(r, line, *key, *val, e);
 }
 
 static int

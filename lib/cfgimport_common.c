@@ -215,6 +215,17 @@ static const struct okey {
 	{ "syslog", 0, "off" }, { "aliases", 1, NULL },
 };
 
+int
+ci_has_control(const char *v)
+{
+	const unsigned char *u = (const unsigned char *)v;
+
+	for (; *u != '\0'; u++)
+		if ((*u < 0x20 && *u != '\t') || *u == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* A value as mailflow reads it back: bare, or quoted when it is empty or
  * has blanks or a quote at an end. */
 int

@@ -73,6 +73,9 @@ int ci_password(struct mf_cfgimport *r, int line, struct mf_err *e);
 /* v as mailflow reads it back: bare, or quoted when it is empty or has
  * blanks or a quote at an end. */
 int ci_put_value(struct mf_buf *b, const char *v, struct mf_err *e);
+/* 1 if v holds a control character other than a tab: no mailflow(5)
+ * line can carry it (a CR would end the line), so the input is refused. */
+int ci_has_control(const char *v);
 
 /* Write one section: the head line ("defaults", "account X : P"), each
  * setting of out that base (what mailflow inherits) does not already give,

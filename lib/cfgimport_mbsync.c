@@ -71,6 +71,9 @@ tokenize(struct mb *m, int line, char *s, struct ent *t, struct mf_err *e)
 			s += strcspn(s, " \t");
 			if (*s != '\0')
 				*s++ = '\0';
+			if (ci_has_control(w))
+				return ci_fail(m->r, line, e, "a value holds a "
+				    "control character");
 			continue;
 		}
 		for (s++; *s != '"'; s++) {
@@ -86,6 +89,9 @@ tokenize(struct mb *m, int line, char *s, struct ent *t, struct mf_err *e)
 		if (*s != '\0' && *s != ' ' && *s != '\t')
 			return ci_fail(m->r, line, e, "text right after a closing "
 			    "quote");
+		if (ci_has_control(t->argv[t->argc - 1]))
+			return ci_fail(m->r, line, e, "a value holds a control "
+			    "character");
 	}
 }
 

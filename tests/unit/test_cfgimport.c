@@ -354,9 +354,19 @@ static const struct {
 	/* a control character would make a line mailflow(5) refuses
 	 * (fuzz corpus crash-account-cr) */
 	{ "account \"\r\"\nhost x\n", MF_CFGIMPORT_MSMTP,
-	  "in.rc:1: bad account name" },
+	  "in.rc:1: the value of account holds a control character" },
 	{ "account \"a\x01\"\nhost x\n", MF_CFGIMPORT_MPOP,
-	  "in.rc:1: bad account name" },
+	  "in.rc:1: the value of account holds a control character" },
+	/* nor in a value: 'from <CR>' would read back as an empty from
+	 * (fuzz corpus crash-value-cr) */
+	{ "account a\nfrom \"\r\"\n", MF_CFGIMPORT_MSMTP,
+	  "in.rc:2: the value of from holds a control character" },
+	{ "account a\nhost a\x1b[2Jb\n", MF_CFGIMPORT_MSMTP,
+	  "in.rc:2: the value of host holds a control character" },
+	{ "IMAPAccount a\nHost \"x\ry\"\n", MF_CFGIMPORT_MBSYNC,
+	  "in.rc:2: a value holds a control character" },
+	{ "IMAPAccount a\nUser u\x7f\n", MF_CFGIMPORT_MBSYNC,
+	  "in.rc:2: a value holds a control character" },
 	{ "defaults x\n", MF_CFGIMPORT_MSMTP, "in.rc:1: 'defaults' takes no" },
 	{ "# nothing\n\n", MF_CFGIMPORT_MSMTP, "no 'defaults' or 'account'" },
 	{ "host h\nuser u\n", MF_CFGIMPORT_AUTO, "cannot tell its format" },
