@@ -344,7 +344,8 @@ fill() {
 }
 
 # count_new USER: messages in USER's INBOX (new/ and cur/).
-count_msgs() { find "$(server_dir "$1" INBOX)"/new "$(server_dir "$1" INBOX)"/cur -type f | wc -l; }
+# (0 before the first delivery has made the Maildir)
+count_msgs() { find "$(server_dir "$1" INBOX)"/new "$(server_dir "$1" INBOX)"/cur -type f 2>/dev/null | wc -l; }
 
 # delivered COUNT MESSAGE: wait (max 120 s) until COUNT more messages are
 # in alice's INBOX than at the last snapshot, then check their bodies.
