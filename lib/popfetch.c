@@ -699,10 +699,14 @@ struct window {
 	unsigned batch;              /* RETRs per group commit; 0: none */
 };
 
-/* Send the next commands while fewer than a window are unanswered. */
+/* Once half the window is answered, send commands until it is full
+ * again: one write (one TLS record) carries half a window of commands,
+ * and the server always has the other half to work on. */
 static int
 win_fill(struct fetch *f, struct window *w, struct mf_err *e)
 {
+	if (mf_pop3_pending(f->p) > f->window / 2)
+		return 0;
 	while (w->sent < w->n && mf_pop3_pending(f->p) < f->window)
 		if (mf_pop3_queue(f->p, w->cmd, w->list[w->sent++]->num, e) ==
 		    -1)

@@ -37,6 +37,7 @@
 #define PEEK_MAX 63              /* first bytes kept to spot a non-TLS peer */
 #define BYE_TIMEOUT_MS 2000
 #define AGAIN_MAX 1000           /* bound on GNUTLS_E_AGAIN/INTERRUPTED loops */
+#define READAHEAD (16384 + 1024) /* a whole TLS record of the most data */
 
 struct tls_ctx {
 	gnutls_session_t s;
@@ -53,6 +54,10 @@ struct tls_ctx {
 	int keep_inner;              /* close must not free inner (see wrap) */
 	char *session_file;
 	struct mf_tls_info info;
+	/* Records read ahead after the handshake: one read of the inner
+	 * transport instead of one per record header and one per body. */
+	size_t ra_pos, ra_len;
+	unsigned char ra[READAHEAD];
 };
 
 static const struct mf_transport_ops tls_ops;
@@ -127,6 +132,38 @@ bad:
 
 /* ------------------------------------------------------- transport glue */
 
+/* Up to n bytes from the inner transport into buf; -1 with GnuTLS's errno
+ * set on failure. */
+static ssize_t
+pull_inner(struct tls_ctx *c, void *buf, size_t n)
+{
+	ssize_t r;
+
+	mf_err_clear(&c->ioerr);
+	r = mf_transport_read(c->inner, buf, n, &c->ioerr);
+	if (r < 0)
+		gnutls_transport_set_errno(c->s,
+		    c->ioerr.kind == MF_E_TIMEOUT ? ETIMEDOUT : EIO);
+	return r;
+}
+
+static size_t
+ra_take(struct tls_ctx *c, void *buf, size_t n)
+{
+	size_t k = c->ra_len - c->ra_pos;
+
+	if (k > n)
+		k = n;
+	memcpy(buf, c->ra + c->ra_pos, k);
+	c->ra_pos += k;
+	return k;
+}
+
+/* GnuTLS asks for a record header, then for its body.  After the
+ * handshake one read fills the read-ahead buffer with whatever has
+ * arrived (often several records) and the asks are served from it.
+ * During the handshake reads go straight through, so the bytes of a
+ * non-TLS peer stay in the inner transport for peek_more(). */
 static ssize_t
 pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 {
@@ -134,16 +171,20 @@ pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 	ssize_t r;
 	size_t k;
 
-	mf_err_clear(&c->ioerr);
-	r = mf_transport_read(c->inner, buf, n, &c->ioerr);
-	if (r < 0) {
-		gnutls_transport_set_errno(c->s,
-		    c->ioerr.kind == MF_E_TIMEOUT ? ETIMEDOUT : EIO);
-		return -1;
+	if (c->ra_pos < c->ra_len)
+		return (ssize_t)ra_take(c, buf, n);
+	if (!c->handshaking && n < sizeof(c->ra)) {
+		if ((r = pull_inner(c, c->ra, sizeof(c->ra))) <= 0)
+			return r;
+		c->ra_pos = 0;
+		c->ra_len = (size_t)r;
+		return (ssize_t)ra_take(c, buf, n);
 	}
+	if ((r = pull_inner(c, buf, n)) <= 0)
+		return r;
 	/* Keep the first bytes of the handshake: if they are not TLS, they
 	 * say what the port speaks ("220 mail ESMTP"). */
-	if (c->handshaking && c->npeek < PEEK_MAX && r > 0) {
+	if (c->handshaking && c->npeek < PEEK_MAX) {
 		k = (size_t)r < PEEK_MAX - c->npeek ? (size_t)r
 		    : PEEK_MAX - c->npeek;
 		memcpy(c->peek + c->npeek, buf, k);
@@ -175,7 +216,7 @@ pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
 	struct pollfd pfd;
 	int fd, r;
 
-	if (mf_transport_pending(c->inner) > 0)
+	if (c->ra_pos < c->ra_len || mf_transport_pending(c->inner) > 0)
 		return 1;
 	if ((fd = mf_transport_fd(c->inner)) < 0)
 		return 1;
@@ -836,7 +877,8 @@ tls_pending(void *ctx)
 {
 	struct tls_ctx *c = ctx;
 
-	return gnutls_record_check_pending(c->s) + mf_transport_pending(c->inner);
+	return gnutls_record_check_pending(c->s) + (c->ra_len - c->ra_pos) +
+	    mf_transport_pending(c->inner);
 }
 
 static int
