@@ -1366,6 +1366,36 @@ add_server_error(struct mf_sasl *s, char *why, size_t whylen,
 }
 
 int
+mf_sasl_one_round(const char *mech)
+{
+	enum mech m = mech_of(mech);
+
+	return m == M_PLAIN || m == M_EXTERNAL;
+}
+
+int
+mf_sasl_send_one_round(const struct mf_sasl_proto *pr, void *io,
+                       const char *mech, const struct mf_sasl_params *p,
+                       struct mf_err *e)
+{
+	struct mf_buf first = MF_BUF_INIT(MF_SASL_PAYLOAD_MAX);
+	struct mf_sasl *s;
+	int pending = 0, rc = -1;
+
+	if (!mf_sasl_one_round(mech))
+		return mf_err_set(e, MF_E_INTERNAL, "%s is not a one-round "
+		    "SASL mechanism", mech);
+	if ((s = mf_sasl_new(mech, p, e)) == NULL)
+		return -1;
+	if (send_first(pr, io, 1, s, &pending, &first, e) == 0)
+		rc = pending ? mf_err_set(e, MF_E_INTERNAL, "the initial "
+		    "response of %s did not fit the command line", mech) : 0;
+	mf_buf_wipe(&first);
+	mf_sasl_free(s);
+	return rc;
+}
+
+int
 mf_sasl_exchange(const struct mf_sasl_proto *pr, void *io, int ir_ok,
                  const char *mech, const struct mf_sasl_params *p,
                  char *why, size_t whylen, struct mf_err *e)

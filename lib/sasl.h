@@ -179,6 +179,18 @@ int mf_sasl_exchange(const struct mf_sasl_proto *proto, void *io, int ir_ok,
                      const char *mech, const struct mf_sasl_params *p,
                      char *why, size_t whylen, struct mf_err *e);
 
+/* 1 when mech sends first and is done in one round trip without a
+ * security layer: PLAIN and EXTERNAL.  RFC 4954 §4 lets such an AUTH,
+ * with its initial response, ride in a pipelined group (RFC 2920). */
+int mf_sasl_one_round(const char *mech);
+/* Send only mech's command with its initial response (a one-round
+ * mechanism's whole part; the initial response must fit the command
+ * line): the protocol reads the verdict later, in turn with the replies
+ * of what it pipelined behind.  0, or -1 with e filled. */
+int mf_sasl_send_one_round(const struct mf_sasl_proto *proto, void *io,
+                           const char *mech, const struct mf_sasl_params *p,
+                           struct mf_err *e);
+
 /* Start a session for `mech` (MF_E_UNSUPPORTED if unknown). Copies what
  * it needs from p (strings are duplicated). */
 struct mf_sasl *mf_sasl_new(const char *mech, const struct mf_sasl_params *p,

@@ -36,6 +36,9 @@ struct mf_smtp {
 	int quit_done;
 	int no_chunking;
 	int no_pipelining;
+	int defer_auth;    /* a one-round AUTH may join the first transaction */
+	char auth_sent[32];  /* the mechanism of an AUTH whose reply is unread */
+	int auth_failed;   /* that AUTH was refused: the session is done */
 	unsigned queued;   /* commands queued since the last flush */
 	char queued_names[128];
 };
@@ -718,6 +721,7 @@ auth_kind(const struct mf_smtp_reply *r)
 struct smtp_sasl_io {
 	struct mf_smtp *s;
 	struct mf_smtp_reply *r;
+	int queue_only;    /* queue the command, do not flush */
 };
 
 static int
@@ -732,7 +736,7 @@ sasl_send_command(void *arg, const char *line, size_t secret_from,
 	if (mf_lineio_send_secret(io->s->io, secret_from, e, "%s", line) == -1)
 		return io_fail(io->s);
 	note_queued(io->s, line);
-	return flush(io->s, e);
+	return io->queue_only ? 0 : flush(io->s, e);
 }
 
 static int
@@ -783,7 +787,7 @@ mf_smtp_auth(struct mf_smtp *s, const char *mech,
              const struct mf_sasl_params *sp, struct mf_smtp_reply *r,
              char *sasl_error, size_t sasl_error_len, struct mf_err *e)
 {
-	struct smtp_sasl_io io = { s, r };
+	struct smtp_sasl_io io = { s, r, 0 };
 
 	memset(r, 0, sizeof(*r));
 	if (sasl_error != NULL && sasl_error_len > 0)
@@ -792,6 +796,50 @@ mf_smtp_auth(struct mf_smtp *s, const char *mech,
 		return -1;
 	return mf_sasl_exchange(&smtp_sasl, &io, 1, mech, sp, sasl_error,
 	    sasl_error_len, e);
+}
+
+/* RFC 4954 §4: AUTH with a one-round mechanism and its initial response
+ * may be pipelined; it is queued here and goes out with the first
+ * transaction's commands, whose replies follow its own. */
+static int
+auth_queue(struct mf_smtp *s, const char *mech, const struct mf_sasl_params *sp,
+           struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+	struct smtp_sasl_io io = { s, &r, 1 };
+
+	if (need_io(s, e) == -1 ||
+	    mf_sasl_send_one_round(&smtp_sasl, &io, mech, sp, e) == -1)
+		return -1;
+	mf_strlcpy(s->auth_sent, mech, sizeof(s->auth_sent));
+	return 0;
+}
+
+/* The reply to the queued AUTH: 0 on 235, else -1 with e set.  A
+ * challenge there means the server took the commands behind AUTH for
+ * SASL responses: the session is out of step. */
+static int
+auth_verdict(struct mf_smtp *s, struct mf_err *e)
+{
+	struct mf_smtp_reply r;
+	struct smtp_sasl_io io = { s, &r, 0 };
+	char mech[sizeof(s->auth_sent)];
+
+	mf_strlcpy(mech, s->auth_sent, sizeof(mech));
+	s->auth_sent[0] = '\0';
+	if (mf_smtp_read_reply(s, &r, e) == -1)
+		return -1;
+	if (r.code == 235)
+		return 0;
+	s->auth_failed = 1;
+	if (r.code == 334) {
+		s->broken = 1;
+		return mf_err_set(e, MF_E_PROTO, "the server answered AUTH %s "
+		    "and its initial response with a challenge (RFC 4954 §4 "
+		    "allows none)", mech);
+	}
+	sasl_refused(&io, mech, e);
+	return -1;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1199,23 +1247,17 @@ queue_bdat(struct mf_smtp *s, const struct mf_buf *wire, struct mf_err *e)
 	return 0;
 }
 
+/* The replies to a pipelined envelope (and BDAT, or DATA and then the
+ * data): every reply of the group is read, in order (RFC 2920 §3.1). */
 static int
-transact_piped(struct mf_smtp *s, const struct mf_smtp_envelope *env,
-               const struct mf_buf *wire, size_t size, int bdat,
-               struct mf_smtp_result *res, struct mf_err *e)
+group_replies(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+              const struct mf_buf *wire, int bdat,
+              struct mf_smtp_result *res, struct mf_err *e)
 {
 	struct mf_smtp_reply r;
 	struct mf_err ign;
 	int env_ok;
 
-	if (queue_mail(s, env, size, e) == -1 || queue_rcpts(s, env, e) == -1)
-		return -1;
-	if (bdat ? queue_bdat(s, wire, e) == -1 :
-	    queue_cmd(s, e, "DATA") == -1)
-		return -1;
-	if (flush(s, e) == -1)
-		return -1;
-	/* RFC 2920 §3.1: every reply of the group is read, in order. */
 	env_ok = read_envelope_replies(s, env, res, e);
 	if (env_ok == -1 && s->broken)
 		return -1;
@@ -1244,6 +1286,44 @@ transact_piped(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	if (write_data(s, wire, e) == -1)
 		return -1;
 	return final_reply(s, env, res, e);
+}
+
+/* Envelope and BDAT (or DATA) in one write, behind a queued AUTH if there
+ * is one.  A refused AUTH decides the outcome unless the server took the
+ * message all the same: then it is sent, and sending it again would
+ * duplicate it. */
+static int
+transact_piped(struct mf_smtp *s, const struct mf_smtp_envelope *env,
+               const struct mf_buf *wire, size_t size, int bdat,
+               struct mf_smtp_result *res, struct mf_err *e)
+{
+	struct mf_err auth;
+	int authed = 1, rc;
+
+	if (queue_mail(s, env, size, e) == -1 || queue_rcpts(s, env, e) == -1)
+		return -1;
+	if (bdat ? queue_bdat(s, wire, e) == -1 :
+	    queue_cmd(s, e, "DATA") == -1)
+		return -1;
+	if (flush(s, e) == -1)
+		return -1;
+	mf_err_clear(&auth);
+	if (s->auth_sent[0] != '\0' && (authed = auth_verdict(s, &auth) == 0)
+	    == 0 && s->broken) {
+		*e = auth;
+		return -1;
+	}
+	rc = group_replies(s, env, wire, bdat, res, e);
+	if (authed)
+		return rc;
+	if (rc == 0) {
+		mf_transcript_info(tr(s), "%s; the server accepted the message "
+		    "without it", auth.msg);
+		return 0;
+	}
+	if (!s->broken)
+		*e = auth;
+	return -1;
 }
 
 static int
@@ -1442,7 +1522,8 @@ mf_smtp_message_8bit(const char *msg, size_t len)
 int
 mf_smtp_usable(const struct mf_smtp *s)
 {
-	return s != NULL && s->io != NULL && !s->broken && !s->quit_done;
+	return s != NULL && s->io != NULL && !s->broken && !s->quit_done &&
+	    !s->auth_failed;
 }
 
 int
@@ -1500,9 +1581,13 @@ static int
 login_attempt(void *arg, const char *mech, const struct mf_sasl_params *p,
               struct mf_err *e)
 {
+	struct mf_smtp *s = arg;
 	struct mf_smtp_reply r;
 
-	return mf_smtp_auth(arg, mech, p, &r, NULL, 0, e);
+	if (s->defer_auth && s->caps.pipelining && !s->no_pipelining &&
+	    mf_sasl_one_round(mech))
+		return auth_queue(s, mech, p, e);
+	return mf_smtp_auth(s, mech, p, &r, NULL, 0, e);
 }
 
 int
@@ -1579,6 +1664,7 @@ client_open(struct mf_smtp_client *c, struct mf_err *e)
 		return -1;
 	mf_smtp_set_chunking(c->s, !c->p.no_chunking);
 	mf_smtp_set_pipelining(c->s, !c->p.no_pipelining);
+	c->s->defer_auth = 1;
 	if (mf_smtp_open(c->s, c->p.auth, NULL, e) == 0 &&
 	    (!c->p.auth || client_login(c, e) == 0))
 		return 0;

@@ -242,6 +242,9 @@ run_case() {
 	fi
 	stop_server
 	[ "$SRC" = 0 ] || fail "server: $(cat "$T/server.err")"
+	# the list in README is what a reader trusts: no case may be missing
+	grep -qx "  $NAME" "$HERE/README" ||
+		fail "not listed under 'The cases' in tests/fake/README"
 	[ -n "$FAILMSG" ] || check_results
 	if [ -n "$FAILMSG" ]; then
 		echo "FAIL $NAME"

@@ -840,3 +840,18 @@ Test(sasl, rank_orders_by_strength)
 	cr_assert_lt(mf_sasl_rank("LOGIN"), mf_sasl_rank("NTLM"));
 	cr_assert_eq(mf_sasl_rank("NTLM"), mf_sasl_rank("GSSAPI"));
 }
+
+/* RFC 4954 §4: only a mechanism that sends first and ends in one round
+ * trip without a security layer may be pipelined (PLAIN, EXTERNAL). */
+Test(sasl, one_round_mechanisms)
+{
+	cr_assert_eq(mf_sasl_one_round("PLAIN"), 1);
+	cr_assert_eq(mf_sasl_one_round("plain"), 1);
+	cr_assert_eq(mf_sasl_one_round("EXTERNAL"), 1);
+	cr_assert_eq(mf_sasl_one_round("LOGIN"), 0);
+	cr_assert_eq(mf_sasl_one_round("CRAM-MD5"), 0);
+	cr_assert_eq(mf_sasl_one_round("SCRAM-SHA-256"), 0);
+	cr_assert_eq(mf_sasl_one_round("XOAUTH2"), 0);
+	cr_assert_eq(mf_sasl_one_round("OAUTHBEARER"), 0);
+	cr_assert_eq(mf_sasl_one_round("NOSUCH"), 0);
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -480,7 +481,12 @@ keyfile(const char *name)
 
 /* SRV_TLS_CB: instead of "hello", the server sends its own view of the
  * channel binding (tls-exporter on TLS 1.3, tls-unique before) in hex. */
-enum srv_mode { SRV_TLS, SRV_PLAINTEXT, SRV_SILENT, SRV_TLS_NO_BYE, SRV_TLS_CB };
+/* SRV_TLS_BURST: instead of "hello", BURST_RECORDS records of BURST_LEN
+ * bytes, each in its own write (as Dovecot sends a long reply). */
+enum srv_mode { SRV_TLS, SRV_PLAINTEXT, SRV_SILENT, SRV_TLS_NO_BYE, SRV_TLS_CB,
+                SRV_TLS_BURST };
+#define BURST_RECORDS 20
+#define BURST_LEN 100
 
 struct srv {
 	const char *chain;       /* PEM with the certificates to send */
@@ -546,6 +552,14 @@ serve(const struct srv *s, struct mf_transport **client)
 				_exit(4);
 			gnutls_record_send(ss, hex.data, hex.size);
 			gnutls_record_send(ss, "\r\n", 2);
+		} else if (s->mode == SRV_TLS_BURST) {
+			char rec[BURST_LEN];
+			int i;
+
+			for (i = 0; i < BURST_RECORDS; i++) {
+				memset(rec, 'a' + i, sizeof(rec));
+				gnutls_record_send(ss, rec, sizeof(rec));
+			}
 		} else
 			gnutls_record_send(ss, "hello\r\n", 7);
 		while ((r = (int)gnutls_record_recv(ss, buf, sizeof(buf))) > 0) {
@@ -723,6 +737,94 @@ Test(tls_server, valid_certificate)
 	n = mf_transport_read(t, buf, sizeof(buf), &e);
 	cr_assert_eq(n, 0, "read %zd: %s", n, e.msg);
 	mf_transport_free(t);
+	reap(pid);
+}
+
+/* A transport that counts the reads of the one it wraps. */
+struct counted {
+	struct mf_transport *in;
+	int reads;
+};
+
+static ssize_t
+counted_read(void *ctx, void *buf, size_t n, int ms, struct mf_err *e)
+{
+	struct counted *c = ctx;
+
+	c->reads++;
+	mf_transport_set_timeout(c->in, ms);
+	return mf_transport_read(c->in, buf, n, e);
+}
+
+static int
+counted_write(void *ctx, const void *buf, size_t n, int ms, struct mf_err *e)
+{
+	struct counted *c = ctx;
+
+	mf_transport_set_timeout(c->in, ms);
+	return mf_transport_write(c->in, buf, n, e);
+}
+
+static int
+counted_fd(void *ctx)
+{
+	return mf_transport_fd(((struct counted *)ctx)->in);
+}
+
+static void
+counted_close(void *ctx)
+{
+	(void)ctx;  /* the test frees the inner transport */
+}
+
+static const struct mf_transport_ops counted_ops = {
+	counted_read, counted_write, NULL, counted_fd, counted_close
+};
+
+/* After the handshake one read of the socket takes every record that has
+ * arrived; they are then served without touching it, and pending() counts
+ * them so a caller that polls the descriptor does not wait for data it
+ * already holds. */
+Test(tls_server, records_read_ahead)
+{
+	struct srv s = { cert("good"), keyfile("good"), NULL, SRV_TLS_BURST,
+	                 NULL };
+	struct mf_tls_params p = params();
+	struct counted c = { NULL, 0 };
+	struct mf_transport *raw, *mid, *t;
+	struct mf_err e;
+	char buf[BURST_LEN];
+	int i, before, avail = 0;
+	pid_t pid;
+
+	pid = serve(&s, &raw);
+	c.in = raw;
+	mid = mf_transport_new(&counted_ops, &c, 0);
+	cr_assert_not_null(mid);
+	mf_transport_set_timeout(mid, 10000);
+	t = mf_tls_wrap(mid, &p, NULL, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	/* every record is in the socket before the first is asked for */
+	for (i = 0; i < 500 && (ioctl(mf_transport_fd(t), FIONREAD, &avail)
+	    != 0 || avail < BURST_RECORDS * BURST_LEN); i++)
+		usleep(10000);
+	cr_assert_geq(avail, BURST_RECORDS * BURST_LEN);
+	cr_assert_eq(mf_transport_read(t, buf, sizeof(buf), &e), BURST_LEN,
+	    "%s", e.msg);
+	cr_assert_eq(buf[0], 'a');
+	before = c.reads;
+	cr_assert_gt(mf_transport_pending(t), 0, "the other records are "
+	    "buffered and pending() must say so");
+	for (i = 1; i < BURST_RECORDS; i++) {
+		cr_assert_eq(mf_transport_read(t, buf, sizeof(buf), &e),
+		    BURST_LEN, "record %d: %s", i, e.msg);
+		cr_assert_eq(buf[BURST_LEN - 1], 'a' + i);
+	}
+	cr_assert_leq(c.reads - before, 1, "%d socket reads for %d records "
+	    "that were all there", c.reads - before, BURST_RECORDS - 1);
+	cr_assert_eq(mf_transport_write(t, "QUIT\r\n", 6, &e), 0);
+	mf_transport_free(t);
+	mf_transport_free(raw);
 	reap(pid);
 }
 
