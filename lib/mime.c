@@ -16,6 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lazy.h"
+
+#define magic_open MF_LAZY(MF_LIB_MAGIC, magic_open)
+#define magic_load MF_LAZY(MF_LIB_MAGIC, magic_load)
+#define magic_buffer MF_LAZY(MF_LIB_MAGIC, magic_buffer)
+#define magic_close MF_LAZY(MF_LIB_MAGIC, magic_close)
+
 #define LINE_MAX_MIME 76          /* RFC 2045 §6.7 (5), §6.8 */
 #define WORD_MAX 75               /* RFC 2047 §2 */
 #define WORD_OVERHEAD 12          /* "=?UTF-8?B?" + "?=" */
@@ -577,12 +584,17 @@ read_file(const char *path, struct mf_buf *out, struct mf_err *e)
 	return 0;
 }
 
+/* The MIME type libmagic sees in data; application/octet-stream when it
+ * sees none, or when libmagic cannot be loaded or its database read. */
 static void
 magic_type(const char *data, size_t len, char *out, size_t outlen)
 {
-	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+	struct mf_err e;
+	magic_t m = NULL;
 	const char *t = NULL;
 
+	if (mf_lazy_open(MF_LIB_MAGIC, &e) == 0)
+		m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
 	if (m != NULL && magic_load(m, NULL) == 0)
 		t = magic_buffer(m, data, len);
 	mf_strlcpy(out, t != NULL && strchr(t, '/') ? t :

@@ -12,6 +12,36 @@
 
 #include <gpgme.h>
 
+#include "lazy.h"
+
+/* gpgme is loaded when OpenPGP is first asked for (lazy.h). */
+#define gpgme_check_version_internal MF_LAZY(MF_LIB_GPGME, gpgme_check_version_internal)
+#define gpgme_data_new MF_LAZY(MF_LIB_GPGME, gpgme_data_new)
+#define gpgme_data_new_from_mem MF_LAZY(MF_LIB_GPGME, gpgme_data_new_from_mem)
+#define gpgme_data_release MF_LAZY(MF_LIB_GPGME, gpgme_data_release)
+#define gpgme_data_release_and_get_mem MF_LAZY(MF_LIB_GPGME, gpgme_data_release_and_get_mem)
+#define gpgme_engine_check_version MF_LAZY(MF_LIB_GPGME, gpgme_engine_check_version)
+#define gpgme_free MF_LAZY(MF_LIB_GPGME, gpgme_free)
+#define gpgme_hash_algo_name MF_LAZY(MF_LIB_GPGME, gpgme_hash_algo_name)
+#define gpgme_key_unref MF_LAZY(MF_LIB_GPGME, gpgme_key_unref)
+#define gpgme_new MF_LAZY(MF_LIB_GPGME, gpgme_new)
+#define gpgme_op_encrypt MF_LAZY(MF_LIB_GPGME, gpgme_op_encrypt)
+#define gpgme_op_encrypt_sign MF_LAZY(MF_LIB_GPGME, gpgme_op_encrypt_sign)
+#define gpgme_op_keylist_end MF_LAZY(MF_LIB_GPGME, gpgme_op_keylist_end)
+#define gpgme_op_keylist_next MF_LAZY(MF_LIB_GPGME, gpgme_op_keylist_next)
+#define gpgme_op_keylist_start MF_LAZY(MF_LIB_GPGME, gpgme_op_keylist_start)
+#define gpgme_op_sign MF_LAZY(MF_LIB_GPGME, gpgme_op_sign)
+#define gpgme_op_sign_result MF_LAZY(MF_LIB_GPGME, gpgme_op_sign_result)
+#define gpgme_pubkey_algo_name MF_LAZY(MF_LIB_GPGME, gpgme_pubkey_algo_name)
+#define gpgme_release MF_LAZY(MF_LIB_GPGME, gpgme_release)
+#define gpgme_set_armor MF_LAZY(MF_LIB_GPGME, gpgme_set_armor)
+#define gpgme_set_locale MF_LAZY(MF_LIB_GPGME, gpgme_set_locale)
+#define gpgme_set_protocol MF_LAZY(MF_LIB_GPGME, gpgme_set_protocol)
+#define gpgme_set_textmode MF_LAZY(MF_LIB_GPGME, gpgme_set_textmode)
+#define gpgme_signers_add MF_LAZY(MF_LIB_GPGME, gpgme_signers_add)
+#define gpgme_signers_clear MF_LAZY(MF_LIB_GPGME, gpgme_signers_clear)
+#define gpgme_strerror MF_LAZY(MF_LIB_GPGME, gpgme_strerror)
+
 #define KEYS_MAX 1001        /* recipients + the sender */
 
 /* Every gpgme call below that may start gpg (and through it a gpg-agent
@@ -37,6 +67,10 @@ mf_pgp_new(struct mf_err *e)
 	struct mf_secret env;
 	gpgme_error_t err;
 
+	if (mf_lazy_open(MF_LIB_GPGME, e) == -1) {
+		mf_err_prefix(e, "OpenPGP");
+		return NULL;
+	}
 	gpgme_check_version(NULL);
 	setlocale(LC_CTYPE, "");
 	gpgme_set_locale(NULL, LC_CTYPE, setlocale(LC_CTYPE, NULL));

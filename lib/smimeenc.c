@@ -19,7 +19,52 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "lazy.h"
 #include "mime.h"
+
+/* libcrypto is loaded when S/MIME encryption is first asked for
+ * (lazy.h): every function called below, directly or through the
+ * headers' macros (sk_X509_*, BIO_get_mem_data). */
+#define ASN1_STRING_get0_data MF_LAZY(MF_LIB_CRYPTO, ASN1_STRING_get0_data)
+#define ASN1_STRING_length MF_LAZY(MF_LIB_CRYPTO, ASN1_STRING_length)
+#define ASN1_TIME_compare MF_LAZY(MF_LIB_CRYPTO, ASN1_TIME_compare)
+#define BIO_ctrl MF_LAZY(MF_LIB_CRYPTO, BIO_ctrl)
+#define BIO_free MF_LAZY(MF_LIB_CRYPTO, BIO_free)
+#define BIO_new MF_LAZY(MF_LIB_CRYPTO, BIO_new)
+#define BIO_new_mem_buf MF_LAZY(MF_LIB_CRYPTO, BIO_new_mem_buf)
+#define BIO_s_mem MF_LAZY(MF_LIB_CRYPTO, BIO_s_mem)
+#define CMS_ContentInfo_free MF_LAZY(MF_LIB_CRYPTO, CMS_ContentInfo_free)
+#define CMS_encrypt MF_LAZY(MF_LIB_CRYPTO, CMS_encrypt)
+#define ERR_clear_error MF_LAZY(MF_LIB_CRYPTO, ERR_clear_error)
+#define ERR_error_string_n MF_LAZY(MF_LIB_CRYPTO, ERR_error_string_n)
+#define ERR_get_error MF_LAZY(MF_LIB_CRYPTO, ERR_get_error)
+#define ERR_peek_last_error MF_LAZY(MF_LIB_CRYPTO, ERR_peek_last_error)
+#define EVP_PKEY_get_base_id MF_LAZY(MF_LIB_CRYPTO, EVP_PKEY_get_base_id)
+#define EVP_aes_256_cbc MF_LAZY(MF_LIB_CRYPTO, EVP_aes_256_cbc)
+#define GENERAL_NAMES_free MF_LAZY(MF_LIB_CRYPTO, GENERAL_NAMES_free)
+#define OPENSSL_sk_free MF_LAZY(MF_LIB_CRYPTO, OPENSSL_sk_free)
+#define OPENSSL_sk_new_null MF_LAZY(MF_LIB_CRYPTO, OPENSSL_sk_new_null)
+#define OPENSSL_sk_num MF_LAZY(MF_LIB_CRYPTO, OPENSSL_sk_num)
+#define OPENSSL_sk_push MF_LAZY(MF_LIB_CRYPTO, OPENSSL_sk_push)
+#define OPENSSL_sk_value MF_LAZY(MF_LIB_CRYPTO, OPENSSL_sk_value)
+#define PEM_read_X509 MF_LAZY(MF_LIB_CRYPTO, PEM_read_X509)
+#define X509_NAME_ENTRY_get_data MF_LAZY(MF_LIB_CRYPTO, X509_NAME_ENTRY_get_data)
+#define X509_NAME_get_entry MF_LAZY(MF_LIB_CRYPTO, X509_NAME_get_entry)
+#define X509_NAME_get_index_by_NID MF_LAZY(MF_LIB_CRYPTO, X509_NAME_get_index_by_NID)
+#define X509_NAME_print_ex MF_LAZY(MF_LIB_CRYPTO, X509_NAME_print_ex)
+#define X509_check_ca MF_LAZY(MF_LIB_CRYPTO, X509_check_ca)
+#define X509_cmp MF_LAZY(MF_LIB_CRYPTO, X509_cmp)
+#define X509_cmp_time MF_LAZY(MF_LIB_CRYPTO, X509_cmp_time)
+#define X509_free MF_LAZY(MF_LIB_CRYPTO, X509_free)
+#define X509_get0_notAfter MF_LAZY(MF_LIB_CRYPTO, X509_get0_notAfter)
+#define X509_get0_notBefore MF_LAZY(MF_LIB_CRYPTO, X509_get0_notBefore)
+#define X509_get0_pubkey MF_LAZY(MF_LIB_CRYPTO, X509_get0_pubkey)
+#define X509_get_ext_d2i MF_LAZY(MF_LIB_CRYPTO, X509_get_ext_d2i)
+#define X509_get_extended_key_usage MF_LAZY(MF_LIB_CRYPTO, X509_get_extended_key_usage)
+#define X509_get_extension_flags MF_LAZY(MF_LIB_CRYPTO, X509_get_extension_flags)
+#define X509_get_key_usage MF_LAZY(MF_LIB_CRYPTO, X509_get_key_usage)
+#define X509_get_subject_name MF_LAZY(MF_LIB_CRYPTO, X509_get_subject_name)
+#define i2d_CMS_bio MF_LAZY(MF_LIB_CRYPTO, i2d_CMS_bio)
 
 #define CANDS_MAX 10000      /* certificates read from all paths */
 #define SUBJ_MAX 256
@@ -277,10 +322,14 @@ struct mf_smime_enc *
 mf_smime_enc_load(const char *const *paths, size_t npaths, const char *store,
                   struct mf_err *e)
 {
-	struct mf_smime_enc *c = calloc(1, sizeof(*c));
+	struct mf_smime_enc *c;
 	size_t i;
 
-	if (c == NULL) {
+	if (mf_lazy_open(MF_LIB_CRYPTO, e) == -1) {
+		mf_err_prefix(e, "S/MIME encryption");
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		mf_err_sys(e, MF_E_NOMEM, errno, "S/MIME");
 		return NULL;
 	}

@@ -51,7 +51,7 @@ LAYERS = {
     # 1 base: depend on nothing above
     "err": 1, "buf": 1, "config": 1, "cred": 1, "durable": 1, "esc": 1,
     "json": 1, "base64": 1, "tlsmode": 1, "maillog": 1, "crypto": 1,
-    "idn": 1,
+    "idn": 1, "lazy": 1,
     # 2 transport
     "transport": 2, "sock": 2, "tls": 2,
     # 3 line I/O
