@@ -173,6 +173,17 @@ mf_durable_move(const char *from, const char *to, struct mf_err *e)
 }
 
 int
+mf_durable_create(const char *tmp, mode_t mode, struct mf_err *e)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
+
+	if (fd == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "create %s", tmp);
+	return fd;
+}
+
+int
 mf_durable_replace(const char *path, const char *tmp, const void *data,
                    size_t len, mode_t mode, struct mf_err *e)
 {
@@ -185,10 +196,8 @@ mf_durable_replace(const char *path, const char *tmp, const void *data,
 			return -1;
 		tmp = own;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "create %s", tmp);
+	if ((fd = mf_durable_create(tmp, mode, e)) == -1)
+		return -1;
 	if (mf_durable_write(fd, data, len, tmp, e) == -1) {
 		close(fd);
 		goto fail;

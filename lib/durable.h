@@ -63,6 +63,12 @@ int mf_durable_rename(const char *from, const char *to, struct mf_err *e);
  * directory of from when it differs, so the old name cannot come back. */
 int mf_durable_move(const char *from, const char *to, struct mf_err *e);
 
+/* Create tmp for a replacement written in pieces (mode, truncated, never
+ * through a symbolic link): the fd, or -1 with MF_E_IO.  The caller
+ * writes (mf_durable_write), then mf_durable_fsync_close and
+ * mf_durable_rename over the real name, and unlinks tmp on failure. */
+int mf_durable_create(const char *tmp, mode_t mode, struct mf_err *e);
+
 /* Replace path by data[len] atomically: write tmp (NULL: "PATH.tmp.PID";
  * created with mode, never through a symbolic link), fsync, rename, fsync
  * the directory.  After a crash path holds the old or the new contents,

@@ -126,10 +126,10 @@ int isync_run_jobs(struct isync *c, struct mf_err *first, int *failed);
 
 /* ---- local files (imapsync_local.c) ---- */
 
-struct lfile {
-	char *rel;          /* "cur/NAME" */
-	char *base;         /* NAME without ":2,..." */
-	char flags[64];     /* the Maildir letters of its name */
+struct lfile {              /* 32 bytes and one allocation per file */
+	char *rel;          /* "cur/NAME"; the allocation also holds: */
+	const char *base;   /* NAME without ":2,..." */
+	const char *flags;  /* the Maildir letters of its name */
 	uint32_t ufield;    /* U= value, 0 if none */
 	int used;
 };

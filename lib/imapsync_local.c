@@ -17,11 +17,38 @@
 
 #define HDR_MAX            (256u << 10)
 
+/* Point lf at rel: one allocation holding rel, then its base name and
+ * its flag letters (the old one is freed).  -1 when out of memory or when
+ * rel has no base a file of ours can have. */
+static int
+lfile_set(struct lfile *lf, const char *rel)
+{
+	char base[256], flags[64];   /* base: NAME_MAX */
+	size_t rl = strlen(rel) + 1, bl, fl;
+	char *p;
+
+	if (mf_maildir_name_base(rel, base, sizeof base) == -1)
+		return -1;
+	mf_maildir_name_flags(rel, flags, sizeof flags);
+	bl = strlen(base) + 1;
+	fl = strlen(flags) + 1;
+	if (!(p = malloc(rl + bl + fl)))
+		return -1;
+	memcpy(p, rel, rl);
+	memcpy(p + rl, base, bl);
+	memcpy(p + rl + bl, flags, fl);
+	free(lf->rel);
+	lf->rel = p;
+	lf->base = p + rl;
+	lf->flags = p + rl + bl;
+	return 0;
+}
+
 static int
 scan_cb(void *arg, const char *rel)
 {
 	struct lscan *s = arg;
-	char uf[16], base[256];   /* base: NAME_MAX, longer is no file of ours */
+	char uf[16];
 	long u;
 	struct lfile *f;
 
@@ -35,15 +62,8 @@ scan_cb(void *arg, const char *rel)
 	}
 	f = &s->v[s->n];
 	memset(f, 0, sizeof *f);
-	f->rel = strdup(rel);
-	f->base = mf_maildir_name_base(rel, base, sizeof base) == -1 ? NULL :
-	          strdup(base);
-	if (!f->rel || !f->base) {
-		free(f->rel);
-		free(f->base);
+	if (lfile_set(f, rel) == -1)
 		return -1;
-	}
-	mf_maildir_name_flags(rel, f->flags, sizeof f->flags);
 	if (mf_maildir_name_field(rel, "U", uf, sizeof uf) == 0 &&
 	    mf_parse_long(uf, 1, 0xFFFFFFFFl, &u) == 0)
 		f->ufield = (uint32_t)u;
@@ -70,10 +90,8 @@ isync_lscan_free(struct lscan *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++) {
+	for (i = 0; i < s->n; i++)
 		free(s->v[i].rel);
-		free(s->v[i].base);
-	}
 	free(s->v);
 	memset(s, 0, sizeof *s);
 }
@@ -188,14 +206,11 @@ isync_rename_field(struct frun *fr, struct lfile *lf, const char *field,
 	/* new/ to cur/: both directories are synced (mf_durable_move) */
 	if (strcmp(from, to) && mf_durable_move(from, to, e) == -1)
 		return -1;
-	free(lf->base);
-	lf->base = strdup(nb);
-	free(lf->rel);
-	lf->rel = strdup(rel);
 	lf->ufield = 0;
 	if (field && field[0] == 'U')
 		lf->ufield = (uint32_t)strtoul(field + 2, NULL, 10);
-	return lf->base && lf->rel ? 0 : mf_err_set(e, MF_E_NOMEM, "out of memory");
+	return lfile_set(lf, rel) == 0 ? 0 :
+	       mf_err_set(e, MF_E_NOMEM, "out of memory");
 }
 
 int
@@ -315,10 +330,7 @@ kw_adopt_state(struct frun *fr, struct mf_err *e)
 			continue;
 		if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) == -1)
 			return -1;
-		free(lf->rel);
-		lf->rel = strdup(out);
-		mf_strlcpy(lf->flags, nf, sizeof lf->flags);
-		if (!lf->rel)
+		if (lfile_set(lf, out) == -1)
 			return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	}
 	for (i = 0; i < MF_KWTABLE_MAX; i++)
@@ -367,8 +379,6 @@ isync_set_local_flags(struct frun *fr, struct lfile *lf, const char *set,
 		return 0;
 	if (mf_maildir_set_flags(fr->md, lf->rel, nf, out, sizeof out, e) == -1)
 		return -1;
-	free(lf->rel);
-	lf->rel = strdup(out);
-	mf_strlcpy(lf->flags, nf, sizeof lf->flags);
-	return lf->rel ? 0 : mf_err_set(e, MF_E_NOMEM, "out of memory");
+	return lfile_set(lf, out) == 0 ? 0 :
+	       mf_err_set(e, MF_E_NOMEM, "out of memory");
 }

@@ -89,7 +89,7 @@ renumber_files(struct frun *fr, struct slist *srv,
 			hit->matched = 1;
 			m[*nm].uid = hit->uid;
 			m[*nm].flags = hit->flags;     /* borrowed, as base */
-			m[*nm].base = lf->base;
+			m[*nm].base = (char *)lf->base;  /* borrowed, not freed */
 			(*nm)++;
 			fr->res.adopted++;
 		}

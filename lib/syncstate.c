@@ -57,21 +57,19 @@ static int put_mem(struct mf_syncstate *s, uint32_t uid, const char *flags,
                    unsigned status, const char *base, struct mf_err *e)
 {
 	int found;
-	size_t i = find(s, uid, &found);
-	char *b = strdup(base), *fl = strdup(flags);
+	size_t i = find(s, uid, &found), fl = strlen(flags) + 1;
+	char *fb = malloc(fl + strlen(base) + 1);  /* flags, then base */
 
-	if (!b || !fl) {
-		free(b);
-		free(fl);
+	if (!fb)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
-	}
+	memcpy(fb, flags, fl);
+	strcpy(fb + fl, base);  /* sized above */
 	if (!found) {
 		if (s->n == s->cap) {
 			size_t nc = s->cap ? s->cap * 2 : 256;
 			void *nv = realloc(s->v, nc * sizeof *s->v);
 			if (!nv) {
-				free(b);
-				free(fl);
+				free(fb);
 				return mf_err_set(e, MF_E_NOMEM, "out of memory");
 			}
 			s->v = nv;
@@ -80,13 +78,12 @@ static int put_mem(struct mf_syncstate *s, uint32_t uid, const char *flags,
 		memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof *s->v);
 		s->n++;
 	} else {
-		free(s->v[i].base);
 		free(s->v[i].flags);
 	}
 	s->v[i].uid = uid;
 	s->v[i].status = status;
-	s->v[i].flags = fl;
-	s->v[i].base = b;
+	s->v[i].flags = fb;
+	s->v[i].base = fb + fl;
 	return 0;
 }
 
@@ -97,8 +94,7 @@ static void del_mem(struct mf_syncstate *s, uint32_t uid)
 
 	if (!found)
 		return;
-	free(s->v[i].base);
-	free(s->v[i].flags);
+	free(s->v[i].flags);  /* base is in the same allocation */
 	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
 	s->n--;
 }
@@ -106,7 +102,6 @@ static void del_mem(struct mf_syncstate *s, uint32_t uid)
 static void clear_mem(struct mf_syncstate *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		free(s->v[i].base);
 		free(s->v[i].flags);
 	}
 	s->n = 0;
@@ -506,12 +501,30 @@ int mf_syncstate_commit(struct mf_syncstate *s, struct mf_err *e)
 	return created ? mf_durable_fsync_dir(s->dir, e) : 0;
 }
 
+#define SNAP_CHUNK (64u << 10)   /* bytes of the snapshot written at once */
+
+/* Flush b to fd once it holds a chunk (all of it with force). */
+static int snap_flush(int fd, struct mf_buf *b, const char *tmp, int force,
+                      struct mf_err *e)
+{
+	if (b->len == 0 || (!force && b->len < SNAP_CHUNK))
+		return 0;
+	if (mf_durable_write(fd, b->data, b->len, tmp, e) < 0)
+		return -1;
+	mf_buf_reset(b);
+	return 0;
+}
+
+/* The snapshot, streamed to tmp a chunk at a time (memory stays flat in
+ * the number of entries), fsynced, then renamed over the old one. */
 static int write_snapshot(struct mf_syncstate *s, const char *tmp,
                           struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(STATE_FILE_MAX);
-	int r = -1;
+	int fd, r = -1;
 
+	if ((fd = mf_durable_create(tmp, 0600, e)) < 0)
+		return -1;
 	if (mf_buf_printf(&b, e, "mailflow-syncstate 1\ngen %lu\nV %u\nM %llu\nN %u\n",
 	                  s->gen + 1, s->uidvalidity,
 	                  (unsigned long long)s->modseq, s->uidnext) < 0)
@@ -522,10 +535,20 @@ static int write_snapshot(struct mf_syncstate *s, const char *tmp,
 			goto out;
 	for (size_t i = 0; i < s->n; i++)
 		if (print_entry(&b, s->v[i].uid, s->v[i].status, s->v[i].flags,
-		                s->v[i].base, e) < 0)
+		                s->v[i].base, e) < 0 ||
+		    snap_flush(fd, &b, tmp, 0, e) < 0)
 			goto out;
-	r = mf_durable_replace(s->snap, tmp, b.data, b.len, 0600, e);
+	if (snap_flush(fd, &b, tmp, 1, e) < 0)
+		goto out;
+	r = mf_durable_fsync_close(fd, tmp, e);
+	fd = -1;
+	if (r == 0)
+		r = mf_durable_rename(tmp, s->snap, e);
 out:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		unlink(tmp);
 	mf_buf_free(&b);
 	return r;
 }
