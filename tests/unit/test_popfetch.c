@@ -279,7 +279,7 @@ Test(popfetch, maildir_and_mda_together_is_a_usage_error)
 /* With PIPELINING the RETR window does not drain at a group commit: the
  * next group's RETR goes out before the group is synced and its DELEs
  * queue behind it (lock-step would be RETR 1, RETR 2, DELE 1, DELE 2,
- * RETR 3, DELE 3).  Groups of 2 (the window is the group size). */
+ * RETR 3, DELE 3).  Groups of 2. */
 Test(popfetch, retr_window_does_not_drain_for_a_commit)
 {
 	static const char *const r[] = {
