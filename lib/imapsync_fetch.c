@@ -145,7 +145,8 @@ pend_add(struct frun *fr, uint32_t uid, const char *flags,
 static int
 wanted(struct frun *fr, uint64_t uid)
 {
-	if (uid && uid <= 0xFFFFFFFFu && isync_uids_has(fr->want, (uint32_t)uid) &&
+	if (uid && uid <= 0xFFFFFFFFu &&
+	    (!fr->want || isync_uids_has(fr->want, (uint32_t)uid)) &&
 	    (!fr->uidnext || uid < fr->uidnext))
 		return 1;
 	isync_warnf(fr->c, "%s: ignoring a message body for UID %llu, which "
@@ -285,11 +286,14 @@ isync_fetch_bodies(struct frun *fr, const struct uids *want,
 	int rc;
 	struct mf_err e2;
 
-	fr->total_new = (unsigned long)want->n;
+	fr->total_new = want ? (unsigned long)want->n
+	                     : (unsigned long)isync_store_box(fr->c)->exists;
 	fr->want = want;
 	mf_err_clear(&fr->herr);
-	rc = isync_store_fetch(fr->c, want, MF_IMAP_FETCH_FLAGS |
-	                       MF_IMAP_FETCH_BODY, &hk, &ev, e);
+	rc = want ? isync_store_fetch(fr->c, want, MF_IMAP_FETCH_FLAGS |
+	                              MF_IMAP_FETCH_BODY, &hk, &ev, e)
+	          : isync_store_fetch_from(fr->c, 1, MF_IMAP_FETCH_FLAGS |
+	                                   MF_IMAP_FETCH_BODY, &hk, &ev, e);
 	if (rc == -1 && fr->herr.kind != MF_OK)
 		*e = fr->herr;
 	if (fr->msg) {

@@ -458,7 +458,7 @@ list_flags(struct frun *fr, int use_q, uint32_t old_next,
 	if (fr->full) {
 		isync_slist_free(&fr->sl);
 		if (mb->exists &&
-		    isync_store_fetch_from(fr->c, 1, MF_IMAP_FETCH_FLAGS, &ev,
+		    isync_store_fetch_from(fr->c, 1, MF_IMAP_FETCH_FLAGS, NULL, &ev,
 		                           e) == -1)
 			return -1;
 	}
@@ -488,6 +488,16 @@ count_new(struct frun *fr, const struct uids *want,
 	return 0;
 }
 
+/* A first pull into an empty Maildir (no state, no file): every message
+ * is new and no local file can stand for one, so the bodies are asked
+ * for at once, without listing the folder's flags first -- a round trip
+ * and the list's memory saved. */
+static int
+fresh_pull(const struct frun *fr, uint32_t sv)
+{
+	return !sv && !fr->c->p->dry_run && fr->ls.n == 0;
+}
+
 static int
 sync_body(struct frun *fr, struct mf_err *e)
 {
@@ -511,17 +521,20 @@ sync_body(struct frun *fr, struct mf_err *e)
 		return -1;
 	if ((r = check_uidvalidity(fr, sv, &use_q, e)) != 0)
 		return r == -1 ? -1 : 0;
-	if (list_flags(fr, use_q, old_next, select_next, select_modseq, e) == -1)
-		goto out;
-	if (sync_known(fr, &del_remote, e) == -1 || isync_adopt_orphans(fr, e) == -1 ||
-	    (!p->dry_run && isync_recover_uploads(fr, e) == -1))
-		goto out;
-	if (new_uids(fr, &want, old_next, select_next, e) == -1)
-		goto out;
 	fr->uidnext = select_next;
-	if (p->dry_run ? count_new(fr, &want, e) == -1
-	               : want.n && isync_fetch_bodies(fr, &want, e) == -1)
+	if (fresh_pull(fr, sv)) {
+		if (mb->exists && isync_fetch_bodies(fr, NULL, e) == -1)
+			goto out;
+	} else if (list_flags(fr, use_q, old_next, select_next, select_modseq,
+	                      e) == -1 ||
+	           sync_known(fr, &del_remote, e) == -1 ||
+	           isync_adopt_orphans(fr, e) == -1 ||
+	           (!p->dry_run && isync_recover_uploads(fr, e) == -1) ||
+	           new_uids(fr, &want, old_next, select_next, e) == -1 ||
+	           (p->dry_run ? count_new(fr, &want, e) == -1
+	                       : want.n && isync_fetch_bodies(fr, &want, e) == -1)) {
 		goto out;
+	}
 	if (p->two_way && (isync_expunge_remote(fr, &del_remote, e) == -1 ||
 	                   isync_upload_new(fr, e) == -1))
 		goto out;

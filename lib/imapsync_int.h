@@ -215,6 +215,7 @@ int isync_store_fetch(struct isync *c, const struct uids *set,
                       const struct mf_imap_events *ev, struct mf_err *e);
 /* The same for every message from UID from on (0 or 1: all of them). */
 int isync_store_fetch_from(struct isync *c, uint32_t from, unsigned items,
+                           const struct mf_imap_hooks *hk,
                            const struct mf_imap_events *ev,
                            struct mf_err *e);
 
@@ -333,7 +334,9 @@ int isync_file_letters(struct frun *fr, const char *had, const char *set,
  * it has one, else the sync state's. */
 int isync_kw_open(struct frun *fr, struct mf_err *e);
 
-/* imapsync_fetch.c: pipelined UID FETCHes of the bodies of want. */
+/* imapsync_fetch.c: pipelined UID FETCHes of the bodies of want; want
+ * NULL: of every message below UIDNEXT, in one UID FETCH 1:* (a first
+ * pull into an empty Maildir, which needs no list first). */
 int isync_fetch_bodies(struct frun *fr, const struct uids *want,
                        struct mf_err *e);
 

@@ -40,7 +40,7 @@ isync_fetch_ids(struct isync *c, const struct uids *set, uint32_t from,
 	struct mf_imap_events ev = { .fetch = ids_cb, .arg = l };
 
 	return set ? isync_store_fetch(c, set, items, NULL, &ev, e)
-	           : isync_store_fetch_from(c, from, items, &ev, e);
+	           : isync_store_fetch_from(c, from, items, NULL, &ev, e);
 }
 
 /* The first server message not yet matched with our size and Message-ID. */

@@ -73,14 +73,21 @@ isync_store_fetch(struct isync *c, const struct uids *set, unsigned items,
 
 int
 isync_store_fetch_from(struct isync *c, uint32_t from, unsigned items,
+                       const struct mf_imap_hooks *hk,
                        const struct mf_imap_events *ev, struct mf_err *e)
 {
 	char s[32];
+	int rc;
 
 	/* RFC 3501 §6.4.8: "n:*" names at least the highest UID, even
 	 * below n, so callers check the UIDs they are handed */
 	snprintf(s, sizeof s, "%u:*", from ? from : 1);
-	return mf_imap_uid_fetch(c->im, s, MF_IMAP_FETCH_UID | items, ev, e);
+	if (hk)
+		mf_imap_set_literal_hooks(c->im, hk);
+	rc = mf_imap_uid_fetch(c->im, s, MF_IMAP_FETCH_UID | items, ev, e);
+	if (hk)
+		mf_imap_set_literal_hooks(c->im, NULL);
+	return rc;
 }
 
 int

@@ -118,17 +118,16 @@ state(void)
 #define GREETING "* OK ready\r\n", \
 	"* CAPABILITY IMAP4rev1 UIDPLUS\r\nA1 OK done\r\n"
 
-/* INBOX with two new messages, one \Seen, one \Flagged with a keyword */
+/* INBOX with two new messages, one \Seen, one \Flagged with a keyword:
+ * a first pull into an empty Maildir asks for every body at once */
 static const char *const first_run[] = {
 	GREETING,
 	"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
 	"* OK [UIDNEXT 3] ok\r\nA2 OK [READ-WRITE] selected\r\n",
-	"* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n"
-	"* 2 FETCH (UID 2 FLAGS (\\Flagged $Work))\r\nA3 OK done\r\n",
 	"* 1 FETCH (UID 1 FLAGS (\\Seen) BODY[] {17}\r\n"
 	"Subject: a\r\n\r\nA\r\n)\r\n"
 	"* 2 FETCH (UID 2 FLAGS (\\Flagged $Work) BODY[] {17}\r\n"
-	"Subject: b\r\n\r\nB\r\n)\r\nA4 OK done\r\n",
+	"Subject: b\r\n\r\nB\r\n)\r\nA3 OK done\r\n",
 };
 
 Test(imapsync, first_pull_delivers_new_messages_with_flags)
@@ -141,9 +140,10 @@ Test(imapsync, first_pull_delivers_new_messages_with_flags)
 
 	cr_assert_eq(sync_inbox(r, N(first_run), &e), 0, "sync: %s (sent %s)", e.msg,
 	    mt.written.data);
+	/* no flag listing first: nothing local can stand for a message */
 	cr_expect_str_eq(mt.written.data, "A1 CAPABILITY\r\n"
-	    "A2 SELECT \"INBOX\"\r\nA3 UID FETCH 1:* (UID FLAGS)\r\n"
-	    "A4 UID FETCH 1:2 (UID FLAGS BODY.PEEK[])\r\nA5 LOGOUT\r\n");
+	    "A2 SELECT \"INBOX\"\r\n"
+	    "A3 UID FETCH 1:* (UID FLAGS BODY.PEEK[])\r\nA4 LOGOUT\r\n");
 	cr_expect_eq(last.fetched, 2);
 	cr_expect_null(last.error, "%s", last_error);
 	cr_expect_eq(files("new", all, sizeof(all)) + files("cur", all,
@@ -214,8 +214,7 @@ Test(imapsync, body_not_sent_is_not_recorded)
 		GREETING,
 		"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
 		"* OK [UIDNEXT 2] ok\r\nA2 OK [READ-WRITE] selected\r\n",
-		"* 1 FETCH (UID 1 FLAGS ())\r\nA3 OK done\r\n",
-		"* 1 FETCH (UID 1 FLAGS () BODY[] NIL)\r\nA4 OK done\r\n",
+		"* 1 FETCH (UID 1 FLAGS () BODY[] NIL)\r\nA3 OK done\r\n",
 	};
 	struct mf_syncstate *s;
 	struct mf_err e = {0};
@@ -323,12 +322,10 @@ static const char *const condstore_run[] = {
 	"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n"
 	"* OK [UIDNEXT 3] ok\r\n* OK [HIGHESTMODSEQ 10] ok\r\n"
 	"A2 OK [READ-WRITE] selected\r\n",
-	"* 1 FETCH (UID 1 FLAGS () MODSEQ (9))\r\n"
-	"* 2 FETCH (UID 2 FLAGS () MODSEQ (10))\r\nA3 OK done\r\n",
 	"* 1 FETCH (UID 1 FLAGS () BODY[] {17}\r\n"
 	"Subject: a\r\n\r\nA\r\n)\r\n"
 	"* 2 FETCH (UID 2 FLAGS () BODY[] {17}\r\n"
-	"Subject: b\r\n\r\nB\r\n)\r\nA4 OK done\r\n",
+	"Subject: b\r\n\r\nB\r\n)\r\nA3 OK done\r\n",
 };
 
 /* RFC 7162 §3.2.5.2: since modseq 10, UID 1 was expunged and UID 2 is
@@ -355,8 +352,7 @@ Test(imapsync, qresync_takes_only_the_changes)
 	    e.msg, mt.written.data);
 	cr_expect_str_eq(mt.written.data, "A1 CAPABILITY\r\n"
 	    "A2 SELECT \"INBOX\" (CONDSTORE)\r\n"
-	    "A3 UID FETCH 1:* (UID FLAGS)\r\n"
-	    "A4 UID FETCH 1:2 (UID FLAGS BODY.PEEK[])\r\nA5 LOGOUT\r\n");
+	    "A3 UID FETCH 1:* (UID FLAGS BODY.PEEK[])\r\nA4 LOGOUT\r\n");
 	mf_buf_free(&mt.written);
 	cr_assert_eq(sync_inbox(r2, N(qresync_run), &e), 0, "second: %s "
 	    "(sent %s)", e.msg, mt.written.data);
