@@ -710,6 +710,11 @@ struct mf_imap {
 	struct mf_imap_mailbox mb;
 	struct mf_imap_hooks lit;
 	int preauth;
+	/* the shortcut of mf_imap_connect_ahead() */
+	struct mf_buf greet_caps; /* what the greeting announced */
+	struct mf_buf login_caps; /* what the login's OK announced, unasked */
+	unsigned ahead_tag;       /* AUTHENTICATE queued before the greeting */
+	char ahead_mech[64];
 	int dead;                 /* connection or parser unusable: no LOGOUT */
 	int bye;
 	char byetext[256];
@@ -1142,6 +1147,18 @@ mf_imap_quote(struct mf_buf *out, const char *s, struct mf_err *e)
 
 /* ---- connection setup ---- */
 
+#define HINT_MAX 8192           /* bytes of one capability list kept */
+
+/* dst = src (a " CAP1 CAP2 " list), or empty when it does not fit. */
+static int
+copy_caps(struct mf_buf *dst, const struct mf_buf *src)
+{
+	mf_buf_reset(dst);
+	if (!src->len || src->len >= HINT_MAX)
+		return -1;
+	return mf_buf_append(dst, src->data, src->len, NULL);
+}
+
 static int
 greeting(struct mf_imap *im, struct mf_err *e)
 {
@@ -1158,6 +1175,8 @@ greeting(struct mf_imap *im, struct mf_err *e)
 		im->preauth = 1;
 	else if (strcmp(r->keyword, "OK"))
 		return mf_err_set(e, MF_E_PROTO, "bad IMAP greeting: %s", r->keyword);
+	if (im->caps_gen)
+		(void)copy_caps(&im->greet_caps, &im->caps);
 	return 0;
 }
 
@@ -1207,6 +1226,7 @@ starttls(struct mf_imap *im, struct mf_err *e)
 		return -1;
 	/* RFC 3501 §6.2.1: capabilities learnt before TLS are void */
 	mf_buf_reset(&im->caps);
+	mf_buf_reset(&im->greet_caps);
 	return capability(im, im->caps_gen, e);
 }
 
@@ -1233,6 +1253,8 @@ imap_new(struct mf_session *sess,
 	im->tr = p->tr;
 	mf_buf_init(&im->caps, 64 * 1024);
 	mf_buf_init(&im->enabled, 4096);
+	mf_buf_init(&im->greet_caps, HINT_MAX);
+	mf_buf_init(&im->login_caps, HINT_MAX);
 	hk.arg = im;
 	if ((im->p = mf_imap_parser_new(NULL, &hk)) != NULL)
 		return im;
@@ -1293,25 +1315,42 @@ mf_imap_attach(struct mf_transport *t,
 	return im;
 }
 
-struct mf_imap *
-mf_imap_connect(const struct mf_conn *p, struct mf_err *e)
+/* The connection and its TLS as p asks, nothing read yet. */
+static struct mf_imap *
+session_new(const struct mf_conn *p, enum mf_tls_mode *mode,
+            struct mf_err *e)
 {
 	struct mf_session_params sp;
 	struct mf_tls_info info;
 	struct mf_session *sess;
-	struct mf_imap *im;
-	enum mf_tls_mode mode = session_params(p, &sp);
 
+	*mode = session_params(p, &sp);
 	if (!(sess = mf_session_open(&sp, &info, e))) {
-		if (mode == MF_TLS_IMPLICIT)
+		if (*mode == MF_TLS_IMPLICIT)
 			mf_tlsport_explain_implicit(&info, sp.conn.port, e);
 		return NULL;
 	}
-	if (!(im = imap_new(sess, p, e)))
-		return NULL;
-	if (mf_session_check_port(sess, e) == -1 || greeting(im, e) == -1 ||
+	return imap_new(sess, p, e);
+}
+
+/* Greeting, capabilities, STARTTLS when mode asks for it. */
+static int
+session_start(struct mf_imap *im, enum mf_tls_mode mode, struct mf_err *e)
+{
+	if (mf_session_check_port(im->sess, e) == -1 || greeting(im, e) == -1 ||
 	    capability(im, 0, e) == -1 ||
-	    (mode == MF_TLS_STARTTLS && starttls(im, e) == -1)) {
+	    (mode == MF_TLS_STARTTLS && starttls(im, e) == -1))
+		return -1;
+	return 0;
+}
+
+struct mf_imap *
+mf_imap_connect(const struct mf_conn *p, struct mf_err *e)
+{
+	enum mf_tls_mode mode;
+	struct mf_imap *im = session_new(p, &mode, e);
+
+	if (im && session_start(im, mode, e) == -1) {
 		session_drop(im);
 		return NULL;
 	}
@@ -1338,6 +1377,8 @@ mf_imap_free(struct mf_imap *im)
 	mf_imap_parser_free(im->p);
 	mf_buf_free(&im->caps);
 	mf_buf_free(&im->enabled);
+	mf_buf_free(&im->greet_caps);
+	mf_buf_free(&im->login_caps);
 	free(im);
 }
 
@@ -1392,6 +1433,7 @@ login_cmd(struct mf_imap *im, const struct mf_sasl_params *p,
 struct imap_sasl_io {
 	struct mf_imap *im;
 	unsigned tag;
+	int queue;              /* the command is queued, not flushed */
 	struct mf_imap_status st;
 };
 
@@ -1404,7 +1446,7 @@ sasl_send_command(void *arg, const char *line, size_t secret_from,
 	io->tag = send_secret(io->im, secret_from, e, "%s", line);
 	if (!io->tag)
 		return -1;
-	return mf_imap_flush(io->im, e);
+	return io->queue ? 0 : mf_imap_flush(io->im, e);
 }
 
 static int
@@ -1505,6 +1547,23 @@ sasl_attempt(void *arg, const char *mech,
 	return sasl_auth(arg, mech, sp, e);
 }
 
+/* The mechanism mf_imap_login() tries first, in mech: 1, or 0 when it
+ * would send LOGIN.  sp as mf_imap_login() fills it. */
+static int
+first_mech(const struct mf_imap *im, const char *mode,
+           const struct mf_sasl_params *sp, char *mech, size_t len)
+{
+	char offered[1024];
+
+	if (!strcasecmp(mode, "login"))
+		return 0;
+	if (strcasecmp(mode, "auto"))
+		return mf_strlcpy(mech, mode, len) < len;
+	offered_mechs(im, offered, sizeof offered);
+	return *offered && mf_sasl_choose(offered, NULL, sp,
+	    mf_lineio_is_tls(im->io), 0, mech, len, NULL) == 0;
+}
+
 int
 mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
               struct mf_err *e)
@@ -1548,8 +1607,195 @@ mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
 	mf_memwipe(cb, sizeof cb);
 	if (rc == -1)
 		return -1;
+	if (im->caps_gen != gen && has_rev(im))
+		(void)copy_caps(&im->login_caps, &im->caps);
 	/* RFC 3501 §6.2.3: capabilities may change after login */
 	return capability(im, gen, e);
+}
+
+/* ---- a login queued before the greeting: a later session's shortcut ---- */
+
+int
+mf_imap_hint(const struct mf_imap *im, struct mf_buf *out, struct mf_err *e)
+{
+	const struct mf_buf *g = &im->greet_caps, *l = &im->login_caps;
+
+	mf_buf_reset(out);
+	if (g->len < 3 || l->len < 3)
+		return 0;
+	return mf_buf_printf(out, e, "%.*s\n%.*s\n", (int)(g->len - 2),
+	                     g->data + 1, (int)(l->len - 2), l->data + 1);
+}
+
+/* dst = the words of line[0..len) as a " CAP1 CAP2 " list; -1 when the
+ * line is empty, too long or holds a control byte. */
+static int
+hint_words(struct mf_buf *dst, const char *line, size_t len)
+{
+	size_t i;
+
+	mf_buf_reset(dst);
+	if (!len || len + 3 >= HINT_MAX)
+		return -1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
+			return -1;
+	if (mf_buf_putc(dst, ' ', NULL) == -1 ||
+	    mf_buf_append(dst, line, len, NULL) == -1 ||
+	    mf_buf_putc(dst, ' ', NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Take the hint's two lists into greet_caps and login_caps and answer
+ * capability questions from the greeting's: 1, or 0 (all reset) when the
+ * hint is not two such lines. */
+static int
+hint_take(struct mf_imap *im, const char *hint)
+{
+	const char *nl = hint ? strchr(hint, '\n') : NULL;
+
+	if (nl && hint_words(&im->greet_caps, hint, (size_t)(nl - hint)) == 0 &&
+	    hint_words(&im->login_caps, nl + 1, strcspn(nl + 1, "\n")) == 0 &&
+	    copy_caps(&im->caps, &im->greet_caps) == 0)
+		return 1;
+	mf_buf_reset(&im->greet_caps);
+	mf_buf_reset(&im->login_caps);
+	mf_buf_reset(&im->caps);
+	return 0;
+}
+
+/* Queue AUTHENTICATE with its initial response before the greeting is
+ * read, when the hint's greeting offered SASL-IR (RFC 4959) and the login
+ * would start with a one-round mechanism (PLAIN, EXTERNAL; mf_sasl.h).
+ * The session then answers mf_imap_has_cap() from the hint's login
+ * capabilities.  1 queued; 0 not applicable, nothing sent; -1 error. */
+static int
+queue_login(struct mf_imap *im, const struct mf_conn *p, const char *hint,
+            struct mf_err *e)
+{
+	const char *mode = p->cred.mech && *p->cred.mech ? p->cred.mech : "auto";
+	struct mf_sasl_params sp;
+	struct imap_sasl_io io;
+	struct mf_secret pw;
+	unsigned char cb[64];
+	int rc;
+
+	if (!p->cred.user || !hint_take(im, hint))
+		return 0;
+	/* the choice mf_imap_login() would make, the secret not fetched yet */
+	mf_sasl_params_set(&sp, &p->cred, mode, "", p->host, 0);
+	if (mf_lineio_is_tls(im->io))
+		mf_sasl_bind_tls(&sp, mf_lineio_transport(im->io), cb, sizeof cb);
+	rc = mf_imap_has_cap(im, "SASL-IR") &&
+	     first_mech(im, mode, &sp, im->ahead_mech, sizeof im->ahead_mech) &&
+	     mf_sasl_one_round(im->ahead_mech);
+	mf_memwipe(cb, sizeof cb);
+	if (!rc)
+		return hint_take(im, NULL);
+	if (mf_auth_secret(&p->cred, &pw, e) == -1)
+		return -1;
+	mf_sasl_params_set(&sp, &p->cred, mode, pw.data, p->host, 0);
+	memset(&io, 0, sizeof io);
+	io.im = im;
+	io.queue = 1;
+	rc = mf_sasl_send_one_round(&imap_sasl, &io, im->ahead_mech, &sp, e);
+	mf_secret_wipe(&pw);
+	if (rc == -1)
+		return -1;
+	im->ahead_tag = io.tag;
+	return copy_caps(&im->caps, &im->login_caps) == 0 ? 1 : -1;
+}
+
+struct mf_imap *
+mf_imap_connect_ahead(const struct mf_conn *p, const char *hint,
+                      int *queued, struct mf_err *e)
+{
+	enum mf_tls_mode mode;
+	struct mf_imap *im = session_new(p, &mode, e);
+	int q = 0;
+
+	*queued = 0;
+	if (!im)
+		return NULL;
+	if (mode == MF_TLS_IMPLICIT && hint && *hint)
+		q = queue_login(im, p, hint, e);
+	if (q == -1 || (q == 0 && session_start(im, mode, e) == -1)) {
+		session_drop(im);
+		return NULL;
+	}
+	*queued = q;
+	return im;
+}
+
+/* 1 when list holds exactly the hint's words. */
+static int
+same_caps(const struct mf_buf *list, const struct mf_buf *hint)
+{
+	return list->len == hint->len && !strcmp(list->data, hint->data);
+}
+
+/* The verdict on the queued AUTHENTICATE: 1 OK, 0 the server asked for a
+ * continuation (it took no initial response: what follows is not what it
+ * expects), -1 refused or error. */
+static int
+ahead_verdict(struct mf_imap *im, struct mf_err *e)
+{
+	struct mf_imap_status st;
+	const struct mf_imap_resp *r;
+	int d;
+
+	memset(&st, 0, sizeof st);
+	for (;;) {
+		if (read_resp(im, &r, e) == -1)
+			return -1;
+		if (r->kind == MF_IMAP_CONT)
+			return 0;
+		d = dispatch(im, r, im->ahead_tag, NULL, NULL, &st, e);
+		if (d == -1)
+			return -1;
+		if (d > 0)
+			break;
+	}
+	if (strcmp(st.status, "OK"))
+		return mf_err_reply(e, MF_E_AUTH, 0, NULL, st.text,
+		                    "IMAP authentication (%s) refused: %s",
+		                    im->ahead_mech, st.text);
+	return 1;
+}
+
+int
+mf_imap_ahead_finish(struct mf_imap *im, struct mf_err *e)
+{
+	struct mf_buf greet = im->greet_caps, login = im->login_caps;
+	unsigned gen;
+	int r;
+
+	if (!im->ahead_tag)
+		return 1;
+	mf_buf_init(&im->greet_caps, HINT_MAX);
+	mf_buf_init(&im->login_caps, HINT_MAX);
+	mf_buf_reset(&im->caps);
+	gen = im->caps_gen;
+	r = mf_imap_flush(im, e) == -1 || greeting(im, e) == -1 ? -1 : 0;
+	/* the greeting must say what the hint says, or what was queued on
+	 * its word may not be what this server takes */
+	if (r == 0 && !im->preauth && im->caps_gen != gen &&
+	    same_caps(&im->caps, &greet)) {
+		gen = im->caps_gen;
+		r = ahead_verdict(im, e);
+		/* RFC 3501 §6.2.3: the login's OK must list the capabilities
+		 * again, the same as the hint's, for the queued commands */
+		if (r == 1 && !(im->caps_gen != gen && has_rev(im) &&
+		                same_caps(&im->caps, &login)))
+			r = 0;
+	}
+	if (r == 1)
+		(void)copy_caps(&im->login_caps, &im->caps);
+	im->ahead_tag = 0;
+	mf_buf_free(&greet);
+	mf_buf_free(&login);
+	return r;
 }
 
 /* ---- extensions ---- */

@@ -153,6 +153,34 @@ struct mf_imap *mf_imap_attach(struct mf_transport *t,
  * with SASL-IR when offered. MF_E_AUTH when the credentials are refused. */
 int mf_imap_login(struct mf_imap *im, const struct mf_conn *p,
                   struct mf_err *e);
+/* Connect as mf_imap_connect() does, or with the login queued, one round
+ * trip less, where an earlier session's hint allows it: when the hint's
+ * greeting offered SASL-IR (RFC 4959), the mechanism mf_imap_login()
+ * would use first is a one-round one (PLAIN, EXTERNAL) and TLS is
+ * implicit (the server's certificate verified first), AUTHENTICATE and its initial response are queued at
+ * once, the greeting not awaited, *queued is set to 1 and
+ * mf_imap_has_cap() answers from the hint's login capabilities until
+ * mf_imap_ahead_finish(): the caller may queue what it would send after
+ * the login (never a secret, never a command that changes anything).
+ * Otherwise *queued is 0 and the caller logs in with mf_imap_login().
+ * Errors as mf_imap_connect(); hint NULL or "": the ordinary way. */
+struct mf_imap *mf_imap_connect_ahead(const struct mf_conn *p,
+                                      const char *hint, int *queued,
+                                      struct mf_err *e);
+/* After mf_imap_connect_ahead() and what was queued behind the login:
+ * flush, read the greeting and the login's verdict.  1 when the server
+ * said what the hint said (or nothing was queued): go on reading the
+ * queued replies; 0 when it did not (another greeting or login
+ * capabilities, PREAUTH, a continuation instead of the verdict): the
+ * queued commands rest on a wrong assumption, free the session and
+ * connect the ordinary way; -1 with e (MF_E_AUTH: the login refused). */
+int mf_imap_ahead_finish(struct mf_imap *im, struct mf_err *e);
+/* What a later session may assume of this server (for
+ * mf_imap_connect_ahead): two lines, the capabilities of the greeting and
+ * of the login's OK, into out; empty when either was not announced
+ * unasked (then no shortcut).  Holds no secret.  0, or -1 with e. */
+int mf_imap_hint(const struct mf_imap *im, struct mf_buf *out,
+                 struct mf_err *e);
 /* Send LOGOUT without waiting for its reply (best effort), close and
  * free. NULL is fine. */
 void mf_imap_free(struct mf_imap *im);

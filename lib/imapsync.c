@@ -68,6 +68,25 @@ sync_folders(struct isync *c, struct mf_err *first, int *failed,
 	return 0;
 }
 
+/* Connect and queue ENABLE, LIST and the first folder's SELECT behind
+ * the login, read the replies up to ENABLE's: one round trip for them all
+ * (the server answers in order, RFC 3501 §5.5; ENABLE takes effect before
+ * the SELECT that needs it, RFC 5161 §3.1), and with ahead the login's too
+ * when the last run's hint allows.  0, 1 (begin again without ahead), -1. */
+static int
+open_queued(struct isync *c, int ahead, struct mf_err *e)
+{
+	int rc = isync_connect_begin(c, ahead, e);
+
+	if (rc == 0)
+		rc = isync_list_send(c, e);
+	if (rc == 0 && c->p->jobs <= 1)
+		rc = isync_preselect_send(c, e);
+	if (rc == 0)
+		rc = isync_connect_end(c, e);
+	return rc;
+}
+
 static int
 run(struct isync *c, struct mf_err *e)
 {
@@ -89,16 +108,14 @@ run(struct isync *c, struct mf_err *e)
 		mf_maildir_close(root);
 		return r;
 	}
-	/* One round trip for ENABLE, LIST and the first folder's SELECT:
-	 * the server answers them in order (RFC 3501 §5.5), and ENABLE takes
-	 * effect before the SELECT that needs it (RFC 5161 §3.1). */
-	rc = isync_connect_begin(c, e);
-	if (rc == 0)
-		rc = isync_list_send(c, e);
-	if (rc == 0 && c->p->jobs <= 1)
-		rc = isync_preselect_send(c, e);
-	if (rc == 0)
-		rc = isync_connect_end(c, e);
+	rc = open_queued(c, 1, e);
+	if (rc == 1) {
+		/* the server changed since the last run: what was queued on
+		 * its old word is dropped with the connection */
+		isync_preselect_drop(c);
+		isync_store_close(c);
+		rc = open_queued(c, 0, e);
+	}
 	if (rc == 0)
 		rc = isync_list_wait(c, e);
 	if (rc == 0)

@@ -57,6 +57,7 @@ struct isync {
 	char state_dir[4096];
 	int qresync, condstore, uidplus;
 	unsigned enable_tag;    /* ENABLE sent, reply not read yet */
+	char hint[16384];       /* the last run's capabilities (mf_imap_hint) */
 	unsigned *list_tags;    /* LISTs sent, replies not read yet */
 	size_t nlist;
 	struct isync_pre pre;
@@ -75,8 +76,12 @@ struct mf_imap_events isync_list_events(struct isync *c);
 int isync_connect(struct isync *c, struct mf_err *e);
 /* The same in two halves, so that more commands can be queued between
  * them and share ENABLE's round trip: begin connects, logs in and queues
- * ENABLE; end reads its reply and notes the capabilities. */
-int isync_connect_begin(struct isync *c, struct mf_err *e);
+ * ENABLE; end reads its reply and notes the capabilities.  With ahead,
+ * begin takes what the last run learnt of the server (STATE/capabilities)
+ * to queue the login too, the greeting not awaited
+ * (mf_imap_connect_ahead); end then returns 1 when the server no longer
+ * says the same: close and do it again without ahead. */
+int isync_connect_begin(struct isync *c, int ahead, struct mf_err *e);
 int isync_connect_end(struct isync *c, struct mf_err *e);
 /* One folder's STATUS as LIST-STATUS (RFC 5819) gave it, before any
  * SELECT: used once, by that folder's sync, to skip an unchanged folder. */

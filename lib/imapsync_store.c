@@ -7,11 +7,14 @@
  * command. */
 #include "imapsync_int.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "durable.h"
 #include "imapflags.h"
 #include "utf7.h"
 
@@ -277,14 +280,65 @@ isync_list_folders(struct isync *c, struct mf_err *e)
 	return isync_list_wait(c, e);
 }
 
-int
-isync_connect_begin(struct isync *c, struct mf_err *e)
+/* What the last run learnt of the server's capabilities
+ * (mf_imap_hint): STATE/capabilities, read into out ("" if none). */
+#define HINT_FILE "capabilities"
+#define HINT_BYTES 16384
+
+static void
+hint_read(const struct isync *c, char *out, size_t len)
 {
+	char path[4200];
+	ssize_t n = -1;
+	int fd;
+
+	out[0] = '\0';
+	if (snprintf(path, sizeof path, "%s/" HINT_FILE, c->state_dir) >=
+	    (int)sizeof path)
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	n = read(fd, out, len - 1);
+	close(fd);
+	/* a short or odd file is no hint: mf_imap_connect_ahead checks */
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* Keep the session's hint for the next run when it changed; a hint that
+ * cannot be written costs the next run a round trip, nothing else. */
+static void
+hint_save(const struct isync *c, const char *old)
+{
+	struct mf_buf b = MF_BUF_INIT(HINT_BYTES - 1);
+	char path[4200];
+	struct mf_err e;
+
+	mf_err_clear(&e);
+	if (c->p->dry_run || mf_imap_hint(c->im, &b, &e) == -1 ||
+	    !strcmp(b.data ? b.data : "", old) ||
+	    snprintf(path, sizeof path, "%s/" HINT_FILE, c->state_dir) >=
+	    (int)sizeof path) {
+		mf_buf_free(&b);
+		return;
+	}
+	if (b.len)
+		(void)mf_durable_replace(path, NULL, b.data, b.len, 0600, &e);
+	else
+		(void)unlink(path);
+	mf_buf_free(&b);
+}
+
+int
+isync_connect_begin(struct isync *c, int ahead, struct mf_err *e)
+{
+	int queued;
+
 	c->enable_tag = 0;
-	c->im = mf_imap_connect(&c->p->imap, e);
-	if (!c->im)
-		return -1;
-	if (mf_imap_login(c->im, &c->p->imap, e) == -1)
+	hint_read(c, c->hint, sizeof c->hint);
+	c->im = mf_imap_connect_ahead(&c->p->imap, ahead ? c->hint : NULL,
+	                              &queued, e);
+	if (!c->im || (!queued && mf_imap_login(c->im, &c->p->imap, e) == -1))
 		return -1;
 	return mf_imap_enable_send(c->im, "QRESYNC CONDSTORE", &c->enable_tag, e);
 }
@@ -293,20 +347,24 @@ int
 isync_connect_end(struct isync *c, struct mf_err *e)
 {
 	unsigned t = c->enable_tag;
+	int r = mf_imap_ahead_finish(c->im, e);
 
+	if (r != 1)
+		return r == 0 ? 1 : -1;
 	c->enable_tag = 0;
 	if (t && mf_imap_wait_ok(c->im, t, NULL, NULL, e) == -1)
 		return -1;
 	c->qresync = mf_imap_enabled(c->im, "QRESYNC");
 	c->condstore = c->qresync || mf_imap_enabled(c->im, "CONDSTORE");
 	c->uidplus = mf_imap_has_cap(c->im, "UIDPLUS");
+	hint_save(c, c->hint);
 	return 0;
 }
 
 int
 isync_connect(struct isync *c, struct mf_err *e)
 {
-	if (isync_connect_begin(c, e) == -1)
+	if (isync_connect_begin(c, 0, e) == -1)
 		return -1;
 	return isync_connect_end(c, e);
 }
