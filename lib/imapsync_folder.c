@@ -150,7 +150,7 @@ isync_preselect_send(struct isync *c, struct mf_err *e)
 	mf_err_clear(&e2);
 	/* a state that cannot be read now is reported by the folder's own
 	 * sync; the guess is only skipped */
-	if (!(pr->st = mf_syncstate_open(c->state_dir, key, &e2)))
+	if (!(pr->st = mf_syncstate_open_head(c->state_dir, key, &e2)))
 		return 0;
 	/* isync_connect_end() will find enabled what ENABLE asked for */
 	pr->mode = select_mode(q, q || isync_store_can(c, "CONDSTORE"),
@@ -498,6 +498,40 @@ fresh_pull(const struct frun *fr, uint32_t sv)
 	return !sv && !fr->c->p->dry_run && fr->ls.n == 0;
 }
 
+/* 1 when the folder's local Maildir is there (its cur/). */
+static int
+has_cur(const struct frun *fr)
+{
+	char cur[4096 + 8];
+	struct stat sb;
+
+	return snprintf(cur, sizeof cur, "%s/cur", fr->path) < (int)sizeof cur &&
+	       stat(cur, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* 1 when the SELECT, with QRESYNC, shows what unchanged() shows from
+ * LIST-STATUS: the server as the last complete sync left it -- the same
+ * UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ, which every flag change and,
+ * under QRESYNC, every expunge raises (RFC 7162 §3.1.2.1, §3.2.10), and
+ * no VANISHED or FETCH reported.  A pull run (no --two-way, --expunge or
+ * --dry-run) has nothing to do then: the state's entries are not read,
+ * the Maildir is not listed and nothing is written. */
+static int
+still(const struct frun *fr, int use_q, uint32_t next, uint64_t modseq)
+{
+	const struct mf_imapsync_params *p = fr->c->p;
+	const struct mf_imap_mailbox *mb = isync_store_box(fr->c);
+
+	if (!use_q || !modseq || p->two_way || p->expunge || p->dry_run ||
+	    fr->vanished.n || fr->sl.n)
+		return 0;
+	if (mb->uidvalidity != mf_syncstate_uidvalidity(fr->st) ||
+	    next != mf_syncstate_uidnext(fr->st) ||
+	    modseq != mf_syncstate_modseq(fr->st))
+		return 0;
+	return has_cur(fr);
+}
+
 static int
 sync_body(struct frun *fr, struct mf_err *e)
 {
@@ -517,7 +551,12 @@ sync_body(struct frun *fr, struct mf_err *e)
 		return -1;
 	select_next = mb->uidnext;
 	select_modseq = mb->nomodseq ? 0 : mb->highestmodseq;
-	if (isync_lscan_load(fr->md, &fr->ls, e) == -1 || isync_kw_open(fr, e) == -1)
+	if (still(fr, use_q, select_next, select_modseq)) {
+		fr->res.messages = (unsigned long)mf_syncstate_count(fr->st);
+		return 0;
+	}
+	if (mf_syncstate_load(fr->st, e) == -1 ||
+	    isync_lscan_load(fr->md, &fr->ls, e) == -1 || isync_kw_open(fr, e) == -1)
 		return -1;
 	if ((r = check_uidvalidity(fr, sv, &use_q, e)) != 0)
 		return r == -1 ? -1 : 0;
@@ -638,9 +677,9 @@ unchanged(struct frun *fr)
 	const struct isync_lstat *ls = isync_lstat_take(c, fr->f->utf7);
 	const unsigned need = MF_IMAP_STATUS_UIDVALIDITY |
 	                      MF_IMAP_STATUS_UIDNEXT | MF_IMAP_STATUS_HIGHESTMODSEQ;
-	char cur[4096 + 8];
-	struct stat sb;
+	struct mf_err e2;
 
+	mf_err_clear(&e2);
 	if (!ls || (ls->items & need) != need || c->pre.taken || c->p->two_way ||
 	    c->p->dry_run || !ls->uidvalidity || !ls->modseq)
 		return 0;
@@ -648,12 +687,10 @@ unchanged(struct frun *fr)
 	    ls->uidnext != mf_syncstate_uidnext(fr->st) ||
 	    ls->modseq != mf_syncstate_modseq(fr->st))
 		return 0;
-	if (c->p->expunge && gone_remote_pending(fr->st))
+	if (c->p->expunge && (mf_syncstate_load(fr->st, &e2) == -1 ||
+	                      gone_remote_pending(fr->st)))
 		return 0;
-	if (snprintf(cur, sizeof cur, "%s/cur", fr->path) >= (int)sizeof cur ||
-	    stat(cur, &sb) == -1 || !S_ISDIR(sb.st_mode))
-		return 0;
-	return 1;
+	return has_cur(fr);
 }
 
 int
@@ -675,7 +712,7 @@ isync_sync_folder(struct isync *c, const struct mf_folder *f,
 		mf_folders_state_key(f->utf7, key, sizeof key);
 		fr.st = preselect_take(c, f);
 		if (!fr.st)
-			fr.st = mf_syncstate_open(c->state_dir, key, e);
+			fr.st = mf_syncstate_open_head(c->state_dir, key, e);
 	}
 	fr.res.path = fr.path;
 	if (fr.st && unchanged(&fr)) {

@@ -25,6 +25,8 @@ struct mf_syncstate {
 	size_t n, cap;
 	struct mf_buf pending;
 	int journal_open; /* journal holds a header for this generation */
+	int partial;      /* opened by _open_head: entries not read */
+	size_t nhead;     /* then: the snapshot's entries, counted */
 	char *kwtab[MF_SYNCSTATE_KEYWORDS];
 };
 
@@ -228,99 +230,132 @@ bad:
 	return mf_err_set(e, MF_E_DATA, "corrupt sync state record");
 }
 
-static int read_file(const char *path, struct mf_buf *b, struct mf_err *e)
+#define LOAD_CHUNK (64u << 10)    /* bytes of a file read at once */
+
+/* How a file is being read, line by line as it streams in. */
+struct reader {
+	int journal;        /* the journal, else the snapshot */
+	int head;           /* snapshot: its values only, entries counted */
+	int first;          /* the next line is the file's first */
+	size_t complete;    /* bytes of complete lines so far */
+	size_t total;       /* bytes read */
+};
+
+/* Apply the complete lines of b; *used: their length.  1: a stale
+ * journal (from before a rewrite). */
+static int apply_lines(struct mf_syncstate *s, struct mf_buf *b,
+                       struct reader *rd, size_t *used, struct mf_err *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char chunk[65536];
-	ssize_t n;
+	char *start = b->data ? b->data : "";
+	char *p = start, *end = start + b->len;
 
-	if (fd < 0)
-		return errno == ENOENT ? 1 : mf_err_sys(e, MF_E_IO, errno, "open %s", path);
-	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		if (mf_buf_append(b, chunk, (size_t)n, e) < 0) {
-			close(fd);
-			return -1;
-		}
-	int er = errno;
-	close(fd);
-	if (n < 0)
-		return mf_err_sys(e, MF_E_IO, er, "read %s", path);
-	return 0;
-}
-
-/* Apply complete lines; returns the length of the complete part. */
-static int apply_lines(struct mf_syncstate *s, struct mf_buf *b, int journal,
-                       size_t *complete, struct mf_err *e)
-{
-	char *p = b->data ? b->data : "";
-	char *end = p + b->len;
-	int first = 1;
-
-	*complete = 0;
+	*used = 0;
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
-			break;  /* torn tail: the crash came mid-write */
+			break;  /* torn tail, or the rest comes with the next read */
 		*nl = '\0';
-		if (first && journal) {
+		if (rd->first && rd->journal) {
 			unsigned long g;
 			if (sscanf(p, "gen %lu", &g) != 1 || g != s->gen)
-				return 1;  /* stale journal from before a rewrite */
-		} else if (first) {
+				return 1;
+		} else if (rd->first) {
 			if (strcmp(p, "mailflow-syncstate 1"))
 				return mf_err_set(e, MF_E_DATA, "%s: not a sync state file",
 				                  s->snap);
-		} else if (!journal && !strncmp(p, "gen ", 4)) {
+		} else if (!rd->journal && !strncmp(p, "gen ", 4)) {
 			if (sscanf(p, "gen %lu", &s->gen) != 1)
 				return mf_err_set(e, MF_E_DATA, "%s: bad generation", s->snap);
+		} else if (rd->head && p[0] == '+' && p[1] == ' ') {
+			s->nhead++;
 		} else if (apply(s, p, e) < 0) {
-			mf_err_prefix(e, "%s", journal ? s->journal : s->snap);
+			mf_err_prefix(e, "%s", rd->journal ? s->journal : s->snap);
 			return -1;
 		}
-		first = 0;
+		rd->first = 0;
 		p = nl + 1;
-		*complete = (size_t)(p - (b->data ? b->data : p));
+		*used = (size_t)(p - start);
 	}
 	return 0;
 }
 
-static int load(struct mf_syncstate *s, struct mf_err *e)
+/* Read path a chunk at a time, applying complete lines as they come: a
+ * chunk and one line are held, whatever the file's size.  0; 1 no such
+ * file; 2 a stale journal; -1.  rd->complete ends as the length of the
+ * complete lines (what follows is a torn tail). */
+static int read_lines(struct mf_syncstate *s, const char *path,
+                      struct reader *rd, struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(STATE_FILE_MAX);
-	size_t complete;
-	int r = read_file(s->snap, &b, e);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t used;
+	ssize_t n;
+	int r = 0;
 
-	if (r < 0)
-		goto out;
-	if (r == 0 && (r = apply_lines(s, &b, 0, &complete, e)) < 0)
-		goto out;
-	mf_buf_reset(&b);
-	r = read_file(s->journal, &b, e);
-	if (r < 0)
-		goto out;
-	if (r == 1) {
-		r = 0;
-		goto out;
+	if (fd < 0)
+		return errno == ENOENT ? 1 : mf_err_sys(e, MF_E_IO, errno, "open %s", path);
+	while (r == 0) {
+		if (mf_buf_reserve(&b, LOAD_CHUNK, e) < 0) {
+			r = -1;
+			break;
+		}
+		n = read(fd, b.data + b.len, LOAD_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = mf_err_sys(e, MF_E_IO, errno, "read %s", path);
+		if (n <= 0)
+			break;
+		b.len += (size_t)n;
+		rd->total += (size_t)n;
+		b.data[b.len] = '\0';
+		r = apply_lines(s, &b, rd, &used, e);
+		rd->complete += used;
+		memmove(b.data, b.data + used, b.len - used);
+		b.len -= used;
+		b.data[b.len] = '\0';
 	}
-	r = apply_lines(s, &b, 1, &complete, e);
-	if (r < 0)
-		goto out;
-	if (r == 1) {
-		/* stale: remove it so new records do not follow old ones */
-		r = unlink(s->journal) < 0 && errno != ENOENT
-		    ? mf_err_sys(e, MF_E_IO, errno, "unlink %s", s->journal) : 0;
-		goto out;
-	}
-	s->journal_open = complete > 0;
-	if (complete < b.len && truncate(s->journal, (off_t)complete) < 0)
-		r = mf_err_sys(e, MF_E_IO, errno, "truncate %s", s->journal);
-out:
+	close(fd);
 	mf_buf_free(&b);
-	return r < 0 ? -1 : 0;
+	return r == 1 ? 2 : r;
 }
 
-struct mf_syncstate *mf_syncstate_open(const char *dir, const char *key,
-                                       struct mf_err *e)
+/* A journal with records in it: the last run did not end cleanly. */
+static int journal_waits(const struct mf_syncstate *s)
+{
+	struct stat sb;
+
+	return stat(s->journal, &sb) == 0 && sb.st_size > 0;
+}
+
+static int load(struct mf_syncstate *s, int head, struct mf_err *e)
+{
+	struct reader rd = { 0, head && !journal_waits(s), 1, 0, 0 };
+	int r = read_lines(s, s->snap, &rd, e);
+
+	s->partial = rd.head && r == 0;   /* no snapshot: nothing left out */
+	if (r < 0 || s->partial)
+		return r < 0 ? -1 : 0;
+	rd = (struct reader){ 1, 0, 1, 0, 0 };
+	r = read_lines(s, s->journal, &rd, e);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		return 0;
+	if (r == 2) {
+		/* stale: remove it so new records do not follow old ones */
+		return unlink(s->journal) < 0 && errno != ENOENT
+		       ? mf_err_sys(e, MF_E_IO, errno, "unlink %s", s->journal) : 0;
+	}
+	s->journal_open = rd.complete > 0;
+	/* a torn tail (a crash mid-write) is cut off */
+	if (rd.complete < rd.total && truncate(s->journal, (off_t)rd.complete) < 0)
+		return mf_err_sys(e, MF_E_IO, errno, "truncate %s", s->journal);
+	return 0;
+}
+
+static struct mf_syncstate *open_state(const char *dir, const char *key,
+                                       int head, struct mf_err *e)
 {
 	struct mf_syncstate *s;
 
@@ -346,11 +381,38 @@ struct mf_syncstate *mf_syncstate_open(const char *dir, const char *key,
 		mf_syncstate_free(s);
 		return NULL;
 	}
-	if (load(s, e) < 0) {
+	if (load(s, head, e) < 0) {
 		mf_syncstate_free(s);
 		return NULL;
 	}
 	return s;
+}
+
+struct mf_syncstate *mf_syncstate_open(const char *dir, const char *key,
+                                       struct mf_err *e)
+{
+	return open_state(dir, key, 0, e);
+}
+
+struct mf_syncstate *mf_syncstate_open_head(const char *dir, const char *key,
+                                            struct mf_err *e)
+{
+	return open_state(dir, key, 1, e);
+}
+
+int mf_syncstate_load(struct mf_syncstate *s, struct mf_err *e)
+{
+	if (!s->partial)
+		return 0;
+	s->nhead = 0;
+	return load(s, 0, e);
+}
+
+/* Nothing may change a state whose entries were not read. */
+static int loaded(const struct mf_syncstate *s, struct mf_err *e)
+{
+	return s->partial ? mf_err_set(e, MF_E_INTERNAL, "%s: changed before "
+	                               "it was read", s->snap) : 0;
 }
 
 void mf_syncstate_free(struct mf_syncstate *s)
@@ -386,6 +448,8 @@ uint32_t mf_syncstate_uidnext(const struct mf_syncstate *s)
 int mf_syncstate_set_modseq(struct mf_syncstate *s, uint64_t v,
                             struct mf_err *e)
 {
+	if (loaded(s, e) < 0)
+		return -1;
 	if (v == s->modseq)
 		return 0;
 	s->modseq = v;
@@ -395,6 +459,8 @@ int mf_syncstate_set_modseq(struct mf_syncstate *s, uint64_t v,
 int mf_syncstate_set_uidnext(struct mf_syncstate *s, uint32_t v,
                              struct mf_err *e)
 {
+	if (loaded(s, e) < 0)
+		return -1;
 	if (v == s->uidnext)
 		return 0;
 	s->uidnext = v;
@@ -404,6 +470,8 @@ int mf_syncstate_set_uidnext(struct mf_syncstate *s, uint32_t v,
 int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
                        struct mf_err *e)
 {
+	if (loaded(s, e) < 0)
+		return -1;
 	clear_mem(s);
 	s->modseq = 0;
 	s->uidnext = 0;
@@ -413,7 +481,7 @@ int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
 
 size_t mf_syncstate_count(const struct mf_syncstate *s)
 {
-	return s->n;
+	return s->partial ? s->nhead : s->n;
 }
 
 const struct mf_syncstate_entry *mf_syncstate_at(const struct mf_syncstate *s,
@@ -434,6 +502,8 @@ const struct mf_syncstate_entry *mf_syncstate_get(const struct mf_syncstate *s,
 int mf_syncstate_put(struct mf_syncstate *s, uint32_t uid, const char *flags,
                      unsigned status, const char *base, struct mf_err *e)
 {
+	if (loaded(s, e) < 0)
+		return -1;
 	if (!uid || !valid_word(base) || !valid_flags(flags) ||
 	    strlen(flags) >= MF_SYNCSTATE_FLAGS_MAX)
 		return mf_err_set(e, MF_E_INTERNAL, "bad sync state entry");
@@ -450,6 +520,8 @@ const char *mf_syncstate_keyword(const struct mf_syncstate *s, unsigned idx)
 int mf_syncstate_set_keyword(struct mf_syncstate *s, unsigned idx,
                              const char *name, struct mf_err *e)
 {
+	if (loaded(s, e) < 0)
+		return -1;
 	if (idx >= MF_SYNCSTATE_KEYWORDS || (name && !valid_word(name)) ||
 	    (name && !strcmp(name, "-")))
 		return mf_err_set(e, MF_E_INTERNAL, "bad keyword table entry");
@@ -460,6 +532,8 @@ int mf_syncstate_set_keyword(struct mf_syncstate *s, unsigned idx,
 
 int mf_syncstate_del(struct mf_syncstate *s, uint32_t uid, struct mf_err *e)
 {
+	if (loaded(s, e) < 0)
+		return -1;
 	if (!mf_syncstate_get(s, uid))
 		return 0;
 	del_mem(s, uid);
@@ -556,10 +630,12 @@ out:
 int mf_syncstate_compact(struct mf_syncstate *s, struct mf_err *e)
 {
 	size_t n = strlen(s->snap) + 5;
-	char *tmp = malloc(n);
+	char *tmp;
 	int r = -1;
 
-	if (!tmp)
+	if (loaded(s, e) < 0)
+		return -1;
+	if (!(tmp = malloc(n)))
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
 	(void)snprintf(tmp, n, "%s.tmp", s->snap);  /* n is exact */
 	/* the journal is committed first so a failed rewrite loses nothing */

@@ -44,6 +44,16 @@ struct mf_syncstate;
  * MF_E_DATA when the snapshot is corrupt. */
 struct mf_syncstate *mf_syncstate_open(const char *dir, const char *key,
                                        struct mf_err *e);
+/* Open as mf_syncstate_open() but read only the folder's values
+ * (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, keywords) and count the entries,
+ * a chunk at a time: memory stays flat in the folder's size.  Until
+ * mf_syncstate_load(), _count() is that number, _at() and _get() find
+ * nothing and every change fails (MF_E_INTERNAL).  A journal with records
+ * (a run that did not end cleanly) makes it read everything at once. */
+struct mf_syncstate *mf_syncstate_open_head(const char *dir, const char *key,
+                                            struct mf_err *e);
+/* Read the entries _open_head() left out (nothing if read already). */
+int mf_syncstate_load(struct mf_syncstate *s, struct mf_err *e);
 /* Free without writing anything uncommitted. NULL is fine. */
 void mf_syncstate_free(struct mf_syncstate *s);
 

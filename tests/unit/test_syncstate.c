@@ -198,3 +198,102 @@ Test(syncstate, keywords_and_keyword_table)
 	cr_assert_str_eq(mf_syncstate_keyword(s, 0), "$Junk");
 	mf_syncstate_free(s);
 }
+
+/* A snapshot larger than one read (64 KiB) loads the same as before,
+ * lines cut by a chunk boundary included; a torn journal tail after
+ * such a snapshot is still cut off. */
+Test(syncstate, large_snapshot_streams_in_chunks)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("large");
+	char b[128];
+
+	mf_err_clear(&e);
+	cr_assert_eq(mf_syncstate_reset(s, 9, &e), 0);
+	for (unsigned u = 1; u <= 4000; u++) {
+		snprintf(b, sizeof b, "%u.M%uP123Q%u.host-with-a-long-name,U=%u",
+		         1700000000 + u, u, u, u);
+		cr_assert_eq(mf_syncstate_put(s, u, u % 3 ? "S" : "FS", 0, b, &e), 0);
+	}
+	cr_assert_eq(mf_syncstate_set_uidnext(s, 4001, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0);
+	mf_syncstate_free(s);
+	append("large.journal", "+ 4001 0 S tor");   /* crash mid-write */
+
+	s = open_k("large");
+	cr_assert_eq(mf_syncstate_count(s), 4000);
+	cr_assert_eq(mf_syncstate_uidnext(s), 4001);
+	for (unsigned u = 1; u <= 4000; u += 397) {
+		snprintf(b, sizeof b, "%u.M%uP123Q%u.host-with-a-long-name,U=%u",
+		         1700000000 + u, u, u, u);
+		cr_assert_str_eq(mf_syncstate_get(s, u)->base, b);
+		cr_assert_str_eq(mf_syncstate_get(s, u)->flags, u % 3 ? "S" : "FS");
+	}
+	cr_assert_null(mf_syncstate_get(s, 4001));
+	mf_syncstate_free(s);
+	snprintf(b, sizeof b, "%s/large.journal", dir);
+	FILE *f = fopen(b, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	cr_assert_eq(ftell(f), 0, "the torn tail is cut off");
+	fclose(f);
+}
+
+/* open_head: the folder's values and the number of entries, none of the
+ * entries; no change is possible until _load(); a journal with records
+ * makes it read everything. */
+Test(syncstate, open_head_reads_values_only)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("h");
+
+	mf_err_clear(&e);
+	cr_assert_eq(mf_syncstate_reset(s, 42, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 3, "S", 0, "three", &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 7, "", 0, "seven", &e), 0);
+	cr_assert_eq(mf_syncstate_set_keyword(s, 0, "$Work", &e), 0);
+	cr_assert_eq(mf_syncstate_set_uidnext(s, 8, &e), 0);
+	cr_assert_eq(mf_syncstate_set_modseq(s, 99, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0);
+	mf_syncstate_free(s);
+
+	s = mf_syncstate_open_head(dir, "h", &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_uidvalidity(s), 42);
+	cr_assert_eq(mf_syncstate_uidnext(s), 8);
+	cr_assert_eq(mf_syncstate_modseq(s), 99);
+	cr_assert_str_eq(mf_syncstate_keyword(s, 0), "$Work");
+	cr_assert_eq(mf_syncstate_count(s), 2);
+	cr_assert_null(mf_syncstate_get(s, 3));
+	cr_assert_null(mf_syncstate_at(s, 0));
+	cr_assert_eq(mf_syncstate_put(s, 9, "S", 0, "nine", &e), -1);
+	cr_assert_eq(e.kind, MF_E_INTERNAL);
+	cr_assert_eq(mf_syncstate_del(s, 3, &e), -1);
+	cr_assert_eq(mf_syncstate_set_uidnext(s, 10, &e), -1);
+	cr_assert_eq(mf_syncstate_compact(s, &e), -1);
+	cr_assert_eq(mf_syncstate_uidnext(s), 8);
+
+	cr_assert_eq(mf_syncstate_load(s, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_count(s), 2);
+	cr_assert_str_eq(mf_syncstate_get(s, 7)->base, "seven");
+	cr_assert_eq(mf_syncstate_put(s, 9, "S", 0, "nine", &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	mf_syncstate_free(s);
+
+	/* the journal now holds UID 9: open_head reads it all */
+	s = mf_syncstate_open_head(dir, "h", &e);
+	cr_assert_not_null(s);
+	cr_assert_eq(mf_syncstate_count(s), 3);
+	cr_assert_str_eq(mf_syncstate_get(s, 9)->base, "nine");
+	cr_assert_eq(mf_syncstate_put(s, 10, "", 0, "ten", &e), 0);
+	mf_syncstate_free(s);
+
+	/* a missing state opens empty, as with _open */
+	s = mf_syncstate_open_head(dir, "none", &e);
+	cr_assert_not_null(s);
+	cr_assert_eq(mf_syncstate_count(s), 0);
+	cr_assert_eq(mf_syncstate_uidvalidity(s), 0);
+	cr_assert_eq(mf_syncstate_load(s, &e), 0);
+	cr_assert_eq(mf_syncstate_reset(s, 1, &e), 0);
+	mf_syncstate_free(s);
+}
