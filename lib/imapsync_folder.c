@@ -562,7 +562,9 @@ sync_body(struct frun *fr, struct mf_err *e)
 		return r == -1 ? -1 : 0;
 	fr->uidnext = select_next;
 	if (fresh_pull(fr, sv)) {
-		if (mb->exists && isync_fetch_bodies(fr, NULL, e) == -1)
+		/* every entry is new: kept in the journal, not in memory */
+		if (mf_syncstate_stream(fr->st, e) == -1 ||
+		    (mb->exists && isync_fetch_bodies(fr, NULL, e) == -1))
 			goto out;
 	} else if (list_flags(fr, use_q, old_next, select_next, select_modseq,
 	                      e) == -1 ||

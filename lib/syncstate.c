@@ -27,6 +27,9 @@ struct mf_syncstate {
 	int journal_open; /* journal holds a header for this generation */
 	int partial;      /* opened by _open_head: entries not read */
 	size_t nhead;     /* then: the snapshot's entries, counted */
+	int stream;       /* _stream(): entries in the journal only */
+	uint32_t *su;     /* then: their UIDs, sorted */
+	size_t sn, scap;
 	char *kwtab[MF_SYNCSTATE_KEYWORDS];
 };
 
@@ -234,6 +237,7 @@ bad:
 
 /* How a file is being read, line by line as it streams in. */
 struct reader {
+	struct mf_syncstate *s;
 	int journal;        /* the journal, else the snapshot */
 	int head;           /* snapshot: its values only, entries counted */
 	int first;          /* the next line is the file's first */
@@ -241,13 +245,17 @@ struct reader {
 	size_t total;       /* bytes read */
 };
 
-/* Apply the complete lines of b; *used: their length.  1: a stale
- * journal (from before a rewrite). */
-static int apply_lines(struct mf_syncstate *s, struct mf_buf *b,
-                       struct reader *rd, size_t *used, struct mf_err *e)
+/* Called with each complete line (newline cut off): 0 go on, 1 stop,
+ * -1 error. */
+typedef int (*line_fn)(void *arg, char *line, struct mf_err *e);
+
+/* Hand the complete lines of b to fn; *used: their length. */
+static int each_in(struct mf_buf *b, line_fn fn, void *arg, size_t *used,
+                   struct mf_err *e)
 {
 	char *start = b->data ? b->data : "";
 	char *p = start, *end = start + b->len;
+	int r;
 
 	*used = 0;
 	while (p < end) {
@@ -255,36 +263,20 @@ static int apply_lines(struct mf_syncstate *s, struct mf_buf *b,
 		if (!nl)
 			break;  /* torn tail, or the rest comes with the next read */
 		*nl = '\0';
-		if (rd->first && rd->journal) {
-			unsigned long g;
-			if (sscanf(p, "gen %lu", &g) != 1 || g != s->gen)
-				return 1;
-		} else if (rd->first) {
-			if (strcmp(p, "mailflow-syncstate 1"))
-				return mf_err_set(e, MF_E_DATA, "%s: not a sync state file",
-				                  s->snap);
-		} else if (!rd->journal && !strncmp(p, "gen ", 4)) {
-			if (sscanf(p, "gen %lu", &s->gen) != 1)
-				return mf_err_set(e, MF_E_DATA, "%s: bad generation", s->snap);
-		} else if (rd->head && p[0] == '+' && p[1] == ' ') {
-			s->nhead++;
-		} else if (apply(s, p, e) < 0) {
-			mf_err_prefix(e, "%s", rd->journal ? s->journal : s->snap);
-			return -1;
-		}
-		rd->first = 0;
+		if ((r = fn(arg, p, e)) != 0)
+			return r;
 		p = nl + 1;
 		*used = (size_t)(p - start);
 	}
 	return 0;
 }
 
-/* Read path a chunk at a time, applying complete lines as they come: a
- * chunk and one line are held, whatever the file's size.  0; 1 no such
- * file; 2 a stale journal; -1.  rd->complete ends as the length of the
- * complete lines (what follows is a torn tail). */
-static int read_lines(struct mf_syncstate *s, const char *path,
-                      struct reader *rd, struct mf_err *e)
+/* Read path a chunk at a time, handing each complete line to fn: a chunk
+ * and one line are held, whatever the file's size.  0; 1 no such file;
+ * 2 fn stopped; -1.  *complete ends as the length of the complete lines
+ * (what follows is a torn tail), *total as the bytes read. */
+static int each_line(const char *path, line_fn fn, void *arg,
+                     size_t *complete, size_t *total, struct mf_err *e)
 {
 	struct mf_buf b = MF_BUF_INIT(STATE_FILE_MAX);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -307,10 +299,10 @@ static int read_lines(struct mf_syncstate *s, const char *path,
 		if (n <= 0)
 			break;
 		b.len += (size_t)n;
-		rd->total += (size_t)n;
+		*total += (size_t)n;
 		b.data[b.len] = '\0';
-		r = apply_lines(s, &b, rd, &used, e);
-		rd->complete += used;
+		r = each_in(&b, fn, arg, &used, e);
+		*complete += used;
 		memmove(b.data, b.data + used, b.len - used);
 		b.len -= used;
 		b.data[b.len] = '\0';
@@ -318,6 +310,41 @@ static int read_lines(struct mf_syncstate *s, const char *path,
 	close(fd);
 	mf_buf_free(&b);
 	return r == 1 ? 2 : r;
+}
+
+/* One line of the snapshot or the journal into the state; 1: a stale
+ * journal (from before a rewrite). */
+static int load_line(void *arg, char *p, struct mf_err *e)
+{
+	struct reader *rd = arg;
+	struct mf_syncstate *s = rd->s;
+
+	if (rd->first && rd->journal) {
+		unsigned long g;
+		if (sscanf(p, "gen %lu", &g) != 1 || g != s->gen)
+			return 1;
+	} else if (rd->first) {
+		if (strcmp(p, "mailflow-syncstate 1"))
+			return mf_err_set(e, MF_E_DATA, "%s: not a sync state file",
+			                  s->snap);
+	} else if (!rd->journal && !strncmp(p, "gen ", 4)) {
+		if (sscanf(p, "gen %lu", &s->gen) != 1)
+			return mf_err_set(e, MF_E_DATA, "%s: bad generation", s->snap);
+	} else if (rd->head && p[0] == '+' && p[1] == ' ') {
+		s->nhead++;
+	} else if (apply(s, p, e) < 0) {
+		mf_err_prefix(e, "%s", rd->journal ? s->journal : s->snap);
+		return -1;
+	}
+	rd->first = 0;
+	return 0;
+}
+
+static int read_lines(struct mf_syncstate *s, const char *path,
+                      struct reader *rd, struct mf_err *e)
+{
+	rd->s = s;
+	return each_line(path, load_line, rd, &rd->complete, &rd->total, e);
 }
 
 /* A journal with records in it: the last run did not end cleanly. */
@@ -330,13 +357,13 @@ static int journal_waits(const struct mf_syncstate *s)
 
 static int load(struct mf_syncstate *s, int head, struct mf_err *e)
 {
-	struct reader rd = { 0, head && !journal_waits(s), 1, 0, 0 };
+	struct reader rd = { s, 0, head && !journal_waits(s), 1, 0, 0 };
 	int r = read_lines(s, s->snap, &rd, e);
 
 	s->partial = rd.head && r == 0;   /* no snapshot: nothing left out */
 	if (r < 0 || s->partial)
 		return r < 0 ? -1 : 0;
-	rd = (struct reader){ 1, 0, 1, 0, 0 };
+	rd = (struct reader){ s, 1, 0, 1, 0, 0 };
 	r = read_lines(s, s->journal, &rd, e);
 	if (r < 0)
 		return -1;
@@ -423,11 +450,75 @@ void mf_syncstate_free(struct mf_syncstate *s)
 	for (unsigned k = 0; k < MF_SYNCSTATE_KEYWORDS; k++)
 		free(s->kwtab[k]);
 	free(s->v);
+	free(s->su);
 	free(s->dir);
 	free(s->snap);
 	free(s->journal);
 	mf_buf_free(&s->pending);
 	free(s);
+}
+
+/* Position of uid among the streamed UIDs; *found when there. */
+static size_t stream_find(const struct mf_syncstate *s, uint32_t uid,
+                          int *found)
+{
+	size_t lo = 0, hi = s->sn;
+
+	/* they come in UID order as a rule: the last one first */
+	if (s->sn && s->su[s->sn - 1] < uid)
+		lo = s->sn;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->su[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->sn && s->su[lo] == uid;
+	return lo;
+}
+
+static int stream_put(struct mf_syncstate *s, uint32_t uid, struct mf_err *e)
+{
+	int found;
+	size_t i = stream_find(s, uid, &found);
+
+	if (found)
+		return 0;
+	if (s->sn == s->scap) {
+		size_t nc = s->scap ? s->scap * 2 : 1024;
+		uint32_t *nv = realloc(s->su, nc * sizeof *nv);
+		if (!nv)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+		s->su = nv;
+		s->scap = nc;
+	}
+	memmove(&s->su[i + 1], &s->su[i], (s->sn - i) * sizeof *s->su);
+	s->su[i] = uid;
+	s->sn++;
+	return 0;
+}
+
+int mf_syncstate_stream(struct mf_syncstate *s, struct mf_err *e)
+{
+	if (loaded(s, e) < 0)
+		return -1;
+	if (s->n)
+		return mf_err_set(e, MF_E_INTERNAL, "%s: streamed with entries "
+		                  "held", s->snap);
+	/* from a snapshot and a journal without entries, so that every
+	 * entry written from now on is in the journal alone */
+	if (mf_syncstate_compact(s, e) < 0)
+		return -1;
+	s->stream = 1;
+	return 0;
+}
+
+/* In stream mode only entries are added. */
+static int not_streaming(const struct mf_syncstate *s, struct mf_err *e)
+{
+	return s->stream ? mf_err_set(e, MF_E_INTERNAL, "%s: only additions "
+	                              "while streaming", s->snap) : 0;
 }
 
 uint32_t mf_syncstate_uidvalidity(const struct mf_syncstate *s)
@@ -470,7 +561,7 @@ int mf_syncstate_set_uidnext(struct mf_syncstate *s, uint32_t v,
 int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
                        struct mf_err *e)
 {
-	if (loaded(s, e) < 0)
+	if (loaded(s, e) < 0 || not_streaming(s, e) < 0)
 		return -1;
 	clear_mem(s);
 	s->modseq = 0;
@@ -481,7 +572,7 @@ int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
 
 size_t mf_syncstate_count(const struct mf_syncstate *s)
 {
-	return s->partial ? s->nhead : s->n;
+	return s->stream ? s->sn : s->partial ? s->nhead : s->n;
 }
 
 const struct mf_syncstate_entry *mf_syncstate_at(const struct mf_syncstate *s,
@@ -493,9 +584,15 @@ const struct mf_syncstate_entry *mf_syncstate_at(const struct mf_syncstate *s,
 const struct mf_syncstate_entry *mf_syncstate_get(const struct mf_syncstate *s,
                                                   uint32_t uid)
 {
+	static const struct mf_syncstate_entry streamed = { 0, 0, "", "" };
 	int found;
-	size_t i = find(s, uid, &found);
+	size_t i;
 
+	if (s->stream) {
+		(void)stream_find(s, uid, &found);
+		return found ? &streamed : NULL;
+	}
+	i = find(s, uid, &found);
 	return found ? &s->v[i] : NULL;
 }
 
@@ -507,7 +604,8 @@ int mf_syncstate_put(struct mf_syncstate *s, uint32_t uid, const char *flags,
 	if (!uid || !valid_word(base) || !valid_flags(flags) ||
 	    strlen(flags) >= MF_SYNCSTATE_FLAGS_MAX)
 		return mf_err_set(e, MF_E_INTERNAL, "bad sync state entry");
-	if (put_mem(s, uid, flags, status, base, e) < 0)
+	if ((s->stream ? stream_put(s, uid, e)
+	               : put_mem(s, uid, flags, status, base, e)) < 0)
 		return -1;
 	return print_entry(&s->pending, uid, status, flags, base, e);
 }
@@ -532,7 +630,7 @@ int mf_syncstate_set_keyword(struct mf_syncstate *s, unsigned idx,
 
 int mf_syncstate_del(struct mf_syncstate *s, uint32_t uid, struct mf_err *e)
 {
-	if (loaded(s, e) < 0)
+	if (loaded(s, e) < 0 || not_streaming(s, e) < 0)
 		return -1;
 	if (!mf_syncstate_get(s, uid))
 		return 0;
@@ -589,6 +687,41 @@ static int snap_flush(int fd, struct mf_buf *b, const char *tmp, int force,
 	return 0;
 }
 
+/* Where the journal's entry records go while a snapshot is written. */
+struct copy {
+	int fd;
+	struct mf_buf *b;
+	const char *tmp;
+};
+
+static int copy_line(void *arg, char *line, struct mf_err *e)
+{
+	struct copy *c = arg;
+
+	if (line[0] != '+' || line[1] != ' ')
+		return 0;   /* "gen", and values the header holds */
+	if (mf_buf_puts(c->b, line, e) < 0 || mf_buf_putc(c->b, '\n', e) < 0)
+		return -1;
+	return snap_flush(c->fd, c->b, c->tmp, 0, e);
+}
+
+/* Stream mode: the entries are the journal's records (it was committed
+ * just before; _stream() began with an empty snapshot and journal). */
+static int copy_entries(struct mf_syncstate *s, int fd, struct mf_buf *b,
+                        const char *tmp, struct mf_err *e)
+{
+	struct copy c = { fd, b, tmp };
+	size_t complete = 0, total = 0;
+	int r = each_line(s->journal, copy_line, &c, &complete, &total, e);
+
+	if (r < 0)
+		return -1;
+	if (complete != total)
+		return mf_err_set(e, MF_E_INTERNAL, "%s: a record was cut",
+		                  s->journal);
+	return 0;
+}
+
 /* The snapshot, streamed to tmp a chunk at a time (memory stays flat in
  * the number of entries), fsynced, then renamed over the old one. */
 static int write_snapshot(struct mf_syncstate *s, const char *tmp,
@@ -607,6 +740,8 @@ static int write_snapshot(struct mf_syncstate *s, const char *tmp,
 		if (s->kwtab[k] &&
 		    mf_buf_printf(&b, e, "K %u %s\n", k, s->kwtab[k]) < 0)
 			goto out;
+	if (s->stream && copy_entries(s, fd, &b, tmp, e) < 0)
+		goto out;
 	for (size_t i = 0; i < s->n; i++)
 		if (print_entry(&b, s->v[i].uid, s->v[i].status, s->v[i].flags,
 		                s->v[i].base, e) < 0 ||

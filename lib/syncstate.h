@@ -54,6 +54,13 @@ struct mf_syncstate *mf_syncstate_open_head(const char *dir, const char *key,
                                             struct mf_err *e);
 /* Read the entries _open_head() left out (nothing if read already). */
 int mf_syncstate_load(struct mf_syncstate *s, struct mf_err *e);
+/* Stream mode, for a state without entries that will only gain them (a
+ * first pull): from here on an entry put is kept in the journal alone,
+ * with its UID in memory (4 bytes), and _compact() writes the snapshot
+ * from the journal a chunk at a time.  It starts with a _compact().  Then
+ * _get() only says whether a UID was put (its entry's flags and base are
+ * empty), _at() finds nothing, _del() and _reset() fail. */
+int mf_syncstate_stream(struct mf_syncstate *s, struct mf_err *e);
 /* Free without writing anything uncommitted. NULL is fine. */
 void mf_syncstate_free(struct mf_syncstate *s);
 

@@ -297,3 +297,78 @@ Test(syncstate, open_head_reads_values_only)
 	cr_assert_eq(mf_syncstate_reset(s, 1, &e), 0);
 	mf_syncstate_free(s);
 }
+
+/* Stream mode (a first pull): entries go to the journal only, their UIDs
+ * are remembered, the snapshot is written from the journal; what is read
+ * back is what was put, in or out of UID order. */
+Test(syncstate, stream_mode_writes_entries_through_the_journal)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("st");
+	char b[64];
+
+	mf_err_clear(&e);
+	cr_assert_eq(mf_syncstate_reset(s, 5, &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	cr_assert_eq(mf_syncstate_stream(s, &e), 0, "%s", e.msg);
+	for (unsigned u = 1; u <= 3000; u++) {
+		snprintf(b, sizeof b, "base%u", u);
+		cr_assert_eq(mf_syncstate_put(s, u, u % 2 ? "S" : "", 0, b, &e), 0);
+		if (u % 500 == 0)
+			cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	}
+	cr_assert_eq(mf_syncstate_put(s, 5000, "F", 0, "base5000", &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 4000, "R", 0, "base4000", &e), 0);
+	cr_assert_eq(mf_syncstate_count(s), 3002);
+	cr_assert_not_null(mf_syncstate_get(s, 1));
+	cr_assert_not_null(mf_syncstate_get(s, 4000));
+	cr_assert_null(mf_syncstate_get(s, 4001));
+	cr_assert_null(mf_syncstate_at(s, 0));
+	cr_assert_eq(mf_syncstate_del(s, 1, &e), -1);
+	cr_assert_eq(e.kind, MF_E_INTERNAL);
+	cr_assert_eq(mf_syncstate_reset(s, 6, &e), -1);
+	cr_assert_eq(mf_syncstate_set_uidnext(s, 5001, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_count(s), 3002);
+	mf_syncstate_free(s);
+
+	s = open_k("st");
+	cr_assert_eq(mf_syncstate_uidvalidity(s), 5);
+	cr_assert_eq(mf_syncstate_uidnext(s), 5001);
+	cr_assert_eq(mf_syncstate_count(s), 3002);
+	cr_assert_str_eq(mf_syncstate_get(s, 4000)->base, "base4000");
+	cr_assert_str_eq(mf_syncstate_get(s, 4000)->flags, "R");
+	cr_assert_str_eq(mf_syncstate_get(s, 2999)->flags, "S");
+	cr_assert_str_eq(mf_syncstate_get(s, 3000)->flags, "");
+	cr_assert_eq(mf_syncstate_at(s, 3001)->uid, 5000);
+	mf_syncstate_free(s);
+
+	/* a state with entries cannot stream */
+	s = open_k("st");
+	cr_assert_eq(mf_syncstate_stream(s, &e), -1);
+	mf_syncstate_free(s);
+}
+
+/* A crash while streaming: what was committed is in the journal, and the
+ * next open reads it as ever. */
+Test(syncstate, stream_mode_crash_keeps_the_committed)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k("sc");
+
+	mf_err_clear(&e);
+	cr_assert_eq(mf_syncstate_reset(s, 8, &e), 0);
+	cr_assert_eq(mf_syncstate_stream(s, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 1, "S", 0, "one", &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 2, "", 0, "two", &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 3, "", 0, "uncommitted", &e), 0);
+	mf_syncstate_free(s);   /* killed before the end */
+
+	s = open_k("sc");
+	cr_assert_eq(mf_syncstate_uidvalidity(s), 8);
+	cr_assert_eq(mf_syncstate_count(s), 2);
+	cr_assert_str_eq(mf_syncstate_get(s, 2)->base, "two");
+	cr_assert_null(mf_syncstate_get(s, 3));
+	mf_syncstate_free(s);
+}
