@@ -383,7 +383,7 @@ static int
 sync_known(struct frun *fr, struct uids *del_remote,
            struct mf_err *e)
 {
-	size_t nops = 0, i = 0, nalloc = mf_syncstate_count(fr->st) + 1;
+	size_t nops = 0, i = 0, nalloc = mf_syncstate_held(fr->st) + 1;
 	struct store_op *ops;
 	int rc = 0;
 	size_t j;
@@ -391,7 +391,7 @@ sync_known(struct frun *fr, struct uids *del_remote,
 	ops = calloc(nalloc, sizeof *ops);
 	if (!ops)
 		return mf_err_set(e, MF_E_NOMEM, "out of memory");
-	while (rc == 0 && i < mf_syncstate_count(fr->st)) {
+	while (rc == 0 && i < mf_syncstate_held(fr->st)) {
 		struct known k;
 		int gone, push = 0;
 		known_load(fr, i++, &k, &gone);
@@ -442,6 +442,17 @@ check_uidvalidity(struct frun *fr, uint32_t sv, int *use_q,
 	return 0;
 }
 
+/* 1 when QRESYNC's changes will not do and every message's flags must
+ * be listed: without them, or when a range walk over a huge UIDNEXT
+ * jump would be slow. */
+static int
+needs_full(int use_q, uint32_t old_next, uint32_t select_next,
+           uint64_t select_modseq)
+{
+	return !use_q || !select_modseq || select_next < old_next ||
+	       select_next - old_next > 1000000;
+}
+
 /* Without QRESYNC's changes (or when they would not do) list every
  * message's flags. */
 static int
@@ -452,9 +463,7 @@ list_flags(struct frun *fr, int use_q, uint32_t old_next,
 	struct mf_imap_events ev = flag_events(fr);
 	const struct mf_imap_mailbox *mb = isync_store_box(fr->c);
 
-	/* a range walk over a huge UIDNEXT jump would be slow: list instead */
-	fr->full = !use_q || !select_modseq || select_next < old_next ||
-	           select_next - old_next > 1000000;
+	fr->full = needs_full(use_q, old_next, select_next, select_modseq);
 	if (fr->full) {
 		isync_slist_free(&fr->sl);
 		if (mb->exists &&
@@ -532,6 +541,95 @@ still(const struct frun *fr, int use_q, uint32_t next, uint64_t modseq)
 	return has_cur(fr);
 }
 
+/* ---- a pull of the changes alone ---- */
+
+/* 1 when a pull needs only what the server's changes touch: QRESYNC
+ * listed them (RFC 7162 §3.2.5.2) against an unchanged UIDVALIDITY, and
+ * neither --two-way, --expunge nor --dry-run looks at the rest, nor a
+ * keyword table about to move (isync_kw_adopt_due).  Local changes to
+ * other messages are then seen by the next run that reads everything,
+ * as with unchanged() and still(). */
+static int
+delta(const struct frun *fr, int use_q, uint32_t sv, uint32_t old_next,
+      uint32_t next, uint64_t modseq)
+{
+	const struct mf_imapsync_params *p = fr->c->p;
+
+	return sv && sv == isync_store_box(fr->c)->uidvalidity && old_next &&
+	       !needs_full(use_q, old_next, next, modseq) && !p->two_way &&
+	       !p->expunge && !p->dry_run && !isync_kw_adopt_due(fr);
+}
+
+/* What the changes touch: the UIDs reported changed or vanished and
+ * every one from the old UIDNEXT on (new messages, and a stopped run's
+ * files among them), as sorted ranges. */
+static int
+delta_ranges(struct frun *fr, uint32_t old_next, struct uids *r,
+             struct mf_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < fr->sl.n; i++)
+		if (isync_uids_add(r, fr->sl.v[i].uid) == -1 ||
+		    isync_uids_add(r, fr->sl.v[i].uid) == -1)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	for (i = 0; i < fr->vanished.n; i++)
+		if (isync_uids_add(r, fr->vanished.v[i]) == -1)
+			return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	if (isync_uids_add(r, old_next) == -1 ||
+	    isync_uids_add(r, 0xFFFFFFFFu) == -1)
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	isync_ranges_sort(r);
+	return 0;
+}
+
+struct dkeep {
+	struct uids r;          /* the ranges picked */
+	size_t uploads;         /* files of an upload in flight seen */
+};
+
+/* The files of picked UIDs: every file the state knows carries its UID
+ * (U=), and a stopped run's files are among the new UIDs.  A file of an
+ * upload in flight (A=) is counted: finding it needs everything. */
+static int
+delta_keeps(void *arg, const char *rel)
+{
+	struct dkeep *k = arg;
+	char f[16];
+	long u;
+
+	if (mf_maildir_name_field(rel, "A", f, sizeof f) == 0) {
+		k->uploads++;
+		return 0;
+	}
+	return mf_maildir_name_field(rel, "U", f, sizeof f) == 0 &&
+	       mf_parse_long(f, 1, 0xFFFFFFFFl, &u) == 0 &&
+	       isync_ranges_has(&k->r, (uint32_t)u);
+}
+
+/* The state's entries and the Maildir's files the run needs: those the
+ * server's changes touch when delta() allows (memory then grows with
+ * the changes, not the folder), else all of them. */
+static int
+load_local(struct frun *fr, int pick, uint32_t old_next, struct mf_err *e)
+{
+	struct dkeep k = { { 0 }, 0 };
+	int r = 0;
+
+	if (pick) {
+		if (delta_ranges(fr, old_next, &k.r, e) == -1 ||
+		    isync_lscan_load_some(fr->md, &fr->ls, delta_keeps, &k, e) == -1)
+			r = -1;
+		else if (!k.uploads)
+			r = mf_syncstate_load_some(fr->st, k.r.v, k.r.n / 2, e);
+		free(k.r.v);
+		if (r != 0)
+			return r == 1 ? 0 : -1;
+	}
+	return mf_syncstate_load(fr->st, e) == -1 ||
+	       isync_lscan_load(fr->md, &fr->ls, e) == -1 ? -1 : 0;
+}
+
 static int
 sync_body(struct frun *fr, struct mf_err *e)
 {
@@ -555,8 +653,9 @@ sync_body(struct frun *fr, struct mf_err *e)
 		fr->res.messages = (unsigned long)mf_syncstate_count(fr->st);
 		return 0;
 	}
-	if (mf_syncstate_load(fr->st, e) == -1 ||
-	    isync_lscan_load(fr->md, &fr->ls, e) == -1 || isync_kw_open(fr, e) == -1)
+	if (load_local(fr, delta(fr, use_q, sv, old_next, select_next,
+	                         select_modseq), old_next, e) == -1 ||
+	    isync_kw_open(fr, e) == -1)
 		return -1;
 	if ((r = check_uidvalidity(fr, sv, &use_q, e)) != 0)
 		return r == -1 ? -1 : 0;
@@ -658,7 +757,7 @@ gone_remote_pending(const struct mf_syncstate *st)
 {
 	size_t i;
 
-	for (i = 0; i < mf_syncstate_count(st); i++)
+	for (i = 0; i < mf_syncstate_held(st); i++)
 		if (mf_syncstate_at(st, i)->status & MF_SS_GONE_REMOTE)
 			return 1;
 	return 0;

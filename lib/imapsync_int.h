@@ -142,9 +142,15 @@ struct lfile {              /* 32 bytes and one allocation per file */
 struct lscan {
 	struct lfile *v;
 	size_t n, cap;
+	int (*keep)(void *, const char *);  /* while loading: a filter */
+	void *keep_arg;
 };
 
 int isync_lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e);
+/* The same, keeping only the files ("cur/NAME") keep() returns 1 for. */
+int isync_lscan_load_some(struct mf_maildir *md, struct lscan *s,
+                          int (*keep)(void *, const char *), void *arg,
+                          struct mf_err *e);
 void isync_lscan_sort(struct lscan *s);
 struct lfile *isync_lscan_find(struct lscan *s, const char *base);
 void isync_lscan_free(struct lscan *s);
@@ -338,6 +344,9 @@ int isync_file_letters(struct frun *fr, const char *had, const char *set,
 /* Load the folder's keyword table: the Maildir's dovecot-keywords when
  * it has one, else the sync state's. */
 int isync_kw_open(struct frun *fr, struct mf_err *e);
+/* 1 when isync_kw_open() will move the state's keyword table to the
+ * Maildir's dovecot-keywords, renaming every file that uses it. */
+int isync_kw_adopt_due(const struct frun *fr);
 
 /* imapsync_fetch.c: pipelined UID FETCHes of the bodies of want; want
  * NULL: of every message below UIDNEXT, in one UID FETCH 1:* (a first

@@ -52,6 +52,9 @@ scan_cb(void *arg, const char *rel)
 	long u;
 	struct lfile *f;
 
+	if (s->keep && !s->keep(s->keep_arg, rel))
+		return 0;
+
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 256;
 		void *nv = realloc(s->v, nc * sizeof *s->v);
@@ -99,12 +102,23 @@ isync_lscan_free(struct lscan *s)
 int
 isync_lscan_load(struct mf_maildir *md, struct lscan *s, struct mf_err *e)
 {
+	return isync_lscan_load_some(md, s, NULL, NULL, e);
+}
+
+int
+isync_lscan_load_some(struct mf_maildir *md, struct lscan *s,
+                      int (*keep)(void *, const char *), void *arg,
+                      struct mf_err *e)
+{
 	int r;
 
 	isync_lscan_free(s);
 	if (!md)
 		return 0;
+	s->keep = keep;
+	s->keep_arg = arg;
 	r = mf_maildir_scan(md, scan_cb, s, e);
+	s->keep = NULL;
 	if (r != 0)
 		return r == -1 && e->kind != MF_OK ? -1
 		       : mf_err_set(e, MF_E_NOMEM, "out of memory scanning Maildir");
@@ -338,6 +352,21 @@ kw_adopt_state(struct frun *fr, struct mf_err *e)
 		    mf_syncstate_set_keyword(fr->st, i, NULL, e) == -1)
 			return -1;
 	return mf_syncstate_commit(fr->st, e);
+}
+
+int
+isync_kw_adopt_due(const struct frun *fr)
+{
+	char path[4096 + 32];
+	unsigned i;
+
+	for (i = 0; i < MF_KWTABLE_MAX; i++)
+		if (mf_syncstate_keyword(fr->st, i))
+			break;
+	if (i == MF_KWTABLE_MAX)
+		return 0;
+	return snprintf(path, sizeof path, "%s/%s", fr->path, MF_KWTABLE_FILE) >=
+	       (int)sizeof path || access(path, F_OK) == 0;
 }
 
 int

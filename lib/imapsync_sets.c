@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "syncstate.h"
 
 int
 isync_slist_set_flags(struct sflag *s, const char *flags)
@@ -170,7 +171,7 @@ isync_ranges_sort(struct uids *u)
 	qsort(u->v, n, 2 * sizeof *u->v, cmp_pair);
 	for (i = 0; i < n; i++) {
 		uint32_t lo = u->v[2 * i], hi = u->v[2 * i + 1];
-		if (o && lo <= u->v[2 * o - 1] + 1) {
+		if (o && (uint64_t)lo <= (uint64_t)u->v[2 * o - 1] + 1) {
 			if (hi > u->v[2 * o - 1])
 				u->v[2 * o - 1] = hi;
 			continue;
@@ -185,14 +186,5 @@ isync_ranges_sort(struct uids *u)
 int
 isync_ranges_has(const struct uids *u, uint32_t x)
 {
-	size_t lo = 0, hi = u->n / 2;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (u->v[2 * mid + 1] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < u->n / 2 && u->v[2 * lo] <= x && x <= u->v[2 * lo + 1];
+	return mf_uid_ranges_has(u->v, u->n / 2, x);
 }

@@ -30,6 +30,10 @@ struct mf_syncstate {
 	int stream;       /* _stream(): entries in the journal only */
 	uint32_t *su;     /* then: their UIDs, sorted */
 	size_t sn, scap;
+	int picked;       /* _load_some(): only the entries picked held */
+	uint32_t *pr;     /* then: the picked UIDs, ranges (lo, hi), sorted */
+	size_t npr;       /* number of ranges */
+	size_t nskip;     /* snapshot entries left unread */
 	char *kwtab[MF_SYNCSTATE_KEYWORDS];
 };
 
@@ -240,6 +244,7 @@ struct reader {
 	struct mf_syncstate *s;
 	int journal;        /* the journal, else the snapshot */
 	int head;           /* snapshot: its values only, entries counted */
+	int pick;           /* snapshot: only the picked entries */
 	int first;          /* the next line is the file's first */
 	size_t complete;    /* bytes of complete lines so far */
 	size_t total;       /* bytes read */
@@ -312,6 +317,39 @@ static int each_line(const char *path, line_fn fn, void *arg,
 	return r == 1 ? 2 : r;
 }
 
+/* The UID of a "+ UID ..." record, 0 if it has none (apply() then says
+ * the record is corrupt). */
+static uint32_t record_uid(const char *p)
+{
+	char *end;
+	unsigned long u;
+
+	errno = 0;
+	u = strtoul(p + 2, &end, 10);
+	return errno || end == p + 2 || *end != ' ' || u > 0xFFFFFFFFul
+	       ? 0 : (uint32_t)u;
+}
+
+int mf_uid_ranges_has(const uint32_t *ranges, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ranges[2 * mid + 1] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ranges[2 * lo] <= uid;
+}
+
+/* 1 when uid is among the UIDs _load_some() picked. */
+static int picks(const struct mf_syncstate *s, uint32_t uid)
+{
+	return mf_uid_ranges_has(s->pr, s->npr, uid);
+}
+
 /* One line of the snapshot or the journal into the state; 1: a stale
  * journal (from before a rewrite). */
 static int load_line(void *arg, char *p, struct mf_err *e)
@@ -332,6 +370,9 @@ static int load_line(void *arg, char *p, struct mf_err *e)
 			return mf_err_set(e, MF_E_DATA, "%s: bad generation", s->snap);
 	} else if (rd->head && p[0] == '+' && p[1] == ' ') {
 		s->nhead++;
+	} else if (rd->pick && p[0] == '+' && p[1] == ' ' && record_uid(p) &&
+	           !picks(s, record_uid(p))) {
+		s->nskip++;
 	} else if (apply(s, p, e) < 0) {
 		mf_err_prefix(e, "%s", rd->journal ? s->journal : s->snap);
 		return -1;
@@ -357,13 +398,13 @@ static int journal_waits(const struct mf_syncstate *s)
 
 static int load(struct mf_syncstate *s, int head, struct mf_err *e)
 {
-	struct reader rd = { s, 0, head && !journal_waits(s), 1, 0, 0 };
+	struct reader rd = { s, 0, head && !journal_waits(s), s->picked, 1, 0, 0 };
 	int r = read_lines(s, s->snap, &rd, e);
 
 	s->partial = rd.head && r == 0;   /* no snapshot: nothing left out */
 	if (r < 0 || s->partial)
 		return r < 0 ? -1 : 0;
-	rd = (struct reader){ s, 1, 0, 1, 0, 0 };
+	rd = (struct reader){ s, 1, 0, 0, 1, 0, 0 };
 	r = read_lines(s, s->journal, &rd, e);
 	if (r < 0)
 		return -1;
@@ -429,10 +470,42 @@ struct mf_syncstate *mf_syncstate_open_head(const char *dir, const char *key,
 
 int mf_syncstate_load(struct mf_syncstate *s, struct mf_err *e)
 {
+	if (s->picked)
+		return mf_err_set(e, MF_E_INTERNAL, "%s: read in part already",
+		                  s->snap);
 	if (!s->partial)
 		return 0;
 	s->nhead = 0;
 	return load(s, 0, e);
+}
+
+/* ranges: n pairs (lo, hi), each lo <= hi, sorted and apart. */
+static int ranges_ok(const uint32_t *ranges, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ranges[2 * i] > ranges[2 * i + 1] ||
+		    (i && ranges[2 * i] <= ranges[2 * i - 1]))
+			return 0;
+	return 1;
+}
+
+int mf_syncstate_load_some(struct mf_syncstate *s, const uint32_t *ranges,
+                           size_t n, struct mf_err *e)
+{
+	if (!ranges_ok(ranges, n) || s->stream || s->picked)
+		return mf_err_set(e, MF_E_INTERNAL, "%s: bad pick", s->snap);
+	/* read whole already, or a journal to replay: everything is read */
+	if (!s->partial || journal_waits(s))
+		return mf_syncstate_load(s, e);
+	if (n == 0)
+		return mf_err_set(e, MF_E_INTERNAL, "%s: empty pick", s->snap);
+	if (!(s->pr = malloc(2 * n * sizeof *s->pr)))
+		return mf_err_set(e, MF_E_NOMEM, "out of memory");
+	memcpy(s->pr, ranges, 2 * n * sizeof *s->pr);
+	s->npr = n;
+	s->picked = 1;
+	s->nhead = 0;
+	return load(s, 0, e) < 0 ? -1 : 1;
 }
 
 /* Nothing may change a state whose entries were not read. */
@@ -440,6 +513,24 @@ static int loaded(const struct mf_syncstate *s, struct mf_err *e)
 {
 	return s->partial ? mf_err_set(e, MF_E_INTERNAL, "%s: changed before "
 	                               "it was read", s->snap) : 0;
+}
+
+/* Nor an entry a pick left unread: its record would be written twice. */
+static int held(const struct mf_syncstate *s, uint32_t uid,
+                struct mf_err *e)
+{
+	if (loaded(s, e) < 0)
+		return -1;
+	return !s->picked || picks(s, uid) ? 0 :
+	       mf_err_set(e, MF_E_INTERNAL, "%s: UID %u changed but not read",
+	                  s->snap, uid);
+}
+
+/* Nor may a pick be left for all entries at once. */
+static int not_picked(const struct mf_syncstate *s, struct mf_err *e)
+{
+	return s->picked ? mf_err_set(e, MF_E_INTERNAL, "%s: read in part",
+	                              s->snap) : 0;
 }
 
 void mf_syncstate_free(struct mf_syncstate *s)
@@ -451,6 +542,7 @@ void mf_syncstate_free(struct mf_syncstate *s)
 		free(s->kwtab[k]);
 	free(s->v);
 	free(s->su);
+	free(s->pr);
 	free(s->dir);
 	free(s->snap);
 	free(s->journal);
@@ -501,7 +593,7 @@ static int stream_put(struct mf_syncstate *s, uint32_t uid, struct mf_err *e)
 
 int mf_syncstate_stream(struct mf_syncstate *s, struct mf_err *e)
 {
-	if (loaded(s, e) < 0)
+	if (loaded(s, e) < 0 || not_picked(s, e) < 0)
 		return -1;
 	if (s->n)
 		return mf_err_set(e, MF_E_INTERNAL, "%s: streamed with entries "
@@ -561,7 +653,7 @@ int mf_syncstate_set_uidnext(struct mf_syncstate *s, uint32_t v,
 int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
                        struct mf_err *e)
 {
-	if (loaded(s, e) < 0 || not_streaming(s, e) < 0)
+	if (loaded(s, e) < 0 || not_streaming(s, e) < 0 || not_picked(s, e) < 0)
 		return -1;
 	clear_mem(s);
 	s->modseq = 0;
@@ -572,7 +664,12 @@ int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
 
 size_t mf_syncstate_count(const struct mf_syncstate *s)
 {
-	return s->stream ? s->sn : s->partial ? s->nhead : s->n;
+	return s->stream ? s->sn : s->partial ? s->nhead : s->nskip + s->n;
+}
+
+size_t mf_syncstate_held(const struct mf_syncstate *s)
+{
+	return s->n;
 }
 
 const struct mf_syncstate_entry *mf_syncstate_at(const struct mf_syncstate *s,
@@ -599,7 +696,7 @@ const struct mf_syncstate_entry *mf_syncstate_get(const struct mf_syncstate *s,
 int mf_syncstate_put(struct mf_syncstate *s, uint32_t uid, const char *flags,
                      unsigned status, const char *base, struct mf_err *e)
 {
-	if (loaded(s, e) < 0)
+	if (held(s, uid, e) < 0)
 		return -1;
 	if (!uid || !valid_word(base) || !valid_flags(flags) ||
 	    strlen(flags) >= MF_SYNCSTATE_FLAGS_MAX)
@@ -630,7 +727,7 @@ int mf_syncstate_set_keyword(struct mf_syncstate *s, unsigned idx,
 
 int mf_syncstate_del(struct mf_syncstate *s, uint32_t uid, struct mf_err *e)
 {
-	if (loaded(s, e) < 0 || not_streaming(s, e) < 0)
+	if (held(s, uid, e) < 0 || not_streaming(s, e) < 0)
 		return -1;
 	if (!mf_syncstate_get(s, uid))
 		return 0;
@@ -722,6 +819,67 @@ static int copy_entries(struct mf_syncstate *s, int fd, struct mf_buf *b,
 	return 0;
 }
 
+/* A pick: the old snapshot's records merged with the entries held. */
+struct merge {
+	struct copy c;
+	const struct mf_syncstate *s;
+	size_t i;           /* the next held entry to write */
+};
+
+/* Write the held entries below uid not written yet (all of them:
+ * UINT32_MAX + 1). */
+static int merge_held(struct merge *m, uint64_t uid, struct mf_err *e)
+{
+	const struct mf_syncstate *s = m->s;
+
+	for (; m->i < s->n && s->v[m->i].uid < uid; m->i++)
+		if (print_entry(m->c.b, s->v[m->i].uid, s->v[m->i].status,
+		                s->v[m->i].flags, s->v[m->i].base, e) < 0 ||
+		    snap_flush(m->c.fd, m->c.b, m->c.tmp, 0, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* A record the pick left unread is copied as it is; a picked one is
+ * replaced by what is held (nothing when it was deleted).  A snapshot in
+ * UID order gives one in UID order; any other still gives each record
+ * once. */
+static int merge_line(void *arg, char *line, struct mf_err *e)
+{
+	struct merge *m = arg;
+	uint32_t uid;
+
+	if (line[0] != '+' || line[1] != ' ')
+		return 0;   /* the header: written afresh */
+	if (!(uid = record_uid(line)))
+		return mf_err_set(e, MF_E_DATA, "%s: corrupt sync state record",
+		                  m->s->snap);
+	if (merge_held(m, uid, e) < 0)
+		return -1;
+	return picks(m->s, uid) ? 0 : copy_line(&m->c, line, e);
+}
+
+static int merge_entries(struct mf_syncstate *s, int fd, struct mf_buf *b,
+                         const char *tmp, struct mf_err *e)
+{
+	struct merge m = { { fd, b, tmp }, s, 0 };
+	size_t complete = 0, total = 0;
+	int r = each_line(s->snap, merge_line, &m, &complete, &total, e);
+
+	if (r < 0)
+		return -1;
+	return merge_held(&m, (uint64_t)UINT32_MAX + 1, e);
+}
+
+/* Every entry held, in UID order. */
+static int held_entries(struct mf_syncstate *s, int fd, struct mf_buf *b,
+                        const char *tmp, struct mf_err *e)
+{
+	struct merge m = { { fd, b, tmp }, s, 0 };
+
+	return merge_held(&m, (uint64_t)UINT32_MAX + 1, e);
+}
+
 /* The snapshot, streamed to tmp a chunk at a time (memory stays flat in
  * the number of entries), fsynced, then renamed over the old one. */
 static int write_snapshot(struct mf_syncstate *s, const char *tmp,
@@ -742,11 +900,9 @@ static int write_snapshot(struct mf_syncstate *s, const char *tmp,
 			goto out;
 	if (s->stream && copy_entries(s, fd, &b, tmp, e) < 0)
 		goto out;
-	for (size_t i = 0; i < s->n; i++)
-		if (print_entry(&b, s->v[i].uid, s->v[i].status, s->v[i].flags,
-		                s->v[i].base, e) < 0 ||
-		    snap_flush(fd, &b, tmp, 0, e) < 0)
-			goto out;
+	if ((s->picked ? merge_entries(s, fd, &b, tmp, e)
+	               : held_entries(s, fd, &b, tmp, e)) < 0)
+		goto out;
 	if (snap_flush(fd, &b, tmp, 1, e) < 0)
 		goto out;
 	r = mf_durable_fsync_close(fd, tmp, e);

@@ -52,8 +52,21 @@ struct mf_syncstate *mf_syncstate_open(const char *dir, const char *key,
  * (a run that did not end cleanly) makes it read everything at once. */
 struct mf_syncstate *mf_syncstate_open_head(const char *dir, const char *key,
                                             struct mf_err *e);
-/* Read the entries _open_head() left out (nothing if read already). */
+/* Read the entries _open_head() left out (nothing if read already;
+ * MF_E_INTERNAL after _load_some()). */
 int mf_syncstate_load(struct mf_syncstate *s, struct mf_err *e);
+/* Read only the entries whose UIDs are in ranges: n pairs (lo, hi),
+ * lo <= hi, sorted and apart (the set is copied).  The rest of the
+ * snapshot stays on disk, so memory grows with the pick, not the folder.
+ * Then _count() is still every entry, _held() and _at() cover the
+ * entries read, _get() finds none outside the pick, a change outside it
+ * fails (MF_E_INTERNAL) and _compact() merges the old snapshot, a chunk
+ * at a time, with what is held: 1.  A state read whole already, or with
+ * a journal to replay, is read whole instead: 0.  n must not be 0. */
+int mf_syncstate_load_some(struct mf_syncstate *s, const uint32_t *ranges,
+                           size_t n, struct mf_err *e);
+/* 1 when uid is in ranges: n pairs (lo, hi), sorted and apart. */
+int mf_uid_ranges_has(const uint32_t *ranges, size_t n, uint32_t uid);
 /* Stream mode, for a state without entries that will only gain them (a
  * first pull): from here on an entry put is kept in the journal alone,
  * with its UID in memory (4 bytes), and _compact() writes the snapshot
@@ -76,8 +89,12 @@ int mf_syncstate_set_uidnext(struct mf_syncstate *s, uint32_t v,
 int mf_syncstate_reset(struct mf_syncstate *s, uint32_t uidvalidity,
                        struct mf_err *e);
 
-/* Entries, sorted by UID; valid until the next change. */
+/* Entries, sorted by UID; valid until the next change.  _count() is
+ * how many there are, _held() how many are in memory (_at() covers
+ * those): the same number unless opened by _open_head() or _stream() or
+ * read by _load_some(). */
 size_t mf_syncstate_count(const struct mf_syncstate *s);
+size_t mf_syncstate_held(const struct mf_syncstate *s);
 const struct mf_syncstate_entry *mf_syncstate_at(const struct mf_syncstate *s,
                                                  size_t i);
 const struct mf_syncstate_entry *mf_syncstate_get(const struct mf_syncstate *s,

@@ -567,19 +567,35 @@ job_rtt() {
 	compare "40 ms RTT: IMAPS resync, no change, $RTT_N" mbsync "$K" is_again "$fn2"
 }
 
+# change_folder FOLDER: 100 flag changes and 100 new messages in bob's
+# FOLDER, on the server.
+change_folder() {
+	local i
+	$MF_DOVEADM flags add -u "$MF_USER2" '\Flagged' mailbox "$1" uid 1:100 || return 1
+	for i in $(seq 100); do
+		printf 'From: %s\nTo: %s\nSubject: new %s\n\nLine %s.\n' "$MF_ADDR" \
+		    "$MF_ADDR2" "$i" "$i" | $MF_DOVEADM save -u "$MF_USER2" -m "$1" || return 1
+	done
+}
+
 # imap-sync's peak RSS pulling and resyncing a folder of LARGE small
-# messages and one of LARGE/10: memory should not grow with the count.
+# messages and one of LARGE/10, with no change and after 100 flag changes
+# and 100 new messages: memory should not grow with the count.
 job_rss() {
-	local f count pull resync
+	local f count pull resync change
 	IS_PORT=$MF_IMAPS_PORT
 	for f in Tenth Large; do
 		count=$SMALL; [ "$f" = Large ] && count=$LARGE
 		IS_FOLDER=$f
-		: >"$work/rss.pull"; : >"$work/rss.resync"
-		if is_first "$work/rss.pull" && is_again "$work/rss.resync"; then
+		: >"$work/rss.pull"; : >"$work/rss.resync"; : >"$work/rss.change"
+		if is_first "$work/rss.pull" && is_again "$work/rss.resync" &&
+		    { change_folder "$f" >"$work/failed" 2>&1 ||
+		      { echo "changing $f on the server failed" >"$work/failed"; false; }; } &&
+		    is_again "$work/rss.change"; then
 			read -r pull _ _ pr < <(stats "$work/rss.pull")
 			read -r resync _ _ rr < <(stats "$work/rss.resync")
-			echo "$count $pr $rr $pull $resync" >>"$work/rss"
+			read -r change _ _ cr < <(stats "$work/rss.change")
+			echo "$count $pr $rr $pull $resync $cr $change" >>"$work/rss"
 		else
 			tool_failed=1
 			echo "$count FAILED $(cat "$work/failed")" >>"$work/rss"
@@ -591,11 +607,12 @@ rss_table() {
 	awk -v large="$LARGE" '
 	function mib(k) { return sprintf("%.1f MiB", k / 1024) }
 	$2 == "FAILED" { print "| imap-sync at " $1 " | FAILED: " substr($0, index($0, $3)) " | | |"; next }
-	{ c[NR] = $1; p[NR] = $2; r[NR] = $3; tp[NR] = $4; tr[NR] = $5 }
+	{ c[NR] = $1; p[NR] = $2; r[NR] = $3; tp[NR] = $4; tr[NR] = $5; h[NR] = $6; th[NR] = $7 }
 	END {
 		if (NR < 2) exit
 		printf "| imap-sync first pull, peak RSS | %s (%d ms) | %s (%d ms) | %.2f× |\n", mib(p[1]), tp[1], mib(p[2]), tp[2], p[2] / p[1]
 		printf "| imap-sync resync, no change, peak RSS | %s (%d ms) | %s (%d ms) | %.2f× |\n", mib(r[1]), tr[1], mib(r[2]), tr[2], r[2] / r[1]
+		printf "| imap-sync resync after 100 flag changes and 100 new, peak RSS | %s (%d ms) | %s (%d ms) | %.2f× |\n", mib(h[1]), th[1], mib(h[2]), th[2], h[2] / h[1]
 	}' "$work/rss"
 }
 

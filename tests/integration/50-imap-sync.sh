@@ -100,6 +100,75 @@ n=$(grep -c 'SELECT "' "$MF_TMP/chg.tx")
 [ "$n" = 3 ] || fail "three changed folders: $n SELECTs, want 3: $(grep 'SELECT "' "$MF_TMP/chg.tx")"
 python3 "$H" compare "$MF_TMP/m" maildir++ "$P" >/dev/null || fail "differs after the changes"
 
+# --- a pull after changes reads only the entries they touch (the rest of
+# the state stays on disk: memory grows with the changes, not the folder).
+# Flags changed on the server, an expunge, two new messages, and a local
+# flag change on a message the server did not touch: the local change
+# stays, the expunge is recorded for a later --expunge, and the state comes
+# out whole, as a two-way --expunge run that reads everything then shows.
+f="$P.Entwürfe"
+python3 "$H" store "$f" 2:4 +FLAGS '(\Answered)' || fail "store"
+python3 "$H" store "$f" 5 +FLAGS '(\Draft)' || fail "store"
+python3 "$H" expunge "$f" 6 || fail "expunge"
+python3 "$H" append "$f" 2 || fail "append"
+cp -r "$MF_TMP/st" "$MF_TMP/st.pre"
+# the local change: \Flagged on the first message from UID 10 on without it
+victim=$(python3 - "$MF_TMP/m/.$f" <<'PY'
+import os, re, sys
+d = sys.argv[1]
+files = []
+for sub in ("cur", "new"):
+    for fn in os.listdir(os.path.join(d, sub)):
+        u = int(re.search(r",U=(\d+)", fn).group(1))
+        files.append((u, sub, fn))
+for u, sub, fn in sorted(files):
+    base, _, letters = fn.partition(":2,")
+    if u >= 10 and "F" not in letters:
+        nl = "".join(sorted(set(letters + "F")))
+        os.rename(os.path.join(d, sub, fn), os.path.join(d, "cur", base + ":2," + nl))
+        print(u)
+        break
+PY
+)
+[ -n "$victim" ] || fail "no message for the local flag change"
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$f" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" --json >"$MF_TMP/delta.json" ||
+	fail "pull after changes: $(cat "$MF_TMP/delta.json")"
+grep -q '"fetched":2,' "$MF_TMP/delta.json" || fail "pull after changes: $(cat "$MF_TMP/delta.json")"
+python3 - "$MF_TMP/m/.$f" "$MF_TMP/st.pre" "$MF_TMP/st" "$victim" <<'PY' || fail "the state after the pull"
+import glob, os, re, sys
+d, pre, post, victim = sys.argv[1:]
+victim = int(victim)
+files = {}
+for sub in ("cur", "new"):
+    for fn in os.listdir(os.path.join(d, sub)):
+        m = re.search(r",U=(\d+)", fn)
+        files[int(m.group(1))] = fn
+def entries(path):
+    return {int(l.split()[1]): l.split() for l in open(path) if l.startswith("+ ")}
+key = [p for p in glob.glob(post + "/*.state") if files[victim].split(":2,")[0] in open(p).read()]
+assert len(key) == 1, key
+before = entries(os.path.join(pre, os.path.basename(key[0])))
+after = entries(key[0])
+assert sorted(after) == sorted(files), (len(after), len(files))
+assert after[6][2] == "1", after[6]                     # expunged remotely, kept
+for u in (2, 3, 4):
+    assert "R" in after[u][3], after[u]
+assert "D" in after[5][3], after[5]
+assert "F" in files[victim].split(":2,")[1] and "F" not in after[victim][3], (files[victim], after[victim])
+for u in before:
+    if u not in (2, 3, 4, 5, 6):
+        assert after[u] == before[u], (before[u], after[u])
+print("entries", len(after))
+PY
+IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$f" \
+	-m "$MF_TMP/m" --state "$MF_TMP/st" --two-way --expunge --json >"$MF_TMP/delta2.json" ||
+	fail "two-way after the pull: $(cat "$MF_TMP/delta2.json")"
+grep -q '"uploaded":0' "$MF_TMP/delta2.json" && grep -q '"deleted_local":1' "$MF_TMP/delta2.json" &&
+	grep -q '"flags_remote":1' "$MF_TMP/delta2.json" ||
+	fail "two-way after the pull: $(cat "$MF_TMP/delta2.json")"
+python3 "$H" compare "$MF_TMP/m" maildir++ "$P" >/dev/null || fail "differs after the pull of changes"
+
 # --- state lost: rebuilt from the ",U=" names without fetching a body ---
 mv "$MF_TMP/st" "$MF_TMP/st.lost"
 IS -s localhost --port "$MF_IMAPS_PORT" --tls implicit --folder "$P*" \

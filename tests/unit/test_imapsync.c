@@ -396,3 +396,28 @@ Test(imapsync, qresync_vanished_with_expunge_removes_the_file)
 	cr_expect_eq(mf_syncstate_count(s), 1);
 	mf_syncstate_free(s);
 }
+
+/* Ranges merge even when one reaches the last UID (no wrap-around): a
+ * QRESYNC change reported for a new message lies inside "from the old
+ * UIDNEXT on". */
+Test(imapsync, ranges_merge_up_to_the_last_uid)
+{
+	struct uids u = { 0 };
+
+	cr_assert_eq(isync_uids_add(&u, 5), 0);
+	cr_assert_eq(isync_uids_add(&u, 0xFFFFFFFFu), 0);
+	cr_assert_eq(isync_uids_add(&u, 6), 0);
+	cr_assert_eq(isync_uids_add(&u, 6), 0);
+	cr_assert_eq(isync_uids_add(&u, 1), 0);
+	cr_assert_eq(isync_uids_add(&u, 1), 0);
+	isync_ranges_sort(&u);
+	cr_assert_eq(u.n, 4);
+	cr_expect_eq(u.v[0], 1);
+	cr_expect_eq(u.v[1], 1);
+	cr_expect_eq(u.v[2], 5);
+	cr_expect_eq(u.v[3], 0xFFFFFFFFu);
+	cr_expect(isync_ranges_has(&u, 0xFFFFFFFFu));
+	cr_expect(isync_ranges_has(&u, 6));
+	cr_expect_not(isync_ranges_has(&u, 2));
+	free(u.v);
+}

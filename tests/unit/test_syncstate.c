@@ -372,3 +372,101 @@ Test(syncstate, stream_mode_crash_keeps_the_committed)
 	cr_assert_null(mf_syncstate_get(s, 3));
 	mf_syncstate_free(s);
 }
+
+/* A state of UIDs 1..n (flags "S", base "bU"), compacted. */
+static void fill_plain(const char *key, unsigned n)
+{
+	struct mf_err e;
+	struct mf_syncstate *s = open_k(key);
+	char b[32];
+
+	mf_err_clear(&e);
+	cr_assert_eq(mf_syncstate_reset(s, 3, &e), 0);
+	for (unsigned u = 1; u <= n; u++) {
+		snprintf(b, sizeof b, "b%u", u);
+		cr_assert_eq(mf_syncstate_put(s, u, "S", 0, b, &e), 0);
+	}
+	cr_assert_eq(mf_syncstate_set_uidnext(s, n + 1, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0, "%s", e.msg);
+	mf_syncstate_free(s);
+}
+
+/* _load_some: only the picked entries are held, changes outside the pick
+ * are refused, and the rewrite keeps every entry the pick left on disk
+ * beside the picked ones as changed, in UID order. */
+Test(syncstate, load_some_holds_the_pick_and_merges_the_rest)
+{
+	static const uint32_t pick[] = { 10, 10, 500, 510, 900, 0xFFFFFFFFu };
+	struct mf_err e;
+	struct mf_syncstate *s;
+	uint32_t prev = 0;
+
+	fill_plain("p", 1000);
+	mf_err_clear(&e);
+	s = mf_syncstate_open_head(dir, "p", &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_load_some(s, pick, 3, &e), 1, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_held(s), 1 + 11 + 101);
+	cr_assert_eq(mf_syncstate_count(s), 1000);
+	cr_assert_eq(mf_syncstate_at(s, 0)->uid, 10);
+	cr_assert_null(mf_syncstate_get(s, 11));
+	cr_assert_str_eq(mf_syncstate_get(s, 505)->base, "b505");
+	cr_assert_eq(mf_syncstate_put(s, 11, "", 0, "x", &e), -1);
+	cr_assert_eq(e.kind, MF_E_INTERNAL);
+	cr_assert_eq(mf_syncstate_del(s, 499, &e), -1);
+	cr_assert_eq(mf_syncstate_reset(s, 4, &e), -1);
+	cr_assert_eq(mf_syncstate_load(s, &e), -1);
+	cr_assert_eq(mf_syncstate_put(s, 10, "FS", 0, "b10", &e), 0);
+	cr_assert_eq(mf_syncstate_del(s, 505, &e), 0);
+	cr_assert_eq(mf_syncstate_put(s, 2000, "", 0, "b2000", &e), 0);
+	cr_assert_eq(mf_syncstate_count(s), 1000);
+	cr_assert_eq(mf_syncstate_set_uidnext(s, 2001, &e), 0);
+	cr_assert_eq(mf_syncstate_compact(s, &e), 0, "%s", e.msg);
+	mf_syncstate_free(s);
+
+	s = open_k("p");
+	cr_assert_eq(mf_syncstate_count(s), 1000);
+	cr_assert_eq(mf_syncstate_uidnext(s), 2001);
+	cr_assert_str_eq(mf_syncstate_get(s, 10)->flags, "FS");
+	cr_assert_str_eq(mf_syncstate_get(s, 11)->base, "b11");
+	cr_assert_str_eq(mf_syncstate_get(s, 499)->flags, "S");
+	cr_assert_null(mf_syncstate_get(s, 505));
+	cr_assert_str_eq(mf_syncstate_get(s, 2000)->base, "b2000");
+	for (size_t i = 0; i < mf_syncstate_held(s); i++) {
+		cr_assert_gt(mf_syncstate_at(s, i)->uid, prev, "in UID order");
+		prev = mf_syncstate_at(s, i)->uid;
+	}
+	mf_syncstate_free(s);
+}
+
+/* A crash after a picked change was committed: the journal brings it
+ * back, and the next _load_some() reads everything to replay it. */
+Test(syncstate, load_some_after_a_crash_reads_whole)
+{
+	static const uint32_t pick[] = { 7, 7 };
+	struct mf_err e;
+	struct mf_syncstate *s;
+
+	fill_plain("c", 50);
+	mf_err_clear(&e);
+	s = mf_syncstate_open_head(dir, "c", &e);
+	cr_assert_eq(mf_syncstate_load_some(s, pick, 1, &e), 1, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_put(s, 7, "R", 0, "b7", &e), 0);
+	cr_assert_eq(mf_syncstate_commit(s, &e), 0);
+	mf_syncstate_free(s);   /* stopped before the rewrite */
+
+	s = mf_syncstate_open_head(dir, "c", &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_load_some(s, pick, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_syncstate_held(s), 50);
+	cr_assert_str_eq(mf_syncstate_get(s, 7)->flags, "R");
+	cr_assert_eq(mf_syncstate_put(s, 8, "", 0, "b8", &e), 0);
+	mf_syncstate_free(s);
+
+	/* a pick must be sorted ranges, and not empty */
+	static const uint32_t bad[] = { 9, 9, 3, 4 };
+	s = mf_syncstate_open_head(dir, "c", &e);
+	cr_assert_eq(mf_syncstate_load_some(s, bad, 2, &e), -1);
+	cr_assert_eq(e.kind, MF_E_INTERNAL);
+	mf_syncstate_free(s);
+}
