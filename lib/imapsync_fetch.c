@@ -84,27 +84,50 @@ lit_end(void *arg)
 	return 0;
 }
 
+/* The group syncing since group_start(): once its files and directory
+ * entries are durable, into the state (the journal committed).  On
+ * failure none of it is recorded. */
 static int
-group_commit(struct frun *fr, struct mf_err *e)
+group_settle(struct frun *fr, struct mf_err *e)
 {
+	int rc;
 	size_t i;
 
+	if (!fr->nfly)
+		return 0;
+	rc = mf_maildir_sync_wait(fr->md, e);
+	for (i = 0; i < fr->nfly; i++) {
+		if (rc == 0 && mf_syncstate_put(fr->st, fr->fly[i].uid,
+		                                fr->fly[i].flags, 0,
+		                                fr->fly[i].base, e) == -1)
+			rc = -1;
+		free(fr->fly[i].base);
+		free(fr->fly[i].flags);
+	}
+	fr->nfly = 0;
+	return rc == 0 ? mf_syncstate_commit(fr->st, e) : -1;
+}
+
+/* The pending group starts syncing on the Maildir's thread while the
+ * next one arrives; the group before it is settled first. */
+static int
+group_start(struct frun *fr, struct mf_err *e)
+{
+	struct pending *t = fr->fly;
+	size_t c = fr->capfly;
+
+	if (group_settle(fr, e) == -1)
+		return -1;
 	if (!fr->npend)
 		return 0;
-	/* the files' data and their directory entries must be durable before
-	 * the state may say we have them (batch mode: this sync does both) */
-	if (mf_maildir_sync(fr->md, e) == -1)
-		return -1;
-	for (i = 0; i < fr->npend; i++) {
-		if (mf_syncstate_put(fr->st, fr->pend[i].uid, fr->pend[i].flags, 0,
-		                     fr->pend[i].base, e) == -1)
-			return -1;
-		free(fr->pend[i].base);
-		free(fr->pend[i].flags);
-	}
+	fr->fly = fr->pend;
+	fr->capfly = fr->cappend;
+	fr->nfly = fr->npend;
+	fr->pend = t;
+	fr->cappend = c;
 	fr->npend = 0;
 	fr->pend_bytes = 0;
-	return mf_syncstate_commit(fr->st, e);
+	return mf_maildir_sync_start(fr->md, e);
 }
 
 /* Note the committed file "cur/BASE:2,FLAGS" or "new/BASE" for the next
@@ -229,6 +252,9 @@ pending_has(const struct frun *fr, uint64_t uid)
 	for (i = 0; i < fr->npend; i++)
 		if (fr->pend[i].uid == uid)
 			return 1;
+	for (i = 0; i < fr->nfly; i++)
+		if (fr->fly[i].uid == uid)
+			return 1;
 	return 0;
 }
 
@@ -272,7 +298,7 @@ commit_body(struct frun *fr, const struct mf_imap_fetch *fm,
 	if (fr->c->p->stop && *fr->c->p->stop)   /* SIGTERM: this message is */
 		return mf_err_set(e, MF_E_TEMP, "stopped");   /* kept, no more */
 	if (fr->npend >= GROUP_COMMIT_MSGS || fr->pend_bytes >= GROUP_COMMIT_BYTES)
-		return group_commit(fr, e);
+		return group_start(fr, e);
 	return 0;
 }
 
@@ -302,7 +328,8 @@ isync_fetch_bodies(struct frun *fr, const struct uids *want,
 	}
 	/* what was committed before a failure is still recorded */
 	mf_err_clear(&e2);
-	if (group_commit(fr, rc == -1 ? &e2 : e) == -1 && rc == 0)
+	if ((group_start(fr, rc == -1 ? &e2 : e) == -1 ||
+	     group_settle(fr, rc == -1 ? &e2 : e) == -1) && rc == 0)
 		rc = -1;
 	return rc;
 }

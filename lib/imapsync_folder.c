@@ -717,8 +717,9 @@ open_maildir(struct frun *fr, struct mf_err *e)
 	fr->md = mf_maildir_open(fr->path, 1, e);
 	if (!fr->md)
 		return -1;
-	/* group_commit() syncs before anything is recorded: the files'
-	 * fdatasyncs and one directory fsync per group, not an fsync each */
+	/* a group is synced (on the Maildir's thread, while the next one
+	 * arrives) before any of it is recorded: the files' fdatasyncs and
+	 * one directory fsync per group, not an fsync each */
 	mf_maildir_set_batch(fr->md, 1);
 	if (c->p->layout == MF_LAYOUT_MAILDIRPP && *fr->f->rel) {
 		/* Maildir++: mark subfolders for MUAs and MDAs */
@@ -743,6 +744,11 @@ frun_free(struct frun *fr)
 		free(fr->pend[i].flags);
 	}
 	free(fr->pend);
+	for (i = 0; i < fr->nfly; i++) {
+		free(fr->fly[i].base);
+		free(fr->fly[i].flags);
+	}
+	free(fr->fly);
 	mf_kwtable_free(fr->kwt);
 	isync_lscan_free(&fr->ls);
 	isync_slist_free(&fr->sl);

@@ -313,6 +313,8 @@ struct frun {
 	struct mf_err herr;
 	struct pending *pend;
 	size_t npend, cappend;
+	struct pending *fly;      /* the group syncing (group_start) */
+	size_t nfly, capfly;
 	unsigned long long pend_bytes;
 	unsigned long total_new;
 	const struct uids *want;  /* the UIDs asked for (sorted) */

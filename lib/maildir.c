@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,22 @@ struct pending {
 	int fd;
 };
 
+/* The pending files of one group commit. */
+struct group {
+	struct pending *v;
+	size_t n, cap;
+	size_t nopen;		/* of them still open */
+};
+
+/* A group made durable on a thread of its own (mf_maildir_sync_start). */
+struct flight {
+	struct mf_maildir *md;
+	struct group g;
+	struct mf_err err;
+	int rc;
+	pthread_t th;
+};
+
 struct mf_maildir {
 	char *path;
 	int tmpfd, newfd, curfd;
@@ -37,9 +54,9 @@ struct mf_maildir {
 	unsigned long counter;
 	char host[64];
 	int batch;
-	struct pending *pend;
-	size_t npend, cappend;
-	size_t nopen, maxopen;	/* pending files still open; their cap */
+	struct group g;		/* committed since the last sync (start) */
+	size_t maxopen;		/* cap on g's open files */
+	struct flight *fl;	/* a group syncing, or NULL */
 };
 
 struct mf_maildir_msg {
@@ -196,20 +213,30 @@ fail:
 	return NULL;
 }
 
-void
-mf_maildir_close(struct mf_maildir *md)
+/* Forget g's files: never synced, never delivered, so no half-state is
+ * left in tmp/. */
+static void
+drop_group(struct mf_maildir *md, struct group *g)
 {
 	size_t i;
 
+	for (i = 0; i < g->n; i++) {
+		if (g->v[i].fd >= 0)
+			close(g->v[i].fd);
+		unlinkat(md->tmpfd, g->v[i].tmp, 0);
+	}
+	free(g->v);
+	memset(g, 0, sizeof(*g));
+}
+
+void
+mf_maildir_close(struct mf_maildir *md)
+{
 	if (md == NULL)
 		return;
+	(void)mf_maildir_sync_wait(md, NULL);
 	/* Never synced: never delivered. Leave no half-state in tmp/. */
-	for (i = 0; i < md->npend; i++) {
-		if (md->pend[i].fd >= 0)
-			close(md->pend[i].fd);
-		unlinkat(md->tmpfd, md->pend[i].tmp, 0);
-	}
-	free(md->pend);
+	drop_group(md, &md->g);
 	if (md->tmpfd >= 0) close(md->tmpfd);
 	if (md->newfd >= 0) close(md->newfd);
 	if (md->curfd >= 0) close(md->curfd);
@@ -372,28 +399,28 @@ final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
 	return 0;
 }
 
-/* fdatasync and close every pending file still open.  A file whose sync
+/* fdatasync and close every file of g still open.  A file whose sync
  * failed is dropped and its tmp file removed: its data may be lost, so it
  * must never be renamed into place, not even by a retried sync. */
 static int
-datasync_pending(struct mf_maildir *md, struct mf_err *e)
+datasync_group(struct mf_maildir *md, struct group *g, struct mf_err *e)
 {
 	char what[4096 + NAME_MAX_LEN + 8];
 	size_t i;
 	int fd;
 
-	for (i = 0; i < md->npend && md->nopen > 0; i++) {
-		if ((fd = md->pend[i].fd) == -1)
+	for (i = 0; i < g->n && g->nopen > 0; i++) {
+		if ((fd = g->v[i].fd) == -1)
 			continue;
-		md->pend[i].fd = -1;
-		md->nopen--;
+		g->v[i].fd = -1;
+		g->nopen--;
 		(void)mf_durable_path(what, sizeof(what), NULL, "%s/tmp/%s",
-		    md->path, md->pend[i].tmp);
+		    md->path, g->v[i].tmp);
 		if (mf_durable_datasync_close(fd, what, e) == -1) {
-			unlinkat(md->tmpfd, md->pend[i].tmp, 0);
-			memmove(md->pend + i, md->pend + i + 1,
-			    (md->npend - i - 1) * sizeof(*md->pend));
-			md->npend--;
+			unlinkat(md->tmpfd, g->v[i].tmp, 0);
+			memmove(g->v + i, g->v + i + 1,
+			    (g->n - i - 1) * sizeof(*g->v));
+			g->n--;
 			return -1;
 		}
 	}
@@ -411,27 +438,29 @@ defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
 	struct mf_maildir *md = m->md;
 	struct pending *p;
 
-	if (md->nopen >= md->maxopen && datasync_pending(md, e) == -1) {
+	struct group *g = &md->g;
+
+	if (g->nopen >= md->maxopen && datasync_group(md, g, e) == -1) {
 		mf_maildir_abort(m);
 		return -1;
 	}
-	if (md->npend == md->cappend) {
-		size_t nc = md->cappend ? md->cappend * 2 : 64;
-		p = realloc(md->pend, nc * sizeof(*p));
+	if (g->n == g->cap) {
+		size_t nc = g->cap ? g->cap * 2 : 64;
+		p = realloc(g->v, nc * sizeof(*p));
 		if (p == NULL) {
 			mf_err_sys(e, MF_E_NOMEM, errno, "maildir batch");
 			mf_maildir_abort(m);
 			return -1;
 		}
-		md->pend = p;
-		md->cappend = nc;
+		g->v = p;
+		g->cap = nc;
 	}
-	p = &md->pend[md->npend++];
+	p = &g->v[g->n++];
 	mf_strlcpy(p->tmp, m->uniq, sizeof(p->tmp));
 	mf_strlcpy(p->name, name, sizeof(p->name));
 	p->cur = cur;
 	p->fd = m->fd;
-	md->nopen++;
+	g->nopen++;
 	/* the disk writes while the next messages arrive; the group's
 	 * fdatasyncs then mostly wait for writes already under way */
 	mf_durable_start_writeback(m->fd);
@@ -487,42 +516,104 @@ fail:
 	return -1;
 }
 
-/* Batch mode: the data of each pending file first (its own fdatasync,
+/* Batch mode: the data of each file of g first (its own fdatasync,
  * nothing else on the file system), then the renames; the caller fsyncs
- * the directories. */
+ * the directories.  On failure g keeps the files not yet renamed. */
 static int
-flush_pending(struct mf_maildir *md, struct mf_err *e)
+flush_group(struct mf_maildir *md, struct group *g, struct mf_err *e)
 {
 	size_t i;
 
-	if (datasync_pending(md, e) == -1)
+	if (datasync_group(md, g, e) == -1)
 		return -1;
-	for (i = 0; i < md->npend; i++) {
-		struct pending *p = &md->pend[i];
+	for (i = 0; i < g->n; i++) {
+		struct pending *p = &g->v[i];
 		/* RENAME_NOREPLACE: a clash must never overwrite a message. */
 		if (renameat2(md->tmpfd, p->tmp, p->cur ? md->curfd : md->newfd,
 		    p->name, RENAME_NOREPLACE) == -1) {
 			mf_err_sys(e, MF_E_IO, errno, "moving %s into %s", p->tmp,
 			    md->path);
-			memmove(md->pend, md->pend + i,
-			    (md->npend - i) * sizeof(*md->pend));
-			md->npend -= i;
+			memmove(g->v, g->v + i, (g->n - i) * sizeof(*g->v));
+			g->n -= i;
 			return -1;
 		}
 	}
-	md->npend = 0;
+	g->n = 0;
+	return 0;
+}
+
+/* g durable and in place: its files, then the directories. */
+static int
+sync_group(struct mf_maildir *md, struct group *g, struct mf_err *e)
+{
+	if (flush_group(md, g, e) == -1)
+		return -1;
+	if (fsync(md->newfd) == -1 || fsync(md->curfd) == -1 ||
+	    fsync(md->tmpfd) == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "fsync of %s", md->path);
 	return 0;
 }
 
 int
 mf_maildir_sync(struct mf_maildir *md, struct mf_err *e)
 {
-	if (flush_pending(md, e) == -1)
+	if (mf_maildir_sync_wait(md, e) == -1)
 		return -1;
-	if (fsync(md->newfd) == -1 || fsync(md->curfd) == -1 ||
-	    fsync(md->tmpfd) == -1)
-		return mf_err_sys(e, MF_E_IO, errno, "fsync of %s", md->path);
+	return sync_group(md, &md->g, e);
+}
+
+/* The flight's thread: its group synced, whatever was not renamed when
+ * that failed removed (the caller records none of the group then). */
+static void *
+fly(void *arg)
+{
+	struct flight *fl = arg;
+
+	fl->rc = sync_group(fl->md, &fl->g, &fl->err);
+	drop_group(fl->md, &fl->g);
+	return NULL;
+}
+
+int
+mf_maildir_sync_start(struct mf_maildir *md, struct mf_err *e)
+{
+	struct flight *fl;
+
+	if (mf_maildir_sync_wait(md, e) == -1)
+		return -1;
+	if (md->g.n == 0)
+		return 0;
+	if ((fl = calloc(1, sizeof(*fl))) == NULL)
+		return mf_maildir_sync(md, e);
+	fl->md = md;
+	fl->g = md->g;
+	memset(&md->g, 0, sizeof(md->g));
+	mf_err_clear(&fl->err);
+	if (pthread_create(&fl->th, NULL, fly, fl) != 0) {
+		/* no thread to be had: the same work, here and now */
+		md->g = fl->g;
+		free(fl);
+		return mf_maildir_sync(md, e);
+	}
+	md->fl = fl;
 	return 0;
+}
+
+int
+mf_maildir_sync_wait(struct mf_maildir *md, struct mf_err *e)
+{
+	struct flight *fl = md->fl;
+	int rc;
+
+	if (fl == NULL)
+		return 0;
+	md->fl = NULL;
+	(void)pthread_join(fl->th, NULL);
+	rc = fl->rc;
+	if (rc == -1 && e != NULL)
+		*e = fl->err;
+	free(fl);
+	return rc;
 }
 
 /* Pending files kept open: PENDING_OPEN_MAX, or a quarter of the
@@ -549,7 +640,7 @@ mf_maildir_set_batch(struct mf_maildir *md, int on)
 size_t
 mf_maildir_pending(const struct mf_maildir *md)
 {
-	return md->npend;
+	return md->g.n;
 }
 
 static int

@@ -58,8 +58,19 @@ int mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
 /* Give up: remove the tmp file and free m. NULL is fine. */
 void mf_maildir_abort(struct mf_maildir_msg *m);
 
-/* fsync new/ and cur/ (and tmp/): the group-commit point. */
+/* fsync new/ and cur/ (and tmp/): the group-commit point.  A group
+ * started by mf_maildir_sync_start() is waited for first. */
 int mf_maildir_sync(struct mf_maildir *md, struct mf_err *e);
+/* Batch mode: the same sync for the messages committed so far, on a
+ * thread of its own, so that the caller goes on receiving (and committing
+ * the next group) while the disk works.  A group already syncing is
+ * waited for first.  None of the group's messages may be recorded until
+ * mf_maildir_sync_wait() has returned 0 for it; if it returns -1 the
+ * files not yet renamed into place were removed, and those renamed are
+ * found again as any unrecorded delivery is. */
+int mf_maildir_sync_start(struct mf_maildir *md, struct mf_err *e);
+/* Wait for the group mf_maildir_sync_start() started (0 when none). */
+int mf_maildir_sync_wait(struct mf_maildir *md, struct mf_err *e);
 
 /* Batch mode (off by default): mf_maildir_commit() starts the file's
  * write-back (sync_file_range), keeps it open and computes its final name;
@@ -71,8 +82,8 @@ int mf_maildir_sync(struct mf_maildir *md, struct mf_err *e);
  * while the group arrives.  At most 256 pending files (a quarter of
  * RLIMIT_NOFILE when lower) stay open: at that cap a commit fdatasyncs and
  * closes the open ones first, still without renaming them.  Until the sync,
- * committed messages are invisible; at close, pending ones are removed
- * (they were never delivered). */
+ * committed messages are invisible; at close, a group syncing is waited
+ * for and pending ones are removed (they were never delivered). */
 void mf_maildir_set_batch(struct mf_maildir *md, int on);
 /* Messages committed but not yet made durable by mf_maildir_sync(). */
 size_t mf_maildir_pending(const struct mf_maildir *md);

@@ -698,6 +698,8 @@ struct window {
 	struct msg **list;
 	unsigned long n, sent, got;  /* replies to cmd read */
 	unsigned long start;         /* the group's first */
+	unsigned long fstart, fn;    /* a group syncing: list[fstart..+fn) */
+	int flight;                  /* one is */
 	enum mf_pop3_cmd cmd;
 	int check;                   /* RETR: only hash each body */
 	unsigned batch;              /* RETRs per group commit; 0: none */
@@ -745,50 +747,83 @@ win_read(struct fetch *f, struct window *w, struct mf_err *e)
 	return w->check ? verify(f, m, e) : deliver(f, m, e);
 }
 
-/* The group list[start..got) is read: sync, record, queue its DELEs. */
+/* The group syncing is durable: wait for it, record it and (dele) queue
+ * its DELEs. */
 static int
-win_commit(struct fetch *f, struct window *w, struct mf_err *e)
+win_settle(struct fetch *f, struct window *w, int dele, struct mf_err *e)
 {
-	struct msg **list = w->list + w->start;
-	unsigned long i, n = w->got - w->start;
-	int dele = f->fp->delete_after;
+	struct msg **list = w->list + w->fstart;
+	unsigned long i;
 
-	w->start = w->got;
-	if (f->md != NULL && mf_maildir_sync(f->md, e) == -1)
+	if (!w->flight)
+		return 0;
+	w->flight = 0;
+	if (f->md != NULL && mf_maildir_sync_wait(f->md, e) == -1)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < w->fn; i++)
 		if (list[i]->fate == F_DONE && record(f, list[i], e) == -1)
 			return -1;
 	if (mf_popstate_sync(f->state, e) == -1)
 		return -1;
-	for (i = 0; dele && i < n; i++)
+	for (i = 0; dele && i < w->fn; i++)
 		if (list[i]->fate == F_DONE && mf_pop3_queue(f->p, MF_POP3_DELE,
 		    list[i]->num, e) == -1)
 			return -1;
 	return dele ? mf_pop3_flush(f->p, e) : 0;
 }
 
+/* The group list[start..got) is read: the one syncing before it is
+ * settled, and this one starts syncing while the next arrives. */
+static int
+win_commit(struct fetch *f, struct window *w, struct mf_err *e)
+{
+	if (win_settle(f, w, f->fp->delete_after, e) == -1)
+		return -1;
+	w->fstart = w->start;
+	w->fn = w->got - w->start;
+	w->start = w->got;
+	w->flight = 1;
+	return f->md != NULL ? mf_maildir_sync_start(f->md, e) : 0;
+}
+
+/* A failure inside the window: the group syncing is settled (without
+ * DELEs) and what the current one delivered is salvaged. */
+static void
+win_salvage(struct fetch *f, struct window *w)
+{
+	struct mf_err e2;
+
+	mf_err_clear(&e2);
+	if (win_settle(f, w, 0, &e2) == 0)
+		salvage(f, w->list + w->start, w->got - w->start);
+}
+
 static int
 win_run(struct fetch *f, struct window *w, struct mf_err *e)
 {
-	while (w->got < w->n || mf_pop3_pending(f->p) > 0) {
-		if (win_fill(f, w, e) == -1)
-			return -1;
-		if (win_read(f, w, e) == -1) {
-			if (w->batch > 0)
-				salvage(f, w->list + w->start,
-				    w->got - w->start);
-			return -1;
-		}
-		if (w->batch > 0 && w->got > w->start &&
-		    (w->got - w->start == w->batch || w->got == w->n)) {
-			/* the next RETRs first: the server sends meanwhile */
-			if (win_fill(f, w, e) == -1 ||
-			    win_commit(f, w, e) == -1)
+	for (;;) {
+		while (w->got < w->n || mf_pop3_pending(f->p) > 0) {
+			if (win_fill(f, w, e) == -1)
 				return -1;
+			if (win_read(f, w, e) == -1) {
+				if (w->batch > 0)
+					win_salvage(f, w);
+				return -1;
+			}
+			if (w->batch > 0 && w->got > w->start &&
+			    (w->got - w->start == w->batch || w->got == w->n)) {
+				/* the next RETRs first: the server sends meanwhile */
+				if (win_fill(f, w, e) == -1 ||
+				    win_commit(f, w, e) == -1)
+					return -1;
+			}
 		}
+		if (!w->flight)
+			return 0;
+		/* the last group; the replies to its DELEs are read above */
+		if (win_settle(f, w, f->fp->delete_after, e) == -1)
+			return -1;
 	}
-	return 0;
 }
 
 /* cmd for list[0..n) within the window, without group commits; RETR

@@ -445,3 +445,87 @@ Test(maildir, batch_pending_descriptors_capped_and_closed)
 	}
 	mf_maildir_close(md);
 }
+
+/* commit n messages "TAG k\n" into new/ (batch mode). */
+static void
+commit_n(struct mf_maildir *md, const char *tag, int n)
+{
+	char buf[64];
+	struct mf_err e;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct mf_maildir_msg *m = mf_maildir_begin(md, &e);
+		cr_assert_not_null(m, "%s", e.msg);
+		snprintf(buf, sizeof(buf), "%s %d\n", tag, i);
+		cr_assert_eq(mf_maildir_write(m, buf, strlen(buf), &e), 0);
+		cr_assert_eq(mf_maildir_commit(m, "new", NULL, NULL, NULL, 0,
+		    &e), 0, "%s", e.msg);
+	}
+}
+
+/* A group synced on the Maildir's thread: the messages committed after
+ * the start form the next group and stay invisible until their own
+ * sync; a wait returns the group's result; a second start waits for the
+ * first; close waits for a group syncing and removes what is pending. */
+Test(maildir, sync_start_syncs_a_group_while_the_next_arrives)
+{
+	char path[300];
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+
+	cr_assert_not_null(md);
+	mf_maildir_set_batch(md, 1);
+	snprintf(path, sizeof(path), "%s/new", root);
+	cr_assert_eq(mf_maildir_sync_wait(md, &e), 0, "none syncing: 0");
+	commit_n(md, "first", 30);
+	cr_assert_eq(mf_maildir_sync_start(md, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_maildir_pending(md), 0, "the group left for its sync");
+	commit_n(md, "second", 20);
+	cr_assert_eq(mf_maildir_pending(md), 20);
+	cr_assert_eq(mf_maildir_sync_wait(md, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_files(path), 30, "the first group, not the second");
+	cr_assert_eq(mf_maildir_sync_start(md, &e), 0, "%s", e.msg);
+	commit_n(md, "third", 5);
+	/* a start with a group syncing waits for it first */
+	cr_assert_eq(mf_maildir_sync_start(md, &e), 0, "%s", e.msg);
+	cr_assert_geq(count_files(path), 50);
+	commit_n(md, "lost", 3);
+	mf_maildir_close(md);
+	cr_assert_eq(count_files(path), 55, "the group syncing finished at close");
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	cr_assert_eq(count_files(path), 0, "the pending ones removed");
+}
+
+/* A group whose sync fails: the wait says so and nothing of it is left
+ * half-done (here: the directory new/ replaced by a file, so no rename
+ * can succeed; the files stay out of sight and are removed from tmp/). */
+Test(maildir, sync_start_failure_is_reported_by_the_wait)
+{
+	char path[300], cmd[700];
+	struct mf_err e;
+	struct mf_maildir *md = mf_maildir_open(root, 1, &e);
+
+	cr_assert_not_null(md);
+	mf_maildir_set_batch(md, 1);
+	commit_n(md, "doomed", 4);
+	/* the Maildir's descriptor for new/ points at a directory no more
+	 * writable: the renames fail */
+	snprintf(path, sizeof(path), "%s/new", root);
+	cr_assert_eq(chmod(path, 0500), 0);
+	if (geteuid() == 0) {
+		/* root writes anyway: make the names clash instead */
+		cr_assert_eq(chmod(path, 0700), 0);
+		snprintf(cmd, sizeof(cmd), "cd '%s/tmp' && for f in *; do "
+		    "touch \"../new/$f\"; done", root);
+		cr_assert_eq(system(cmd), 0);
+	}
+	cr_assert_eq(mf_maildir_sync_start(md, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_maildir_sync_wait(md, &e), -1);
+	cr_assert_eq(e.kind, MF_E_IO, "%s", e.msg);
+	cr_assert_eq(mf_maildir_sync_wait(md, &e), 0, "reported once");
+	chmod(path, 0700);
+	snprintf(path, sizeof(path), "%s/tmp", root);
+	cr_assert_eq(count_files(path), 0, "nothing left in tmp/");
+	mf_maildir_close(md);
+}
