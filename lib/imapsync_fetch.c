@@ -127,7 +127,15 @@ group_start(struct frun *fr, struct mf_err *e)
 	fr->cappend = c;
 	fr->npend = 0;
 	fr->pend_bytes = 0;
-	return mf_maildir_sync_start(fr->md, e);
+	if (mf_maildir_sync_start(fr->md, e) == 0)
+		return 0;
+	/* not made durable: none of it may be recorded */
+	while (fr->nfly > 0) {
+		fr->nfly--;
+		free(fr->fly[fr->nfly].base);
+		free(fr->fly[fr->nfly].flags);
+	}
+	return -1;
 }
 
 /* Note the committed file "cur/BASE:2,FLAGS" or "new/BASE" for the next
