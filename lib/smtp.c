@@ -1308,8 +1308,9 @@ transact_piped(struct mf_smtp *s, const struct mf_smtp_envelope *env,
 	if (flush(s, e) == -1)
 		return -1;
 	mf_err_clear(&auth);
-	if (s->auth_sent[0] != '\0' && (authed = auth_verdict(s, &auth) == 0)
-	    == 0 && s->broken) {
+	if (s->auth_sent[0] != '\0')
+		authed = auth_verdict(s, &auth) == 0;
+	if (!authed && s->broken) {
 		*e = auth;
 		return -1;
 	}
