@@ -29,6 +29,7 @@ struct pending {
 	char name[NAME_MAX_LEN + 1];
 	int cur;
 	int fd;
+	int failed;		/* its fdatasync failed */
 };
 
 /* The pending files of one group commit. */
@@ -399,32 +400,86 @@ final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
 	return 0;
 }
 
-/* fdatasync and close every file of g still open.  A file whose sync
- * failed is dropped and its tmp file removed: its data may be lost, so it
- * must never be renamed into place, not even by a retried sync. */
+#define SYNC_LANES 4	/* fdatasyncs in flight at once */
+
+/* One of the threads of datasync_group(): every step-th file of g from
+ * k on. */
+struct lane {
+	struct mf_maildir *md;
+	struct group *g;
+	size_t k, step;
+	struct mf_err err;	/* its first failure */
+	int bad;
+};
+
+static void *
+lane_run(void *arg)
+{
+	struct lane *l = arg;
+	char what[4096 + NAME_MAX_LEN + 8];
+	size_t i;
+
+	for (i = l->k; i < l->g->n; i += l->step) {
+		struct pending *p = &l->g->v[i];
+		if (p->fd == -1)
+			continue;
+		(void)mf_durable_path(what, sizeof(what), NULL, "%s/tmp/%s",
+		    l->md->path, p->tmp);
+		/* never tried twice: Linux reports a write-back error once */
+		if (mf_durable_datasync_close(p->fd, what,
+		    l->bad ? NULL : &l->err) == -1) {
+			p->failed = 1;
+			l->bad = 1;
+		}
+		p->fd = -1;
+	}
+	return NULL;
+}
+
+/* fdatasync and close every file of g still open, SYNC_LANES at a time
+ * (a disk takes several at once: on a virtio disk with a write cache each
+ * one is a flush, and they overlap).  A file whose sync failed is dropped
+ * and its tmp file removed: its data may be lost, so it must never be
+ * renamed into place, not even by a retried sync. */
 static int
 datasync_group(struct mf_maildir *md, struct group *g, struct mf_err *e)
 {
-	char what[4096 + NAME_MAX_LEN + 8];
-	size_t i;
-	int fd;
+	struct lane l[SYNC_LANES];
+	pthread_t th[SYNC_LANES];
+	int started[SYNC_LANES];
+	size_t k, i, n = g->nopen < SYNC_LANES ? g->nopen : SYNC_LANES;
+	int rc = 0;
 
-	for (i = 0; i < g->n && g->nopen > 0; i++) {
-		if ((fd = g->v[i].fd) == -1)
-			continue;
-		g->v[i].fd = -1;
-		g->nopen--;
-		(void)mf_durable_path(what, sizeof(what), NULL, "%s/tmp/%s",
-		    md->path, g->v[i].tmp);
-		if (mf_durable_datasync_close(fd, what, e) == -1) {
-			unlinkat(md->tmpfd, g->v[i].tmp, 0);
-			memmove(g->v + i, g->v + i + 1,
-			    (g->n - i - 1) * sizeof(*g->v));
-			g->n--;
-			return -1;
-		}
+	for (k = 0; k < n; k++) {
+		l[k] = (struct lane){ md, g, k, n, { 0 }, 0 };
+		mf_err_clear(&l[k].err);
+		/* lane 0 runs here, as does any lane without a thread */
+		started[k] = k > 0 &&
+		    pthread_create(&th[k], NULL, lane_run, &l[k]) == 0;
 	}
-	return 0;
+	for (k = 0; k < n; k++)
+		if (!started[k])
+			lane_run(&l[k]);
+	for (k = 0; k < n; k++)
+		if (started[k])
+			(void)pthread_join(th[k], NULL);
+	g->nopen = 0;
+	for (k = 0; k < n; k++)
+		if (l[k].bad && rc == 0) {
+			if (e != NULL)
+				*e = l[k].err;
+			rc = -1;
+		}
+	for (i = 0; i < g->n; ) {
+		if (!g->v[i].failed) {
+			i++;
+			continue;
+		}
+		unlinkat(md->tmpfd, g->v[i].tmp, 0);
+		memmove(g->v + i, g->v + i + 1, (g->n - i - 1) * sizeof(*g->v));
+		g->n--;
+	}
+	return rc;
 }
 
 /* Batch mode commit: start the file's write-back, keep it open and queue
@@ -460,6 +515,7 @@ defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
 	mf_strlcpy(p->name, name, sizeof(p->name));
 	p->cur = cur;
 	p->fd = m->fd;
+	p->failed = 0;
 	g->nopen++;
 	/* the disk writes while the next messages arrive; the group's
 	 * fdatasyncs then mostly wait for writes already under way */

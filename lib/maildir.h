@@ -74,7 +74,8 @@ int mf_maildir_sync_wait(struct mf_maildir *md, struct mf_err *e);
 
 /* Batch mode (off by default): mf_maildir_commit() starts the file's
  * write-back (sync_file_range), keeps it open and computes its final name;
- * mf_maildir_sync() then fdatasyncs each pending file (only those: nothing
+ * mf_maildir_sync() then fdatasyncs each pending file, four at a time on
+ * threads of their own (only those files: nothing
  * else on the file system is flushed), only afterwards renames them into
  * place and fsyncs the directories.  Same guarantee as one fsync per file
  * -- no file is ever visible in new/ or cur/ before its data is on disk --
