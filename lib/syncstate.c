@@ -356,6 +356,7 @@ static int load_line(void *arg, char *p, struct mf_err *e)
 {
 	struct reader *rd = arg;
 	struct mf_syncstate *s = rd->s;
+	uint32_t uid;
 
 	if (rd->first && rd->journal) {
 		unsigned long g;
@@ -370,8 +371,8 @@ static int load_line(void *arg, char *p, struct mf_err *e)
 			return mf_err_set(e, MF_E_DATA, "%s: bad generation", s->snap);
 	} else if (rd->head && p[0] == '+' && p[1] == ' ') {
 		s->nhead++;
-	} else if (rd->pick && p[0] == '+' && p[1] == ' ' && record_uid(p) &&
-	           !picks(s, record_uid(p))) {
+	} else if (rd->pick && p[0] == '+' && p[1] == ' ' &&
+	           (uid = record_uid(p)) != 0 && !picks(s, uid)) {
 		s->nskip++;
 	} else if (apply(s, p, e) < 0) {
 		mf_err_prefix(e, "%s", rd->journal ? s->journal : s->snap);
