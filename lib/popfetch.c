@@ -698,8 +698,8 @@ struct window {
 	struct msg **list;
 	unsigned long n, sent, got;  /* replies to cmd read */
 	unsigned long start;         /* the group's first */
-	unsigned long fstart, fn;    /* a group syncing: list[fstart..+fn) */
-	int flight;                  /* one is */
+	unsigned long fstart, fn;    /* a group syncing: list[fstart..+fn),
+	                                fn 0 when none is */
 	enum mf_pop3_cmd cmd;
 	int check;                   /* RETR: only hash each body */
 	unsigned batch;              /* RETRs per group commit; 0: none */
@@ -753,19 +753,19 @@ static int
 win_settle(struct fetch *f, struct window *w, int dele, struct mf_err *e)
 {
 	struct msg **list = w->list + w->fstart;
-	unsigned long i;
+	unsigned long i, n = w->fn;
 
-	if (!w->flight)
+	if (n == 0)
 		return 0;
-	w->flight = 0;
+	w->fn = 0;
 	if (f->md != NULL && mf_maildir_sync_wait(f->md, e) == -1)
 		return -1;
-	for (i = 0; i < w->fn; i++)
+	for (i = 0; i < n; i++)
 		if (list[i]->fate == F_DONE && record(f, list[i], e) == -1)
 			return -1;
 	if (mf_popstate_sync(f->state, e) == -1)
 		return -1;
-	for (i = 0; dele && i < w->fn; i++)
+	for (i = 0; dele && i < n; i++)
 		if (list[i]->fate == F_DONE && mf_pop3_queue(f->p, MF_POP3_DELE,
 		    list[i]->num, e) == -1)
 			return -1;
@@ -782,7 +782,6 @@ win_commit(struct fetch *f, struct window *w, struct mf_err *e)
 	w->fstart = w->start;
 	w->fn = w->got - w->start;
 	w->start = w->got;
-	w->flight = 1;
 	return f->md != NULL ? mf_maildir_sync_start(f->md, e) : 0;
 }
 
@@ -818,7 +817,7 @@ win_run(struct fetch *f, struct window *w, struct mf_err *e)
 					return -1;
 			}
 		}
-		if (!w->flight)
+		if (w->fn == 0)
 			return 0;
 		/* the last group; the replies to its DELEs are read above */
 		if (win_settle(f, w, f->fp->delete_after, e) == -1)
