@@ -103,9 +103,10 @@ mf_durable_write(int fd, const void *p, size_t n, const char *what,
 	return 0;
 }
 
-/* fsync or fdatasync fd, then close it (always). */
+/* fsync or fdatasync fd, then close it (always); with drop, its clean
+ * pages leave the page cache before the close. */
 static int
-sync_close(int fd, int data, const char *what, struct mf_err *e)
+sync_close(int fd, int data, int drop, const char *what, struct mf_err *e)
 {
 	int er;
 
@@ -115,6 +116,8 @@ sync_close(int fd, int data, const char *what, struct mf_err *e)
 		return mf_err_sys(e, MF_E_IO, er, "%s %s",
 		    data ? "fdatasync" : "fsync", what);
 	}
+	if (drop)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	/* close can report a deferred write error (NFS) */
 	if (close(fd) == -1)
 		return mf_err_sys(e, MF_E_IO, errno, "close %s", what);
@@ -124,7 +127,7 @@ sync_close(int fd, int data, const char *what, struct mf_err *e)
 int
 mf_durable_fsync_close(int fd, const char *what, struct mf_err *e)
 {
-	return sync_close(fd, 0, what, e);
+	return sync_close(fd, 0, 0, what, e);
 }
 
 void
@@ -146,7 +149,13 @@ mf_durable_start_writeback(int fd)
 int
 mf_durable_datasync_close(int fd, const char *what, struct mf_err *e)
 {
-	return sync_close(fd, 1, what, e);
+	return sync_close(fd, 1, 0, what, e);
+}
+
+int
+mf_durable_datasync_drop_close(int fd, const char *what, struct mf_err *e)
+{
+	return sync_close(fd, 1, 1, what, e);
 }
 
 int

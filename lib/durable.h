@@ -53,6 +53,11 @@ void mf_durable_start_writeback(int fd);
  * new file whose name a later directory fsync makes durable (the size is
  * flushed, only timestamps are not).  -1 with MF_E_IO. */
 int mf_durable_datasync_close(int fd, const char *what, struct mf_err *e);
+/* The same, and once the data is on disk its pages are dropped from the
+ * page cache (posix_fadvise DONTNEED, a hint): for bulk writes that
+ * nobody reads soon. */
+int mf_durable_datasync_drop_close(int fd, const char *what,
+                                   struct mf_err *e);
 
 /* Commit a finished, fsynced file: rename from over to, then fsync the
  * directory of to.  On failure from is left in place (the caller unlinks

@@ -21,6 +21,11 @@
 #define WBUF_SIZE 65536
 #define NAME_MAX_LEN 255
 #define PENDING_OPEN_MAX 256	/* batch files kept open, at most */
+#define INLINE_MAX (256 * 1024)	/* batch: a message up to this size is
+				   created and written by the writer */
+#define QUEUE_MAX (2 * 1024 * 1024)	/* batch: bytes queued, at most */
+#define CACHE_KEEP (16 * 1024 * 1024)	/* batch: bytes left in the page
+					   cache, the rest dropped once synced */
 
 /* A committed message of batch mode, waiting for the sync to rename it.
  * fd stays open until the file is fdatasynced (-1 afterwards). */
@@ -30,6 +35,7 @@ struct pending {
 	int cur;
 	int fd;
 	int failed;		/* its fdatasync failed */
+	int drop;		/* drop its pages from the cache once synced */
 };
 
 /* The pending files of one group commit. */
@@ -48,6 +54,31 @@ struct flight {
 	pthread_t th;
 };
 
+/* A committed message of batch mode on its way to the writer thread. */
+struct job {
+	struct job *next;
+	struct mf_maildir_msg *m;
+	size_t bytes;		/* its buffer, counted against QUEUE_MAX */
+	int cur;
+	char name[NAME_MAX_LEN + 1];
+};
+
+/* Batch mode's writer: creates and fills the files of the messages
+ * committed, in commit order, and queues them for the sync, on a thread
+ * of its own while the caller receives the next ones.  Everything below
+ * is under mu; cv is broadcast on every change. */
+struct writer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, *tail;
+	size_t bytes;		/* buffered in the queue */
+	int busy;		/* a job taken and not yet done */
+	int stop;		/* closing: drop what is left */
+	int failed;		/* sticky: later jobs are dropped */
+	struct mf_err err;	/* the first failure */
+};
+
 struct mf_maildir {
 	char *path;
 	int tmpfd, newfd, curfd;
@@ -58,6 +89,11 @@ struct mf_maildir {
 	struct group g;		/* committed since the last sync (start) */
 	size_t maxopen;		/* cap on g's open files */
 	struct flight *fl;	/* a group syncing, or NULL */
+	struct writer *w;	/* batch mode's writer, once started */
+	struct pool *pool;	/* the sync lanes, once started */
+	int pool_failed;	/* no memory for them: sync alone */
+	size_t ncommit;		/* committed since the last sync (start) */
+	size_t cached;		/* batch bytes written and left in the cache */
 };
 
 struct mf_maildir_msg {
@@ -66,6 +102,7 @@ struct mf_maildir_msg {
 	char uniq[NAME_MAX_LEN + 1];
 	struct mf_buf wbuf;
 	size_t size;
+	int created;		/* its tmp file exists */
 };
 
 /* mkdir -p with mode; existing directories are fine. */
@@ -230,12 +267,17 @@ drop_group(struct mf_maildir *md, struct group *g)
 	memset(g, 0, sizeof(*g));
 }
 
+static void writer_stop(struct mf_maildir *md);
+static void pool_stop(struct mf_maildir *md);
+
 void
 mf_maildir_close(struct mf_maildir *md)
 {
 	if (md == NULL)
 		return;
+	writer_stop(md);
 	(void)mf_maildir_sync_wait(md, NULL);
+	pool_stop(md);
 	/* Never synced: never delivered. Leave no half-state in tmp/. */
 	drop_group(md, &md->g);
 	if (md->tmpfd >= 0) close(md->tmpfd);
@@ -289,7 +331,10 @@ mf_maildir_begin(struct mf_maildir *md, struct mf_err *e)
 		return NULL;
 	}
 	m->md = md;
-	mf_buf_init(&m->wbuf, WBUF_SIZE);
+	m->fd = -1;
+	/* batch mode: a small message stays in memory until the writer
+	 * creates its file; a larger one gets its file at the first flush */
+	mf_buf_init(&m->wbuf, md->batch ? INLINE_MAX : WBUF_SIZE);
 	for (tries = 0; tries < 100; tries++) {
 		gettimeofday(&tv, NULL);
 		if (mf_maildir_name_unique(m->uniq, sizeof(m->uniq),
@@ -298,17 +343,38 @@ mf_maildir_begin(struct mf_maildir *md, struct mf_err *e)
 			errno = ENAMETOOLONG;
 			break;
 		}
+		if (md->batch)
+			return m;
 		m->fd = openat(md->tmpfd, m->uniq,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (m->fd >= 0)
+		if (m->fd >= 0) {
+			m->created = 1;
 			return m;
+		}
 		if (errno != EEXIST)
 			break;
 	}
 	mf_err_sys(e, MF_E_IO, errno, "cannot create a file in %s/tmp",
 	    md->path);
+	mf_buf_free(&m->wbuf);
 	free(m);
 	return NULL;
+}
+
+/* Create the tmp file of a batch-mode message (once).  The name is unique
+ * by PID and counter, so it is not retried. */
+static int
+open_tmp(struct mf_maildir_msg *m, struct mf_err *e)
+{
+	if (m->fd >= 0)
+		return 0;
+	m->fd = openat(m->md->tmpfd, m->uniq,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (m->fd == -1)
+		return mf_err_sys(e, MF_E_IO, errno, "cannot create %s/tmp/%s",
+		    m->md->path, m->uniq);
+	m->created = 1;
+	return 0;
 }
 
 static int
@@ -332,7 +398,10 @@ write_all(struct mf_maildir_msg *m, const char *p, size_t n, struct mf_err *e)
 static int
 flush_buf(struct mf_maildir_msg *m, struct mf_err *e)
 {
-	int r = write_all(m, m->wbuf.data, m->wbuf.len, e);
+	int r = open_tmp(m, e);
+
+	if (r == 0)
+		r = write_all(m, m->wbuf.data, m->wbuf.len, e);
 
 	mf_buf_reset(&m->wbuf);
 	return r;
@@ -343,12 +412,12 @@ mf_maildir_write(struct mf_maildir_msg *m, const void *p, size_t n,
                  struct mf_err *e)
 {
 	m->size += n;
-	if (n >= WBUF_SIZE) {
-		if (m->wbuf.len > 0 && flush_buf(m, e) == -1)
+	if (n >= m->wbuf.max) {
+		if (flush_buf(m, e) == -1)
 			return -1;
 		return write_all(m, p, n, e);
 	}
-	if (m->wbuf.len + n > WBUF_SIZE && flush_buf(m, e) == -1)
+	if (m->wbuf.len + n > m->wbuf.max && flush_buf(m, e) == -1)
 		return -1;
 	return mf_buf_append(&m->wbuf, p, n, e);
 }
@@ -366,7 +435,8 @@ mf_maildir_abort(struct mf_maildir_msg *m)
 		return;
 	if (m->fd >= 0)
 		close(m->fd);
-	unlinkat(m->md->tmpfd, m->uniq, 0);
+	if (m->created)
+		unlinkat(m->md->tmpfd, m->uniq, 0);
 	mf_buf_free(&m->wbuf);
 	free(m);
 }
@@ -400,76 +470,190 @@ final_name(const struct mf_maildir_msg *m, int cur, const char *fields,
 	return 0;
 }
 
-#define SYNC_LANES 4	/* fdatasyncs in flight at once */
+#define SYNC_LANES 16	/* fdatasyncs in flight at once */
 
-/* One of the threads of datasync_group(): every step-th file of g from
- * k on. */
-struct lane {
+/* The lanes: threads that fdatasync the files of one group at a time, each
+ * taking the next file not yet taken, so that a whole group's syncs are in
+ * flight together (concurrent flushes are merged by the block layer).
+ * Started with the first group, kept until close.  Everything below is
+ * under mu. */
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work;	/* a group to sync, or stop */
+	pthread_cond_t done;	/* the group's last file finished */
 	struct mf_maildir *md;
-	struct group *g;
-	size_t k, step;
-	struct mf_err err;	/* its first failure */
+	struct group *g;	/* being synced, or NULL */
+	size_t next;		/* its next file to take */
+	size_t left;		/* its files not finished */
+	struct mf_err err;	/* the group's first failure */
 	int bad;
+	int stop;
+	size_t nth;
+	pthread_t th[SYNC_LANES];
 };
+
+/* Set *stop under mu and wake every thread waiting on cv. */
+static void
+raise_stop(pthread_mutex_t *mu, pthread_cond_t *cv, int *stop)
+{
+	pthread_mutex_lock(mu);
+	*stop = 1;
+	pthread_cond_broadcast(cv);
+	pthread_mutex_unlock(mu);
+}
+
+/* fdatasync and close one pending file (never tried twice: Linux reports
+ * a write-back error once); -1 marks it failed. */
+static int
+lane_sync(struct mf_maildir *md, struct pending *p, struct mf_err *e)
+{
+	char what[4096 + NAME_MAX_LEN + 8];
+	int rc;
+
+	(void)mf_durable_path(what, sizeof(what), NULL, "%s/tmp/%s", md->path,
+	    p->tmp);
+	rc = p->drop ? mf_durable_datasync_drop_close(p->fd, what, e) :
+	    mf_durable_datasync_close(p->fd, what, e);
+	p->fd = -1;
+	if (rc == -1)
+		p->failed = 1;
+	return rc;
+}
+
+/* Take and sync files of the pool's group until none is left to take;
+ * called with mu held, returns with it held. */
+static void
+pool_take(struct pool *pl)
+{
+	struct mf_err err;
+	struct pending *p;
+
+	while (pl->g != NULL && pl->next < pl->g->n) {
+		p = &pl->g->v[pl->next++];
+		if (p->fd != -1) {
+			pthread_mutex_unlock(&pl->mu);
+			mf_err_clear(&err);
+			if (lane_sync(pl->md, p, &err) == -1) {
+				pthread_mutex_lock(&pl->mu);
+				if (!pl->bad) {
+					pl->bad = 1;
+					pl->err = err;
+				}
+			} else {
+				pthread_mutex_lock(&pl->mu);
+			}
+		}
+		if (--pl->left == 0)
+			pthread_cond_broadcast(&pl->done);
+	}
+}
 
 static void *
 lane_run(void *arg)
 {
-	struct lane *l = arg;
-	char what[4096 + NAME_MAX_LEN + 8];
-	size_t i;
+	struct pool *pl = arg;
 
-	for (i = l->k; i < l->g->n; i += l->step) {
-		struct pending *p = &l->g->v[i];
-		if (p->fd == -1)
-			continue;
-		(void)mf_durable_path(what, sizeof(what), NULL, "%s/tmp/%s",
-		    l->md->path, p->tmp);
-		/* never tried twice: Linux reports a write-back error once */
-		if (mf_durable_datasync_close(p->fd, what,
-		    l->bad ? NULL : &l->err) == -1) {
-			p->failed = 1;
-			l->bad = 1;
-		}
-		p->fd = -1;
+	pthread_mutex_lock(&pl->mu);
+	while (!pl->stop) {
+		pool_take(pl);
+		pthread_cond_wait(&pl->work, &pl->mu);
 	}
+	pthread_mutex_unlock(&pl->mu);
 	return NULL;
 }
 
-/* fdatasync and close every file of g still open, SYNC_LANES at a time
- * (a disk takes several at once: on a virtio disk with a write cache each
- * one is a flush, and they overlap).  A file whose sync failed is dropped
- * and its tmp file removed: its data may be lost, so it must never be
- * renamed into place, not even by a retried sync. */
+/* The Maildir's lanes, started on first use; NULL when no thread could
+ * be had (the caller then does the syncs itself). */
+static struct pool *
+pool_get(struct mf_maildir *md)
+{
+	struct pool *pl = md->pool;
+	size_t k;
+
+	if (pl != NULL || md->pool_failed)
+		return pl;
+	if ((pl = calloc(1, sizeof(*pl))) == NULL) {
+		md->pool_failed = 1;
+		return NULL;
+	}
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->work, NULL);
+	pthread_cond_init(&pl->done, NULL);
+	pl->md = md;
+	for (k = 0; k < SYNC_LANES; k++)
+		if (pthread_create(&pl->th[pl->nth], NULL, lane_run, pl) == 0)
+			pl->nth++;
+	md->pool = pl;
+	return pl;
+}
+
+static void
+pool_stop(struct mf_maildir *md)
+{
+	struct pool *pl = md->pool;
+	size_t k;
+
+	if (pl == NULL)
+		return;
+	raise_stop(&pl->mu, &pl->work, &pl->stop);
+	for (k = 0; k < pl->nth; k++)
+		(void)pthread_join(pl->th[k], NULL);
+	pthread_cond_destroy(&pl->done);
+	pthread_cond_destroy(&pl->work);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl);
+	md->pool = NULL;
+}
+
+/* Sync g's open files on the lanes, the caller taking its share too.
+ * One group at a time: the flight's group and one at the open-file cap may
+ * come at once. */
+static int
+pool_sync(struct pool *pl, struct group *g, struct mf_err *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&pl->mu);
+	while (pl->g != NULL)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	pl->g = g;
+	pl->next = 0;
+	pl->left = g->n;
+	pl->bad = 0;
+	pthread_cond_broadcast(&pl->work);
+	pool_take(pl);
+	while (pl->left > 0)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	pl->g = NULL;
+	if (pl->bad) {
+		if (e != NULL)
+			*e = pl->err;
+		rc = -1;
+	}
+	pthread_cond_broadcast(&pl->done);
+	pthread_mutex_unlock(&pl->mu);
+	return rc;
+}
+
+/* fdatasync and close every file of g still open: on the lanes, or one
+ * after the other here when they could not be had.  A file whose sync
+ * failed is dropped and its tmp file removed: its data may be lost, so it
+ * must never be renamed into place, not even by a retried sync. */
 static int
 datasync_group(struct mf_maildir *md, struct group *g, struct mf_err *e)
 {
-	struct lane l[SYNC_LANES];
-	pthread_t th[SYNC_LANES];
-	int started[SYNC_LANES];
-	size_t k, i, n = g->nopen < SYNC_LANES ? g->nopen : SYNC_LANES;
+	struct pool *pl = pool_get(md);
+	size_t i;
 	int rc = 0;
 
-	for (k = 0; k < n; k++) {
-		l[k] = (struct lane){ md, g, k, n, { 0 }, 0 };
-		mf_err_clear(&l[k].err);
-		/* lane 0 runs here, as does any lane without a thread */
-		started[k] = k > 0 &&
-		    pthread_create(&th[k], NULL, lane_run, &l[k]) == 0;
-	}
-	for (k = 0; k < n; k++)
-		if (!started[k])
-			lane_run(&l[k]);
-	for (k = 0; k < n; k++)
-		if (started[k])
-			(void)pthread_join(th[k], NULL);
+	if (pl != NULL)
+		rc = pool_sync(pl, g, e);
+	else
+		for (i = 0; i < g->n; i++)
+			if (g->v[i].fd != -1 &&
+			    lane_sync(md, &g->v[i], rc ? NULL : e) == -1)
+				rc = -1;
 	g->nopen = 0;
-	for (k = 0; k < n; k++)
-		if (l[k].bad && rc == 0) {
-			if (e != NULL)
-				*e = l[k].err;
-			rc = -1;
-		}
 	for (i = 0; i < g->n; ) {
 		if (!g->v[i].failed) {
 			i++;
@@ -487,8 +671,7 @@ datasync_group(struct mf_maildir *md, struct group *g, struct mf_err *e)
  * pending ones are fdatasynced and closed now (still not renamed, so still
  * invisible): the group then needs no more descriptors than the cap. */
 static int
-defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
-      size_t out_len, struct mf_err *e)
+defer(struct mf_maildir_msg *m, int cur, const char *name, struct mf_err *e)
 {
 	struct mf_maildir *md = m->md;
 	struct pending *p;
@@ -516,15 +699,183 @@ defer(struct mf_maildir_msg *m, int cur, const char *name, char *out_name,
 	p->cur = cur;
 	p->fd = m->fd;
 	p->failed = 0;
+	/* the first CACHE_KEEP bytes stay cached for the mail reader that
+	 * opens them next; beyond that a bulk fetch would push the rest of
+	 * the system out of the page cache, so each file's pages go once it
+	 * is on disk */
+	p->drop = md->cached >= CACHE_KEEP;
+	if (!p->drop)
+		md->cached += m->size;
 	g->nopen++;
 	/* the disk writes while the next messages arrive; the group's
 	 * fdatasyncs then mostly wait for writes already under way */
 	mf_durable_start_writeback(m->fd);
-	if (out_name != NULL)  /* fits: mf_maildir_commit checked it */
-		(void)mf_durable_join(out_name, out_len, cur ? "cur" : "new", name,
-		    NULL);
 	mf_buf_free(&m->wbuf);
 	free(m);
+	return 0;
+}
+
+/* A batch-mode message's file: created (unless it already was), filled,
+ * queued for the sync.  m is freed either way. */
+static int
+write_out(struct mf_maildir_msg *m, int cur, const char *name,
+          struct mf_err *e)
+{
+	if (flush_buf(m, e) == -1) {
+		mf_maildir_abort(m);
+		return -1;
+	}
+	return defer(m, cur, name, e);
+}
+
+/* The writer's thread: the queue's jobs in order, until stopped.  After a
+ * failure, and once stopping, jobs are dropped unwritten. */
+static void *
+writer_run(void *arg)
+{
+	struct mf_maildir *md = arg;
+	struct writer *w = md->w;
+	struct mf_err err;
+	struct job *j;
+	int drop, rc;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->head == NULL && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if ((j = w->head) == NULL)
+			break;
+		if ((w->head = j->next) == NULL)
+			w->tail = NULL;
+		w->busy = 1;
+		drop = w->failed || w->stop;
+		pthread_mutex_unlock(&w->mu);
+		mf_err_clear(&err);
+		rc = 0;
+		if (drop)
+			mf_maildir_abort(j->m);
+		else
+			rc = write_out(j->m, j->cur, j->name, &err);
+		pthread_mutex_lock(&w->mu);
+		if (rc == -1 && !w->failed) {
+			w->failed = 1;
+			w->err = err;
+		}
+		w->bytes -= j->bytes;
+		w->busy = 0;
+		free(j);
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int
+writer_start(struct mf_maildir *md)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return -1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	mf_err_clear(&w->err);
+	md->w = w;
+	if (pthread_create(&w->th, NULL, writer_run, md) != 0) {
+		md->w = NULL;
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+/* Wait until every message committed is written and queued for the sync
+ * (md->g is then the caller's again); -1 with the writer's first failure,
+ * for good: a group with a message missing must not be recorded. */
+static int
+writer_drain(struct mf_maildir *md, struct mf_err *e)
+{
+	struct writer *w = md->w;
+	int rc = 0;
+
+	if (w == NULL)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->head != NULL || w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (w->failed) {
+		if (e != NULL)
+			*e = w->err;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+/* Stop the writer; what it had not written yet is dropped (never
+ * delivered), what it had is in md->g. */
+static void
+writer_stop(struct mf_maildir *md)
+{
+	struct writer *w = md->w;
+
+	if (w == NULL)
+		return;
+	raise_stop(&w->mu, &w->cv, &w->stop);
+	(void)pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	md->w = NULL;
+}
+
+/* Batch-mode commit: hand m to the writer, waiting while QUEUE_MAX bytes
+ * are queued.  Without a thread to be had, the same work here and now. */
+static int
+hand_over(struct mf_maildir_msg *m, int cur, const char *name,
+          struct mf_err *e)
+{
+	struct mf_maildir *md = m->md;
+	struct writer *w;
+	struct job *j;
+
+	if (md->w == NULL && writer_start(md) == -1) {
+		if (write_out(m, cur, name, e) == -1)
+			return -1;
+		md->ncommit++;
+		return 0;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		mf_maildir_abort(m);
+		return mf_err_sys(e, MF_E_NOMEM, errno, "maildir batch");
+	}
+	j->m = m;
+	j->cur = cur;
+	j->bytes = m->wbuf.cap;
+	mf_strlcpy(j->name, name, sizeof(j->name));
+	w = md->w;
+	pthread_mutex_lock(&w->mu);
+	while (!w->failed && w->bytes > 0 && w->bytes + j->bytes > QUEUE_MAX)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (w->failed) {
+		if (e != NULL)
+			*e = w->err;
+		pthread_mutex_unlock(&w->mu);
+		mf_maildir_abort(m);
+		free(j);
+		return -1;
+	}
+	if (w->tail != NULL)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->bytes += j->bytes;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	md->ncommit++;
 	return 0;
 }
 
@@ -543,11 +894,12 @@ mf_maildir_commit(struct mf_maildir_msg *m, const char *subdir,
 	dfd = cur ? m->md->curfd : m->md->newfd;
 	if (final_name(m, cur, fields, flags, name, sizeof(name), e) == -1 ||
 	    (out_name != NULL &&
-	     mf_durable_join(out_name, out_len, subdir, name, e) == -1) ||
-	    flush_buf(m, e) == -1)
+	     mf_durable_join(out_name, out_len, subdir, name, e) == -1))
 		goto fail;
 	if (m->md->batch)
-		return defer(m, cur, name, out_name, out_len, e);
+		return hand_over(m, cur, name, e);
+	if (flush_buf(m, e) == -1)
+		goto fail;
 	if (fsync(m->fd) == -1) {
 		mf_err_sys(e, MF_E_IO, errno, "fsync %s/tmp/%s", m->md->path, m->uniq);
 		goto fail;
@@ -613,9 +965,13 @@ sync_group(struct mf_maildir *md, struct group *g, struct mf_err *e)
 int
 mf_maildir_sync(struct mf_maildir *md, struct mf_err *e)
 {
-	if (mf_maildir_sync_wait(md, e) == -1)
+	int rc;
+
+	if (writer_drain(md, e) == -1 || mf_maildir_sync_wait(md, e) == -1)
 		return -1;
-	return sync_group(md, &md->g, e);
+	rc = sync_group(md, &md->g, e);
+	md->ncommit = md->g.n;
+	return rc;
 }
 
 /* The flight's thread: its group synced, whatever was not renamed when
@@ -635,7 +991,7 @@ mf_maildir_sync_start(struct mf_maildir *md, struct mf_err *e)
 {
 	struct flight *fl;
 
-	if (mf_maildir_sync_wait(md, e) == -1)
+	if (writer_drain(md, e) == -1 || mf_maildir_sync_wait(md, e) == -1)
 		return -1;
 	if (md->g.n == 0)
 		return 0;
@@ -652,6 +1008,7 @@ mf_maildir_sync_start(struct mf_maildir *md, struct mf_err *e)
 		return mf_maildir_sync(md, e);
 	}
 	md->fl = fl;
+	md->ncommit = 0;
 	return 0;
 }
 
@@ -696,7 +1053,7 @@ mf_maildir_set_batch(struct mf_maildir *md, int on)
 size_t
 mf_maildir_pending(const struct mf_maildir *md)
 {
-	return md->g.n;
+	return md->ncommit;
 }
 
 static int

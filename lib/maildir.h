@@ -38,10 +38,12 @@ const char *mf_maildir_path(const struct mf_maildir *md);
  * lock file when another process holds it. Released at close. */
 int mf_maildir_lock(struct mf_maildir *md, int wait_ms, struct mf_err *e);
 
-/* Start a new message in tmp/. */
+/* Start a new message in tmp/ (in batch mode its file may be created
+ * only later, by the writer). */
 struct mf_maildir_msg *mf_maildir_begin(struct mf_maildir *md,
                                         struct mf_err *e);
-/* Append bytes (buffered). A full disk is MF_E_IO with ENOSPC. */
+/* Append bytes (buffered). A full disk is MF_E_IO with ENOSPC (in batch
+ * mode it may be reported only by a later commit or the sync). */
 int mf_maildir_write(struct mf_maildir_msg *m, const void *p, size_t n,
                      struct mf_err *e);
 /* Bytes written so far. */
@@ -72,19 +74,28 @@ int mf_maildir_sync_start(struct mf_maildir *md, struct mf_err *e);
 /* Wait for the group mf_maildir_sync_start() started (0 when none). */
 int mf_maildir_sync_wait(struct mf_maildir *md, struct mf_err *e);
 
-/* Batch mode (off by default): mf_maildir_commit() starts the file's
- * write-back (sync_file_range), keeps it open and computes its final name;
- * mf_maildir_sync() then fdatasyncs each pending file, four at a time on
- * threads of their own (only those files: nothing
- * else on the file system is flushed), only afterwards renames them into
- * place and fsyncs the directories.  Same guarantee as one fsync per file
- * -- no file is ever visible in new/ or cur/ before its data is on disk --
- * at a fraction of the cost for many small messages, as the disk writes
- * while the group arrives.  At most 256 pending files (a quarter of
- * RLIMIT_NOFILE when lower) stay open: at that cap a commit fdatasyncs and
- * closes the open ones first, still without renaming them.  Until the sync,
- * committed messages are invisible; at close, a group syncing is waited
- * for and pending ones are removed (they were never delivered). */
+/* Batch mode (off by default; set it before the first message):
+ * mf_maildir_commit() computes the final name and hands the message to a
+ * writer thread, which creates its file in tmp/ (a message up to 256 KiB
+ * is kept in memory until then; a larger one gets its file at the first
+ * 256 KiB), writes it, starts its write-back (sync_file_range) and keeps it
+ * open; at most 2 MiB wait for the writer, further commits wait.
+ * mf_maildir_sync() then waits for the writer, fdatasyncs each pending
+ * file on 16 threads at once (only those files: nothing else on the file
+ * system is flushed), only afterwards renames them into place and fsyncs
+ * the directories.  Same guarantee as one fsync per file -- no file is
+ * ever visible in new/ or cur/ before its data is on disk -- at a fraction
+ * of the cost for many small messages, as the disk writes while the group
+ * arrives.  A write that fails on the writer (a full disk) fails the
+ * group: that sync, and every commit and sync after it, return -1 with
+ * the writer's error.  At most 256 pending files (a quarter of
+ * RLIMIT_NOFILE when lower) stay open: at that cap the writer fdatasyncs
+ * and closes the open ones first, still without renaming them.  The first
+ * 16 MiB written stay in the page cache; every later file's pages are
+ * dropped once it is synced (a bulk fetch does not push the rest of the
+ * system out of the cache).  Until the sync, committed messages are
+ * invisible; at close, a group syncing is waited for, and pending ones
+ * and those the writer had not written are removed (never delivered). */
 void mf_maildir_set_batch(struct mf_maildir *md, int on);
 /* Messages committed but not yet made durable by mf_maildir_sync(). */
 size_t mf_maildir_pending(const struct mf_maildir *md);

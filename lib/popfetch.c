@@ -26,6 +26,10 @@
  * long, fast path (256 messages of 20 KB are 5 MB per round trip), and
  * only ~3 KB of command text, which any server's input buffer holds. */
 #define POP_WINDOW 256
+/* Messages per group commit by default: as imap-sync's, enough files for
+ * the sync lanes (maildir.h) to flush together, and no more than the
+ * Maildir keeps open (256). */
+#define POP_GROUP 256
 
 /* What becomes of each message on the server in this run.  Only F_DONE
  * (delivered by this run) and F_VERIFIED (its content matched a recorded
@@ -916,7 +920,7 @@ fetch_stream(struct fetch *f, struct mf_err *e)
 
 	memset(&w, 0, sizeof(w));
 	w.cmd = MF_POP3_RETR;
-	w.batch = f->fp->batch ? f->fp->batch : 64;
+	w.batch = f->fp->batch ? f->fp->batch : POP_GROUP;
 	if ((w.list = pick(f, F_TODO, &w.n, e)) == NULL)
 		return -1;
 	r = win_run(f, &w, e);
@@ -927,7 +931,7 @@ fetch_stream(struct fetch *f, struct mf_err *e)
 static int
 fetch_all(struct fetch *f, struct mf_err *e)
 {
-	unsigned batch = f->fp->batch ? f->fp->batch : 64;
+	unsigned batch = f->fp->batch ? f->fp->batch : POP_GROUP;
 	struct msg **list;
 	unsigned long i, k = 0;
 	int r = 0;

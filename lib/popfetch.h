@@ -41,7 +41,7 @@ struct mf_popfetch_params {
 	int all;                  /* fetch also messages already recorded */
 	unsigned long long max_size; /* 0: no limit; bigger ones are left */
 	unsigned long limit;      /* 0: no limit; at most this many messages */
-	unsigned batch;           /* messages per group commit; 0: 64 */
+	unsigned batch;           /* messages per group commit; 0: 256 */
 	mf_popfetch_progress_fn progress;
 	mf_popfetch_notice_fn notice;
 	void *cb_arg;
