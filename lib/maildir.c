@@ -492,6 +492,25 @@ struct pool {
 	pthread_t th[SYNC_LANES];
 };
 
+#define THREAD_STACK (256 * 1024)	/* the helper threads' stacks */
+
+/* Start fn(arg) on a thread with a small stack (the helpers need a few
+ * KiB; the default 8 MiB each would reserve ~150 MiB of address space for
+ * the lanes). */
+static int
+start_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t at;
+	int rc;
+
+	if (pthread_attr_init(&at) != 0)
+		return -1;
+	(void)pthread_attr_setstacksize(&at, THREAD_STACK);
+	rc = pthread_create(th, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Set *stop under mu and wake every thread waiting on cv. */
 static void
 raise_stop(pthread_mutex_t *mu, pthread_cond_t *cv, int *stop)
@@ -581,7 +600,7 @@ pool_get(struct mf_maildir *md)
 	pthread_cond_init(&pl->done, NULL);
 	pl->md = md;
 	for (k = 0; k < SYNC_LANES; k++)
-		if (pthread_create(&pl->th[pl->nth], NULL, lane_run, pl) == 0)
+		if (start_thread(&pl->th[pl->nth], lane_run, pl) == 0)
 			pl->nth++;
 	md->pool = pl;
 	return pl;
@@ -781,7 +800,7 @@ writer_start(struct mf_maildir *md)
 	pthread_cond_init(&w->cv, NULL);
 	mf_err_clear(&w->err);
 	md->w = w;
-	if (pthread_create(&w->th, NULL, writer_run, md) != 0) {
+	if (start_thread(&w->th, writer_run, md) == -1) {
 		md->w = NULL;
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
@@ -1001,7 +1020,7 @@ mf_maildir_sync_start(struct mf_maildir *md, struct mf_err *e)
 	fl->g = md->g;
 	memset(&md->g, 0, sizeof(md->g));
 	mf_err_clear(&fl->err);
-	if (pthread_create(&fl->th, NULL, fly, fl) != 0) {
+	if (start_thread(&fl->th, fly, fl) == -1) {
 		/* no thread to be had: the same work, here and now */
 		md->g = fl->g;
 		free(fl);
