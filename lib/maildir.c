@@ -496,17 +496,23 @@ struct pool {
 
 /* Start fn(arg) on a thread with a small stack (the helpers need a few
  * KiB; the default 8 MiB each would reserve ~150 MiB of address space for
- * the lanes). */
+ * the lanes) and every signal blocked, so that the tools' signals (TERM,
+ * INT, HUP, USR1) always reach the calling thread and interrupt its
+ * waits, never a helper. */
 static int
 start_thread(pthread_t *th, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t at;
+	sigset_t all, old;
 	int rc;
 
 	if (pthread_attr_init(&at) != 0)
 		return -1;
 	(void)pthread_attr_setstacksize(&at, THREAD_STACK);
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(th, &at, fn, arg);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&at);
 	return rc == 0 ? 0 : -1;
 }

@@ -93,7 +93,9 @@ int mf_maildir_sync_wait(struct mf_maildir *md, struct mf_err *e);
  * and closes the open ones first, still without renaming them.  The first
  * 16 MiB written stay in the page cache; every later file's pages are
  * dropped once it is synced (a bulk fetch does not push the rest of the
- * system out of the cache).  Until the sync, committed messages are
+ * system out of the cache).  The writer and the lanes block every signal,
+ * so the caller's thread is the one a signal interrupts.  Until the sync,
+ * committed messages are
  * invisible; at close, a group syncing is waited for, and pending ones
  * and those the writer had not written are removed (never delivered). */
 void mf_maildir_set_batch(struct mf_maildir *md, int on);

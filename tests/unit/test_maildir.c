@@ -667,3 +667,68 @@ Test(maildir, batch_keeps_16_mib_cached_and_drops_the_rest)
 		cr_assert_eq(memcmp(got, big, sizeof(big)), 0, "bytes intact");
 	}
 }
+
+/* The blocked-signal mask of thread tid of this process (SigBlk). */
+static unsigned long long
+sigblk(const char *tid)
+{
+	char path[300], line[256];
+	unsigned long long mask = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	fp = fopen(path, "r");
+	cr_assert_not_null(fp, "%s", path);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "SigBlk:", 7) == 0)
+			mask = strtoull(line + 7, NULL, 16);
+	fclose(fp);
+	return mask;
+}
+
+/* The helper threads of batch mode (the writer, the 16 lanes) block the
+ * signals the tools handle, so TERM, INT, HUP and USR1 always reach the
+ * caller's thread and interrupt its waits, never a helper. */
+Test(maildir, helper_threads_block_the_tools_signals)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	char before[8192] = " ", id[300];
+	struct dirent *de;
+	struct mf_err e;
+	struct mf_maildir *md;
+	DIR *d;
+	int helpers = 0;
+	size_t k;
+
+	d = opendir("/proc/self/task");
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL) {
+		snprintf(id, sizeof(id), "%s ", de->d_name);
+		cr_assert_lt(strlen(before) + strlen(id), sizeof(before));
+		strcat(before, id);
+	}
+	closedir(d);
+	md = mf_maildir_open(root, 1, &e);
+	cr_assert_not_null(md);
+	mf_maildir_set_batch(md, 1);
+	commit_n(md, "signal", 3);
+	cr_assert_eq(mf_maildir_sync_start(md, &e), 0, "%s", e.msg);
+	cr_assert_eq(mf_maildir_sync_wait(md, &e), 0, "%s", e.msg);
+	d = opendir("/proc/self/task");
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(id, sizeof(id), " %s ", de->d_name);
+		if (strstr(before, id) != NULL)
+			continue;
+		helpers++;
+		for (k = 0; k < sizeof(sigs) / sizeof(*sigs); k++)
+			cr_assert(sigblk(de->d_name) & (1ULL << (sigs[k] - 1)),
+			    "thread %s does not block signal %d", de->d_name,
+			    sigs[k]);
+	}
+	closedir(d);
+	cr_assert_geq(helpers, 17, "the writer and 16 lanes: %d", helpers);
+	mf_maildir_close(md);
+}
