@@ -84,6 +84,18 @@ lit_end(void *arg)
 	return 0;
 }
 
+void
+isync_pending_clear(struct pending *v, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		free(v[i].base);
+		free(v[i].flags);
+	}
+	*n = 0;
+}
+
 /* The group syncing since group_start(): once its files and directory
  * entries are durable, into the state (the journal committed).  On
  * failure none of it is recorded. */
@@ -96,15 +108,11 @@ group_settle(struct frun *fr, struct mf_err *e)
 	if (!fr->nfly)
 		return 0;
 	rc = mf_maildir_sync_wait(fr->md, e);
-	for (i = 0; i < fr->nfly; i++) {
-		if (rc == 0 && mf_syncstate_put(fr->st, fr->fly[i].uid,
-		                                fr->fly[i].flags, 0,
-		                                fr->fly[i].base, e) == -1)
+	for (i = 0; rc == 0 && i < fr->nfly; i++)
+		if (mf_syncstate_put(fr->st, fr->fly[i].uid, fr->fly[i].flags, 0,
+		                     fr->fly[i].base, e) == -1)
 			rc = -1;
-		free(fr->fly[i].base);
-		free(fr->fly[i].flags);
-	}
-	fr->nfly = 0;
+	isync_pending_clear(fr->fly, &fr->nfly);
 	return rc == 0 ? mf_syncstate_commit(fr->st, e) : -1;
 }
 
@@ -130,11 +138,7 @@ group_start(struct frun *fr, struct mf_err *e)
 	if (mf_maildir_sync_start(fr->md, e) == 0)
 		return 0;
 	/* not made durable: none of it may be recorded */
-	while (fr->nfly > 0) {
-		fr->nfly--;
-		free(fr->fly[fr->nfly].base);
-		free(fr->fly[fr->nfly].flags);
-	}
+	isync_pending_clear(fr->fly, &fr->nfly);
 	return -1;
 }
 

@@ -737,17 +737,9 @@ open_maildir(struct frun *fr, struct mf_err *e)
 static void
 frun_free(struct frun *fr)
 {
-	size_t i;
-
-	for (i = 0; i < fr->npend; i++) {
-		free(fr->pend[i].base);
-		free(fr->pend[i].flags);
-	}
+	isync_pending_clear(fr->pend, &fr->npend);
 	free(fr->pend);
-	for (i = 0; i < fr->nfly; i++) {
-		free(fr->fly[i].base);
-		free(fr->fly[i].flags);
-	}
+	isync_pending_clear(fr->fly, &fr->nfly);
 	free(fr->fly);
 	mf_kwtable_free(fr->kwt);
 	isync_lscan_free(&fr->ls);

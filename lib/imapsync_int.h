@@ -294,6 +294,9 @@ struct pending {            /* fetched, durable after the next group commit */
 	char *base;
 };
 
+/* Free the names and flags of v[0..*n) and set *n to 0. */
+void isync_pending_clear(struct pending *v, size_t *n);
+
 struct frun {
 	struct isync *c;
 	const struct mf_folder *f;
