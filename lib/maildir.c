@@ -91,7 +91,6 @@ struct mf_maildir {
 	struct flight *fl;	/* a group syncing, or NULL */
 	struct writer *w;	/* batch mode's writer, once started */
 	struct pool *pool;	/* the sync lanes, once started */
-	int pool_failed;	/* no memory for them: sync alone */
 	size_t ncommit;		/* committed since the last sync (start) */
 	size_t cached;		/* batch bytes written and left in the cache */
 };
@@ -587,20 +586,17 @@ lane_run(void *arg)
 	return NULL;
 }
 
-/* The Maildir's lanes, started on first use; NULL when no thread could
- * be had (the caller then does the syncs itself). */
+/* The Maildir's lanes, started on first use; NULL when their memory could not
+ * be had (the caller then does the syncs itself, and the next group
+ * tries again). */
 static struct pool *
 pool_get(struct mf_maildir *md)
 {
 	struct pool *pl = md->pool;
 	size_t k;
 
-	if (pl != NULL || md->pool_failed)
+	if (pl != NULL || (pl = calloc(1, sizeof(*pl))) == NULL)
 		return pl;
-	if ((pl = calloc(1, sizeof(*pl))) == NULL) {
-		md->pool_failed = 1;
-		return NULL;
-	}
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->work, NULL);
 	pthread_cond_init(&pl->done, NULL);
